@@ -1,0 +1,274 @@
+//! Diagnostics shared by every phase: a stable code, a severity, a labelled span in one source
+//! file, and a help line. They become miette reports only when rendered, so phases can collect
+//! them cheaply and report all at once.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use serde::Serialize;
+
+use crate::syntax::ast::Span;
+
+/// Index into [`SourceSet::files`].
+pub type FileId = u32;
+
+/// Every source file read for one compilation (the root and its imports).
+#[derive(Debug, Clone, Default)]
+pub struct SourceSet {
+    pub files: Vec<SourceFile>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as the user gave it (or as resolved from an `import`).
+    pub name: String,
+    pub text: Arc<str>,
+}
+
+impl SourceSet {
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
+        self.files.push(SourceFile {
+            name: name.into(),
+            text: text.into(),
+        });
+        (self.files.len() - 1) as FileId
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id as usize)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// A secondary label: "first defined here", "this call", ...
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Note {
+    pub span: Span,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diag {
+    /// Stable code, e.g. `chatflow::unknown_node`.
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub file: FileId,
+    pub span: Span,
+    pub label: String,
+    pub help: Option<String>,
+    pub notes: Vec<Note>,
+}
+
+impl Diag {
+    pub fn error(code: &'static str, message: impl Into<String>, span: Span) -> Self {
+        Diag {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            file: 0,
+            span,
+            label: String::new(),
+            help: None,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>, span: Span) -> Self {
+        Diag {
+            severity: Severity::Warning,
+            ..Diag::error(code, message, span)
+        }
+    }
+
+    pub fn in_file(mut self, file: FileId) -> Self {
+        self.file = file;
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn note(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.notes.push(Note {
+            span,
+            label: label.into(),
+        });
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// "did you mean `x`?" — the closest candidate by edit distance, if any is close enough.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(name, c);
+        if score >= 0.8 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// A [`Diag`] joined with its source so miette can render it.
+pub struct Report {
+    diag: Diag,
+    source: NamedSource<Arc<str>>,
+}
+
+impl Report {
+    pub fn new(diag: Diag, sources: &SourceSet) -> Self {
+        let (name, text) = match sources.get(diag.file) {
+            Some(f) => (f.name.clone(), f.text.clone()),
+            None => ("<unknown>".to_string(), Arc::from("")),
+        };
+        // Clamp spans so a stale or out-of-range span can never make rendering panic.
+        let len = text.len();
+        let source = NamedSource::new(name, text).with_language("chatflow");
+        let mut diag = diag;
+        diag.span = clamp(diag.span, len);
+        for n in &mut diag.notes {
+            n.span = clamp(n.span, len);
+        }
+        Report { diag, source }
+    }
+}
+
+fn clamp(span: Span, len: usize) -> Span {
+    let start = span.start.min(len);
+    Span::new(start, span.end.clamp(start, len))
+}
+
+fn to_miette(span: Span) -> SourceSpan {
+    SourceSpan::new(span.start.into(), span.len())
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.diag, f)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.diag.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diag.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let primary = LabeledSpan::new_primary_with_span(
+            (!self.diag.label.is_empty()).then(|| self.diag.label.clone()),
+            to_miette(self.diag.span),
+        );
+        let notes = self
+            .diag
+            .notes
+            .iter()
+            .map(|n| LabeledSpan::new_with_span(Some(n.label.clone()), to_miette(n.span)));
+        Some(Box::new(std::iter::once(primary).chain(notes)))
+    }
+}
+
+/// Renders diagnostics as miette's graphical report. `color == false` gives plain Unicode
+/// output, the same on every machine (used by snapshots).
+pub fn render(diags: &[Diag], sources: &SourceSet, color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    for d in diags {
+        let report = Report::new(d.clone(), sources);
+        if handler.render_report(&mut out, &report).is_err() {
+            out.push_str(&format!("{}: {}\n", d.code, d.message));
+        }
+    }
+    out
+}
+
+/// One JSON object per diagnostic, for `--format json`.
+#[derive(Serialize)]
+pub struct JsonDiag<'a> {
+    pub code: &'a str,
+    pub severity: Severity,
+    pub message: &'a str,
+    pub file: &'a str,
+    /// 1-based line and column of the span start.
+    pub line: usize,
+    pub column: usize,
+    pub start: usize,
+    pub end: usize,
+    pub label: &'a str,
+    pub help: Option<&'a str>,
+}
+
+pub fn to_json_line(d: &Diag, sources: &SourceSet) -> String {
+    let (file, text) = match sources.get(d.file) {
+        Some(f) => (f.name.as_str(), &*f.text),
+        None => ("<unknown>", ""),
+    };
+    let (line, column) = line_col(text, d.span.start);
+    let j = JsonDiag {
+        code: d.code,
+        severity: d.severity,
+        message: &d.message,
+        file,
+        line,
+        column,
+        start: d.span.start,
+        end: d.span.end,
+        label: &d.label,
+        help: d.help.as_deref(),
+    };
+    serde_json::to_string(&j).unwrap_or_default()
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}

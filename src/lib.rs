@@ -1,0 +1,16 @@
+//! chatflow: chatbot conversation flows as code.
+//!
+//! ```text
+//! source ──syntax──▶ AST ──compile──▶ IR ──runtime──▶ events
+//! ```
+//!
+//! - [`syntax`] parses `.flow` text (pest grammar in `grammar/chatflow.pest`) into a typed AST.
+//! - [`compile`] resolves names, checks types and the flow graph, and lowers to [`ir`].
+//! - [`runtime`] runs the IR: sessions, the interpreter, the HTTP API connector.
+//! - [`diagnostic`] is shared by all phases.
+
+pub mod compile;
+pub mod diagnostic;
+pub mod ir;
+pub mod runtime;
+pub mod syntax;
