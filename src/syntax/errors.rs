@@ -136,6 +136,8 @@ fn unclosed_string(text: &str, pos: usize) -> Option<Diag> {
     )
 }
 
+const OPERATOR_CHARS: &str = "-<>=!&|.:";
+
 /// The token at `pos` as written (empty at the end of a line or file) and its span.
 fn found_token(text: &str, pos: usize) -> (String, Span) {
     let rest = &text[pos..];
@@ -152,6 +154,8 @@ fn found_token(text: &str, pos: usize) -> (String, Span) {
             .find(['"', '\n'])
             .map_or(rest.len(), |i| i + 2)
             .min(rest.len())
+    } else if OPERATOR_CHARS.contains(c) {
+        rest.find(|c: char| !OPERATOR_CHARS.contains(c)).unwrap_or(rest.len())
     } else {
         c.len_utf8()
     };
