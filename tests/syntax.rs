@@ -629,6 +629,12 @@ api p { put "u"; patch "v" }"#;
             PathStep::Field("full name".into())
         ]
     );
+    assert_eq!(slice(src, path.span), "body.items[0][\"full name\"]");
+    assert_eq!(
+        slice(src, api.span).lines().last(),
+        Some("}"),
+        "the API item ends at its brace"
+    );
     let Item::Api(d) = &file.items[1] else {
         panic!("api")
     };
@@ -1176,5 +1182,53 @@ fn fast_path_matches_pest_on_mutations() {
             let ins = inserts[n % inserts.len()];
             assert_same_as_pest(&format!("{}{}{}", &src[..i], ins, &src[i..]));
         }
+    }
+}
+
+/// Several random edits at once, from a fixed seed: again fast path and pest must agree.
+#[test]
+fn fast_path_matches_pest_on_random_edits() {
+    let pieces = [
+        "\"", "{", "}", "(", ")", "[", "]", ";", "\n", " ", "#", "-", ".", ",", ":", "=", "==", "not ", "and ",
+        "1", "x", "é", "\\", "->", "or ", "in ", "..", "is ", "set", "elif ", "else ", "if ", "{{", "}}", "{a}",
+    ];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for _ in 0..3000 {
+        let mut src = EVERYTHING.to_owned();
+        for _ in 0..1 + next(3) {
+            let mut at = next(src.len() + 1);
+            while !src.is_char_boundary(at) {
+                at -= 1;
+            }
+            if next(2) == 0 {
+                src.insert_str(at, pieces[next(pieces.len())]);
+            } else {
+                let mut end = (at + 1 + next(4)).min(src.len());
+                while !src.is_char_boundary(end) {
+                    end += 1;
+                }
+                src.replace_range(at..end, "");
+            }
+        }
+        assert_same_as_pest(&src);
+    }
+}
+
+#[test]
+fn diagnostics_render_without_panicking() {
+    let src = "node a {\n  sya \"x\"\n}\nnode status { say \"{a b} }\" }\ntest \"t\" { stub a 200 {\"a\": tru} }\nnode n { say \"é";
+    let (_, diags) = parse(src);
+    assert!(diags.len() >= 4, "{diags:#?}");
+    let mut sources = chatflow::diagnostic::SourceSet::default();
+    sources.add("t.flow", src);
+    let text = chatflow::diagnostic::render(&diags, &sources, false);
+    for d in &diags {
+        assert!(text.contains(d.code), "{text}");
     }
 }

@@ -29,12 +29,17 @@ impl<'d> Builder<'d> {
     }
 
     /// The pair's span, ending at its last token: pest counts the whitespace and comments
-    /// skipped before an optional part that did not match as part of the pair.
+    /// skipped before an optional part that did not match as part of the pair. Every
+    /// non-atomic rule ends with a non-silent token, so the deepest last child marks the end.
     fn span(&self, p: &P) -> Span {
         let start = p.as_span().start();
         let mut last = p.clone();
-        while let Some(child) = last.clone().into_inner().next_back() {
-            last = child;
+        // `save_path` is compound-atomic: exact already, and it may end in a literal `]`.
+        while last.as_rule() != Rule::save_path {
+            match last.clone().into_inner().next_back() {
+                Some(child) => last = child,
+                None => break,
+            }
         }
         Span::new(self.base + start, self.base + last.as_span().end())
     }

@@ -1017,3 +1017,37 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path must take ordinary items itself; if it stepped aside everywhere, the
+    /// differential tests would still pass but parsing would be several times slower.
+    #[test]
+    fn takes_every_ordinary_item() {
+        let items = [
+            "import \"a.flow\"",
+            "bot \"b\" { start greet }",
+            "api weather {\n  live\n  get \"https://x.test/?q={city}\"\n  header \"A\" = \"B {secret.T}\"\n  json {\"a\": [1, \"{x}\"], \"b\": {\"c\": null}}\n  timeout 2s\n  retry 2\n  save t = body.main[0].temp\n}",
+            "node lookup {\n  call weather\n  if status == 200 and city == \"Chicago\" -> chicago\n  elif status in 400..499 -> unknown\n  elif not (x is set or y contains \"a\") -> a\n  else -> failed\n}",
+            "node n { ask age as number \"Age?\"; set ok = age >= 18; say \"hi {name}\"; goto m }",
+            "test \"t\" {\n  stub weather 200 {\"main\": {\"temp\": 3.5}}\n  stub other timeout\n  user \"x\"\n  expect say \"y\"\n  expect node n\n  expect attr a == 3.5\n  expect attr b is not set\n  expect request weather \"u\"\n  expect closed\n}",
+        ];
+        for src in items {
+            let mut diags = Vec::new();
+            let (_, end) = item(src, 0, &mut diags).unwrap_or_else(|| panic!("fast path refused {src:?}"));
+            assert_eq!(end, src.len(), "{src:?}");
+            assert!(diags.is_empty(), "{src:?}: {diags:?}");
+        }
+    }
+
+    #[test]
+    fn steps_aside_on_errors() {
+        for src in ["node n { shout }", "node n { say \"open }", "api a { timeout 5 }", "node n { if x -> }"] {
+            let mut diags = Vec::new();
+            assert!(item(src, 0, &mut diags).is_none(), "{src:?}");
+            assert!(diags.is_empty());
+        }
+    }
+}
