@@ -1189,8 +1189,9 @@ fn fast_path_matches_pest_on_mutations() {
 #[test]
 fn fast_path_matches_pest_on_random_edits() {
     let pieces = [
-        "\"", "{", "}", "(", ")", "[", "]", ";", "\n", " ", "#", "-", ".", ",", ":", "=", "==", "not ", "and ",
-        "1", "x", "é", "\\", "->", "or ", "in ", "..", "is ", "set", "elif ", "else ", "if ", "{{", "}}", "{a}",
+        "\"", "{", "}", "(", ")", "[", "]", ";", "\n", " ", "#", "-", ".", ",", ":", "=", "==",
+        "not ", "and ", "1", "x", "é", "\\", "->", "or ", "in ", "..", "is ", "set", "elif ",
+        "else ", "if ", "{{", "}}", "{a}",
     ];
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = |n: usize| {
@@ -1231,4 +1232,14 @@ fn diagnostics_render_without_panicking() {
     for d in &diags {
         assert!(text.contains(d.code), "{text}");
     }
+}
+
+#[test]
+fn single_equals_in_a_condition_is_explained() {
+    let src = "node n { if status = 200 -> a else -> b }";
+    let d = diags_of(src);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].code, "chatflow::syntax");
+    assert_eq!(slice(src, d[0].span), "=");
+    assert!(d[0].message.contains("write `==`"), "{}", d[0].message);
 }

@@ -54,6 +54,11 @@ pub fn syntax_error(text: &str, base: usize, err: &Error<Rule>) -> Diag {
             "choose another name, such as `{found}_1` or `my_{found}`"
         ));
     }
+    if found == "=" && positives.contains(&Rule::cmp_op) {
+        return Diag::error(codes::SYNTAX, "`=` does not compare; write `==`", found_span)
+            .label("use `==` here")
+            .help("conditions compare with `==`, `!=`, `<`, `<=`, `>`, `>=`; `=` only appears in `set NAME = VALUE`");
+    }
     let phrases = phrases(positives);
     let found_words = if found.is_empty() {
         if pos >= text.len() {

@@ -1036,7 +1036,8 @@ mod tests {
         ];
         for src in items {
             let mut diags = Vec::new();
-            let (_, end) = item(src, 0, &mut diags).unwrap_or_else(|| panic!("fast path refused {src:?}"));
+            let (_, end) =
+                item(src, 0, &mut diags).unwrap_or_else(|| panic!("fast path refused {src:?}"));
             assert_eq!(end, src.len(), "{src:?}");
             assert!(diags.is_empty(), "{src:?}: {diags:?}");
         }
@@ -1044,7 +1045,12 @@ mod tests {
 
     #[test]
     fn steps_aside_on_errors() {
-        for src in ["node n { shout }", "node n { say \"open }", "api a { timeout 5 }", "node n { if x -> }"] {
+        for src in [
+            "node n { shout }",
+            "node n { say \"open }",
+            "api a { timeout 5 }",
+            "node n { if x -> }",
+        ] {
             let mut diags = Vec::new();
             assert!(item(src, 0, &mut diags).is_none(), "{src:?}");
             assert!(diags.is_empty());
