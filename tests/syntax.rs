@@ -1243,3 +1243,14 @@ fn single_equals_in_a_condition_is_explained() {
     assert_eq!(slice(src, d[0].span), "=");
     assert!(d[0].message.contains("write `==`"), "{}", d[0].message);
 }
+
+#[test]
+fn unclosed_stub_json_stops_at_the_next_item() {
+    let src = "test \"t\" {\n  stub a 200 {\"a\": [1,\n}\nnode n { close }\n";
+    let (file, d) = parse(src);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].span.start < src.find("node n").unwrap_or(0), "{d:#?}");
+    assert!(matches!(&file.items[..], [Item::Node(n)] if n.name.name == "n"));
+    // JSON over several lines is still fine.
+    ok("test \"t\" {\n  stub a 200 {\n    \"node\": 1,\n    \"test\": [\n      2\n    ]\n  }\n}");
+}

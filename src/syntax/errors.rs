@@ -117,7 +117,8 @@ pub fn resume_point(text: &str, base: usize, err: &Error<Rule>) -> Option<usize>
     None
 }
 
-fn starts_item(rest: &[u8]) -> bool {
+/// Whether `rest` begins with a top-level keyword.
+pub fn starts_item(rest: &[u8]) -> bool {
     ["bot", "api", "node", "test", "import"].iter().any(|kw| {
         rest.starts_with(kw.as_bytes())
             && rest

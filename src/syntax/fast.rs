@@ -983,6 +983,17 @@ impl<'a> Reader<'a> {
                             }
                         }
                         b'"' => self.json_str()?,
+                        b'\n' | b'\r' => {
+                            self.newline();
+                            let line = self.p;
+                            while matches!(self.peek(), Some(b' ' | b'\t')) {
+                                self.p += 1;
+                            }
+                            if super::errors::starts_item(&self.b[self.p..]) {
+                                return None;
+                            }
+                            self.p = line;
+                        }
                         _ => self.p += 1,
                     }
                 }
@@ -998,7 +1009,7 @@ impl<'a> Reader<'a> {
         Some((self.t.get(start..self.p)?, start))
     }
 
-    /// A JSON string inside a stub body (may hold any character but an unescaped quote).
+    /// A JSON string inside a stub body, on one line.
     fn json_str(&mut self) -> Option<()> {
         self.p += 1;
         loop {
@@ -1007,9 +1018,12 @@ impl<'a> Reader<'a> {
                     self.p += 1;
                     return Some(());
                 }
+                b'\n' | b'\r' => return None,
                 b'\\' => {
                     self.p += 1;
-                    self.peek()?;
+                    if matches!(self.peek()?, b'\n' | b'\r') {
+                        return None;
+                    }
                     self.p += 1;
                 }
                 _ => self.p += 1,
