@@ -1265,3 +1265,21 @@ fn unclosed_stub_json_stops_at_the_next_item() {
     // JSON over several lines is still fine.
     ok("test \"t\" {\n  stub a 200 {\n    \"node\": 1,\n    \"test\": [\n      2\n    ]\n  }\n}");
 }
+
+#[test]
+fn numbers_too_large_are_diagnostics() {
+    let huge = "9".repeat(400);
+    for src in [
+        format!("node n {{ if x == {huge} -> a else -> b }}"),
+        format!("node n {{ set x = -{huge} }}"),
+        format!("api a {{ json {{\"n\": {huge}}} }}"),
+        format!("test \"t\" {{ expect attr x == {huge} }}"),
+        format!("api a {{ save x = body[{huge}] }}"),
+    ] {
+        let d = diags_of(&src);
+        assert_eq!(d.len(), 1, "{src}: {d:#?}");
+        assert_eq!(d[0].code, "chatflow::bad_number", "{src}");
+        assert_eq!(slice(&src, d[0].span).trim_start_matches('-'), huge);
+        assert_same_as_pest(&src);
+    }
+}
