@@ -9,7 +9,15 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ir::{NodeId, Program, Value};
+use crate::ir::{NodeId, Value};
+
+mod engine;
+mod eval;
+pub mod http;
+pub mod validate;
+
+pub use engine::{CallReport, Engine, LoadError};
+pub use http::HttpConnector;
 
 /// Something the bot did during a turn, in order. Trace-only events (marked) are emitted
 /// only when [`EngineConfig::trace`] is on.
@@ -59,6 +67,10 @@ pub struct EngineConfig {
     pub max_response_bytes: usize,
     /// Secrets by name; when `None` they are read from the process environment at send time.
     pub secrets: Option<Arc<HashMap<String, String>>>,
+    /// `sys.channel` of new sessions (`terminal` by default).
+    pub channel: String,
+    /// `sys.language` of new sessions (`en` by default).
+    pub language: String,
 }
 
 impl Default for EngineConfig {
@@ -69,6 +81,8 @@ impl Default for EngineConfig {
             redirect_base: None,
             max_response_bytes: 1024 * 1024,
             secrets: None,
+            channel: "terminal".to_string(),
+            language: "en".to_string(),
         }
     }
 }
