@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use chatflow::diagnostic::did_you_mean;
 use chatflow::ir::{Program, Template, TemplatePart, Value, ValueType};
-use chatflow::runtime::{Event, Session};
-use chatflow::testing::shim::Engine;
+use chatflow::runtime::{Engine, Event, Session};
 use chatflow::testing::{secret_names, show_number, show_value};
 
 use super::run::{engine_config, start_stubs};
@@ -54,8 +53,9 @@ pub async fn call(file: &str, api: &str, sets: &[String], stubs: Option<&str>) -
         println!("save {attr} = {}", show_value(value.as_ref()));
     }
     match report.event {
-        Event::ApiCall { status: 0, .. } => ExitCode::from(FAILED),
-        _ => ExitCode::SUCCESS,
+        Event::ApiCall { status, .. } if status != 0 => ExitCode::SUCCESS,
+        Event::RuntimeError { message } => usage_error(&message),
+        _ => ExitCode::from(FAILED),
     }
 }
 

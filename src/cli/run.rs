@@ -14,8 +14,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use chatflow::diagnostic::did_you_mean;
 use chatflow::ir::{Program, Stmt};
-use chatflow::runtime::{EngineConfig, Event, SessionState};
-use chatflow::testing::shim::Engine;
+use chatflow::runtime::{Engine, EngineConfig, Event, SessionState};
 use chatflow::testing::{parse_stub_file, secret_names, StubServer};
 
 use super::{compile_for_use, usage_error, FAILED};

@@ -5,7 +5,6 @@
 
 mod runner;
 mod stub;
-pub mod shim;
 
 pub use runner::{
     closing_line, render_outcome, run_tests, Failure, TestOptions, TestOutcome, TEST_SECRET_PREFIX,

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use crate::diagnostic::{self, Diag, SourceSet};
 use crate::ir::{Program, SourceSpan, Span, TestCase, TestStep, TestStepKind};
-use crate::runtime::{EngineConfig, Event, Session, SessionState};
-use super::shim::Engine;
+use crate::runtime::{Engine, EngineConfig, Event, Session, SessionState};
 
 use super::stub::StubServer;
 use super::{quote, secret_names, show_value};
