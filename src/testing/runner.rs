@@ -406,8 +406,8 @@ pub fn render_outcome(outcome: &TestOutcome, program: &Program, sources: &Source
             .in_file(id)
             .label(format!("{} failed here", failure.check));
         for line in diagnostic::render(&[diag], sources, color).lines() {
-            out.push_str("  ");
-            out.push_str(line);
+            let line = format!("  {line}");
+            out.push_str(line.trim_end());
             out.push('\n');
         }
     }
