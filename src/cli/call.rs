@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use chatflow::diagnostic::did_you_mean;
-use chatflow::ir::{Program, Template, TemplatePart, Value, ValueType};
+use chatflow::ir::{JsonTemplate, Program, RequestBody, Template, TemplatePart, Value, ValueType};
 use chatflow::runtime::{Engine, Event, Session};
 use chatflow::testing::{secret_names, show_number, show_value};
 
@@ -93,7 +93,7 @@ fn parse_sets(program: &Program, sets: &[String]) -> Result<Vec<(usize, Value)>,
     Ok(values)
 }
 
-/// `GET url` and the headers, secrets masked as `***`.
+/// `GET url`, the headers and the body, secrets masked as `***`.
 fn print_request(program: &Program, api_id: usize, session: &Session, event: &Event, secrets: &[String]) {
     if let Event::ApiCall { method, url, .. } = event {
         let mut url = url.clone();
@@ -102,8 +102,35 @@ fn print_request(program: &Program, api_id: usize, session: &Session, event: &Ev
         }
         println!("{method} {url}");
     }
-    for header in &program.apis[api_id].headers {
+    let api = &program.apis[api_id];
+    for header in &api.headers {
         println!("{}: {}", header.name, masked(&header.value, session));
+    }
+    match &api.body {
+        Some(RequestBody::Text(t)) => println!("\n{}\n", masked(t, session)),
+        Some(RequestBody::Json(j)) => {
+            let json = json_body(j, session);
+            println!("\n{}\n", serde_json::to_string_pretty(&json).unwrap_or_default());
+        }
+        None => {}
+    }
+}
+
+/// The `json {}` body as it is sent (secrets masked).
+fn json_body(template: &JsonTemplate, session: &Session) -> serde_json::Value {
+    use serde_json::Value as J;
+    match template {
+        JsonTemplate::Object(fields) => J::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), json_body(v, session)))
+                .collect(),
+        ),
+        JsonTemplate::Array(items) => J::Array(items.iter().map(|v| json_body(v, session)).collect()),
+        JsonTemplate::String(t) => J::String(masked(t, session)),
+        JsonTemplate::Number(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
+        JsonTemplate::Bool(b) => J::Bool(*b),
+        JsonTemplate::Null => J::Null,
     }
 }
 
