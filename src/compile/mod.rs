@@ -24,6 +24,7 @@ pub const CODES: &[&str] = &[
     "chatflow::unterminated_template",
     "chatflow::unmatched_brace",
     "chatflow::bad_template_ref",
+    "chatflow::unreadable_file",
     "chatflow::import_unreadable",
     "chatflow::import_cycle",
     "chatflow::unknown_node",
