@@ -210,10 +210,8 @@ fn reachable(summaries: &[Summary], start: NodeId) -> Vec<bool> {
 
 fn report_unreachable(ctx: &mut Ctx<'_>, reachable: &[bool], start: NodeId) {
     let start_name = ctx.nodes[start as usize].ast.name.name.clone();
-    for n in 0..ctx.nodes.len() {
-        if reachable[n] {
-            continue;
-        }
+    let unreachable: Vec<usize> = (0..ctx.nodes.len()).filter(|&n| !reachable[n]).collect();
+    for n in unreachable {
         let (file, name) = (ctx.nodes[n].file, &ctx.nodes[n].ast.name);
         let diag = Diag::warning(
             "chatflow::unreachable_node",

@@ -385,11 +385,14 @@ fn intern<'a>(ctx: &mut Ctx<'a>, name: &'a str) {
 /// The entry node: the bot's `start`, else the first node of the root file, else the first
 /// node of any file.
 fn resolve_start(ctx: &mut Ctx<'_>) {
-    let start = ctx.bot.and_then(|(file, bot)| {
-        bot.settings.iter().rev().find_map(|s| match s {
-            ast::BotSetting::Start(name) => Some((file, name)),
-        })
-    });
+    let mut start = None;
+    if let Some((file, bot)) = ctx.bot {
+        for setting in &bot.settings {
+            match setting {
+                ast::BotSetting::Start(name) => start = Some((file, name)),
+            }
+        }
+    }
     if let Some((file, name)) = start {
         match ctx.node_ids.get(name.name.as_str()) {
             Some(&id) => ctx.start = Some(id),
