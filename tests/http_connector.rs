@@ -339,7 +339,7 @@ async fn save_paths_follow_fields_and_indexes() {
         Save { attr: b.attr("tags"), path: vec![f("tags")] },
         Save { attr: b.attr("ok"), path: vec![f("ok")] },
     ];
-    let b2 = B { p: b.p.clone() };
+    let b2 = B { p: b.p.clone(), entry: None };
     let (s, _) = run_call(b, api, pre, EngineConfig::default()).await;
     assert_eq!(attr(&b2, &s, "temp"), Some(Value::Number(3.5)));
     assert_eq!(attr(&b2, &s, "summary"), Some(Value::Text("wind".into())));

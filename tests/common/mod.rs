@@ -13,11 +13,14 @@ use chatflow::ir::*;
 /// Builds a [`Program`] node by node.
 pub struct B {
     pub p: Program,
+    /// The first node given to [`B::add`]: the entry.
+    pub entry: Option<NodeId>,
 }
 
 impl B {
     pub fn new() -> B {
         B {
+            entry: None,
             p: Program {
                 format_version: FORMAT_VERSION,
                 min_read_version: MIN_READ_VERSION,
@@ -50,6 +53,7 @@ impl B {
     /// Append statements to a node (created on first use; the first node is the entry).
     pub fn add(&mut self, node: &str, stmts: Vec<Stmt>) -> &mut Self {
         let id = self.node(node) as usize;
+        self.entry.get_or_insert(id as NodeId);
         self.p.nodes[id].stmts.extend(stmts);
         self
     }
@@ -138,8 +142,14 @@ impl B {
         }
     }
 
+    pub fn program(&self) -> Program {
+        let mut p = self.p.clone();
+        p.bot.start = self.entry.unwrap_or(0);
+        p
+    }
+
     pub fn build(&self) -> Arc<Program> {
-        Arc::new(self.p.clone())
+        Arc::new(self.program())
     }
 }
 
