@@ -117,7 +117,7 @@ fn check_stmt(ctx: &mut Ctx<'_>, file: FileId, stmt: &ast::Stmt) {
         StmtKind::Call(api) => match ctx.api_ids.get(api.name.as_str()) {
             None => ctx.unknown_api(file, api),
             Some(&id) if !ctx.apis[id as usize].live => {
-                let def = ctx.apis[id as usize].ast.span;
+                let def = ctx.apis[id as usize].mode_span.unwrap_or(api.span);
                 let same_file = ctx.apis[id as usize].file == file;
                 let mut diag = Diag::error(
                     "chatflow::draft_api",
@@ -360,7 +360,8 @@ fn check_expr(ctx: &mut Ctx<'_>, file: FileId, e: &ast::Expr) -> ValueType {
             check_expr(ctx, file, value);
             if let Err(err) = regex::Regex::new(&pattern.value) {
                 let reason = err.to_string();
-                let last = reason.lines().last().unwrap_or("invalid pattern").trim().to_string();
+                let last = reason.lines().last().unwrap_or("invalid pattern").trim();
+                let last = last.trim_start_matches("error:").trim().to_string();
                 ctx.error(
                     Diag::error(
                         "chatflow::bad_regex",
@@ -422,6 +423,7 @@ fn check_cmp(
                         ),
                         "order comparisons need numbers; ask for the value `as number` or compare text with `==`",
                     );
+                    break; // one report per comparison
                 }
             }
         }

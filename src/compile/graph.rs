@@ -68,8 +68,11 @@ fn summarise(ctx: &Ctx<'_>, node: &ast::Node) -> Summary {
             StmtKind::Call(api) => {
                 if let Some(&id) = ctx.api_ids.get(api.name.as_str()) {
                     call_events(ctx, id, api.span, &mut s.events);
-                    s.calls = true;
+                } else {
+                    // Already an unknown_api error; still a call, so no status cascade.
+                    s.events.push(Event::Called);
                 }
+                s.calls = true;
             }
             StmtKind::Branch(b) => {
                 for arm in &b.arms {
@@ -207,10 +210,8 @@ fn reachable(summaries: &[Summary], start: NodeId) -> Vec<bool> {
 
 fn report_unreachable(ctx: &mut Ctx<'_>, reachable: &[bool], start: NodeId) {
     let start_name = ctx.nodes[start as usize].ast.name.name.clone();
-    for n in 0..ctx.nodes.len() {
-        if reachable[n] {
-            continue;
-        }
+    let unreachable: Vec<usize> = (0..ctx.nodes.len()).filter(|&n| !reachable[n]).collect();
+    for n in unreachable {
         let (file, name) = (ctx.nodes[n].file, &ctx.nodes[n].ast.name);
         let diag = Diag::warning(
             "chatflow::unreachable_node",
@@ -267,7 +268,7 @@ fn status_before_call(ctx: &mut Ctx<'_>, summaries: &[Summary], reachable: &[boo
             let diag = Diag::error("chatflow::status_before_call", message, span)
                 .label("no call has set `status` on this path")
                 .help(format!(
-                    "this path reaches it without a call: {path}; add `call API` before reading `status`"
+                    "no `call` happens on the path {path}; call an API before reading `status` on every path"
                 ));
             let file = ctx.nodes[node].file;
             ctx.error(diag, file);

@@ -78,7 +78,8 @@ impl State<'_> {
         self.files.push(None);
         let text = self.sources.files[id as usize].text.clone();
         let (file, diags) = syntax::parse(&text);
-        self.diags.extend(diags.into_iter().map(|d| d.in_file(id)));
+        self.diags
+            .extend(diags.into_iter().map(|d| snap_spans(d, &text).in_file(id)));
         self.stack.push(id);
         for item in &file.items {
             if let ast::Item::Import(import) = item {
@@ -135,6 +136,33 @@ impl State<'_> {
     }
 }
 
+/// Keeps a diagnostic's spans inside the text and on char boundaries, whatever the parser
+/// computed (a JSON error column, say, may point into a multi-byte character).
+fn snap_spans(mut d: Diag, text: &str) -> Diag {
+    d.span = snap(d.span, text);
+    for n in &mut d.notes {
+        n.span = snap(n.span, text);
+    }
+    d
+}
+
+fn snap(span: ast::Span, text: &str) -> ast::Span {
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = floor(span.start);
+    let mut end = floor(span.end.max(start));
+    if end < span.end.min(text.len()) {
+        // Extend to the end of the character the span ended inside.
+        end = text[end..].chars().next().map_or(end, |c| end + c.len_utf8());
+    }
+    ast::Span::new(start, end)
+}
+
 /// Lexical normalisation with `/` separators: drops `.`, folds `name/..`.
 fn normalize(path: &Path) -> String {
     let mut out = PathBuf::new();
@@ -159,8 +187,17 @@ fn normalize(path: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::{ast, normalize, snap};
     use std::path::Path;
+
+    #[test]
+    fn spans_snap_to_char_boundaries() {
+        let text = "a\u{e9}b"; // `é` is bytes 1..3
+        assert_eq!(snap(ast::Span::new(2, 2), text), ast::Span::new(1, 3));
+        assert_eq!(snap(ast::Span::new(2, 3), text), ast::Span::new(1, 3));
+        assert_eq!(snap(ast::Span::new(1, 2), text), ast::Span::new(1, 3));
+        assert_eq!(snap(ast::Span::new(9, 12), text), ast::Span::new(4, 4));
+    }
 
     #[test]
     fn normalize_folds_dots() {

@@ -24,6 +24,9 @@ pub const CODES: &[&str] = &[
     "chatflow::unterminated_template",
     "chatflow::unmatched_brace",
     "chatflow::bad_template_ref",
+    "chatflow::bad_json",
+    "chatflow::bad_number",
+    "chatflow::unreadable_file",
     "chatflow::import_unreadable",
     "chatflow::import_cycle",
     "chatflow::unknown_node",
@@ -139,4 +142,42 @@ fn bot_name(root: &str) -> String {
     std::path::Path::new(root)
         .file_stem()
         .map_or_else(|| root.to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::ast;
+
+    /// The parser refuses out-of-range statuses itself; the compiler still guards ASTs
+    /// built another way.
+    #[test]
+    fn stub_status_out_of_range_is_bad_status() {
+        let text = "api a { get \"https://x.test\" }\nnode n { call a; close }\ntest \"t\" { stub a 200 }\n";
+        let mut loaded = load::load_text("t.flow", text.to_string(), &NoImports);
+        assert!(loaded.diags.is_empty(), "{:?}", loaded.diags);
+        for item in &mut loaded.files[0].items {
+            if let ast::Item::Test(t) = item {
+                if let ast::TestStepKind::Stub { answer, .. } = &mut t.steps[0].kind {
+                    *answer = ast::StubAnswer::Status { status: 999, body: None };
+                }
+            }
+        }
+        let compiled = finish("t.flow", loaded);
+        assert!(compiled.program.is_none());
+        assert_eq!(compiled.diagnostics[0].code, "chatflow::bad_status");
+    }
+
+    #[test]
+    fn compile_str_refuses_imports() {
+        let compiled = compile_str("a.flow", "import \"b.flow\"\nnode n { close }\n");
+        assert_eq!(compiled.diagnostics.len(), 1);
+        assert_eq!(compiled.diagnostics[0].code, "chatflow::import_unreadable");
+    }
+
+    #[test]
+    fn bot_name_defaults_to_the_file_stem() {
+        let compiled = compile_str("dir/weather.flow", "node n { close }\n");
+        assert_eq!(compiled.program.expect("compiles").bot.name, "weather");
+    }
 }

@@ -22,6 +22,8 @@ pub(crate) struct ApiDef<'a> {
     pub ast: &'a ast::Api,
     /// An API with neither `live` nor `draft` is live.
     pub live: bool,
+    /// The `live`/`draft` keyword, when written.
+    pub mode_span: Option<Span>,
     pub method: Option<Method>,
     pub url: Option<&'a ast::Template>,
     pub body: Option<&'a ApiProp>,
@@ -202,13 +204,15 @@ impl Ctx<'_> {
 
 /// Points at the first definition: a note when it is in the same file, else the help line.
 fn with_first(diag: Diag, file: FileId, first_file: FileId, first: Span, what: &str) -> Diag {
-    if first_file == file {
-        diag.note(first, "first defined here")
-            .help(format!("rename one of them or remove the second {what}"))
+    let fix = if what == "bot" {
+        "keep one `bot` item and move its settings there".to_string()
     } else {
-        diag.help(format!(
-            "the first one is in another file (file #{first_file}); rename one of them or remove the second {what}"
-        ))
+        format!("rename one of them or remove the second {what}")
+    };
+    if first_file == file {
+        diag.note(first, "first defined here").help(fix)
+    } else {
+        diag.help(format!("the first one is in another file (file #{first_file}); {fix}"))
     }
 }
 
@@ -217,6 +221,7 @@ fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) -> ApiDef<'a>
         file,
         ast: api,
         live: true,
+        mode_span: None,
         method: None,
         url: None,
         body: None,
@@ -231,8 +236,10 @@ fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) -> ApiDef<'a>
     for prop in &api.props {
         match prop {
             ApiProp::Mode { live, span } => {
-                ctx.once(file, &mut seen_mode, *span, "`live`/`draft`");
-                def.live = *live;
+                if ctx.once(file, &mut seen_mode, *span, "`live`/`draft`") {
+                    def.live = *live;
+                    def.mode_span = Some(*span);
+                }
             }
             ApiProp::Request { method, url, span } => {
                 if ctx.once(file, &mut seen_method, *span, "method (get/post/put/patch/delete)") {
@@ -378,11 +385,14 @@ fn intern<'a>(ctx: &mut Ctx<'a>, name: &'a str) {
 /// The entry node: the bot's `start`, else the first node of the root file, else the first
 /// node of any file.
 fn resolve_start(ctx: &mut Ctx<'_>) {
-    let start = ctx.bot.and_then(|(file, bot)| {
-        bot.settings.iter().rev().find_map(|s| match s {
-            ast::BotSetting::Start(name) => Some((file, name)),
-        })
-    });
+    let mut start = None;
+    if let Some((file, bot)) = ctx.bot {
+        for setting in &bot.settings {
+            match setting {
+                ast::BotSetting::Start(name) => start = Some((file, name)),
+            }
+        }
+    }
     if let Some((file, name)) = start {
         match ctx.node_ids.get(name.name.as_str()) {
             Some(&id) => ctx.start = Some(id),

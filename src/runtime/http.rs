@@ -100,13 +100,13 @@ impl HttpConnector {
     /// Build the request for `api` from the session's data. On failure, the display URL and the
     /// error code.
     pub(crate) fn prepare(&self, api: &Api, scope: &Scope) -> Result<(Prepared, String), (String, &'static str)> {
-        let display_url = render_url(scope, &api.url, &mut |_| Some("***".to_string()));
+        let display_url = render_url(scope, &api.url, &mut |_| None);
         let mut missing = false;
         let real_url = if has_secret(&api.url) {
             render_url(scope, &api.url, &mut |name| {
                 let v = self.secret(name);
                 missing |= v.is_none();
-                v
+                Some(v.unwrap_or_default())
             })
         } else {
             display_url.clone()
@@ -292,15 +292,16 @@ fn has_secret(t: &Template) -> bool {
     t.parts.iter().any(|p| matches!(p, TemplatePart::Secret(_)))
 }
 
-/// Render a URL template, percent-encoding each inserted value; `secret` supplies secrets.
+/// Render a URL template, percent-encoding each inserted value; `secret` supplies secrets
+/// (`None` writes the `***` mask).
 fn render_url(scope: &Scope, t: &Template, secret: &mut dyn FnMut(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(64);
-    scope.render_with(t, &mut out, |out, ins| {
-        let value = match ins {
-            Inserted::Value(v) => std::borrow::Cow::Borrowed(v),
-            Inserted::Secret(name) => std::borrow::Cow::Owned(secret(name).unwrap_or_default()),
-        };
-        out.extend(utf8_percent_encode(&value, URL_VALUE));
+    scope.render_with(t, &mut out, |out, ins| match ins {
+        Inserted::Value(v) => out.extend(utf8_percent_encode(v, URL_VALUE)),
+        Inserted::Secret(name) => match secret(name) {
+            Some(v) => out.extend(utf8_percent_encode(&v, URL_VALUE)),
+            None => out.push_str("***"),
+        },
     });
     out
 }
