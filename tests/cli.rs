@@ -240,8 +240,11 @@ fn run_trace_shows_nodes_conditions_and_calls() {
     let trace = stderr(&o);
     assert!(trace.contains("trace: entered greet\n"), "{trace}");
     assert!(trace.contains("trace: entered lookup\n"), "{trace}");
-    assert!(trace.contains("trace: lookup: if -> chicago: false\n"), "{trace}");
-    assert!(trace.contains("trace: lookup: elif #2 -> report: true\n"), "{trace}");
+    assert!(
+        trace.contains("trace: lookup: if status == 200 and city == \"Chicago\" -> chicago: false\n"),
+        "{trace}"
+    );
+    assert!(trace.contains("trace: lookup: elif status == 200 -> report: true\n"), "{trace}");
     assert!(
         trace.contains("trace: call weather: GET https://api.example.test/v1/weather?q=Paris&units=metric -> 200 in "),
         "{trace}"

@@ -363,3 +363,48 @@ async fn outcomes_keep_source_order_and_render_pass_lines() {
     assert!(outcomes.iter().all(TestOutcome::passed));
     assert_eq!(failure_text(&outcomes[3], &program, &sources), "PASS t3\n");
 }
+
+// ---- showing conditions ---------------------------------------------------------------------
+
+#[test]
+fn conditions_are_shown_as_written_and_read_back_the_same() {
+    let conditions = [
+        r#"status == 200 and city == "Chicago""#,
+        "(status == 200 or status == 201) and city is set",
+        "not (city is not set or status in 400..499)",
+        r#"city in ["Oslo", "Bergen"] and city starts_with "O""#,
+        r#"city contains "o" or city ends_with "x" or city matches "^[A-Z]""#,
+        "status >= 500 and status < 600 and sys.api_error != \"timeout\"",
+        "status != 0 and (not city == \"x\")",
+        "temp <= -2.5 or temp > 30",
+    ];
+    let compiled_expr = |cond: &str| {
+        let source = format!(
+            "api a {{\n  live\n  get \"https://x.test/\"\n  save temp = body.t\n}}\n\
+             node n {{\n  ask city\n  call a\n  if {cond} -> n\n  else -> n\n}}\n"
+        );
+        let compiled = compile_str("show.flow", &source);
+        let program = compiled
+            .program
+            .unwrap_or_else(|| panic!("`{cond}` compiles: {:?}", compiled.diagnostics));
+        let arm = program.nodes[0]
+            .stmts
+            .iter()
+            .find_map(|s| match s {
+                chatflow::ir::Stmt::Branch(t) => Some(t.arms[0].cond.clone()),
+                _ => None,
+            })
+            .expect("a branch");
+        (program, arm)
+    };
+    for cond in conditions {
+        let (program, expr) = compiled_expr(cond);
+        let shown = chatflow::testing::show_expr(&program, &expr);
+        let (_, again) = compiled_expr(&shown);
+        assert_eq!(again, expr, "`{cond}` shown as `{shown}` reads back differently");
+    }
+    let (program, expr) = compiled_expr(conditions[0]);
+    assert_eq!(chatflow::testing::show_expr(&program, &expr), conditions[0]);
+    let (program, expr) = compiled_expr(conditions[1]);
+    assert_eq!(chatflow::testing::show_expr(&program, &expr), conditions[1]);
+}

@@ -15,7 +15,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use chatflow::diagnostic::did_you_mean;
 use chatflow::ir::{Program, Stmt};
 use chatflow::runtime::{Engine, EngineConfig, Event, SessionState};
-use chatflow::testing::{parse_stub_file, secret_names, StubServer};
+use chatflow::testing::{parse_stub_file, secret_names, show_expr, StubServer};
 
 use super::{compile_for_use, usage_error, FAILED};
 
@@ -118,22 +118,21 @@ pub fn trace_line(program: &Program, event: &Event) -> Option<String> {
     }
 }
 
-/// `if`, `elif #2`, ..., `else`, from the branch table of the node.
+/// `if status == 200`, `elif city == "Oslo"`, `else`: the arm as the flow wrote it.
 fn arm_label(program: &Program, node: &str, arm: usize) -> String {
-    let arms = program
-        .nodes
-        .iter()
-        .find(|n| n.name == node)
-        .and_then(|n| {
-            n.stmts.iter().find_map(|s| match s {
-                Stmt::Branch(table) => Some(table.arms.len()),
-                _ => None,
-            })
-        });
-    match (arm, arms) {
-        (_, Some(len)) if arm >= len => "else".to_string(),
-        (0, _) => "if".to_string(),
-        _ => format!("elif #{}", arm + 1),
+    let table = program.nodes.iter().find(|n| n.name == node).and_then(|n| {
+        n.stmts.iter().find_map(|s| match s {
+            Stmt::Branch(table) => Some(table),
+            _ => None,
+        })
+    });
+    let Some(table) = table else {
+        return format!("arm {arm}");
+    };
+    match table.arms.get(arm) {
+        None => "else".to_string(),
+        Some(a) if arm == 0 => format!("if {}", show_expr(program, &a.cond)),
+        Some(a) => format!("elif {}", show_expr(program, &a.cond)),
     }
 }
 

@@ -4,11 +4,13 @@
 //! `redirect_base` points at it, so the requests the flow builds are really sent over HTTP.
 
 mod runner;
+mod show;
 mod stub;
 
 pub use runner::{
     closing_line, render_outcome, run_tests, Failure, TestOptions, TestOutcome, TEST_SECRET_PREFIX,
 };
+pub use show::{quote, show_expr, show_number, show_value};
 pub use stub::{parse_stub_file, RecordedRequest, StubServer};
 
 use crate::ir::{JsonTemplate, Program, RequestBody, Template, TemplatePart};
@@ -47,30 +49,4 @@ fn collect_json_secrets(json: &JsonTemplate, names: &mut Vec<String>) {
         JsonTemplate::String(t) => collect_secrets(t, names),
         JsonTemplate::Number(_) | JsonTemplate::Bool(_) | JsonTemplate::Null => {}
     }
-}
-
-/// Shows a value the way a flow writes it: numbers in shortest form, text quoted.
-pub fn show_value(value: Option<&crate::ir::Value>) -> String {
-    use crate::ir::Value;
-    match value {
-        None => "not set".to_string(),
-        Some(Value::Null) => "null".to_string(),
-        Some(Value::Bool(b)) => b.to_string(),
-        Some(Value::Number(n)) => show_number(*n),
-        Some(Value::Text(t)) => quote(t),
-    }
-}
-
-/// `24`, `3.5`, `-2`: Rust's shortest round-trip form, without a trailing `.0`.
-pub fn show_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
-}
-
-/// A string in double quotes with `"` and `\` and control characters escaped.
-pub fn quote(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))
 }
