@@ -191,6 +191,31 @@ fn a_failing_test_prints_expected_actual_and_the_line() {
 }
 
 #[test]
+fn test_runs_tests_of_imported_files_once() {
+    let o = chatflow(&["test", "tests/flows/imports/main.flow", "tests/flows/imports/./main.flow"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o), "PASS greets\nPASS says goodbye by name\n2 passed, 0 failed\n");
+}
+
+#[test]
+fn test_explains_a_call_without_a_stub() {
+    let dir = tempdir();
+    let flow = format!("{dir}/nostub.flow");
+    std::fs::write(
+        &flow,
+        "api a {\n  live\n  get \"https://a.test/x\"\n}\nnode n {\n  call a\n  if status == 200 -> ok\n  else -> ko\n}\n\
+         node ok {\n  say \"ok\"\n}\nnode ko {\n  say \"ko {status}\"\n}\n\
+         test \"forgot the stub\" {\n  expect say \"ok\"\n}\n",
+    )
+    .expect("write");
+    let o = chatflow(&["test", &flow]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(out.contains("actual:   say \"ko 501\""), "{out}");
+    assert!(out.contains("note: API `a` was called but the test has no `stub a` line"), "{out}");
+}
+
+#[test]
 fn test_of_a_broken_file_prints_diagnostics_and_fails() {
     let o = chatflow(&["test", "tests/flows/broken.flow"]);
     assert_eq!(code(&o), 1);

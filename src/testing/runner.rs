@@ -1,11 +1,11 @@
 //! Runs `test` blocks: a scripted conversation against stubbed APIs, step by step, as
 //! language.md "Tests" says.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::diagnostic::{self, Diag, SourceSet};
-use crate::ir::{Program, SourceSpan, Span, TestCase, TestStep, TestStepKind};
+use crate::ir::{Program, SourceSpan, Span, StubAnswer, TestCase, TestStep, TestStepKind};
 use crate::runtime::{Engine, EngineConfig, Event, Session, SessionState};
 
 use super::stub::StubServer;
@@ -101,6 +101,8 @@ struct Run<'a> {
     said: usize,
     /// The URL (as the flow built it) of the last request to each API, over the whole test.
     last_url: HashMap<String, ApiCallSeen>,
+    /// APIs with a `stub` line so far.
+    stubbed: HashSet<String>,
 }
 
 struct ApiCallSeen {
@@ -143,6 +145,7 @@ async fn run_one(program: &Arc<Program>, test: &TestCase, options: &TestOptions)
         turn: Vec::new(),
         said: 0,
         last_url: HashMap::new(),
+        stubbed: HashSet::new(),
     };
     // Stubs before the first `user` line are in place for the opening turn.
     let opening_stubs = test
@@ -151,7 +154,7 @@ async fn run_one(program: &Arc<Program>, test: &TestCase, options: &TestOptions)
         .take_while(|s| !matches!(s.kind, TestStepKind::User(_)));
     for step in opening_stubs {
         if let TestStepKind::Stub { api, answer } = &step.kind {
-            run.server.set(&run.api_name(*api), answer.clone());
+            run.stub(*api, answer);
         }
     }
     for step in &test.steps {
@@ -182,6 +185,12 @@ impl Run<'_> {
             .map_or_else(|| format!("attr#{attr}"), |a| a.name.clone())
     }
 
+    fn stub(&mut self, api: u32, answer: &StubAnswer) {
+        let name = self.api_name(api);
+        self.server.set(&name, answer.clone());
+        self.stubbed.insert(name);
+    }
+
     async fn ensure_started(&mut self) {
         if !self.started {
             self.started = true;
@@ -209,7 +218,7 @@ impl Run<'_> {
         match &step.kind {
             TestStepKind::Stub { api, answer } => {
                 if self.started {
-                    self.server.set(&self.api_name(*api), answer.clone());
+                    self.stub(*api, answer);
                 }
                 Ok(())
             }
@@ -371,10 +380,16 @@ impl Run<'_> {
             .map(|t| format!("bot said: {}", quote(t)))
             .collect();
         for event in &self.turn {
-            if let Event::RuntimeError { message } = event {
-                notes.push(format!("runtime error: {message}"));
+            match event {
+                Event::RuntimeError { message } => notes.push(format!("runtime error: {message}")),
+                Event::ApiCall { api, .. } if !self.stubbed.contains(api) => notes.push(format!(
+                    "API `{api}` was called but the test has no `stub {api}` line \
+                     (the stub server answered 501)"
+                )),
+                _ => {}
             }
         }
+        notes.dedup();
         notes
     }
 }
