@@ -244,6 +244,31 @@ fn run_reads_piped_lines_and_answers_from_the_stubs() {
 }
 
 #[test]
+fn run_takes_a_last_line_without_newline_and_bytes_that_are_not_utf8() {
+    let o = chatflow_with_input(
+        &["run", "examples/weather.flow", "--stubs", "examples/weather.stubs.json"],
+        "Par\u{fffd}is",
+    );
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("you> Par\u{fffd}is\n"), "{}", stdout(&o));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .args(["run", "examples/weather.flow", "--stubs", "examples/weather.stubs.json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    stdin.write_all(b"Os\xfflo\n").expect("write");
+    drop(stdin);
+    let o = child.wait_with_output().expect("finishes");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("bot> It is 3.5 degrees in Os\u{fffd}lo, light snow.\n"), "{}", stdout(&o));
+}
+
+#[test]
 fn run_ends_quietly_at_the_end_of_input() {
     let o = chatflow_with_input(
         &["run", "examples/order_status.flow", "--stubs", "examples/order_status.stubs.json"],

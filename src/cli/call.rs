@@ -50,7 +50,7 @@ pub async fn call(file: &str, api: &str, sets: &[String], stubs: Option<&str>) -
     print_request(&program, api_id, &session, &report.event, &secrets);
     print_answer(&report.event, report.body.as_deref());
     for (attr, value) in &report.saved {
-        println!("save {attr} = {}", show_value(value.as_ref()));
+        outln!("save {attr} = {}", show_value(value.as_ref()));
     }
     match report.event {
         Event::ApiCall { status, .. } if status != 0 => ExitCode::SUCCESS,
@@ -100,17 +100,17 @@ fn print_request(program: &Program, api_id: usize, session: &Session, event: &Ev
         for secret in secrets {
             url = url.replace(secret.as_str(), "***");
         }
-        println!("{method} {url}");
+        outln!("{method} {url}");
     }
     let api = &program.apis[api_id];
     for header in &api.headers {
-        println!("{}: {}", header.name, masked(&header.value, session));
+        outln!("{}: {}", header.name, masked(&header.value, session));
     }
     match &api.body {
-        Some(RequestBody::Text(t)) => println!("\n{}\n", masked(t, session)),
+        Some(RequestBody::Text(t)) => outln!("\n{}\n", masked(t, session)),
         Some(RequestBody::Json(j)) => {
             let json = json_body(j, session);
-            println!("\n{}\n", serde_json::to_string_pretty(&json).unwrap_or_default());
+            outln!("\n{}\n", serde_json::to_string_pretty(&json).unwrap_or_default());
         }
         None => {}
     }
@@ -193,19 +193,19 @@ fn print_answer(event: &Event, body: Option<&str>) {
     {
         let plural = if *attempts == 1 { "" } else { "s" };
         match (status, error) {
-            (0, why) => println!(
+            (0, why) => outln!(
                 "status: 0, no response ({}) after {latency_ms} ms, {attempts} attempt{plural}",
                 why.as_deref().unwrap_or("unknown error")
             ),
-            (s, _) => println!("status: {s} in {latency_ms} ms, {attempts} attempt{plural}"),
+            (s, _) => outln!("status: {s} in {latency_ms} ms, {attempts} attempt{plural}"),
         }
     }
     let Some(body) = body.filter(|b| !b.is_empty()) else {
-        println!("(empty body)");
+        outln!("(empty body)");
         return;
     };
     match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(json) => println!("{}", serde_json::to_string_pretty(&json).unwrap_or_else(|_| body.to_string())),
-        Err(_) => println!("{body}"),
+        Ok(json) => outln!("{}", serde_json::to_string_pretty(&json).unwrap_or_else(|_| body.to_string())),
+        Err(_) => outln!("{body}"),
     }
 }

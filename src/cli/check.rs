@@ -36,7 +36,7 @@ pub fn build(file: &str, output: &str, args: DiagnosticArgs) -> ExitCode {
         Err(e) => return usage_error(&format!("cannot serialize the IR: {e}")),
     };
     if output == "-" {
-        print!("{json}");
+        out!("{json}");
         return ExitCode::SUCCESS;
     }
     match std::fs::write(output, json) {

@@ -139,7 +139,7 @@ pub fn main() -> ExitCode {
 
 /// Prints `error: message` on stderr and returns exit code 2.
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+    errln!("error: {message}");
     ExitCode::from(USAGE)
 }
 
@@ -159,12 +159,12 @@ fn report(compiled: &Compiled, args: DiagnosticArgs) -> bool {
     match args.format {
         Format::Json => {
             for d in diags {
-                println!("{}", diagnostic::to_json_line(d, &compiled.sources));
+                outln!("{}", diagnostic::to_json_line(d, &compiled.sources));
             }
         }
         Format::Human if !diags.is_empty() => {
             let color = std::io::stderr().is_terminal();
-            eprint!("{}", diagnostic::render(diags, &compiled.sources, color));
+            err!("{}", diagnostic::render(diags, &compiled.sources, color));
         }
         Format::Human => {}
     }

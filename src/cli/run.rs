@@ -6,7 +6,7 @@
 //! each line starting with `trace: `.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -49,25 +49,27 @@ async fn converse(engine: &Engine, trace: bool) -> ExitCode {
     let mut session = engine.new_session();
     let events = engine.start(&mut session).await;
     show_turn(engine.program(), &events, trace);
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut stdin = BufReader::new(tokio::io::stdin());
     while session.state != SessionState::Closed {
         if interactive {
-            print!("you> ");
-            flush();
+            out!("you> ");
         }
-        let line = match lines.next_line().await {
-            Ok(Some(line)) => line,
-            Ok(None) => {
+        // Bytes, not `String`: a line that is not UTF-8 is still a message (lossily decoded).
+        let mut bytes = Vec::new();
+        match stdin.read_until(b'\n', &mut bytes).await {
+            Ok(0) => {
                 if interactive {
-                    println!();
+                    outln!();
                 }
                 break;
             }
+            Ok(_) => {}
             Err(e) => return usage_error(&format!("cannot read stdin: {e}")),
-        };
-        let line = line.trim_end_matches('\r');
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let line = text.trim_end_matches('\n').trim_end_matches('\r');
         if !interactive {
-            println!("you> {line}");
+            outln!("you> {line}");
         }
         let events = engine.step(&mut session, line).await;
         show_turn(engine.program(), &events, trace);
@@ -75,25 +77,20 @@ async fn converse(engine: &Engine, trace: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn flush() {
-    let _ = std::io::stdout().flush();
-}
-
 /// Prints the bot's side of a turn on stdout, then its trace on stderr.
 fn show_turn(program: &Program, events: &[Event], trace: bool) {
     for event in events {
         match event {
-            Event::Say { text } => println!("bot> {}", text.replace('\n', "\n     ")),
-            Event::Closed => println!("[chat closed]"),
-            Event::RuntimeError { message } => println!("[runtime error] {message}"),
+            Event::Say { text } => outln!("bot> {}", text.replace('\n', "\n     ")),
+            Event::Closed => outln!("[chat closed]"),
+            Event::RuntimeError { message } => outln!("[runtime error] {message}"),
             _ => {}
         }
     }
-    flush();
     if trace {
         for event in events {
             if let Some(line) = trace_line(program, event) {
-                eprintln!("trace: {line}");
+                errln!("trace: {line}");
             }
         }
     }

@@ -44,11 +44,11 @@ pub async fn test(files: &[String], max_steps: u32) -> ExitCode {
         let program = Arc::new(program);
         let results = run_tests(program.clone(), &options).await;
         for outcome in &results {
-            print!("{}", render_outcome(outcome, &program, &compiled.sources, color));
+            out!("{}", render_outcome(outcome, &program, &compiled.sources, color));
         }
         outcomes.extend(results);
     }
-    println!("{}", closing_line(&outcomes));
+    outln!("{}", closing_line(&outcomes));
     if broken || outcomes.iter().any(|o| !o.passed()) {
         ExitCode::from(FAILED)
     } else {
