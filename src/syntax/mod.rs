@@ -1,13 +1,97 @@
 //! Parse flow text into a typed AST with spans.
+//!
+//! The pest grammar (`grammar/chatflow.pest`) is run one top-level item at a time. When an item
+//! fails, its diagnostic is recorded and parsing resumes at the next line that starts with a
+//! top-level keyword, so every broken item gets its own diagnostic and the good ones are kept.
 
 pub mod ast;
+mod build;
+mod errors;
+mod template;
+
+use pest::Parser;
 
 use crate::diagnostic::Diag;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar/chatflow.pest"]
+pub(crate) struct FlowParser;
+
+/// Diagnostic codes produced by this phase.
+pub mod codes {
+    pub const SYNTAX: &str = "chatflow::syntax";
+    pub const RESERVED_WORD: &str = "chatflow::reserved_word";
+    pub const UNTERMINATED_TEMPLATE: &str = "chatflow::unterminated_template";
+    pub const UNMATCHED_BRACE: &str = "chatflow::unmatched_brace";
+    pub const BAD_TEMPLATE_REF: &str = "chatflow::bad_template_ref";
+    pub const BAD_JSON: &str = "chatflow::bad_json";
+    pub const BAD_NUMBER: &str = "chatflow::bad_number";
+}
 
 /// Parses one file. Always returns a (possibly partial) AST together with every syntax
 /// diagnostic found; the caller treats the file as broken if any diagnostic is an error.
 /// Diagnostics carry `file == 0`; the caller sets the real file id.
 pub fn parse(text: &str) -> (ast::File, Vec<Diag>) {
-    let _ = text;
-    todo!("syntax helper")
+    let mut items = Vec::new();
+    let mut diags = Vec::new();
+    let mut pos = 0;
+    loop {
+        pos = skip_between_items(text, pos);
+        if pos >= text.len() {
+            break;
+        }
+        let rest = &text[pos..];
+        match FlowParser::parse(Rule::item_entry, rest) {
+            Ok(mut pairs) => {
+                let Some(pair) = pairs.next() else { break };
+                if pair.as_rule() == Rule::EOI {
+                    break;
+                }
+                let end = pair.as_span().end();
+                let mut b = build::Builder::new(pos, &mut diags);
+                items.push(b.item(pair));
+                pos += end.max(1);
+            }
+            Err(err) => {
+                diags.push(errors::syntax_error(text, pos, &err));
+                match errors::resume_point(text, pos, &err) {
+                    Some(next) => pos = next,
+                    None => break,
+                }
+            }
+        }
+    }
+    (ast::File { items }, diags)
+}
+
+/// Skips blank lines, spaces, `;` and comments between items.
+fn skip_between_items(text: &str, mut pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    while pos < bytes.len() {
+        match bytes[pos] {
+            b' ' | b'\t' | b'\n' | b'\r' | b';' => pos += 1,
+            b'#' => {
+                while pos < bytes.len() && bytes[pos] != b'\n' && bytes[pos] != b'\r' {
+                    pos += 1;
+                }
+            }
+            // A byte order mark.
+            0xEF if bytes[pos..].starts_with("\u{FEFF}".as_bytes()) => pos += 3,
+            _ => break,
+        }
+    }
+    pos
+}
+
+/// Words that may not name a node, an API or an attribute.
+pub fn is_reserved(word: &str) -> bool {
+    matches!(
+        word,
+        "bot" | "api" | "node" | "test" | "import" | "live" | "draft" | "get" | "post" | "put"
+            | "patch" | "delete" | "header" | "body" | "json" | "timeout" | "retry" | "save"
+            | "say" | "ask" | "set" | "call" | "if" | "elif" | "else" | "goto" | "close"
+            | "stub" | "user" | "expect" | "and" | "or" | "not" | "in" | "contains"
+            | "starts_with" | "ends_with" | "matches" | "is" | "true" | "false" | "null"
+            | "status" | "as"
+    )
 }

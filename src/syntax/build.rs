@@ -1,0 +1,747 @@
+//! Turns pest pairs of one top-level item into the typed AST. The grammar has already
+//! checked the shape, so a pair that is not where it should be means a grammar/builder
+//! mismatch; the builder then degrades gracefully instead of panicking.
+
+use pest::iterators::{Pair, Pairs};
+
+use super::ast::*;
+use super::template::{str_lit, template};
+use super::{codes, is_reserved, Rule};
+use crate::diagnostic::Diag;
+
+type P<'i> = Pair<'i, Rule>;
+
+/// Deeper expressions than this are refused (keeps recursion, and dropping, bounded).
+const MAX_DEPTH: u32 = 200;
+/// Longest chain of `and`/`or` operands (the chain becomes a left-leaning tree).
+const MAX_CHAIN: usize = 1000;
+
+pub struct Builder<'d> {
+    /// Offset of the parsed slice in the whole file.
+    base: usize,
+    diags: &'d mut Vec<Diag>,
+    depth: u32,
+}
+
+/// What a name is about to name, for the reserved-word message.
+#[derive(Clone, Copy)]
+enum NameRole {
+    Node,
+    Api,
+    Attribute,
+    Kind,
+}
+
+impl NameRole {
+    fn noun(self) -> &'static str {
+        match self {
+            NameRole::Node => "a node",
+            NameRole::Api => "an API",
+            NameRole::Attribute => "an attribute",
+            NameRole::Kind => "an answer kind",
+        }
+    }
+}
+
+impl<'d> Builder<'d> {
+    pub fn new(base: usize, diags: &'d mut Vec<Diag>) -> Self {
+        Builder {
+            base,
+            diags,
+            depth: 0,
+        }
+    }
+
+    fn span(&self, p: &P) -> Span {
+        let s = p.as_span();
+        Span::new(self.base + s.start(), self.base + s.end())
+    }
+
+    pub fn item(&mut self, p: P) -> Item {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut inner = p.into_inner();
+        match rule {
+            Rule::import => Item::Import(Import {
+                path: self.next_str(&mut inner),
+                span,
+            }),
+            Rule::bot => Item::Bot(self.bot(inner, span)),
+            Rule::api => Item::Api(self.api(inner, span)),
+            Rule::test => Item::Test(self.test(inner, span)),
+            _ => Item::Node(self.node(inner, span)),
+        }
+    }
+
+    // ---- leaves ---------------------------------------------------------------------------
+
+    fn ident(&mut self, p: &P, role: NameRole) -> Ident {
+        let name = p.as_str();
+        let span = self.span(p);
+        if is_reserved(name) {
+            self.diags.push(
+                Diag::error(
+                    codes::RESERVED_WORD,
+                    format!("`{name}` is a reserved word and cannot name {}", role.noun()),
+                    span,
+                )
+                .label("reserved word")
+                .help(format!("choose another name, such as `{name}_1` or `my_{name}`")),
+            );
+        }
+        Ident {
+            name: name.to_owned(),
+            span,
+        }
+    }
+
+    /// The next `ident` pair among `inner`, skipping keywords and punctuation.
+    fn next_ident(&mut self, inner: &mut Pairs<Rule>, role: NameRole) -> Ident {
+        match inner.find(|p| p.as_rule() == Rule::ident) {
+            Some(p) => self.ident(&p, role),
+            None => Ident {
+                name: String::new(),
+                span: Span::default(),
+            },
+        }
+    }
+
+    fn str_of(&self, p: &P) -> StrLit {
+        str_lit(p.as_str(), self.base + p.as_span().start())
+    }
+
+    fn next_str(&mut self, inner: &mut Pairs<Rule>) -> StrLit {
+        match inner.find(|p| p.as_rule() == Rule::string) {
+            Some(p) => self.str_of(&p),
+            None => StrLit {
+                value: String::new(),
+                span: Span::default(),
+            },
+        }
+    }
+
+    fn template_of(&mut self, p: &P) -> Template {
+        template(p.as_str(), self.base + p.as_span().start(), self.diags)
+    }
+
+    fn next_template(&mut self, inner: &mut Pairs<Rule>) -> Template {
+        match inner.find(|p| p.as_rule() == Rule::string) {
+            Some(p) => self.template_of(&p),
+            None => Template {
+                parts: Vec::new(),
+                span: Span::default(),
+            },
+        }
+    }
+
+    fn bad_number(&mut self, p: &P, what: &str, help: &str) {
+        self.diags.push(
+            Diag::error(
+                codes::BAD_NUMBER,
+                format!("`{}` is not a valid {what}", p.as_str()),
+                self.span(p),
+            )
+            .label(format!("invalid {what}"))
+            .help(help.to_owned()),
+        );
+    }
+
+    fn number(&mut self, p: &P) -> f64 {
+        match p.as_str().parse::<f64>() {
+            Ok(n) if n.is_finite() => n,
+            _ => {
+                self.bad_number(p, "number", "write a smaller number");
+                0.0
+            }
+        }
+    }
+
+    // ---- items ----------------------------------------------------------------------------
+
+    fn bot(&mut self, mut inner: Pairs<Rule>, span: Span) -> Bot {
+        let name = self.next_str(&mut inner);
+        let mut settings = Vec::new();
+        for p in inner {
+            if p.as_rule() == Rule::start {
+                let mut s = p.into_inner();
+                settings.push(BotSetting::Start(self.next_ident(&mut s, NameRole::Node)));
+            }
+        }
+        Bot {
+            name,
+            settings,
+            span,
+        }
+    }
+
+    fn api(&mut self, mut inner: Pairs<Rule>, span: Span) -> Api {
+        let name = self.next_ident(&mut inner, NameRole::Api);
+        let mut props = Vec::new();
+        for p in inner {
+            if let Some(prop) = self.api_prop(p) {
+                props.push(prop);
+            }
+        }
+        Api { name, props, span }
+    }
+
+    fn api_prop(&mut self, p: P) -> Option<ApiProp> {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut inner = p.into_inner();
+        Some(match rule {
+            Rule::kw_live => ApiProp::Mode { live: true, span },
+            Rule::kw_draft => ApiProp::Mode { live: false, span },
+            Rule::request => {
+                let method = match inner.next().map(|m| m.as_str()) {
+                    Some("post") => Method::Post,
+                    Some("put") => Method::Put,
+                    Some("patch") => Method::Patch,
+                    Some("delete") => Method::Delete,
+                    _ => Method::Get,
+                };
+                let url = self.next_template(&mut inner);
+                ApiProp::Request { method, url, span }
+            }
+            Rule::header => {
+                let name = self.next_str(&mut inner);
+                let value = self.next_template(&mut inner);
+                ApiProp::Header { name, value, span }
+            }
+            Rule::body_prop => ApiProp::Body {
+                body: self.next_template(&mut inner),
+                span,
+            },
+            Rule::json_prop => {
+                let obj = inner.find(|p| p.as_rule() == Rule::json_object)?;
+                ApiProp::Json {
+                    body: self.json_template(obj),
+                    span,
+                }
+            }
+            Rule::timeout => {
+                let d = inner.find(|p| p.as_rule() == Rule::duration)?;
+                ApiProp::Timeout {
+                    millis: self.duration(&d),
+                    span,
+                }
+            }
+            Rule::retry => {
+                let n = inner.find(|p| p.as_rule() == Rule::uint)?;
+                let count = n.as_str().parse::<u32>().unwrap_or_else(|_| {
+                    self.bad_number(&n, "retry count", "write a small whole number such as `2`");
+                    0
+                });
+                ApiProp::Retry { count, span }
+            }
+            Rule::save => {
+                let attr = self.next_ident(&mut inner, NameRole::Attribute);
+                let path = inner.find(|p| p.as_rule() == Rule::save_path)?;
+                ApiProp::Save {
+                    attr,
+                    path: self.save_path(path),
+                    span,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    fn duration(&mut self, p: &P) -> u64 {
+        let text = p.as_str();
+        let digits_end = text
+            .bytes()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (digits, unit) = text.split_at(digits_end);
+        let factor = match unit {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            _ => 3_600_000,
+        };
+        match digits.parse::<u64>().ok().and_then(|n| n.checked_mul(factor)) {
+            Some(ms) => ms,
+            None => {
+                self.bad_number(p, "duration", "write a shorter duration such as `2s` or `500ms`");
+                0
+            }
+        }
+    }
+
+    fn save_path(&mut self, p: P) -> SavePath {
+        let span = self.span(&p);
+        let mut steps = Vec::new();
+        for step in p.into_inner() {
+            match step.as_rule() {
+                Rule::path_field => steps.push(PathStep::Field(step.as_str().to_owned())),
+                Rule::string => steps.push(PathStep::Field(self.str_of(&step).value)),
+                Rule::path_index => match step.as_str().parse::<usize>() {
+                    Ok(i) => steps.push(PathStep::Index(i)),
+                    Err(_) => self.bad_number(&step, "index", "write a smaller index"),
+                },
+                _ => {}
+            }
+        }
+        SavePath { steps, span }
+    }
+
+    fn json_template(&mut self, p: P) -> JsonTemplate {
+        let span = self.span(&p);
+        match p.as_rule() {
+            Rule::json_object => {
+                let mut members = Vec::new();
+                for m in p.into_inner().filter(|m| m.as_rule() == Rule::json_member) {
+                    let mut parts = m.into_inner();
+                    let key = self.next_str(&mut parts);
+                    let value = parts
+                        .find(|v| !matches!(v.as_rule(), Rule::colon))
+                        .map_or(JsonTemplate::Null(span), |v| self.json_template(v));
+                    members.push((key, value));
+                }
+                JsonTemplate::Object(members, span)
+            }
+            Rule::json_array => {
+                let items = p
+                    .into_inner()
+                    .filter(|v| !matches!(v.as_rule(), Rule::lbracket | Rule::rbracket | Rule::comma))
+                    .map(|v| self.json_template(v))
+                    .collect();
+                JsonTemplate::Array(items, span)
+            }
+            Rule::string => JsonTemplate::String(self.template_of(&p)),
+            Rule::json_number => JsonTemplate::Number(self.number(&p), span),
+            Rule::kw_true => JsonTemplate::Bool(true, span),
+            Rule::kw_false => JsonTemplate::Bool(false, span),
+            _ => JsonTemplate::Null(span),
+        }
+    }
+
+    // ---- nodes ----------------------------------------------------------------------------
+
+    fn node(&mut self, mut inner: Pairs<Rule>, span: Span) -> Node {
+        let name = self.next_ident(&mut inner, NameRole::Node);
+        let mut body = Vec::new();
+        for p in inner {
+            if let Some(stmt) = self.stmt(p) {
+                body.push(stmt);
+            }
+        }
+        Node { name, body, span }
+    }
+
+    fn stmt(&mut self, p: P) -> Option<Stmt> {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut inner = p.into_inner();
+        let kind = match rule {
+            Rule::say => StmtKind::Say(self.next_template(&mut inner)),
+            Rule::ask => self.ask(inner),
+            Rule::set => {
+                let attr = self.next_ident(&mut inner, NameRole::Attribute);
+                let value = inner.find(|p| p.as_rule() == Rule::expr)?;
+                StmtKind::Set {
+                    attr,
+                    value: self.expr(value),
+                }
+            }
+            Rule::call => StmtKind::Call(self.next_ident(&mut inner, NameRole::Api)),
+            Rule::goto => StmtKind::Goto(self.next_ident(&mut inner, NameRole::Node)),
+            Rule::close => StmtKind::Close,
+            Rule::branch => StmtKind::Branch(self.branch(inner)),
+            _ => return None,
+        };
+        Some(Stmt { kind, span })
+    }
+
+    fn ask(&mut self, inner: Pairs<Rule>) -> StmtKind {
+        let mut attr = None;
+        let mut kind = None;
+        let mut prompt = None;
+        for p in inner {
+            match p.as_rule() {
+                Rule::ident if attr.is_none() => attr = Some(self.ident(&p, NameRole::Attribute)),
+                Rule::ident => kind = Some(self.ident(&p, NameRole::Kind)),
+                Rule::string => prompt = Some(self.template_of(&p)),
+                _ => {}
+            }
+        }
+        StmtKind::Ask {
+            attr: attr.unwrap_or(Ident {
+                name: String::new(),
+                span: Span::default(),
+            }),
+            kind,
+            prompt,
+        }
+    }
+
+    fn branch(&mut self, inner: Pairs<Rule>) -> Branch {
+        let mut arms = Vec::new();
+        let mut otherwise = None;
+        let mut otherwise_span = None;
+        for arm in inner {
+            let span = self.span(&arm);
+            let is_else = arm.as_rule() == Rule::else_arm;
+            let mut parts = arm.into_inner();
+            if is_else {
+                otherwise = Some(self.next_ident(&mut parts, NameRole::Node));
+                otherwise_span = Some(span);
+                continue;
+            }
+            let Some(cond) = parts.find(|p| p.as_rule() == Rule::expr) else {
+                continue;
+            };
+            let cond = self.expr(cond);
+            let target = self.next_ident(&mut parts, NameRole::Node);
+            arms.push(BranchArm { cond, target, span });
+        }
+        Branch {
+            arms,
+            otherwise,
+            otherwise_span,
+        }
+    }
+
+    // ---- expressions ----------------------------------------------------------------------
+
+    fn expr(&mut self, p: P) -> Expr {
+        let span = self.span(&p);
+        if self.depth >= MAX_DEPTH {
+            self.diags.push(
+                Diag::error(codes::SYNTAX, "this condition is nested too deeply", span)
+                    .label("too deep")
+                    .help("split the condition into simpler parts"),
+            );
+            return Expr {
+                kind: ExprKind::Lit(Literal::Null),
+                span,
+            };
+        }
+        self.depth += 1;
+        let e = self.expr_inner(p, span);
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_inner(&mut self, p: P, span: Span) -> Expr {
+        match p.as_rule() {
+            Rule::expr | Rule::and_expr => {
+                let is_or = p.as_rule() == Rule::expr;
+                let mut operands = p
+                    .into_inner()
+                    .filter(|q| !matches!(q.as_rule(), Rule::kw_or | Rule::kw_and));
+                let Some(first) = operands.next() else {
+                    return null_expr(span);
+                };
+                let mut acc = self.expr(first);
+                for (n, next) in operands.enumerate() {
+                    if n >= MAX_CHAIN {
+                        self.diags.push(
+                            Diag::error(codes::SYNTAX, "this condition is too long", span)
+                                .label("too many `and`/`or` parts")
+                                .help("split the condition over several nodes"),
+                        );
+                        break;
+                    }
+                    let rhs = self.expr(next);
+                    let both = acc.span.to(rhs.span);
+                    let (l, r) = (Box::new(acc), Box::new(rhs));
+                    let kind = if is_or {
+                        ExprKind::Or(l, r)
+                    } else {
+                        ExprKind::And(l, r)
+                    };
+                    acc = Expr { kind, span: both };
+                }
+                acc
+            }
+            Rule::not_expr => {
+                let mut inner = p.into_inner();
+                match inner.next() {
+                    Some(first) if first.as_rule() == Rule::kw_not => {
+                        let operand = inner.next().map_or(null_expr(span), |q| self.expr(q));
+                        Expr {
+                            kind: ExprKind::Not(Box::new(operand)),
+                            span,
+                        }
+                    }
+                    Some(first) => self.expr(first),
+                    None => null_expr(span),
+                }
+            }
+            Rule::cmp => self.cmp(p, span),
+            Rule::paren => match p.into_inner().find(|q| q.as_rule() == Rule::expr) {
+                Some(e) => {
+                    let mut e = self.expr(e);
+                    e.span = span;
+                    e
+                }
+                None => null_expr(span),
+            },
+            Rule::number => Expr {
+                kind: ExprKind::Lit(Literal::Number(self.number(&p))),
+                span,
+            },
+            Rule::string => Expr {
+                kind: ExprKind::Lit(Literal::String(self.str_of(&p).value)),
+                span,
+            },
+            Rule::kw_true => lit(Literal::Bool(true), span),
+            Rule::kw_false => lit(Literal::Bool(false), span),
+            Rule::kw_null => lit(Literal::Null, span),
+            Rule::kw_status => reference(RefKind::Status, span),
+            Rule::ident => {
+                let id = self.ident(&p, NameRole::Attribute);
+                reference(RefKind::Attr(id.name), span)
+            }
+            Rule::dotted_ref => self.dotted(&p, span),
+            _ => null_expr(span),
+        }
+    }
+
+    fn dotted(&mut self, p: &P, span: Span) -> Expr {
+        let text = p.as_str();
+        let (prefix, name) = text.split_once('.').unwrap_or((text, ""));
+        if prefix != "sys" {
+            let help = if prefix == "secret" {
+                "secrets may only be inserted into templates (`{secret.NAME}` in a URL, header or body), never compared".to_owned()
+            } else {
+                format!("conditions can read `status`, an attribute like `{prefix}`, or a system attribute like `sys.{name}`")
+            };
+            self.diags.push(
+                Diag::error(
+                    codes::SYNTAX,
+                    format!("`{text}` cannot be used in a condition"),
+                    span,
+                )
+                .label("unknown reference")
+                .help(help),
+            );
+        }
+        reference(RefKind::Sys(name.to_owned()), span)
+    }
+
+    fn cmp(&mut self, p: P, span: Span) -> Expr {
+        let mut inner = p.into_inner();
+        let Some(first) = inner.next() else {
+            return null_expr(span);
+        };
+        let lhs = self.expr(first);
+        let Some(op) = inner.next() else {
+            return lhs;
+        };
+        let kind = match op.as_rule() {
+            Rule::cmp_op => {
+                let op = match op.as_str() {
+                    "==" => CmpOp::Eq,
+                    "!=" => CmpOp::Ne,
+                    "<" => CmpOp::Lt,
+                    "<=" => CmpOp::Le,
+                    ">" => CmpOp::Gt,
+                    _ => CmpOp::Ge,
+                };
+                let rhs = inner.next().map_or(null_expr(span), |q| self.expr(q));
+                ExprKind::Cmp {
+                    op,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                }
+            }
+            Rule::kw_contains | Rule::kw_starts_with | Rule::kw_ends_with => {
+                let op = match op.as_rule() {
+                    Rule::kw_contains => TextOp::Contains,
+                    Rule::kw_starts_with => TextOp::StartsWith,
+                    _ => TextOp::EndsWith,
+                };
+                let rhs = inner.next().map_or(null_expr(span), |q| self.expr(q));
+                ExprKind::Text {
+                    op,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                }
+            }
+            Rule::kw_matches => ExprKind::Matches {
+                value: Box::new(lhs),
+                pattern: self.next_str(&mut inner),
+            },
+            Rule::kw_is => ExprKind::IsSet {
+                value: Box::new(lhs),
+                negated: inner.next().is_some_and(|q| q.as_rule() == Rule::kw_not),
+            },
+            Rule::kw_in => match inner.next() {
+                Some(r) if r.as_rule() == Rule::range => self.range(lhs, r),
+                Some(l) => ExprKind::InList {
+                    value: Box::new(lhs),
+                    items: l
+                        .into_inner()
+                        .filter(|q| {
+                            !matches!(q.as_rule(), Rule::lbracket | Rule::rbracket | Rule::comma)
+                        })
+                        .map(|q| self.expr(q))
+                        .collect(),
+                },
+                None => return lhs,
+            },
+            _ => return lhs,
+        };
+        Expr { kind, span }
+    }
+
+    fn range(&mut self, value: Expr, r: P) -> ExprKind {
+        let bounds_span = self.span(&r);
+        let mut bounds = r.into_inner().filter(|q| q.as_rule() == Rule::int);
+        let mut bound = |b: Option<P>| -> i64 {
+            let Some(b) = b else { return 0 };
+            b.as_str().parse::<i64>().unwrap_or_else(|_| {
+                self.bad_number(&b, "range bound", "range bounds must fit in 64 bits");
+                0
+            })
+        };
+        let low = bound(bounds.next());
+        let high = bound(bounds.next());
+        ExprKind::InRange {
+            value: Box::new(value),
+            low,
+            high,
+            bounds_span,
+        }
+    }
+
+    // ---- tests ----------------------------------------------------------------------------
+
+    fn test(&mut self, mut inner: Pairs<Rule>, span: Span) -> Test {
+        let name = self.next_str(&mut inner);
+        let mut steps = Vec::new();
+        for p in inner {
+            if let Some(step) = self.step(p) {
+                steps.push(step);
+            }
+        }
+        Test { name, steps, span }
+    }
+
+    fn step(&mut self, p: P) -> Option<TestStep> {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut inner = p.into_inner();
+        let kind = match rule {
+            Rule::stub => {
+                let api = self.next_ident(&mut inner, NameRole::Api);
+                TestStepKind::Stub {
+                    api,
+                    answer: self.stub_answer(inner)?,
+                }
+            }
+            Rule::user => TestStepKind::User(self.next_str(&mut inner)),
+            Rule::expect => {
+                let what = inner.find(|q| q.as_rule() != Rule::kw_expect)?;
+                self.expectation(what)?
+            }
+            _ => return None,
+        };
+        Some(TestStep { kind, span })
+    }
+
+    fn stub_answer(&mut self, mut inner: Pairs<Rule>) -> Option<StubAnswer> {
+        let first = inner.next()?;
+        if first.as_rule() == Rule::kw_timeout {
+            return Some(StubAnswer::Timeout);
+        }
+        let status = match first.as_str().parse::<u16>() {
+            Ok(s) if (100..=599).contains(&s) => s,
+            _ => {
+                self.bad_number(&first, "HTTP status", "an HTTP status is between 100 and 599");
+                0
+            }
+        };
+        let body = inner.next().and_then(|j| self.stub_json(&j));
+        Some(StubAnswer::Status { status, body })
+    }
+
+    fn stub_json(&mut self, p: &P) -> Option<serde_json::Value> {
+        match serde_json::from_str(p.as_str()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let start = self.base + p.as_span().start();
+                let at = start + offset_of(p.as_str(), e.line(), e.column());
+                let end = (at + 1).min(self.base + p.as_span().end());
+                self.diags.push(
+                    Diag::error(
+                        codes::BAD_JSON,
+                        format!("the stub body is not valid JSON: {e}"),
+                        Span::new(at.min(end), end),
+                    )
+                    .label("invalid JSON here")
+                    .help("write the body as JSON, e.g. `{\"name\": \"Chicago\", \"temp\": 3.5}`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn expectation(&mut self, p: P) -> Option<TestStepKind> {
+        let rule = p.as_rule();
+        let mut inner = p.into_inner();
+        Some(match rule {
+            Rule::expect_say => TestStepKind::ExpectSay(self.next_str(&mut inner)),
+            Rule::expect_node => TestStepKind::ExpectNode(self.next_ident(&mut inner, NameRole::Node)),
+            Rule::expect_request => {
+                let api = self.next_ident(&mut inner, NameRole::Api);
+                let url = self.next_str(&mut inner);
+                TestStepKind::ExpectRequest { api, url }
+            }
+            Rule::expect_attr => {
+                let attr = self.next_ident(&mut inner, NameRole::Attribute);
+                let expect = match inner.find(|q| q.as_rule() != Rule::eqeq)? {
+                    q if q.as_rule() == Rule::kw_is => AttrExpectation::NotSet,
+                    q => AttrExpectation::Equals(self.literal(&q)),
+                };
+                TestStepKind::ExpectAttr { attr, expect }
+            }
+            Rule::kw_closed => TestStepKind::ExpectClosed,
+            _ => return None,
+        })
+    }
+
+    fn literal(&mut self, p: &P) -> Literal {
+        match p.as_rule() {
+            Rule::number => Literal::Number(self.number(p)),
+            Rule::string => Literal::String(self.str_of(p).value),
+            Rule::kw_true => Literal::Bool(true),
+            Rule::kw_false => Literal::Bool(false),
+            _ => Literal::Null,
+        }
+    }
+}
+
+fn lit(l: Literal, span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Lit(l),
+        span,
+    }
+}
+
+fn null_expr(span: Span) -> Expr {
+    lit(Literal::Null, span)
+}
+
+fn reference(kind: RefKind, span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Ref(Ref { kind, span }),
+        span,
+    }
+}
+
+/// Byte offset of a 1-based line and column (in characters, as serde_json counts) in `text`.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let col = column.saturating_sub(1);
+            return offset + l.char_indices().nth(col).map_or(l.len(), |(b, _)| b);
+        }
+        offset += l.len();
+    }
+    text.len()
+}

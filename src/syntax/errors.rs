@@ -1,0 +1,281 @@
+//! Turns pest's failures into diagnostics a person can act on, and finds where to resume.
+
+use pest::error::{Error, ErrorVariant, InputLocation};
+
+use super::ast::Span;
+use super::{codes, is_reserved, Rule};
+use crate::diagnostic::Diag;
+
+const STATEMENT: &str = "a statement (`say`, `ask`, `set`, `call`, `if`, `goto`, `close`)";
+const ITEM: &str = "`bot`, `api`, `node`, `test` or `import`";
+const API_PROP: &str =
+    "an API setting (`live`, `draft`, `get`, `post`, `put`, `patch`, `delete`, `header`, `body`, `json`, `timeout`, `retry`, `save`)";
+const TEST_STEP: &str = "a test step (`stub`, `user`, `expect`)";
+const EXPECT_WHAT: &str = "`say`, `node`, `attr`, `request` or `closed` after `expect`";
+const VALUE: &str = "a value (a number, a string, `true`, `false`, `null`, `status` or an attribute name)";
+const OPERATOR: &str =
+    "an operator (`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `contains`, `starts_with`, `ends_with`, `matches`, `is set`)";
+const ARROW: &str = "`->` and a node name";
+const SEP: &str = "a new line or `;`";
+const NAME: &str = "a name";
+const STRING: &str = "a string in double quotes";
+
+/// The diagnostic for a failed item that began at `base`.
+pub fn syntax_error(text: &str, base: usize, err: &Error<Rule>) -> Diag {
+    let pos = (base + error_offset(err)).min(text.len());
+    if let Some(d) = unclosed_string(text, pos) {
+        return d;
+    }
+    let positives: &[Rule] = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives,
+        ErrorVariant::CustomError { .. } => {
+            return Diag::error(codes::SYNTAX, "this item is nested too deeply to read", Span::new(pos, pos))
+                .label("too deep")
+                .help("split deeply nested conditions or JSON into simpler parts");
+        }
+    };
+    let (found, found_span) = found_token(text, pos);
+    if positives.contains(&Rule::ident) && is_reserved(&found) {
+        return Diag::error(
+            codes::RESERVED_WORD,
+            format!("`{found}` is a reserved word and cannot be used as a name"),
+            found_span,
+        )
+        .label("reserved word")
+        .help(format!("choose another name, such as `{found}_1` or `my_{found}`"));
+    }
+    let phrases = phrases(positives);
+    let found_words = if found.is_empty() {
+        if pos >= text.len() {
+            "end of file".to_owned()
+        } else {
+            "the end of the line".to_owned()
+        }
+    } else {
+        format!("`{found}`")
+    };
+    let expected = join(&phrases);
+    let message = if expected.is_empty() {
+        format!("unexpected {found_words}")
+    } else {
+        format!("expected {expected}, found {found_words}")
+    };
+    Diag::error(codes::SYNTAX, message, found_span)
+        .label(if expected.is_empty() {
+            "not expected here".to_owned()
+        } else {
+            format!("expected {}", short(&phrases))
+        })
+        .help(help_for(&phrases))
+}
+
+fn error_offset(err: &Error<Rule>) -> usize {
+    match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    }
+}
+
+/// Where to resume after an item that began at `base` failed: the first line, from the line
+/// of the error on, that starts with a top-level keyword after the failed item's start.
+pub fn resume_point(text: &str, base: usize, err: &Error<Rule>) -> Option<usize> {
+    let pos = (base + error_offset(err)).min(text.len());
+    let bytes = text.as_bytes();
+    let mut line = bytes[..pos].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    while line < bytes.len() {
+        let first = line
+            + bytes[line..]
+                .iter()
+                .position(|&b| b != b' ' && b != b'\t')
+                .unwrap_or(bytes.len() - line);
+        if first > base && starts_item(&bytes[first..]) {
+            return Some(first);
+        }
+        line = match bytes[line..].iter().position(|&b| b == b'\n') {
+            Some(i) => line + i + 1,
+            None => return None,
+        };
+    }
+    None
+}
+
+fn starts_item(rest: &[u8]) -> bool {
+    ["bot", "api", "node", "test", "import"].iter().any(|kw| {
+        rest.starts_with(kw.as_bytes())
+            && rest
+                .get(kw.len())
+                .is_none_or(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+    })
+}
+
+/// A string opened on the error's line and never closed before the line ends.
+fn unclosed_string(text: &str, pos: usize) -> Option<Diag> {
+    let bytes = text.as_bytes();
+    let line_start = bytes[..pos].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line_end = bytes[pos..]
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map_or(bytes.len(), |i| pos + i);
+    let mut open: Option<usize> = None;
+    let mut i = line_start;
+    while i < line_end {
+        match (bytes[i], open) {
+            (b'\\', Some(_)) => i += 1,
+            (b'"', Some(_)) => open = None,
+            (b'"', None) => open = Some(i),
+            (b'#', None) => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    let start = open.filter(|&q| q <= pos)?;
+    Some(
+        Diag::error(codes::SYNTAX, "this string is never closed", Span::new(start, line_end))
+            .label("string starts here")
+            .help("add a closing `\"` before the end of the line (write `\\\"` for a quote inside the text)"),
+    )
+}
+
+/// The token at `pos` as written (empty at the end of a line or file) and its span.
+fn found_token(text: &str, pos: usize) -> (String, Span) {
+    let rest = &text[pos..];
+    let Some(c) = rest.chars().next() else {
+        return (String::new(), Span::new(pos, pos));
+    };
+    let len = if c == '\n' || c == '\r' {
+        return (String::new(), Span::new(pos, pos));
+    } else if c.is_ascii_alphanumeric() || c == '_' {
+        rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(rest.len())
+    } else if c == '"' {
+        rest[1..]
+            .find(['"', '\n'])
+            .map_or(rest.len(), |i| i + 2)
+            .min(rest.len())
+    } else {
+        c.len_utf8()
+    };
+    // Long tokens are cut short in the message, on a character boundary.
+    let mut shown = len.min(40);
+    while !rest.is_char_boundary(shown) {
+        shown -= 1;
+    }
+    let word = rest[..shown].trim_end_matches(['\n', '\r']);
+    (word.to_owned(), Span::new(pos, pos + len))
+}
+
+fn phrase(rule: Rule) -> Option<&'static str> {
+    use Rule::*;
+    Some(match rule {
+        kw_say | kw_ask | kw_set | kw_call | kw_if | kw_goto | kw_close => STATEMENT,
+        kw_import | kw_bot | kw_api | kw_test => ITEM,
+        kw_live | kw_draft | method | kw_header | kw_body | kw_json | kw_timeout | kw_retry
+        | kw_save => API_PROP,
+        kw_stub | kw_user | kw_expect => TEST_STEP,
+        kw_attr | kw_request | kw_closed => EXPECT_WHAT,
+        kw_start => "`start` and a node name",
+        kw_elif | kw_else => "`elif` or `else`",
+        arrow => ARROW,
+        ident => NAME,
+        string => STRING,
+        number | kw_true | kw_false | kw_null | kw_status | dotted_ref | lparen | kw_not => VALUE,
+        cmp_op | kw_in | kw_contains | kw_starts_with | kw_ends_with | kw_matches | kw_is => OPERATOR,
+        kw_and | kw_or => "`and` or `or`",
+        sep => SEP,
+        lbrace => "`{`",
+        rbrace => "`}`",
+        lbracket => "`[`",
+        rbracket => "`]`",
+        rparen => "`)`",
+        eq => "`=`",
+        eqeq => "`==`",
+        comma => "`,`",
+        colon => "`:`",
+        dotdot => "`..`",
+        int | uint => "a whole number",
+        range => "a range such as `400..499`",
+        list => "a list such as `[1, 2]`",
+        duration => "a duration such as `2s` or `500ms`",
+        save_path => "a path starting with `body`, such as `body.main.temp`",
+        json_object => "a JSON object `{ ... }`",
+        json_number => "a number",
+        raw_json => "a JSON body",
+        path_field => "a field name",
+        path_index => "an index",
+        EOI => "end of file",
+        _ => return None,
+    })
+}
+
+/// Phrases for what was expected, most telling first, without repeats or noise.
+fn phrases(positives: &[Rule]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for &r in positives {
+        if let Some(p) = phrase(r) {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    // A value position also tries names and strings; `node` belongs to the item list at the
+    // top level and to `expect node` in tests.
+    if out.contains(&VALUE) {
+        out.retain(|p| *p != NAME && *p != STRING);
+    }
+    if out.contains(&EXPECT_WHAT) {
+        out.retain(|p| *p != STATEMENT);
+    }
+    // `node` is an item keyword at the top level and an expectation after `expect`.
+    if positives.contains(&Rule::kw_node) && !out.contains(&EXPECT_WHAT) && !out.contains(&ITEM) {
+        out.push(ITEM);
+    }
+    if out.contains(&ITEM) {
+        out.retain(|p| *p != "end of file");
+    }
+    out.sort_by_key(|p| rank(p));
+    out
+}
+
+/// Structural expectations first, separators and closers last.
+fn rank(p: &str) -> u8 {
+    match p {
+        SEP => 8,
+        "`}`" | "`]`" | "`)`" => 9,
+        "end of file" => 10,
+        _ => 0,
+    }
+}
+
+fn join(phrases: &[&str]) -> String {
+    match phrases {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// A compact label: the first expectation only.
+fn short(phrases: &[&str]) -> String {
+    let first = phrases.first().copied().unwrap_or("something else");
+    match first.find(" (") {
+        Some(i) => first[..i].to_owned(),
+        None => first.to_owned(),
+    }
+}
+
+fn help_for(phrases: &[&str]) -> String {
+    let first = phrases.first().copied().unwrap_or("");
+    match first {
+        STATEMENT => "a node holds statements such as `say \"Hi\"`, `ask city`, `call weather`, `goto next`; separate them with new lines or `;`".to_owned(),
+        ITEM => "a file holds top-level items: `bot \"name\" { ... }`, `api NAME { ... }`, `node NAME { ... }`, `test \"name\" { ... }`, `import \"file.flow\"`".to_owned(),
+        API_PROP => "an API block holds settings such as `live`, `get \"https://...\"`, `header \"Name\" = \"value\"`, `timeout 2s`, `save attr = body.field`".to_owned(),
+        TEST_STEP | EXPECT_WHAT => "a test holds `stub API 200 {...}`, `user \"text\"` and `expect say|node|attr|request|closed` lines".to_owned(),
+        ARROW => "a branch arm reads `if CONDITION -> node_name`".to_owned(),
+        STRING => "text is written in double quotes, such as \"Hello\"".to_owned(),
+        NAME => "names start with a letter or `_` and go on with letters, digits and `_`".to_owned(),
+        VALUE => "a condition compares values, such as `status == 200` or `city == \"Chicago\"`".to_owned(),
+        OPERATOR => "compare with an operator, such as `status == 200` or `city is set`".to_owned(),
+        SEP => "put each statement on its own line, or separate statements with `;`".to_owned(),
+        _ => "compare this line with the examples in the language guide".to_owned(),
+    }
+}
