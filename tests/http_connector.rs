@@ -404,3 +404,14 @@ async fn call_api_reports_body_and_saves() {
     );
     assert_eq!(s.attrs[0], Some(Value::Number(3.5)));
 }
+
+#[tokio::test]
+async fn transport_errors_are_retried_too() {
+    let base = refused_base().await;
+    let mut b = B::new();
+    let mut api = b.http_api("down", Method::Get, &format!("{base}/ok"));
+    api.retry = 2;
+    let (_, events) = run_call(b, api, vec![], EngineConfig::default()).await;
+    let (_, status, error, attempts) = api_call(&events);
+    assert_eq!((status, error.as_deref(), attempts), (0, Some("connect"), 3));
+}

@@ -488,3 +488,25 @@ node c { say "stopped" }
     assert!(matches!(events.as_slice(), [Event::RuntimeError { message }] if message.contains("1000")), "{events:?}");
     assert_eq!(says(&e.step(&mut s, "stop").await), ["stopped"]);
 }
+
+#[tokio::test]
+async fn sessions_from_storage_that_do_not_fit_are_refused_or_fitted() {
+    let mut b = B::new();
+    let stmts = vec![b.ask("a", AskKind::Text, None), b.say("a={a}")];
+    b.add("main", stmts);
+    let e = engine(&b);
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+
+    let mut short = s.clone();
+    short.attrs.clear();
+    assert_eq!(says(&e.step(&mut short, "x").await), ["a=x"]);
+
+    let mut lost = s.clone();
+    lost.node = 99;
+    let events = e.step(&mut lost, "x").await;
+    assert!(matches!(events.as_slice(), [Event::RuntimeError { .. }]), "{events:?}");
+    lost.state = SessionState::New;
+    let events = e.start(&mut lost).await;
+    assert!(matches!(events.as_slice(), [Event::Say { .. }, ..] | [Event::Ask { .. }]), "start resets the node: {events:?}");
+}
