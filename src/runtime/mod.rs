@@ -98,6 +98,9 @@ pub struct EngineConfig {
     pub max_response_bytes: usize,
     /// Secrets by name; when `None` they are read from the process environment at send time.
     pub secrets: Option<Arc<HashMap<String, String>>>,
+    /// When set, no attempt waits longer than this many milliseconds, whatever the API's
+    /// `timeout` says (lets `chatflow test` make `stub API timeout` fast).
+    pub timeout_cap_ms: Option<u64>,
     /// `sys.channel` of new sessions (`terminal` by default).
     pub channel: String,
     /// `sys.language` of new sessions (`en` by default).
@@ -112,6 +115,7 @@ impl Default for EngineConfig {
             redirect_base: None,
             max_response_bytes: 1024 * 1024,
             secrets: None,
+            timeout_cap_ms: None,
             channel: "terminal".to_string(),
             language: "en".to_string(),
         }
