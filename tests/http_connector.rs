@@ -404,3 +404,26 @@ async fn call_api_reports_body_and_saves() {
     );
     assert_eq!(s.attrs[0], Some(Value::Number(3.5)));
 }
+
+#[tokio::test]
+async fn transport_errors_are_retried_too() {
+    let base = refused_base().await;
+    let mut b = B::new();
+    let mut api = b.http_api("down", Method::Get, &format!("{base}/ok"));
+    api.retry = 2;
+    let (_, events) = run_call(b, api, vec![], EngineConfig::default()).await;
+    let (_, status, error, attempts) = api_call(&events);
+    assert_eq!((status, error.as_deref(), attempts), (0, Some("connect"), 3));
+}
+
+#[tokio::test]
+async fn the_timeout_cap_shortens_long_timeouts() {
+    let server = Server::start().await;
+    let mut b = B::new();
+    let api = b.http_api("slow", Method::Get, &format!("{}/slow", server.base)); // 5 s timeout
+    let config = EngineConfig { timeout_cap_ms: Some(150), ..Default::default() };
+    let started = Instant::now();
+    let (_, events) = run_call(b, api, vec![], config).await;
+    assert!(started.elapsed().as_millis() < 1500, "took {:?}", started.elapsed());
+    assert_eq!(api_call(&events).2.as_deref(), Some("timeout"));
+}

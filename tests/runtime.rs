@@ -372,3 +372,141 @@ fn engines_and_turns_can_move_between_threads() {
     let mut s = e.new_session();
     send(e.step(&mut s, "hi"));
 }
+
+const WEATHER_FLOW: &str = r#"
+bot "Weather desk" {
+  start greet
+}
+
+api weather {
+  live
+  get "https://api.example.test/v1/weather?q={city}&units=metric"
+  header "Authorization" = "Bearer {secret.WEATHER_TOKEN}"
+  timeout 2s
+  retry 2
+  save temperature = body.main.temp
+  save summary = body.weather[0].description
+}
+
+node greet {
+  say "Hi! Which city are you in?"
+  ask city
+  goto lookup
+}
+
+node lookup {
+  call weather
+  if status == 200 and city == "Chicago" -> chicago
+  elif status == 200 -> report
+  elif status in 400..499 -> unknown_city
+  else -> failed
+}
+
+node chicago { say "It is {temperature} degrees in {city}, with {summary}. Special offer today!" }
+node report { say "It is {temperature} degrees in {city}." }
+node unknown_city { say "I don't know {city}." }
+node failed { say "The weather service is down ({sys.api_error})." }
+"#;
+
+fn compiled(src: &str) -> Arc<Program> {
+    let compiled = chatflow::compile::compile_str("test.flow", src);
+    let errors: Vec<_> = compiled.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    Arc::new(compiled.program.expect("program"))
+}
+
+/// Latency varies from run to run; everything else of the stream is pinned.
+fn stable(mut events: Vec<Event>) -> Vec<Event> {
+    for e in &mut events {
+        if let Event::ApiCall { latency_ms, .. } = e {
+            *latency_ms = 0;
+        }
+    }
+    events
+}
+
+#[tokio::test]
+async fn the_weather_conversation_from_source() {
+    let server = Server::start().await;
+    let secrets = std::collections::HashMap::from([("WEATHER_TOKEN".to_string(), "tok-123".to_string())]);
+    let config = EngineConfig {
+        redirect_base: Some(server.base.clone()),
+        secrets: Some(Arc::new(secrets)),
+        trace: true,
+        ..Default::default()
+    };
+    let e = Engine::new(compiled(WEATHER_FLOW), config).unwrap();
+    let mut s = e.new_session();
+    let mut transcript = vec![("start".to_string(), e.start(&mut s).await)];
+    transcript.push(("user: São Paulo & \"Rio\"".into(), stable(e.step(&mut s, "São Paulo & \"Rio\"").await)));
+    let mut s2 = e.new_session();
+    e.start(&mut s2).await;
+    transcript.push(("user: Chicago".into(), stable(e.step(&mut s2, "Chicago").await)));
+    insta::assert_json_snapshot!("weather_conversation", transcript);
+
+    let seen = server.seen();
+    assert_eq!(seen[0].header("authorization"), Some("Bearer tok-123"));
+    assert_eq!(seen[0].target, "/weather/v1/weather?q=S%C3%A3o%20Paulo%20%26%20%22Rio%22&units=metric");
+    assert!(!format!("{transcript:?}").contains("tok-123"));
+}
+
+#[tokio::test]
+async fn failures_take_the_else_branch_with_a_reason() {
+    let down = refused_base().await;
+    let src = WEATHER_FLOW
+        .replace("https://api.example.test", &down)
+        .replace("retry 2", "retry 0")
+        .replace(" header \"Authorization\" = \"Bearer {secret.WEATHER_TOKEN}\"", "");
+    let e = Engine::new(compiled(&src), EngineConfig::default()).unwrap();
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    let events = e.step(&mut s, "Paris").await;
+    assert_eq!(says(&events), ["The weather service is down (connect)."]);
+}
+
+#[tokio::test]
+async fn a_flow_that_loops_without_waiting_hits_the_limit_from_source() {
+    let src = r#"
+node a {
+  ask x "Go?"
+  goto b
+}
+node b {
+  if x == "stop" -> c
+  else -> b2
+}
+node b2 { goto b }
+node c { say "stopped" }
+"#;
+    let compiled = chatflow::compile::compile_str("loop.flow", src);
+    // A loop that never waits is a warning, not an error: the program still runs.
+    let program = compiled.program.expect("a warning only");
+    let e = Engine::new(Arc::new(program), EngineConfig::default()).unwrap();
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    let events = e.step(&mut s, "go").await;
+    assert!(matches!(events.as_slice(), [Event::RuntimeError { message }] if message.contains("1000")), "{events:?}");
+    assert_eq!(says(&e.step(&mut s, "stop").await), ["stopped"]);
+}
+
+#[tokio::test]
+async fn sessions_from_storage_that_do_not_fit_are_refused_or_fitted() {
+    let mut b = B::new();
+    let stmts = vec![b.ask("a", AskKind::Text, None), b.say("a={a}")];
+    b.add("main", stmts);
+    let e = engine(&b);
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+
+    let mut short = s.clone();
+    short.attrs.clear();
+    assert_eq!(says(&e.step(&mut short, "x").await), ["a=x"]);
+
+    let mut lost = s.clone();
+    lost.node = 99;
+    let events = e.step(&mut lost, "x").await;
+    assert!(matches!(events.as_slice(), [Event::RuntimeError { .. }]), "{events:?}");
+    lost.state = SessionState::New;
+    let events = e.start(&mut lost).await;
+    assert!(matches!(events.as_slice(), [Event::Say { .. }, ..] | [Event::Ask { .. }]), "start resets the node: {events:?}");
+}

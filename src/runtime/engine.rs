@@ -107,6 +107,10 @@ impl Engine {
         }
         s.node = self.inner.program.bot.start;
         s.pc = 0;
+        if let Err(e) = self.fit(s) {
+            events.push(e);
+            return events;
+        }
         let resume = ResumePoint { node: s.node, pc: 0, was_new: true };
         self.run(s, &mut events, resume).await;
         events
@@ -127,7 +131,12 @@ impl Engine {
                 events.push(Event::RuntimeError { message: "chat is closed".into() });
                 return events;
             }
-            SessionState::Waiting => {}
+            SessionState::Waiting => {
+                if let Err(e) = self.fit(s) {
+                    events.push(e);
+                    return events;
+                }
+            }
         }
         s.sys.insert("last_message".into(), Value::Text(input.to_string()));
         let program = &self.inner.program;
@@ -167,6 +176,9 @@ impl Engine {
             let event = Event::RuntimeError { message: format!("no API with id {api}") };
             return CallReport { event, body: None, saved: Vec::new() };
         };
+        if let Err(event) = self.fit(s) {
+            return CallReport { event, body: None, saved: Vec::new() };
+        }
         let (event, body) = self.call(s, api).await;
         let saved = api_def
             .saves
@@ -181,6 +193,20 @@ impl Engine {
             String::from_utf8_lossy(&b[..cut]).into_owned()
         });
         CallReport { event, body, saved }
+    }
+
+    /// Sessions come from storage: make one safe to run against this program (attributes
+    /// sized to the program's, node in range) or say why it cannot run.
+    fn fit(&self, s: &mut Session) -> Result<(), Event> {
+        let program = &self.inner.program;
+        s.attrs.resize(program.attrs.len(), None);
+        if (s.node as usize) < program.nodes.len() {
+            Ok(())
+        } else {
+            Err(Event::RuntimeError {
+                message: format!("the session is at node id {}, which this program does not have", s.node),
+            })
+        }
     }
 
     fn scope<'a>(&'a self, s: &'a Session) -> Scope<'a> {

@@ -20,7 +20,10 @@
 //! - The answer is read in chunks up to [`EngineConfig::max_response_bytes`]; a longer one fails
 //!   the call with `too_large` (status 0, nothing saved).
 //! - Redirects are followed up to 5 times; more fail with `redirect`.
-//! - Other failure codes: `bad_url` (the built URL does not parse or is not http/https).
+//! - Other failure codes: `bad_url` (the built URL does not parse or is not http/https),
+//!   `other` (any other transport error). When the request could not even be built
+//!   (`bad_header`, `bad_url`, `missing_secret`) the `ApiCall` event has `attempts == 0`.
+//! - [`EngineConfig::timeout_cap_ms`] lowers every API's timeout (for fast test runs).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,6 +50,7 @@ pub struct HttpConnector {
     redirect_base: Option<Arc<str>>,
     max_response_bytes: usize,
     secrets: Option<Arc<HashMap<String, String>>>,
+    timeout_cap_ms: Option<u64>,
 }
 
 /// A request ready to send: secrets already inserted.
@@ -87,6 +91,7 @@ impl HttpConnector {
                 .map(|b| Arc::from(b.trim_end_matches('/'))),
             max_response_bytes: config.max_response_bytes,
             secrets: config.secrets.clone(),
+            timeout_cap_ms: config.timeout_cap_ms,
         })
     }
 
@@ -132,7 +137,7 @@ impl HttpConnector {
             url,
             headers,
             body,
-            timeout: Duration::from_millis(api.timeout_ms.max(1)),
+            timeout: Duration::from_millis(api.timeout_ms.min(self.timeout_cap_ms.unwrap_or(u64::MAX)).max(1)),
             attempts_allowed: if retryable { api.retry.saturating_add(1) } else { 1 },
         };
         Ok((prepared, display_url))

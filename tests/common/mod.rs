@@ -229,7 +229,7 @@ async fn handle(req: Request<Body>, seen: Arc<Mutex<Vec<Seen>>>, flaky: Arc<Atom
     };
     let path = parts.uri.path();
     match path {
-        "/weather" => json(200, r#"{"main":{"temp":3.5},"weather":[{"description":"snow"},{"description":"wind"}],"name":"Chicago","ok":true,"tags":["a","b"]}"#),
+        p if p.starts_with("/weather") => json(200, r#"{"main":{"temp":3.5},"weather":[{"description":"snow"},{"description":"wind"}],"name":"Chicago","ok":true,"tags":["a","b"]}"#),
         "/flaky" => {
             if flaky.fetch_add(1, Ordering::SeqCst) < 2 {
                 json(500, r#"{"error":"try later"}"#)
