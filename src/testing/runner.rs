@@ -14,6 +14,9 @@ use super::{quote, secret_names, show_value};
 /// Tests never read real secrets: each `{secret.NAME}` is `test-secret-NAME`.
 pub const TEST_SECRET_PREFIX: &str = "test-secret-";
 
+/// Tests of one file that run at the same time.
+const MAX_CONCURRENT_TESTS: usize = 16;
+
 #[derive(Debug, Clone)]
 pub struct TestOptions {
     /// Node entries allowed per turn.
@@ -59,11 +62,15 @@ pub struct Failure {
 
 /// Runs every test of `program`, concurrently, and returns the outcomes in source order.
 pub async fn run_tests(program: Arc<Program>, options: &TestOptions) -> Vec<TestOutcome> {
+    // Each running test holds a server, an HTTP client and sockets: bound how many at once.
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_TESTS));
     let mut handles = Vec::new();
     for index in 0..program.tests.len() {
         let program = program.clone();
         let options = options.clone();
+        let slots = slots.clone();
         handles.push(tokio::spawn(async move {
+            let _slot = slots.acquire().await;
             let test = &program.tests[index];
             run_one(&program, test, &options).await.err()
         }));
