@@ -1,7 +1,64 @@
 //! Resolve names, check types and the flow graph, lower the AST to IR.
+//!
+//! Phases, one module each: [`load`] (files and imports), [`resolve`] (name tables,
+//! duplicates, API properties), [`types`] (attribute types), [`check`] (per-statement checks,
+//! with [`shadow`] for shadowed arms), [`graph`] (flow-graph analyses) and [`lower`] (IR).
+//! Semantic checks run only when every file parsed cleanly, so a syntax error is not
+//! followed by a cascade of "unknown node" errors for the items it swallowed.
+
+mod check;
+mod graph;
+mod load;
+mod lower;
+mod resolve;
+mod shadow;
+mod types;
 
 use crate::diagnostic::{Diag, SourceSet};
 use crate::ir::Program;
+
+/// Every diagnostic code the compiler and parser can report, for docs and tests.
+pub const CODES: &[&str] = &[
+    "chatflow::syntax",
+    "chatflow::reserved_word",
+    "chatflow::unterminated_template",
+    "chatflow::unmatched_brace",
+    "chatflow::bad_template_ref",
+    "chatflow::bad_json",
+    "chatflow::bad_number",
+    "chatflow::unreadable_file",
+    "chatflow::import_unreadable",
+    "chatflow::import_cycle",
+    "chatflow::unknown_node",
+    "chatflow::unknown_api",
+    "chatflow::unknown_attribute",
+    "chatflow::unknown_ask_kind",
+    "chatflow::unknown_sys",
+    "chatflow::unknown_start",
+    "chatflow::duplicate_node",
+    "chatflow::duplicate_api",
+    "chatflow::duplicate_bot",
+    "chatflow::duplicate_test",
+    "chatflow::duplicate_property",
+    "chatflow::missing_method",
+    "chatflow::body_not_allowed",
+    "chatflow::draft_api",
+    "chatflow::missing_else",
+    "chatflow::type_mismatch",
+    "chatflow::bad_range",
+    "chatflow::bad_regex",
+    "chatflow::status_before_call",
+    "chatflow::secret_outside_api",
+    "chatflow::no_nodes",
+    "chatflow::bad_timeout",
+    "chatflow::bad_retry",
+    "chatflow::bad_status",
+    "chatflow::unreachable_node",
+    "chatflow::unreachable_statement",
+    "chatflow::shadowed_condition",
+    "chatflow::unset_attribute",
+    "chatflow::loop_without_wait",
+];
 
 /// The result of compiling a root file and everything it imports.
 #[derive(Debug)]
@@ -34,15 +91,93 @@ pub fn compile_path(path: &str) -> Compiled {
     compile_with(path, &FsLoader)
 }
 
-/// Compiles source text given in memory; imports are read through `loader`.
+/// Compiles the file at `path`, read through `loader` like its imports.
 pub fn compile_with(path: &str, loader: &dyn Loader) -> Compiled {
-    let _ = (path, loader);
-    todo!("compile helper")
+    finish(path, load::load_path(path, loader))
+}
+
+/// Refuses every import: `compile_str` sources stand alone.
+struct NoImports;
+
+impl Loader for NoImports {
+    fn load(&self, _path: &str) -> Result<String, String> {
+        Err("imports are not available when compiling a single in-memory source".into())
+    }
 }
 
 /// Compiles a single in-memory source with no imports allowed to resolve (used by tests,
 /// benches and the fuzz test).
 pub fn compile_str(name: &str, text: &str) -> Compiled {
-    let _ = (name, text);
-    todo!("compile helper")
+    finish(name, load::load_text(name, text.to_string(), &NoImports))
+}
+
+/// Compiles in-memory root text whose imports are read through `loader`.
+pub fn compile_text_with(name: &str, text: &str, loader: &dyn Loader) -> Compiled {
+    finish(name, load::load_text(name, text.to_string(), loader))
+}
+
+fn finish(root: &str, loaded: load::Loaded) -> Compiled {
+    let mut diagnostics = loaded.diags;
+    let mut program = None;
+    if !diagnostics.iter().any(Diag::is_error) {
+        let mut ctx = resolve::collect(&loaded.sources.files, &loaded.files);
+        types::infer(&mut ctx);
+        check::check_all(&mut ctx);
+        graph::analyse(&mut ctx);
+        if !ctx.diags.iter().any(Diag::is_error) {
+            program = Some(lower::lower(&ctx, &bot_name(root)));
+        }
+        diagnostics.extend(ctx.diags);
+    }
+    diagnostics.sort_by_key(|d| (d.file, d.span.start, d.span.end));
+    Compiled {
+        program,
+        diagnostics,
+        sources: loaded.sources,
+    }
+}
+
+/// Without a `bot` item, the bot is named after its root file: `weather.flow` -> `weather`.
+fn bot_name(root: &str) -> String {
+    std::path::Path::new(root)
+        .file_stem()
+        .map_or_else(|| root.to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::ast;
+
+    /// The parser refuses out-of-range statuses itself; the compiler still guards ASTs
+    /// built another way.
+    #[test]
+    fn stub_status_out_of_range_is_bad_status() {
+        let text = "api a { get \"https://x.test\" }\nnode n { call a; close }\ntest \"t\" { stub a 200 }\n";
+        let mut loaded = load::load_text("t.flow", text.to_string(), &NoImports);
+        assert!(loaded.diags.is_empty(), "{:?}", loaded.diags);
+        for item in &mut loaded.files[0].items {
+            if let ast::Item::Test(t) = item {
+                if let ast::TestStepKind::Stub { answer, .. } = &mut t.steps[0].kind {
+                    *answer = ast::StubAnswer::Status { status: 999, body: None };
+                }
+            }
+        }
+        let compiled = finish("t.flow", loaded);
+        assert!(compiled.program.is_none());
+        assert_eq!(compiled.diagnostics[0].code, "chatflow::bad_status");
+    }
+
+    #[test]
+    fn compile_str_refuses_imports() {
+        let compiled = compile_str("a.flow", "import \"b.flow\"\nnode n { close }\n");
+        assert_eq!(compiled.diagnostics.len(), 1);
+        assert_eq!(compiled.diagnostics[0].code, "chatflow::import_unreadable");
+    }
+
+    #[test]
+    fn bot_name_defaults_to_the_file_stem() {
+        let compiled = compile_str("dir/weather.flow", "node n { close }\n");
+        assert_eq!(compiled.program.expect("compiles").bot.name, "weather");
+    }
 }

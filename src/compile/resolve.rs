@@ -1,0 +1,431 @@
+//! Name tables: every node, API, attribute, bot and test of the merged namespace, with
+//! duplicate and API-property checks.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{did_you_mean, Diag, FileId, SourceFile};
+use crate::ir::{NodeId, ValueType};
+use crate::syntax::ast::{self, ApiProp, Method, Span};
+
+/// The longest timeout an API may ask for.
+pub(crate) const MAX_TIMEOUT_MS: u64 = 120_000;
+pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+pub(crate) const MAX_RETRY: u32 = 10;
+
+pub(crate) struct NodeDef<'a> {
+    pub file: FileId,
+    pub ast: &'a ast::Node,
+}
+
+pub(crate) struct ApiDef<'a> {
+    pub file: FileId,
+    pub ast: &'a ast::Api,
+    /// An API with neither `live` nor `draft` is live.
+    pub live: bool,
+    /// The `live`/`draft` keyword, when written.
+    pub mode_span: Option<Span>,
+    pub method: Option<Method>,
+    pub url: Option<&'a ast::Template>,
+    pub body: Option<&'a ApiProp>,
+    pub timeout_ms: u64,
+    pub retry: u32,
+}
+
+pub(crate) struct AttrDef<'a> {
+    pub name: &'a str,
+    pub ty: ValueType,
+}
+
+/// Everything the later passes look names up in.
+pub(crate) struct Ctx<'a> {
+    pub sources: &'a [SourceFile],
+    pub files: &'a [ast::File],
+    pub nodes: Vec<NodeDef<'a>>,
+    pub node_ids: HashMap<&'a str, NodeId>,
+    pub apis: Vec<ApiDef<'a>>,
+    pub api_ids: HashMap<&'a str, u32>,
+    pub attrs: Vec<AttrDef<'a>>,
+    pub attr_ids: HashMap<&'a str, u32>,
+    pub bot: Option<(FileId, &'a ast::Bot)>,
+    pub tests: Vec<(FileId, &'a ast::Test)>,
+    /// The entry node, when it is known.
+    pub start: Option<NodeId>,
+    pub diags: Vec<Diag>,
+}
+
+impl<'a> Ctx<'a> {
+    /// The source text under `span`, for messages.
+    pub fn snippet(&self, file: FileId, span: Span) -> &'a str {
+        self.sources
+            .get(file as usize)
+            .and_then(|f| f.text.get(span.start..span.end))
+            .unwrap_or("")
+    }
+
+    pub fn error(&mut self, diag: Diag, file: FileId) {
+        self.diags.push(diag.in_file(file));
+    }
+
+    pub fn unknown_node(&mut self, file: FileId, name: &ast::Ident) {
+        let help = did_you_mean(&name.name, self.node_ids.keys().copied())
+            .unwrap_or_else(|| "define it with `node NAME { ... }` or use an existing node".into());
+        self.error(
+            Diag::error(
+                "chatflow::unknown_node",
+                format!("unknown node `{}`", name.name),
+                name.span,
+            )
+            .label("no node has this name")
+            .help(help),
+            file,
+        );
+    }
+
+    pub fn unknown_api(&mut self, file: FileId, name: &ast::Ident) {
+        let help = did_you_mean(&name.name, self.api_ids.keys().copied())
+            .unwrap_or_else(|| "define it with `api NAME { ... }` or use an existing API".into());
+        self.error(
+            Diag::error(
+                "chatflow::unknown_api",
+                format!("unknown API `{}`", name.name),
+                name.span,
+            )
+            .label("no API has this name")
+            .help(help),
+            file,
+        );
+    }
+
+    pub fn unknown_attribute(&mut self, file: FileId, name: &str, span: Span) {
+        let help = did_you_mean(name, self.attr_ids.keys().copied()).unwrap_or_else(|| {
+            format!("set it first: `ask {name}`, `set {name} = ...` or an API's `save {name} = body...`")
+        });
+        self.error(
+            Diag::error(
+                "chatflow::unknown_attribute",
+                format!("unknown attribute `{name}`"),
+                span,
+            )
+            .label("no ask, set or save fills this attribute")
+            .help(help),
+            file,
+        );
+    }
+}
+
+/// Builds the name tables and reports duplicates and malformed APIs.
+pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> Ctx<'a> {
+    let mut ctx = Ctx {
+        sources,
+        files,
+        nodes: Vec::new(),
+        node_ids: HashMap::new(),
+        apis: Vec::new(),
+        api_ids: HashMap::new(),
+        attrs: Vec::new(),
+        attr_ids: HashMap::new(),
+        bot: None,
+        tests: Vec::new(),
+        start: None,
+        diags: Vec::new(),
+    };
+    let mut first_node: HashMap<&str, (FileId, Span)> = HashMap::new();
+    let mut first_api: HashMap<&str, (FileId, Span)> = HashMap::new();
+    let mut first_test: HashMap<&str, (FileId, Span)> = HashMap::new();
+    for (file, ast_file) in files.iter().enumerate() {
+        let file = file as FileId;
+        for item in &ast_file.items {
+            match item {
+                ast::Item::Node(node) => {
+                    let name = node.name.name.as_str();
+                    if let Some(&first) = first_node.get(name) {
+                        ctx.duplicate("node", &node.name, file, first);
+                    } else {
+                        first_node.insert(name, (file, node.name.span));
+                        ctx.node_ids.insert(name, ctx.nodes.len() as NodeId);
+                        ctx.nodes.push(NodeDef { file, ast: node });
+                    }
+                }
+                ast::Item::Api(api) => {
+                    let def = api_def(&mut ctx, file, api);
+                    let name = api.name.name.as_str();
+                    if let Some(&first) = first_api.get(name) {
+                        ctx.duplicate("api", &api.name, file, first);
+                    } else {
+                        first_api.insert(name, (file, api.name.span));
+                        ctx.api_ids.insert(name, ctx.apis.len() as u32);
+                        ctx.apis.push(def);
+                    }
+                }
+                ast::Item::Bot(bot) => match ctx.bot {
+                    Some((first_file, first)) => {
+                        let diag = Diag::error(
+                            "chatflow::duplicate_bot",
+                            "a flow has one `bot` item, this is a second one",
+                            bot.name.span,
+                        )
+                        .label("second bot item");
+                        ctx.error(with_first(diag, file, first_file, first.name.span, "bot"), file);
+                    }
+                    None => ctx.bot = Some((file, bot)),
+                },
+                ast::Item::Test(test) => {
+                    let name = test.name.value.as_str();
+                    if let Some(&(first_file, first)) = first_test.get(name) {
+                        let diag = Diag::error(
+                            "chatflow::duplicate_test",
+                            format!("a test named \"{name}\" already exists"),
+                            test.name.span,
+                        )
+                        .label("second test with this name");
+                        ctx.error(with_first(diag, file, first_file, first, "test"), file);
+                    } else {
+                        first_test.insert(name, (file, test.name.span));
+                    }
+                    ctx.tests.push((file, test));
+                }
+                ast::Item::Import(_) => {}
+            }
+        }
+    }
+    collect_attrs(&mut ctx);
+    resolve_start(&mut ctx);
+    ctx
+}
+
+impl Ctx<'_> {
+    fn duplicate(&mut self, what: &str, name: &ast::Ident, file: FileId, first: (FileId, Span)) {
+        let code = if what == "node" { "chatflow::duplicate_node" } else { "chatflow::duplicate_api" };
+        let diag = Diag::error(code, format!("{what} `{}` is defined twice", name.name), name.span)
+            .label(format!("second definition of `{}`", name.name));
+        self.error(with_first(diag, file, first.0, first.1, what), file);
+    }
+}
+
+/// Points at the first definition: a note when it is in the same file, else the help line.
+fn with_first(diag: Diag, file: FileId, first_file: FileId, first: Span, what: &str) -> Diag {
+    let fix = if what == "bot" {
+        "keep one `bot` item and move its settings there".to_string()
+    } else {
+        format!("rename one of them or remove the second {what}")
+    };
+    if first_file == file {
+        diag.note(first, "first defined here").help(fix)
+    } else {
+        diag.help(format!("the first one is in another file (file #{first_file}); {fix}"))
+    }
+}
+
+fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) -> ApiDef<'a> {
+    let mut def = ApiDef {
+        file,
+        ast: api,
+        live: true,
+        mode_span: None,
+        method: None,
+        url: None,
+        body: None,
+        timeout_ms: DEFAULT_TIMEOUT_MS,
+        retry: 0,
+    };
+    let mut seen_mode: Option<Span> = None;
+    let mut seen_method: Option<Span> = None;
+    let mut seen_body: Option<Span> = None;
+    let mut seen_timeout: Option<Span> = None;
+    let mut seen_retry: Option<Span> = None;
+    for prop in &api.props {
+        match prop {
+            ApiProp::Mode { live, span } => {
+                if ctx.once(file, &mut seen_mode, *span, "`live`/`draft`") {
+                    def.live = *live;
+                    def.mode_span = Some(*span);
+                }
+            }
+            ApiProp::Request { method, url, span } => {
+                if ctx.once(file, &mut seen_method, *span, "method (get/post/put/patch/delete)") {
+                    def.method = Some(*method);
+                    def.url = Some(url);
+                }
+            }
+            ApiProp::Body { span, .. } | ApiProp::Json { span, .. } => {
+                if ctx.once(file, &mut seen_body, *span, "body (`body` or `json`)") {
+                    def.body = Some(prop);
+                }
+            }
+            ApiProp::Timeout { millis, span } => {
+                ctx.once(file, &mut seen_timeout, *span, "`timeout`");
+                if *millis == 0 || *millis > MAX_TIMEOUT_MS {
+                    ctx.error(
+                        Diag::error(
+                            "chatflow::bad_timeout",
+                            format!("a timeout of {millis}ms is out of range"),
+                            *span,
+                        )
+                        .label("timeout here")
+                        .help("use a timeout between 1ms and 120s, e.g. `timeout 5s`"),
+                        file,
+                    );
+                }
+                def.timeout_ms = *millis;
+            }
+            ApiProp::Retry { count, span } => {
+                ctx.once(file, &mut seen_retry, *span, "`retry`");
+                if *count > MAX_RETRY {
+                    ctx.error(
+                        Diag::error(
+                            "chatflow::bad_retry",
+                            format!("{count} retries is too many"),
+                            *span,
+                        )
+                        .label("retry count here")
+                        .help(format!("use at most {MAX_RETRY} retries; each one waits longer than the last")),
+                        file,
+                    );
+                }
+                def.retry = *count;
+            }
+            ApiProp::Header { .. } | ApiProp::Save { .. } => {}
+        }
+    }
+    match def.method {
+        None => ctx.error(
+            Diag::error(
+                "chatflow::missing_method",
+                format!("API `{}` has no request method", api.name.name),
+                api.name.span,
+            )
+            .label("no get/post/put/patch/delete line")
+            .help("add a request line such as `get \"https://api.example.test/v1/...\"`"),
+            file,
+        ),
+        Some(method @ (Method::Get | Method::Delete)) => {
+            if let Some(body) = seen_body {
+                ctx.error(
+                    Diag::error(
+                        "chatflow::body_not_allowed",
+                        format!("a {} request cannot carry a body", method.as_str()),
+                        body,
+                    )
+                    .label("body here")
+                    .help("use `post`, `put` or `patch` to send a body, or put the values in the URL"),
+                    file,
+                );
+            }
+        }
+        Some(_) => {}
+    }
+    def
+}
+
+impl Ctx<'_> {
+    /// Records the first occurrence of a property; reports later ones. True for the first.
+    fn once(&mut self, file: FileId, seen: &mut Option<Span>, span: Span, what: &str) -> bool {
+        match *seen {
+            Some(first) => {
+                self.error(
+                    Diag::error(
+                        "chatflow::duplicate_property",
+                        format!("an API has one {what}, this is a second one"),
+                        span,
+                    )
+                    .label("repeated property")
+                    .note(first, "first given here")
+                    .help("remove one of the two lines"),
+                    file,
+                );
+                false
+            }
+            None => {
+                *seen = Some(span);
+                true
+            }
+        }
+    }
+}
+
+/// Interns every attribute that an `ask`, `set` or `save` fills, in source order.
+fn collect_attrs(ctx: &mut Ctx<'_>) {
+    let files = ctx.files;
+    for file in files {
+        for item in &file.items {
+            match item {
+                ast::Item::Api(api) => {
+                    for prop in &api.props {
+                        if let ApiProp::Save { attr, .. } = prop {
+                            intern(ctx, &attr.name);
+                        }
+                    }
+                }
+                ast::Item::Node(node) => {
+                    for stmt in &node.body {
+                        match &stmt.kind {
+                            ast::StmtKind::Ask { attr, .. } | ast::StmtKind::Set { attr, .. } => {
+                                intern(ctx, &attr.name)
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn intern<'a>(ctx: &mut Ctx<'a>, name: &'a str) {
+    if !ctx.attr_ids.contains_key(name) {
+        ctx.attr_ids.insert(name, ctx.attrs.len() as u32);
+        ctx.attrs.push(AttrDef {
+            name,
+            ty: ValueType::Any,
+        });
+    }
+}
+
+/// The entry node: the bot's `start`, else the first node of the root file, else the first
+/// node of any file.
+fn resolve_start(ctx: &mut Ctx<'_>) {
+    let mut start = None;
+    if let Some((file, bot)) = ctx.bot {
+        for setting in &bot.settings {
+            match setting {
+                ast::BotSetting::Start(name) => start = Some((file, name)),
+            }
+        }
+    }
+    if let Some((file, name)) = start {
+        match ctx.node_ids.get(name.name.as_str()) {
+            Some(&id) => ctx.start = Some(id),
+            None => {
+                let help = did_you_mean(&name.name, ctx.node_ids.keys().copied())
+                    .unwrap_or_else(|| "name a node that the flow defines".into());
+                ctx.error(
+                    Diag::error(
+                        "chatflow::unknown_start",
+                        format!("the start node `{}` does not exist", name.name),
+                        name.span,
+                    )
+                    .label("no node has this name")
+                    .help(help),
+                    file,
+                );
+            }
+        }
+        return;
+    }
+    if ctx.nodes.is_empty() {
+        let span = ctx
+            .bot
+            .map(|(_, b)| b.name.span)
+            .unwrap_or(Span::new(0, 0));
+        let file = ctx.bot.map_or(0, |(f, _)| f);
+        ctx.error(
+            Diag::error("chatflow::no_nodes", "this flow has no node", span)
+                .label("a flow needs at least one node")
+                .help("add a node, e.g. `node greet { say \"Hello!\" }`"),
+            file,
+        );
+        return;
+    }
+    ctx.start = Some(0);
+}
