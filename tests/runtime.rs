@@ -510,3 +510,32 @@ async fn sessions_from_storage_that_do_not_fit_are_refused_or_fitted() {
     let events = e.start(&mut lost).await;
     assert!(matches!(events.as_slice(), [Event::Say { .. }, ..] | [Event::Ask { .. }]), "start resets the node: {events:?}");
 }
+
+/// One engine serves many conversations at once: 1,000 sessions whose API answers after
+/// 100 ms finish together, not one after the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_conversations_wait_on_their_apis_concurrently() {
+    let server = Server::start().await;
+    let mut b = B::new();
+    let api = b.http_api("slowish", Method::Get, &format!("{}/sleep100?id={{id}}", server.base));
+    let api = b.api(api);
+    let stmts = vec![b.ask("id", AskKind::Number, None), Stmt::Call(api), b.say("{id}: {status}")];
+    b.add("main", stmts);
+    let e = engine(&b);
+    let started = std::time::Instant::now();
+    let tasks: Vec<_> = (0..1000)
+        .map(|i| {
+            let e = e.clone();
+            tokio::spawn(async move {
+                let mut s = e.new_session();
+                e.start(&mut s).await;
+                says(&e.step(&mut s, &i.to_string()).await)
+            })
+        })
+        .collect();
+    for (i, task) in tasks.into_iter().enumerate() {
+        assert_eq!(task.await.unwrap(), [format!("{i}: 200")]);
+    }
+    assert!(started.elapsed().as_secs_f64() < 5.0, "took {:?}", started.elapsed());
+    assert_eq!(server.seen().len(), 1000);
+}
