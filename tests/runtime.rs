@@ -539,3 +539,23 @@ async fn many_conversations_wait_on_their_apis_concurrently() {
     assert!(started.elapsed().as_secs_f64() < 5.0, "took {:?}", started.elapsed());
     assert_eq!(server.seen().len(), 1000);
 }
+
+#[tokio::test]
+async fn step_on_a_new_session_starts_it_and_answers_the_first_ask() {
+    let mut b = B::new();
+    let stmts = vec![b.say("Hi"), b.ask("a", AskKind::Text, None), b.say("a={a}")];
+    b.add("main", stmts);
+    let e = engine(&b);
+    let mut s = e.new_session();
+    assert_eq!(says(&e.step(&mut s, "x").await), ["Hi", "a=x"]);
+    assert_eq!(s.state, SessionState::Closed);
+}
+
+#[tokio::test]
+async fn an_idle_session_is_small() {
+    let e = Engine::new(compiled(WEATHER_FLOW), EngineConfig::default()).unwrap();
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    let json = serde_json::to_vec(&s).unwrap();
+    assert!(json.len() < 2048, "{} bytes", json.len());
+}
