@@ -6,41 +6,17 @@ use pest::iterators::{Pair, Pairs};
 
 use super::ast::*;
 use super::template::{str_lit, template};
-use super::{codes, is_reserved, Rule};
+use super::leaf::{self, lit, null_expr, reference, NameRole, MAX_CHAIN, MAX_DEPTH};
+use super::Rule;
 use crate::diagnostic::Diag;
 
 type P<'i> = Pair<'i, Rule>;
-
-/// Deeper expressions than this are refused (keeps recursion, and dropping, bounded).
-const MAX_DEPTH: u32 = 200;
-/// Longest chain of `and`/`or` operands (the chain becomes a left-leaning tree).
-const MAX_CHAIN: usize = 1000;
 
 pub struct Builder<'d> {
     /// Offset of the parsed slice in the whole file.
     base: usize,
     diags: &'d mut Vec<Diag>,
     depth: u32,
-}
-
-/// What a name is about to name, for the reserved-word message.
-#[derive(Clone, Copy)]
-enum NameRole {
-    Node,
-    Api,
-    Attribute,
-    Kind,
-}
-
-impl NameRole {
-    fn noun(self) -> &'static str {
-        match self {
-            NameRole::Node => "a node",
-            NameRole::Api => "an API",
-            NameRole::Attribute => "an attribute",
-            NameRole::Kind => "an answer kind",
-        }
-    }
 }
 
 impl<'d> Builder<'d> {
@@ -76,33 +52,18 @@ impl<'d> Builder<'d> {
     // ---- leaves ---------------------------------------------------------------------------
 
     fn ident(&mut self, p: &P, role: NameRole) -> Ident {
-        let name = p.as_str();
-        let span = self.span(p);
-        if is_reserved(name) {
-            self.diags.push(
-                Diag::error(
-                    codes::RESERVED_WORD,
-                    format!("`{name}` is a reserved word and cannot name {}", role.noun()),
-                    span,
-                )
-                .label("reserved word")
-                .help(format!("choose another name, such as `{name}_1` or `my_{name}`")),
-            );
-        }
-        Ident {
-            name: name.to_owned(),
-            span,
-        }
+        leaf::ident(p.as_str(), self.base + p.as_span().start(), role, self.diags)
+    }
+
+    fn at(&self, p: &P) -> usize {
+        self.base + p.as_span().start()
     }
 
     /// The next `ident` pair among `inner`, skipping keywords and punctuation.
     fn next_ident(&mut self, inner: &mut Pairs<Rule>, role: NameRole) -> Ident {
         match inner.find(|p| p.as_rule() == Rule::ident) {
             Some(p) => self.ident(&p, role),
-            None => Ident {
-                name: String::new(),
-                span: Span::default(),
-            },
+            None => leaf::empty_ident(),
         }
     }
 
@@ -134,26 +95,8 @@ impl<'d> Builder<'d> {
         }
     }
 
-    fn bad_number(&mut self, p: &P, what: &str, help: &str) {
-        self.diags.push(
-            Diag::error(
-                codes::BAD_NUMBER,
-                format!("`{}` is not a valid {what}", p.as_str()),
-                self.span(p),
-            )
-            .label(format!("invalid {what}"))
-            .help(help.to_owned()),
-        );
-    }
-
     fn number(&mut self, p: &P) -> f64 {
-        match p.as_str().parse::<f64>() {
-            Ok(n) if n.is_finite() => n,
-            _ => {
-                self.bad_number(p, "number", "write a smaller number");
-                0.0
-            }
-        }
+        leaf::number(p.as_str(), self.at(p), self.diags)
     }
 
     // ---- items ----------------------------------------------------------------------------
@@ -222,16 +165,13 @@ impl<'d> Builder<'d> {
             Rule::timeout => {
                 let d = inner.find(|p| p.as_rule() == Rule::duration)?;
                 ApiProp::Timeout {
-                    millis: self.duration(&d),
+                    millis: leaf::duration(d.as_str(), self.at(&d), self.diags),
                     span,
                 }
             }
             Rule::retry => {
                 let n = inner.find(|p| p.as_rule() == Rule::uint)?;
-                let count = n.as_str().parse::<u32>().unwrap_or_else(|_| {
-                    self.bad_number(&n, "retry count", "write a small whole number such as `2`");
-                    0
-                });
+                let count = leaf::retry(n.as_str(), self.at(&n), self.diags);
                 ApiProp::Retry { count, span }
             }
             Rule::save => {
@@ -247,28 +187,6 @@ impl<'d> Builder<'d> {
         })
     }
 
-    fn duration(&mut self, p: &P) -> u64 {
-        let text = p.as_str();
-        let digits_end = text
-            .bytes()
-            .position(|b| !b.is_ascii_digit())
-            .unwrap_or(text.len());
-        let (digits, unit) = text.split_at(digits_end);
-        let factor = match unit {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            _ => 3_600_000,
-        };
-        match digits.parse::<u64>().ok().and_then(|n| n.checked_mul(factor)) {
-            Some(ms) => ms,
-            None => {
-                self.bad_number(p, "duration", "write a shorter duration such as `2s` or `500ms`");
-                0
-            }
-        }
-    }
-
     fn save_path(&mut self, p: P) -> SavePath {
         let span = self.span(&p);
         let mut steps = Vec::new();
@@ -276,10 +194,11 @@ impl<'d> Builder<'d> {
             match step.as_rule() {
                 Rule::path_field => steps.push(PathStep::Field(step.as_str().to_owned())),
                 Rule::string => steps.push(PathStep::Field(self.str_of(&step).value)),
-                Rule::path_index => match step.as_str().parse::<usize>() {
-                    Ok(i) => steps.push(PathStep::Index(i)),
-                    Err(_) => self.bad_number(&step, "index", "write a smaller index"),
-                },
+                Rule::path_index => {
+                    if let Some(i) = leaf::index(step.as_str(), self.at(&step), self.diags) {
+                        steps.push(PathStep::Index(i));
+                    }
+                }
                 _ => {}
             }
         }
@@ -367,10 +286,7 @@ impl<'d> Builder<'d> {
             }
         }
         StmtKind::Ask {
-            attr: attr.unwrap_or(Ident {
-                name: String::new(),
-                span: Span::default(),
-            }),
+            attr: attr.unwrap_or(leaf::empty_ident()),
             kind,
             prompt,
         }
@@ -408,11 +324,7 @@ impl<'d> Builder<'d> {
     fn expr(&mut self, p: P) -> Expr {
         let span = self.span(&p);
         if self.depth >= MAX_DEPTH {
-            self.diags.push(
-                Diag::error(codes::SYNTAX, "this condition is nested too deeply", span)
-                    .label("too deep")
-                    .help("split the condition into simpler parts"),
-            );
+            self.diags.push(leaf::too_deep(span));
             return Expr {
                 kind: ExprKind::Lit(Literal::Null),
                 span,
@@ -437,11 +349,7 @@ impl<'d> Builder<'d> {
                 let mut acc = self.expr(first);
                 for (n, next) in operands.enumerate() {
                     if n >= MAX_CHAIN {
-                        self.diags.push(
-                            Diag::error(codes::SYNTAX, "this condition is too long", span)
-                                .label("too many `and`/`or` parts")
-                                .help("split the condition over several nodes"),
-                        );
+                        self.diags.push(leaf::too_long(span));
                         break;
                     }
                     let rhs = self.expr(next);
@@ -495,31 +403,9 @@ impl<'d> Builder<'d> {
                 let id = self.ident(&p, NameRole::Attribute);
                 reference(RefKind::Attr(id.name), span)
             }
-            Rule::dotted_ref => self.dotted(&p, span),
+            Rule::dotted_ref => leaf::dotted(p.as_str(), self.at(&p), self.diags),
             _ => null_expr(span),
         }
-    }
-
-    fn dotted(&mut self, p: &P, span: Span) -> Expr {
-        let text = p.as_str();
-        let (prefix, name) = text.split_once('.').unwrap_or((text, ""));
-        if prefix != "sys" {
-            let help = if prefix == "secret" {
-                "secrets may only be inserted into templates (`{secret.NAME}` in a URL, header or body), never compared".to_owned()
-            } else {
-                format!("conditions can read `status`, an attribute like `{prefix}`, or a system attribute like `sys.{name}`")
-            };
-            self.diags.push(
-                Diag::error(
-                    codes::SYNTAX,
-                    format!("`{text}` cannot be used in a condition"),
-                    span,
-                )
-                .label("unknown reference")
-                .help(help),
-            );
-        }
-        reference(RefKind::Sys(name.to_owned()), span)
     }
 
     fn cmp(&mut self, p: P, span: Span) -> Expr {
@@ -533,14 +419,7 @@ impl<'d> Builder<'d> {
         };
         let kind = match op.as_rule() {
             Rule::cmp_op => {
-                let op = match op.as_str() {
-                    "==" => CmpOp::Eq,
-                    "!=" => CmpOp::Ne,
-                    "<" => CmpOp::Lt,
-                    "<=" => CmpOp::Le,
-                    ">" => CmpOp::Gt,
-                    _ => CmpOp::Ge,
-                };
+                let op = leaf::cmp_op(op.as_str());
                 let rhs = inner.next().map_or(null_expr(span), |q| self.expr(q));
                 ExprKind::Cmp {
                     op,
@@ -591,12 +470,10 @@ impl<'d> Builder<'d> {
     fn range(&mut self, value: Expr, r: P) -> ExprKind {
         let bounds_span = self.span(&r);
         let mut bounds = r.into_inner().filter(|q| q.as_rule() == Rule::int);
+        let base = self.base;
+        let diags = &mut *self.diags;
         let mut bound = |b: Option<P>| -> i64 {
-            let Some(b) = b else { return 0 };
-            b.as_str().parse::<i64>().unwrap_or_else(|_| {
-                self.bad_number(&b, "range bound", "range bounds must fit in 64 bits");
-                0
-            })
+            b.map_or(0, |b| leaf::range_bound(b.as_str(), base + b.as_span().start(), diags))
         };
         let low = bound(bounds.next());
         let high = bound(bounds.next());
@@ -648,36 +525,11 @@ impl<'d> Builder<'d> {
         if first.as_rule() == Rule::kw_timeout {
             return Some(StubAnswer::Timeout);
         }
-        let status = match first.as_str().parse::<u16>() {
-            Ok(s) if (100..=599).contains(&s) => s,
-            _ => {
-                self.bad_number(&first, "HTTP status", "an HTTP status is between 100 and 599");
-                0
-            }
-        };
-        let body = inner.next().and_then(|j| self.stub_json(&j));
+        let status = leaf::http_status(first.as_str(), self.at(&first), self.diags);
+        let body = inner
+            .next()
+            .and_then(|j| leaf::stub_json(j.as_str(), self.at(&j), self.diags));
         Some(StubAnswer::Status { status, body })
-    }
-
-    fn stub_json(&mut self, p: &P) -> Option<serde_json::Value> {
-        match serde_json::from_str(p.as_str()) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                let start = self.base + p.as_span().start();
-                let at = start + offset_of(p.as_str(), e.line(), e.column());
-                let end = (at + 1).min(self.base + p.as_span().end());
-                self.diags.push(
-                    Diag::error(
-                        codes::BAD_JSON,
-                        format!("the stub body is not valid JSON: {e}"),
-                        Span::new(at.min(end), end),
-                    )
-                    .label("invalid JSON here")
-                    .help("write the body as JSON, e.g. `{\"name\": \"Chicago\", \"temp\": 3.5}`"),
-                );
-                None
-            }
-        }
     }
 
     fn expectation(&mut self, p: P) -> Option<TestStepKind> {
@@ -715,33 +567,3 @@ impl<'d> Builder<'d> {
     }
 }
 
-fn lit(l: Literal, span: Span) -> Expr {
-    Expr {
-        kind: ExprKind::Lit(l),
-        span,
-    }
-}
-
-fn null_expr(span: Span) -> Expr {
-    lit(Literal::Null, span)
-}
-
-fn reference(kind: RefKind, span: Span) -> Expr {
-    Expr {
-        kind: ExprKind::Ref(Ref { kind, span }),
-        span,
-    }
-}
-
-/// Byte offset of a 1-based line and column (in characters, as serde_json counts) in `text`.
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            let col = column.saturating_sub(1);
-            return offset + l.char_indices().nth(col).map_or(l.len(), |(b, _)| b);
-        }
-        offset += l.len();
-    }
-    text.len()
-}

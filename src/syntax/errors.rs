@@ -17,6 +17,9 @@ const OPERATOR: &str =
     "an operator (`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `contains`, `starts_with`, `ends_with`, `matches`, `is set`)";
 const ARROW: &str = "`->` and a node name";
 const SEP: &str = "a new line or `;`";
+const SEP_OR_CLOSE: &str = "a new line, `;` or `}`";
+const AND_OR: &str = "`and`/`or`";
+const BOT_SETTING: &str = "`start` and a node name";
 const NAME: &str = "a name";
 const STRING: &str = "a string in double quotes";
 
@@ -136,6 +139,8 @@ fn unclosed_string(text: &str, pos: usize) -> Option<Diag> {
     )
 }
 
+const OPERATOR_CHARS: &str = "-<>=!&|.:";
+
 /// The token at `pos` as written (empty at the end of a line or file) and its span.
 fn found_token(text: &str, pos: usize) -> (String, Span) {
     let rest = &text[pos..];
@@ -152,6 +157,8 @@ fn found_token(text: &str, pos: usize) -> (String, Span) {
             .find(['"', '\n'])
             .map_or(rest.len(), |i| i + 2)
             .min(rest.len())
+    } else if OPERATOR_CHARS.contains(c) {
+        rest.find(|c: char| !OPERATOR_CHARS.contains(c)).unwrap_or(rest.len())
     } else {
         c.len_utf8()
     };
@@ -167,20 +174,25 @@ fn found_token(text: &str, pos: usize) -> (String, Span) {
 fn phrase(rule: Rule) -> Option<&'static str> {
     use Rule::*;
     Some(match rule {
-        kw_say | kw_ask | kw_set | kw_call | kw_if | kw_goto | kw_close => STATEMENT,
-        kw_import | kw_bot | kw_api | kw_test => ITEM,
+        kw_say | kw_ask | kw_set | kw_call | kw_if | kw_goto | kw_close | say | ask | set
+        | call | goto | close | branch | if_arm => STATEMENT,
+        kw_import | kw_bot | kw_api | kw_test | import | bot | api | node | test => ITEM,
         kw_live | kw_draft | method | kw_header | kw_body | kw_json | kw_timeout | kw_retry
-        | kw_save => API_PROP,
-        kw_stub | kw_user | kw_expect => TEST_STEP,
-        kw_attr | kw_request | kw_closed => EXPECT_WHAT,
-        kw_start => "`start` and a node name",
-        kw_elif | kw_else => "`elif` or `else`",
+        | kw_save | request | header | body_prop | json_prop | timeout | retry | save => API_PROP,
+        kw_stub | kw_user | kw_expect | stub | user | expect => TEST_STEP,
+        kw_attr | kw_request | kw_closed | expect_say | expect_node | expect_attr
+        | expect_request => EXPECT_WHAT,
+        kw_start | start => BOT_SETTING,
+        kw_elif | kw_else | elif_arm | else_arm => "`elif` or `else`",
+        expr | and_expr | not_expr | cmp | paren => VALUE,
+        json_member => STRING,
+        json_array => "a JSON array `[ ... ]`",
         arrow => ARROW,
         ident => NAME,
         string => STRING,
         number | kw_true | kw_false | kw_null | kw_status | dotted_ref | lparen | kw_not => VALUE,
         cmp_op | kw_in | kw_contains | kw_starts_with | kw_ends_with | kw_matches | kw_is => OPERATOR,
-        kw_and | kw_or => "`and` or `or`",
+        kw_and | kw_or => AND_OR,
         sep => SEP,
         lbrace => "`{`",
         rbrace => "`}`",
@@ -229,8 +241,22 @@ fn phrases(positives: &[Rule]) -> Vec<&'static str> {
     if positives.contains(&Rule::kw_node) && !out.contains(&EXPECT_WHAT) && !out.contains(&ITEM) {
         out.push(ITEM);
     }
+    // In `expect attr A`, the only `is` form is `is not set`.
+    if positives.contains(&Rule::eqeq) {
+        out.retain(|p| *p != OPERATOR);
+        out.push("`is not set`");
+    }
     if out.contains(&ITEM) {
         out.retain(|p| *p != "end of file");
+    }
+    // After a complete operand the condition could go on; when `->` or `)` is due, saying
+    // so is what helps, not listing every operator.
+    if out.contains(&ARROW) || out.contains(&"`)`") {
+        out.retain(|p| *p != AND_OR && *p != OPERATOR);
+    }
+    if out.contains(&SEP) && out.contains(&"`}`") {
+        out.retain(|p| *p != SEP && *p != "`}`");
+        out.push(SEP_OR_CLOSE);
     }
     out.sort_by_key(|p| rank(p));
     out
@@ -239,7 +265,7 @@ fn phrases(positives: &[Rule]) -> Vec<&'static str> {
 /// Structural expectations first, separators and closers last.
 fn rank(p: &str) -> u8 {
     match p {
-        SEP => 8,
+        SEP | SEP_OR_CLOSE => 8,
         "`}`" | "`]`" | "`)`" => 9,
         "end of file" => 10,
         _ => 0,
@@ -275,7 +301,8 @@ fn help_for(phrases: &[&str]) -> String {
         NAME => "names start with a letter or `_` and go on with letters, digits and `_`".to_owned(),
         VALUE => "a condition compares values, such as `status == 200` or `city == \"Chicago\"`".to_owned(),
         OPERATOR => "compare with an operator, such as `status == 200` or `city is set`".to_owned(),
-        SEP => "put each statement on its own line, or separate statements with `;`".to_owned(),
+        BOT_SETTING => "a bot block holds `start NODE`, the node where conversations begin".to_owned(),
+        SEP | SEP_OR_CLOSE => "put each statement on its own line, or separate statements with `;`".to_owned(),
         _ => "compare this line with the examples in the language guide".to_owned(),
     }
 }

@@ -7,6 +7,7 @@
 pub mod ast;
 mod build;
 mod errors;
+mod leaf;
 mod template;
 
 use pest::Parser;
