@@ -6,7 +6,7 @@
 //! size of the flow for the boolean ones and bounded by nodes × attribute words for the
 //! attribute one.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use super::resolve::Ctx;
 use crate::diagnostic::Diag;
@@ -303,24 +303,31 @@ fn witness(ctx: &Ctx<'_>, parent: &[Option<NodeId>], node: NodeId) -> String {
     }
 }
 
-/// A fixed-size set of attribute ids.
-#[derive(Clone)]
-struct Bits(Vec<u64>);
+/// One fixed-size bit set of attribute ids per node, stored flat: node `n` owns words
+/// `n * words .. (n + 1) * words`.
+struct BitTable {
+    words: usize,
+    bits: Vec<u64>,
+}
 
-impl Bits {
-    fn new(n: usize) -> Self {
-        Bits(vec![0; n.div_ceil(64)])
+impl BitTable {
+    fn new(nodes: usize, attrs: usize) -> Self {
+        let words = attrs.div_ceil(64);
+        BitTable {
+            words,
+            bits: vec![0; nodes * words],
+        }
     }
-    fn insert(&mut self, i: AttrId) {
-        self.0[i as usize / 64] |= 1 << (i % 64);
+    fn row(&self, n: usize) -> &[u64] {
+        &self.bits[n * self.words..(n + 1) * self.words]
     }
-    fn contains(&self, i: AttrId) -> bool {
-        self.0[i as usize / 64] & (1 << (i % 64)) != 0
+    fn insert(&mut self, n: usize, attr: AttrId) {
+        self.bits[n * self.words + attr as usize / 64] |= 1 << (attr % 64);
     }
-    /// Adds `other`; true if anything was new.
-    fn union(&mut self, other: &Bits) -> bool {
+    /// Adds `other` to row `n`; true if anything was new.
+    fn union_row(&mut self, n: usize, other: &[u64]) -> bool {
         let mut grew = false;
-        for (a, b) in self.0.iter_mut().zip(&other.0) {
+        for (a, b) in self.bits[n * self.words..(n + 1) * self.words].iter_mut().zip(other) {
             let next = *a | *b;
             grew |= next != *a;
             *a = next;
@@ -329,49 +336,55 @@ impl Bits {
     }
 }
 
+fn contains(row: &[u64], attr: AttrId) -> bool {
+    row[attr as usize / 64] & (1 << (attr % 64)) != 0
+}
+
 /// Forward "may have been set" analysis; warns where an attribute is read but no path from
 /// the start has passed a setter for it.
 fn unset_attributes(ctx: &mut Ctx<'_>, summaries: &[Summary], reachable: &[bool], start: NodeId) {
     let n = summaries.len();
-    let attrs = ctx.attrs.len();
-    let gens: Vec<Bits> = summaries
-        .iter()
-        .map(|s| {
-            let mut b = Bits::new(attrs);
-            for e in &s.events {
-                if let Event::Set(a) = e {
-                    b.insert(*a);
-                }
+    if ctx.attrs.is_empty() {
+        return;
+    }
+    let mut gens = BitTable::new(n, ctx.attrs.len());
+    for (node, s) in summaries.iter().enumerate() {
+        for e in &s.events {
+            if let Event::Set(a) = e {
+                gens.insert(node, *a);
             }
-            b
-        })
-        .collect();
-    let mut entry: Vec<Bits> = vec![Bits::new(attrs); n];
+        }
+    }
+    let mut entry = BitTable::new(n, ctx.attrs.len());
+    let mut out = vec![0u64; entry.words];
     let mut queued = reachable.to_vec();
     // Every reachable node is processed at least once, starting from the entry.
     let mut queue: VecDeque<NodeId> = VecDeque::from([start]);
     queue.extend((0..n as NodeId).filter(|&i| reachable[i as usize] && i != start));
     while let Some(node) = queue.pop_front() {
-        queued[node as usize] = false;
-        let mut out = entry[node as usize].clone();
-        out.union(&gens[node as usize]);
-        for &s in &summaries[node as usize].succs {
-            if entry[s as usize].union(&out) && !queued[s as usize] {
+        let node = node as usize;
+        queued[node] = false;
+        for ((o, e), g) in out.iter_mut().zip(entry.row(node)).zip(gens.row(node)) {
+            *o = e | g;
+        }
+        for &s in &summaries[node].succs {
+            if entry.union_row(s as usize, &out) && !queued[s as usize] {
                 queued[s as usize] = true;
                 queue.push_back(s);
             }
         }
     }
-    for node in 0..n {
-        if !reachable[node] {
-            continue;
-        }
-        let mut set = entry[node].clone();
-        let mut warned: HashSet<AttrId> = HashSet::new();
+    let mut set = vec![0u64; entry.words];
+    for node in (0..n).filter(|&i| reachable[i]) {
+        set.copy_from_slice(entry.row(node));
+        let mut warned: Vec<AttrId> = Vec::new();
         for e in &summaries[node].events {
             match e {
-                Event::Set(a) => set.insert(*a),
-                Event::Read { attr, span, via } if !set.contains(*attr) && warned.insert(*attr) => {
+                Event::Set(a) => set[*a as usize / 64] |= 1 << (a % 64),
+                Event::Read { attr, span, via }
+                    if !contains(&set, *attr) && !warned.contains(attr) =>
+                {
+                    warned.push(*attr);
                     let diag = unset_diag(ctx, node, *attr, *span, *via);
                     let file = ctx.nodes[node].file;
                     ctx.error(diag, file);

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::names::NameMap;
 use crate::diagnostic::{did_you_mean, Diag, FileId, SourceFile};
 use crate::ir::{NodeId, ValueType};
 use crate::syntax::ast::{self, ApiProp, Method, Span};
@@ -41,11 +42,11 @@ pub(crate) struct Ctx<'a> {
     pub sources: &'a [SourceFile],
     pub files: &'a [ast::File],
     pub nodes: Vec<NodeDef<'a>>,
-    pub node_ids: HashMap<&'a str, NodeId>,
+    pub node_ids: NameMap<'a, NodeId>,
     pub apis: Vec<ApiDef<'a>>,
-    pub api_ids: HashMap<&'a str, u32>,
+    pub api_ids: NameMap<'a, u32>,
     pub attrs: Vec<AttrDef<'a>>,
-    pub attr_ids: HashMap<&'a str, u32>,
+    pub attr_ids: NameMap<'a, u32>,
     pub bot: Option<(FileId, &'a ast::Bot)>,
     pub tests: Vec<(FileId, &'a ast::Test)>,
     /// The entry node, when it is known.
@@ -119,18 +120,16 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
         sources,
         files,
         nodes: Vec::new(),
-        node_ids: HashMap::new(),
+        node_ids: NameMap::default(),
         apis: Vec::new(),
-        api_ids: HashMap::new(),
+        api_ids: NameMap::default(),
         attrs: Vec::new(),
-        attr_ids: HashMap::new(),
+        attr_ids: NameMap::default(),
         bot: None,
         tests: Vec::new(),
         start: None,
         diags: Vec::new(),
     };
-    let mut first_node: HashMap<&str, (FileId, Span)> = HashMap::new();
-    let mut first_api: HashMap<&str, (FileId, Span)> = HashMap::new();
     let mut first_test: HashMap<&str, (FileId, Span)> = HashMap::new();
     for (file, ast_file) in files.iter().enumerate() {
         let file = file as FileId;
@@ -138,10 +137,11 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
             match item {
                 ast::Item::Node(node) => {
                     let name = node.name.name.as_str();
-                    if let Some(&first) = first_node.get(name) {
+                    if let Some(&first) = ctx.node_ids.get(name) {
+                        let first = &ctx.nodes[first as usize];
+                        let first = (first.file, first.ast.name.span);
                         ctx.duplicate("node", &node.name, file, first);
                     } else {
-                        first_node.insert(name, (file, node.name.span));
                         ctx.node_ids.insert(name, ctx.nodes.len() as NodeId);
                         ctx.nodes.push(NodeDef { file, ast: node });
                     }
@@ -149,10 +149,11 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                 ast::Item::Api(api) => {
                     let def = api_def(&mut ctx, file, api);
                     let name = api.name.name.as_str();
-                    if let Some(&first) = first_api.get(name) {
+                    if let Some(&first) = ctx.api_ids.get(name) {
+                        let first = &ctx.apis[first as usize];
+                        let first = (first.file, first.ast.name.span);
                         ctx.duplicate("api", &api.name, file, first);
                     } else {
-                        first_api.insert(name, (file, api.name.span));
                         ctx.api_ids.insert(name, ctx.apis.len() as u32);
                         ctx.apis.push(def);
                     }
