@@ -256,7 +256,14 @@ fn status_before_call(ctx: &mut Ctx<'_>, summaries: &[Summary], reachable: &[boo
             _ => None,
         });
         if let Some(Some((span, via))) = read {
-            let path = witness(ctx, &parent, node as NodeId);
+            let help = if parent[node].is_none() {
+                "no `call` comes before this in the start node; call an API before reading `status`".to_string()
+            } else {
+                format!(
+                    "no `call` happens on the path {}; call an API before reading `status` on every path",
+                    witness(ctx, &parent, node as NodeId)
+                )
+            };
             let name = &ctx.nodes[node].ast.name.name;
             let message = match via {
                 Some(api) => format!(
@@ -267,9 +274,7 @@ fn status_before_call(ctx: &mut Ctx<'_>, summaries: &[Summary], reachable: &[boo
             };
             let diag = Diag::error("chatflow::status_before_call", message, span)
                 .label("no call has set `status` on this path")
-                .help(format!(
-                    "no `call` happens on the path {path}; call an API before reading `status` on every path"
-                ));
+                .help(help);
             let file = ctx.nodes[node].file;
             ctx.error(diag, file);
         }

@@ -166,7 +166,8 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                             bot.name.span,
                         )
                         .label("second bot item");
-                        ctx.error(with_first(diag, file, first_file, first.name.span, "bot"), file);
+                        let diag = with_first(&ctx, diag, file, (first_file, first.name.span), "bot");
+                        ctx.error(diag, file);
                     }
                     None => ctx.bot = Some((file, bot)),
                 },
@@ -179,7 +180,8 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                             test.name.span,
                         )
                         .label("second test with this name");
-                        ctx.error(with_first(diag, file, first_file, first, "test"), file);
+                        let diag = with_first(&ctx, diag, file, (first_file, first), "test");
+                        ctx.error(diag, file);
                     } else {
                         first_test.insert(name, (file, test.name.span));
                     }
@@ -199,12 +201,13 @@ impl Ctx<'_> {
         let code = if what == "node" { "chatflow::duplicate_node" } else { "chatflow::duplicate_api" };
         let diag = Diag::error(code, format!("{what} `{}` is defined twice", name.name), name.span)
             .label(format!("second definition of `{}`", name.name));
-        self.error(with_first(diag, file, first.0, first.1, what), file);
+        let diag = with_first(self, diag, file, first, what);
+        self.error(diag, file);
     }
 }
 
 /// Points at the first definition: a note when it is in the same file, else the help line.
-fn with_first(diag: Diag, file: FileId, first_file: FileId, first: Span, what: &str) -> Diag {
+fn with_first(ctx: &Ctx<'_>, diag: Diag, file: FileId, (first_file, first): (FileId, Span), what: &str) -> Diag {
     let fix = if what == "bot" {
         "keep one `bot` item and move its settings there".to_string()
     } else {
@@ -213,7 +216,12 @@ fn with_first(diag: Diag, file: FileId, first_file: FileId, first: Span, what: &
     if first_file == file {
         diag.note(first, "first defined here").help(fix)
     } else {
-        diag.help(format!("the first one is in another file (file #{first_file}); {fix}"))
+        let name = ctx.sources.get(first_file as usize).map_or("?", |f| f.name.as_str());
+        let (line, col) = crate::diagnostic::line_col(
+            ctx.sources.get(first_file as usize).map_or("", |f| &*f.text),
+            first.start,
+        );
+        diag.help(format!("the first one is at {name}:{line}:{col}; {fix}"))
     }
 }
 
