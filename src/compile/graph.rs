@@ -509,3 +509,63 @@ fn report_loop(ctx: &mut Ctx<'_>, scc: &[usize]) {
     .help("put an `ask` somewhere on the loop, or leave it with a branch that can close the chat");
     ctx.error(diag, file);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::compile_str;
+    use std::fmt::Write;
+
+    fn codes(src: &str) -> Vec<&'static str> {
+        compile_str("t.flow", src).diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    /// A 20,000-node cycle with no `ask`: one warning, no stack overflow, no blow-up.
+    #[test]
+    fn long_cycle_is_one_loop_warning() {
+        let n = 20_000;
+        let mut src = String::new();
+        for i in 0..n {
+            let _ = writeln!(src, "node n{i} {{ goto n{} }}", (i + 1) % n);
+        }
+        assert_eq!(codes(&src), ["chatflow::loop_without_wait"]);
+    }
+
+    /// Diamonds in sequence have exponentially many paths; the analyses stay linear.
+    #[test]
+    fn many_paths_stay_cheap() {
+        let mut src = String::from("api a { get \"https://x.test/{v}\" }\nnode d0 { ask v; goto d1 }\n");
+        for i in 1..2_000 {
+            let _ = writeln!(
+                src,
+                "node d{i} {{ if v == \"x\" -> l{i} else -> r{i} }}\nnode l{i} {{ set w = 1; goto d{} }}\nnode r{i} {{ call a; goto d{} }}",
+                i + 1,
+                i + 1
+            );
+        }
+        src.push_str("node d2000 { say \"{w} {status}\"; close }\n");
+        let c = codes(&src);
+        // `status` is read where one path (all `l` arms) never called: an error, found fast.
+        assert_eq!(c, ["chatflow::status_before_call"]);
+    }
+
+    #[test]
+    fn a_loop_with_an_ask_is_fine() {
+        let src = "node a { ask x; goto b }\nnode b { if x == \"q\" -> c else -> a }\nnode c { close }\n";
+        assert!(codes(src).is_empty());
+    }
+
+    #[test]
+    fn is_set_checks_are_not_reads() {
+        let src = "node a { if x is not set -> b else -> b }\nnode b { ask x; close }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
+    }
+
+    #[test]
+    fn statements_after_goto_do_not_count_for_the_graph() {
+        // The `call` after `goto` never runs, so `b` still reads status before any call.
+        let src = "api a { get \"https://x.test\" }\nnode s { goto b; call a }\nnode b { say \"{status}\"; call a; close }\n";
+        let c = codes(src);
+        assert!(c.contains(&"chatflow::status_before_call"), "{c:?}");
+        assert!(c.contains(&"chatflow::unreachable_statement"), "{c:?}");
+    }
+}
