@@ -25,28 +25,60 @@ enum Event {
     Called,
 }
 
+/// Per-node facts, stored flat (one allocation for all nodes, not one per node).
 #[derive(Default)]
-struct Summary {
+struct Graph {
     events: Vec<Event>,
     succs: Vec<NodeId>,
+    nodes: Vec<NodeFacts>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct NodeFacts {
+    events: (u32, u32),
+    succs: (u32, u32),
     asks: bool,
     calls: bool,
 }
 
-pub(crate) fn analyse(ctx: &mut Ctx<'_>) {
-    let Some(start) = ctx.start else { return };
-    let summaries: Vec<Summary> = (0..ctx.nodes.len())
-        .map(|n| summarise(ctx, ctx.nodes[n].ast))
-        .collect();
-    let reachable = reachable(&summaries, start);
-    report_unreachable(ctx, &reachable, start);
-    status_before_call(ctx, &summaries, &reachable, start);
-    unset_attributes(ctx, &summaries, &reachable, start);
-    loops_without_wait(ctx, &summaries, &reachable);
+impl Graph {
+    fn len(&self) -> usize {
+        self.nodes.len()
+    }
+    fn events(&self, n: usize) -> &[Event] {
+        let (a, b) = self.nodes[n].events;
+        &self.events[a as usize..b as usize]
+    }
+    fn succs(&self, n: usize) -> &[NodeId] {
+        let (a, b) = self.nodes[n].succs;
+        &self.succs[a as usize..b as usize]
+    }
+    fn asks(&self, n: usize) -> bool {
+        self.nodes[n].asks
+    }
+    fn calls(&self, n: usize) -> bool {
+        self.nodes[n].calls
+    }
 }
 
-fn summarise(ctx: &Ctx<'_>, node: &ast::Node) -> Summary {
-    let mut s = Summary::default();
+pub(crate) fn analyse(ctx: &mut Ctx<'_>) {
+    let Some(start) = ctx.start else { return };
+    let mut summaries = Graph::default();
+    for n in 0..ctx.nodes.len() {
+        summarise(ctx, ctx.nodes[n].ast, &mut summaries);
+    }
+    let summaries = &summaries;
+    let reachable = reachable(summaries, start);
+    report_unreachable(ctx, &reachable, start);
+    status_before_call(ctx, summaries, &reachable, start);
+    unset_attributes(ctx, summaries, &reachable, start);
+    loops_without_wait(ctx, summaries, &reachable);
+}
+
+fn summarise(ctx: &Ctx<'_>, node: &ast::Node, g: &mut Graph) {
+    let (events_start, succs_start) = (g.events.len(), g.succs.len());
+    let mut facts = NodeFacts::default();
+    let s = &mut *g;
     for stmt in &node.body {
         match &stmt.kind {
             StmtKind::Say(t) => template_reads(ctx, t, None, None, &mut s.events),
@@ -57,7 +89,7 @@ fn summarise(ctx: &Ctx<'_>, node: &ast::Node) -> Summary {
                 if let Some(&id) = ctx.attr_ids.get(attr.name.as_str()) {
                     s.events.push(Event::Set(id));
                 }
-                s.asks = true;
+                facts.asks = true;
             }
             StmtKind::Set { attr, value } => {
                 expr_reads(ctx, value, &mut s.events);
@@ -72,31 +104,34 @@ fn summarise(ctx: &Ctx<'_>, node: &ast::Node) -> Summary {
                     // Already an unknown_api error; still a call, so no status cascade.
                     s.events.push(Event::Called);
                 }
-                s.calls = true;
+                facts.calls = true;
             }
             StmtKind::Branch(b) => {
                 for arm in &b.arms {
                     expr_reads(ctx, &arm.cond, &mut s.events);
-                    push_target(ctx, &arm.target, &mut s.succs);
+                    push_target(ctx, &arm.target, succs_start, &mut s.succs);
                 }
                 if let Some(t) = &b.otherwise {
-                    push_target(ctx, t, &mut s.succs);
+                    push_target(ctx, t, succs_start, &mut s.succs);
                 }
                 break;
             }
             StmtKind::Goto(t) => {
-                push_target(ctx, t, &mut s.succs);
+                push_target(ctx, t, succs_start, &mut s.succs);
                 break;
             }
             StmtKind::Close => break,
         }
     }
-    s
+    facts.events = (events_start as u32, g.events.len() as u32);
+    facts.succs = (succs_start as u32, g.succs.len() as u32);
+    g.nodes.push(facts);
 }
 
-fn push_target(ctx: &Ctx<'_>, target: &ast::Ident, succs: &mut Vec<NodeId>) {
+/// Adds a successor once; `from` is where this node's successors start.
+fn push_target(ctx: &Ctx<'_>, target: &ast::Ident, from: usize, succs: &mut Vec<NodeId>) {
     if let Some(&id) = ctx.node_ids.get(target.name.as_str()) {
-        if !succs.contains(&id) {
+        if !succs[from..].contains(&id) {
             succs.push(id);
         }
     }
@@ -193,12 +228,12 @@ fn expr_reads(ctx: &Ctx<'_>, e: &ast::Expr, events: &mut Vec<Event>) {
     }
 }
 
-fn reachable(summaries: &[Summary], start: NodeId) -> Vec<bool> {
+fn reachable(summaries: &Graph, start: NodeId) -> Vec<bool> {
     let mut seen = vec![false; summaries.len()];
     let mut queue = VecDeque::from([start]);
     seen[start as usize] = true;
     while let Some(n) = queue.pop_front() {
-        for &s in &summaries[n as usize].succs {
+        for &s in summaries.succs(n as usize) {
             if !seen[s as usize] {
                 seen[s as usize] = true;
                 queue.push_back(s);
@@ -228,17 +263,17 @@ fn report_unreachable(ctx: &mut Ctx<'_>, reachable: &[bool], start: NodeId) {
 }
 
 /// Forward "may not have called yet" analysis; errors where `status` is read under it.
-fn status_before_call(ctx: &mut Ctx<'_>, summaries: &[Summary], reachable: &[bool], start: NodeId) {
+fn status_before_call(ctx: &mut Ctx<'_>, summaries: &Graph, reachable: &[bool], start: NodeId) {
     let n = summaries.len();
     let mut uncalled = vec![false; n];
     let mut parent: Vec<Option<NodeId>> = vec![None; n];
     uncalled[start as usize] = true;
     let mut queue = VecDeque::from([start]);
     while let Some(node) = queue.pop_front() {
-        if summaries[node as usize].calls {
+        if summaries.calls(node as usize) {
             continue;
         }
-        for &s in &summaries[node as usize].succs {
+        for &s in summaries.succs(node as usize) {
             if !uncalled[s as usize] {
                 uncalled[s as usize] = true;
                 parent[s as usize] = Some(node);
@@ -250,7 +285,7 @@ fn status_before_call(ctx: &mut Ctx<'_>, summaries: &[Summary], reachable: &[boo
         if !reachable[node] || !uncalled[node] {
             continue;
         }
-        let read = summaries[node].events.iter().find_map(|e| match e {
+        let read = summaries.events(node).iter().find_map(|e| match e {
             Event::Called => Some(None),
             Event::Status { span, via } => Some(Some((*span, *via))),
             _ => None,
@@ -347,14 +382,14 @@ fn contains(row: &[u64], attr: AttrId) -> bool {
 
 /// Forward "may have been set" analysis; warns where an attribute is read but no path from
 /// the start has passed a setter for it.
-fn unset_attributes(ctx: &mut Ctx<'_>, summaries: &[Summary], reachable: &[bool], start: NodeId) {
+fn unset_attributes(ctx: &mut Ctx<'_>, summaries: &Graph, reachable: &[bool], start: NodeId) {
     let n = summaries.len();
     if ctx.attrs.is_empty() {
         return;
     }
     let mut gens = BitTable::new(n, ctx.attrs.len());
-    for (node, s) in summaries.iter().enumerate() {
-        for e in &s.events {
+    for node in 0..n {
+        for e in summaries.events(node) {
             if let Event::Set(a) = e {
                 gens.insert(node, *a);
             }
@@ -372,7 +407,7 @@ fn unset_attributes(ctx: &mut Ctx<'_>, summaries: &[Summary], reachable: &[bool]
         for ((o, e), g) in out.iter_mut().zip(entry.row(node)).zip(gens.row(node)) {
             *o = e | g;
         }
-        for &s in &summaries[node].succs {
+        for &s in summaries.succs(node) {
             if entry.union_row(s as usize, &out) && !queued[s as usize] {
                 queued[s as usize] = true;
                 queue.push_back(s);
@@ -383,7 +418,7 @@ fn unset_attributes(ctx: &mut Ctx<'_>, summaries: &[Summary], reachable: &[bool]
     for node in (0..n).filter(|&i| reachable[i]) {
         set.copy_from_slice(entry.row(node));
         let mut warned: Vec<AttrId> = Vec::new();
-        for e in &summaries[node].events {
+        for e in summaries.events(node) {
             match e {
                 Event::Set(a) => set[*a as usize / 64] |= 1 << (a % 64),
                 Event::Read { attr, span, via }
@@ -419,9 +454,9 @@ fn unset_diag(ctx: &Ctx<'_>, node: usize, attr: AttrId, span: Span, via: Option<
 
 /// Cycles among reachable nodes that contain no `ask`: the flow would spin until the turn's
 /// step limit. Tarjan's algorithm, iterative so deep flows cannot overflow the stack.
-fn loops_without_wait(ctx: &mut Ctx<'_>, summaries: &[Summary], reachable: &[bool]) {
+fn loops_without_wait(ctx: &mut Ctx<'_>, summaries: &Graph, reachable: &[bool]) {
     let n = summaries.len();
-    let eligible = |v: usize| reachable[v] && !summaries[v].asks;
+    let eligible = |v: usize| reachable[v] && !summaries.asks(v);
     let mut index = vec![u32::MAX; n];
     let mut low = vec![0u32; n];
     let mut on_stack = vec![false; n];
@@ -441,7 +476,7 @@ fn loops_without_wait(ctx: &mut Ctx<'_>, summaries: &[Summary], reachable: &[boo
         on_stack[root] = true;
         while let Some(top) = work.last_mut() {
             let v = top.0;
-            let succs = &summaries[v].succs;
+            let succs = summaries.succs(v);
             if top.1 < succs.len() {
                 let w = succs[top.1] as usize;
                 top.1 += 1;
@@ -473,7 +508,7 @@ fn loops_without_wait(ctx: &mut Ctx<'_>, summaries: &[Summary], reachable: &[boo
                         break;
                     }
                 }
-                let is_cycle = scc.len() > 1 || summaries[v].succs.contains(&(v as NodeId));
+                let is_cycle = scc.len() > 1 || summaries.succs(v).contains(&(v as NodeId));
                 if is_cycle {
                     sccs.push(scc);
                 }
