@@ -172,3 +172,11 @@ fn imported_file_errors_carry_that_files_id() {
     assert_eq!(file.name, "tests/inputs/err/imports/broken_lib.flow");
     assert_eq!(&file.text[d.span.start..d.span.end], "hepler");
 }
+
+#[test]
+fn every_code_is_documented() {
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md"))
+        .expect("docs/diagnostics.md");
+    let missing: Vec<_> = CODES.iter().filter(|c| !docs.contains(&format!("`{c}`"))).collect();
+    assert!(missing.is_empty(), "undocumented codes: {missing:?}");
+}

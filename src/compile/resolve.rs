@@ -130,6 +130,14 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
         start: None,
         diags: Vec::new(),
     };
+    // Sized up front: rehashing 50,000 names shows in the compile benchmark.
+    let node_count = files
+        .iter()
+        .flat_map(|f| &f.items)
+        .filter(|i| matches!(i, ast::Item::Node(_)))
+        .count();
+    ctx.nodes.reserve(node_count);
+    ctx.node_ids.reserve(node_count);
     let mut first_test: HashMap<&str, (FileId, Span)> = HashMap::new();
     for (file, ast_file) in files.iter().enumerate() {
         let file = file as FileId;
