@@ -474,9 +474,28 @@ fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
                 }
             }
             ast::TestStepKind::ExpectNode(node) => check_target(ctx, file, node),
-            ast::TestStepKind::ExpectAttr { attr, .. } => {
-                if !ctx.attr_ids.contains_key(attr.name.as_str()) {
-                    ctx.unknown_attribute(file, &attr.name, attr.span);
+            ast::TestStepKind::ExpectAttr { attr, expect } => {
+                match ctx.attr_ids.get(attr.name.as_str()) {
+                    None => ctx.unknown_attribute(file, &attr.name, attr.span),
+                    Some(&id) => {
+                        if let ast::AttrExpectation::Equals(lit) = expect {
+                            let (ty, lt) = (ctx.attrs[id as usize].ty, literal_type(lit));
+                            if !comparable(ty, lt) {
+                                mismatch(
+                                    ctx,
+                                    file,
+                                    step.span,
+                                    format!(
+                                        "`{}` is {} but the expected value is {}: this expectation can never hold",
+                                        attr.name,
+                                        type_name(ty),
+                                        type_name(lt)
+                                    ),
+                                    "expect a value of the attribute's type (`ask ... as number` gives numbers, other asks give text)",
+                                );
+                            }
+                        }
+                    }
                 }
             }
             ast::TestStepKind::ExpectRequest { api, .. } => {
