@@ -79,7 +79,9 @@ fn language_example_parses() {
     };
     assert_eq!(bot.name.value, "Weather desk");
     assert_eq!(slice(src, bot.name.span), "\"Weather desk\"");
-    let BotSetting::Start(start) = &bot.settings[0];
+    let BotSetting::Start(start) = &bot.settings[0] else {
+        panic!("start first")
+    };
     assert_eq!(start.name, "greet");
     assert_eq!(slice(src, start.span), "greet");
     assert!(slice(src, bot.span).starts_with("bot \"Weather desk\""));
@@ -178,7 +180,7 @@ fn language_example_nodes() {
     let file = ok(src);
     let greet = node(&file, "greet");
     assert_eq!(greet.body.len(), 3);
-    assert!(matches!(&greet.body[0].kind, StmtKind::Say(t)
+    assert!(matches!(&greet.body[0].kind, StmtKind::Say(Text::Plain(t))
         if t.parts == vec![TemplatePart::Text("Hi! Which city are you in?".into())]));
     assert!(
         matches!(&greet.body[1].kind, StmtKind::Ask { attr, kind: None, prompt: None } if attr.name == "city")
@@ -333,7 +335,7 @@ fn semicolons_blank_lines_and_comments() {
     assert_eq!(node(&file, "n").body.len(), 2);
     let m = node(&file, "m");
     assert_eq!(m.body.len(), 2);
-    assert!(matches!(&m.body[0].kind, StmtKind::Say(t)
+    assert!(matches!(&m.body[0].kind, StmtKind::Say(Text::Plain(t))
         if t.parts == vec![TemplatePart::Text("# not a comment".into())]));
 }
 
@@ -757,7 +759,7 @@ fn stub_json_across_lines() {
 fn say_template(src: &str) -> (Template, Vec<chatflow::diagnostic::Diag>) {
     let (file, diags) = parse(src);
     let n = node(&file, "n");
-    let StmtKind::Say(t) = &n.body[0].kind else {
+    let StmtKind::Say(Text::Plain(t)) = &n.body[0].kind else {
         panic!("say")
     };
     (t.clone(), diags)

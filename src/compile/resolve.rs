@@ -196,6 +196,8 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                     ctx.tests.push((file, test));
                 }
                 ast::Item::Import(_) => {}
+                // WAVE2 scaffolding: refused by the checks.
+                ast::Item::Hours(_) | ast::Item::Flow(_) => {}
             }
         }
     }
@@ -405,8 +407,8 @@ fn resolve_start(ctx: &mut Ctx<'_>) {
     let mut start = None;
     if let Some((file, bot)) = ctx.bot {
         for setting in &bot.settings {
-            match setting {
-                ast::BotSetting::Start(name) => start = Some((file, name)),
+            if let ast::BotSetting::Start(name) = setting {
+                start = Some((file, name));
             }
         }
     }

@@ -24,7 +24,8 @@ pub fn validate(kind: AskKind, answer: &str) -> Option<Value> {
     }
     let text = || Some(Value::Text(a.to_string()));
     match kind {
-        AskKind::Text => text(),
+        AskKind::Text | AskKind::Question => text(),
+        AskKind::File => is_upload_url(a).then(text).flatten(),
         AskKind::Name => is_name(a).then(text).flatten(),
         AskKind::Email => is_email(a).then(text).flatten(),
         AskKind::Phone => is_phone(a).then(text).flatten(),
@@ -37,7 +38,8 @@ pub fn validate(kind: AskKind, answer: &str) -> Option<Value> {
 /// The re-prompt after a refused answer.
 pub fn reprompt(kind: AskKind) -> &'static str {
     match kind {
-        AskKind::Text => "Please type an answer.",
+        AskKind::Text | AskKind::Question => "Please type an answer.",
+        AskKind::File => "Please send the file's link (an http:// or https:// address).",
         AskKind::Name => "That doesn't look like a name. Please try again.",
         AskKind::Email => "That doesn't look like an email address. Please try again.",
         AskKind::Phone => "That doesn't look like a phone number. Please try again.",
@@ -49,6 +51,10 @@ pub fn reprompt(kind: AskKind) -> &'static str {
 
 pub fn kind_name(kind: AskKind) -> &'static str {
     AskKind::ALL.iter().find(|(_, k)| *k == kind).map_or("text", |(n, _)| n)
+}
+
+fn is_upload_url(a: &str) -> bool {
+    url::Url::parse(a).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
 fn is_name(a: &str) -> bool {

@@ -287,7 +287,7 @@ impl<'d> Builder<'d> {
         let rule = p.as_rule();
         let mut inner = p.into_inner();
         let kind = match rule {
-            Rule::say => StmtKind::Say(self.next_template(&mut inner)),
+            Rule::say => StmtKind::Say(Text::Plain(self.next_template(&mut inner))),
             Rule::ask => self.ask(inner),
             Rule::set => {
                 let attr = self.next_ident(&mut inner, NameRole::Attribute);
@@ -321,7 +321,7 @@ impl<'d> Builder<'d> {
         StmtKind::Ask {
             attr: attr.unwrap_or(leaf::empty_ident()),
             kind,
-            prompt,
+            prompt: prompt.map(Text::Plain),
         }
     }
 

@@ -543,7 +543,7 @@ impl<'a> Reader<'a> {
         let kind = match self.peek()? {
             b's' if self.kw("say") => {
                 self.skip();
-                StmtKind::Say(self.template()?)
+                StmtKind::Say(Text::Plain(self.template()?))
             }
             b'a' if self.kw("ask") => self.ask()?,
             b's' if self.kw("set") => {
@@ -595,7 +595,11 @@ impl<'a> Reader<'a> {
         } else {
             self.p = save;
         }
-        Some(StmtKind::Ask { attr, kind, prompt })
+        Some(StmtKind::Ask {
+            attr,
+            kind,
+            prompt: prompt.map(Text::Plain),
+        })
     }
 
     /// After `if`: the arms, each `elif`/`else` possibly on a new line.

@@ -24,11 +24,20 @@ impl B {
             p: Program {
                 format_version: FORMAT_VERSION,
                 min_read_version: MIN_READ_VERSION,
-                bot: BotInfo { name: "test".into(), start: 0 },
+                bot: BotInfo {
+                    name: "test".into(),
+                    start: 0,
+                    greeting: None,
+                    avatar: None,
+                    fallback: None,
+                    languages: vec![],
+                },
                 apis: vec![],
                 nodes: vec![],
                 attrs: vec![],
                 tests: vec![],
+                hours: vec![],
+                flows: vec![],
                 source_map: SourceMap::default(),
             },
         }
@@ -100,11 +109,11 @@ impl B {
     }
 
     pub fn say(&mut self, s: &str) -> Stmt {
-        Stmt::Say(self.t(s))
+        Stmt::Say(Text::Plain(self.t(s)))
     }
 
     pub fn ask(&mut self, attr: &str, kind: AskKind, prompt: Option<&str>) -> Stmt {
-        let prompt = prompt.map(|p| self.t(p));
+        let prompt = prompt.map(|p| Text::Plain(self.t(p)));
         Stmt::Ask { attr: self.attr(attr), kind, prompt }
     }
 
