@@ -4,6 +4,7 @@
 mod call;
 mod check;
 mod run;
+mod show;
 mod test;
 
 use std::io::IsTerminal;
@@ -57,6 +58,12 @@ enum Command {
         /// Serve API answers from this JSON file on a local stub server (works offline).
         #[arg(long, value_name = "STUBS.json")]
         stubs: Option<String>,
+        /// Use the fixed one-time code `123456` (the first digits of `1234567890`) instead of a
+        /// random one, so a scripted conversation can type it.
+        #[arg(long)]
+        otp_code: bool,
+        #[command(flatten)]
+        session: SessionArgs,
     },
     /// Send one API's request as the flow would build it and show the answer and the saves.
     Call {
@@ -79,7 +86,46 @@ enum Command {
         /// Node entries allowed per turn before the turn stops with a runtime error.
         #[arg(long, value_name = "N", default_value_t = 1000)]
         max_steps: u32,
+        #[command(flatten)]
+        session: SessionArgs,
     },
+}
+
+/// Settings of the conversations `run` and `test` hold.
+#[derive(clap::Args, Clone, Default)]
+struct SessionArgs {
+    /// Deliver `email` messages to this SMTP server (plain SMTP, no TLS); without it emails are
+    /// only shown.
+    #[arg(long, value_name = "HOST:PORT")]
+    smtp: Option<String>,
+    /// The sender address of delivered emails.
+    #[arg(long, value_name = "ADDR", requires = "smtp", default_value = "bot@chatflow.localhost")]
+    smtp_from: String,
+    /// `sys.language` at the start of the conversation (e.g. `es`).
+    #[arg(long, value_name = "CODE")]
+    language: Option<String>,
+    /// `sys.channel` of the conversation (`terminal` by default).
+    #[arg(long, value_name = "NAME")]
+    channel: Option<String>,
+}
+
+impl SessionArgs {
+    fn smtp_config(&self) -> Option<chatflow::runtime::SmtpConfig> {
+        self.smtp.as_ref().map(|addr| chatflow::runtime::SmtpConfig {
+            addr: addr.clone(),
+            from: self.smtp_from.clone(),
+        })
+    }
+
+    /// Applies these settings over `config`.
+    fn apply(&self, config: chatflow::runtime::EngineConfig) -> chatflow::runtime::EngineConfig {
+        chatflow::runtime::EngineConfig {
+            smtp: self.smtp_config().or(config.smtp),
+            language: self.language.clone().unwrap_or(config.language),
+            channel: self.channel.clone().unwrap_or(config.channel),
+            ..config
+        }
+    }
 }
 
 #[derive(clap::Args, Clone, Copy)]
@@ -125,14 +171,29 @@ pub fn main() -> ExitCode {
                 trace,
                 max_steps,
                 stubs,
-            } => run::run(&file, trace, max_steps, stubs.as_deref()).await,
+                otp_code,
+                session,
+            } => {
+                let options = run::RunOptions {
+                    trace,
+                    max_steps,
+                    stubs,
+                    otp_code,
+                    session,
+                };
+                run::run(&file, &options).await
+            }
             Command::Call {
                 file,
                 api,
                 set,
                 stubs,
             } => call::call(&file, &api, &set, stubs.as_deref()).await,
-            Command::Test { files, max_steps } => test::test(&files, max_steps).await,
+            Command::Test {
+                files,
+                max_steps,
+                session,
+            } => test::test(&files, max_steps, &session).await,
         }
     })
 }

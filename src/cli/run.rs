@@ -17,9 +17,21 @@ use chatflow::ir::{Program, Stmt};
 use chatflow::runtime::{Engine, EngineConfig, Event, SessionState};
 use chatflow::testing::{parse_stub_file, secret_names, show_expr, StubServer};
 
-use super::{compile_for_use, usage_error, FAILED};
+use super::show::show_event;
+use super::{compile_for_use, usage_error, SessionArgs, FAILED};
 
-pub async fn run(file: &str, trace: bool, max_steps: u32, stubs: Option<&str>) -> ExitCode {
+/// What `chatflow run` was asked for.
+pub struct RunOptions {
+    pub trace: bool,
+    pub max_steps: u32,
+    pub stubs: Option<String>,
+    /// Use the fixed one-time code instead of a random one.
+    pub otp_code: bool,
+    pub session: SessionArgs,
+}
+
+pub async fn run(file: &str, options: &RunOptions) -> ExitCode {
+    let trace = options.trace;
     let compiled = match compile_for_use(file) {
         Ok(c) => c,
         Err(code) => return code,
@@ -28,14 +40,15 @@ pub async fn run(file: &str, trace: bool, max_steps: u32, stubs: Option<&str>) -
         return ExitCode::from(FAILED);
     };
     let program = Arc::new(program);
-    let server = match start_stubs(stubs, &program).await {
+    let server = match start_stubs(options.stubs.as_deref(), &program).await {
         Ok(s) => s,
         Err(code) => return code,
     };
     let config = EngineConfig {
-        max_steps,
+        max_steps: options.max_steps,
         trace,
-        ..engine_config(&program, server.as_ref())
+        fixed_otp: options.otp_code,
+        ..options.session.apply(engine_config(&program, server.as_ref()))
     };
     let engine = match Engine::new(program.clone(), config) {
         Ok(e) => e,
@@ -80,11 +93,8 @@ async fn converse(engine: &Engine, trace: bool) -> ExitCode {
 /// Prints the bot's side of a turn on stdout, then its trace on stderr.
 fn show_turn(program: &Program, events: &[Event], trace: bool) {
     for event in events {
-        match event {
-            Event::Say { text } => outln!("bot> {}", text.replace('\n', "\n     ")),
-            Event::Closed => outln!("[chat closed]"),
-            Event::RuntimeError { message } => outln!("[runtime error] {message}"),
-            _ => {}
+        if let Some(text) = show_event(event) {
+            out!("{text}");
         }
     }
     if trace {
@@ -111,9 +121,21 @@ pub fn trace_line(program: &Program, event: &Event) -> Option<String> {
             Some(format!("refused {answer:?} for {attr} (not a valid {kind})"))
         }
         Event::Ask { attr, kind } => Some(format!("waiting for {attr} ({kind})")),
-        Event::Say { .. } | Event::Closed | Event::RuntimeError { .. } => None,
-        // WAVE2 scaffolding: shown by the actions work.
-        _ => None,
+        Event::Goal { name, count } => {
+            let times = if *count == 1 { "time" } else { "times" };
+            Some(format!("goal {name} reached ({count} {times} in this conversation)"))
+        }
+        Event::Say { .. }
+        | Event::Closed
+        | Event::RuntimeError { .. }
+        | Event::Profile { .. }
+        | Event::Choices { .. }
+        | Event::Carousel { .. }
+        | Event::Email { .. }
+        | Event::Form { .. }
+        | Event::Media { .. }
+        | Event::Transfer { .. }
+        | Event::Forwarded { .. } => None,
     }
 }
 

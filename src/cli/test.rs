@@ -8,14 +8,19 @@ use std::sync::Arc;
 use chatflow::compile;
 use chatflow::testing::{closing_line, render_outcome, run_tests, TestOptions, TestOutcome};
 
-use super::{ensure_readable, report, DiagnosticArgs, Format, FAILED};
+use super::{ensure_readable, report, DiagnosticArgs, Format, SessionArgs, FAILED};
 
-pub async fn test(files: &[String], max_steps: u32) -> ExitCode {
+pub async fn test(files: &[String], max_steps: u32, session: &SessionArgs) -> ExitCode {
     if let Err(code) = ensure_readable(files) {
         return code;
     }
     let color = std::io::stdout().is_terminal();
-    let options = TestOptions { max_steps };
+    let options = TestOptions {
+        max_steps,
+        smtp: session.smtp_config(),
+        language: session.language.clone(),
+        channel: session.channel.clone(),
+    };
     let mut outcomes: Vec<TestOutcome> = Vec::new();
     let mut broken = false;
     // A test block is identified by its file and position, so a file imported by several

@@ -5,8 +5,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::diagnostic::{self, Diag, SourceSet};
-use crate::ir::{Program, SourceSpan, Span, StubAnswer, TestCase, TestStep, TestStepKind};
-use crate::runtime::{Engine, EngineConfig, Event, Session, SessionState};
+use crate::ir::{
+    MediaKind, Program, SourceSpan, Span, StubAnswer, TestCase, TestStep, TestStepKind, Value,
+};
+use crate::runtime::{Engine, EngineConfig, Event, Session, SessionState, SmtpConfig};
 
 use super::stub::StubServer;
 use super::{quote, secret_names, show_value};
@@ -21,12 +23,21 @@ const MAX_CONCURRENT_TESTS: usize = 16;
 pub struct TestOptions {
     /// Node entries allowed per turn.
     pub max_steps: u32,
+    /// Deliver the flow's emails to this SMTP server (recorded only when `None`).
+    pub smtp: Option<SmtpConfig>,
+    /// `sys.language` a test starts with (a `language` line changes it).
+    pub language: Option<String>,
+    /// `sys.channel` of every test's conversation.
+    pub channel: Option<String>,
 }
 
 impl Default for TestOptions {
     fn default() -> Self {
         TestOptions {
             max_steps: EngineConfig::default().max_steps,
+            smtp: None,
+            language: None,
+            channel: None,
         }
     }
 }
@@ -138,7 +149,16 @@ async fn run_one(program: &Arc<Program>, test: &TestCase, options: &TestOptions)
         trace: true,
         redirect_base: Some(server.base_url().to_string()),
         secrets: Some(Arc::new(secrets)),
+        // The OTP code is `123456` (the first `digits` digits of `1234567890`), so a test can type it.
+        fixed_otp: true,
+        smtp: options.smtp.clone(),
         ..EngineConfig::default()
+    };
+    let defaults = EngineConfig::default();
+    let config = EngineConfig {
+        language: options.language.clone().unwrap_or(defaults.language),
+        channel: options.channel.clone().unwrap_or(defaults.channel),
+        ..config
     };
     let engine = Engine::new(program.clone(), config)
         .map_err(|e| setup_failed(format!("the engine refused the program: {e}")))?;
@@ -235,6 +255,18 @@ impl Run<'_> {
                 self.begin_turn(events);
                 Ok(())
             }
+            // Settings for the turns that follow: they do not start the conversation, so a
+            // `clock` or `language` line before the first `user` applies to the opening turn.
+            TestStepKind::Clock(now) => {
+                self.session.fixed_now = Some(now.clone());
+                Ok(())
+            }
+            TestStepKind::Language(code) => {
+                self.session
+                    .sys
+                    .insert("language".to_string(), Value::Text(code.clone()));
+                Ok(())
+            }
             kind => {
                 self.ensure_started().await;
                 self.check(kind).map_err(|(check, expected, actual)| Failure {
@@ -288,10 +320,130 @@ impl Run<'_> {
                     format!("the chat is open, in node `{}`", self.node_name(self.session.node)),
                 ))
             }
-            TestStepKind::Stub { .. } | TestStepKind::User(_) => Ok(()),
-            // WAVE2 scaffolding: refused by the compiler until the actions work lands.
-            _ => Ok(()),
+            TestStepKind::ExpectChoices(labels) => self.expect_choices(labels),
+            TestStepKind::ExpectTransfer(to) => self.expect_transfer(to),
+            TestStepKind::ExpectEmail { to, subject } => self.expect_email(to, subject),
+            TestStepKind::ExpectGoal(name) => self.expect_goal(name),
+            TestStepKind::ExpectMedia { kind, url } => self.expect_media(media_kind(*kind), url),
+            TestStepKind::Stub { .. }
+            | TestStepKind::User(_)
+            | TestStepKind::Clock(_)
+            | TestStepKind::Language(_) => Ok(()),
         }
+    }
+
+    /// The options of the last `choices` or `carousel` event of the turn: every option of a
+    /// menu, the branch (and postback) buttons of a carousel's cards.
+    fn expect_choices(&self, labels: &[String]) -> Result<(), (String, String, String)> {
+        let expected = format!("choices {}", quote_list(labels));
+        let offered = self.turn.iter().rev().find_map(|e| match e {
+            Event::Choices { options, .. } => {
+                Some(options.iter().map(|o| o.label.clone()).collect::<Vec<_>>())
+            }
+            Event::Carousel { cards } => Some(
+                cards
+                    .iter()
+                    .flat_map(|c| &c.buttons)
+                    .filter(|b| b.kind != "link")
+                    .map(|b| b.label.clone())
+                    .collect(),
+            ),
+            _ => None,
+        });
+        match offered {
+            Some(actual) if actual == labels => Ok(()),
+            Some(actual) => Err(("expect choices".into(), expected, format!("choices {}", quote_list(&actual)))),
+            None => Err((
+                "expect choices".into(),
+                expected,
+                "no choices or carousel in this turn".into(),
+            )),
+        }
+    }
+
+    fn expect_transfer(&self, to: &str) -> Result<(), (String, String, String)> {
+        let seen: Vec<String> = self
+            .turn
+            .iter()
+            .filter_map(|e| match e {
+                Event::Transfer { kind, to } => Some(format!("transfer to {kind} {}", quote(to))),
+                _ => None,
+            })
+            .collect();
+        let hit = self
+            .turn
+            .iter()
+            .any(|e| matches!(e, Event::Transfer { to: t, .. } if t == to));
+        self.found(hit, "expect transfer", format!("transfer to {}", quote(to)), seen, "no transfer")
+    }
+
+    fn expect_email(&self, to: &str, subject: &str) -> Result<(), (String, String, String)> {
+        let seen: Vec<String> = self
+            .turn
+            .iter()
+            .filter_map(|e| match e {
+                Event::Email { to, subject, .. } => Some(format!("email to {} {}", quote(to), quote(subject))),
+                _ => None,
+            })
+            .collect();
+        let hit = self.turn.iter().any(
+            |e| matches!(e, Event::Email { to: t, subject: s, .. } if t == to && s == subject),
+        );
+        let expected = format!("email to {} {}", quote(to), quote(subject));
+        self.found(hit, "expect email", expected, seen, "no email")
+    }
+
+    fn expect_goal(&self, name: &str) -> Result<(), (String, String, String)> {
+        let seen: Vec<String> = self
+            .turn
+            .iter()
+            .filter_map(|e| match e {
+                Event::Goal { name, count } => Some(format!("goal {} (count {count})", quote(name))),
+                _ => None,
+            })
+            .collect();
+        let hit = self
+            .turn
+            .iter()
+            .any(|e| matches!(e, Event::Goal { name: n, .. } if n == name));
+        self.found(hit, "expect goal", format!("goal {}", quote(name)), seen, "no goal")
+    }
+
+    fn expect_media(&self, kind: &str, url: &str) -> Result<(), (String, String, String)> {
+        let seen: Vec<String> = self
+            .turn
+            .iter()
+            .filter_map(|e| match e {
+                Event::Media { kind, url, .. } => Some(format!("{kind} {}", quote(url))),
+                _ => None,
+            })
+            .collect();
+        let hit = self
+            .turn
+            .iter()
+            .any(|e| matches!(e, Event::Media { kind: k, url: u, .. } if k == kind && u == url));
+        self.found(hit, "expect media", format!("{kind} {}", quote(url)), seen, "no media")
+    }
+
+    /// The verdict of an `expect` that looks for one event in the turn: `seen` lists the
+    /// events of that type the turn had, for the failure message.
+    fn found(
+        &self,
+        hit: bool,
+        check: &str,
+        expected: String,
+        seen: Vec<String>,
+        none: &str,
+    ) -> Result<(), (String, String, String)> {
+        if hit {
+            return Ok(());
+        }
+        let actual = if seen.is_empty() {
+            format!("{none} in this turn")
+        } else {
+            seen.join("; ")
+        };
+        Err((check.to_string(), expected, actual))
     }
 
     fn expect_say(&mut self, text: &str) -> Result<(), (String, String, String)> {
@@ -400,6 +552,24 @@ impl Run<'_> {
         }
         notes.dedup();
         notes
+    }
+}
+
+/// `"A", "B"`: labels as a test line writes them.
+fn quote_list(labels: &[String]) -> String {
+    if labels.is_empty() {
+        return "(none)".to_string();
+    }
+    labels.iter().map(|l| quote(l)).collect::<Vec<_>>().join(", ")
+}
+
+/// The `kind` a `media` event carries for a media statement.
+fn media_kind(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Image => "image",
+        MediaKind::Audio => "audio",
+        MediaKind::Video => "video",
+        MediaKind::File => "file",
     }
 }
 
