@@ -43,6 +43,7 @@ async fn a_conversation_waits_at_asks_and_closes_when_statements_run_out() {
     assert_eq!(
         events,
         vec![
+            Event::Profile { name: "test".into(), avatar: None },
             Event::Say { text: "Hi!".into() },
             Event::Say { text: "Which city?".into() },
             Event::Ask { attr: "city".into(), kind: "text".into() },
@@ -301,13 +302,14 @@ async fn trace_events_only_when_asked() {
     b.add("two", vec![Stmt::Close]);
     let quiet = engine(&b);
     let mut s = quiet.new_session();
-    assert_eq!(quiet.start(&mut s).await, vec![Event::Closed]);
+    assert_eq!(quiet.start(&mut s).await, vec![Event::Profile { name: "test".into(), avatar: None }, Event::Closed]);
 
     let loud = Engine::new(b.build(), EngineConfig { trace: true, ..Default::default() }).unwrap();
     let mut s = loud.new_session();
     assert_eq!(
         loud.start(&mut s).await,
         vec![
+            Event::Profile { name: "test".into(), avatar: None },
             Event::NodeEntered { node: "main".into() },
             Event::Condition { node: "main".into(), arm: 0, result: false, target: "one".into() },
             Event::Condition { node: "main".into(), arm: 1, result: true, target: "two".into() },
@@ -508,7 +510,7 @@ async fn sessions_from_storage_that_do_not_fit_are_refused_or_fitted() {
     assert!(matches!(events.as_slice(), [Event::RuntimeError { .. }]), "{events:?}");
     lost.state = SessionState::New;
     let events = e.start(&mut lost).await;
-    assert!(matches!(events.as_slice(), [Event::Say { .. }, ..] | [Event::Ask { .. }]), "start resets the node: {events:?}");
+    assert!(matches!(events.as_slice(), [Event::Profile { .. }, Event::Ask { .. }]), "start resets the node: {events:?}");
 }
 
 /// One engine serves many conversations at once: 1,000 sessions whose API answers after

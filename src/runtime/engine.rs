@@ -3,15 +3,22 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono_tz::Tz;
 use regex::Regex;
 
 use super::eval::{collect_patterns, Scope};
 use super::http::{self, HttpConnector};
 use super::validate::{kind_name, reprompt, validate};
-use super::{EngineConfig, Event, Session, SessionState};
-use crate::ir::{
-    self, ApiId, Expr, JsonTemplate, NodeId, Program, RequestBody, Stmt, Template, TemplatePart, Text, Value,
-};
+use super::{EngineConfig, Event, Session, SessionState, Wait};
+use crate::ir::{self, ApiId, AskKind, AttrId, Expr, FlowId, NodeId, Program, Stmt, Text, Value};
+
+mod actions;
+mod refs;
+
+use actions::Next;
+
+/// How deeply sub-flows may nest; a deeper `run` stops the turn like the step limit.
+pub const MAX_CALL_DEPTH: usize = 64;
 
 /// Largest part of a response body kept in a [`CallReport`].
 const REPORT_BODY_LIMIT: usize = 64 * 1024;
@@ -50,6 +57,8 @@ struct Inner {
     program: Arc<Program>,
     config: EngineConfig,
     regexes: HashMap<String, Regex>,
+    /// Time zones of `Program::hours`, parsed once.
+    zones: Vec<Tz>,
     http: HttpConnector,
 }
 
@@ -60,20 +69,28 @@ impl std::fmt::Debug for Engine {
 }
 
 /// Where a turn began, so a stopped turn can put the session back.
-#[derive(Clone, Copy)]
 struct ResumePoint {
     node: NodeId,
     pc: u32,
     was_new: bool,
+    wait: Option<Wait>,
+    calls: Vec<(NodeId, u32)>,
+}
+
+impl ResumePoint {
+    fn here(s: &Session, was_new: bool) -> ResumePoint {
+        ResumePoint { node: s.node, pc: s.pc, was_new, wait: s.wait.clone(), calls: s.calls.clone() }
+    }
 }
 
 impl Engine {
     pub fn new(program: Arc<Program>, config: EngineConfig) -> Result<Engine, LoadError> {
         check_version(&program)?;
-        check_references(&program)?;
+        refs::check_references(&program)?;
+        let zones = refs::parse_zones(&program)?;
         let regexes = compile_regexes(&program)?;
         let http = HttpConnector::new(&config)?;
-        Ok(Engine { inner: Arc::new(Inner { program, config, regexes, http }) })
+        Ok(Engine { inner: Arc::new(Inner { program, config, regexes, zones, http }) })
     }
 
     pub fn program(&self) -> &Program {
@@ -98,10 +115,15 @@ impl Engine {
             status: None,
             sys,
             state: SessionState::New,
+            wait: None,
+            calls: Vec::new(),
+            goals: Default::default(),
+            fixed_now: None,
         }
     }
 
-    /// Run the entry node until the bot waits or closes. On a started session, does nothing.
+    /// Report the bot's profile, say the greeting and run the entry node until the bot waits
+    /// or closes. On a started session, does nothing.
     pub async fn start(&self, s: &mut Session) -> Vec<Event> {
         let mut events = Vec::new();
         if s.state != SessionState::New {
@@ -109,22 +131,33 @@ impl Engine {
         }
         s.node = self.inner.program.bot.start;
         s.pc = 0;
+        s.wait = None;
+        s.calls.clear();
         if let Err(e) = self.fit(s) {
             events.push(e);
             return events;
         }
-        let resume = ResumePoint { node: s.node, pc: 0, was_new: true };
-        self.run(s, &mut events, resume).await;
+        let bot = &self.inner.program.bot;
+        let scope = self.scope(s);
+        events.push(Event::Profile { name: bot.name.clone(), avatar: bot.avatar.as_ref().map(|t| scope.render(t)) });
+        if let Some(greeting) = &bot.greeting {
+            events.push(Event::Say { text: scope.render_text(greeting) });
+        }
+        let resume = ResumePoint::here(s, true);
+        self.run(s, &mut events, &resume).await;
         events
     }
 
     /// One user message. A session that was never started is started first; a closed chat
-    /// answers with a `RuntimeError` only.
+    /// answers with a `RuntimeError` only; a transferred chat forwards it to the human.
     pub async fn step(&self, s: &mut Session, input: &str) -> Vec<Event> {
         let mut events = Vec::new();
         match s.state {
             SessionState::New => {
                 events = self.start(s).await;
+                if s.state == SessionState::Transferred {
+                    return self.forward(s, input, events);
+                }
                 if s.state != SessionState::Waiting {
                     return events;
                 }
@@ -133,6 +166,7 @@ impl Engine {
                 events.push(Event::RuntimeError { message: "chat is closed".into() });
                 return events;
             }
+            SessionState::Transferred => return self.forward(s, input, events),
             SessionState::Waiting => {
                 if let Err(e) = self.fit(s) {
                     events.push(e);
@@ -141,35 +175,53 @@ impl Engine {
             }
         }
         s.sys.insert("last_message".into(), Value::Text(input.to_string()));
-        let program = &self.inner.program;
-        let ask = s
+        let program = &*self.inner.program;
+        let waiting_at = s
             .pc
             .checked_sub(1)
             .and_then(|i| program.nodes.get(s.node as usize)?.stmts.get(i as usize));
-        let Some(Stmt::Ask { attr, kind, prompt }) = ask else {
-            events.push(Event::RuntimeError { message: "the session is not waiting at an `ask`".into() });
-            return events;
+        let resume = ResumePoint::here(s, false);
+        let next = match waiting_at {
+            Some(Stmt::Ask { attr, kind, prompt }) => self.answer_ask(s, *attr, *kind, prompt.as_ref(), input, &mut events),
+            Some(stmt) => self.answer(s, stmt, input, &mut events).await,
+            None => Next::Stop,
         };
-        match validate(*kind, input) {
-            Some(value) => s.attrs[*attr as usize] = Some(value),
-            None => {
-                let attr_name = program.attrs[*attr as usize].name.clone();
-                events.push(Event::Invalid {
-                    attr: attr_name.clone(),
-                    kind: kind_name(*kind).into(),
-                    answer: input.to_string(),
-                });
-                events.push(Event::Say { text: reprompt(*kind).into() });
-                if let Some(prompt) = prompt {
-                    events.push(Event::Say { text: self.scope(s).render_text(prompt) });
-                }
-                events.push(Event::Ask { attr: attr_name, kind: kind_name(*kind).into() });
-                return events;
-            }
+        match next {
+            Next::Go => self.run(s, &mut events, &resume).await,
+            Next::Stay => {}
+            Next::Stop => events.push(Event::RuntimeError { message: "the session is not waiting for an answer".into() }),
         }
-        let resume = ResumePoint { node: s.node, pc: s.pc, was_new: false };
-        self.run(s, &mut events, resume).await;
         events
+    }
+
+    /// A message while a human has the chat: only reported.
+    fn forward(&self, s: &mut Session, input: &str, mut events: Vec<Event>) -> Vec<Event> {
+        s.sys.insert("last_message".into(), Value::Text(input.to_string()));
+        events.push(Event::Forwarded { text: input.to_string() });
+        events
+    }
+
+    fn answer_ask(
+        &self,
+        s: &mut Session,
+        attr: AttrId,
+        kind: AskKind,
+        prompt: Option<&Text>,
+        input: &str,
+        events: &mut Vec<Event>,
+    ) -> Next {
+        if let Some(value) = validate(kind, input) {
+            s.attrs[attr as usize] = Some(value);
+            return Next::Go;
+        }
+        let attr_name = self.inner.program.attrs[attr as usize].name.clone();
+        events.push(Event::Invalid { attr: attr_name.clone(), kind: kind_name(kind).into(), answer: input.to_string() });
+        events.push(Event::Say { text: reprompt(kind).into() });
+        if let Some(prompt) = prompt {
+            events.push(Event::Say { text: self.scope(s).render_text(prompt) });
+        }
+        events.push(Event::Ask { attr: attr_name, kind: kind_name(kind).into() });
+        Next::Stay
     }
 
     /// Make one API call as the flow would (templates, retries, saves applied to `s`).
@@ -212,11 +264,17 @@ impl Engine {
     }
 
     fn scope<'a>(&'a self, s: &'a Session) -> Scope<'a> {
-        Scope { session: s, regexes: &self.inner.regexes }
+        Scope {
+            session: s,
+            regexes: &self.inner.regexes,
+            program: &self.inner.program,
+            zones: &self.inner.zones,
+            item: None,
+        }
     }
 
     /// Run from `s.node`/`s.pc` until an `ask`, a close or the step limit.
-    async fn run(&self, s: &mut Session, events: &mut Vec<Event>, resume: ResumePoint) {
+    async fn run(&self, s: &mut Session, events: &mut Vec<Event>, resume: &ResumePoint) {
         let program = &*self.inner.program;
         let config = &self.inner.config;
         let mut entries: u32 = 0;
@@ -225,7 +283,12 @@ impl Engine {
             if s.pc == 0 {
                 entries += 1;
                 if entries > config.max_steps {
-                    self.stop_turn(s, events, resume, &node.name);
+                    let message = format!(
+                        "step limit reached: more than {} node entries in one turn (last entered node `{}`); \
+                         the turn was stopped",
+                        config.max_steps, node.name
+                    );
+                    stop_turn(s, events, resume, message);
                     return;
                 }
                 if config.trace {
@@ -233,6 +296,10 @@ impl Engine {
                 }
             }
             let Some(stmt) = node.stmts.get(s.pc as usize) else {
+                // A sub-flow's node that runs out returns; the main flow's closes the chat.
+                if return_from_flow(s) {
+                    continue;
+                }
                 close(s, events);
                 return;
             };
@@ -265,8 +332,23 @@ impl Engine {
                     close(s, events);
                     return;
                 }
-                // WAVE2 scaffolding: refused by the compiler until the actions work lands.
-                _ => {}
+                Stmt::Return => {
+                    if !return_from_flow(s) {
+                        close(s, events);
+                        return;
+                    }
+                }
+                Stmt::Run { flow, args } => {
+                    if let Err(message) = self.enter_flow(s, *flow, args) {
+                        stop_turn(s, events, resume, message);
+                        return;
+                    }
+                }
+                other => {
+                    if self.action(s, other, events).await != Next::Go {
+                        return;
+                    }
+                }
             }
         }
     }
@@ -300,20 +382,25 @@ impl Engine {
         table.otherwise
     }
 
-    /// The step limit was hit: report it and put the session back where the turn began, so the
-    /// next message is handled like the one that started this turn (a session that was not
-    /// started yet is started again).
-    fn stop_turn(&self, s: &mut Session, events: &mut Vec<Event>, resume: ResumePoint, node: &str) {
-        events.push(Event::RuntimeError {
-            message: format!(
-                "step limit reached: more than {} node entries in one turn (last entered node `{node}`); \
-                 the turn was stopped",
-                self.inner.config.max_steps
-            ),
-        });
-        s.node = resume.node;
-        s.pc = resume.pc;
-        s.state = if resume.was_new { SessionState::New } else { SessionState::Waiting };
+    /// `run FLOW(ARGS)`: set the parameters, remember where to return, enter the flow.
+    fn enter_flow(&self, s: &mut Session, flow: FlowId, args: &[Expr]) -> Result<(), String> {
+        let info = &self.inner.program.flows[flow as usize];
+        if s.calls.len() >= MAX_CALL_DEPTH {
+            return Err(format!(
+                "sub-flows nested more than {MAX_CALL_DEPTH} deep (at `run {}`); the turn was stopped",
+                info.name
+            ));
+        }
+        let values: Vec<Option<Value>> = {
+            let scope = self.scope(s);
+            args.iter().map(|a| scope.eval(a).into_value()).collect()
+        };
+        for (param, value) in info.params.iter().zip(values) {
+            s.attrs[*param as usize] = value;
+        }
+        s.calls.push((s.node, s.pc));
+        jump(s, info.entry);
+        Ok(())
     }
 
     /// Send one API request and apply its result to the session.
@@ -367,6 +454,30 @@ fn apply_saves(s: &mut Session, api: &ir::Api, body: &[u8]) {
     }
 }
 
+/// The turn cannot go on (step limit, nesting): report it and put the session back where the
+/// turn began, so the next message is handled like the one that started this turn (a session
+/// that was not started yet is started again).
+fn stop_turn(s: &mut Session, events: &mut Vec<Event>, resume: &ResumePoint, message: String) {
+    events.push(Event::RuntimeError { message });
+    s.node = resume.node;
+    s.pc = resume.pc;
+    s.wait = resume.wait.clone();
+    s.calls = resume.calls.clone();
+    s.state = if resume.was_new { SessionState::New } else { SessionState::Waiting };
+}
+
+/// Continue after the innermost `run`; `false` when no sub-flow is running.
+fn return_from_flow(s: &mut Session) -> bool {
+    match s.calls.pop() {
+        Some((node, pc)) => {
+            s.node = node;
+            s.pc = pc;
+            true
+        }
+        None => false,
+    }
+}
+
 fn jump(s: &mut Session, target: NodeId) {
     s.node = target;
     s.pc = 0;
@@ -397,8 +508,9 @@ fn compile_regexes(p: &Program) -> Result<HashMap<String, Regex>, LoadError> {
     for node in &p.nodes {
         for stmt in &node.stmts {
             match stmt {
-                Stmt::Set { value, .. } => collect_patterns(value, &mut patterns),
+                Stmt::Set { value, .. } | Stmt::SetLanguage(value) => collect_patterns(value, &mut patterns),
                 Stmt::Branch(t) => t.arms.iter().for_each(|a| collect_patterns(&a.cond, &mut patterns)),
+                Stmt::Run { args, .. } => args.iter().for_each(|a| collect_patterns(a, &mut patterns)),
                 _ => {}
             }
         }
@@ -413,80 +525,4 @@ fn compile_regexes(p: &Program) -> Result<HashMap<String, Regex>, LoadError> {
         out.insert(pattern.to_string(), re);
     }
     Ok(out)
-}
-
-/// Every index in the program must point at something, so the interpreter can index freely.
-fn check_references(p: &Program) -> Result<(), LoadError> {
-    let (nodes, apis, attrs) = (p.nodes.len(), p.apis.len(), p.attrs.len());
-    let bad = |what: &str, id: u32| Err(LoadError::BadReference(format!("{what} id {id} is out of range")));
-    let node_ok = |id: NodeId| if (id as usize) < nodes { Ok(()) } else { bad("node", id) };
-    let attr_ok = |id: u32| if (id as usize) < attrs { Ok(()) } else { bad("attribute", id) };
-    let template_ok = |t: &Template| t.parts.iter().try_for_each(|part| match part {
-        TemplatePart::Attr(a) => attr_ok(*a),
-        _ => Ok(()),
-    });
-    node_ok(p.bot.start)?;
-    for api in &p.apis {
-        template_ok(&api.url)?;
-        api.headers.iter().try_for_each(|h| template_ok(&h.value))?;
-        match &api.body {
-            Some(RequestBody::Text(t)) => template_ok(t)?,
-            Some(RequestBody::Json(j)) => json_ok(j, &template_ok)?,
-            None => {}
-        }
-        api.saves.iter().try_for_each(|s| attr_ok(s.attr))?;
-    }
-    for node in &p.nodes {
-        for stmt in &node.stmts {
-            match stmt {
-                Stmt::Say(t) => t.templates().try_for_each(template_ok)?,
-                Stmt::Ask { attr, prompt, .. } => {
-                    attr_ok(*attr)?;
-                    prompt.iter().flat_map(Text::templates).try_for_each(template_ok)?;
-                }
-                Stmt::Set { attr, value } => {
-                    attr_ok(*attr)?;
-                    expr_ok(value, &attr_ok)?;
-                }
-                Stmt::Call(api) if (*api as usize) >= apis => return bad("API", *api),
-                Stmt::Call(_) | Stmt::Close => {}
-                Stmt::Branch(t) => {
-                    node_ok(t.otherwise)?;
-                    for arm in &t.arms {
-                        node_ok(arm.target)?;
-                        expr_ok(&arm.cond, &attr_ok)?;
-                    }
-                }
-                Stmt::Goto(n) => node_ok(*n)?,
-                // WAVE2 scaffolding: the actions work checks these references.
-                _ => {}
-            }
-        }
-    }
-    Ok(())
-}
-
-fn json_ok(j: &JsonTemplate, template_ok: &dyn Fn(&Template) -> Result<(), LoadError>) -> Result<(), LoadError> {
-    match j {
-        JsonTemplate::Object(fields) => fields.iter().try_for_each(|(_, v)| json_ok(v, template_ok)),
-        JsonTemplate::Array(items) => items.iter().try_for_each(|v| json_ok(v, template_ok)),
-        JsonTemplate::String(t) => template_ok(t),
-        _ => Ok(()),
-    }
-}
-
-fn expr_ok(e: &Expr, attr_ok: &dyn Fn(u32) -> Result<(), LoadError>) -> Result<(), LoadError> {
-    match e {
-        Expr::Attr(a) => attr_ok(*a),
-        Expr::Lit(_) | Expr::Status | Expr::Sys(_) | Expr::Open(_) => Ok(()),
-        Expr::Not(x) | Expr::IsSet(x) | Expr::InRange(x, _, _) | Expr::Matches(x, _) => expr_ok(x, attr_ok),
-        Expr::And(a, b) | Expr::Or(a, b) | Expr::Cmp(_, a, b) | Expr::Text(_, a, b) => {
-            expr_ok(a, attr_ok)?;
-            expr_ok(b, attr_ok)
-        }
-        Expr::InList(x, items) => {
-            expr_ok(x, attr_ok)?;
-            items.iter().try_for_each(|i| expr_ok(i, attr_ok))
-        }
-    }
 }

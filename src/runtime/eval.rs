@@ -7,10 +7,12 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono_tz::Tz;
 use regex::Regex;
 
-use super::Session;
-use crate::ir::{CmpOp, Expr, Template, TemplatePart, Text, TextOp, Value};
+use super::{Session, Wait};
+use crate::ir::{CmpOp, Expr, HoursId, Program, Template, TemplatePart, Text, TextOp, Value};
 
 /// A value during evaluation; `Unset` is an attribute that holds nothing.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,9 +33,7 @@ impl<'a> Val<'a> {
             Some(Value::Number(n)) => Val::Num(*n),
             Some(Value::Text(s)) => Val::Text(Cow::Borrowed(s)),
             // Lists and objects read as their compact JSON text.
-            Some(v @ (Value::List(_) | Value::Map(_))) => {
-                Val::Text(Cow::Owned(serde_json::to_string(v).unwrap_or_default()))
-            }
+            Some(v @ (Value::List(_) | Value::Map(_))) => Val::Text(Cow::Owned(to_json(v).to_string())),
         }
     }
 
@@ -68,7 +68,7 @@ impl<'a> Val<'a> {
     }
 
     /// Text form for the text operators: text as is, numbers and booleans as templates write them.
-    fn as_text(&self) -> Option<Cow<'_, str>> {
+    pub(crate) fn as_text(&self) -> Option<Cow<'_, str>> {
         match self {
             Val::Unset | Val::Null => None,
             Val::Text(s) => Some(Cow::Borrowed(s)),
@@ -90,23 +90,104 @@ pub(crate) fn write_number(n: f64, out: &mut String) {
     }
 }
 
-/// Where evaluation reads from: the session plus the engine's precompiled regexes.
+/// A value as a template writes it (lists and maps as compact JSON).
+pub(crate) fn value_text(v: &Value) -> String {
+    let mut out = String::new();
+    Val::of(Some(v)).write_to(&mut out);
+    out
+}
+
+/// A value as JSON; whole numbers are written without a fraction (`2`, not `2.0`).
+pub(crate) fn to_json(v: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => J::from(*n as i64),
+        Value::Number(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
+        Value::Text(s) => J::String(s.clone()),
+        Value::List(items) => J::Array(items.iter().map(to_json).collect()),
+        Value::Map(fields) => J::Object(fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+    }
+}
+
+/// Follow a path into a list element (dynamic data); `None` when a step is missing.
+pub(crate) fn lookup_value<'v>(v: &'v Value, path: &[crate::ir::PathStep]) -> Option<&'v Value> {
+    use crate::ir::PathStep;
+    path.iter().try_fold(v, |v, step| match (step, v) {
+        (PathStep::Field(f), Value::Map(m)) => m.get(f.as_str()),
+        (PathStep::Index(i), Value::List(l)) => l.get(*i),
+        _ => None,
+    })
+}
+
+/// The template name of the OTP code, inserted like a secret so that events mask it.
+pub(crate) const OTP_CODE: &str = "sys.otp_code";
+
+pub(crate) fn is_otp_code(sys_name: &str) -> bool {
+    sys_name.strip_prefix("sys.").unwrap_or(sys_name) == "otp_code"
+}
+
+/// Where evaluation reads from: the session, the program, the engine's precompiled regexes
+/// and time zones, and the list element of a dynamic-data block.
+#[derive(Clone, Copy)]
 pub(crate) struct Scope<'a> {
     pub session: &'a Session,
     pub regexes: &'a HashMap<String, Regex>,
+    pub program: &'a Program,
+    /// Indexed by `HoursId`.
+    pub zones: &'a [Tz],
+    pub item: Option<&'a Value>,
 }
 
 impl<'a> Scope<'a> {
+    /// The same scope reading `{item...}` from `item`.
+    pub(crate) fn with_item(&self, item: &'a Value) -> Scope<'a> {
+        Scope { item: Some(item), ..*self }
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.session
+            .fixed_now
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
+    }
+
+    /// The code of the OTP being sent or checked.
+    pub(crate) fn otp_code(&self) -> Option<&'a str> {
+        match &self.session.wait {
+            Some(Wait::Otp { code, .. }) => Some(code),
+            _ => None,
+        }
+    }
+
     pub(crate) fn sys(&self, name: &str) -> Val<'a> {
         let name = name.strip_prefix("sys.").unwrap_or(name);
+        let owned = |s: String| Val::Text(Cow::Owned(s));
         match name {
-            "now" => Val::Text(Cow::Owned(
-                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            )),
-            "date" => Val::Text(Cow::Owned(chrono::Utc::now().format("%Y-%m-%d").to_string())),
-            "time" => Val::Text(Cow::Owned(chrono::Utc::now().format("%H:%M").to_string())),
+            "now" => owned(self.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            "date" => owned(self.now().format("%Y-%m-%d").to_string()),
+            "time" => owned(self.now().format("%H:%M").to_string()),
+            "bot_name" => Val::Text(Cow::Borrowed(&self.program.bot.name)),
+            "otp_code" => self.otp_code().map_or(Val::Unset, |c| Val::Text(Cow::Borrowed(c))),
             _ => Val::of(self.session.sys.get(name)),
         }
+    }
+
+    /// Whether business hours `id` are open at [`Scope::now`] in their zone.
+    fn open(&self, id: HoursId) -> bool {
+        let (Some(table), Some(zone)) = (self.program.hours.get(id as usize), self.zones.get(id as usize)) else {
+            return false;
+        };
+        let local = self.now().with_timezone(zone);
+        let date = local.format("%Y-%m-%d").to_string();
+        if table.closed.iter().any(|d| *d == date) {
+            return false;
+        }
+        let day = local.weekday().num_days_from_monday() as u8;
+        let minute = (local.hour() * 60 + local.minute()) as u16;
+        table.weekly.iter().any(|&(d, from, to)| d == day && from <= minute && minute < to)
     }
 
     pub(crate) fn eval(&self, expr: &'a Expr) -> Val<'a> {
@@ -126,8 +207,7 @@ impl<'a> Scope<'a> {
     pub(crate) fn test(&self, expr: &'a Expr) -> bool {
         match expr {
             Expr::Lit(_) | Expr::Attr(_) | Expr::Status | Expr::Sys(_) => self.eval(expr).truthy(),
-            // WAVE2 scaffolding: business hours are evaluated by the actions work.
-            Expr::Open(_) => false,
+            Expr::Open(id) => self.open(*id),
             Expr::Not(e) => !self.test(e),
             Expr::And(a, b) => self.test(a) && self.test(b),
             Expr::Or(a, b) => self.test(a) || self.test(b),
@@ -174,6 +254,7 @@ impl<'a> Scope<'a> {
             match part {
                 TemplatePart::Text(t) => out.push_str(t),
                 TemplatePart::Secret(name) => insert(out, Inserted::Secret(name)),
+                TemplatePart::Sys(name) if is_otp_code(name) => insert(out, Inserted::Secret(OTP_CODE)),
                 other => {
                     buf.clear();
                     self.part_value(other).write_to(&mut buf);
@@ -205,8 +286,7 @@ impl<'a> Scope<'a> {
             },
             TemplatePart::Sys(name) => self.sys(name),
             TemplatePart::Secret(_) => Val::Unset,
-            // WAVE2 scaffolding: `{item}` is filled by dynamic-data rendering.
-            TemplatePart::Item(_) => Val::Unset,
+            TemplatePart::Item(path) => Val::of(self.item.and_then(|item| lookup_value(item, path))),
         }
     }
 

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
-use super::eval::{Inserted, Scope, Val};
+use super::eval::{is_otp_code, Inserted, Scope, Val, OTP_CODE};
 use super::EngineConfig;
 use crate::ir::{Api, JsonTemplate, Method, PathStep, Template, TemplatePart, Value};
 
@@ -95,7 +95,12 @@ impl HttpConnector {
         })
     }
 
-    fn secret(&self, name: &str) -> Option<String> {
+    /// A secret's value; `sys.otp_code` (inserted like a secret so events mask it) is the
+    /// session's pending code.
+    fn secret(&self, scope: &Scope, name: &str) -> Option<String> {
+        if name == OTP_CODE {
+            return scope.otp_code().map(str::to_string);
+        }
         match &self.secrets {
             Some(map) => map.get(name).cloned(),
             None => std::env::var(name).ok(),
@@ -109,7 +114,7 @@ impl HttpConnector {
         let mut missing = false;
         let real_url = if has_secret(&api.url) {
             render_url(scope, &api.url, &mut |name| {
-                let v = self.secret(name);
+                let v = self.secret(scope, name);
                 missing |= v.is_none();
                 Some(v.unwrap_or_default())
             })
@@ -161,7 +166,7 @@ impl HttpConnector {
             let mut missing = false;
             scope.render_with(&header.value, &mut value, |out, ins| match ins {
                 Inserted::Value(v) => out.push_str(v),
-                Inserted::Secret(name) => match self.secret(name) {
+                Inserted::Secret(name) => match self.secret(scope, name) {
                     Some(s) => out.push_str(&s),
                     None => missing = true,
                 },
@@ -184,7 +189,7 @@ impl HttpConnector {
         let Some(body) = &api.body else { return Ok(None) };
         let mut missing = false;
         let mut secret = |name: &str| {
-            let v = self.secret(name);
+            let v = self.secret(scope, name);
             missing |= v.is_none();
             v.unwrap_or_default()
         };
@@ -294,7 +299,11 @@ fn method(m: Method) -> reqwest::Method {
 }
 
 fn has_secret(t: &Template) -> bool {
-    t.parts.iter().any(|p| matches!(p, TemplatePart::Secret(_)))
+    t.parts.iter().any(|p| match p {
+        TemplatePart::Secret(_) => true,
+        TemplatePart::Sys(name) => is_otp_code(name),
+        _ => false,
+    })
 }
 
 /// Render a URL template, percent-encoding each inserted value; `secret` supplies secrets
@@ -356,13 +365,16 @@ pub(crate) fn lookup<'j>(json: &'j serde_json::Value, path: &[PathStep]) -> Opti
     })
 }
 
-/// A JSON value as an attribute value; objects and arrays are kept as their JSON text.
+/// A JSON value as an attribute value; arrays and objects become lists and maps.
 pub(crate) fn from_json(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(*b),
         serde_json::Value::Number(n) => n.as_f64().map_or(Value::Null, Value::Number),
         serde_json::Value::String(s) => Value::Text(s.clone()),
-        other => Value::Text(other.to_string()),
+        serde_json::Value::Array(items) => Value::List(items.iter().map(from_json).collect()),
+        serde_json::Value::Object(fields) => {
+            Value::Map(fields.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        }
     }
 }

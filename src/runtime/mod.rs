@@ -24,18 +24,30 @@
 //!   read numbers and booleans in their template form. As a bare condition, a value is true
 //!   unless it is unset, null, `false`, `0` or `""`.
 //! - **Saves.** Saves run on every answer that arrived (any status) whose body is JSON; a path
-//!   that is missing unsets the attribute; JSON objects and arrays are stored as JSON text. A
+//!   that is missing unsets the attribute; JSON arrays and objects are stored as `Value::List` /
+//!   `Value::Map` (dynamic data reads them; templates and text operators see compact JSON). A
 //!   non-JSON or empty body saves nothing; a failed call (status 0) saves nothing.
 //! - **System attributes.** `sys.channel` (from [`EngineConfig::channel`], `terminal` by
 //!   default; a session may overwrite it), `sys.language`, `sys.visitor_id` (random, per
 //!   session), `sys.last_message`, `sys.api_error` (set when `status` is 0, cleared by the
-//!   next answer) are stored in the session; `sys.now` (RFC 3339, UTC), `sys.date`
-//!   (`YYYY-MM-DD`) and `sys.time` (`HH:MM`) are read from the clock.
+//!   next answer), `sys.email_error` are stored in the session; `sys.now` (RFC 3339, UTC),
+//!   `sys.date` (`YYYY-MM-DD`) and `sys.time` (`HH:MM`) are read from the clock or
+//!   [`Session::fixed_now`]; `sys.bot_name` from the program; `sys.otp_code` is the code of the
+//!   OTP being sent and, in API requests, is masked as `***` in events like a secret.
+//! - **Actions** (`docs/actions.md`): a conversation starts with `Profile`, then the greeting.
+//!   Menus and carousels match an answer by label (trimmed, case-insensitive), then by 1-based
+//!   number (menus) or card title (carousels; a button label shared by several cards does not
+//!   pick), then by postback payload; picking a link matches nothing. No match: the fallback
+//!   and the options again. A form answer is a JSON object keyed by attribute name or values
+//!   in field order separated by `;` or new lines; absent values stay missing. OTP codes come
+//!   from the OS random generator; a wrong code re-prompts until `tries` answers were wrong,
+//!   then `fail`. `transfer` leaves the session [`SessionState::Transferred`]. Sub-flows nest
+//!   at most [`MAX_CALL_DEPTH`] deep; deeper stops the turn like the step limit.
 //! - **Sessions from storage** whose node the program lacks get a `RuntimeError`; their
 //!   attribute list is resized to the program's.
 //! - The HTTP details (encoding, retries, caps, redirects, error codes) are in [`http`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -44,10 +56,11 @@ use crate::ir::{NodeId, Value};
 
 mod engine;
 mod eval;
+mod smtp;
 pub mod http;
 pub mod validate;
 
-pub use engine::{CallReport, Engine, LoadError};
+pub use engine::{CallReport, Engine, LoadError, MAX_CALL_DEPTH};
 pub use http::HttpConnector;
 
 /// Something the bot did during a turn, in order. Trace-only events (marked) are emitted
@@ -149,6 +162,20 @@ pub struct EngineConfig {
     pub channel: String,
     /// `sys.language` of new sessions (`en` by default).
     pub language: String,
+    /// Where `email` is delivered; `None` records the `Email` event only.
+    pub smtp: Option<SmtpConfig>,
+    /// OTP codes are the first `digits` digits of `1234567890` instead of random ones
+    /// (`chatflow test`, `run --otp-code`).
+    pub fixed_otp: bool,
+}
+
+/// A plain SMTP server (no TLS, no authentication): a local relay or a test server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    /// `host:port`.
+    pub addr: String,
+    /// The sender address.
+    pub from: String,
 }
 
 impl Default for EngineConfig {
@@ -162,6 +189,8 @@ impl Default for EngineConfig {
             timeout_cap_ms: None,
             channel: "terminal".to_string(),
             language: "en".to_string(),
+            smtp: None,
+            fixed_otp: false,
         }
     }
 }
@@ -180,6 +209,38 @@ pub struct Session {
     /// System attributes (`sys.api_error`, `sys.last_message`, `sys.channel`, ...).
     pub sys: HashMap<String, Value>,
     pub state: SessionState,
+    /// What the waiting statement needs to take the next answer, beyond the IR (rendered
+    /// dynamic options, OTP code, missing form fields). `None` for `ask` and static menus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<Wait>,
+    /// Return points (node, statement index) of the sub-flows being run, innermost last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<(NodeId, u32)>,
+    /// How many times each goal was reached.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub goals: BTreeMap<String, u32>,
+    /// A fixed clock (RFC 3339) for `sys.now`, `sys.date`, `sys.time` and `open(...)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_now: Option<String>,
+}
+
+/// The data a waiting statement keeps between turns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "for", rename_all = "snake_case")]
+pub enum Wait {
+    /// A dynamic menu or carousel: the labels as offered (button labels for carousels) and,
+    /// for carousels, the card titles. The elements stay in the list attribute.
+    Items {
+        labels: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        titles: Vec<String>,
+    },
+    /// Appointment slots as offered: labels and the slot elements from the API answer.
+    Slots { labels: Vec<String>, slots: Vec<Value> },
+    /// A sent one-time code and the answers still allowed.
+    Otp { code: String, tries_left: u32 },
+    /// Indices (into the form's fields) still to be filled.
+    Form { missing: Vec<u32> },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,7 +248,10 @@ pub struct Session {
 pub enum SessionState {
     /// Not started: `start` has not run yet.
     New,
-    /// Waiting for the answer to the `ask` at `pc - 1` of `node`.
+    /// Waiting for the answer to the statement at `pc - 1` of `node` (an `ask`, a menu, a
+    /// carousel, a form, an OTP or an appointment; see [`Session::wait`]).
     Waiting,
     Closed,
+    /// Handed to a human by `transfer`: every message gives `Forwarded` and nothing else.
+    Transferred,
 }
