@@ -10,7 +10,7 @@ use chatflow::testing::{closing_line, render_outcome, run_tests, TestOptions, Te
 
 use super::{ensure_readable, report, DiagnosticArgs, Format, FAILED};
 
-pub async fn test(files: &[String], max_steps: u32) -> ExitCode {
+pub async fn test(files: &[String], max_steps: u32, coverage: bool) -> ExitCode {
     if let Err(code) = ensure_readable(files) {
         return code;
     }
