@@ -281,3 +281,56 @@ fn fmt_of_a_missing_file_is_a_usage_error() {
     let o = chatflow(&["fmt", "no/such/file.flow"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+// ---- mutated inputs -------------------------------------------------------------------------
+
+/// Random edits of the examples (characters dropped, duplicated, or `;`, `#`, `"`, newline,
+/// `{`, `}` inserted): whenever the result parses, formatting it must give text that parses,
+/// is a fixed point, keeps every comment and compiles to the same IR and diagnostics.
+#[test]
+fn formatting_mutated_examples_keeps_meaning() {
+    let sources: Vec<String> = flows_in("examples")
+        .iter()
+        .chain(flows_in("tests/inputs/ok").iter())
+        .map(|p| std::fs::read_to_string(p).expect("readable"))
+        .collect();
+    let mut rng = fastrand::Rng::with_seed(0x00c0_ffee);
+    let inserts = [";", "#", "\"", "\n", "{", "}", " ", "\\", "->"];
+    let mut checked = 0;
+    for round in 0..1500 {
+        let base = &sources[round % sources.len()];
+        let mut text = base.clone();
+        for _ in 0..rng.usize(1..4) {
+            let mut at = rng.usize(0..text.len().max(1));
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            match rng.u8(0..3) {
+                0 => {
+                    let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                    text.replace_range(at..end, "");
+                }
+                1 => text.insert_str(at, inserts[rng.usize(0..inserts.len())]),
+                _ => {
+                    let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                    let piece = text[at..end].to_string();
+                    text.insert_str(at, &piece);
+                }
+            }
+        }
+        let Ok(once) = format_source(&text) else { continue };
+        let twice = format_source(&once).unwrap_or_else(|d| panic!("formatted text does not parse: {d:?}\n{text}"));
+        assert_eq!(once, twice, "not idempotent for:\n{text}");
+        let before = chatflow::compile::compile_str("m.flow", &text);
+        let after = chatflow::compile::compile_str("m.flow", &once);
+        assert_eq!(codes(&before), codes(&after), "diagnostics changed for:\n{text}");
+        assert_eq!(ir_without_positions(&before), ir_without_positions(&after), "IR changed for:\n{text}");
+        let kept: Vec<String> = scan_comments(&once).into_iter().map(|c| c.text).collect();
+        let kept = kept.join("\n");
+        for comment in scan_comments(&text) {
+            assert!(kept.contains(&comment.text), "lost {:?} for:\n{text}", comment.text);
+        }
+        checked += 1;
+    }
+    assert!(checked > 300, "only {checked} mutants parsed");
+}

@@ -246,7 +246,7 @@ fn test_step(step: &TestStepKind) -> String {
 
 /// `500ms`, `2s`: seconds when whole, else milliseconds.
 fn duration(millis: u64) -> String {
-    if millis % 1000 == 0 && millis > 0 {
+    if millis.is_multiple_of(1000) && millis > 0 {
         format!("{}s", millis / 1000)
     } else {
         format!("{millis}ms")
