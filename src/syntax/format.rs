@@ -102,8 +102,8 @@ impl<'a> Printer<'a> {
             Item::Import(i) => self.line(0, i.span.start, gap, format!("import {}", plain(&i.path.value))),
             Item::Bot(b) => self.block(0, b.span, gap, format!("bot {}", plain(&b.name.value)), |p| {
                 for (i, setting) in b.settings.iter().enumerate() {
-                    let BotSetting::Start(node) = setting;
-                    p.line(1, node.span.start, first_gap(i), format!("start {}", node.name));
+                    let (at, text) = bot_setting(setting);
+                    p.line(1, at, first_gap(i), text);
                 }
             }),
             Item::Api(a) => self.block(0, a.span, gap, format!("api {}", a.name.name), |p| {
@@ -217,6 +217,13 @@ fn first_gap(index: usize) -> Gap {
         Gap::Never
     } else {
         Gap::Keep
+    }
+}
+
+/// One `bot` setting: its source offset and its line.
+fn bot_setting(setting: &BotSetting) -> (usize, String) {
+    match setting {
+        BotSetting::Start(node) => (node.span.start, format!("start {}", node.name)),
     }
 }
 
