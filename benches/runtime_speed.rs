@@ -21,11 +21,20 @@ fn program(nodes: Vec<(&str, Vec<Stmt>)>, attrs: &[&str], apis: Vec<Api>) -> Arc
     Arc::new(Program {
         format_version: FORMAT_VERSION,
         min_read_version: MIN_READ_VERSION,
-        bot: BotInfo { name: "bench".into(), start: 0 },
+        bot: BotInfo {
+            name: "bench".into(),
+            start: 0,
+            greeting: None,
+            avatar: None,
+            fallback: None,
+            languages: vec![],
+        },
         apis,
         nodes: nodes.into_iter().map(|(n, stmts)| Node { name: n.into(), stmts }).collect(),
         attrs: attrs.iter().map(|a| AttrInfo { name: a.to_string(), ty: ValueType::Any }).collect(),
         tests: vec![],
+        hours: vec![],
+        flows: vec![],
         source_map: SourceMap::default(),
     })
 }

@@ -6,8 +6,10 @@
 //!
 //! Adding a statement: one arm in [`statement`] saying what the statement adds to its node.
 
-use crate::ir::{Program, Stmt};
-use crate::testing::show_expr;
+use std::collections::{HashMap, HashSet};
+
+use crate::ir::{Carousel, MenuOption, MenuSource, OptionKind, OtpSend, Program, Stmt, Template, TemplatePart};
+use crate::testing::{quote, show_expr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -75,8 +77,13 @@ pub fn build(program: &Program) -> Graph {
                 break;
             }
         }
-        // A node whose statements run out closes the chat.
-        vertex.closes = vertex.closes || !ended;
+        // A node whose statements run out closes the chat; in a sub-flow (`flow.node`) it
+        // returns instead.
+        let in_flow = node.name.contains('.');
+        if !ended && in_flow {
+            vertex.notes.push("return".to_string());
+        }
+        vertex.closes = vertex.closes || (!ended && !in_flow);
         if vertex.closes {
             vertex.notes.push("close".to_string());
         }
@@ -91,31 +98,50 @@ pub fn build(program: &Program) -> Graph {
 }
 
 /// What one statement adds to its node's vertex.
-#[derive(Default)]
-struct Effect {
-    notes: Vec<String>,
-    /// Targets, each with its edge label.
-    edges: Vec<(u32, Option<String>)>,
-    /// Nothing after this statement runs.
-    ends_node: bool,
-    closes: bool,
+#[derive(Debug, Default)]
+pub struct Effect {
+    /// Lines for the vertex label: `call weather`, `transfer department`.
+    pub notes: Vec<String>,
+    /// Targets, each with its edge label (`None` for a plain `goto`).
+    pub edges: Vec<(u32, Option<String>)>,
+    /// Nothing after this statement runs in this node.
+    pub ends_node: bool,
+    pub closes: bool,
 }
 
-fn statement(program: &Program, stmt: &Stmt) -> Effect {
-    match stmt {
-        Stmt::Say(_) | Stmt::Ask { .. } | Stmt::Set { .. } => Effect::default(),
-        Stmt::Call(api) => Effect {
-            notes: vec![format!(
-                "call {}",
-                program.apis.get(*api as usize).map_or("?", |a| a.name.as_str())
-            )],
+impl Effect {
+    fn note(note: String) -> Effect {
+        Effect {
+            notes: vec![note],
             ..Effect::default()
-        },
-        Stmt::Goto(target) => Effect {
-            edges: vec![(*target, None)],
+        }
+    }
+
+    /// A statement that ends the node by branching to labelled targets.
+    fn branches(edges: Vec<(u32, Option<String>)>) -> Effect {
+        Effect {
+            edges,
             ends_node: true,
             ..Effect::default()
-        },
+        }
+    }
+}
+
+/// What a statement adds to the graph. Adding a statement adds one arm here; coverage
+/// (`testing::coverage`) counts every labelled edge as a branch to reach.
+pub fn statement(program: &Program, stmt: &Stmt) -> Effect {
+    let api_name = |id: u32| program.apis.get(id as usize).map_or("?", |a| a.name.as_str());
+    match stmt {
+        Stmt::Say(_)
+        | Stmt::Ask { .. }
+        | Stmt::Set { .. }
+        | Stmt::SetLanguage(_)
+        | Stmt::Email(_)
+        | Stmt::Form(_)
+        | Stmt::Media { .. } => Effect::default(),
+        Stmt::Call(api) => Effect::note(format!("call {}", api_name(*api))),
+        Stmt::Goal(name) => Effect::note(format!("goal {}", quote(name))),
+        Stmt::Goto(target) => Effect::branches(vec![(*target, None)]),
         Stmt::Branch(table) => {
             let mut edges: Vec<(u32, Option<String>)> = table
                 .arms
@@ -123,18 +149,119 @@ fn statement(program: &Program, stmt: &Stmt) -> Effect {
                 .map(|arm| (arm.target, Some(show_expr(program, &arm.cond))))
                 .collect();
             edges.push((table.otherwise, Some("else".to_string())));
-            Effect {
-                edges,
-                ends_node: true,
-                ..Effect::default()
-            }
+            Effect::branches(edges)
         }
         Stmt::Close => Effect {
             ends_node: true,
             closes: true,
             ..Effect::default()
         },
+        Stmt::Menu(menu) => match &menu.source {
+            MenuSource::Static(options) => option_edges(program, options),
+            MenuSource::Dynamic(items) => Effect::branches(vec![
+                (items.target, Some(format!("each of {}", attr_name(program, items.list)))),
+                (items.empty, Some("empty".to_string())),
+            ]),
+        },
+        Stmt::Carousel(Carousel::Static { cards, .. }) => {
+            let buttons: Vec<MenuOption> = cards.iter().flat_map(|c| c.buttons.iter().cloned()).collect();
+            option_edges(program, &buttons)
+        }
+        Stmt::Carousel(Carousel::Dynamic { list, target, empty, .. }) => Effect::branches(vec![
+            (*target, Some(format!("each of {}", attr_name(program, *list)))),
+            (*empty, Some("empty".to_string())),
+        ]),
+        Stmt::Otp(otp) => {
+            let mut effect = Effect::branches(vec![(otp.ok, Some("ok".into())), (otp.fail, Some("fail".into()))]);
+            effect.notes.push(match &otp.send {
+                OtpSend::Email(_) => "otp by email".to_string(),
+                OtpSend::Call(api) => format!("otp: call {}", api_name(*api)),
+            });
+            effect
+        }
+        Stmt::Appointment(a) => {
+            let mut effect =
+                Effect::branches(vec![(a.booked, Some("booked".into())), (a.failed, Some("failed".into()))]);
+            effect.notes.push(format!("call {}", api_name(a.slots_api)));
+            effect.notes.push(format!("call {}", api_name(a.book_api)));
+            effect
+        }
+        Stmt::Transfer { kind, to, .. } => Effect {
+            notes: vec![format!("transfer {} {}", transfer_word(*kind), quote(&show_template(program, to)))],
+            ends_node: true,
+            ..Effect::default()
+        },
+        Stmt::Run { flow, .. } => {
+            let Some(info) = program.flows.get(*flow as usize) else {
+                return Effect::default();
+            };
+            Effect {
+                notes: vec![format!("run {}", info.name)],
+                edges: vec![(info.entry, Some("run".to_string()))],
+                ..Effect::default()
+            }
+        }
+        Stmt::Return => Effect {
+            notes: vec!["return".to_string()],
+            ends_node: true,
+            ..Effect::default()
+        },
     }
+}
+
+/// Branch and postback options become labelled edges; links do not branch. A menu branches
+/// (ends the node) when any option does.
+fn option_edges(program: &Program, options: &[MenuOption]) -> Effect {
+    let edges: Vec<(u32, Option<String>)> = options
+        .iter()
+        .filter_map(|o| match &o.kind {
+            OptionKind::Branch(target) | OptionKind::Postback { target, .. } => {
+                Some((*target, Some(quote(&show_template(program, &o.label)))))
+            }
+            OptionKind::Link(_) => None,
+        })
+        .collect();
+    Effect {
+        ends_node: !edges.is_empty(),
+        edges,
+        ..Effect::default()
+    }
+}
+
+fn transfer_word(kind: crate::ir::TransferKind) -> &'static str {
+    match kind {
+        crate::ir::TransferKind::Department => "department",
+        crate::ir::TransferKind::Agent => "agent",
+    }
+}
+
+fn attr_name(program: &Program, id: u32) -> &str {
+    program.attrs.get(id as usize).map_or("?", |a| a.name.as_str())
+}
+
+/// A template as written, without quotes: `Order {order_id}`.
+pub fn show_template(program: &Program, t: &Template) -> String {
+    let mut out = String::new();
+    for part in &t.parts {
+        match part {
+            TemplatePart::Text(text) => out.push_str(&text.replace('{', "{{").replace('}', "}}")),
+            TemplatePart::Attr(id) => out.push_str(&format!("{{{}}}", attr_name(program, *id))),
+            TemplatePart::Status => out.push_str("{status}"),
+            TemplatePart::Sys(name) => out.push_str(&format!("{{sys.{name}}}")),
+            TemplatePart::Secret(name) => out.push_str(&format!("{{secret.{name}}}")),
+            TemplatePart::Item(steps) => {
+                out.push_str("{item");
+                for step in steps {
+                    match step {
+                        crate::ir::PathStep::Field(f) => out.push_str(&format!(".{f}")),
+                        crate::ir::PathStep::Index(i) => out.push_str(&format!("[{i}]")),
+                    }
+                }
+                out.push('}');
+            }
+        }
+    }
+    out
 }
 
 /// Writes the graph in the given format.
@@ -148,26 +275,44 @@ pub fn render(graph: &Graph, format: Format) -> String {
 /// A Mermaid flowchart. Vertex ids are `n_NAME` so that no node name can clash with a Mermaid
 /// keyword such as `end`; closing nodes are drawn as stadiums.
 pub fn mermaid(graph: &Graph) -> String {
+    let ids = mermaid_ids(graph);
+    let id = |name: &str| ids.get(name).cloned().unwrap_or_else(|| "n_unknown".to_string());
     let mut out = String::from("flowchart TD\n");
     out.push_str("  flow_start((start))\n");
     for v in &graph.vertices {
         let label = mermaid_label(&vertex_label(v));
         let (open, close) = if v.closes { ("([", "])") } else { ("[", "]") };
-        out.push_str(&format!("  n_{}{open}\"{label}\"{close}\n", v.name));
+        out.push_str(&format!("  {}{open}\"{label}\"{close}\n", id(&v.name)));
     }
-    out.push_str(&format!("  flow_start --> n_{}\n", graph.start));
+    out.push_str(&format!("  flow_start --> {}\n", id(&graph.start)));
     for e in &graph.edges {
         match &e.label {
             Some(label) => out.push_str(&format!(
-                "  n_{} -->|\"{}\"| n_{}\n",
-                e.from,
+                "  {} -->|\"{}\"| {}\n",
+                id(&e.from),
                 mermaid_label(label),
-                e.to
+                id(&e.to)
             )),
-            None => out.push_str(&format!("  n_{} --> n_{}\n", e.from, e.to)),
+            None => out.push_str(&format!("  {} --> {}\n", id(&e.from), id(&e.to))),
         }
     }
     out
+}
+
+/// `n_NAME`; a sub-flow node `flow.node` becomes `n_flow__node`. Should two names meet on one
+/// id, the later one gets its index appended, so ids stay unique.
+fn mermaid_ids(graph: &Graph) -> HashMap<String, String> {
+    let mut ids = HashMap::new();
+    let mut taken = HashSet::new();
+    for (i, v) in graph.vertices.iter().enumerate() {
+        let mut id = format!("n_{}", v.name.replace('.', "__"));
+        if !taken.insert(id.clone()) {
+            id = format!("{id}_{i}");
+            taken.insert(id.clone());
+        }
+        ids.insert(v.name.clone(), id);
+    }
+    ids
 }
 
 /// Mermaid labels are quoted; characters Mermaid or its HTML rendering would read are written

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 pub use crate::syntax::ast::{CmpOp, Method, PathStep, Span, TextOp};
 
 /// The IR format this build writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The oldest IR format this runtime still reads.
-pub const MIN_READ_VERSION: u32 = 1;
+pub const MIN_READ_VERSION: u32 = 2;
 
 pub type NodeId = u32;
 pub type ApiId = u32;
@@ -29,6 +29,10 @@ pub struct Program {
     /// Indexed by `AttrId`: every attribute the flow sets or reads.
     pub attrs: Vec<AttrInfo>,
     pub tests: Vec<TestCase>,
+    /// Indexed by `HoursId`.
+    pub hours: Vec<HoursTable>,
+    /// Indexed by `FlowId`.
+    pub flows: Vec<FlowInfo>,
     pub source_map: SourceMap,
 }
 
@@ -36,6 +40,13 @@ pub struct Program {
 pub struct BotInfo {
     pub name: String,
     pub start: NodeId,
+    /// Said once when a conversation starts, before the start node.
+    pub greeting: Option<Text>,
+    pub avatar: Option<Template>,
+    /// Said when an answer matches no option; `None` uses the built-in sentence.
+    pub fallback: Option<Text>,
+    /// Declared languages; the first is the default. Empty: single-language bot.
+    pub languages: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +125,8 @@ pub enum TemplatePart {
     Sys(String),
     /// Read from the environment at send time; only the name is stored.
     Secret(String),
+    /// `{item...}` inside dynamic-data blocks: a path into the current list element.
+    Item(Vec<PathStep>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,11 +137,11 @@ pub struct Node {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Stmt {
-    Say(Template),
+    Say(Text),
     Ask {
         attr: AttrId,
         kind: AskKind,
-        prompt: Option<Template>,
+        prompt: Option<Text>,
     },
     Set {
         attr: AttrId,
@@ -138,6 +151,30 @@ pub enum Stmt {
     Branch(BranchTable),
     Goto(NodeId),
     Close,
+    /// `set sys.language = EXPR`
+    SetLanguage(Expr),
+    Menu(Menu),
+    Carousel(Carousel),
+    Email(Email),
+    Otp(Otp),
+    Form(Form),
+    Media {
+        kind: MediaKind,
+        url: Template,
+        caption: Option<Template>,
+    },
+    Transfer {
+        kind: TransferKind,
+        to: Template,
+        message: Option<Text>,
+    },
+    Appointment(Appointment),
+    Goal(String),
+    Run {
+        flow: FlowId,
+        args: Vec<Expr>,
+    },
+    Return,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,10 +187,14 @@ pub enum AskKind {
     Number,
     Date,
     Time,
+    /// Free text, like `text`.
+    Question,
+    /// An upload's URL (`http://` or `https://`).
+    File,
 }
 
 impl AskKind {
-    pub const ALL: [(&'static str, AskKind); 7] = [
+    pub const ALL: [(&'static str, AskKind); 9] = [
         ("text", AskKind::Text),
         ("name", AskKind::Name),
         ("email", AskKind::Email),
@@ -161,6 +202,8 @@ impl AskKind {
         ("number", AskKind::Number),
         ("date", AskKind::Date),
         ("time", AskKind::Time),
+        ("question", AskKind::Question),
+        ("file", AskKind::File),
     ];
 }
 
@@ -185,6 +228,10 @@ pub enum Value {
     Bool(bool),
     Number(f64),
     Text(String),
+    /// A JSON array from an API answer (dynamic data).
+    List(Vec<Value>),
+    /// A JSON object from an API answer.
+    Map(std::collections::BTreeMap<String, Value>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,6 +250,8 @@ pub enum Expr {
     /// The pattern is checked at compile time; the runtime compiles it once at load.
     Matches(Box<Expr>, String),
     IsSet(Box<Expr>),
+    /// Whether the business hours are open now.
+    Open(HoursId),
 }
 
 /// Source positions for the IR, kept apart from the data the interpreter touches.
@@ -263,4 +312,175 @@ pub enum TestStepKind {
     ExpectAttrNotSet { attr: AttrId },
     ExpectRequest { api: ApiId, url: String },
     ExpectClosed,
+    ExpectChoices(Vec<String>),
+    ExpectTransfer(String),
+    ExpectEmail { to: String, subject: String },
+    ExpectGoal(String),
+    ExpectMedia { kind: MediaKind, url: String },
+    /// RFC 3339, validated at compile time.
+    Clock(String),
+    Language(String),
+}
+
+// ---- bot-builder actions (docs/actions.md) ----
+
+pub type HoursId = u32;
+pub type FlowId = u32;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Text {
+    Plain(Template),
+    /// (language code, text), in declaration order of the bot's `languages`.
+    Translated(Vec<(String, Template)>),
+}
+
+pub use crate::syntax::ast::{MediaKind, MenuStyle, TransferKind};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Menu {
+    pub style: MenuStyle,
+    pub text: Option<Text>,
+    pub source: MenuSource,
+    pub save: Option<AttrId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum MenuSource {
+    Static(Vec<MenuOption>),
+    Dynamic(DynamicItems),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MenuOption {
+    pub label: Template,
+    pub kind: OptionKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum OptionKind {
+    Branch(NodeId),
+    Link(Template),
+    Postback { payload: String, target: NodeId },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DynamicItems {
+    pub list: AttrId,
+    /// `None`: the element itself rendered as text.
+    pub label: Option<Template>,
+    pub saves: Vec<ItemSave>,
+    pub target: NodeId,
+    pub empty: NodeId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemSave {
+    pub attr: AttrId,
+    pub path: Vec<PathStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Carousel {
+    Static { cards: Vec<Card>, save: Option<AttrId> },
+    Dynamic {
+        list: AttrId,
+        card: CardTemplate,
+        saves: Vec<ItemSave>,
+        target: NodeId,
+        empty: NodeId,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Card {
+    pub title: Template,
+    pub subtitle: Option<Template>,
+    pub image: Option<Template>,
+    pub buttons: Vec<MenuOption>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardTemplate {
+    pub title: Option<Template>,
+    pub subtitle: Option<Template>,
+    pub image: Option<Template>,
+    pub button: Option<Template>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Email {
+    pub to: Template,
+    pub subject: Template,
+    pub body: Template,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum OtpSend {
+    Email(Template),
+    Call(ApiId),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Otp {
+    pub send: OtpSend,
+    pub prompt: Option<Text>,
+    pub digits: u32,
+    pub tries: u32,
+    pub ok: NodeId,
+    pub fail: NodeId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Form {
+    pub title: Option<Text>,
+    pub fields: Vec<FormField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormField {
+    pub attr: AttrId,
+    pub kind: AskKind,
+    pub label: Template,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Appointment {
+    pub slots_api: ApiId,
+    pub slots_path: Vec<PathStep>,
+    pub label: Option<Template>,
+    pub prompt: Option<Text>,
+    pub saves: Vec<ItemSave>,
+    pub book_api: ApiId,
+    pub booked: NodeId,
+    pub failed: NodeId,
+}
+
+/// Weekly opening hours in a named IANA time zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoursTable {
+    pub name: String,
+    pub zone: String,
+    /// (weekday 0 = Monday, from minute of day, to minute of day), `from < to`.
+    pub weekly: Vec<(u8, u16, u16)>,
+    /// Closed dates, `YYYY-MM-DD`, in the table's zone.
+    pub closed: Vec<String>,
+}
+
+/// A sub-flow: its nodes live in `Program::nodes` with names `flow.node`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowInfo {
+    pub name: String,
+    pub entry: NodeId,
+    pub params: Vec<AttrId>,
+}
+
+impl Text {
+    /// Every template of the text: one, or one per language.
+    pub fn templates(&self) -> impl Iterator<Item = &Template> {
+        let (one, many) = match self {
+            Text::Plain(t) => (Some(t), &[][..]),
+            Text::Translated(texts) => (None, &texts[..]),
+        };
+        one.into_iter().chain(many.iter().map(|(_, t)| t))
+    }
 }

@@ -64,18 +64,28 @@ const TOKENS: &[&str] = &[
     "500ms", "99999999999999999999", "é", "🙂", "\\", "\t", "\r\n",
 ];
 
-fn seeds() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inputs/ok");
-    let mut out: Vec<String> = LANGUAGE_EXAMPLES.iter().map(|s| s.to_string()).collect();
+/// The `.flow` files of one inputs directory, sorted.
+fn inputs(dir: &str) -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inputs").join(dir);
+    let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
-        for p in paths {
+        for p in paths.into_iter().filter(|p| p.extension().is_some_and(|x| x == "flow")) {
             if let Ok(text) = std::fs::read_to_string(&p) {
                 out.push(text);
             }
         }
     }
+    out
+}
+
+/// Mutation seeds: the language.md examples, the ok inputs, and the err inputs (so the
+/// mutations also reach the semantic checks' error paths).
+fn seeds() -> Vec<String> {
+    let mut out: Vec<String> = LANGUAGE_EXAMPLES.iter().map(|s| s.to_string()).collect();
+    out.extend(inputs("ok"));
+    out.extend(inputs("err"));
     out
 }
 
@@ -167,7 +177,7 @@ fn run_one(src: &str) -> Result<(), String> {
 #[test]
 fn random_and_mutated_sources_never_panic() {
     let seeds = seeds();
-    assert!(seeds.len() >= 5, "the ok inputs are the mutation seeds");
+    assert!(seeds.len() >= 50, "the ok and err inputs are the mutation seeds");
     // FUZZ_SEED explores other cases locally; CI uses the fixed default.
     let seed = std::env::var("FUZZ_SEED")
         .ok()
@@ -175,7 +185,7 @@ fn random_and_mutated_sources_never_panic() {
         .unwrap_or(0x00c4_a7f1_0e5e_ed00);
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut failures = Vec::new();
-    for i in 0..8000 {
+    for i in 0..16_000 {
         let src = if i % 4 == 0 {
             token_soup(&mut rng)
         } else {
@@ -195,8 +205,8 @@ fn random_and_mutated_sources_never_panic() {
 #[test]
 fn unmutated_seeds_compile_cleanly() {
     // The mutations start from valid flows, so their variety comes from the mutations.
-    for seed in seeds().iter().skip(LANGUAGE_EXAMPLES.len()) {
-        let compiled = compile_str("seed.flow", seed);
+    for seed in inputs("ok") {
+        let compiled = compile_str("seed.flow", &seed);
         let imports = seed.contains("import");
         assert!(imports || compiled.program.is_some(), "seed does not compile:\n{seed}");
     }

@@ -48,7 +48,10 @@ const TEST_EXAMPLE: &str = r#"test "Chicago visitors get the special offer" {
 /// Parses and insists on no diagnostics.
 fn ok(src: &str) -> File {
     let (file, diags) = parse(src);
-    assert!(diags.is_empty(), "unexpected diagnostics for {src:?}: {diags:#?}");
+    assert!(
+        diags.is_empty(),
+        "unexpected diagnostics for {src:?}: {diags:#?}"
+    );
     file
 }
 
@@ -71,10 +74,14 @@ fn language_example_parses() {
     let src = LANGUAGE_EXAMPLE;
     let file = ok(src);
     assert_eq!(file.items.len(), 4);
-    let Item::Bot(bot) = &file.items[0] else { panic!("bot first") };
+    let Item::Bot(bot) = &file.items[0] else {
+        panic!("bot first")
+    };
     assert_eq!(bot.name.value, "Weather desk");
     assert_eq!(slice(src, bot.name.span), "\"Weather desk\"");
-    let BotSetting::Start(start) = &bot.settings[0];
+    let BotSetting::Start(start) = &bot.settings[0] else {
+        panic!("start first")
+    };
     assert_eq!(start.name, "greet");
     assert_eq!(slice(src, start.span), "greet");
     assert!(slice(src, bot.span).starts_with("bot \"Weather desk\""));
@@ -85,11 +92,15 @@ fn language_example_parses() {
 fn language_example_api() {
     let src = LANGUAGE_EXAMPLE;
     let file = ok(src);
-    let Item::Api(api) = &file.items[1] else { panic!("api second") };
+    let Item::Api(api) = &file.items[1] else {
+        panic!("api second")
+    };
     assert_eq!(api.name.name, "weather");
     assert_eq!(api.props.len(), 7);
     assert!(matches!(api.props[0], ApiProp::Mode { live: true, .. }));
-    let ApiProp::Request { method, url, .. } = &api.props[1] else { panic!("request") };
+    let ApiProp::Request { method, url, .. } = &api.props[1] else {
+        panic!("request")
+    };
     assert_eq!(*method, Method::Get);
     assert_eq!(
         url.parts,
@@ -102,21 +113,40 @@ fn language_example_api() {
             TemplatePart::Text("&units=metric".into()),
         ]
     );
-    let TemplatePart::Ref(city) = &url.parts[1] else { panic!() };
+    let TemplatePart::Ref(city) = &url.parts[1] else {
+        panic!()
+    };
     assert_eq!(slice(src, city.span), "{city}");
-    let ApiProp::Header { name, value, .. } = &api.props[2] else { panic!("header") };
+    let ApiProp::Header { name, value, .. } = &api.props[2] else {
+        panic!("header")
+    };
     assert_eq!(name.value, "Authorization");
-    let TemplatePart::Ref(secret) = &value.parts[1] else { panic!() };
+    let TemplatePart::Ref(secret) = &value.parts[1] else {
+        panic!()
+    };
     assert_eq!(secret.kind, RefKind::Secret("WEATHER_TOKEN".into()));
     assert_eq!(slice(src, secret.span), "{secret.WEATHER_TOKEN}");
-    assert!(matches!(api.props[3], ApiProp::Timeout { millis: 2000, .. }));
+    assert!(matches!(
+        api.props[3],
+        ApiProp::Timeout { millis: 2000, .. }
+    ));
     assert!(matches!(api.props[4], ApiProp::Retry { count: 2, .. }));
-    let ApiProp::Save { attr, path, span } = &api.props[5] else { panic!("save") };
+    let ApiProp::Save { attr, path, span } = &api.props[5] else {
+        panic!("save")
+    };
     assert_eq!(attr.name, "temperature");
-    assert_eq!(path.steps, vec![PathStep::Field("main".into()), PathStep::Field("temp".into())]);
+    assert_eq!(
+        path.steps,
+        vec![
+            PathStep::Field("main".into()),
+            PathStep::Field("temp".into())
+        ]
+    );
     assert_eq!(slice(src, path.span), "body.main.temp");
     assert_eq!(slice(src, *span), "save temperature = body.main.temp");
-    let ApiProp::Save { path, .. } = &api.props[6] else { panic!("save") };
+    let ApiProp::Save { path, .. } = &api.props[6] else {
+        panic!("save")
+    };
     assert_eq!(
         path.steps,
         vec![
@@ -150,36 +180,60 @@ fn language_example_nodes() {
     let file = ok(src);
     let greet = node(&file, "greet");
     assert_eq!(greet.body.len(), 3);
-    assert!(matches!(&greet.body[0].kind, StmtKind::Say(t)
+    assert!(matches!(&greet.body[0].kind, StmtKind::Say(Text::Plain(t))
         if t.parts == vec![TemplatePart::Text("Hi! Which city are you in?".into())]));
-    assert!(matches!(&greet.body[1].kind, StmtKind::Ask { attr, kind: None, prompt: None } if attr.name == "city"));
+    assert!(
+        matches!(&greet.body[1].kind, StmtKind::Ask { attr, kind: None, prompt: None } if attr.name == "city")
+    );
     assert!(matches!(&greet.body[2].kind, StmtKind::Goto(n) if n.name == "lookup"));
-    assert_eq!(slice(src, greet.body[0].span), "say \"Hi! Which city are you in?\"");
+    assert_eq!(
+        slice(src, greet.body[0].span),
+        "say \"Hi! Which city are you in?\""
+    );
 
     let lookup = node(&file, "lookup");
     assert_eq!(lookup.body.len(), 2);
     assert!(matches!(&lookup.body[0].kind, StmtKind::Call(a) if a.name == "weather"));
-    let StmtKind::Branch(b) = &lookup.body[1].kind else { panic!("branch") };
+    let StmtKind::Branch(b) = &lookup.body[1].kind else {
+        panic!("branch")
+    };
     assert_eq!(b.arms.len(), 3);
     assert_eq!(
         slice(src, b.arms[0].span),
         "if status == 200 and city == \"Chicago\" -> chicago"
     );
-    assert_eq!(slice(src, b.arms[0].cond.span), "status == 200 and city == \"Chicago\"");
-    let ExprKind::And(l, r) = &b.arms[0].cond.kind else { panic!("and") };
+    assert_eq!(
+        slice(src, b.arms[0].cond.span),
+        "status == 200 and city == \"Chicago\""
+    );
+    let ExprKind::And(l, r) = &b.arms[0].cond.kind else {
+        panic!("and")
+    };
     assert!(matches!(&l.kind, ExprKind::Cmp { op: CmpOp::Eq, lhs, rhs }
         if matches!(lhs.kind, ExprKind::Ref(Ref { kind: RefKind::Status, .. }))
         && rhs.kind == ExprKind::Lit(Literal::Number(200.0))));
     assert!(matches!(&r.kind, ExprKind::Cmp { op: CmpOp::Eq, rhs, .. }
         if rhs.kind == ExprKind::Lit(Literal::String("Chicago".into()))));
     assert_eq!(b.arms[1].target.name, "report");
-    let ExprKind::InRange { low, high, bounds_span, .. } = &b.arms[2].cond.kind else {
+    let ExprKind::InRange {
+        low,
+        high,
+        bounds_span,
+        ..
+    } = &b.arms[2].cond.kind
+    else {
         panic!("range")
     };
     assert_eq!((*low, *high), (400, 499));
     assert_eq!(slice(src, *bounds_span), "400..499");
-    assert_eq!(b.otherwise.as_ref().map(|i| i.name.as_str()), Some("failed"));
-    assert_eq!(slice(src, b.otherwise_span.unwrap_or_default()), "else -> failed");
+    assert_eq!(
+        b.otherwise.as_ref().map(|i| i.name.as_str()),
+        Some("failed")
+    );
+    assert_eq!(
+        slice(src, b.otherwise_span.unwrap_or_default()),
+        "else -> failed"
+    );
     assert!(slice(src, lookup.body[1].span).starts_with("if status"));
     assert!(slice(src, lookup.body[1].span).ends_with("else -> failed"));
 }
@@ -188,22 +242,38 @@ fn language_example_nodes() {
 fn language_example_test_block() {
     let src = TEST_EXAMPLE;
     let file = ok(src);
-    let Item::Test(t) = &file.items[0] else { panic!("test") };
+    let Item::Test(t) = &file.items[0] else {
+        panic!("test")
+    };
     assert_eq!(t.name.value, "Chicago visitors get the special offer");
     assert_eq!(t.steps.len(), 8);
-    let TestStepKind::Stub { api, answer } = &t.steps[0].kind else { panic!("stub") };
+    let TestStepKind::Stub { api, answer } = &t.steps[0].kind else {
+        panic!("stub")
+    };
     assert_eq!(api.name, "weather");
-    let StubAnswer::Status { status, body: Some(body) } = answer else { panic!("status") };
+    let StubAnswer::Status {
+        status,
+        body: Some(body),
+    } = answer
+    else {
+        panic!("status")
+    };
     assert_eq!(*status, 200);
     assert_eq!(body["main"]["temp"], serde_json::json!(3.5));
     assert_eq!(body["weather"][0]["description"], "snow");
-    assert!(matches!(&t.steps[1].kind, TestStepKind::ExpectSay(s) if s.value == "Hi! Which city are you in?"));
+    assert!(
+        matches!(&t.steps[1].kind, TestStepKind::ExpectSay(s) if s.value == "Hi! Which city are you in?")
+    );
     assert!(matches!(&t.steps[2].kind, TestStepKind::User(s) if s.value == "Chicago"));
     assert!(matches!(&t.steps[4].kind, TestStepKind::ExpectNode(n) if n.name == "chicago"));
-    assert!(matches!(&t.steps[5].kind, TestStepKind::ExpectAttr { attr, expect: AttrExpectation::Equals(Literal::Number(n)) }
-        if attr.name == "temperature" && *n == 3.5));
-    assert!(matches!(&t.steps[6].kind, TestStepKind::ExpectRequest { api, url }
-        if api.name == "weather" && url.value == "https://api.example.test/v1/weather?q=Chicago&units=metric"));
+    assert!(
+        matches!(&t.steps[5].kind, TestStepKind::ExpectAttr { attr, expect: AttrExpectation::Equals(Literal::Number(n)) }
+        if attr.name == "temperature" && *n == 3.5)
+    );
+    assert!(
+        matches!(&t.steps[6].kind, TestStepKind::ExpectRequest { api, url }
+        if api.name == "weather" && url.value == "https://api.example.test/v1/weather?q=Chicago&units=metric")
+    );
     assert!(matches!(t.steps[7].kind, TestStepKind::ExpectClosed));
     assert_eq!(slice(src, t.steps[4].span), "expect node chicago");
 }
@@ -215,7 +285,9 @@ fn one_line_branch_is_two_statements() {
     let n = node(&file, "n");
     assert_eq!(n.body.len(), 2);
     assert!(matches!(&n.body[0].kind, StmtKind::Call(a) if a.name == "weather"));
-    let StmtKind::Branch(b) = &n.body[1].kind else { panic!("branch") };
+    let StmtKind::Branch(b) = &n.body[1].kind else {
+        panic!("branch")
+    };
     assert_eq!(b.arms.len(), 2);
     assert_eq!(b.arms[1].target.name, "n4");
     assert_eq!(b.otherwise.as_ref().map(|i| i.name.as_str()), Some("n9"));
@@ -237,13 +309,17 @@ fn parse_speed() {
             i + 3
         ));
     }
-    let start = std::time::Instant::now();
-    let (file, diags) = parse(&src);
-    let secs = start.elapsed().as_secs_f64();
-    assert!(diags.is_empty());
-    assert_eq!(file.items.len(), 50_000);
+    // Best of five runs: the machine is shared, so single runs are noisy.
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        let (file, diags) = parse(&src);
+        best = best.min(start.elapsed().as_secs_f64());
+        assert!(diags.is_empty());
+        assert_eq!(file.items.len(), 50_000);
+    }
     let mb = src.len() as f64 / 1e6;
-    println!("parsed {mb:.1} MB in {secs:.3}s: {:.1} MB/s", mb / secs);
+    println!("parsed {mb:.1} MB in {best:.3}s: {:.1} MB/s", mb / best);
 }
 
 #[test]
@@ -251,20 +327,24 @@ fn semicolons_blank_lines_and_comments() {
     let src = "# a flow\n\napi a { live; get \"http://x.test/\"; timeout 500ms; retry 1; }\n\nbot \"b\" { start n; }\n\n\nnode n { say \"a\"; close }  # trailing comment\nnode m {\n\n  say \"# not a comment\" # a comment\n  ;;\n  goto n;\n}\n# only a comment at the end";
     let file = ok(src);
     assert_eq!(file.items.len(), 4);
-    let Item::Api(api) = &file.items[0] else { panic!("api") };
+    let Item::Api(api) = &file.items[0] else {
+        panic!("api")
+    };
     assert_eq!(api.props.len(), 4);
     assert!(matches!(api.props[2], ApiProp::Timeout { millis: 500, .. }));
     assert_eq!(node(&file, "n").body.len(), 2);
     let m = node(&file, "m");
     assert_eq!(m.body.len(), 2);
-    assert!(matches!(&m.body[0].kind, StmtKind::Say(t)
+    assert!(matches!(&m.body[0].kind, StmtKind::Say(Text::Plain(t))
         if t.parts == vec![TemplatePart::Text("# not a comment".into())]));
 }
 
 #[test]
 fn durations() {
     let src = "api a { timeout 2s; timeout 500ms; timeout 1m; timeout 1h }";
-    let Item::Api(api) = &ok(src).items[0] else { panic!("api") };
+    let Item::Api(api) = &ok(src).items[0] else {
+        panic!("api")
+    };
     let ms: Vec<u64> = api
         .props
         .iter()
@@ -283,8 +363,12 @@ fn keyword_prefixes_are_names() {
     let s = node(&file, "settings");
     assert!(matches!(&s.body[0].kind, StmtKind::Set { attr, .. } if attr.name == "settings"));
     let iffy = node(&file, "iffy");
-    let StmtKind::Branch(b) = &iffy.body[0].kind else { panic!("branch") };
-    let ExprKind::And(l, _) = &b.arms[0].cond.kind else { panic!("and") };
+    let StmtKind::Branch(b) = &iffy.body[0].kind else {
+        panic!("branch")
+    };
+    let ExprKind::And(l, _) = &b.arms[0].cond.kind else {
+        panic!("and")
+    };
     assert!(matches!(&l.kind, ExprKind::IsSet { negated: false, value }
         if value.kind == ExprKind::Ref(Ref { kind: RefKind::Attr("notes".into()), span: value.span })));
 }
@@ -321,7 +405,9 @@ fn ask_forms() {
 fn cond(src_expr: &str) -> Expr {
     let src = format!("node n {{ if {src_expr} -> a else -> b }}");
     let file = ok(&src);
-    let StmtKind::Branch(b) = &node(&file, "n").body[0].kind else { panic!("branch") };
+    let StmtKind::Branch(b) = &node(&file, "n").body[0].kind else {
+        panic!("branch")
+    };
     b.arms[0].cond.clone()
 }
 
@@ -329,50 +415,115 @@ fn cond(src_expr: &str) -> Expr {
 fn expression_precedence() {
     // or < and < not < comparison
     let e = cond("a == 1 or b == 2 and not c == 3");
-    let ExprKind::Or(_, r) = &e.kind else { panic!("or at top: {e:?}") };
-    let ExprKind::And(_, r) = &r.kind else { panic!("and under or") };
-    let ExprKind::Not(inner) = &r.kind else { panic!("not") };
+    let ExprKind::Or(_, r) = &e.kind else {
+        panic!("or at top: {e:?}")
+    };
+    let ExprKind::And(_, r) = &r.kind else {
+        panic!("and under or")
+    };
+    let ExprKind::Not(inner) = &r.kind else {
+        panic!("not")
+    };
     assert!(matches!(inner.kind, ExprKind::Cmp { op: CmpOp::Eq, .. }));
     // parentheses
     let e = cond("(a == 1 or b == 2) and c != 3");
-    let ExprKind::And(l, _) = &e.kind else { panic!("and at top") };
+    let ExprKind::And(l, _) = &e.kind else {
+        panic!("and at top")
+    };
     assert!(matches!(l.kind, ExprKind::Or(..)));
     // left associativity
     let e = cond("a or b or c");
-    let ExprKind::Or(l, _) = &e.kind else { panic!("or") };
+    let ExprKind::Or(l, _) = &e.kind else {
+        panic!("or")
+    };
     assert!(matches!(l.kind, ExprKind::Or(..)));
 }
 
 #[test]
 fn expression_operators() {
-    let ops = [("<", CmpOp::Lt), ("<=", CmpOp::Le), (">", CmpOp::Gt), (">=", CmpOp::Ge), ("!=", CmpOp::Ne)];
+    let ops = [
+        ("<", CmpOp::Lt),
+        ("<=", CmpOp::Le),
+        (">", CmpOp::Gt),
+        (">=", CmpOp::Ge),
+        ("!=", CmpOp::Ne),
+    ];
     for (text, op) in ops {
         let e = cond(&format!("x {text} -1"));
-        assert!(matches!(&e.kind, ExprKind::Cmp { op: o, rhs, .. }
-            if *o == op && rhs.kind == ExprKind::Lit(Literal::Number(-1.0))), "{text}");
+        assert!(
+            matches!(&e.kind, ExprKind::Cmp { op: o, rhs, .. }
+            if *o == op && rhs.kind == ExprKind::Lit(Literal::Number(-1.0))),
+            "{text}"
+        );
     }
-    assert!(matches!(cond("x in -5..-1").kind, ExprKind::InRange { low: -5, high: -1, .. }));
-    let ExprKind::InList { items, .. } = cond("city in [\"Oslo\", \"Rome\", 3, true, null]").kind else {
+    assert!(matches!(
+        cond("x in -5..-1").kind,
+        ExprKind::InRange {
+            low: -5,
+            high: -1,
+            ..
+        }
+    ));
+    let ExprKind::InList { items, .. } = cond("city in [\"Oslo\", \"Rome\", 3, true, null]").kind
+    else {
         panic!("list")
     };
     assert_eq!(items.len(), 5);
     assert_eq!(items[4].kind, ExprKind::Lit(Literal::Null));
-    assert!(matches!(cond("x contains \"a\"").kind, ExprKind::Text { op: TextOp::Contains, .. }));
-    assert!(matches!(cond("x starts_with \"a\"").kind, ExprKind::Text { op: TextOp::StartsWith, .. }));
-    assert!(matches!(cond("x ends_with y").kind, ExprKind::Text { op: TextOp::EndsWith, .. }));
+    assert!(matches!(
+        cond("x contains \"a\"").kind,
+        ExprKind::Text {
+            op: TextOp::Contains,
+            ..
+        }
+    ));
+    assert!(matches!(
+        cond("x starts_with \"a\"").kind,
+        ExprKind::Text {
+            op: TextOp::StartsWith,
+            ..
+        }
+    ));
+    assert!(matches!(
+        cond("x ends_with y").kind,
+        ExprKind::Text {
+            op: TextOp::EndsWith,
+            ..
+        }
+    ));
     let ExprKind::Matches { pattern, .. } = cond(r#"zip matches "^[0-9]{3}$""#).kind else {
         panic!("matches")
     };
     assert_eq!(pattern.value, "^[0-9]{3}$");
-    assert!(matches!(cond("x is not set").kind, ExprKind::IsSet { negated: true, .. }));
-    assert!(matches!(cond("x is set").kind, ExprKind::IsSet { negated: false, .. }));
+    assert!(matches!(
+        cond("x is not set").kind,
+        ExprKind::IsSet { negated: true, .. }
+    ));
+    assert!(matches!(
+        cond("x is set").kind,
+        ExprKind::IsSet { negated: false, .. }
+    ));
     let e = cond("sys.channel == \"web\"");
-    let ExprKind::Cmp { lhs, .. } = &e.kind else { panic!("cmp") };
-    assert_eq!(lhs.kind, ExprKind::Ref(Ref { kind: RefKind::Sys("channel".into()), span: lhs.span }));
-    assert!(matches!(cond("flag == true").kind, ExprKind::Cmp { ref rhs, .. } if rhs.kind == ExprKind::Lit(Literal::Bool(true))));
-    assert!(matches!(cond("t == 3.5").kind, ExprKind::Cmp { ref rhs, .. } if rhs.kind == ExprKind::Lit(Literal::Number(3.5))));
-    assert!(matches!(cond("s == \"a\\\"b\\\\c\\nd\\te\"").kind, ExprKind::Cmp { ref rhs, .. }
-        if rhs.kind == ExprKind::Lit(Literal::String("a\"b\\c\nd\te".into()))));
+    let ExprKind::Cmp { lhs, .. } = &e.kind else {
+        panic!("cmp")
+    };
+    assert_eq!(
+        lhs.kind,
+        ExprKind::Ref(Ref {
+            kind: RefKind::Sys("channel".into()),
+            span: lhs.span
+        })
+    );
+    assert!(
+        matches!(cond("flag == true").kind, ExprKind::Cmp { ref rhs, .. } if rhs.kind == ExprKind::Lit(Literal::Bool(true)))
+    );
+    assert!(
+        matches!(cond("t == 3.5").kind, ExprKind::Cmp { ref rhs, .. } if rhs.kind == ExprKind::Lit(Literal::Number(3.5)))
+    );
+    assert!(
+        matches!(cond("s == \"a\\\"b\\\\c\\nd\\te\"").kind, ExprKind::Cmp { ref rhs, .. }
+        if rhs.kind == ExprKind::Lit(Literal::String("a\"b\\c\nd\te".into())))
+    );
 }
 
 #[test]
@@ -387,7 +538,9 @@ fn set_statement() {
 #[test]
 fn branch_without_else_parses() {
     let file = ok("node n { if status == 200 -> a\n elif status == 404 -> b }");
-    let StmtKind::Branch(b) = &node(&file, "n").body[0].kind else { panic!("branch") };
+    let StmtKind::Branch(b) = &node(&file, "n").body[0].kind else {
+        panic!("branch")
+    };
     assert_eq!(b.arms.len(), 2);
     assert!(b.otherwise.is_none() && b.otherwise_span.is_none());
 }
@@ -398,7 +551,9 @@ fn branch_arms_on_separate_lines_with_comments() {
     let file = ok(src);
     let n = node(&file, "n");
     assert_eq!(n.body.len(), 2);
-    let StmtKind::Branch(b) = &n.body[0].kind else { panic!("branch") };
+    let StmtKind::Branch(b) = &n.body[0].kind else {
+        panic!("branch")
+    };
     assert_eq!(b.arms.len(), 2);
     assert_eq!(b.otherwise.as_ref().map(|i| i.name.as_str()), Some("z"));
 }
@@ -423,44 +578,105 @@ fn api_methods_body_and_json() {
 api d { delete "https://x.test/{id}" }
 api p { put "u"; patch "v" }"#;
     let file = ok(src);
-    let Item::Api(api) = &file.items[0] else { panic!("api") };
+    let Item::Api(api) = &file.items[0] else {
+        panic!("api")
+    };
     assert!(matches!(api.props[0], ApiProp::Mode { live: false, .. }));
-    assert!(matches!(api.props[1], ApiProp::Request { method: Method::Post, .. }));
+    assert!(matches!(
+        api.props[1],
+        ApiProp::Request {
+            method: Method::Post,
+            ..
+        }
+    ));
     assert!(matches!(&api.props[3], ApiProp::Body { body, .. } if body.parts.len() == 2));
-    let ApiProp::Json { body: JsonTemplate::Object(members, span), .. } = &api.props[4] else {
+    let ApiProp::Json {
+        body: JsonTemplate::Object(members, span),
+        ..
+    } = &api.props[4]
+    else {
         panic!("json")
     };
     assert!(slice(src, *span).starts_with('{') && slice(src, *span).ends_with('}'));
     let keys: Vec<&str> = members.iter().map(|(k, _)| k.value.as_str()).collect();
-    assert_eq!(keys, ["customer", "count", "neg", "ok", "none", "nested", "arr"]);
-    let JsonTemplate::String(t) = &members[0].1 else { panic!("string") };
-    assert!(matches!(&t.parts[0], TemplatePart::Ref(Ref { kind: RefKind::Attr(a), span }) if a == "name" && slice(src, *span) == "{name}"));
+    assert_eq!(
+        keys,
+        ["customer", "count", "neg", "ok", "none", "nested", "arr"]
+    );
+    let JsonTemplate::String(t) = &members[0].1 else {
+        panic!("string")
+    };
+    assert!(
+        matches!(&t.parts[0], TemplatePart::Ref(Ref { kind: RefKind::Attr(a), span }) if a == "name" && slice(src, *span) == "{name}")
+    );
     assert!(matches!(members[1].1, JsonTemplate::Number(n, _) if n == 2.0));
     assert!(matches!(members[2].1, JsonTemplate::Number(n, _) if n == -1.5));
     assert!(matches!(members[3].1, JsonTemplate::Bool(true, _)));
     assert!(matches!(members[4].1, JsonTemplate::Null(_)));
-    let JsonTemplate::Object(nested, _) = &members[5].1 else { panic!("nested") };
-    let JsonTemplate::String(t) = &nested[0].1 else { panic!("string") };
+    let JsonTemplate::Object(nested, _) = &members[5].1 else {
+        panic!("nested")
+    };
+    let JsonTemplate::String(t) = &nested[0].1 else {
+        panic!("string")
+    };
     assert_eq!(t.parts[1], TemplatePart::Text(" {x}".into()));
-    let JsonTemplate::Array(items, _) = &members[6].1 else { panic!("array") };
+    let JsonTemplate::Array(items, _) = &members[6].1 else {
+        panic!("array")
+    };
     assert_eq!(items.len(), 3);
-    let ApiProp::Save { path, .. } = &api.props[5] else { panic!("save") };
+    let ApiProp::Save { path, .. } = &api.props[5] else {
+        panic!("save")
+    };
     assert_eq!(
         path.steps,
-        vec![PathStep::Field("items".into()), PathStep::Index(0), PathStep::Field("full name".into())]
+        vec![
+            PathStep::Field("items".into()),
+            PathStep::Index(0),
+            PathStep::Field("full name".into())
+        ]
     );
-    let Item::Api(d) = &file.items[1] else { panic!("api") };
-    assert!(matches!(d.props[0], ApiProp::Request { method: Method::Delete, .. }));
-    let Item::Api(p) = &file.items[2] else { panic!("api") };
-    assert!(matches!(p.props[0], ApiProp::Request { method: Method::Put, .. }));
-    assert!(matches!(p.props[1], ApiProp::Request { method: Method::Patch, .. }));
+    assert_eq!(slice(src, path.span), "body.items[0][\"full name\"]");
+    assert_eq!(
+        slice(src, api.span).lines().last(),
+        Some("}"),
+        "the API item ends at its brace"
+    );
+    let Item::Api(d) = &file.items[1] else {
+        panic!("api")
+    };
+    assert!(matches!(
+        d.props[0],
+        ApiProp::Request {
+            method: Method::Delete,
+            ..
+        }
+    ));
+    let Item::Api(p) = &file.items[2] else {
+        panic!("api")
+    };
+    assert!(matches!(
+        p.props[0],
+        ApiProp::Request {
+            method: Method::Put,
+            ..
+        }
+    ));
+    assert!(matches!(
+        p.props[1],
+        ApiProp::Request {
+            method: Method::Patch,
+            ..
+        }
+    ));
 }
 
 #[test]
 fn imports() {
     let src = "import \"shared/apis.flow\"\nimport \"b.flow\"; node n { close }";
     let file = ok(src);
-    let Item::Import(i) = &file.items[0] else { panic!("import") };
+    let Item::Import(i) = &file.items[0] else {
+        panic!("import")
+    };
     assert_eq!(i.path.value, "shared/apis.flow");
     assert_eq!(slice(src, i.span), "import \"shared/apis.flow\"");
     assert_eq!(file.items.len(), 3);
@@ -470,33 +686,82 @@ fn imports() {
 fn test_steps_all_forms() {
     let src = "test \"t\" { stub weather timeout; stub shop 404; stub shop 200 [1, {\"a\": \"}\"}]\n stub x 201 \"text\"\n expect attr city is not set; expect attr n == -2; expect attr s == \"x\"; expect attr b == false; expect attr z == null }";
     let file = ok(src);
-    let Item::Test(t) = &file.items[0] else { panic!("test") };
-    assert!(matches!(&t.steps[0].kind, TestStepKind::Stub { answer: StubAnswer::Timeout, .. }));
-    assert!(matches!(&t.steps[1].kind, TestStepKind::Stub { answer: StubAnswer::Status { status: 404, body: None }, .. }));
-    let TestStepKind::Stub { answer: StubAnswer::Status { body: Some(b), .. }, .. } = &t.steps[2].kind else {
+    let Item::Test(t) = &file.items[0] else {
+        panic!("test")
+    };
+    assert!(matches!(
+        &t.steps[0].kind,
+        TestStepKind::Stub {
+            answer: StubAnswer::Timeout,
+            ..
+        }
+    ));
+    assert!(matches!(
+        &t.steps[1].kind,
+        TestStepKind::Stub {
+            answer: StubAnswer::Status {
+                status: 404,
+                body: None
+            },
+            ..
+        }
+    ));
+    let TestStepKind::Stub {
+        answer: StubAnswer::Status { body: Some(b), .. },
+        ..
+    } = &t.steps[2].kind
+    else {
         panic!("stub")
     };
     assert_eq!(b, &serde_json::json!([1, {"a": "}"}]));
-    assert!(matches!(&t.steps[3].kind, TestStepKind::Stub { answer: StubAnswer::Status { body: Some(serde_json::Value::String(s)), .. }, .. } if s == "text"));
-    assert!(matches!(&t.steps[4].kind, TestStepKind::ExpectAttr { expect: AttrExpectation::NotSet, .. }));
-    assert!(matches!(&t.steps[5].kind, TestStepKind::ExpectAttr { expect: AttrExpectation::Equals(Literal::Number(n)), .. } if *n == -2.0));
-    assert!(matches!(&t.steps[6].kind, TestStepKind::ExpectAttr { expect: AttrExpectation::Equals(Literal::String(s)), .. } if s == "x"));
-    assert!(matches!(&t.steps[7].kind, TestStepKind::ExpectAttr { expect: AttrExpectation::Equals(Literal::Bool(false)), .. }));
-    assert!(matches!(&t.steps[8].kind, TestStepKind::ExpectAttr { expect: AttrExpectation::Equals(Literal::Null), .. }));
+    assert!(
+        matches!(&t.steps[3].kind, TestStepKind::Stub { answer: StubAnswer::Status { body: Some(serde_json::Value::String(s)), .. }, .. } if s == "text")
+    );
+    assert!(matches!(
+        &t.steps[4].kind,
+        TestStepKind::ExpectAttr {
+            expect: AttrExpectation::NotSet,
+            ..
+        }
+    ));
+    assert!(
+        matches!(&t.steps[5].kind, TestStepKind::ExpectAttr { expect: AttrExpectation::Equals(Literal::Number(n)), .. } if *n == -2.0)
+    );
+    assert!(
+        matches!(&t.steps[6].kind, TestStepKind::ExpectAttr { expect: AttrExpectation::Equals(Literal::String(s)), .. } if s == "x")
+    );
+    assert!(matches!(
+        &t.steps[7].kind,
+        TestStepKind::ExpectAttr {
+            expect: AttrExpectation::Equals(Literal::Bool(false)),
+            ..
+        }
+    ));
+    assert!(matches!(
+        &t.steps[8].kind,
+        TestStepKind::ExpectAttr {
+            expect: AttrExpectation::Equals(Literal::Null),
+            ..
+        }
+    ));
 }
 
 #[test]
 fn stub_json_across_lines() {
     let src = "test \"t\" {\n  stub weather 200 {\n    \"name\": \"Chicago\",\n    \"main\": {\"temp\": 3.5}\n  }\n  user \"hi\"\n}";
     let file = ok(src);
-    let Item::Test(t) = &file.items[0] else { panic!("test") };
+    let Item::Test(t) = &file.items[0] else {
+        panic!("test")
+    };
     assert_eq!(t.steps.len(), 2);
 }
 
 fn say_template(src: &str) -> (Template, Vec<chatflow::diagnostic::Diag>) {
     let (file, diags) = parse(src);
     let n = node(&file, "n");
-    let StmtKind::Say(t) = &n.body[0].kind else { panic!("say") };
+    let StmtKind::Say(Text::Plain(t)) = &n.body[0].kind else {
+        panic!("say")
+    };
     (t.clone(), diags)
 }
 
@@ -525,19 +790,46 @@ fn templates_refs_escapes_and_braces() {
         ]
     );
     assert_eq!(t.parts[0], TemplatePart::Text("Hi ".into()));
-    assert_eq!(t.parts[2], TemplatePart::Text("! {literal} \"q\" a\\b\n\t".into()));
+    assert_eq!(
+        t.parts[2],
+        TemplatePart::Text("! {literal} \"q\" a\\b\n\t".into())
+    );
     assert_eq!(t.parts[6], TemplatePart::Text("é".into()));
 }
 
 #[test]
 fn template_errors() {
     let cases: [(&str, &str, &str); 6] = [
-        (r#"node n { say "a {name" }"#, "chatflow::unterminated_template", "{name"),
-        (r#"node n { say "a } b" }"#, "chatflow::unmatched_brace", "}"),
-        (r#"node n { say "a {} b" }"#, "chatflow::bad_template_ref", "{}"),
-        (r#"node n { say "a {a b} b" }"#, "chatflow::bad_template_ref", "{a b}"),
-        (r#"node n { say "a {foo.bar} b" }"#, "chatflow::bad_template_ref", "{foo.bar}"),
-        (r#"node n { say "é{1x}" }"#, "chatflow::bad_template_ref", "{1x}"),
+        (
+            r#"node n { say "a {name" }"#,
+            "chatflow::unterminated_template",
+            "{name",
+        ),
+        (
+            r#"node n { say "a } b" }"#,
+            "chatflow::unmatched_brace",
+            "}",
+        ),
+        (
+            r#"node n { say "a {} b" }"#,
+            "chatflow::bad_template_ref",
+            "{}",
+        ),
+        (
+            r#"node n { say "a {a b} b" }"#,
+            "chatflow::bad_template_ref",
+            "{a b}",
+        ),
+        (
+            r#"node n { say "a {foo.bar} b" }"#,
+            "chatflow::bad_template_ref",
+            "{foo.bar}",
+        ),
+        (
+            r#"node n { say "é{1x}" }"#,
+            "chatflow::bad_template_ref",
+            "{1x}",
+        ),
     ];
     for (src, code, at) in cases {
         let (_, diags) = say_template(src);
@@ -571,7 +863,12 @@ fn syntax_error_unknown_statement() {
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].code, "chatflow::syntax");
     assert_eq!(slice(src, d[0].span), "shout");
-    assert!(d[0].message.contains("expected a statement (`say`, `ask`, `set`, `call`, `if`, `goto`, `close`)"), "{}", d[0].message);
+    assert!(
+        d[0].message
+            .contains("expected a statement (`say`, `ask`, `set`, `call`, `if`, `goto`, `close`)"),
+        "{}",
+        d[0].message
+    );
     assert!(d[0].message.contains("found `shout`"), "{}", d[0].message);
     assert!(d[0].help.is_some() && !d[0].label.is_empty());
 }
@@ -581,7 +878,11 @@ fn syntax_error_missing_arrow() {
     let src = "node n { if status == 200 n2 else -> n3 }";
     let d = diags_of(src);
     assert_eq!(d.len(), 1, "{d:#?}");
-    assert!(d[0].message.contains("expected `->` and a node name"), "{}", d[0].message);
+    assert!(
+        d[0].message.contains("expected `->` and a node name"),
+        "{}",
+        d[0].message
+    );
     assert_eq!(slice(src, d[0].span), "n2");
 }
 
@@ -590,7 +891,12 @@ fn syntax_error_expected_string() {
     let src = "node n { say hello }";
     let d = diags_of(src);
     assert_eq!(d.len(), 1, "{d:#?}");
-    assert!(d[0].message.contains("expected a string in double quotes, found `hello`"), "{}", d[0].message);
+    assert!(
+        d[0].message
+            .contains("expected a string in double quotes, found `hello`"),
+        "{}",
+        d[0].message
+    );
 }
 
 #[test]
@@ -598,7 +904,11 @@ fn syntax_error_end_of_file() {
     let src = "node n {\n  say \"hi\"\n";
     let d = diags_of(src);
     assert_eq!(d.len(), 1, "{d:#?}");
-    assert!(d[0].message.contains("found end of file"), "{}", d[0].message);
+    assert!(
+        d[0].message.contains("found end of file"),
+        "{}",
+        d[0].message
+    );
     assert_eq!(d[0].span, Span::new(src.len(), src.len()));
 }
 
@@ -611,7 +921,10 @@ fn unclosed_string_is_explained() {
     assert_eq!(d[0].message, "this string is never closed");
     assert_eq!(slice(src, d[0].span), "\"hello");
     let (file, _) = parse(src);
-    assert!(file.items.iter().any(|i| matches!(i, Item::Node(n) if n.name.name == "m")));
+    assert!(file
+        .items
+        .iter()
+        .any(|i| matches!(i, Item::Node(n) if n.name.name == "m")));
     // At the end of the file too.
     let d = diags_of("node n { say \"abc");
     assert_eq!(d[0].message, "this string is never closed");
@@ -632,7 +945,10 @@ fn reserved_words_cannot_be_names() {
         let d = diags_of(src);
         assert_eq!(d.len(), 1, "{src}: {d:#?}");
         assert_eq!(d[0].code, "chatflow::reserved_word", "{src}");
-        assert_eq!(d[0].message, format!("`{word}` is a reserved word and cannot name {role}"));
+        assert_eq!(
+            d[0].message,
+            format!("`{word}` is a reserved word and cannot name {role}")
+        );
         assert_eq!(slice(src, d[0].span), word);
         assert!(d[0].help.as_deref().unwrap_or("").contains("another name"));
     }
@@ -674,7 +990,12 @@ fn top_level_garbage() {
     let src = "nodes a { close }\nnode b { close }";
     let (file, d) = parse(src);
     assert_eq!(d.len(), 1, "{d:#?}");
-    assert!(d[0].message.contains("`bot`, `api`, `node`, `test` or `import`"), "{}", d[0].message);
+    assert!(
+        d[0].message
+            .contains("`bot`, `api`, `node`, `test` or `import`"),
+        "{}",
+        d[0].message
+    );
     assert_eq!(file.items.len(), 1);
 }
 
@@ -696,7 +1017,11 @@ fn number_and_json_diagnostics() {
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].code, "chatflow::bad_json");
     let json_at = src.find("{\"a\"").unwrap_or(0);
-    assert!(d[0].span.start > json_at && d[0].span.end <= src.len() - 2, "{:?}", d[0].span);
+    assert!(
+        d[0].span.start > json_at && d[0].span.end <= src.len() - 2,
+        "{:?}",
+        d[0].span
+    );
 }
 
 #[test]
@@ -725,7 +1050,11 @@ fn nasty_inputs_do_not_panic() {
         "api a { json {".into(),
         "api a { save x = body[".into(),
         "node n { if ((((((((((x)))))))))) -> a }".into(),
-        format!("node n {{ if {}x{} -> a }}", "(".repeat(5000), ")".repeat(5000)),
+        format!(
+            "node n {{ if {}x{} -> a }}",
+            "(".repeat(5000),
+            ")".repeat(5000)
+        ),
         format!("node n {{ if {}x -> a }}", "not ".repeat(5000)),
         format!("node n {{ if x{} -> a }}", " or x".repeat(5000)),
         format!("api a {{ json {}", "[".repeat(5000)),
@@ -753,11 +1082,206 @@ fn nasty_inputs_do_not_panic() {
     for input in &inputs {
         let (_, diags) = parse(input);
         for d in &diags {
-            assert!(d.span.start <= d.span.end && d.span.end <= input.len(), "{input:?}: {d:?}");
-            assert!(input.is_char_boundary(d.span.start) && input.is_char_boundary(d.span.end), "{input:?}: {d:?}");
+            assert!(
+                d.span.start <= d.span.end && d.span.end <= input.len(),
+                "{input:?}: {d:?}"
+            );
+            assert!(
+                input.is_char_boundary(d.span.start) && input.is_char_boundary(d.span.end),
+                "{input:?}: {d:?}"
+            );
             assert!(!d.message.is_empty());
         }
     }
     assert!(parse("").1.is_empty() && parse("").0.items.is_empty());
     assert!(parse("# only a comment").1.is_empty());
+}
+
+/// Every construct of the language in one file, for the differential test.
+const EVERYTHING: &str = r#"import "lib/apis.flow"
+bot "All" { start a; }
+api shop {
+  live
+  post "https://shop.test/{sys.channel}/orders?x={{y}}"
+  header "X-Key" = "k {secret.KEY} \"q\""
+  body "raw \\ {id}"
+  json { "a": "{name}", "n": -1.5e3, "t": true, "f": false, "z": null,
+         "o": {"p": [1, "x", {}, []]}, }
+  timeout 1500ms; retry 3
+  save first = body.items[0]["full name"].id
+}
+node a {
+  say "Hello {name}!"   # greet
+  ask name as name "Your name?"; ask age as number
+  set vip = (age >= 18 and name != "x") or not flag is set
+  set tags = tag in ["a", "b", 3, true, null, sys.now]
+  call shop
+  if status in -1..299 and name contains "a" -> b
+  elif name starts_with "A" or name ends_with "z" -> b
+  elif (zip matches "^[0-9]{3}$") -> b
+  elif secretive is not set -> b
+  else -> a
+}
+node b { goto a }
+node c { if x == 1 -> a elif y < 2 -> b else -> c ; close }
+test "everything" {
+  stub shop 200 {"items": [{"full name": {"id": 7}}], "s": "}{"}
+  stub shop 503
+  stub other timeout
+  user "hi"
+  expect say "Hello"
+  expect node b
+  expect attr vip == true
+  expect attr age is not set
+  expect request shop "https://shop.test/web/orders?x={y}"
+  expect closed
+}
+"#;
+
+fn assert_same_as_pest(src: &str) {
+    let fast = parse(src);
+    let slow = chatflow::syntax::parse_with_pest_only(src);
+    assert_eq!(fast, slow, "fast path and pest disagree on {src:?}");
+}
+
+#[test]
+fn fast_path_matches_pest_on_examples() {
+    let crlf_tabs_bom = format!(
+        "\u{FEFF}{}",
+        EVERYTHING.replace('\n', "\r\n").replace("  ", "\t")
+    );
+    for src in [LANGUAGE_EXAMPLE, TEST_EXAMPLE, EVERYTHING, &crlf_tabs_bom] {
+        assert!(parse(src).1.is_empty(), "{:#?}", parse(src).1);
+        assert_same_as_pest(src);
+    }
+    for extra in [
+        "node n { ask city   ; close }",
+        "node n {\n  if x   -> a  # c\n\n  elif y -> b   \n  else -> c  \n}",
+        "node n { if not not x -> a else -> b }",
+        "node n { if true.x -> a }",
+        "node n { if status.code == 1 -> a }",
+        "node n { say \"{a b}\" } node status { goto if }",
+        "test \"t\" { expect attr a == (1) }",
+        "test \"t\" { stub a 200 truex }",
+        "api a { save x = body. }",
+        "api a { get \"x\" ; timeout 5mx }",
+        "node n { set x = 1 or }",
+        "node n { if x == 1e5 -> a else -> b }",
+    ] {
+        assert_same_as_pest(extra);
+    }
+}
+
+/// Small edits of valid files: the fast path must either agree with pest or step aside.
+#[test]
+fn fast_path_matches_pest_on_mutations() {
+    let inserts = [
+        "\"", "{", "}", "(", ")", "[", "]", ";", "\n", " ", "#", "-", ".", ",", ":", "=", "not ",
+        "1", "x", "é", "\\", "->", "or ",
+    ];
+    for src in [LANGUAGE_EXAMPLE, EVERYTHING] {
+        let boundaries: Vec<usize> = (0..=src.len())
+            .filter(|&i| src.is_char_boundary(i))
+            .collect();
+        for (n, &i) in boundaries.iter().enumerate() {
+            // Deleting one character.
+            if let Some(&j) = boundaries.get(n + 1) {
+                assert_same_as_pest(&format!("{}{}", &src[..i], &src[j..]));
+            }
+            // Inserting a few interesting ones.
+            let ins = inserts[n % inserts.len()];
+            assert_same_as_pest(&format!("{}{}{}", &src[..i], ins, &src[i..]));
+        }
+    }
+}
+
+/// Several random edits at once, from a fixed seed: again fast path and pest must agree.
+#[test]
+fn fast_path_matches_pest_on_random_edits() {
+    let pieces = [
+        "\"", "{", "}", "(", ")", "[", "]", ";", "\n", " ", "#", "-", ".", ",", ":", "=", "==",
+        "not ", "and ", "1", "x", "é", "\\", "->", "or ", "in ", "..", "is ", "set", "elif ",
+        "else ", "if ", "{{", "}}", "{a}",
+    ];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let both = format!("{LANGUAGE_EXAMPLE}{TEST_EXAMPLE}");
+    let crlf = EVERYTHING.replace('\n', "\r\n");
+    let corpus = [EVERYTHING, both.as_str(), crlf.as_str()];
+    for round in 0..3000 {
+        let mut src = corpus[round % corpus.len()].to_owned();
+        for _ in 0..1 + next(3) {
+            let mut at = next(src.len() + 1);
+            while !src.is_char_boundary(at) {
+                at -= 1;
+            }
+            if next(2) == 0 {
+                src.insert_str(at, pieces[next(pieces.len())]);
+            } else {
+                let mut end = (at + 1 + next(4)).min(src.len());
+                while !src.is_char_boundary(end) {
+                    end += 1;
+                }
+                src.replace_range(at..end, "");
+            }
+        }
+        assert_same_as_pest(&src);
+    }
+}
+
+#[test]
+fn diagnostics_render_without_panicking() {
+    let src = "node a {\n  sya \"x\"\n}\nnode status { say \"{a b} }\" }\ntest \"t\" { stub a 200 {\"a\": tru} }\nnode n { say \"é";
+    let (_, diags) = parse(src);
+    assert!(diags.len() >= 4, "{diags:#?}");
+    let mut sources = chatflow::diagnostic::SourceSet::default();
+    sources.add("t.flow", src);
+    let text = chatflow::diagnostic::render(&diags, &sources, false);
+    for d in &diags {
+        assert!(text.contains(d.code), "{text}");
+    }
+}
+
+#[test]
+fn single_equals_in_a_condition_is_explained() {
+    let src = "node n { if status = 200 -> a else -> b }";
+    let d = diags_of(src);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].code, "chatflow::syntax");
+    assert_eq!(slice(src, d[0].span), "=");
+    assert!(d[0].message.contains("write `==`"), "{}", d[0].message);
+}
+
+#[test]
+fn unclosed_stub_json_stops_at_the_next_item() {
+    let src = "test \"t\" {\n  stub a 200 {\"a\": [1,\n}\nnode n { close }\n";
+    let (file, d) = parse(src);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].span.start < src.find("node n").unwrap_or(0), "{d:#?}");
+    assert!(matches!(&file.items[..], [Item::Node(n)] if n.name.name == "n"));
+    // JSON over several lines is still fine.
+    ok("test \"t\" {\n  stub a 200 {\n    \"node\": 1,\n    \"test\": [\n      2\n    ]\n  }\n}");
+}
+
+#[test]
+fn numbers_too_large_are_diagnostics() {
+    let huge = "9".repeat(400);
+    for src in [
+        format!("node n {{ if x == {huge} -> a else -> b }}"),
+        format!("node n {{ set x = -{huge} }}"),
+        format!("api a {{ json {{\"n\": {huge}}} }}"),
+        format!("test \"t\" {{ expect attr x == {huge} }}"),
+        format!("api a {{ save x = body[{huge}] }}"),
+    ] {
+        let d = diags_of(&src);
+        assert_eq!(d.len(), 1, "{src}: {d:#?}");
+        assert_eq!(d[0].code, "chatflow::bad_number", "{src}");
+        assert_eq!(slice(&src, d[0].span).trim_start_matches('-'), huge);
+        assert_same_as_pest(&src);
+    }
 }

@@ -166,6 +166,8 @@ fn masked(template: &Template, session: &Session) -> String {
             }
             TemplatePart::Sys(name) => out.push_str(&plain(session.sys.get(name))),
             TemplatePart::Secret(_) => out.push_str("***"),
+            // Only in dynamic-data labels, never in an API's templates.
+            TemplatePart::Item(_) => {}
         }
     }
     out
@@ -178,6 +180,7 @@ fn plain(value: Option<&Value>) -> String {
         Some(Value::Bool(b)) => b.to_string(),
         Some(Value::Number(n)) => show_number(*n),
         Some(Value::Text(t)) => t.clone(),
+        Some(v @ (Value::List(_) | Value::Map(_))) => serde_json::to_string(v).unwrap_or_default(),
     }
 }
 

@@ -37,6 +37,9 @@ pub(crate) fn check_all(ctx: &mut Ctx<'_>) {
                 ast::Item::Api(api) => check_api(ctx, file, api),
                 ast::Item::Test(test) => check_test(ctx, file, test),
                 ast::Item::Bot(_) | ast::Item::Import(_) => {}
+                // WAVE2: checked by the bot-builder actions work.
+                ast::Item::Hours(h) => unsupported(ctx, file, h.span),
+                ast::Item::Flow(f) => unsupported(ctx, file, f.span),
             }
         }
     }
@@ -100,15 +103,25 @@ fn check_node(ctx: &mut Ctx<'_>, file: FileId, node: &ast::Node) {
     }
 }
 
+/// WAVE2 scaffolding: constructs the parser knows but the compiler does not check yet.
+fn unsupported(ctx: &mut Ctx<'_>, file: FileId, span: Span) {
+    ctx.error(
+        Diag::error("chatflow::unsupported", "this action is not supported yet", span)
+            .label("not supported")
+            .help("see docs/actions.md"),
+        file,
+    );
+}
+
 fn check_stmt(ctx: &mut Ctx<'_>, file: FileId, stmt: &ast::Stmt) {
     match &stmt.kind {
-        StmtKind::Say(t) => check_template(ctx, file, t, Place::User),
+        StmtKind::Say(t) => check_text(ctx, file, t),
         StmtKind::Ask { kind, prompt, .. } => {
             if let Some(kind) = kind {
                 check_ask_kind(ctx, file, kind);
             }
             if let Some(p) = prompt {
-                check_template(ctx, file, p, Place::User);
+                check_text(ctx, file, p);
             }
         }
         StmtKind::Set { value, .. } => {
@@ -139,6 +152,8 @@ fn check_stmt(ctx: &mut Ctx<'_>, file: FileId, stmt: &ast::Stmt) {
         StmtKind::Goto(target) => check_target(ctx, file, target),
         StmtKind::Branch(branch) => check_branch(ctx, file, stmt.span, branch),
         StmtKind::Close => {}
+        // WAVE2 scaffolding.
+        _ => unsupported(ctx, file, stmt.span),
     }
 }
 
@@ -191,6 +206,12 @@ fn check_branch(ctx: &mut Ctx<'_>, file: FileId, span: Span, branch: &ast::Branc
     shadow::check_arms(ctx, file, &branch.arms);
 }
 
+fn check_text(ctx: &mut Ctx<'_>, file: FileId, t: &ast::Text) {
+    for t in t.templates() {
+        check_template(ctx, file, t, Place::User);
+    }
+}
+
 fn check_template(ctx: &mut Ctx<'_>, file: FileId, t: &ast::Template, place: Place) {
     for part in &t.parts {
         if let ast::TemplatePart::Ref(r) = part {
@@ -209,6 +230,11 @@ fn check_ref(ctx: &mut Ctx<'_>, file: FileId, r: &ast::Ref, place: Place) -> Val
                 ValueType::Any
             }
         },
+        // WAVE2 scaffolding: `{item}` outside a dynamic block.
+        RefKind::Item(_) => {
+            unsupported(ctx, file, r.span);
+            ValueType::Any
+        }
         RefKind::Sys(name) => {
             if !SYS_ATTRS.contains(&name.as_str()) {
                 let help = did_you_mean(name, SYS_ATTRS)
@@ -267,6 +293,10 @@ fn check_expr(ctx: &mut Ctx<'_>, file: FileId, e: &ast::Expr) -> ValueType {
     match &e.kind {
         ExprKind::Lit(lit) => literal_type(lit),
         ExprKind::Ref(r) => check_ref(ctx, file, r, Place::User),
+        ExprKind::Open(_) => {
+            unsupported(ctx, file, e.span);
+            ValueType::Bool
+        }
         ExprKind::Or(a, b) | ExprKind::And(a, b) => {
             check_condition(ctx, file, a);
             check_condition(ctx, file, b);
@@ -474,9 +504,28 @@ fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
                 }
             }
             ast::TestStepKind::ExpectNode(node) => check_target(ctx, file, node),
-            ast::TestStepKind::ExpectAttr { attr, .. } => {
-                if !ctx.attr_ids.contains_key(attr.name.as_str()) {
-                    ctx.unknown_attribute(file, &attr.name, attr.span);
+            ast::TestStepKind::ExpectAttr { attr, expect } => {
+                match ctx.attr_ids.get(attr.name.as_str()) {
+                    None => ctx.unknown_attribute(file, &attr.name, attr.span),
+                    Some(&id) => {
+                        if let ast::AttrExpectation::Equals(lit) = expect {
+                            let (ty, lt) = (ctx.attrs[id as usize].ty, literal_type(lit));
+                            if !comparable(ty, lt) {
+                                mismatch(
+                                    ctx,
+                                    file,
+                                    step.span,
+                                    format!(
+                                        "`{}` is {} but the expected value is {}: this expectation can never hold",
+                                        attr.name,
+                                        type_name(ty),
+                                        type_name(lt)
+                                    ),
+                                    "expect a value of the attribute's type (`ask ... as number` gives numbers, other asks give text)",
+                                );
+                            }
+                        }
+                    }
                 }
             }
             ast::TestStepKind::ExpectRequest { api, .. } => {
@@ -487,6 +536,8 @@ fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
             ast::TestStepKind::User(_)
             | ast::TestStepKind::ExpectSay(_)
             | ast::TestStepKind::ExpectClosed => {}
+            // WAVE2 scaffolding.
+            _ => unsupported(ctx, file, step.span),
         }
     }
 }

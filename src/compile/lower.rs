@@ -37,7 +37,13 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
                 .bot
                 .map_or_else(|| bot_fallback_name.to_string(), |(_, b)| b.name.value.clone()),
             start: ctx.start.unwrap_or(0),
+            greeting: None,
+            avatar: None,
+            fallback: None,
+            languages: Vec::new(),
         },
+        hours: Vec::new(),
+        flows: Vec::new(),
         apis,
         nodes,
         attrs: ctx
@@ -137,22 +143,35 @@ fn template(ctx: &Ctx<'_>, t: &ast::Template) -> ir::Template {
                 RefKind::Attr(a) => ir::TemplatePart::Attr(attr_id(ctx, a)),
                 RefKind::Sys(s) => ir::TemplatePart::Sys(s.clone()),
                 RefKind::Secret(s) => ir::TemplatePart::Secret(s.clone()),
+                RefKind::Item(path) => ir::TemplatePart::Item(path.clone()),
             },
         })
         .collect();
     ir::Template { parts }
 }
 
+fn text(ctx: &Ctx<'_>, t: &ast::Text) -> ir::Text {
+    match t {
+        ast::Text::Plain(t) => ir::Text::Plain(template(ctx, t)),
+        ast::Text::Translated { texts, .. } => ir::Text::Translated(
+            texts
+                .iter()
+                .map(|(lang, t)| (lang.name.clone(), template(ctx, t)))
+                .collect(),
+        ),
+    }
+}
+
 fn lower_stmt(ctx: &Ctx<'_>, s: &ast::Stmt) -> ir::Stmt {
     match &s.kind {
-        ast::StmtKind::Say(t) => ir::Stmt::Say(template(ctx, t)),
+        ast::StmtKind::Say(t) => ir::Stmt::Say(text(ctx, t)),
         ast::StmtKind::Ask { attr, kind, prompt } => ir::Stmt::Ask {
             attr: attr_id(ctx, &attr.name),
             kind: kind
                 .as_ref()
                 .and_then(|k| AskKind::ALL.iter().find(|(n, _)| *n == k.name))
                 .map_or(AskKind::Text, |&(_, k)| k),
-            prompt: prompt.as_ref().map(|p| template(ctx, p)),
+            prompt: prompt.as_ref().map(|p| text(ctx, p)),
         },
         ast::StmtKind::Set { attr, value } => ir::Stmt::Set {
             attr: attr_id(ctx, &attr.name),
@@ -172,6 +191,8 @@ fn lower_stmt(ctx: &Ctx<'_>, s: &ast::Stmt) -> ir::Stmt {
         }),
         ast::StmtKind::Goto(t) => ir::Stmt::Goto(node_id(ctx, t)),
         ast::StmtKind::Close => ir::Stmt::Close,
+        // WAVE2 scaffolding: refused by the checks, never lowered.
+        _ => ir::Stmt::Close,
     }
 }
 
@@ -193,8 +214,10 @@ fn expr(ctx: &Ctx<'_>, e: &ast::Expr) -> ir::Expr {
             RefKind::Attr(a) => ir::Expr::Attr(attr_id(ctx, a)),
             RefKind::Sys(s) => ir::Expr::Sys(s.clone()),
             // Refused by the checks; never reaches a program.
-            RefKind::Secret(_) => ir::Expr::Lit(Value::Null),
+            RefKind::Secret(_) | RefKind::Item(_) => ir::Expr::Lit(Value::Null),
         },
+        // WAVE2 scaffolding: refused by the checks, never lowered.
+        ExprKind::Open(_) => ir::Expr::Lit(Value::Null),
         ExprKind::Or(x, y) => ir::Expr::Or(b(x), b(y)),
         ExprKind::And(x, y) => ir::Expr::And(b(x), b(y)),
         ExprKind::Not(x) => ir::Expr::Not(b(x)),
@@ -264,5 +287,7 @@ fn test_step(ctx: &Ctx<'_>, k: &ast::TestStepKind) -> ir::TestStepKind {
             url: url.value.clone(),
         },
         S::ExpectClosed => ir::TestStepKind::ExpectClosed,
+        // WAVE2 scaffolding: refused by the checks, never lowered.
+        _ => ir::TestStepKind::ExpectClosed,
     }
 }

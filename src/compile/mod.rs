@@ -10,6 +10,7 @@ mod check;
 mod graph;
 mod load;
 mod lower;
+mod names;
 mod resolve;
 mod shadow;
 mod types;

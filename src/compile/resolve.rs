@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::names::NameMap;
 use crate::diagnostic::{did_you_mean, Diag, FileId, SourceFile};
 use crate::ir::{NodeId, ValueType};
 use crate::syntax::ast::{self, ApiProp, Method, Span};
@@ -41,11 +42,11 @@ pub(crate) struct Ctx<'a> {
     pub sources: &'a [SourceFile],
     pub files: &'a [ast::File],
     pub nodes: Vec<NodeDef<'a>>,
-    pub node_ids: HashMap<&'a str, NodeId>,
+    pub node_ids: NameMap<'a, NodeId>,
     pub apis: Vec<ApiDef<'a>>,
-    pub api_ids: HashMap<&'a str, u32>,
+    pub api_ids: NameMap<'a, u32>,
     pub attrs: Vec<AttrDef<'a>>,
-    pub attr_ids: HashMap<&'a str, u32>,
+    pub attr_ids: NameMap<'a, u32>,
     pub bot: Option<(FileId, &'a ast::Bot)>,
     pub tests: Vec<(FileId, &'a ast::Test)>,
     /// The entry node, when it is known.
@@ -119,18 +120,24 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
         sources,
         files,
         nodes: Vec::new(),
-        node_ids: HashMap::new(),
+        node_ids: NameMap::default(),
         apis: Vec::new(),
-        api_ids: HashMap::new(),
+        api_ids: NameMap::default(),
         attrs: Vec::new(),
-        attr_ids: HashMap::new(),
+        attr_ids: NameMap::default(),
         bot: None,
         tests: Vec::new(),
         start: None,
         diags: Vec::new(),
     };
-    let mut first_node: HashMap<&str, (FileId, Span)> = HashMap::new();
-    let mut first_api: HashMap<&str, (FileId, Span)> = HashMap::new();
+    // Sized up front: rehashing 50,000 names shows in the compile benchmark.
+    let node_count = files
+        .iter()
+        .flat_map(|f| &f.items)
+        .filter(|i| matches!(i, ast::Item::Node(_)))
+        .count();
+    ctx.nodes.reserve(node_count);
+    ctx.node_ids.reserve(node_count);
     let mut first_test: HashMap<&str, (FileId, Span)> = HashMap::new();
     for (file, ast_file) in files.iter().enumerate() {
         let file = file as FileId;
@@ -138,10 +145,11 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
             match item {
                 ast::Item::Node(node) => {
                     let name = node.name.name.as_str();
-                    if let Some(&first) = first_node.get(name) {
+                    if let Some(&first) = ctx.node_ids.get(name) {
+                        let first = &ctx.nodes[first as usize];
+                        let first = (first.file, first.ast.name.span);
                         ctx.duplicate("node", &node.name, file, first);
                     } else {
-                        first_node.insert(name, (file, node.name.span));
                         ctx.node_ids.insert(name, ctx.nodes.len() as NodeId);
                         ctx.nodes.push(NodeDef { file, ast: node });
                     }
@@ -149,10 +157,11 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                 ast::Item::Api(api) => {
                     let def = api_def(&mut ctx, file, api);
                     let name = api.name.name.as_str();
-                    if let Some(&first) = first_api.get(name) {
+                    if let Some(&first) = ctx.api_ids.get(name) {
+                        let first = &ctx.apis[first as usize];
+                        let first = (first.file, first.ast.name.span);
                         ctx.duplicate("api", &api.name, file, first);
                     } else {
-                        first_api.insert(name, (file, api.name.span));
                         ctx.api_ids.insert(name, ctx.apis.len() as u32);
                         ctx.apis.push(def);
                     }
@@ -165,7 +174,8 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                             bot.name.span,
                         )
                         .label("second bot item");
-                        ctx.error(with_first(diag, file, first_file, first.name.span, "bot"), file);
+                        let diag = with_first(&ctx, diag, file, (first_file, first.name.span), "bot");
+                        ctx.error(diag, file);
                     }
                     None => ctx.bot = Some((file, bot)),
                 },
@@ -178,13 +188,16 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                             test.name.span,
                         )
                         .label("second test with this name");
-                        ctx.error(with_first(diag, file, first_file, first, "test"), file);
+                        let diag = with_first(&ctx, diag, file, (first_file, first), "test");
+                        ctx.error(diag, file);
                     } else {
                         first_test.insert(name, (file, test.name.span));
                     }
                     ctx.tests.push((file, test));
                 }
                 ast::Item::Import(_) => {}
+                // WAVE2 scaffolding: refused by the checks.
+                ast::Item::Hours(_) | ast::Item::Flow(_) => {}
             }
         }
     }
@@ -198,12 +211,13 @@ impl Ctx<'_> {
         let code = if what == "node" { "chatflow::duplicate_node" } else { "chatflow::duplicate_api" };
         let diag = Diag::error(code, format!("{what} `{}` is defined twice", name.name), name.span)
             .label(format!("second definition of `{}`", name.name));
-        self.error(with_first(diag, file, first.0, first.1, what), file);
+        let diag = with_first(self, diag, file, first, what);
+        self.error(diag, file);
     }
 }
 
 /// Points at the first definition: a note when it is in the same file, else the help line.
-fn with_first(diag: Diag, file: FileId, first_file: FileId, first: Span, what: &str) -> Diag {
+fn with_first(ctx: &Ctx<'_>, diag: Diag, file: FileId, (first_file, first): (FileId, Span), what: &str) -> Diag {
     let fix = if what == "bot" {
         "keep one `bot` item and move its settings there".to_string()
     } else {
@@ -212,7 +226,12 @@ fn with_first(diag: Diag, file: FileId, first_file: FileId, first: Span, what: &
     if first_file == file {
         diag.note(first, "first defined here").help(fix)
     } else {
-        diag.help(format!("the first one is in another file (file #{first_file}); {fix}"))
+        let name = ctx.sources.get(first_file as usize).map_or("?", |f| f.name.as_str());
+        let (line, col) = crate::diagnostic::line_col(
+            ctx.sources.get(first_file as usize).map_or("", |f| &*f.text),
+            first.start,
+        );
+        diag.help(format!("the first one is at {name}:{line}:{col}; {fix}"))
     }
 }
 
@@ -388,8 +407,8 @@ fn resolve_start(ctx: &mut Ctx<'_>) {
     let mut start = None;
     if let Some((file, bot)) = ctx.bot {
         for setting in &bot.settings {
-            match setting {
-                ast::BotSetting::Start(name) => start = Some((file, name)),
+            if let ast::BotSetting::Start(name) = setting {
+                start = Some((file, name));
             }
         }
     }

@@ -227,3 +227,52 @@ fn order_implies(op: CmpOp, m: f64, op2: CmpOp, m2: f64) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::compile_str;
+
+    /// Compiles `if A -> t elif B -> t else -> t` and says whether B was flagged.
+    fn shadowed(a: &str, b: &str) -> bool {
+        let src = format!(
+            "api w {{ get \"https://x.test\"; save any = body.x }}\n\
+             node s {{ ask city; ask n as number; call w; if {a} -> t elif {b} -> t else -> t }}\n\
+             node t {{ close }}\n"
+        );
+        let compiled = compile_str("t.flow", &src);
+        let errors: Vec<_> = compiled.diagnostics.iter().filter(|d| d.is_error()).collect();
+        assert!(errors.is_empty(), "{a} / {b}: {errors:?}");
+        compiled
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "chatflow::shadowed_condition")
+    }
+
+    #[test]
+    fn covered_arms_are_flagged() {
+        assert!(shadowed("status == 200", "status == 200"));
+        assert!(shadowed("status in 400..499", "status == 404"));
+        assert!(shadowed("status in 400..499", "status in 410..420"));
+        assert!(shadowed("status in [1, 2, 3]", "status in [3, 1]"));
+        assert!(shadowed("status in 1..3", "status in [2, 3]"));
+        assert!(shadowed("n > 5", "n >= 6"));
+        assert!(shadowed("n >= 5", "n in 5..9"));
+        assert!(shadowed("true", "city == \"x\""));
+        assert!(shadowed("city is set", "city == \"x\""));
+        assert!(shadowed("city == \"a\" or n > 1", "n > 2 and any == 1"));
+        assert!(shadowed("status == 200", "(status == 200 and city == \"x\") or status == 200"));
+    }
+
+    #[test]
+    fn reachable_arms_are_not_flagged() {
+        assert!(!shadowed("status == 200 and city == \"Chicago\"", "status == 200"));
+        assert!(!shadowed("n > 5", "n >= 5"));
+        assert!(!shadowed("status in 400..499", "status in 400..500"));
+        assert!(!shadowed("status == 200", "status != 200"));
+        assert!(!shadowed("status in [1, 2]", "status in 1..3"));
+        assert!(!shadowed("city == \"a\"", "any == \"a\""));
+        assert!(!shadowed("n == 3", "n == 3.5"));
+        assert!(!shadowed("not (city == \"a\")", "city == \"b\""));
+        assert!(!shadowed("city is not set", "city == \"a\""));
+    }
+}

@@ -112,7 +112,7 @@ pub(crate) fn ref_type_fixed(kind: &RefKind) -> ValueType {
     match kind {
         RefKind::Status => ValueType::Number,
         RefKind::Sys(_) => ValueType::Text,
-        RefKind::Attr(_) | RefKind::Secret(_) => ValueType::Any,
+        RefKind::Attr(_) | RefKind::Secret(_) | RefKind::Item(_) => ValueType::Any,
     }
 }
 

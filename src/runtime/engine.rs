@@ -9,7 +9,9 @@ use super::eval::{collect_patterns, Scope};
 use super::http::{self, HttpConnector};
 use super::validate::{kind_name, reprompt, validate};
 use super::{EngineConfig, Event, Session, SessionState};
-use crate::ir::{self, ApiId, Expr, JsonTemplate, NodeId, Program, RequestBody, Stmt, Template, TemplatePart, Value};
+use crate::ir::{
+    self, ApiId, Expr, JsonTemplate, NodeId, Program, RequestBody, Stmt, Template, TemplatePart, Text, Value,
+};
 
 /// Largest part of a response body kept in a [`CallReport`].
 const REPORT_BODY_LIMIT: usize = 64 * 1024;
@@ -159,7 +161,7 @@ impl Engine {
                 });
                 events.push(Event::Say { text: reprompt(*kind).into() });
                 if let Some(prompt) = prompt {
-                    events.push(Event::Say { text: self.scope(s).render(prompt) });
+                    events.push(Event::Say { text: self.scope(s).render_text(prompt) });
                 }
                 events.push(Event::Ask { attr: attr_name, kind: kind_name(*kind).into() });
                 return events;
@@ -236,10 +238,10 @@ impl Engine {
             };
             s.pc += 1;
             match stmt {
-                Stmt::Say(t) => events.push(Event::Say { text: self.scope(s).render(t) }),
+                Stmt::Say(t) => events.push(Event::Say { text: self.scope(s).render_text(t) }),
                 Stmt::Ask { attr, kind, prompt } => {
                     if let Some(p) = prompt {
-                        events.push(Event::Say { text: self.scope(s).render(p) });
+                        events.push(Event::Say { text: self.scope(s).render_text(p) });
                     }
                     let attr = program.attrs[*attr as usize].name.clone();
                     events.push(Event::Ask { attr, kind: kind_name(*kind).into() });
@@ -263,6 +265,8 @@ impl Engine {
                     close(s, events);
                     return;
                 }
+                // WAVE2 scaffolding: refused by the compiler until the actions work lands.
+                _ => {}
             }
         }
     }
@@ -435,10 +439,10 @@ fn check_references(p: &Program) -> Result<(), LoadError> {
     for node in &p.nodes {
         for stmt in &node.stmts {
             match stmt {
-                Stmt::Say(t) => template_ok(t)?,
+                Stmt::Say(t) => t.templates().try_for_each(template_ok)?,
                 Stmt::Ask { attr, prompt, .. } => {
                     attr_ok(*attr)?;
-                    prompt.iter().try_for_each(&template_ok)?;
+                    prompt.iter().flat_map(Text::templates).try_for_each(template_ok)?;
                 }
                 Stmt::Set { attr, value } => {
                     attr_ok(*attr)?;
@@ -454,6 +458,8 @@ fn check_references(p: &Program) -> Result<(), LoadError> {
                     }
                 }
                 Stmt::Goto(n) => node_ok(*n)?,
+                // WAVE2 scaffolding: the actions work checks these references.
+                _ => {}
             }
         }
     }
@@ -472,7 +478,7 @@ fn json_ok(j: &JsonTemplate, template_ok: &dyn Fn(&Template) -> Result<(), LoadE
 fn expr_ok(e: &Expr, attr_ok: &dyn Fn(u32) -> Result<(), LoadError>) -> Result<(), LoadError> {
     match e {
         Expr::Attr(a) => attr_ok(*a),
-        Expr::Lit(_) | Expr::Status | Expr::Sys(_) => Ok(()),
+        Expr::Lit(_) | Expr::Status | Expr::Sys(_) | Expr::Open(_) => Ok(()),
         Expr::Not(x) | Expr::IsSet(x) | Expr::InRange(x, _, _) | Expr::Matches(x, _) => expr_ok(x, attr_ok),
         Expr::And(a, b) | Expr::Or(a, b) | Expr::Cmp(_, a, b) | Expr::Text(_, a, b) => {
             expr_ok(a, attr_ok)?;

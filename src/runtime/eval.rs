@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use regex::Regex;
 
 use super::Session;
-use crate::ir::{CmpOp, Expr, Template, TemplatePart, TextOp, Value};
+use crate::ir::{CmpOp, Expr, Template, TemplatePart, Text, TextOp, Value};
 
 /// A value during evaluation; `Unset` is an attribute that holds nothing.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +30,10 @@ impl<'a> Val<'a> {
             Some(Value::Bool(b)) => Val::Bool(*b),
             Some(Value::Number(n)) => Val::Num(*n),
             Some(Value::Text(s)) => Val::Text(Cow::Borrowed(s)),
+            // Lists and objects read as their compact JSON text.
+            Some(v @ (Value::List(_) | Value::Map(_))) => {
+                Val::Text(Cow::Owned(serde_json::to_string(v).unwrap_or_default()))
+            }
         }
     }
 
@@ -122,6 +126,8 @@ impl<'a> Scope<'a> {
     pub(crate) fn test(&self, expr: &'a Expr) -> bool {
         match expr {
             Expr::Lit(_) | Expr::Attr(_) | Expr::Status | Expr::Sys(_) => self.eval(expr).truthy(),
+            // WAVE2 scaffolding: business hours are evaluated by the actions work.
+            Expr::Open(_) => false,
             Expr::Not(e) => !self.test(e),
             Expr::And(a, b) => self.test(a) && self.test(b),
             Expr::Or(a, b) => self.test(a) || self.test(b),
@@ -199,6 +205,26 @@ impl<'a> Scope<'a> {
             },
             TemplatePart::Sys(name) => self.sys(name),
             TemplatePart::Secret(_) => Val::Unset,
+            // WAVE2 scaffolding: `{item}` is filled by dynamic-data rendering.
+            TemplatePart::Item(_) => Val::Unset,
+        }
+    }
+
+    /// Render a message text in the session's language (`sys.language`), falling back to the
+    /// first language given.
+    pub(crate) fn render_text(&self, text: &'a Text) -> String {
+        match text {
+            Text::Plain(t) => self.render(t),
+            Text::Translated(texts) => {
+                let lang = self.sys("language");
+                let lang = lang.as_text();
+                texts
+                    .iter()
+                    .find(|(l, _)| lang.as_deref() == Some(l.as_str()))
+                    .or(texts.first())
+                    .map(|(_, t)| self.render(t))
+                    .unwrap_or_default()
+            }
         }
     }
 }
@@ -247,7 +273,7 @@ fn compare(op: CmpOp, a: &Val, b: &Val) -> bool {
 /// Collect every `matches` pattern of an expression.
 pub(crate) fn collect_patterns<'e>(expr: &'e Expr, out: &mut Vec<&'e str>) {
     match expr {
-        Expr::Lit(_) | Expr::Attr(_) | Expr::Status | Expr::Sys(_) => {}
+        Expr::Lit(_) | Expr::Attr(_) | Expr::Status | Expr::Sys(_) | Expr::Open(_) => {}
         Expr::Not(e) | Expr::IsSet(e) | Expr::InRange(e, _, _) => collect_patterns(e, out),
         Expr::And(a, b) | Expr::Or(a, b) | Expr::Cmp(_, a, b) | Expr::Text(_, a, b) => {
             collect_patterns(a, out);

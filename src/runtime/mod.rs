@@ -81,6 +81,50 @@ pub enum Event {
     Closed,
     /// The turn stopped because of a runtime fault (step limit, ...); the session stays usable.
     RuntimeError { message: String },
+    /// First event of a conversation: the bot's profile.
+    Profile { name: String, avatar: Option<String> },
+    /// Quick replies (`style` = `quick_replies`) or buttons (`buttons`); the bot waits when
+    /// any option branches.
+    Choices { style: String, text: Option<String>, options: Vec<ChoiceView> },
+    /// A carousel of cards.
+    Carousel { cards: Vec<CardView> },
+    /// An email: always recorded; `delivered` when an SMTP server accepted it.
+    Email { to: String, subject: String, body: String, delivered: bool, error: Option<String> },
+    /// A form: the bot waits for one answer that fills the listed fields.
+    Form { title: Option<String>, fields: Vec<FormFieldView> },
+    /// `image`, `audio`, `video` or `file`.
+    Media { kind: String, url: String, caption: Option<String> },
+    /// Handed over to a human (`kind` = `department` or `agent`); later input gives `Forwarded`.
+    Transfer { kind: String, to: String },
+    /// A user message received while the conversation waits for a human.
+    Forwarded { text: String },
+    /// A conversion mark; `count` is how many times this conversation reached the goal.
+    Goal { name: String, count: u32 },
+}
+
+/// One option of a `Choices` event or a card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChoiceView {
+    pub label: String,
+    /// `reply`, `link` or `postback`.
+    pub kind: String,
+    pub url: Option<String>,
+    pub payload: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardView {
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub image: Option<String>,
+    pub buttons: Vec<ChoiceView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormFieldView {
+    pub attr: String,
+    pub kind: String,
+    pub label: String,
 }
 
 /// Per-engine settings.

@@ -53,6 +53,10 @@ pub enum Item {
     Node(Node),
     Test(Test),
     Import(Import),
+    /// `hours NAME { ... }`: business hours.
+    Hours(Hours),
+    /// `flow NAME(params) { node ... }`: a sub-flow.
+    Flow(Flow),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -72,6 +76,14 @@ pub struct Bot {
 pub enum BotSetting {
     /// `start NODE`
     Start(Ident),
+    /// `greeting TEXT`: said once, before the start node.
+    Greeting(Text),
+    /// `avatar "url"`: the bot's picture, reported in the profile event.
+    Avatar(Template),
+    /// `fallback TEXT`: said when an answer matches no option.
+    Fallback(Text),
+    /// `languages en, es`: declared languages, the first is the default.
+    Languages(Vec<Ident>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -181,6 +193,9 @@ pub enum RefKind {
     Sys(String),
     /// `secret.NAME` — templates only.
     Secret(String),
+    /// `item`, `item.name`, `item.tags[0]` — templates inside dynamic-data blocks only;
+    /// the steps after `item`.
+    Item(Vec<PathStep>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -198,12 +213,12 @@ pub struct Stmt {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum StmtKind {
-    Say(Template),
+    Say(Text),
     /// `ask ATTR [as KIND] ["prompt"]`; the kind is checked by the compiler.
     Ask {
         attr: Ident,
         kind: Option<Ident>,
-        prompt: Option<Template>,
+        prompt: Option<Text>,
     },
     Set {
         attr: Ident,
@@ -213,6 +228,33 @@ pub enum StmtKind {
     Branch(Branch),
     Goto(Ident),
     Close,
+    /// `set sys.language = EXPR` (`name` is the part after `sys.`).
+    SetSys { name: Ident, value: Expr },
+    /// `choose` / `buttons`
+    Menu(Menu),
+    Carousel(Carousel),
+    Email(Email),
+    Otp(Otp),
+    Form(Form),
+    /// `image "url" ["caption"]`, `audio`, `video`, `file`
+    Media {
+        kind: MediaKind,
+        url: Template,
+        caption: Option<Template>,
+    },
+    /// `transfer department "Billing" ["message"]` / `transfer agent "a@b" ["message"]`
+    Transfer {
+        kind: TransferKind,
+        to: Template,
+        message: Option<Text>,
+    },
+    Appointment(Appointment),
+    /// `goal "name"`
+    Goal(StrLit),
+    /// `run FLOW(args)`
+    Run { flow: Ident, args: Vec<Expr> },
+    /// `return` (inside a sub-flow)
+    Return,
 }
 
 /// `if C -> n (elif C -> n)* [else -> n]`. The grammar accepts a missing `else` so the
@@ -303,6 +345,8 @@ pub enum ExprKind {
         value: Box<Expr>,
         negated: bool,
     },
+    /// `open(HOURS)`: whether the business hours are open now.
+    Open(Ident),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -346,4 +390,239 @@ pub enum TestStepKind {
     ExpectAttr { attr: Ident, expect: AttrExpectation },
     ExpectRequest { api: Ident, url: StrLit },
     ExpectClosed,
+    /// `expect choices "A", "B"`
+    ExpectChoices(Vec<StrLit>),
+    /// `expect transfer "Billing"`
+    ExpectTransfer(StrLit),
+    /// `expect email "to@x.test" "Subject"`
+    ExpectEmail { to: StrLit, subject: StrLit },
+    /// `expect goal "name"`
+    ExpectGoal(StrLit),
+    /// `expect media image "url"`
+    ExpectMedia { kind: MediaKind, url: StrLit },
+    /// `clock "2026-11-27T15:00:00-06:00"`
+    Clock(StrLit),
+    /// `language "es"`
+    Language(StrLit),
+}
+
+// ---- bot-builder actions (docs/actions.md) ----
+
+/// A message text: one template, or a translation set `{ en "..." es "..." }`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Text {
+    Plain(Template),
+    Translated { texts: Vec<(Ident, Template)>, span: Span },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MenuStyle {
+    /// `choose`: quick replies.
+    QuickReplies,
+    /// `buttons`: link / postback / branch buttons.
+    Buttons,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Menu {
+    pub style: MenuStyle,
+    pub text: Option<Text>,
+    pub source: MenuSource,
+    /// `save ATTR` (static menus): stores the chosen label or payload.
+    pub save: Option<Ident>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum MenuSource {
+    Static(Vec<MenuOption>),
+    Dynamic(DynamicItems),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MenuOption {
+    pub label: Template,
+    pub kind: OptionKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum OptionKind {
+    /// `"Label" -> node`
+    Branch(Ident),
+    /// `link "Label" "url"`
+    Link(Template),
+    /// `postback "Label" "PAYLOAD" -> node`
+    Postback { payload: StrLit, target: Ident },
+}
+
+/// `from LIST { label "..."; save A = item.x; -> node; empty -> node }`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DynamicItems {
+    pub list: Ident,
+    pub label: Option<Template>,
+    pub saves: Vec<ItemSave>,
+    pub target: Option<Ident>,
+    pub empty: Option<Ident>,
+    pub span: Span,
+}
+
+/// `save ATTR = item.path` — `path` is the steps after `item` (empty = the whole element).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemSave {
+    pub attr: Ident,
+    pub path: Vec<PathStep>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Carousel {
+    Static { cards: Vec<Card>, save: Option<Ident> },
+    /// `carousel from LIST { title ".."; subtitle ".."; image ".."; button "Buy"; save ..; -> n; empty -> n }`
+    Dynamic {
+        list: Ident,
+        card: Box<CardTemplate>,
+        saves: Vec<ItemSave>,
+        target: Option<Ident>,
+        empty: Option<Ident>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Card {
+    pub title: Template,
+    pub subtitle: Option<Template>,
+    pub image: Option<Template>,
+    pub buttons: Vec<MenuOption>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CardTemplate {
+    pub title: Option<Template>,
+    pub subtitle: Option<Template>,
+    pub image: Option<Template>,
+    pub button: Option<Template>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Email {
+    pub to: Option<Template>,
+    pub subject: Option<Template>,
+    pub body: Option<Template>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum OtpSend {
+    /// `send email "{email}"`
+    Email(Template),
+    /// `send call API`
+    Call(Ident),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Otp {
+    pub send: Option<OtpSend>,
+    pub prompt: Option<Text>,
+    pub digits: Option<(u32, Span)>,
+    pub tries: Option<(u32, Span)>,
+    pub ok: Option<Ident>,
+    pub fail: Option<Ident>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Form {
+    pub title: Option<Text>,
+    pub fields: Vec<FormField>,
+}
+
+/// `field ATTR [as KIND] "label"`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FormField {
+    pub attr: Ident,
+    pub kind: Option<Ident>,
+    pub label: Template,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    Image,
+    Audio,
+    Video,
+    File,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransferKind {
+    Department,
+    Agent,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Appointment {
+    /// `slots call API from body.path`
+    pub slots: Option<(Ident, SavePath)>,
+    pub label: Option<Template>,
+    pub prompt: Option<Text>,
+    pub saves: Vec<ItemSave>,
+    /// `book call API`
+    pub book: Option<Ident>,
+    pub booked: Option<Ident>,
+    pub failed: Option<Ident>,
+}
+
+/// `hours NAME { zone "America/Chicago"; mon-fri 09:00-17:00; closed 2026-12-25, ... }`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hours {
+    pub name: Ident,
+    pub rules: Vec<HoursRule>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum HoursRule {
+    Zone(StrLit),
+    /// Days as written (`mon`, `mon-fri`) and times as written (`09:00`); the compiler
+    /// validates them so it can point at a bad one.
+    Weekly {
+        first_day: Ident,
+        last_day: Option<Ident>,
+        from: StrLit,
+        to: StrLit,
+        span: Span,
+    },
+    /// `closed 2026-12-25, 2027-01-01` — each date as written.
+    Closed(Vec<StrLit>),
+}
+
+/// `flow NAME(param, ...) { node ... }`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Flow {
+    pub name: Ident,
+    pub params: Vec<Ident>,
+    pub nodes: Vec<Node>,
+    pub span: Span,
+}
+
+
+impl Text {
+    /// Every template of the text: one, or one per language.
+    pub fn templates(&self) -> impl Iterator<Item = &Template> {
+        let (one, many) = match self {
+            Text::Plain(t) => (Some(t), &[][..]),
+            Text::Translated { texts, .. } => (None, &texts[..]),
+        };
+        one.into_iter().chain(many.iter().map(|(_, t)| t))
+    }
+
+    pub fn span(&self) -> Span {
+        match self {
+            Text::Plain(t) => t.span,
+            Text::Translated { span, .. } => *span,
+        }
+    }
 }

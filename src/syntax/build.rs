@@ -5,9 +5,9 @@
 use pest::iterators::{Pair, Pairs};
 
 use super::ast::*;
-use super::template::{str_lit, template};
 use super::leaf::{self, lit, null_expr, reference, NameRole, MAX_CHAIN, MAX_DEPTH};
-use super::Rule;
+use super::template::{str_lit, template};
+use super::{codes, Rule};
 use crate::diagnostic::Diag;
 
 type P<'i> = Pair<'i, Rule>;
@@ -28,9 +28,20 @@ impl<'d> Builder<'d> {
         }
     }
 
+    /// The pair's span, ending at its last token: pest counts the whitespace and comments
+    /// skipped before an optional part that did not match as part of the pair. Every
+    /// non-atomic rule ends with a non-silent token, so the deepest last child marks the end.
     fn span(&self, p: &P) -> Span {
-        let s = p.as_span();
-        Span::new(self.base + s.start(), self.base + s.end())
+        let start = p.as_span().start();
+        let mut last = p.clone();
+        // `save_path` is compound-atomic: exact already, and it may end in a literal `]`.
+        while last.as_rule() != Rule::save_path {
+            match last.clone().into_inner().next_back() {
+                Some(child) => last = child,
+                None => break,
+            }
+        }
+        Span::new(self.base + start, self.base + last.as_span().end())
     }
 
     pub fn item(&mut self, p: P) -> Item {
@@ -52,7 +63,12 @@ impl<'d> Builder<'d> {
     // ---- leaves ---------------------------------------------------------------------------
 
     fn ident(&mut self, p: &P, role: NameRole) -> Ident {
-        leaf::ident(p.as_str(), self.base + p.as_span().start(), role, self.diags)
+        leaf::ident(
+            p.as_str(),
+            self.base + p.as_span().start(),
+            role,
+            self.diags,
+        )
     }
 
     fn at(&self, p: &P) -> usize {
@@ -207,6 +223,21 @@ impl<'d> Builder<'d> {
 
     fn json_template(&mut self, p: P) -> JsonTemplate {
         let span = self.span(&p);
+        if self.depth >= MAX_DEPTH {
+            self.diags.push(
+                Diag::error(codes::SYNTAX, "this JSON value is nested too deeply", span)
+                    .label("too deep")
+                    .help("flatten this JSON value"),
+            );
+            return JsonTemplate::Null(span);
+        }
+        self.depth += 1;
+        let value = self.json_template_inner(p, span);
+        self.depth -= 1;
+        value
+    }
+
+    fn json_template_inner(&mut self, p: P, span: Span) -> JsonTemplate {
         match p.as_rule() {
             Rule::json_object => {
                 let mut members = Vec::new();
@@ -223,7 +254,9 @@ impl<'d> Builder<'d> {
             Rule::json_array => {
                 let items = p
                     .into_inner()
-                    .filter(|v| !matches!(v.as_rule(), Rule::lbracket | Rule::rbracket | Rule::comma))
+                    .filter(|v| {
+                        !matches!(v.as_rule(), Rule::lbracket | Rule::rbracket | Rule::comma)
+                    })
                     .map(|v| self.json_template(v))
                     .collect();
                 JsonTemplate::Array(items, span)
@@ -254,7 +287,7 @@ impl<'d> Builder<'d> {
         let rule = p.as_rule();
         let mut inner = p.into_inner();
         let kind = match rule {
-            Rule::say => StmtKind::Say(self.next_template(&mut inner)),
+            Rule::say => StmtKind::Say(Text::Plain(self.next_template(&mut inner))),
             Rule::ask => self.ask(inner),
             Rule::set => {
                 let attr = self.next_ident(&mut inner, NameRole::Attribute);
@@ -288,7 +321,7 @@ impl<'d> Builder<'d> {
         StmtKind::Ask {
             attr: attr.unwrap_or(leaf::empty_ident()),
             kind,
-            prompt,
+            prompt: prompt.map(Text::Plain),
         }
     }
 
@@ -473,7 +506,9 @@ impl<'d> Builder<'d> {
         let base = self.base;
         let diags = &mut *self.diags;
         let mut bound = |b: Option<P>| -> i64 {
-            b.map_or(0, |b| leaf::range_bound(b.as_str(), base + b.as_span().start(), diags))
+            b.map_or(0, |b| {
+                leaf::range_bound(b.as_str(), base + b.as_span().start(), diags)
+            })
         };
         let low = bound(bounds.next());
         let high = bound(bounds.next());
@@ -537,7 +572,9 @@ impl<'d> Builder<'d> {
         let mut inner = p.into_inner();
         Some(match rule {
             Rule::expect_say => TestStepKind::ExpectSay(self.next_str(&mut inner)),
-            Rule::expect_node => TestStepKind::ExpectNode(self.next_ident(&mut inner, NameRole::Node)),
+            Rule::expect_node => {
+                TestStepKind::ExpectNode(self.next_ident(&mut inner, NameRole::Node))
+            }
             Rule::expect_request => {
                 let api = self.next_ident(&mut inner, NameRole::Api);
                 let url = self.next_str(&mut inner);
@@ -566,4 +603,3 @@ impl<'d> Builder<'d> {
         }
     }
 }
-

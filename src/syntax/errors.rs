@@ -12,7 +12,8 @@ const API_PROP: &str =
     "an API setting (`live`, `draft`, `get`, `post`, `put`, `patch`, `delete`, `header`, `body`, `json`, `timeout`, `retry`, `save`)";
 const TEST_STEP: &str = "a test step (`stub`, `user`, `expect`)";
 const EXPECT_WHAT: &str = "`say`, `node`, `attr`, `request` or `closed` after `expect`";
-const VALUE: &str = "a value (a number, a string, `true`, `false`, `null`, `status` or an attribute name)";
+const VALUE: &str =
+    "a value (a number, a string, `true`, `false`, `null`, `status` or an attribute name)";
 const OPERATOR: &str =
     "an operator (`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `contains`, `starts_with`, `ends_with`, `matches`, `is set`)";
 const ARROW: &str = "`->` and a node name";
@@ -32,9 +33,13 @@ pub fn syntax_error(text: &str, base: usize, err: &Error<Rule>) -> Diag {
     let positives: &[Rule] = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives,
         ErrorVariant::CustomError { .. } => {
-            return Diag::error(codes::SYNTAX, "this item is nested too deeply to read", Span::new(pos, pos))
-                .label("too deep")
-                .help("split deeply nested conditions or JSON into simpler parts");
+            return Diag::error(
+                codes::SYNTAX,
+                "this item is nested too deeply to read",
+                Span::new(pos, pos),
+            )
+            .label("too deep")
+            .help("split deeply nested conditions or JSON into simpler parts");
         }
     };
     let (found, found_span) = found_token(text, pos);
@@ -45,7 +50,14 @@ pub fn syntax_error(text: &str, base: usize, err: &Error<Rule>) -> Diag {
             found_span,
         )
         .label("reserved word")
-        .help(format!("choose another name, such as `{found}_1` or `my_{found}`"));
+        .help(format!(
+            "choose another name, such as `{found}_1` or `my_{found}`"
+        ));
+    }
+    if found == "=" && positives.contains(&Rule::cmp_op) {
+        return Diag::error(codes::SYNTAX, "`=` does not compare; write `==`", found_span)
+            .label("use `==` here")
+            .help("conditions compare with `==`, `!=`, `<`, `<=`, `>`, `>=`; `=` only appears in `set NAME = VALUE`");
     }
     let phrases = phrases(positives);
     let found_words = if found.is_empty() {
@@ -84,7 +96,10 @@ fn error_offset(err: &Error<Rule>) -> usize {
 pub fn resume_point(text: &str, base: usize, err: &Error<Rule>) -> Option<usize> {
     let pos = (base + error_offset(err)).min(text.len());
     let bytes = text.as_bytes();
-    let mut line = bytes[..pos].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut line = bytes[..pos]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
     while line < bytes.len() {
         let first = line
             + bytes[line..]
@@ -102,7 +117,8 @@ pub fn resume_point(text: &str, base: usize, err: &Error<Rule>) -> Option<usize>
     None
 }
 
-fn starts_item(rest: &[u8]) -> bool {
+/// Whether `rest` begins with a top-level keyword.
+pub fn starts_item(rest: &[u8]) -> bool {
     ["bot", "api", "node", "test", "import"].iter().any(|kw| {
         rest.starts_with(kw.as_bytes())
             && rest
@@ -114,7 +130,10 @@ fn starts_item(rest: &[u8]) -> bool {
 /// A string opened on the error's line and never closed before the line ends.
 fn unclosed_string(text: &str, pos: usize) -> Option<Diag> {
     let bytes = text.as_bytes();
-    let line_start = bytes[..pos].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line_start = bytes[..pos]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
     let line_end = bytes[pos..]
         .iter()
         .position(|&b| b == b'\n' || b == b'\r')
@@ -158,7 +177,8 @@ fn found_token(text: &str, pos: usize) -> (String, Span) {
             .map_or(rest.len(), |i| i + 2)
             .min(rest.len())
     } else if OPERATOR_CHARS.contains(c) {
-        rest.find(|c: char| !OPERATOR_CHARS.contains(c)).unwrap_or(rest.len())
+        rest.find(|c: char| !OPERATOR_CHARS.contains(c))
+            .unwrap_or(rest.len())
     } else {
         c.len_utf8()
     };
@@ -191,7 +211,9 @@ fn phrase(rule: Rule) -> Option<&'static str> {
         ident => NAME,
         string => STRING,
         number | kw_true | kw_false | kw_null | kw_status | dotted_ref | lparen | kw_not => VALUE,
-        cmp_op | kw_in | kw_contains | kw_starts_with | kw_ends_with | kw_matches | kw_is => OPERATOR,
+        cmp_op | kw_in | kw_contains | kw_starts_with | kw_ends_with | kw_matches | kw_is => {
+            OPERATOR
+        }
         kw_and | kw_or => AND_OR,
         sep => SEP,
         lbrace => "`{`",

@@ -40,11 +40,16 @@ pub fn ident(name: &str, start: usize, role: NameRole, diags: &mut Vec<Diag>) ->
         diags.push(
             Diag::error(
                 codes::RESERVED_WORD,
-                format!("`{name}` is a reserved word and cannot name {}", role.noun()),
+                format!(
+                    "`{name}` is a reserved word and cannot name {}",
+                    role.noun()
+                ),
                 span,
             )
             .label("reserved word")
-            .help(format!("choose another name, such as `{name}_1` or `my_{name}`")),
+            .help(format!(
+                "choose another name, such as `{name}_1` or `my_{name}`"
+            )),
         );
     }
     Ident {
@@ -95,7 +100,11 @@ pub fn duration(text: &str, start: usize, diags: &mut Vec<Diag>) -> u64 {
         "m" => 60_000,
         _ => 3_600_000,
     };
-    match digits.parse::<u64>().ok().and_then(|n| n.checked_mul(factor)) {
+    match digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+    {
         Some(ms) => ms,
         None => {
             let help = "write a shorter duration such as `2s` or `500ms`";
@@ -199,9 +208,13 @@ pub fn dotted(text: &str, start: usize, diags: &mut Vec<Diag>) -> Expr {
             format!("conditions can read `status`, an attribute like `{prefix}`, or a system attribute like `sys.{name}`")
         };
         diags.push(
-            Diag::error(codes::SYNTAX, format!("`{text}` cannot be used in a condition"), span)
-                .label("unknown reference")
-                .help(help),
+            Diag::error(
+                codes::SYNTAX,
+                format!("`{text}` cannot be used in a condition"),
+                span,
+            )
+            .label("unknown reference")
+            .help(help),
         );
     }
     reference(RefKind::Sys(name.to_owned()), span)

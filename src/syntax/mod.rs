@@ -7,6 +7,7 @@
 pub mod ast;
 mod build;
 mod errors;
+mod fast;
 pub mod format;
 mod leaf;
 mod template;
@@ -34,6 +35,17 @@ pub mod codes {
 /// diagnostic found; the caller treats the file as broken if any diagnostic is an error.
 /// Diagnostics carry `file == 0`; the caller sets the real file id.
 pub fn parse(text: &str) -> (ast::File, Vec<Diag>) {
+    parse_items(text, true)
+}
+
+/// [`parse`] without the fast path: every item goes through the pest grammar. The result
+/// must equal [`parse`]'s; tests compare the two.
+#[doc(hidden)]
+pub fn parse_with_pest_only(text: &str) -> (ast::File, Vec<Diag>) {
+    parse_items(text, false)
+}
+
+fn parse_items(text: &str, fast_path: bool) -> (ast::File, Vec<Diag>) {
     let mut items = Vec::new();
     let mut diags = Vec::new();
     let mut pos = 0;
@@ -41,6 +53,14 @@ pub fn parse(text: &str) -> (ast::File, Vec<Diag>) {
         pos = skip_between_items(text, pos);
         if pos >= text.len() {
             break;
+        }
+        if let Some((item, end)) = fast_path
+            .then(|| fast::item(text, pos, &mut diags))
+            .flatten()
+        {
+            items.push(item);
+            pos = end;
+            continue;
         }
         let rest = &text[pos..];
         match FlowParser::parse(Rule::item_entry, rest) {
@@ -89,11 +109,49 @@ fn skip_between_items(text: &str, mut pos: usize) -> usize {
 pub fn is_reserved(word: &str) -> bool {
     matches!(
         word,
-        "bot" | "api" | "node" | "test" | "import" | "live" | "draft" | "get" | "post" | "put"
-            | "patch" | "delete" | "header" | "body" | "json" | "timeout" | "retry" | "save"
-            | "say" | "ask" | "set" | "call" | "if" | "elif" | "else" | "goto" | "close"
-            | "stub" | "user" | "expect" | "and" | "or" | "not" | "in" | "contains"
-            | "starts_with" | "ends_with" | "matches" | "is" | "true" | "false" | "null"
-            | "status" | "as"
+        "bot"
+            | "api"
+            | "node"
+            | "test"
+            | "import"
+            | "live"
+            | "draft"
+            | "get"
+            | "post"
+            | "put"
+            | "patch"
+            | "delete"
+            | "header"
+            | "body"
+            | "json"
+            | "timeout"
+            | "retry"
+            | "save"
+            | "say"
+            | "ask"
+            | "set"
+            | "call"
+            | "if"
+            | "elif"
+            | "else"
+            | "goto"
+            | "close"
+            | "stub"
+            | "user"
+            | "expect"
+            | "and"
+            | "or"
+            | "not"
+            | "in"
+            | "contains"
+            | "starts_with"
+            | "ends_with"
+            | "matches"
+            | "is"
+            | "true"
+            | "false"
+            | "null"
+            | "status"
+            | "as"
     )
 }

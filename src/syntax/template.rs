@@ -37,7 +37,10 @@ pub fn str_lit(raw: &str, start: usize) -> StrLit {
     let span = Span::new(start, start + raw.len());
     let body = inner(raw);
     if !body.contains('\\') {
-        return StrLit { value: body.to_owned(), span };
+        return StrLit {
+            value: body.to_owned(),
+            span,
+        };
     }
     let mut value = String::with_capacity(body.len());
     let mut rest = body;
@@ -98,7 +101,10 @@ pub fn template(raw: &str, start: usize, diags: &mut Vec<Diag>) -> Template {
                             if !text.is_empty() {
                                 parts.push(TemplatePart::Text(std::mem::take(&mut text)));
                             }
-                            parts.push(TemplatePart::Ref(Ref { kind, span: ref_span }));
+                            parts.push(TemplatePart::Ref(Ref {
+                                kind,
+                                span: ref_span,
+                            }));
                         }
                         None => diags.push(bad_ref(&body[i..end], ref_span)),
                     }
@@ -141,9 +147,13 @@ fn reference(inside: &str) -> Option<RefKind> {
 }
 
 fn unterminated(span: Span) -> Diag {
-    Diag::error(codes::UNTERMINATED_TEMPLATE, "this `{` is never closed", span)
-        .label("opened here")
-        .help("close it with `}`, or write `{{` for a literal brace")
+    Diag::error(
+        codes::UNTERMINATED_TEMPLATE,
+        "this `{` is never closed",
+        span,
+    )
+    .label("opened here")
+    .help("close it with `}`, or write `{{` for a literal brace")
 }
 
 fn unmatched_brace(span: Span) -> Diag {

@@ -4,8 +4,11 @@
 //! The targets come from the IR ([`targets`]); what the tests reached comes from the trace
 //! events the runner records (`NodeEntered`, `Condition`, `ApiCall`).
 //!
-//! Adding a statement: one arm in [`statement_targets`] listing what it can reach, and, if it
-//! reports with a new event, one arm in [`Reached::observe`].
+//! Branching statements other than `if` (menus, carousels, `otp`, `appointment`, `run`) are
+//! covered through their labelled edges in [`crate::graph::statement`]: an edge counts as taken
+//! when a test entered its target right after its node. So adding a statement is one arm in
+//! `graph::statement`; [`statement_targets`] needs an arm only for special counting (`call`
+//! outcomes, `if` arms read from `Condition` events).
 
 use std::collections::HashSet;
 
@@ -62,6 +65,9 @@ pub enum Target {
     Arm { node: String, arm: usize, label: String },
     /// One outcome class of `call api` in `node`.
     Call { node: String, api: String, outcome: Outcome },
+    /// A labelled edge of a menu, carousel, `otp`, `appointment` or `run`: taken when a test
+    /// entered `to` right after `node`; `label` is the edge as shown: `"Yes" -> confirm`.
+    Edge { node: String, to: String, label: String },
 }
 
 /// Targets with where they are and whether a test reached them.
@@ -112,7 +118,6 @@ pub fn targets(program: &Program) -> Vec<(Target, SourceSpan)> {
 /// What one statement can reach. Adding a statement adds one arm here.
 fn statement_targets(program: &Program, node: &str, stmt: &Stmt, span: SourceSpan) -> Vec<(Target, SourceSpan)> {
     match stmt {
-        Stmt::Say(_) | Stmt::Ask { .. } | Stmt::Set { .. } | Stmt::Goto(_) | Stmt::Close => Vec::new(),
         Stmt::Call(api) => {
             let api = program.apis.get(*api as usize).map_or("?", |a| a.name.as_str());
             Outcome::ALL
@@ -151,6 +156,18 @@ fn statement_targets(program: &Program, node: &str, stmt: &Stmt, span: SourceSpa
                 })
                 .collect()
         }
+        other => {
+            let name_of = |id: u32| program.nodes.get(id as usize).map_or("?", |n| n.name.as_str());
+            crate::graph::statement(program, other)
+                .edges
+                .into_iter()
+                .filter_map(|(to, label)| {
+                    let to = name_of(to).to_string();
+                    let label = format!("{} -> {to}", label?);
+                    Some((Target::Edge { node: node.to_string(), to, label }, span))
+                })
+                .collect()
+        }
     }
 }
 
@@ -161,12 +178,15 @@ struct Reached {
     seen: HashSet<Target>,
     /// Arms taken, as `(node, arm)`; labels are not in the events.
     arms: HashSet<(String, usize)>,
+    /// Nodes entered one right after the other, as `(from, to)`.
+    moves: HashSet<(String, String)>,
 }
 
 impl Reached {
     fn has(&self, target: &Target) -> bool {
         match target {
             Target::Arm { node, arm, .. } => self.arms.contains(&(node.clone(), *arm)),
+            Target::Edge { node, to, .. } => self.moves.contains(&(node.clone(), to.clone())),
             other => self.seen.contains(other),
         }
     }
@@ -182,6 +202,7 @@ impl Reached {
     fn observe(&mut self, event: &Event, current: &mut String) {
         match event {
             Event::NodeEntered { node } => {
+                self.moves.insert((current.clone(), node.clone()));
                 current.clone_from(node);
                 self.seen.insert(Target::Node { node: node.clone() });
             }
@@ -213,8 +234,9 @@ impl Coverage {
         self.count(|t| matches!(t, Target::Node { .. }))
     }
 
+    /// `if` arms and the labelled edges of other branching statements.
     pub fn branches(&self) -> (usize, usize) {
-        self.count(|t| matches!(t, Target::Arm { .. }))
+        self.count(|t| matches!(t, Target::Arm { .. } | Target::Edge { .. }))
     }
 
     pub fn api_outcomes(&self) -> (usize, usize) {
@@ -239,7 +261,7 @@ impl Coverage {
             let place = location(program, sources, entry.span, &entry.target);
             match &entry.target {
                 Target::Node { node } => out.push_str(&format!("  not reached: node {node} ({place})\n")),
-                Target::Arm { node, label, .. } => {
+                Target::Arm { node, label, .. } | Target::Edge { node, label, .. } => {
                     out.push_str(&format!("  not taken: {label} in node {node} ({place})\n"))
                 }
                 Target::Call { node, api, .. } => {

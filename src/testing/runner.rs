@@ -315,6 +315,8 @@ impl Run<'_> {
                 ))
             }
             TestStepKind::Stub { .. } | TestStepKind::User(_) => Ok(()),
+            // WAVE2 scaffolding: refused by the compiler until the actions work lands.
+            _ => Ok(()),
         }
     }
 

@@ -10,6 +10,7 @@ pub fn show_value(value: Option<&Value>) -> String {
         Some(Value::Bool(b)) => b.to_string(),
         Some(Value::Number(n)) => show_number(*n),
         Some(Value::Text(t)) => quote(t),
+        Some(v @ (Value::List(_) | Value::Map(_))) => serde_json::to_string(v).unwrap_or_default(),
     }
 }
 
@@ -59,6 +60,10 @@ fn write_expr(program: &Program, expr: &Expr, min: u8, out: &mut String) {
                 .map_or("?", |a| a.name.as_str()),
         ),
         Expr::Status => out.push_str("status"),
+        Expr::Open(id) => out.push_str(&format!(
+            "open({})",
+            program.hours.get(*id as usize).map_or("?", |h| h.name.as_str())
+        )),
         Expr::Sys(name) => out.push_str(&format!("sys.{name}")),
         Expr::Not(inner) if matches!(**inner, Expr::IsSet(_)) => {
             if let Expr::IsSet(e) = &**inner {

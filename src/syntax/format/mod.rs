@@ -11,8 +11,10 @@
 //! between items, single blank lines inside blocks kept, spaces around `=`, `==`, `->` and every
 //! operator, strings re-escaped canonically, trailing comments aligned within a run of lines.
 //!
-//! Adding a statement: one arm in [`Printer::stmt`] (and, for a statement with a block, a call
-//! to [`Printer::block`] from that arm).
+//! Adding a statement: one arm in [`Printer::stmt`]; a statement with a block builds its
+//! children as [`Part`]s (see `actions.rs`, which prints the bot-builder actions).
+
+mod actions;
 
 use super::ast::*;
 use crate::diagnostic::Diag;
@@ -101,26 +103,70 @@ impl<'a> Printer<'a> {
         match item {
             Item::Import(i) => self.line(0, i.span.start, gap, format!("import {}", plain(&i.path.value))),
             Item::Bot(b) => self.block(0, b.span, gap, format!("bot {}", plain(&b.name.value)), |p| {
-                for (i, setting) in b.settings.iter().enumerate() {
-                    let (at, text) = bot_setting(setting);
-                    p.line(1, at, first_gap(i), text);
-                }
+                let parts = b.settings.iter().map(bot_setting).collect();
+                p.parts(1, parts);
             }),
             Item::Api(a) => self.block(0, a.span, gap, format!("api {}", a.name.name), |p| {
                 for (i, prop) in a.props.iter().enumerate() {
                     p.api_prop(prop, first_gap(i));
                 }
             }),
-            Item::Node(n) => self.block(0, n.span, gap, format!("node {}", n.name.name), |p| {
-                for (i, stmt) in n.body.iter().enumerate() {
-                    p.stmt(stmt, 1, first_gap(i));
-                }
+            Item::Node(n) => self.node(n, 0, gap),
+            Item::Hours(h) => self.block(0, h.span, gap, format!("hours {}", h.name.name), |p| {
+                let parts = h.rules.iter().map(actions::hours_rule).collect();
+                p.parts(1, parts);
             }),
+            Item::Flow(f) => {
+                let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+                let header = format!("flow {}({})", f.name.name, params.join(", "));
+                self.block(0, f.span, gap, header, |p| {
+                    for (i, node) in f.nodes.iter().enumerate() {
+                        p.node(node, 1, if i == 0 { Gap::Never } else { Gap::Force });
+                    }
+                });
+            }
             Item::Test(t) => self.block(0, t.span, gap, format!("test {}", plain(&t.name.value)), |p| {
                 for (i, step) in t.steps.iter().enumerate() {
                     p.line(1, step.span.start, first_gap(i), test_step(&step.kind));
                 }
             }),
+        }
+    }
+
+    fn node(&mut self, node: &Node, indent: usize, gap: Gap) {
+        self.block(indent, node.span, gap, format!("node {}", node.name.name), |p| {
+            for (i, stmt) in node.body.iter().enumerate() {
+                p.stmt(stmt, indent + 1, first_gap(i));
+            }
+        });
+    }
+
+    /// Prints block children in source order, each a line or a nested construct.
+    fn parts(&mut self, indent: usize, mut parts: Vec<(usize, Part<'_>)>) {
+        parts.sort_by_key(|(at, _)| *at);
+        for (i, (at, part)) in parts.into_iter().enumerate() {
+            let gap = first_gap(i);
+            match part {
+                Part::Line(text) => self.line(indent, at, gap, text),
+                Part::Text { prefix, text } => self.with_text(indent, at, gap, prefix, Some(text), ""),
+                Part::Card(card) => self.card(card, indent, gap),
+            }
+        }
+    }
+
+    /// `prefix TEXT suffix`: one line for a plain text; a translation set opens a block with one
+    /// `LANG "text"` line per language, and `suffix` follows its closing brace.
+    fn with_text(&mut self, indent: usize, at: usize, gap: Gap, prefix: String, text: Option<&Text>, suffix: &str) {
+        match text {
+            None => self.line(indent, at, gap, format!("{prefix}{suffix}")),
+            Some(Text::Plain(t)) => self.line(indent, at, gap, format!("{prefix} {}{suffix}", template(t))),
+            Some(Text::Translated { texts, span }) => {
+                self.line(indent, at, gap, format!("{prefix} {{"));
+                for (i, (lang, t)) in texts.iter().enumerate() {
+                    self.line(indent + 1, lang.span.start, first_gap(i), format!("{} {}", lang.name, template(t)));
+                }
+                self.close(indent, span.end.saturating_sub(1), &format!("}}{suffix}"));
+            }
         }
     }
 
@@ -178,25 +224,44 @@ impl<'a> Printer<'a> {
 
     /// One statement. Adding a statement to the language adds one arm here.
     fn stmt(&mut self, stmt: &Stmt, indent: usize, gap: Gap) {
+        let at = stmt.span.start;
         let text = match &stmt.kind {
-            StmtKind::Say(t) => format!("say {}", template(t)),
+            StmtKind::Say(t) => return self.with_text(indent, at, gap, "say".into(), Some(t), ""),
             StmtKind::Ask { attr, kind, prompt } => {
-                let mut text = format!("ask {}", attr.name);
+                let mut head = format!("ask {}", attr.name);
                 if let Some(kind) = kind {
-                    text.push_str(&format!(" as {}", kind.name));
+                    head.push_str(&format!(" as {}", kind.name));
                 }
-                if let Some(prompt) = prompt {
-                    text.push_str(&format!(" {}", template(prompt)));
-                }
-                text
+                return self.with_text(indent, at, gap, head, prompt.as_ref(), "");
             }
             StmtKind::Set { attr, value } => format!("set {} = {}", attr.name, expr(value)),
+            StmtKind::SetSys { name, value } => format!("set sys.{} = {}", name.name, expr(value)),
             StmtKind::Call(api) => format!("call {}", api.name),
             StmtKind::Branch(branch) => return self.branch(branch, indent, gap),
             StmtKind::Goto(node) => format!("goto {}", node.name),
             StmtKind::Close => "close".to_string(),
+            StmtKind::Menu(menu) => return self.menu(menu, stmt.span, indent, gap),
+            StmtKind::Carousel(carousel) => return self.carousel(carousel, stmt.span, indent, gap),
+            StmtKind::Email(email) => return self.email(email, stmt.span, indent, gap),
+            StmtKind::Otp(otp) => return self.otp(otp, stmt.span, indent, gap),
+            StmtKind::Form(form) => return self.form(form, stmt.span, indent, gap),
+            StmtKind::Media { kind, url, caption } => {
+                let caption = caption.as_ref().map(|c| format!(" {}", template(c))).unwrap_or_default();
+                format!("{} {}{caption}", actions::media_kind(*kind), template(url))
+            }
+            StmtKind::Transfer { kind, to, message } => {
+                let head = format!("transfer {} {}", actions::transfer_kind(*kind), template(to));
+                return self.with_text(indent, at, gap, head, message.as_ref(), "");
+            }
+            StmtKind::Appointment(a) => return self.appointment(a, stmt.span, indent, gap),
+            StmtKind::Goal(name) => format!("goal {}", plain(&name.value)),
+            StmtKind::Run { flow, args } => {
+                let args: Vec<String> = args.iter().map(expr).collect();
+                format!("run {}({})", flow.name, args.join(", "))
+            }
+            StmtKind::Return => "return".to_string(),
         };
-        self.line(indent, stmt.span.start, gap, text);
+        self.line(indent, at, gap, text);
     }
 
     /// `if`, each `elif` and `else` on its own line, at the statement's indent.
@@ -212,6 +277,14 @@ impl<'a> Printer<'a> {
     }
 }
 
+/// A child of a block, placed by its source offset.
+enum Part<'t> {
+    Line(String),
+    /// `prefix TEXT`, where TEXT may be a translation set.
+    Text { prefix: String, text: &'t Text },
+    Card(&'t Card),
+}
+
 fn first_gap(index: usize) -> Gap {
     if index == 0 {
         Gap::Never
@@ -220,10 +293,18 @@ fn first_gap(index: usize) -> Gap {
     }
 }
 
-/// One `bot` setting: its source offset and its line.
-fn bot_setting(setting: &BotSetting) -> (usize, String) {
+/// One `bot` setting, placed by its source offset.
+fn bot_setting(setting: &BotSetting) -> (usize, Part<'_>) {
     match setting {
-        BotSetting::Start(node) => (node.span.start, format!("start {}", node.name)),
+        BotSetting::Start(node) => (node.span.start, Part::Line(format!("start {}", node.name))),
+        BotSetting::Greeting(text) => (text.span().start, Part::Text { prefix: "greeting".into(), text }),
+        BotSetting::Avatar(url) => (url.span.start, Part::Line(format!("avatar {}", template(url)))),
+        BotSetting::Fallback(text) => (text.span().start, Part::Text { prefix: "fallback".into(), text }),
+        BotSetting::Languages(langs) => {
+            let names: Vec<&str> = langs.iter().map(|l| l.name.as_str()).collect();
+            let at = langs.first().map_or(0, |l| l.span.start);
+            (at, Part::Line(format!("languages {}", names.join(", "))))
+        }
     }
 }
 
@@ -246,6 +327,20 @@ fn test_step(step: &TestStepKind) -> String {
         },
         TestStepKind::ExpectRequest { api, url } => format!("expect request {} {}", api.name, plain(&url.value)),
         TestStepKind::ExpectClosed => "expect closed".to_string(),
+        TestStepKind::ExpectChoices(labels) => {
+            let labels: Vec<String> = labels.iter().map(|l| plain(&l.value)).collect();
+            format!("expect choices {}", labels.join(", "))
+        }
+        TestStepKind::ExpectTransfer(to) => format!("expect transfer {}", plain(&to.value)),
+        TestStepKind::ExpectEmail { to, subject } => {
+            format!("expect email {} {}", plain(&to.value), plain(&subject.value))
+        }
+        TestStepKind::ExpectGoal(name) => format!("expect goal {}", plain(&name.value)),
+        TestStepKind::ExpectMedia { kind, url } => {
+            format!("expect media {} {}", actions::media_kind(*kind), plain(&url.value))
+        }
+        TestStepKind::Clock(at) => format!("clock {}", plain(&at.value)),
+        TestStepKind::Language(lang) => format!("language {}", plain(&lang.value)),
     }
 }
 
@@ -261,8 +356,13 @@ fn duration(millis: u64) -> String {
 }
 
 fn save_path(path: &SavePath) -> String {
-    let mut out = String::from("body");
-    for step in &path.steps {
+    path_string("body", &path.steps)
+}
+
+/// `body.main.temp`, `item.tags[0]`, `body["odd key"]`.
+fn path_string(root: &str, steps: &[PathStep]) -> String {
+    let mut out = String::from(root);
+    for step in steps {
         match step {
             PathStep::Field(name) if is_name(name) => out.push_str(&format!(".{name}")),
             PathStep::Field(name) => out.push_str(&format!("[{}]", plain(name))),
@@ -330,6 +430,7 @@ fn ref_name(kind: &RefKind) -> String {
         RefKind::Attr(name) => name.clone(),
         RefKind::Sys(name) => format!("sys.{name}"),
         RefKind::Secret(name) => format!("secret.{name}"),
+        RefKind::Item(steps) => path_string("item", steps),
     }
 }
 
@@ -439,7 +540,7 @@ fn precedence(e: &Expr) -> u8 {
         ExprKind::Or(..) => 1,
         ExprKind::And(..) => 2,
         ExprKind::Not(..) => 3,
-        ExprKind::Lit(_) | ExprKind::Ref(_) => 6,
+        ExprKind::Lit(_) | ExprKind::Ref(_) | ExprKind::Open(_) => 6,
         _ => 5,
     }
 }
@@ -454,6 +555,7 @@ fn write_expr(e: &Expr, min: u8, out: &mut String) {
     match &e.kind {
         ExprKind::Lit(l) => out.push_str(&literal(l)),
         ExprKind::Ref(r) => out.push_str(&ref_name(&r.kind)),
+        ExprKind::Open(hours) => out.push_str(&format!("open({})", hours.name)),
         ExprKind::Or(a, b) => binary(a, " or ", b, (1, 2), out),
         ExprKind::And(a, b) => binary(a, " and ", b, (2, 3), out),
         ExprKind::Not(inner) => {

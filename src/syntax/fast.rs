@@ -1,0 +1,1077 @@
+//! A hand-written fast path over the same grammar as `grammar/chatflow.pest`.
+//!
+//! pest spends most of its time in bookkeeping (call limits, stack probes, error attempts) on
+//! every token, which makes it several times too slow for the compile-speed target. Most
+//! files are valid, so this reader tries each item first. It accepts only what the pest
+//! grammar accepts and builds the same AST (a differential test in `tests/syntax.rs` checks
+//! this); on anything unexpected it gives up, and the item is read again by pest, which then
+//! produces the AST or the syntax error. Diagnostics from the shared leaf builders are kept
+//! only when the item is accepted.
+
+use super::ast::*;
+use super::leaf::{self, lit, null_expr, reference, NameRole, MAX_CHAIN, MAX_DEPTH};
+use super::template::{str_lit, template};
+use crate::diagnostic::Diag;
+
+/// Reads one item starting at `pos` (after separators). Returns the item and where it ends.
+pub fn item(text: &str, pos: usize, diags: &mut Vec<Diag>) -> Option<(Item, usize)> {
+    let mut r = Reader {
+        t: text,
+        b: text.as_bytes(),
+        p: pos,
+        diags: Vec::new(),
+        depth: 0,
+    };
+    let item = r.item()?;
+    diags.append(&mut r.diags);
+    Some((item, r.p))
+}
+
+struct Reader<'a> {
+    t: &'a str,
+    b: &'a [u8],
+    p: usize,
+    diags: Vec<Diag>,
+    depth: u32,
+}
+
+fn is_ident_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.p).copied()
+    }
+
+    /// pest's implicit skip: spaces, tabs, byte order marks and comments.
+    fn skip(&mut self) {
+        while let Some(c) = self.peek() {
+            match c {
+                b' ' | b'\t' => self.p += 1,
+                0xEF if self.b[self.p..].starts_with("\u{FEFF}".as_bytes()) => self.p += 3,
+                b'#' => {
+                    while !matches!(self.peek(), None | Some(b'\n' | b'\r')) {
+                        self.p += 1;
+                    }
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// One NEWLINE (`\n`, `\r\n`, `\r`).
+    fn newline(&mut self) -> bool {
+        match self.peek() {
+            Some(b'\n') => self.p += 1,
+            Some(b'\r') => {
+                self.p += 1;
+                if self.peek() == Some(b'\n') {
+                    self.p += 1;
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// `NEWLINE*` with implicit skips.
+    fn skip_nl(&mut self) {
+        loop {
+            self.skip();
+            if !self.newline() {
+                break;
+            }
+        }
+    }
+
+    fn punct(&mut self, s: &str) -> Option<()> {
+        if self.b[self.p..].starts_with(s.as_bytes()) {
+            self.p += s.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// A keyword: the word not followed by a name character.
+    fn kw(&mut self, word: &str) -> bool {
+        let end = self.p + word.len();
+        if self.b[self.p..].starts_with(word.as_bytes())
+            && !self.b.get(end).is_some_and(|&c| is_ident_char(c))
+        {
+            self.p = end;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn ident_raw(&mut self) -> Option<(usize, usize)> {
+        let start = self.p;
+        match self.peek() {
+            Some(c) if c.is_ascii_alphabetic() || c == b'_' => self.p += 1,
+            _ => return None,
+        }
+        while self.peek().is_some_and(is_ident_char) {
+            self.p += 1;
+        }
+        Some((start, self.p))
+    }
+
+    fn ident(&mut self, role: NameRole) -> Option<Ident> {
+        let (s, e) = self.ident_raw()?;
+        Some(leaf::ident(&self.t[s..e], s, role, &mut self.diags))
+    }
+
+    /// A string literal's raw text (quotes included) and its start.
+    fn string_raw(&mut self) -> Option<(&'a str, usize)> {
+        let start = self.p;
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let mut i = start + 1;
+        loop {
+            match self.b.get(i)? {
+                b'"' => break,
+                b'\n' | b'\r' => return None,
+                b'\\' => match self.b.get(i + 1)? {
+                    b'\n' | b'\r' => return None,
+                    _ => i += 2,
+                },
+                _ => i += 1,
+            }
+        }
+        // `i` may have stepped into a multi-byte character after `\`; the closing quote is
+        // ASCII, so `i + 1` is a character boundary.
+        self.p = i + 1;
+        Some((self.t.get(start..self.p)?, start))
+    }
+
+    fn str_lit(&mut self) -> Option<StrLit> {
+        let (raw, start) = self.string_raw()?;
+        Some(str_lit(raw, start))
+    }
+
+    fn template(&mut self) -> Option<Template> {
+        let (raw, start) = self.string_raw()?;
+        Some(template(raw, start, &mut self.diags))
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.p;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.p += 1;
+        }
+        self.p - start
+    }
+
+    fn not_ident_char(&self) -> Option<()> {
+        (!self.peek().is_some_and(is_ident_char)).then_some(())
+    }
+
+    /// `"-"? digits ("." digits)?`, plus an exponent for JSON numbers.
+    fn number_raw(&mut self, exponent: bool) -> Option<(&'a str, usize)> {
+        let start = self.p;
+        if self.peek() == Some(b'-') {
+            self.p += 1;
+        }
+        if self.digits() == 0 {
+            return None;
+        }
+        if self.peek() == Some(b'.') && self.b.get(self.p + 1).is_some_and(|c| c.is_ascii_digit()) {
+            self.p += 1;
+            self.digits();
+        }
+        if exponent && matches!(self.peek(), Some(b'e' | b'E')) {
+            self.p += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.p += 1;
+            }
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        self.not_ident_char()?;
+        Some((&self.t[start..self.p], start))
+    }
+
+    fn int_raw(&mut self, signed: bool) -> Option<(&'a str, usize)> {
+        let start = self.p;
+        if signed && self.peek() == Some(b'-') {
+            self.p += 1;
+        }
+        if self.digits() == 0 {
+            return None;
+        }
+        self.not_ident_char()?;
+        Some((&self.t[start..self.p], start))
+    }
+
+    fn span_from(&self, start: usize) -> Span {
+        Span::new(start, self.p)
+    }
+
+    /// `{ sep* (X (sep+ X)* sep*)? }` with implicit skips; the `{` is next.
+    fn block<T>(&mut self, elem: fn(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        self.punct("{")?;
+        let mut out = Vec::new();
+        let mut need_sep = false;
+        loop {
+            self.skip();
+            match self.peek()? {
+                b'}' => {
+                    self.p += 1;
+                    return Some(out);
+                }
+                b';' => {
+                    self.p += 1;
+                    need_sep = false;
+                }
+                b'\n' | b'\r' => {
+                    self.newline();
+                    need_sep = false;
+                }
+                _ if need_sep => return None,
+                _ => {
+                    out.push(elem(self)?);
+                    need_sep = true;
+                }
+            }
+        }
+    }
+
+    // ---- items ----------------------------------------------------------------------------
+
+    fn item(&mut self) -> Option<Item> {
+        let start = self.p;
+        if self.kw("import") {
+            self.skip();
+            let path = self.str_lit()?;
+            return Some(Item::Import(Import {
+                span: self.span_from(start),
+                path,
+            }));
+        }
+        if self.kw("bot") {
+            self.skip();
+            let name = self.str_lit()?;
+            self.skip();
+            let settings = self.block(|r| {
+                if !r.kw("start") {
+                    return None;
+                }
+                r.skip();
+                Some(BotSetting::Start(r.ident(NameRole::Node)?))
+            })?;
+            return Some(Item::Bot(Bot {
+                name,
+                settings,
+                span: self.span_from(start),
+            }));
+        }
+        if self.kw("api") {
+            self.skip();
+            let name = self.ident(NameRole::Api)?;
+            self.skip();
+            let props = self.block(Self::api_prop)?;
+            return Some(Item::Api(Api {
+                name,
+                props,
+                span: self.span_from(start),
+            }));
+        }
+        if self.kw("node") {
+            self.skip();
+            let name = self.ident(NameRole::Node)?;
+            self.skip();
+            let body = self.block(Self::stmt)?;
+            return Some(Item::Node(Node {
+                name,
+                body,
+                span: self.span_from(start),
+            }));
+        }
+        if self.kw("test") {
+            self.skip();
+            let name = self.str_lit()?;
+            self.skip();
+            let steps = self.block(Self::step)?;
+            return Some(Item::Test(Test {
+                name,
+                steps,
+                span: self.span_from(start),
+            }));
+        }
+        None
+    }
+
+    fn api_prop(&mut self) -> Option<ApiProp> {
+        let start = self.p;
+        if self.kw("live") || self.kw("draft") {
+            let live = self.b[start] == b'l';
+            return Some(ApiProp::Mode {
+                live,
+                span: self.span_from(start),
+            });
+        }
+        let method = [
+            ("get", Method::Get),
+            ("post", Method::Post),
+            ("put", Method::Put),
+            ("patch", Method::Patch),
+            ("delete", Method::Delete),
+        ]
+        .into_iter()
+        .find(|(w, _)| self.kw(w))
+        .map(|(_, m)| m);
+        if let Some(method) = method {
+            self.skip();
+            let url = self.template()?;
+            return Some(ApiProp::Request {
+                method,
+                url,
+                span: self.span_from(start),
+            });
+        }
+        if self.kw("header") {
+            self.skip();
+            let name = self.str_lit()?;
+            self.skip();
+            self.punct("=")?;
+            self.skip();
+            let value = self.template()?;
+            return Some(ApiProp::Header {
+                name,
+                value,
+                span: self.span_from(start),
+            });
+        }
+        if self.kw("body") {
+            self.skip();
+            let body = self.template()?;
+            return Some(ApiProp::Body {
+                body,
+                span: self.span_from(start),
+            });
+        }
+        if self.kw("json") {
+            self.skip();
+            let body = self.json_object()?;
+            return Some(ApiProp::Json {
+                body,
+                span: self.span_from(start),
+            });
+        }
+        if self.kw("timeout") {
+            self.skip();
+            let (text, at) = self.duration_raw()?;
+            let millis = leaf::duration(text, at, &mut self.diags);
+            return Some(ApiProp::Timeout {
+                millis,
+                span: self.span_from(start),
+            });
+        }
+        if self.kw("retry") {
+            self.skip();
+            let (text, at) = self.int_raw(false)?;
+            let count = leaf::retry(text, at, &mut self.diags);
+            return Some(ApiProp::Retry {
+                count,
+                span: self.span_from(start),
+            });
+        }
+        if self.kw("save") {
+            self.skip();
+            let attr = self.ident(NameRole::Attribute)?;
+            self.skip();
+            self.punct("=")?;
+            self.skip();
+            let path = self.save_path()?;
+            return Some(ApiProp::Save {
+                attr,
+                path,
+                span: self.span_from(start),
+            });
+        }
+        None
+    }
+
+    fn duration_raw(&mut self) -> Option<(&'a str, usize)> {
+        let start = self.p;
+        if self.digits() == 0 {
+            return None;
+        }
+        if !(self.punct("ms").is_some()
+            || self.punct("s").is_some()
+            || self.punct("m").is_some()
+            || self.punct("h").is_some())
+        {
+            return None;
+        }
+        self.not_ident_char()?;
+        Some((&self.t[start..self.p], start))
+    }
+
+    fn save_path(&mut self) -> Option<SavePath> {
+        let start = self.p;
+        if !self.kw("body") {
+            return None;
+        }
+        let mut steps = Vec::new();
+        loop {
+            match self.peek() {
+                Some(b'.') => {
+                    self.p += 1;
+                    let (s, e) = self.ident_raw()?;
+                    steps.push(PathStep::Field(self.t[s..e].to_owned()));
+                }
+                Some(b'[') => {
+                    self.p += 1;
+                    if self.peek() == Some(b'"') {
+                        steps.push(PathStep::Field(self.str_lit()?.value));
+                    } else {
+                        let at = self.p;
+                        if self.digits() == 0 {
+                            return None;
+                        }
+                        if let Some(i) = leaf::index(&self.t[at..self.p], at, &mut self.diags) {
+                            steps.push(PathStep::Index(i));
+                        }
+                    }
+                    self.punct("]")?;
+                }
+                _ => break,
+            }
+        }
+        Some(SavePath {
+            steps,
+            span: self.span_from(start),
+        })
+    }
+
+    fn json_value(&mut self) -> Option<JsonTemplate> {
+        let start = self.p;
+        match self.peek()? {
+            b'{' => self.json_object(),
+            b'[' => {
+                self.depth_in()?;
+                self.p += 1;
+                let mut items = Vec::new();
+                self.json_list(b']', |r| {
+                    items.push(r.json_value()?);
+                    Some(())
+                })?;
+                self.depth -= 1;
+                Some(JsonTemplate::Array(items, self.span_from(start)))
+            }
+            b'"' => Some(JsonTemplate::String(self.template()?)),
+            _ if self.kw("true") => Some(JsonTemplate::Bool(true, self.span_from(start))),
+            _ if self.kw("false") => Some(JsonTemplate::Bool(false, self.span_from(start))),
+            _ if self.kw("null") => Some(JsonTemplate::Null(self.span_from(start))),
+            _ => {
+                let (text, at) = self.number_raw(true)?;
+                let n = leaf::number(text, at, &mut self.diags);
+                Some(JsonTemplate::Number(n, self.span_from(start)))
+            }
+        }
+    }
+
+    fn json_object(&mut self) -> Option<JsonTemplate> {
+        let start = self.p;
+        self.depth_in()?;
+        self.punct("{")?;
+        let mut members = Vec::new();
+        self.json_list(b'}', |r| {
+            let key = r.str_lit()?;
+            r.skip();
+            r.punct(":")?;
+            r.skip_nl();
+            members.push((key, r.json_value()?));
+            Some(())
+        })?;
+        self.depth -= 1;
+        Some(JsonTemplate::Object(members, self.span_from(start)))
+    }
+
+    /// Comma-separated elements up to `close` (already past the opener); newlines are free
+    /// and one trailing comma is allowed.
+    fn json_list(
+        &mut self,
+        close: u8,
+        mut elem: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.skip_nl();
+        if self.peek() == Some(close) {
+            self.p += 1;
+            return Some(());
+        }
+        loop {
+            elem(self)?;
+            self.skip_nl();
+            match self.peek()? {
+                b',' => {
+                    self.p += 1;
+                    self.skip_nl();
+                    if self.peek() == Some(close) {
+                        self.p += 1;
+                        return Some(());
+                    }
+                }
+                c if c == close => {
+                    self.p += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn depth_in(&mut self) -> Option<()> {
+        // Well below where the pair builder refuses (about five levels per parenthesis).
+        if self.depth >= MAX_DEPTH / 8 {
+            return None; // let pest and the pair builder explain it
+        }
+        self.depth += 1;
+        Some(())
+    }
+
+    // ---- statements -----------------------------------------------------------------------
+
+    fn stmt(&mut self) -> Option<Stmt> {
+        let start = self.p;
+        let kind = match self.peek()? {
+            b's' if self.kw("say") => {
+                self.skip();
+                StmtKind::Say(Text::Plain(self.template()?))
+            }
+            b'a' if self.kw("ask") => self.ask()?,
+            b's' if self.kw("set") => {
+                self.skip();
+                let attr = self.ident(NameRole::Attribute)?;
+                self.skip();
+                self.punct("=")?;
+                self.skip();
+                StmtKind::Set {
+                    attr,
+                    value: self.expr()?,
+                }
+            }
+            b'c' if self.kw("call") => {
+                self.skip();
+                StmtKind::Call(self.ident(NameRole::Api)?)
+            }
+            b'i' if self.kw("if") => StmtKind::Branch(self.branch(start)?),
+            b'g' if self.kw("goto") => {
+                self.skip();
+                StmtKind::Goto(self.ident(NameRole::Node)?)
+            }
+            b'c' if self.kw("close") => StmtKind::Close,
+            _ => return None,
+        };
+        Some(Stmt {
+            kind,
+            span: self.span_from(start),
+        })
+    }
+
+    fn ask(&mut self) -> Option<StmtKind> {
+        self.skip();
+        let attr = self.ident(NameRole::Attribute)?;
+        let mut kind = None;
+        let mut prompt = None;
+        let save = self.p;
+        self.skip();
+        if self.kw("as") {
+            self.skip();
+            kind = Some(self.ident(NameRole::Kind)?);
+        } else {
+            self.p = save;
+        }
+        let save = self.p;
+        self.skip();
+        if self.peek() == Some(b'"') {
+            prompt = Some(self.template()?);
+        } else {
+            self.p = save;
+        }
+        Some(StmtKind::Ask {
+            attr,
+            kind,
+            prompt: prompt.map(Text::Plain),
+        })
+    }
+
+    /// After `if`: the arms, each `elif`/`else` possibly on a new line.
+    fn branch(&mut self, start: usize) -> Option<Branch> {
+        let mut arms = vec![self.arm(start)?];
+        loop {
+            let save = self.p;
+            self.skip_nl();
+            let at = self.p;
+            if self.kw("elif") {
+                arms.push(self.arm(at)?);
+            } else {
+                self.p = save;
+                break;
+            }
+        }
+        let save = self.p;
+        self.skip_nl();
+        let at = self.p;
+        let (mut otherwise, mut otherwise_span) = (None, None);
+        if self.kw("else") {
+            self.skip();
+            self.punct("->")?;
+            self.skip();
+            otherwise = Some(self.ident(NameRole::Node)?);
+            otherwise_span = Some(self.span_from(at));
+        } else {
+            self.p = save;
+        }
+        Some(Branch {
+            arms,
+            otherwise,
+            otherwise_span,
+        })
+    }
+
+    /// `COND -> NODE` after `if`/`elif` (which began at `start`).
+    fn arm(&mut self, start: usize) -> Option<BranchArm> {
+        self.skip();
+        let cond = self.expr()?;
+        self.skip();
+        self.punct("->")?;
+        self.skip();
+        let target = self.ident(NameRole::Node)?;
+        Some(BranchArm {
+            cond,
+            target,
+            span: self.span_from(start),
+        })
+    }
+
+    // ---- expressions ----------------------------------------------------------------------
+
+    fn expr(&mut self) -> Option<Expr> {
+        self.chain("or", Self::and_expr, ExprKind::Or)
+    }
+
+    fn and_expr(&mut self) -> Option<Expr> {
+        self.chain("and", Self::not_expr, ExprKind::And)
+    }
+
+    /// `operand (word operand)*`, folded to the left.
+    fn chain(
+        &mut self,
+        word: &str,
+        operand: fn(&mut Self) -> Option<Expr>,
+        make: fn(Box<Expr>, Box<Expr>) -> ExprKind,
+    ) -> Option<Expr> {
+        let mut acc = operand(self)?;
+        let mut count = 0;
+        loop {
+            let save = self.p;
+            self.skip();
+            if !self.kw(word) {
+                self.p = save;
+                return Some(acc);
+            }
+            count += 1;
+            if count >= MAX_CHAIN {
+                return None;
+            }
+            self.skip();
+            let rhs = operand(self)?;
+            let span = acc.span.to(rhs.span);
+            acc = Expr {
+                kind: make(Box::new(acc), Box::new(rhs)),
+                span,
+            };
+        }
+    }
+
+    fn not_expr(&mut self) -> Option<Expr> {
+        let start = self.p;
+        if self.kw("not") {
+            self.skip();
+            self.depth_in()?;
+            let inner = self.not_expr()?;
+            self.depth -= 1;
+            return Some(Expr {
+                kind: ExprKind::Not(Box::new(inner)),
+                span: self.span_from(start),
+            });
+        }
+        self.cmp()
+    }
+
+    fn cmp(&mut self) -> Option<Expr> {
+        let start = self.p;
+        let lhs = self.operand()?;
+        let save = self.p;
+        self.skip();
+        let kind = if let Some(op) = self.cmp_op() {
+            self.skip();
+            let rhs = self.operand()?;
+            ExprKind::Cmp {
+                op,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            }
+        } else if self.kw("in") {
+            self.skip();
+            if self.peek() == Some(b'[') {
+                self.p += 1;
+                let mut items = Vec::new();
+                self.skip();
+                if self.peek() != Some(b']') {
+                    loop {
+                        items.push(self.operand()?);
+                        self.skip();
+                        if self.punct(",").is_none() {
+                            break;
+                        }
+                        self.skip();
+                    }
+                }
+                self.punct("]")?;
+                ExprKind::InList {
+                    value: Box::new(lhs),
+                    items,
+                }
+            } else {
+                let range_start = self.p;
+                let (low, low_at) = self.int_raw(true)?;
+                self.skip();
+                self.punct("..")?;
+                self.skip();
+                let (high, high_at) = self.int_raw(true)?;
+                let low = leaf::range_bound(low, low_at, &mut self.diags);
+                let high = leaf::range_bound(high, high_at, &mut self.diags);
+                ExprKind::InRange {
+                    value: Box::new(lhs),
+                    low,
+                    high,
+                    bounds_span: self.span_from(range_start),
+                }
+            }
+        } else if let Some(op) = self.text_op() {
+            self.skip();
+            let rhs = self.operand()?;
+            ExprKind::Text {
+                op,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            }
+        } else if self.kw("matches") {
+            self.skip();
+            ExprKind::Matches {
+                value: Box::new(lhs),
+                pattern: self.str_lit()?,
+            }
+        } else if self.kw("is") {
+            self.skip();
+            let negated = self.kw("not");
+            if negated {
+                self.skip();
+            }
+            if !self.kw("set") {
+                return None;
+            }
+            ExprKind::IsSet {
+                value: Box::new(lhs),
+                negated,
+            }
+        } else {
+            self.p = save;
+            return Some(lhs);
+        };
+        Some(Expr {
+            kind,
+            span: self.span_from(start),
+        })
+    }
+
+    fn cmp_op(&mut self) -> Option<CmpOp> {
+        let two = self.b.get(self.p..self.p + 2).unwrap_or(&[]);
+        let len = match two {
+            b"==" | b"!=" | b"<=" | b">=" => 2,
+            _ if matches!(self.peek(), Some(b'<' | b'>')) => 1,
+            _ => return None,
+        };
+        let op = leaf::cmp_op(&self.t[self.p..self.p + len]);
+        self.p += len;
+        Some(op)
+    }
+
+    fn text_op(&mut self) -> Option<TextOp> {
+        if self.kw("contains") {
+            Some(TextOp::Contains)
+        } else if self.kw("starts_with") {
+            Some(TextOp::StartsWith)
+        } else if self.kw("ends_with") {
+            Some(TextOp::EndsWith)
+        } else {
+            None
+        }
+    }
+
+    fn operand(&mut self) -> Option<Expr> {
+        let start = self.p;
+        match self.peek()? {
+            b'(' => {
+                self.p += 1;
+                self.skip();
+                self.depth_in()?;
+                let mut e = self.expr()?;
+                self.depth -= 1;
+                self.skip();
+                self.punct(")")?;
+                e.span = self.span_from(start);
+                Some(e)
+            }
+            b'"' => {
+                let s = self.str_lit()?;
+                Some(lit(Literal::String(s.value), s.span))
+            }
+            b'-' | b'0'..=b'9' => {
+                let (text, at) = self.number_raw(false)?;
+                let n = leaf::number(text, at, &mut self.diags);
+                Some(lit(Literal::Number(n), self.span_from(start)))
+            }
+            _ => {
+                // Same order as the grammar: literals, then `a.b`, then `status`, then names.
+                let (s, e) = self.ident_raw()?;
+                let span = Span::new(s, e);
+                match &self.t[s..e] {
+                    "true" => return Some(lit(Literal::Bool(true), span)),
+                    "false" => return Some(lit(Literal::Bool(false), span)),
+                    "null" => return Some(null_expr(span)),
+                    _ => {}
+                }
+                if self.peek() == Some(b'.')
+                    && self
+                        .b
+                        .get(self.p + 1)
+                        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+                {
+                    self.p += 1;
+                    self.ident_raw()?;
+                    return Some(leaf::dotted(&self.t[start..self.p], start, &mut self.diags));
+                }
+                Some(match &self.t[s..e] {
+                    "status" => reference(RefKind::Status, span),
+                    name => {
+                        let id = leaf::ident(name, s, NameRole::Attribute, &mut self.diags);
+                        reference(RefKind::Attr(id.name), span)
+                    }
+                })
+            }
+        }
+    }
+
+    // ---- tests ----------------------------------------------------------------------------
+
+    fn step(&mut self) -> Option<TestStep> {
+        let start = self.p;
+        let kind = if self.kw("stub") {
+            self.skip();
+            let api = self.ident(NameRole::Api)?;
+            self.skip();
+            let answer = if self.kw("timeout") {
+                StubAnswer::Timeout
+            } else {
+                let (text, at) = self.int_raw(false)?;
+                let status = leaf::http_status(text, at, &mut self.diags);
+                let save = self.p;
+                self.skip();
+                let body = match self.peek() {
+                    Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
+                        let (raw, at) = self.raw_json()?;
+                        leaf::stub_json(raw, at, &mut self.diags)
+                    }
+                    _ => {
+                        self.p = save;
+                        None
+                    }
+                };
+                StubAnswer::Status { status, body }
+            };
+            TestStepKind::Stub { api, answer }
+        } else if self.kw("user") {
+            self.skip();
+            TestStepKind::User(self.str_lit()?)
+        } else if self.kw("expect") {
+            self.skip();
+            self.expectation()?
+        } else {
+            return None;
+        };
+        Some(TestStep {
+            kind,
+            span: self.span_from(start),
+        })
+    }
+
+    fn expectation(&mut self) -> Option<TestStepKind> {
+        if self.kw("say") {
+            self.skip();
+            return Some(TestStepKind::ExpectSay(self.str_lit()?));
+        }
+        if self.kw("node") {
+            self.skip();
+            return Some(TestStepKind::ExpectNode(self.ident(NameRole::Node)?));
+        }
+        if self.kw("attr") {
+            self.skip();
+            let attr = self.ident(NameRole::Attribute)?;
+            self.skip();
+            let expect = if self.punct("==").is_some() {
+                self.skip();
+                // A literal only: not a name and not parentheses.
+                if matches!(self.peek(), Some(b'(')) {
+                    return None;
+                }
+                match self.operand()?.kind {
+                    ExprKind::Lit(l) => AttrExpectation::Equals(l),
+                    _ => return None,
+                }
+            } else if self.kw("is") {
+                self.skip();
+                if !self.kw("not") {
+                    return None;
+                }
+                self.skip();
+                if !self.kw("set") {
+                    return None;
+                }
+                AttrExpectation::NotSet
+            } else {
+                return None;
+            };
+            return Some(TestStepKind::ExpectAttr { attr, expect });
+        }
+        if self.kw("request") {
+            self.skip();
+            let api = self.ident(NameRole::Api)?;
+            self.skip();
+            let url = self.str_lit()?;
+            return Some(TestStepKind::ExpectRequest { api, url });
+        }
+        if self.kw("closed") {
+            return Some(TestStepKind::ExpectClosed);
+        }
+        None
+    }
+
+    /// A stub body: balanced brackets with strings respected, or a JSON scalar.
+    fn raw_json(&mut self) -> Option<(&'a str, usize)> {
+        let start = self.p;
+        match self.peek()? {
+            b'{' | b'[' => {
+                let mut stack: Vec<u8> = Vec::new();
+                loop {
+                    match self.peek()? {
+                        c @ (b'{' | b'[') => {
+                            stack.push(if c == b'{' { b'}' } else { b']' });
+                            self.p += 1;
+                        }
+                        c @ (b'}' | b']') => {
+                            if stack.pop()? != c {
+                                return None;
+                            }
+                            self.p += 1;
+                            if stack.is_empty() {
+                                break;
+                            }
+                        }
+                        b'"' => self.json_str()?,
+                        b'\n' | b'\r' => {
+                            self.newline();
+                            let line = self.p;
+                            while matches!(self.peek(), Some(b' ' | b'\t')) {
+                                self.p += 1;
+                            }
+                            if super::errors::starts_item(&self.b[self.p..]) {
+                                return None;
+                            }
+                            self.p = line;
+                        }
+                        _ => self.p += 1,
+                    }
+                }
+            }
+            b'"' => self.json_str()?,
+            b't' if self.punct("true").is_some() => {}
+            b'f' if self.punct("false").is_some() => {}
+            b'n' if self.punct("null").is_some() => {}
+            _ => {
+                self.number_raw(true)?;
+            }
+        }
+        Some((self.t.get(start..self.p)?, start))
+    }
+
+    /// A JSON string inside a stub body, on one line.
+    fn json_str(&mut self) -> Option<()> {
+        self.p += 1;
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    self.p += 1;
+                    return Some(());
+                }
+                b'\n' | b'\r' => return None,
+                b'\\' => {
+                    self.p += 1;
+                    if matches!(self.peek()?, b'\n' | b'\r') {
+                        return None;
+                    }
+                    self.p += 1;
+                }
+                _ => self.p += 1,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path must take ordinary items itself; if it stepped aside everywhere, the
+    /// differential tests would still pass but parsing would be several times slower.
+    #[test]
+    fn takes_every_ordinary_item() {
+        let items = [
+            "import \"a.flow\"",
+            "bot \"b\" { start greet }",
+            "api weather {\n  live\n  get \"https://x.test/?q={city}\"\n  header \"A\" = \"B {secret.T}\"\n  json {\"a\": [1, \"{x}\"], \"b\": {\"c\": null}}\n  timeout 2s\n  retry 2\n  save t = body.main[0].temp\n}",
+            "node lookup {\n  call weather\n  if status == 200 and city == \"Chicago\" -> chicago\n  elif status in 400..499 -> unknown\n  elif not (x is set or y contains \"a\") -> a\n  else -> failed\n}",
+            "node n { ask age as number \"Age?\"; set ok = age >= 18; say \"hi {name}\"; goto m }",
+            "test \"t\" {\n  stub weather 200 {\"main\": {\"temp\": 3.5}}\n  stub other timeout\n  user \"x\"\n  expect say \"y\"\n  expect node n\n  expect attr a == 3.5\n  expect attr b is not set\n  expect request weather \"u\"\n  expect closed\n}",
+        ];
+        for src in items {
+            let mut diags = Vec::new();
+            let (_, end) =
+                item(src, 0, &mut diags).unwrap_or_else(|| panic!("fast path refused {src:?}"));
+            assert_eq!(end, src.len(), "{src:?}");
+            assert!(diags.is_empty(), "{src:?}: {diags:?}");
+        }
+    }
+
+    #[test]
+    fn steps_aside_on_errors() {
+        for src in [
+            "node n { shout }",
+            "node n { say \"open }",
+            "api a { timeout 5 }",
+            "node n { if x -> }",
+        ] {
+            let mut diags = Vec::new();
+            assert!(item(src, 0, &mut diags).is_none(), "{src:?}");
+            assert!(diags.is_empty());
+        }
+    }
+}
