@@ -248,3 +248,316 @@ pub(super) fn transfer_kind(kind: TransferKind) -> &'static str {
         TransferKind::Agent => "agent",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The printed form of every action, pinned to the syntax of docs/actions.md. The AST is
+    //! built by hand (spans only need to increase in source order).
+
+    use std::cell::Cell;
+
+    use super::super::{layout, Printer};
+    use crate::syntax::ast::*;
+
+    /// Hands out increasing spans, so children keep the order they are built in.
+    struct Pos(Cell<usize>);
+
+    impl Pos {
+        fn span(&self) -> Span {
+            let start = self.0.get();
+            self.0.set(start + 10);
+            Span::new(start, start + 5)
+        }
+        fn id(&self, name: &str) -> Ident {
+            Ident { name: name.into(), span: self.span() }
+        }
+        fn tpl(&self, text: &str) -> Template {
+            Template { parts: vec![TemplatePart::Text(text.into())], span: self.span() }
+        }
+        fn lit(&self, text: &str) -> StrLit {
+            StrLit { value: text.into(), span: self.span() }
+        }
+        fn text(&self, text: &str) -> Text {
+            Text::Plain(self.tpl(text))
+        }
+        fn stmt(&self, kind: StmtKind) -> Stmt {
+            Stmt { kind, span: self.span() }
+        }
+        fn option(&self, label: &str, kind: OptionKind) -> MenuOption {
+            MenuOption { label: self.tpl(label), kind, span: self.span() }
+        }
+    }
+
+    fn print(items: &[Item]) -> String {
+        let mut printer = Printer::new("");
+        for item in items {
+            printer.item(item, super::Gap::Force);
+        }
+        layout("", printer.lines, Vec::new())
+    }
+
+    fn node(p: &Pos, name: &str, body: Vec<Stmt>) -> Item {
+        Item::Node(Node { name: p.id(name), body, span: p.span() })
+    }
+
+    #[test]
+    fn messages_menus_and_carousels() {
+        let p = Pos(Cell::new(0));
+        let say = p.stmt(StmtKind::Say(Text::Translated {
+            texts: vec![(p.id("en"), p.tpl("Hello {name}!")), (p.id("es"), p.tpl("¡Hola!"))],
+            span: p.span(),
+        }));
+        let choose = p.stmt(StmtKind::Menu(Menu {
+            style: MenuStyle::QuickReplies,
+            text: Some(p.text("What can I help you with?")),
+            source: MenuSource::Static(vec![
+                p.option("Track an order", OptionKind::Branch(p.id("track"))),
+                p.option("Talk to a person", OptionKind::Branch(p.id("human"))),
+            ]),
+            save: Some(p.id("topic")),
+        }));
+        let buttons = p.stmt(StmtKind::Menu(Menu {
+            style: MenuStyle::Buttons,
+            text: Some(p.text("Pick an option")),
+            source: MenuSource::Static(vec![
+                p.option("Read the FAQ", OptionKind::Link(p.tpl("https://acme.test/faq"))),
+                p.option("Call me back", OptionKind::Postback { payload: p.lit("CALLBACK"), target: p.id("callback") }),
+            ]),
+            save: None,
+        }));
+        let dynamic = p.stmt(StmtKind::Menu(Menu {
+            style: MenuStyle::QuickReplies,
+            text: Some(p.text("Which store?")),
+            source: MenuSource::Dynamic(DynamicItems {
+                list: p.id("store_list"),
+                label: Some(Template {
+                    parts: vec![
+                        TemplatePart::Ref(Ref { kind: RefKind::Item(vec![PathStep::Field("name".into())]), span: p.span() }),
+                        TemplatePart::Text(" store".into()),
+                    ],
+                    span: p.span(),
+                }),
+                saves: vec![ItemSave { attr: p.id("store_id"), path: vec![PathStep::Field("id".into())], span: p.span() }],
+                target: Some(p.id("store_chosen")),
+                empty: Some(p.id("no_stores")),
+                span: p.span(),
+            }),
+            save: None,
+        }));
+        let carousel = p.stmt(StmtKind::Carousel(Carousel::Static {
+            cards: vec![Card {
+                title: p.tpl("Classic"),
+                subtitle: Some(p.tpl("$9 a month")),
+                image: None,
+                buttons: vec![p.option("Choose Classic", OptionKind::Branch(p.id("classic")))],
+                span: p.span(),
+            }],
+            save: None,
+        }));
+        let out = print(&[node(&p, "welcome", vec![say, choose, buttons, dynamic, carousel])]);
+        assert_eq!(
+            out,
+            r#"node welcome {
+  say {
+    en "Hello {{name}}!"
+    es "¡Hola!"
+  }
+  choose "What can I help you with?" {
+    "Track an order" -> track
+    "Talk to a person" -> human
+    save topic
+  }
+  buttons "Pick an option" {
+    link "Read the FAQ" "https://acme.test/faq"
+    postback "Call me back" "CALLBACK" -> callback
+  }
+  choose "Which store?" from store_list {
+    label "{item.name} store"
+    save store_id = item.id
+    -> store_chosen
+    empty -> no_stores
+  }
+  carousel {
+    card "Classic" {
+      subtitle "$9 a month"
+      "Choose Classic" -> classic
+    }
+  }
+}
+"#
+        );
+    }
+
+    #[test]
+    fn workflow_actions() {
+        let p = Pos(Cell::new(0));
+        let email = p.stmt(StmtKind::Email(Email {
+            to: Some(p.tpl("a@b.test")),
+            subject: Some(p.tpl("Hi")),
+            body: Some(p.tpl("Body")),
+        }));
+        let otp = p.stmt(StmtKind::Otp(Otp {
+            send: Some(OtpSend::Call(p.id("sms"))),
+            prompt: Some(p.text("Code?")),
+            digits: Some((6, p.span())),
+            tries: Some((3, p.span())),
+            ok: Some(p.id("verified")),
+            fail: Some(p.id("locked")),
+        }));
+        let form = p.stmt(StmtKind::Form(Form {
+            title: Some(p.text("Book a call")),
+            fields: vec![FormField { attr: p.id("people"), kind: Some(p.id("number")), label: p.tpl("How many?"), span: p.span() }],
+        }));
+        let media = p.stmt(StmtKind::Media { kind: MediaKind::Image, url: p.tpl("https://x.test/m.png"), caption: Some(p.tpl("Map")) });
+        let transfer = p.stmt(StmtKind::Transfer { kind: TransferKind::Department, to: p.tpl("Billing"), message: Some(p.text("One moment")) });
+        let appointment = p.stmt(StmtKind::Appointment(Appointment {
+            slots: Some((p.id("free_slots"), SavePath { steps: vec![PathStep::Field("slots".into())], span: p.span() })),
+            label: None,
+            prompt: Some(p.text("Which time?")),
+            saves: vec![ItemSave { attr: p.id("slot_id"), path: vec![PathStep::Field("id".into())], span: p.span() }],
+            book: Some(p.id("book_slot")),
+            booked: Some(p.id("confirmed")),
+            failed: Some(p.id("no_booking")),
+        }));
+        let goal = p.stmt(StmtKind::Goal(p.lit("order_tracked")));
+        let lang = p.stmt(StmtKind::SetSys {
+            name: p.id("language"),
+            value: Expr { kind: ExprKind::Lit(Literal::String("es".into())), span: p.span() },
+        });
+        let run = p.stmt(StmtKind::Run {
+            flow: p.id("verify"),
+            args: vec![Expr { kind: ExprKind::Ref(Ref { kind: RefKind::Attr("email".into()), span: p.span() }), span: p.span() }],
+        });
+        let ret = p.stmt(StmtKind::Return);
+        let out = print(&[node(&p, "n", vec![email, otp, form, media, transfer, appointment, goal, lang, run, ret])]);
+        assert_eq!(
+            out,
+            r#"node n {
+  email {
+    to "a@b.test"
+    subject "Hi"
+    body "Body"
+  }
+  otp {
+    send call sms
+    prompt "Code?"
+    digits 6
+    tries 3
+    ok -> verified
+    fail -> locked
+  }
+  form "Book a call" {
+    field people as number "How many?"
+  }
+  image "https://x.test/m.png" "Map"
+  transfer department "Billing" "One moment"
+  appointment {
+    slots call free_slots from body.slots
+    prompt "Which time?"
+    save slot_id = item.id
+    book call book_slot
+    booked -> confirmed
+    failed -> no_booking
+  }
+  goal "order_tracked"
+  set sys.language = "es"
+  run verify(email)
+  return
+}
+"#
+        );
+    }
+
+    #[test]
+    fn bot_profile_hours_flows_and_test_lines() {
+        let p = Pos(Cell::new(0));
+        let bot = Item::Bot(Bot {
+            name: p.lit("Acme"),
+            settings: vec![
+                BotSetting::Start(p.id("welcome")),
+                BotSetting::Greeting(p.text("Hi")),
+                BotSetting::Avatar(p.tpl("https://acme.test/a.png")),
+                BotSetting::Fallback(p.text("Sorry?")),
+                BotSetting::Languages(vec![p.id("en"), p.id("es")]),
+            ],
+            span: p.span(),
+        });
+        let hours = Item::Hours(Hours {
+            name: p.id("support"),
+            rules: vec![
+                HoursRule::Zone(p.lit("America/Chicago")),
+                HoursRule::Weekly { first_day: p.id("mon"), last_day: Some(p.id("fri")), from: p.lit("09:00"), to: p.lit("17:00"), span: p.span() },
+                HoursRule::Closed(vec![p.lit("2026-12-25"), p.lit("2027-01-01")]),
+            ],
+            span: p.span(),
+        });
+        let check = Node {
+            name: p.id("check"),
+            body: vec![p.stmt(StmtKind::Branch(Branch {
+                arms: vec![BranchArm {
+                    cond: Expr { kind: ExprKind::Open(p.id("support")), span: p.span() },
+                    target: p.id("ok"),
+                    span: p.span(),
+                }],
+                otherwise: Some(p.id("bad")),
+                otherwise_span: Some(p.span()),
+            }))],
+            span: p.span(),
+        };
+        let ok = Node { name: p.id("ok"), body: vec![p.stmt(StmtKind::Return)], span: p.span() };
+        let flow = Item::Flow(Flow { name: p.id("verify"), params: vec![p.id("address")], nodes: vec![check, ok], span: p.span() });
+        let steps = vec![
+            TestStepKind::Clock(p.lit("2026-11-27T15:00:00-06:00")),
+            TestStepKind::Language(p.lit("es")),
+            TestStepKind::ExpectChoices(vec![p.lit("A"), p.lit("B")]),
+            TestStepKind::ExpectTransfer(p.lit("Billing")),
+            TestStepKind::ExpectEmail { to: p.lit("to@x.test"), subject: p.lit("Subject") },
+            TestStepKind::ExpectGoal(p.lit("g")),
+            TestStepKind::ExpectMedia { kind: MediaKind::Video, url: p.lit("https://x.test/v.mp4") },
+        ];
+        let test = Item::Test(Test {
+            name: p.lit("t"),
+            steps: steps.into_iter().map(|kind| TestStep { kind, span: p.span() }).collect(),
+            span: p.span(),
+        });
+        let out = print(&[bot, hours, flow, test]);
+        assert_eq!(
+            out,
+            r#"bot "Acme" {
+  start welcome
+  greeting "Hi"
+  avatar "https://acme.test/a.png"
+  fallback "Sorry?"
+  languages en, es
+}
+
+hours support {
+  zone "America/Chicago"
+  mon-fri 09:00-17:00
+  closed 2026-12-25, 2027-01-01
+}
+
+flow verify(address) {
+  node check {
+    if open(support) -> ok
+    else -> bad
+  }
+
+  node ok {
+    return
+  }
+}
+
+test "t" {
+  clock "2026-11-27T15:00:00-06:00"
+  language "es"
+  expect choices "A", "B"
+  expect transfer "Billing"
+  expect email "to@x.test" "Subject"
+  expect goal "g"
+  expect media video "https://x.test/v.mp4"
+}
+"#
+        );
+    }
+}
