@@ -231,3 +231,105 @@ fn the_command_prints_both_formats() {
     assert_eq!(o.status.code(), Some(1), "a flow that does not compile has no graph");
     assert!(o.stdout.is_empty());
 }
+
+/// Statements of the actions contract, put into a compiled program by hand until the parser
+/// reads them: a quick-reply menu (one link, two branches) and an `otp`.
+fn program_with_menu() -> Program {
+    use chatflow::ir::{Menu, MenuOption, MenuSource, MenuStyle, OptionKind, Otp, OtpSend, Stmt, Template, TemplatePart};
+    let mut p = program("node a {\n  goto b\n}\n\nnode b {\n  goto c\n}\n\nnode c {\n  goto a\n}\n");
+    let label = |text: &str| Template {
+        parts: vec![TemplatePart::Text(text.into())],
+    };
+    let option = |text: &str, kind| MenuOption { label: label(text), kind };
+    p.nodes[0].stmts = vec![Stmt::Menu(Menu {
+        style: MenuStyle::QuickReplies,
+        text: None,
+        source: MenuSource::Static(vec![
+            option("FAQ", OptionKind::Link(label("https://x.test/faq"))),
+            option("Yes \"really\"", OptionKind::Branch(1)),
+            option("No", OptionKind::Branch(2)),
+        ]),
+        save: None,
+    })];
+    p.nodes[1].stmts = vec![Stmt::Otp(Otp {
+        send: OtpSend::Email(label("a@b.test")),
+        prompt: None,
+        digits: 6,
+        tries: 3,
+        ok: 2,
+        fail: 0,
+    })];
+    p
+}
+
+#[test]
+fn menus_and_otp_become_labelled_edges() {
+    let g = build(&program_with_menu());
+    let edges: Vec<(&str, &str, Option<&str>)> = g
+        .edges
+        .iter()
+        .map(|e| (e.from.as_str(), e.to.as_str(), e.label.as_deref()))
+        .collect();
+    assert_eq!(
+        edges,
+        vec![
+            ("a", "b", Some("\"Yes \\\"really\\\"\"")),
+            ("a", "c", Some("\"No\"")),
+            ("b", "c", Some("ok")),
+            ("b", "a", Some("fail")),
+            ("c", "a", None),
+        ]
+    );
+    assert_eq!(g.vertices[1].notes, vec!["otp by email"]);
+    assert!(!g.vertices[0].closes, "a menu that branches ends the node without closing");
+    check_dot(&dot(&g));
+}
+
+#[test]
+fn coverage_counts_menu_options_by_the_node_entered_next() {
+    use chatflow::runtime::Event;
+    use chatflow::testing::coverage::{measure, Target};
+    use chatflow::testing::TestOutcome;
+    let program = program_with_menu();
+    let entered = |node: &str| Event::NodeEntered { node: node.into() };
+    let outcome = TestOutcome {
+        name: "t".into(),
+        span: Default::default(),
+        failure: None,
+        events: vec![entered("a"), entered("b"), entered("c"), entered("a")],
+    };
+    let coverage = measure(&program, &[outcome]);
+    let missed: Vec<String> = coverage
+        .missed()
+        .filter_map(|e| match &e.target {
+            Target::Edge { label, .. } => Some(label.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(missed, vec!["\"No\" -> c", "fail -> a"]);
+    assert_eq!(coverage.branches(), (2, 4));
+}
+
+#[test]
+fn sub_flow_nodes_get_unique_mermaid_ids() {
+    use chatflow::graph::{Edge, Vertex};
+    let vertex = |name: &str| Vertex {
+        name: name.into(),
+        notes: Vec::new(),
+        closes: false,
+    };
+    let g = Graph {
+        title: "t".into(),
+        start: "a__b".into(),
+        vertices: vec![vertex("a__b"), vertex("a.b")],
+        edges: vec![Edge {
+            from: "a__b".into(),
+            to: "a.b".into(),
+            label: None,
+        }],
+    };
+    let text = mermaid(&g);
+    assert!(text.contains("  n_a__b[\"a__b\"]\n"), "{text}");
+    assert!(text.contains("  n_a__b_1[\"a.b\"]\n"), "{text}");
+    assert!(text.contains("  n_a__b --> n_a__b_1\n"), "{text}");
+}
