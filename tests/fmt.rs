@@ -334,3 +334,31 @@ fn formatting_mutated_examples_keeps_meaning() {
     }
     assert!(checked > 300, "only {checked} mutants parsed");
 }
+
+#[test]
+fn fmt_dash_formats_stdin_to_stdout() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let run = |args: &[&str], input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        child.stdin.take().expect("piped").write_all(input.as_bytes()).expect("written");
+        child.wait_with_output().expect("finishes")
+    };
+    let o = run(&["fmt", "-"], "node a { say \"x\" ; close }  # end\n");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "node a {\n  say \"x\"\n  close\n}  # end\n");
+    let o = run(&["fmt", "--check", "-"], "node a {\n  close\n}\n");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty());
+    let o = run(&["fmt", "--check", "-"], "node a { close }\n");
+    assert_eq!(o.status.code(), Some(1));
+    let o = run(&["fmt", "-"], "node a { gotoo }\n");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+}

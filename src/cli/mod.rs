@@ -85,7 +85,7 @@ enum Command {
         #[arg(long)]
         coverage: bool,
     },
-    /// Rewrite flows in the canonical layout (comments kept).
+    /// Rewrite flows in the canonical layout (comments kept); `-` formats stdin to stdout.
     Fmt {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<String>,
