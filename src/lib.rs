@@ -8,9 +8,11 @@
 //! - [`compile`] resolves names, checks types and the flow graph, and lowers to [`ir`].
 //! - [`runtime`] runs the IR: sessions, the interpreter, the HTTP API connector.
 //! - [`diagnostic`] is shared by all phases.
+//! - [`testing`] runs `test` blocks against a local stub server.
 
 pub mod compile;
 pub mod diagnostic;
 pub mod ir;
 pub mod runtime;
 pub mod syntax;
+pub mod testing;

@@ -307,13 +307,17 @@ fn parse_speed() {
             i + 3
         ));
     }
-    let start = std::time::Instant::now();
-    let (file, diags) = parse(&src);
-    let secs = start.elapsed().as_secs_f64();
-    assert!(diags.is_empty());
-    assert_eq!(file.items.len(), 50_000);
+    // Best of five runs: the machine is shared, so single runs are noisy.
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        let (file, diags) = parse(&src);
+        best = best.min(start.elapsed().as_secs_f64());
+        assert!(diags.is_empty());
+        assert_eq!(file.items.len(), 50_000);
+    }
     let mb = src.len() as f64 / 1e6;
-    println!("parsed {mb:.1} MB in {secs:.3}s: {:.1} MB/s", mb / secs);
+    println!("parsed {mb:.1} MB in {best:.3}s: {:.1} MB/s", mb / best);
 }
 
 #[test]
@@ -1140,7 +1144,11 @@ fn assert_same_as_pest(src: &str) {
 
 #[test]
 fn fast_path_matches_pest_on_examples() {
-    for src in [LANGUAGE_EXAMPLE, TEST_EXAMPLE, EVERYTHING] {
+    let crlf_tabs_bom = format!(
+        "\u{FEFF}{}",
+        EVERYTHING.replace('\n', "\r\n").replace("  ", "\t")
+    );
+    for src in [LANGUAGE_EXAMPLE, TEST_EXAMPLE, EVERYTHING, &crlf_tabs_bom] {
         assert!(parse(src).1.is_empty(), "{:#?}", parse(src).1);
         assert_same_as_pest(src);
     }
@@ -1200,8 +1208,11 @@ fn fast_path_matches_pest_on_random_edits() {
         seed ^= seed << 17;
         (seed % n as u64) as usize
     };
-    for _ in 0..3000 {
-        let mut src = EVERYTHING.to_owned();
+    let both = format!("{LANGUAGE_EXAMPLE}{TEST_EXAMPLE}");
+    let crlf = EVERYTHING.replace('\n', "\r\n");
+    let corpus = [EVERYTHING, both.as_str(), crlf.as_str()];
+    for round in 0..3000 {
+        let mut src = corpus[round % corpus.len()].to_owned();
         for _ in 0..1 + next(3) {
             let mut at = next(src.len() + 1);
             while !src.is_char_boundary(at) {
@@ -1253,4 +1264,22 @@ fn unclosed_stub_json_stops_at_the_next_item() {
     assert!(matches!(&file.items[..], [Item::Node(n)] if n.name.name == "n"));
     // JSON over several lines is still fine.
     ok("test \"t\" {\n  stub a 200 {\n    \"node\": 1,\n    \"test\": [\n      2\n    ]\n  }\n}");
+}
+
+#[test]
+fn numbers_too_large_are_diagnostics() {
+    let huge = "9".repeat(400);
+    for src in [
+        format!("node n {{ if x == {huge} -> a else -> b }}"),
+        format!("node n {{ set x = -{huge} }}"),
+        format!("api a {{ json {{\"n\": {huge}}} }}"),
+        format!("test \"t\" {{ expect attr x == {huge} }}"),
+        format!("api a {{ save x = body[{huge}] }}"),
+    ] {
+        let d = diags_of(&src);
+        assert_eq!(d.len(), 1, "{src}: {d:#?}");
+        assert_eq!(d[0].code, "chatflow::bad_number", "{src}");
+        assert_eq!(slice(&src, d[0].span).trim_start_matches('-'), huge);
+        assert_same_as_pest(&src);
+    }
 }

@@ -1,0 +1,190 @@
+//! Command definitions and the pieces every command shares: reading files, compiling,
+//! reporting diagnostics, exit codes.
+
+mod call;
+mod check;
+mod run;
+mod test;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use chatflow::compile::{self, Compiled};
+use chatflow::diagnostic::{self, Severity};
+
+#[derive(Parser)]
+#[command(
+    name = "chatflow",
+    version,
+    about = "Chatbot conversation flows as code: check, build, test and run .flow files."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check flows: silent and exit 0 when valid; diagnostics on stderr and exit 1 otherwise.
+    Check {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+        #[command(flatten)]
+        diagnostics: DiagnosticArgs,
+    },
+    /// Compile a flow and write its IR as pretty JSON.
+    Build {
+        #[arg(value_name = "FILE")]
+        file: String,
+        /// Where to write the IR; `-` is stdout.
+        #[arg(short = 'o', long = "output", value_name = "OUT.json", default_value = "-")]
+        output: String,
+        #[command(flatten)]
+        diagnostics: DiagnosticArgs,
+    },
+    /// Chat with a flow in the terminal (reads your lines from stdin; ends at EOF or close).
+    Run {
+        #[arg(value_name = "FILE")]
+        file: String,
+        /// After each turn, print the nodes entered, conditions and API calls to stderr.
+        #[arg(long)]
+        trace: bool,
+        /// Node entries allowed per turn before the turn stops with a runtime error.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        max_steps: u32,
+        /// Serve API answers from this JSON file on a local stub server (works offline).
+        #[arg(long, value_name = "STUBS.json")]
+        stubs: Option<String>,
+    },
+    /// Send one API's request as the flow would build it and show the answer and the saves.
+    Call {
+        #[arg(value_name = "FILE")]
+        file: String,
+        /// The API to call.
+        #[arg(value_name = "API")]
+        api: String,
+        /// Give an attribute a value first (repeatable): `--set city=Chicago`.
+        #[arg(long = "set", value_name = "ATTR=VALUE")]
+        set: Vec<String>,
+        /// Answer from this JSON file on a local stub server instead of the real API.
+        #[arg(long, value_name = "STUBS.json")]
+        stubs: Option<String>,
+    },
+    /// Run the `test` blocks of flows (and of the files they import).
+    Test {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+        /// Node entries allowed per turn before the turn stops with a runtime error.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        max_steps: u32,
+    },
+}
+
+#[derive(clap::Args, Clone, Copy)]
+struct DiagnosticArgs {
+    /// How to print diagnostics: `human` (stderr) or `json` (one object per line on stdout).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+}
+
+/// Exit codes: 0 ok, 1 the flow (or a test) failed, 2 usage errors and unreadable files.
+const FAILED: u8 = 1;
+const USAGE: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Check { files, diagnostics } => check::check(&files, diagnostics),
+            Command::Build {
+                file,
+                output,
+                diagnostics,
+            } => check::build(&file, &output, diagnostics),
+            Command::Run {
+                file,
+                trace,
+                max_steps,
+                stubs,
+            } => run::run(&file, trace, max_steps, stubs.as_deref()).await,
+            Command::Call {
+                file,
+                api,
+                set,
+                stubs,
+            } => call::call(&file, &api, &set, stubs.as_deref()).await,
+            Command::Test { files, max_steps } => test::test(&files, max_steps).await,
+        }
+    })
+}
+
+/// Prints `error: message` on stderr and returns exit code 2.
+fn usage_error(message: &str) -> ExitCode {
+    errln!("error: {message}");
+    ExitCode::from(USAGE)
+}
+
+/// Every file must be readable before any command does its work: otherwise exit 2.
+fn ensure_readable(files: &[String]) -> Result<(), ExitCode> {
+    for file in files {
+        if let Err(e) = std::fs::read_to_string(file) {
+            return Err(usage_error(&format!("cannot read `{file}`: {e}")));
+        }
+    }
+    Ok(())
+}
+
+/// Prints a compilation's diagnostics as asked and says whether they fail it.
+fn report(compiled: &Compiled, args: DiagnosticArgs) -> bool {
+    let diags = &compiled.diagnostics;
+    match args.format {
+        Format::Json => {
+            for d in diags {
+                outln!("{}", diagnostic::to_json_line(d, &compiled.sources));
+            }
+        }
+        Format::Human if !diags.is_empty() => {
+            let color = std::io::stderr().is_terminal();
+            err!("{}", diagnostic::render(diags, &compiled.sources, color));
+        }
+        Format::Human => {}
+    }
+    diags
+        .iter()
+        .any(|d| d.severity == Severity::Error || args.deny_warnings)
+        || compiled.program.is_none()
+}
+
+/// Reads and compiles one file for `run`, `call` and `test`: diagnostics go to stderr;
+/// `Err` carries the exit code when the flow cannot run.
+fn compile_for_use(file: &str) -> Result<Compiled, ExitCode> {
+    ensure_readable(&[file.to_string()])?;
+    let compiled = compile::compile_path(file);
+    let human = DiagnosticArgs {
+        format: Format::Human,
+        deny_warnings: false,
+    };
+    if report(&compiled, human) {
+        return Err(ExitCode::from(FAILED));
+    }
+    Ok(compiled)
+}

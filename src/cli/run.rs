@@ -1,0 +1,201 @@
+//! `chatflow run`: a conversation in the terminal.
+//!
+//! Bot lines are printed as `bot> ...`, the prompt is `you> `. When stdin is not a terminal
+//! (piped input), each line read is echoed after the prompt so the output reads as a
+//! transcript. With `--trace`, each turn's nodes, conditions and API calls follow on stderr,
+//! each line starting with `trace: `.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use chatflow::diagnostic::did_you_mean;
+use chatflow::ir::{Program, Stmt};
+use chatflow::runtime::{Engine, EngineConfig, Event, SessionState};
+use chatflow::testing::{parse_stub_file, secret_names, show_expr, StubServer};
+
+use super::{compile_for_use, usage_error, FAILED};
+
+pub async fn run(file: &str, trace: bool, max_steps: u32, stubs: Option<&str>) -> ExitCode {
+    let compiled = match compile_for_use(file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(program) = compiled.program else {
+        return ExitCode::from(FAILED);
+    };
+    let program = Arc::new(program);
+    let server = match start_stubs(stubs, &program).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let config = EngineConfig {
+        max_steps,
+        trace,
+        ..engine_config(&program, server.as_ref())
+    };
+    let engine = match Engine::new(program.clone(), config) {
+        Ok(e) => e,
+        Err(e) => return usage_error(&format!("cannot load `{file}`: {e}")),
+    };
+    converse(&engine, trace).await
+}
+
+async fn converse(engine: &Engine, trace: bool) -> ExitCode {
+    let interactive = std::io::stdin().is_terminal();
+    let mut session = engine.new_session();
+    let events = engine.start(&mut session).await;
+    show_turn(engine.program(), &events, trace);
+    let mut stdin = BufReader::new(tokio::io::stdin());
+    while session.state != SessionState::Closed {
+        if interactive {
+            out!("you> ");
+        }
+        // Bytes, not `String`: a line that is not UTF-8 is still a message (lossily decoded).
+        let mut bytes = Vec::new();
+        match stdin.read_until(b'\n', &mut bytes).await {
+            Ok(0) => {
+                if interactive {
+                    outln!();
+                }
+                break;
+            }
+            Ok(_) => {}
+            Err(e) => return usage_error(&format!("cannot read stdin: {e}")),
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let line = text.trim_end_matches('\n').trim_end_matches('\r');
+        if !interactive {
+            outln!("you> {line}");
+        }
+        let events = engine.step(&mut session, line).await;
+        show_turn(engine.program(), &events, trace);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Prints the bot's side of a turn on stdout, then its trace on stderr.
+fn show_turn(program: &Program, events: &[Event], trace: bool) {
+    for event in events {
+        match event {
+            Event::Say { text } => outln!("bot> {}", text.replace('\n', "\n     ")),
+            Event::Closed => outln!("[chat closed]"),
+            Event::RuntimeError { message } => outln!("[runtime error] {message}"),
+            _ => {}
+        }
+    }
+    if trace {
+        for event in events {
+            if let Some(line) = trace_line(program, event) {
+                errln!("trace: {line}");
+            }
+        }
+    }
+}
+
+/// One trace line for an event, or `None` for events already shown.
+pub fn trace_line(program: &Program, event: &Event) -> Option<String> {
+    match event {
+        Event::NodeEntered { node } => Some(format!("entered {node}")),
+        Event::Condition {
+            node,
+            arm,
+            result,
+            target,
+        } => Some(format!("{node}: {} -> {target}: {result}", arm_label(program, node, *arm))),
+        Event::ApiCall { .. } => Some(api_call_line(event)),
+        Event::Invalid { attr, kind, answer } => {
+            Some(format!("refused {answer:?} for {attr} (not a valid {kind})"))
+        }
+        Event::Ask { attr, kind } => Some(format!("waiting for {attr} ({kind})")),
+        Event::Say { .. } | Event::Closed | Event::RuntimeError { .. } => None,
+    }
+}
+
+/// `if status == 200`, `elif city == "Oslo"`, `else`: the arm as the flow wrote it.
+fn arm_label(program: &Program, node: &str, arm: usize) -> String {
+    let table = program.nodes.iter().find(|n| n.name == node).and_then(|n| {
+        n.stmts.iter().find_map(|s| match s {
+            Stmt::Branch(table) => Some(table),
+            _ => None,
+        })
+    });
+    let Some(table) = table else {
+        return format!("arm {arm}");
+    };
+    match table.arms.get(arm) {
+        None => "else".to_string(),
+        Some(a) if arm == 0 => format!("if {}", show_expr(program, &a.cond)),
+        Some(a) => format!("elif {}", show_expr(program, &a.cond)),
+    }
+}
+
+/// `call weather: GET https://... -> 200 in 12 ms (1 attempt)`.
+pub fn api_call_line(event: &Event) -> String {
+    let Event::ApiCall {
+        api,
+        method,
+        url,
+        status,
+        error,
+        latency_ms,
+        attempts,
+    } = event
+    else {
+        return String::new();
+    };
+    let outcome = match (status, error) {
+        (0, Some(why)) => format!("no response ({why})"),
+        (0, None) => "no response".to_string(),
+        (s, _) => s.to_string(),
+    };
+    let plural = if *attempts == 1 { "" } else { "s" };
+    format!("call {api}: {method} {url} -> {outcome} in {latency_ms} ms ({attempts} attempt{plural})")
+}
+
+/// Starts the stub server of `--stubs`, checking its API names against the flow.
+pub async fn start_stubs(path: Option<&str>, program: &Program) -> Result<Option<StubServer>, ExitCode> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| usage_error(&format!("cannot read `{path}`: {e}")))?;
+    let answers =
+        parse_stub_file(&text).map_err(|e| usage_error(&format!("bad stub file `{path}`: {e}")))?;
+    let names: Vec<&str> = program.apis.iter().map(|a| a.name.as_str()).collect();
+    for api in answers.keys() {
+        if !names.contains(&api.as_str()) {
+            let hint = did_you_mean(api, names.iter().copied())
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+            return Err(usage_error(&format!(
+                "stub file `{path}` answers `{api}`, which the flow does not define{hint}"
+            )));
+        }
+    }
+    StubServer::start(answers)
+        .await
+        .map(Some)
+        .map_err(|e| usage_error(&format!("cannot start the stub server: {e}")))
+}
+
+/// The engine settings for `run` and `call`. With a stub server, requests go there and a
+/// secret missing from the environment gets a placeholder, so the flow runs offline.
+pub fn engine_config(program: &Program, server: Option<&StubServer>) -> EngineConfig {
+    let Some(server) = server else {
+        return EngineConfig::default();
+    };
+    let secrets: HashMap<String, String> = secret_names(program)
+        .into_iter()
+        .map(|name| {
+            let value = std::env::var(&name).unwrap_or_else(|_| format!("stub-secret-{name}"));
+            (name, value)
+        })
+        .collect();
+    EngineConfig {
+        redirect_base: Some(server.base_url().to_string()),
+        secrets: Some(Arc::new(secrets)),
+        ..EngineConfig::default()
+    }
+}

@@ -1,0 +1,57 @@
+//! `chatflow test`: runs the `test` blocks of each file (and of its imports, once each).
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chatflow::compile;
+use chatflow::testing::{closing_line, render_outcome, run_tests, TestOptions, TestOutcome};
+
+use super::{ensure_readable, report, DiagnosticArgs, Format, FAILED};
+
+pub async fn test(files: &[String], max_steps: u32) -> ExitCode {
+    if let Err(code) = ensure_readable(files) {
+        return code;
+    }
+    let color = std::io::stdout().is_terminal();
+    let options = TestOptions { max_steps };
+    let mut outcomes: Vec<TestOutcome> = Vec::new();
+    let mut broken = false;
+    // A test block is identified by its file and position, so a file imported by several
+    // of the given files runs its tests once.
+    let mut seen: HashSet<(String, u32)> = HashSet::new();
+    for file in files {
+        let compiled = compile::compile_path(file);
+        let human = DiagnosticArgs {
+            format: Format::Human,
+            deny_warnings: false,
+        };
+        if report(&compiled, human) {
+            broken = true;
+            continue;
+        }
+        let Some(mut program) = compiled.program else {
+            broken = true;
+            continue;
+        };
+        let files_of = program.source_map.files.clone();
+        program.tests.retain(|t| {
+            let name = files_of.get(t.span.file as usize).cloned().unwrap_or_default();
+            let key = std::fs::canonicalize(&name).map_or(name, |p| p.display().to_string());
+            seen.insert((key, t.span.start))
+        });
+        let program = Arc::new(program);
+        let results = run_tests(program.clone(), &options).await;
+        for outcome in &results {
+            out!("{}", render_outcome(outcome, &program, &compiled.sources, color));
+        }
+        outcomes.extend(results);
+    }
+    outln!("{}", closing_line(&outcomes));
+    if broken || outcomes.iter().any(|o| !o.passed()) {
+        ExitCode::from(FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

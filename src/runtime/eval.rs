@@ -1,0 +1,265 @@
+//! Expressions and templates over a session's data.
+//!
+//! Evaluation borrows from the session wherever it can ([`Val`]), so a branch or a `set` of a
+//! number does not allocate.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use regex::Regex;
+
+use super::Session;
+use crate::ir::{CmpOp, Expr, Template, TemplatePart, TextOp, Value};
+
+/// A value during evaluation; `Unset` is an attribute that holds nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Val<'a> {
+    Unset,
+    Null,
+    Bool(bool),
+    Num(f64),
+    Text(Cow<'a, str>),
+}
+
+impl<'a> Val<'a> {
+    pub(crate) fn of(value: Option<&'a Value>) -> Val<'a> {
+        match value {
+            None => Val::Unset,
+            Some(Value::Null) => Val::Null,
+            Some(Value::Bool(b)) => Val::Bool(*b),
+            Some(Value::Number(n)) => Val::Num(*n),
+            Some(Value::Text(s)) => Val::Text(Cow::Borrowed(s)),
+        }
+    }
+
+    pub(crate) fn into_value(self) -> Option<Value> {
+        match self {
+            Val::Unset => None,
+            Val::Null => Some(Value::Null),
+            Val::Bool(b) => Some(Value::Bool(b)),
+            Val::Num(n) => Some(Value::Number(n)),
+            Val::Text(s) => Some(Value::Text(s.into_owned())),
+        }
+    }
+
+    /// Truth of a value used as a condition: unset, null, false, 0 and "" are false.
+    fn truthy(&self) -> bool {
+        match self {
+            Val::Unset | Val::Null => false,
+            Val::Bool(b) => *b,
+            Val::Num(n) => *n != 0.0,
+            Val::Text(s) => !s.is_empty(),
+        }
+    }
+
+    /// The text a template writes for this value.
+    fn write_to(&self, out: &mut String) {
+        match self {
+            Val::Unset | Val::Null => {}
+            Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Val::Num(n) => write_number(*n, out),
+            Val::Text(s) => out.push_str(s),
+        }
+    }
+
+    /// Text form for the text operators: text as is, numbers and booleans as templates write them.
+    fn as_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Val::Unset | Val::Null => None,
+            Val::Text(s) => Some(Cow::Borrowed(s)),
+            other => {
+                let mut s = String::new();
+                other.write_to(&mut s);
+                Some(Cow::Owned(s))
+            }
+        }
+    }
+}
+
+/// A number in its shortest form: `24`, `3.5`, `-2`.
+pub(crate) fn write_number(n: f64, out: &mut String) {
+    if n == 0.0 {
+        out.push('0'); // also turns -0 into 0
+    } else {
+        let _ = write!(out, "{n}");
+    }
+}
+
+/// Where evaluation reads from: the session plus the engine's precompiled regexes.
+pub(crate) struct Scope<'a> {
+    pub session: &'a Session,
+    pub regexes: &'a HashMap<String, Regex>,
+}
+
+impl<'a> Scope<'a> {
+    pub(crate) fn sys(&self, name: &str) -> Val<'a> {
+        let name = name.strip_prefix("sys.").unwrap_or(name);
+        match name {
+            "now" => Val::Text(Cow::Owned(
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            )),
+            "date" => Val::Text(Cow::Owned(chrono::Utc::now().format("%Y-%m-%d").to_string())),
+            "time" => Val::Text(Cow::Owned(chrono::Utc::now().format("%H:%M").to_string())),
+            _ => Val::of(self.session.sys.get(name)),
+        }
+    }
+
+    pub(crate) fn eval(&self, expr: &'a Expr) -> Val<'a> {
+        match expr {
+            Expr::Lit(v) => Val::of(Some(v)),
+            Expr::Attr(id) => Val::of(self.session.attrs.get(*id as usize).and_then(Option::as_ref)),
+            Expr::Status => match self.session.status {
+                Some(s) => Val::Num(f64::from(s)),
+                None => Val::Unset,
+            },
+            Expr::Sys(name) => self.sys(name),
+            _ => Val::Bool(self.test(expr)),
+        }
+    }
+
+    /// Evaluate `expr` as a condition.
+    pub(crate) fn test(&self, expr: &'a Expr) -> bool {
+        match expr {
+            Expr::Lit(_) | Expr::Attr(_) | Expr::Status | Expr::Sys(_) => self.eval(expr).truthy(),
+            Expr::Not(e) => !self.test(e),
+            Expr::And(a, b) => self.test(a) && self.test(b),
+            Expr::Or(a, b) => self.test(a) || self.test(b),
+            Expr::Cmp(op, a, b) => compare(*op, &self.eval(a), &self.eval(b)),
+            Expr::InRange(e, low, high) => match self.eval(e) {
+                Val::Num(n) => n >= *low as f64 && n <= *high as f64,
+                _ => false,
+            },
+            Expr::InList(e, items) => {
+                let v = self.eval(e);
+                v != Val::Unset && items.iter().any(|item| equal(&v, &self.eval(item)))
+            }
+            Expr::Text(op, a, b) => {
+                let (a, b) = (self.eval(a), self.eval(b));
+                match (a.as_text(), b.as_text()) {
+                    (Some(a), Some(b)) => match op {
+                        TextOp::Contains => a.contains(&*b),
+                        TextOp::StartsWith => a.starts_with(&*b),
+                        TextOp::EndsWith => a.ends_with(&*b),
+                    },
+                    _ => false,
+                }
+            }
+            Expr::Matches(e, pattern) => {
+                let v = self.eval(e);
+                match (v.as_text(), self.regexes.get(pattern)) {
+                    (Some(text), Some(re)) => re.is_match(&text),
+                    _ => false,
+                }
+            }
+            Expr::IsSet(e) => self.eval(e) != Val::Unset,
+        }
+    }
+
+    /// Render a template; `encode` transforms each inserted value (not the literal text).
+    pub(crate) fn render_with(
+        &self,
+        template: &'a Template,
+        out: &mut String,
+        mut insert: impl FnMut(&mut String, Inserted<'_>),
+    ) {
+        let mut buf = String::new();
+        for part in &template.parts {
+            match part {
+                TemplatePart::Text(t) => out.push_str(t),
+                TemplatePart::Secret(name) => insert(out, Inserted::Secret(name)),
+                other => {
+                    buf.clear();
+                    self.part_value(other).write_to(&mut buf);
+                    insert(out, Inserted::Value(&buf));
+                }
+            }
+        }
+    }
+
+    /// Render a template for a message: values inserted as they are, secrets never.
+    pub(crate) fn render(&self, template: &'a Template) -> String {
+        let mut out = String::new();
+        self.render_with(template, &mut out, |out, ins| match ins {
+            Inserted::Value(v) => out.push_str(v),
+            Inserted::Secret(_) => out.push_str("***"),
+        });
+        out
+    }
+
+    pub(crate) fn part_value(&self, part: &'a TemplatePart) -> Val<'a> {
+        match part {
+            TemplatePart::Text(t) => Val::Text(Cow::Borrowed(t)),
+            TemplatePart::Attr(id) => {
+                Val::of(self.session.attrs.get(*id as usize).and_then(Option::as_ref))
+            }
+            TemplatePart::Status => match self.session.status {
+                Some(s) => Val::Num(f64::from(s)),
+                None => Val::Unset,
+            },
+            TemplatePart::Sys(name) => self.sys(name),
+            TemplatePart::Secret(_) => Val::Unset,
+        }
+    }
+}
+
+/// A value being inserted into a template.
+pub(crate) enum Inserted<'a> {
+    Value(&'a str),
+    Secret(&'a str),
+}
+
+/// `==`: unset equals nothing; numbers numerically; different types never match.
+fn equal(a: &Val, b: &Val) -> bool {
+    match (a, b) {
+        (Val::Unset, _) | (_, Val::Unset) => false,
+        (Val::Null, Val::Null) => true,
+        (Val::Bool(x), Val::Bool(y)) => x == y,
+        (Val::Num(x), Val::Num(y)) => x == y,
+        (Val::Text(x), Val::Text(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn compare(op: CmpOp, a: &Val, b: &Val) -> bool {
+    use std::cmp::Ordering;
+    match op {
+        CmpOp::Eq => return equal(a, b),
+        CmpOp::Ne => return !equal(a, b),
+        _ => {}
+    }
+    // Ordering: numbers numerically, text by code point (so ISO dates and HH:MM times order).
+    let ord = match (a, b) {
+        (Val::Num(x), Val::Num(y)) => x.partial_cmp(y),
+        (Val::Text(x), Val::Text(y)) => Some(x.cmp(y)),
+        _ => None,
+    };
+    let Some(ord) = ord else { return false };
+    match op {
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::Le => ord != Ordering::Greater,
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::Ge => ord != Ordering::Less,
+        CmpOp::Eq | CmpOp::Ne => false,
+    }
+}
+
+/// Collect every `matches` pattern of an expression.
+pub(crate) fn collect_patterns<'e>(expr: &'e Expr, out: &mut Vec<&'e str>) {
+    match expr {
+        Expr::Lit(_) | Expr::Attr(_) | Expr::Status | Expr::Sys(_) => {}
+        Expr::Not(e) | Expr::IsSet(e) | Expr::InRange(e, _, _) => collect_patterns(e, out),
+        Expr::And(a, b) | Expr::Or(a, b) | Expr::Cmp(_, a, b) | Expr::Text(_, a, b) => {
+            collect_patterns(a, out);
+            collect_patterns(b, out);
+        }
+        Expr::InList(e, items) => {
+            collect_patterns(e, out);
+            items.iter().for_each(|i| collect_patterns(i, out));
+        }
+        Expr::Matches(e, pattern) => {
+            collect_patterns(e, out);
+            out.push(pattern);
+        }
+    }
+}

@@ -1,0 +1,450 @@
+//! The `chatflow` binary, run as a user runs it: exit codes, stdout/stderr, files.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+fn chatflow(args: &[&str]) -> Output {
+    chatflow_with_input(args, "")
+}
+
+fn chatflow_with_input(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes())
+        .expect("stdin takes the input");
+    child.wait_with_output().expect("the binary finishes")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited normally, not by a signal")
+}
+
+// ---- check ----------------------------------------------------------------------------------
+
+#[test]
+fn check_is_silent_and_succeeds_on_the_examples() {
+    let o = chatflow(&["check", "examples/weather.flow", "examples/order_status.flow"]);
+    assert_eq!(code(&o), 0, "stderr: {}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(stderr(&o), "", "the examples have no warnings");
+}
+
+#[test]
+fn check_reports_every_error_on_stderr_with_exit_1() {
+    let o = chatflow(&["check", "tests/flows/broken.flow"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(stdout(&o), "");
+    let err = stderr(&o);
+    assert!(err.contains("chatflow::unknown_node"), "{err}");
+    assert!(err.contains("did you mean `report`?"), "{err}");
+    assert!(err.contains("chatflow::type_mismatch"), "{err}");
+    assert!(err.contains("broken.flow:10"), "points at the line: {err}");
+    assert!(!err.contains('\u{1b}'), "no colour when stderr is not a terminal");
+}
+
+#[test]
+fn check_json_format_prints_one_object_per_diagnostic_on_stdout() {
+    let o = chatflow(&["check", "--format", "json", "tests/flows/broken.flow"]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    let diags: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let codes: Vec<&str> = diags.iter().filter_map(|d| d["code"].as_str()).collect();
+    assert!(codes.contains(&"chatflow::unknown_node"), "{codes:?}");
+    assert!(codes.contains(&"chatflow::type_mismatch"), "{codes:?}");
+    let unknown = diags
+        .iter()
+        .find(|d| d["code"] == "chatflow::unknown_node")
+        .expect("unknown_node is reported");
+    assert_eq!(unknown["line"], 10);
+    assert_eq!(unknown["file"], "tests/flows/broken.flow");
+    assert_eq!(unknown["severity"], "error");
+}
+
+#[test]
+fn check_warnings_go_to_stderr_and_fail_only_when_denied() {
+    let o = chatflow(&["check", "tests/flows/warning.flow"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(stdout(&o), "");
+    assert!(stderr(&o).contains("chatflow::unreachable_node"), "{}", stderr(&o));
+
+    let o = chatflow(&["check", "--deny-warnings", "tests/flows/warning.flow"]);
+    assert_eq!(code(&o), 1);
+}
+
+#[test]
+fn unreadable_files_and_usage_errors_exit_2() {
+    let o = chatflow(&["check", "tests/flows/no-such-file.flow"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no-such-file.flow"), "{}", stderr(&o));
+
+    for args in [
+        &["frobnicate"][..],
+        &["check"],
+        &["check", "--format", "yaml", "examples/weather.flow"],
+        &["test", "tests/flows/no-such-file.flow"],
+        &["run", "tests/flows/no-such-file.flow"],
+        &["run", "examples/weather.flow", "--stubs", "tests/flows/no-such-stubs.json"],
+        &["call", "examples/weather.flow", "wether"],
+        &["call", "examples/order_status.flow", "order_lookup", "--set", "order_id=abc"],
+        &["call", "examples/order_status.flow", "order_lookup", "--set", "nope=1"],
+    ] {
+        let o = chatflow(args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn garbage_input_is_a_diagnostic_not_a_panic() {
+    let dir = tempdir();
+    let path = format!("{dir}/garbage.flow");
+    std::fs::write(&path, "node { { \"\u{0}\u{7f} -> ->\nif if if\n\"unterminated").expect("write");
+    let o = chatflow(&["check", &path]);
+    assert_eq!(code(&o), 1, "stderr: {}", stderr(&o));
+    assert!(stderr(&o).contains("chatflow::syntax"), "{}", stderr(&o));
+}
+
+// ---- build ----------------------------------------------------------------------------------
+
+#[test]
+fn build_writes_the_ir_to_a_file_or_stdout() {
+    let dir = tempdir();
+    let out = format!("{dir}/weather.json");
+    let o = chatflow(&["build", "examples/weather.flow", "-o", &out]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let text = std::fs::read_to_string(&out).expect("the IR file exists");
+    let ir: serde_json::Value = serde_json::from_str(&text).expect("IR is JSON");
+    assert_eq!(ir["format_version"], 1);
+    assert_eq!(ir["bot"]["name"], "Weather desk");
+    assert!(text.contains("\n  "), "pretty printed");
+
+    let o = chatflow(&["build", "examples/weather.flow", "-o", "-"]);
+    assert_eq!(code(&o), 0);
+    let from_stdout: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("IR on stdout");
+    assert_eq!(from_stdout, ir);
+}
+
+#[test]
+fn build_of_a_broken_flow_writes_nothing() {
+    let dir = tempdir();
+    let out = format!("{dir}/broken.json");
+    let o = chatflow(&["build", "tests/flows/broken.flow", "-o", &out]);
+    assert_eq!(code(&o), 1);
+    assert!(!std::path::Path::new(&out).exists());
+    assert!(stderr(&o).contains("chatflow::unknown_node"));
+}
+
+// ---- test -----------------------------------------------------------------------------------
+
+#[test]
+fn test_passes_on_the_examples() {
+    let o = chatflow(&["test", "examples/weather.flow", "examples/order_status.flow"]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), 0, "{out}{}", stderr(&o));
+    let lines: Vec<&str> = out.lines().collect();
+    let last = lines.last().expect("a closing line");
+    assert!(last.ends_with(" passed, 0 failed"), "{last}");
+    let passed: usize = last.split(' ').next().and_then(|n| n.parse().ok()).expect("a count");
+    assert_eq!(passed, lines.len() - 1, "one line per test");
+    assert!(passed >= 15);
+    assert!(lines[..lines.len() - 1].iter().all(|l| l.starts_with("PASS ")));
+    assert_eq!(lines[0], "PASS Chicago visitors get the special offer", "source order");
+    assert!(!out.contains("test-secret"), "secrets never reach the output");
+}
+
+#[test]
+fn a_failing_test_prints_expected_actual_and_the_line() {
+    let o = chatflow(&["test", "tests/flows/failing.flow"]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(out.starts_with("PASS echo answers\nFAIL echo answers with the wrong word\n"), "{out}");
+    assert!(out.contains("tests/flows/failing.flow:36:3: expect say failed"), "{out}");
+    assert!(out.contains("expected: say \"You said goodbye.\""), "{out}");
+    assert!(out.contains("actual:   say \"You said hello.\""), "{out}");
+    assert!(out.contains("36 │   expect say \"You said goodbye.\""), "a source snippet: {out}");
+    assert!(out.contains("FAIL a wrong URL is caught"), "{out}");
+    assert!(out.contains("actual:   request echo \"https://echo.example.test/say?word=a%20b\""), "{out}");
+    assert!(out.ends_with("1 passed, 2 failed\n"), "{out}");
+}
+
+#[test]
+fn test_runs_tests_of_imported_files_once() {
+    let o = chatflow(&["test", "tests/flows/imports/main.flow", "tests/flows/imports/./main.flow"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o), "PASS greets\nPASS says goodbye by name\n2 passed, 0 failed\n");
+}
+
+#[test]
+fn test_explains_a_call_without_a_stub() {
+    let dir = tempdir();
+    let flow = format!("{dir}/nostub.flow");
+    std::fs::write(
+        &flow,
+        "api a {\n  live\n  get \"https://a.test/x\"\n}\nnode n {\n  call a\n  if status == 200 -> ok\n  else -> ko\n}\n\
+         node ok {\n  say \"ok\"\n}\nnode ko {\n  say \"ko {status}\"\n}\n\
+         test \"forgot the stub\" {\n  expect say \"ok\"\n}\n",
+    )
+    .expect("write");
+    let o = chatflow(&["test", &flow]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(out.contains("actual:   say \"ko 501\""), "{out}");
+    assert!(out.contains("note: API `a` was called but the test has no `stub a` line"), "{out}");
+}
+
+#[test]
+fn test_of_a_broken_file_prints_diagnostics_and_fails() {
+    let o = chatflow(&["test", "tests/flows/broken.flow"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("chatflow::unknown_node"));
+    assert!(stdout(&o).ends_with("0 passed, 0 failed\n"), "{}", stdout(&o));
+}
+
+// ---- run ------------------------------------------------------------------------------------
+
+#[test]
+fn run_reads_piped_lines_and_answers_from_the_stubs() {
+    let o = chatflow_with_input(
+        &["run", "examples/weather.flow", "--stubs", "examples/weather.stubs.json"],
+        "Chicago\n",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "bot> Hi! Which city are you in?\n\
+         you> Chicago\n\
+         bot> It is 3.5 degrees in Chicago\n\
+         bot> Chicago visitors get a free hot chocolate at the Lakeside Cafe today.\n\
+         [chat closed]\n"
+    );
+    assert_eq!(stderr(&o), "", "no trace unless asked");
+}
+
+#[test]
+fn run_takes_a_last_line_without_newline_and_bytes_that_are_not_utf8() {
+    let o = chatflow_with_input(
+        &["run", "examples/weather.flow", "--stubs", "examples/weather.stubs.json"],
+        "Par\u{fffd}is",
+    );
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("you> Par\u{fffd}is\n"), "{}", stdout(&o));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .args(["run", "examples/weather.flow", "--stubs", "examples/weather.stubs.json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    stdin.write_all(b"Os\xfflo\n").expect("write");
+    drop(stdin);
+    let o = child.wait_with_output().expect("finishes");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("bot> It is 3.5 degrees in Os\u{fffd}lo, light snow.\n"), "{}", stdout(&o));
+}
+
+#[test]
+fn run_ends_quietly_at_the_end_of_input() {
+    let o = chatflow_with_input(
+        &["run", "examples/order_status.flow", "--stubs", "examples/order_status.stubs.json"],
+        "12\n",
+    );
+    assert_eq!(code(&o), 0);
+    let out = stdout(&o);
+    assert!(out.ends_with("you> 12\nbot> Which email address did you order with?\n"), "{out}");
+    assert!(!out.contains("[chat closed]"));
+}
+
+#[test]
+fn run_trace_shows_nodes_conditions_and_calls() {
+    let o = chatflow_with_input(
+        &["run", "examples/weather.flow", "--trace", "--stubs", "examples/weather.stubs.json"],
+        "Paris\n",
+    );
+    assert_eq!(code(&o), 0);
+    let trace = stderr(&o);
+    assert!(trace.contains("trace: entered greet\n"), "{trace}");
+    assert!(trace.contains("trace: entered lookup\n"), "{trace}");
+    assert!(
+        trace.contains("trace: lookup: if status == 200 and city == \"Chicago\" -> chicago: false\n"),
+        "{trace}"
+    );
+    assert!(trace.contains("trace: lookup: elif status == 200 -> report: true\n"), "{trace}");
+    assert!(
+        trace.contains("trace: call weather: GET https://api.example.test/v1/weather?q=Paris&units=metric -> 200 in "),
+        "{trace}"
+    );
+    assert!(stdout(&o).contains("bot> It is 3.5 degrees in Paris, light snow.\n"));
+}
+
+#[test]
+fn run_refuses_a_stub_file_for_an_unknown_api() {
+    let dir = tempdir();
+    let stubs = format!("{dir}/stubs.json");
+    std::fs::write(&stubs, r#"{"wether": {"status": 200}}"#).expect("write");
+    let o = chatflow(&["run", "examples/weather.flow", "--stubs", &stubs]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("did you mean `weather`?"), "{}", stderr(&o));
+}
+
+#[test]
+fn run_with_max_steps_stops_a_looping_turn() {
+    let dir = tempdir();
+    let flow = format!("{dir}/loop.flow");
+    std::fs::write(
+        &flow,
+        "node a {\n  ask x \"Go?\"\n  goto b\n}\nnode b {\n  if x == \"stop\" -> done\n  else -> b\n}\nnode done {\n  say \"Stopped.\"\n}\n",
+    )
+    .expect("write");
+    let o = chatflow_with_input(&["run", &flow, "--max-steps", "50"], "go\n");
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("[runtime error]"), "{}", stdout(&o));
+}
+
+// ---- call -----------------------------------------------------------------------------------
+
+/// What the loopback server saw: the request line and the headers.
+type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+async fn weather_server(seen: Seen) -> SocketAddr {
+    use axum::http::{HeaderMap, Uri};
+    let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
+        let seen = seen.clone();
+        async move {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            seen.lock().expect("lock").push((uri.to_string(), auth));
+            axum::Json(serde_json::json!({"main": {"temp": -4.5}, "weather": [{"description": "fog"}]}))
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_sends_the_request_and_shows_status_answer_and_saves() {
+    let seen: Seen = Arc::default();
+    let addr = weather_server(seen.clone()).await;
+    let dir = tempdir();
+    let flow = format!("{dir}/call.flow");
+    std::fs::write(
+        &flow,
+        format!(
+            "api weather {{\n  live\n  get \"http://{addr}/v1/weather?q={{city}}&days={{days}}\"\n  \
+             header \"Authorization\" = \"Bearer {{secret.CALL_TEST_TOKEN}}\"\n  \
+             save temperature = body.main.temp\n  save summary = body.weather[0].description\n  save missing = body.nope\n}}\n\
+             node start {{\n  ask city\n  ask days as number\n  call weather\n  if status == 200 -> start\n  else -> start\n}}\n"
+        ),
+    )
+    .expect("write");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_chatflow"))
+            .args(["call", &flow, "weather", "--set", "city=São Paulo", "--set", "days=3"])
+            .env("CALL_TEST_TOKEN", "hunter2-very-secret")
+            .output()
+            .expect("runs")
+    })
+    .await
+    .expect("joined");
+    let out = stdout(&output);
+    assert_eq!(code(&output), 0, "{out}{}", stderr(&output));
+    assert!(
+        out.starts_with(&format!("GET http://{addr}/v1/weather?q=S%C3%A3o%20Paulo&days=3\n")),
+        "{out}"
+    );
+    assert!(out.contains("Authorization: Bearer ***\n"), "{out}");
+    assert!(!out.contains("hunter2"), "the secret is masked: {out}");
+    assert!(out.contains("status: 200 in "), "{out}");
+    assert!(out.contains("\"temp\": -4.5"), "pretty JSON answer: {out}");
+    assert!(out.contains("save temperature = -4.5\n"), "{out}");
+    assert!(out.contains("save summary = \"fog\"\n"), "{out}");
+    assert!(out.contains("save missing = not set\n"), "{out}");
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(
+        seen,
+        vec![(
+            "/v1/weather?q=S%C3%A3o%20Paulo&days=3".to_string(),
+            Some("Bearer hunter2-very-secret".to_string())
+        )],
+        "the request really arrived, with the secret filled in"
+    );
+}
+
+#[test]
+fn call_with_stubs_shows_the_json_body_it_sends() {
+    let o = chatflow(&[
+        "call",
+        "examples/order_status.flow",
+        "open_ticket",
+        "--set",
+        "order_id=1042",
+        "--set",
+        "email=ann@example.com",
+        "--set",
+        "reason=said \"hi\"",
+        "--stubs",
+        "examples/order_status.stubs.json",
+    ]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), 0, "{out}{}", stderr(&o));
+    assert!(out.starts_with("POST https://support.example.test/v2/tickets\n"), "{out}");
+    assert!(out.contains("\"subject\": \"Order 1042\""), "{out}");
+    assert!(out.contains(r#""reason": "said \"hi\"""#), "JSON-escaped: {out}");
+    assert!(out.contains("status: 201"), "{out}");
+    assert!(out.contains("save ticket_id = \"T-1001\"\n"), "{out}");
+}
+
+#[test]
+fn call_without_an_answer_exits_1_and_says_why() {
+    let dir = tempdir();
+    let flow = format!("{dir}/down.flow");
+    // Port 9 on loopback (discard) is closed on any sane test machine.
+    std::fs::write(
+        &flow,
+        "api down {\n  live\n  get \"http://127.0.0.1:9/x\"\n  timeout 1s\n}\nnode n {\n  call down\n  if status == 0 -> n\n  else -> n\n}\n",
+    )
+    .expect("write");
+    let o = chatflow(&["call", &flow, "down"]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("status: 0, no response (connect)"), "{}", stdout(&o));
+}
+
+/// A fresh directory under the target dir (no temp-dir crate needed).
+fn tempdir() -> String {
+    let dir = std::env::temp_dir().join(format!(
+        "chatflow-cli-{}-{}",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir.display().to_string()
+}

@@ -1,0 +1,299 @@
+//! Shared helpers for the runtime tests: a small IR builder (flows written by hand until the
+//! compiler lands) and a recording loopback HTTP server.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use chatflow::ir::*;
+
+/// Builds a [`Program`] node by node.
+pub struct B {
+    pub p: Program,
+    /// The first node given to [`B::add`]: the entry.
+    pub entry: Option<NodeId>,
+}
+
+impl B {
+    pub fn new() -> B {
+        B {
+            entry: None,
+            p: Program {
+                format_version: FORMAT_VERSION,
+                min_read_version: MIN_READ_VERSION,
+                bot: BotInfo { name: "test".into(), start: 0 },
+                apis: vec![],
+                nodes: vec![],
+                attrs: vec![],
+                tests: vec![],
+                source_map: SourceMap::default(),
+            },
+        }
+    }
+
+    pub fn attr(&mut self, name: &str) -> AttrId {
+        if let Some(i) = self.p.attrs.iter().position(|a| a.name == name) {
+            return i as AttrId;
+        }
+        self.p.attrs.push(AttrInfo { name: name.into(), ty: ValueType::Any });
+        (self.p.attrs.len() - 1) as AttrId
+    }
+
+    pub fn node(&mut self, name: &str) -> NodeId {
+        if let Some(i) = self.p.nodes.iter().position(|n| n.name == name) {
+            return i as NodeId;
+        }
+        self.p.nodes.push(Node { name: name.into(), stmts: vec![] });
+        (self.p.nodes.len() - 1) as NodeId
+    }
+
+    /// Append statements to a node (created on first use; the first node is the entry).
+    pub fn add(&mut self, node: &str, stmts: Vec<Stmt>) -> &mut Self {
+        let id = self.node(node) as usize;
+        self.entry.get_or_insert(id as NodeId);
+        self.p.nodes[id].stmts.extend(stmts);
+        self
+    }
+
+    pub fn api(&mut self, api: Api) -> ApiId {
+        self.p.apis.push(api);
+        (self.p.apis.len() - 1) as ApiId
+    }
+
+    /// A `{name}`-style template: `{x}`, `{sys.x}`, `{secret.X}`, `{status}`, `{{`, `}}`.
+    pub fn t(&mut self, s: &str) -> Template {
+        let mut parts = vec![];
+        let mut text = String::new();
+        let mut rest = s;
+        while let Some(c) = rest.chars().next() {
+            if rest.starts_with("{{") || rest.starts_with("}}") {
+                text.push(c);
+                rest = &rest[2..];
+            } else if c == '{' {
+                let end = rest.find('}').expect("closing brace in test template");
+                let name = &rest[1..end];
+                if !text.is_empty() {
+                    parts.push(TemplatePart::Text(std::mem::take(&mut text)));
+                }
+                parts.push(if name == "status" {
+                    TemplatePart::Status
+                } else if let Some(n) = name.strip_prefix("sys.") {
+                    TemplatePart::Sys(n.into())
+                } else if let Some(n) = name.strip_prefix("secret.") {
+                    TemplatePart::Secret(n.into())
+                } else {
+                    TemplatePart::Attr(self.attr(name))
+                });
+                rest = &rest[end + 1..];
+            } else {
+                text.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+        if !text.is_empty() {
+            parts.push(TemplatePart::Text(text));
+        }
+        Template { parts }
+    }
+
+    pub fn say(&mut self, s: &str) -> Stmt {
+        Stmt::Say(self.t(s))
+    }
+
+    pub fn ask(&mut self, attr: &str, kind: AskKind, prompt: Option<&str>) -> Stmt {
+        let prompt = prompt.map(|p| self.t(p));
+        Stmt::Ask { attr: self.attr(attr), kind, prompt }
+    }
+
+    pub fn set(&mut self, attr: &str, value: Expr) -> Stmt {
+        Stmt::Set { attr: self.attr(attr), value }
+    }
+
+    pub fn goto(&mut self, node: &str) -> Stmt {
+        Stmt::Goto(self.node(node))
+    }
+
+    pub fn branch(&mut self, arms: Vec<(Expr, &str)>, otherwise: &str) -> Stmt {
+        let arms = arms
+            .into_iter()
+            .map(|(cond, target)| BranchArm { cond, target: self.node(target) })
+            .collect();
+        Stmt::Branch(BranchTable { arms, otherwise: self.node(otherwise) })
+    }
+
+    pub fn a(&mut self, name: &str) -> Expr {
+        Expr::Attr(self.attr(name))
+    }
+
+    pub fn http_api(&mut self, name: &str, method: Method, url: &str) -> Api {
+        Api {
+            name: name.into(),
+            method,
+            url: self.t(url),
+            headers: vec![],
+            body: None,
+            timeout_ms: 5000,
+            retry: 0,
+            retry_non_idempotent: false,
+            saves: vec![],
+        }
+    }
+
+    pub fn program(&self) -> Program {
+        let mut p = self.p.clone();
+        p.bot.start = self.entry.unwrap_or(0);
+        p
+    }
+
+    pub fn build(&self) -> Arc<Program> {
+        Arc::new(self.program())
+    }
+}
+
+pub fn lit_num(n: f64) -> Expr {
+    Expr::Lit(Value::Number(n))
+}
+pub fn lit_text(s: &str) -> Expr {
+    Expr::Lit(Value::Text(s.into()))
+}
+pub fn cmp(op: CmpOp, a: Expr, b: Expr) -> Expr {
+    Expr::Cmp(op, Box::new(a), Box::new(b))
+}
+
+/// One request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    /// Path and query exactly as sent on the wire.
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A loopback axum server that records every request. Routes:
+/// `/ok` 200 `{"ok":true}`; `/weather` nested JSON; `/flaky` 500 twice then 200; `/slow` never
+/// answers; `/big` a 4000-byte JSON body; `/text` a non-JSON 200; `/empty` an empty 200;
+/// `/redirect` 302 to `/weather`; `/loop` redirects to itself; `/status/N` answers N.
+pub struct Server {
+    pub base: String,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let flaky = Arc::new(AtomicUsize::new(0));
+        let (seen2, flaky2) = (seen.clone(), flaky.clone());
+        let app = axum::Router::new().fallback(move |req: Request<Body>| {
+            let (seen, flaky) = (seen2.clone(), flaky2.clone());
+            async move { handle(req, seen, flaky).await }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Server { base, seen }
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+async fn handle(req: Request<Body>, seen: Arc<Mutex<Vec<Seen>>>, flaky: Arc<AtomicUsize>) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec();
+    let target = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    seen.lock().unwrap().push(Seen { method: parts.method.to_string(), target, headers, body });
+    let json = |status: u16, body: &str| {
+        Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let path = parts.uri.path();
+    match path {
+        p if p.starts_with("/weather") => json(200, r#"{"main":{"temp":3.5},"weather":[{"description":"snow"},{"description":"wind"}],"name":"Chicago","ok":true,"tags":["a","b"]}"#),
+        "/flaky" => {
+            if flaky.fetch_add(1, Ordering::SeqCst) < 2 {
+                json(500, r#"{"error":"try later"}"#)
+            } else {
+                json(200, r#"{"ok":true}"#)
+            }
+        }
+        "/slow" => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            json(200, "{}")
+        }
+        "/big" => json(200, &format!(r#"{{"pad":"{}"}}"#, "x".repeat(4000))),
+        "/text" => Response::builder().status(200).body(Body::from("hello, not json")).unwrap(),
+        "/empty" => Response::builder().status(200).body(Body::empty()).unwrap(),
+        "/redirect" => Response::builder()
+            .status(StatusCode::FOUND)
+            .header("location", "/weather")
+            .body(Body::empty())
+            .unwrap(),
+        "/loop" => Response::builder()
+            .status(StatusCode::FOUND)
+            .header("location", "/loop")
+            .body(Body::empty())
+            .unwrap(),
+        p if p.starts_with("/status/") => {
+            let code = p["/status/".len()..].parse().unwrap_or(500);
+            json(code, r#"{"ok":false}"#)
+        }
+        _ => json(200, r#"{"ok":true}"#),
+    }
+}
+
+/// A raw server that answers every connection with a close-delimited body of `len` bytes
+/// (no content-length), so the client must read it chunk by chunk.
+pub async fn streaming_server(len: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n")
+                    .await;
+                let chunk = vec![b' '; 1000];
+                let mut sent = 0;
+                while sent < len {
+                    if sock.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                    sent += chunk.len();
+                }
+            });
+        }
+    });
+    base
+}
+
+/// An address where nothing listens.
+pub async fn refused_base() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}")
+}
