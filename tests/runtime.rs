@@ -510,3 +510,52 @@ async fn sessions_from_storage_that_do_not_fit_are_refused_or_fitted() {
     let events = e.start(&mut lost).await;
     assert!(matches!(events.as_slice(), [Event::Say { .. }, ..] | [Event::Ask { .. }]), "start resets the node: {events:?}");
 }
+
+/// One engine serves many conversations at once: 1,000 sessions whose API answers after
+/// 100 ms finish together, not one after the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_conversations_wait_on_their_apis_concurrently() {
+    let server = Server::start().await;
+    let mut b = B::new();
+    let api = b.http_api("slowish", Method::Get, &format!("{}/sleep100?id={{id}}", server.base));
+    let api = b.api(api);
+    let stmts = vec![b.ask("id", AskKind::Number, None), Stmt::Call(api), b.say("{id}: {status}")];
+    b.add("main", stmts);
+    let e = engine(&b);
+    let started = std::time::Instant::now();
+    let tasks: Vec<_> = (0..1000)
+        .map(|i| {
+            let e = e.clone();
+            tokio::spawn(async move {
+                let mut s = e.new_session();
+                e.start(&mut s).await;
+                says(&e.step(&mut s, &i.to_string()).await)
+            })
+        })
+        .collect();
+    for (i, task) in tasks.into_iter().enumerate() {
+        assert_eq!(task.await.unwrap(), [format!("{i}: 200")]);
+    }
+    assert!(started.elapsed().as_secs_f64() < 5.0, "took {:?}", started.elapsed());
+    assert_eq!(server.seen().len(), 1000);
+}
+
+#[tokio::test]
+async fn step_on_a_new_session_starts_it_and_answers_the_first_ask() {
+    let mut b = B::new();
+    let stmts = vec![b.say("Hi"), b.ask("a", AskKind::Text, None), b.say("a={a}")];
+    b.add("main", stmts);
+    let e = engine(&b);
+    let mut s = e.new_session();
+    assert_eq!(says(&e.step(&mut s, "x").await), ["Hi", "a=x"]);
+    assert_eq!(s.state, SessionState::Closed);
+}
+
+#[tokio::test]
+async fn an_idle_session_is_small() {
+    let e = Engine::new(compiled(WEATHER_FLOW), EngineConfig::default()).unwrap();
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    let json = serde_json::to_vec(&s).unwrap();
+    assert!(json.len() < 2048, "{} bytes", json.len());
+}

@@ -10,7 +10,7 @@
 //! - `date`: `2026-11-25`, `25/11/2026` (day first; `11/25/2026` is read month first only because
 //!   25 cannot be a month), `25.11.2026`,
 //!   `25-11-2026`, `25 Nov 2026`, `November 25, 2026`, `Nov 25 2026`. Stored as `YYYY-MM-DD` text.
-//! - `time`: `14:30`, `14:30:15`, `2:30 pm`, `2pm`, `2 PM`, `12am`. Stored as `HH:MM` text.
+//! - `time`: `14:30`, `14:30:15`, `2:30 pm`, `2pm`, `2 PM`, `9 a.m.`, `12am`. Stored as `HH:MM` text.
 
 use chrono::NaiveDate;
 
@@ -170,7 +170,7 @@ fn worded_date(a: &str) -> Option<NaiveDate> {
 
 /// `(hour, minute)` for `14:30`, `14:30:15`, `2:30 pm`, `2pm`.
 fn parse_time(a: &str) -> Option<(u32, u32)> {
-    let lower = a.to_ascii_lowercase();
+    let lower = a.to_ascii_lowercase().replace("a.m.", "am").replace("p.m.", "pm");
     let (clock, meridiem) = if let Some(c) = lower.strip_suffix("am") {
         (c.trim_end(), Some(false))
     } else if let Some(c) = lower.strip_suffix("pm") {
@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn times() {
-        for (a, want) in [("14:30", "14:30"), ("2:30 pm", "14:30"), ("2pm", "14:00"), ("14:30:15", "14:30"), ("12am", "00:00"), ("12 PM", "12:00")] {
+        for (a, want) in [("14:30", "14:30"), ("2:30 pm", "14:30"), ("2pm", "14:00"), ("14:30:15", "14:30"), ("12am", "00:00"), ("12 PM", "12:00"), ("9 a.m.", "09:00")] {
             assert_eq!(ok(AskKind::Time, a), text(want), "{a}");
         }
         for bad in ["25:00", "13pm", "14", "noon", "14:7"] {

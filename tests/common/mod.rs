@@ -181,7 +181,7 @@ impl Seen {
 
 /// A loopback axum server that records every request. Routes:
 /// `/ok` 200 `{"ok":true}`; `/weather` nested JSON; `/flaky` 500 twice then 200; `/slow` never
-/// answers; `/big` a 4000-byte JSON body; `/text` a non-JSON 200; `/empty` an empty 200;
+/// answers; `/sleep100` answers after 100 ms; `/big` a 4000-byte JSON body; `/text` a non-JSON 200; `/empty` an empty 200;
 /// `/redirect` 302 to `/weather`; `/loop` redirects to itself; `/status/N` answers N.
 pub struct Server {
     pub base: String,
@@ -242,6 +242,10 @@ async fn handle(req: Request<Body>, seen: Arc<Mutex<Vec<Seen>>>, flaky: Arc<Atom
             json(200, "{}")
         }
         "/big" => json(200, &format!(r#"{{"pad":"{}"}}"#, "x".repeat(4000))),
+        "/sleep100" => {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            json(200, r#"{"ok":true}"#)
+        }
         "/text" => Response::builder().status(200).body(Body::from("hello, not json")).unwrap(),
         "/empty" => Response::builder().status(200).body(Body::empty()).unwrap(),
         "/redirect" => Response::builder()
