@@ -9,29 +9,24 @@ use crate::syntax::ast::{self, ApiProp, ExprKind, Literal, Method, RefKind, Span
 
 pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
     let apis = ctx.apis.iter().map(|a| lower_api(ctx, a)).collect();
-    // Nodes and their spans in one walk: the AST is large and cold in the cache.
-    let mut nodes = Vec::with_capacity(ctx.nodes.len());
-    let mut node_spans = Vec::with_capacity(ctx.nodes.len());
-    for n in &ctx.nodes {
-        let body = &n.ast.body;
-        let mut stmts = Vec::with_capacity(body.len());
-        let mut spans = Vec::with_capacity(body.len());
-        for s in body {
-            stmts.push(lower_stmt(ctx, s));
-            spans.push(span(n.file, s.span));
-        }
-        nodes.push(ir::Node {
+    let nodes = ctx
+        .nodes
+        .iter()
+        .map(|n| ir::Node {
             name: n.ast.name.name.clone(),
-            stmts,
-        });
-        node_spans.push(ir::NodeSpans {
-            node: span(n.file, n.ast.span),
-            stmts: spans,
-        });
-    }
+            stmts: n.ast.body.iter().map(|s| lower_stmt(ctx, s)).collect(),
+        })
+        .collect();
     let source_map = ir::SourceMap {
         files: ctx.sources.iter().map(|f| f.name.clone()).collect(),
-        nodes: node_spans,
+        nodes: ctx
+            .nodes
+            .iter()
+            .map(|n| ir::NodeSpans {
+                node: span(n.file, n.ast.span),
+                stmts: n.ast.body.iter().map(|s| span(n.file, s.span)).collect(),
+            })
+            .collect(),
         apis: ctx.apis.iter().map(|a| span(a.file, a.ast.span)).collect(),
     };
     ir::Program {
