@@ -234,7 +234,8 @@ fn run_reads_piped_lines_and_answers_from_the_stubs() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
-        "bot> Hi! Which city are you in?\n\
+        "== Weather desk ==\n\
+         bot> Hi! Which city are you in?\n\
          you> Chicago\n\
          bot> It is 3.5 degrees in Chicago\n\
          bot> Chicago visitors get a free hot chocolate at the Lakeside Cafe today.\n\

@@ -410,3 +410,231 @@ fn conditions_are_shown_as_written_and_read_back_the_same() {
     let (program, expr) = compiled_expr(conditions[1]);
     assert_eq!(chatflow::testing::show_expr(&program, &expr), conditions[1]);
 }
+
+// ---- the actions' test lines ----------------------------------------------------------------
+
+const SHOP: &str = r#"
+bot "Shop" {
+  start menu
+  languages en, es
+}
+
+hours desk {
+  zone "America/Chicago"
+  mon-fri 09:00-17:00
+}
+
+node menu {
+  say {
+    en "Hello"
+    es "Hola"
+  }
+  choose "Pick one" {
+    "Cards" -> cards
+    "Person" -> person
+    "Mail" -> mail
+    "Code" -> code
+    link "FAQ" "https://x.test/faq"
+  }
+}
+
+node cards {
+  carousel {
+    card "A" {
+      link "More" "https://x.test/a"
+      "Take A" -> done
+    }
+    card "B" {
+      "Take B" -> done
+    }
+  }
+}
+
+node person {
+  if open(desk) -> agent else -> closed_desk
+}
+
+node agent {
+  transfer department "Billing" "Connecting you..."
+}
+
+node closed_desk {
+  say "We are closed."
+  close
+}
+
+node mail {
+  email {
+    to "a@x.test"
+    subject "Hi"
+    body "Body"
+  }
+  image "https://x.test/i.png" "A picture"
+  goal "mailed"
+  close
+}
+
+node code {
+  otp {
+    send email "a@x.test"
+    ok -> done
+    fail -> closed_desk
+  }
+}
+
+node done {
+  say "Done."
+  close
+}
+"#;
+
+async fn run_shop(tests: &str) -> Vec<TestOutcome> {
+    let source = format!("{SHOP}\n{tests}");
+    let compiled = compile_str("shop.flow", &source);
+    let errors: Vec<_> = compiled.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let program = Arc::new(compiled.program.expect("compiles"));
+    run_tests(program, &TestOptions::default()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn action_checks_clock_language_and_the_fixed_otp_pass_when_they_hold() {
+    let outcomes = run_shop(r#"
+test "menus and carousels" {
+  expect say "Hello"
+  expect choices "Cards", "Person", "Mail", "Code", "FAQ"
+  user "Cards"
+  expect choices "Take A", "Take B"
+  user "Take B"
+  expect say "Done."
+  expect closed
+}
+
+test "email, media and goal" {
+  user "Mail"
+  expect email "a@x.test" "Hi"
+  expect media image "https://x.test/i.png"
+  expect goal "mailed"
+  expect closed
+}
+
+test "the clock opens the desk on a Friday morning in Chicago" {
+  clock "2026-11-27T10:00:00-06:00"
+  user "Person"
+  expect say "Connecting you..."
+  expect transfer "Billing"
+}
+
+test "the clock closes the desk on a Saturday" {
+  clock "2026-11-28T10:00:00-06:00"
+  user "Person"
+  expect say "We are closed."
+}
+
+test "a language line before the opening turn applies to it" {
+  language "es"
+  expect say "Hola"
+}
+
+test "a language line changes the next turns" {
+  user "Nope"
+  language "es"
+  user "Also nope"
+  user "Cards"
+  expect choices "Take A", "Take B"
+}
+
+test "tests know the one-time code" {
+  user "Code"
+  user "123456"
+  expect node done
+}
+"#)
+    .await;
+    for o in &outcomes {
+        assert!(o.passed(), "{}: {:?}", o.name, o.failure);
+    }
+    assert_eq!(closing_line(&outcomes), "7 passed, 0 failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn action_checks_fail_with_what_the_turn_had() {
+    let outcomes = run_shop(r#"
+test "choices differ" {
+  expect choices "Cards", "Person"
+}
+
+test "no choices" {
+  user "Mail"
+  expect choices "A"
+}
+
+test "carousel buttons" {
+  user "Cards"
+  expect choices "More", "Take A", "Take B"
+}
+
+test "no transfer" {
+  clock "2026-11-28T10:00:00-06:00"
+  user "Person"
+  expect transfer "Billing"
+}
+
+test "transfer elsewhere" {
+  clock "2026-11-27T10:00:00-06:00"
+  user "Person"
+  expect transfer "Sales"
+}
+
+test "email subject" {
+  user "Mail"
+  expect email "a@x.test" "Hello"
+}
+
+test "goal" {
+  user "Mail"
+  expect goal "bought"
+}
+
+test "no goal" {
+  expect goal "mailed"
+}
+
+test "media" {
+  user "Mail"
+  expect media video "https://x.test/i.png"
+}
+
+test "a wrong code is not the fixed one" {
+  user "Code"
+  user "654321"
+  expect node done
+}
+"#)
+    .await;
+    let failure = |name: &str| {
+        let o = outcomes.iter().find(|o| o.name == name).expect("test present");
+        let f = o.failure.as_ref().unwrap_or_else(|| panic!("`{name}` should fail"));
+        (f.check.clone(), f.expected.clone(), f.actual.clone())
+    };
+    let check = |name: &str, expected: &str, actual: &str| {
+        let (_, e, a) = failure(name);
+        assert_eq!((e.as_str(), a.as_str()), (expected, actual), "test `{name}`");
+    };
+    check(
+        "choices differ",
+        r#"choices "Cards", "Person""#,
+        r#"choices "Cards", "Person", "Mail", "Code", "FAQ""#,
+    );
+    check("no choices", r#"choices "A""#, "no choices or carousel in this turn");
+    check("carousel buttons", r#"choices "More", "Take A", "Take B""#, r#"choices "Take A", "Take B""#);
+    check("no transfer", r#"transfer to "Billing""#, "no transfer in this turn");
+    check("transfer elsewhere", r#"transfer to "Sales""#, r#"transfer to department "Billing""#);
+    check("email subject", r#"email to "a@x.test" "Hello""#, r#"email to "a@x.test" "Hi""#);
+    check("goal", r#"goal "bought""#, r#"goal "mailed" (count 1)"#);
+    check("no goal", r#"goal "mailed""#, "no goal in this turn");
+    check("media", r#"video "https://x.test/i.png""#, r#"image "https://x.test/i.png""#);
+    assert_eq!(failure("a wrong code is not the fixed one").0, "expect node");
+    assert_eq!(failure("media").0, "expect media");
+    assert_eq!(closing_line(&outcomes), "0 passed, 10 failed");
+}
