@@ -7,8 +7,10 @@
 //! API properties, duplicates, ...): whole-flow checks (names, the flow graph) would only
 //! echo the items the syntax errors swallowed, as a cascade of "unknown node" errors.
 
+mod actions;
 mod check;
 mod graph;
+mod hours;
 mod load;
 mod lower;
 mod names;
