@@ -416,6 +416,10 @@ fn conditions_are_shown_as_written_and_read_back_the_same() {
 const SHOP: &str = r#"
 bot "Shop" {
   start menu
+  fallback {
+    en "Pardon?"
+    es "¿Perdón?"
+  }
   languages en, es
 }
 
@@ -538,10 +542,11 @@ test "a language line before the opening turn applies to it" {
 
 test "a language line changes the next turns" {
   user "Nope"
+  expect say "Pardon?"
   language "es"
-  user "Also nope"
-  user "Cards"
-  expect choices "Take A", "Take B"
+  user "Nope"
+  expect say "¿Perdón?"
+  expect choices "Cards", "Person", "Mail", "Code", "FAQ"
 }
 
 test "tests know the one-time code" {
