@@ -139,7 +139,7 @@ fn check_stmt(ctx: &mut Ctx<'_>, file: FileId, stmt: &ast::Stmt) {
                 )
                 .label("calls a draft API")
                 .help(format!(
-                    "mark the API `live` when it is ready: `api {} {{ live ... }}`",
+                    "replace `draft` with `live` in `api {}` once the API is ready to be called",
                     api.name
                 ));
                 if same_file {

@@ -538,14 +538,18 @@ fn report_loop(ctx: &mut Ctx<'_>, scc: &[usize]) {
         names.push("...");
     }
     let (file, name) = (ctx.nodes[first].file, &ctx.nodes[first].ast.name);
-    let diag = Diag::warning(
-        "chatflow::loop_without_wait",
+    let message = if scc.len() == 1 {
+        format!(
+            "node `{}` leads back to itself with no `ask`: the flow would spin until the step limit",
+            name.name
+        )
+    } else {
         format!(
             "the nodes {} form a loop with no `ask`: the flow would spin until the step limit",
             names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-        ),
-        name.span,
-    )
+        )
+    };
+    let diag = Diag::warning("chatflow::loop_without_wait", message, name.span)
     .label("this loop never waits for the user")
     .help("put an `ask` somewhere on the loop, or leave it with a branch that can close the chat");
     ctx.error(diag, file);

@@ -3,8 +3,9 @@
 //! Phases, one module each: [`load`] (files and imports), [`resolve`] (name tables,
 //! duplicates, API properties), [`types`] (attribute types), [`check`] (per-statement checks,
 //! with [`shadow`] for shadowed arms), [`graph`] (flow-graph analyses) and [`lower`] (IR).
-//! Semantic checks run only when every file parsed cleanly, so a syntax error is not
-//! followed by a cascade of "unknown node" errors for the items it swallowed.
+//! When a file has syntax errors, only the checks local to one item still report (types,
+//! API properties, duplicates, ...): whole-flow checks (names, the flow graph) would only
+//! echo the items the syntax errors swallowed, as a cascade of "unknown node" errors.
 
 mod check;
 mod graph;
@@ -117,18 +118,59 @@ pub fn compile_text_with(name: &str, text: &str, loader: &dyn Loader) -> Compile
     finish(name, load::load_text(name, text.to_string(), loader))
 }
 
+/// Codes whose check looks at one item only, so they stay trustworthy next to syntax errors.
+const LOCAL_CODES: &[&str] = &[
+    "chatflow::unknown_ask_kind",
+    "chatflow::unknown_sys",
+    "chatflow::duplicate_node",
+    "chatflow::duplicate_api",
+    "chatflow::duplicate_bot",
+    "chatflow::duplicate_test",
+    "chatflow::duplicate_property",
+    "chatflow::missing_method",
+    "chatflow::body_not_allowed",
+    "chatflow::missing_else",
+    "chatflow::type_mismatch",
+    "chatflow::bad_range",
+    "chatflow::bad_regex",
+    "chatflow::secret_outside_api",
+    "chatflow::bad_timeout",
+    "chatflow::bad_retry",
+    "chatflow::bad_status",
+    "chatflow::unreachable_statement",
+    "chatflow::shadowed_condition",
+];
+
 fn finish(root: &str, loaded: load::Loaded) -> Compiled {
     let mut diagnostics = loaded.diags;
     let mut program = None;
-    if !diagnostics.iter().any(Diag::is_error) {
-        let mut ctx = resolve::collect(&loaded.sources.files, &loaded.files);
-        types::infer(&mut ctx);
-        check::check_all(&mut ctx);
+    let syntax_ok = !diagnostics.iter().any(Diag::is_error);
+    let mut ctx = resolve::collect(&loaded.sources.files, &loaded.files);
+    types::infer(&mut ctx);
+    check::check_all(&mut ctx);
+    if syntax_ok {
         graph::analyse(&mut ctx);
         if !ctx.diags.iter().any(Diag::is_error) {
             program = Some(lower::lower(&ctx, &bot_name(root)));
         }
         diagnostics.extend(ctx.diags);
+    } else {
+        // The parser puts placeholders where it reported a problem (a 0 for a bad number,
+        // say); checks that land on such a place would only repeat it.
+        let syntax: Vec<(u32, usize, usize)> = diagnostics
+            .iter()
+            .map(|d| (d.file, d.span.start, d.span.end))
+            .collect();
+        let overlaps = |d: &Diag| {
+            syntax
+                .iter()
+                .any(|&(f, s, e)| f == d.file && s <= d.span.end && d.span.start <= e)
+        };
+        diagnostics.extend(
+            ctx.diags
+                .into_iter()
+                .filter(|d| LOCAL_CODES.contains(&d.code) && !overlaps(d)),
+        );
     }
     diagnostics.sort_by_key(|d| (d.file, d.span.start, d.span.end));
     Compiled {

@@ -32,6 +32,12 @@ pub(crate) struct ApiDef<'a> {
     pub retry: u32,
 }
 
+/// What fills an attribute somewhere: a fixed type (`ask`, `save`) or a `set` expression.
+pub(crate) enum Filler<'a> {
+    Fixed(ValueType),
+    Expr(&'a ast::Expr),
+}
+
 pub(crate) struct AttrDef<'a> {
     pub name: &'a str,
     pub ty: ValueType,
@@ -47,6 +53,8 @@ pub(crate) struct Ctx<'a> {
     pub api_ids: NameMap<'a, u32>,
     pub attrs: Vec<AttrDef<'a>>,
     pub attr_ids: NameMap<'a, u32>,
+    /// Every place that fills an attribute, for type inference.
+    pub fillers: Vec<(u32, Filler<'a>)>,
     pub bot: Option<(FileId, &'a ast::Bot)>,
     pub tests: Vec<(FileId, &'a ast::Test)>,
     /// The entry node, when it is known.
@@ -125,6 +133,7 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
         api_ids: NameMap::default(),
         attrs: Vec::new(),
         attr_ids: NameMap::default(),
+        fillers: Vec::new(),
         bot: None,
         tests: Vec::new(),
         start: None,
@@ -144,6 +153,7 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
         for item in &ast_file.items {
             match item {
                 ast::Item::Node(node) => {
+                    node_fillers(&mut ctx, node);
                     let name = node.name.name.as_str();
                     if let Some(&first) = ctx.node_ids.get(name) {
                         let first = &ctx.nodes[first as usize];
@@ -155,6 +165,12 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                     }
                 }
                 ast::Item::Api(api) => {
+                    for prop in &api.props {
+                        if let ApiProp::Save { attr, .. } = prop {
+                            let id = intern(&mut ctx, &attr.name);
+                            ctx.fillers.push((id, Filler::Fixed(ValueType::Any)));
+                        }
+                    }
                     let def = api_def(&mut ctx, file, api);
                     let name = api.name.name.as_str();
                     if let Some(&first) = ctx.api_ids.get(name) {
@@ -201,7 +217,6 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
             }
         }
     }
-    collect_attrs(&mut ctx);
     resolve_start(&mut ctx);
     ctx
 }
@@ -362,43 +377,39 @@ impl Ctx<'_> {
     }
 }
 
-/// Interns every attribute that an `ask`, `set` or `save` fills, in source order.
-fn collect_attrs(ctx: &mut Ctx<'_>) {
-    let files = ctx.files;
-    for file in files {
-        for item in &file.items {
-            match item {
-                ast::Item::Api(api) => {
-                    for prop in &api.props {
-                        if let ApiProp::Save { attr, .. } = prop {
-                            intern(ctx, &attr.name);
-                        }
-                    }
-                }
-                ast::Item::Node(node) => {
-                    for stmt in &node.body {
-                        match &stmt.kind {
-                            ast::StmtKind::Ask { attr, .. } | ast::StmtKind::Set { attr, .. } => {
-                                intern(ctx, &attr.name)
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                _ => {}
+/// Interns the attributes a node's `ask`s and `set`s fill, and records how they fill them.
+fn node_fillers<'a>(ctx: &mut Ctx<'a>, node: &'a ast::Node) {
+    for stmt in &node.body {
+        match &stmt.kind {
+            ast::StmtKind::Ask { attr, kind, .. } => {
+                let id = intern(ctx, &attr.name);
+                let ty = match kind {
+                    Some(k) if k.name == "number" => ValueType::Number,
+                    _ => ValueType::Text,
+                };
+                ctx.fillers.push((id, Filler::Fixed(ty)));
             }
+            ast::StmtKind::Set { attr, value } => {
+                let id = intern(ctx, &attr.name);
+                ctx.fillers.push((id, Filler::Expr(value)));
+            }
+            _ => {}
         }
     }
 }
 
-fn intern<'a>(ctx: &mut Ctx<'a>, name: &'a str) {
-    if !ctx.attr_ids.contains_key(name) {
-        ctx.attr_ids.insert(name, ctx.attrs.len() as u32);
-        ctx.attrs.push(AttrDef {
-            name,
-            ty: ValueType::Any,
-        });
+/// The attribute's id, assigned in order of first appearance.
+fn intern<'a>(ctx: &mut Ctx<'a>, name: &'a str) -> u32 {
+    if let Some(&id) = ctx.attr_ids.get(name) {
+        return id;
     }
+    let id = ctx.attrs.len() as u32;
+    ctx.attr_ids.insert(name, id);
+    ctx.attrs.push(AttrDef {
+        name,
+        ty: ValueType::Any,
+    });
+    id
 }
 
 /// The entry node: the bot's `start`, else the first node of the root file, else the first
