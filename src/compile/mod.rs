@@ -7,8 +7,10 @@
 //! API properties, duplicates, ...): whole-flow checks (names, the flow graph) would only
 //! echo the items the syntax errors swallowed, as a cascade of "unknown node" errors.
 
+mod actions;
 mod check;
 mod graph;
+mod hours;
 mod load;
 mod lower;
 mod names;
@@ -60,6 +62,30 @@ pub const CODES: &[&str] = &[
     "chatflow::shadowed_condition",
     "chatflow::unset_attribute",
     "chatflow::loop_without_wait",
+    // Bot-builder actions (docs/actions.md).
+    "chatflow::no_languages",
+    "chatflow::unknown_language",
+    "chatflow::missing_translation",
+    "chatflow::duplicate_language",
+    "chatflow::readonly_sys",
+    "chatflow::duplicate_option",
+    "chatflow::no_options",
+    "chatflow::missing_empty",
+    "chatflow::item_outside_list",
+    "chatflow::missing_property",
+    "chatflow::bad_otp",
+    "chatflow::no_fields",
+    "chatflow::unknown_zone",
+    "chatflow::bad_hours",
+    "chatflow::unknown_hours",
+    "chatflow::duplicate_hours",
+    "chatflow::duplicate_flow",
+    "chatflow::unknown_flow",
+    "chatflow::arity",
+    "chatflow::return_outside_flow",
+    "chatflow::goto_outside_flow",
+    "chatflow::unused_flow",
+    "chatflow::bad_clock",
 ];
 
 /// The result of compiling a root file and everything it imports.
@@ -139,6 +165,21 @@ const LOCAL_CODES: &[&str] = &[
     "chatflow::bad_status",
     "chatflow::unreachable_statement",
     "chatflow::shadowed_condition",
+    "chatflow::duplicate_language",
+    "chatflow::readonly_sys",
+    "chatflow::duplicate_option",
+    "chatflow::no_options",
+    "chatflow::missing_empty",
+    "chatflow::item_outside_list",
+    "chatflow::missing_property",
+    "chatflow::bad_otp",
+    "chatflow::no_fields",
+    "chatflow::unknown_zone",
+    "chatflow::bad_hours",
+    "chatflow::duplicate_hours",
+    "chatflow::duplicate_flow",
+    "chatflow::return_outside_flow",
+    "chatflow::bad_clock",
 ];
 
 fn finish(root: &str, loaded: load::Loaded) -> Compiled {
