@@ -203,6 +203,20 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// The value `set` stores: like [`Scope::eval`], but a list or map (a literal or another
+    /// attribute's) is copied as it is rather than as its JSON text.
+    pub(crate) fn eval_value(&self, expr: &'a Expr) -> Option<Value> {
+        let whole = match expr {
+            Expr::Lit(v) => Some(v),
+            Expr::Attr(id) => self.session.attrs.get(*id as usize).and_then(Option::as_ref),
+            _ => None,
+        };
+        match whole {
+            Some(v @ (Value::List(_) | Value::Map(_))) => Some(v.clone()),
+            _ => self.eval(expr).into_value(),
+        }
+    }
+
     /// Evaluate `expr` as a condition.
     pub(crate) fn test(&self, expr: &'a Expr) -> bool {
         match expr {
