@@ -853,7 +853,8 @@ async fn endless_recursion_stops_the_turn() {
 
 #[test]
 fn bad_references_in_actions_are_refused() {
-    let bad_programs: Vec<Box<dyn Fn(&mut B)>> = vec![
+    type Build = Box<dyn Fn(&mut B)>;
+    let bad_programs: Vec<Build> = vec![
         Box::new(|b| {
             let options = vec![MenuOption { label: b.t("x"), kind: OptionKind::Branch(99) }];
             let menu = Menu { style: MenuStyle::QuickReplies, text: None, source: MenuSource::Static(options), save: None };

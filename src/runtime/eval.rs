@@ -182,7 +182,7 @@ impl<'a> Scope<'a> {
         };
         let local = self.now().with_timezone(zone);
         let date = local.format("%Y-%m-%d").to_string();
-        if table.closed.iter().any(|d| *d == date) {
+        if table.closed.contains(&date) {
             return false;
         }
         let day = local.weekday().num_days_from_monday() as u8;
