@@ -316,7 +316,7 @@ impl Engine {
                     return;
                 }
                 Stmt::Set { attr, value } => {
-                    let v = self.scope(s).eval(value).into_value();
+                    let v = self.scope(s).eval_value(value);
                     s.attrs[*attr as usize] = v;
                 }
                 Stmt::Call(api) => {

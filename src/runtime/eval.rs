@@ -182,7 +182,7 @@ impl<'a> Scope<'a> {
         };
         let local = self.now().with_timezone(zone);
         let date = local.format("%Y-%m-%d").to_string();
-        if table.closed.iter().any(|d| *d == date) {
+        if table.closed.contains(&date) {
             return false;
         }
         let day = local.weekday().num_days_from_monday() as u8;
@@ -200,6 +200,20 @@ impl<'a> Scope<'a> {
             },
             Expr::Sys(name) => self.sys(name),
             _ => Val::Bool(self.test(expr)),
+        }
+    }
+
+    /// The value `set` stores: like [`Scope::eval`], but a list or map (a literal or another
+    /// attribute's) is copied as it is rather than as its JSON text.
+    pub(crate) fn eval_value(&self, expr: &'a Expr) -> Option<Value> {
+        let whole = match expr {
+            Expr::Lit(v) => Some(v),
+            Expr::Attr(id) => self.session.attrs.get(*id as usize).and_then(Option::as_ref),
+            _ => None,
+        };
+        match whole {
+            Some(v @ (Value::List(_) | Value::Map(_))) => Some(v.clone()),
+            _ => self.eval(expr).into_value(),
         }
     }
 

@@ -93,6 +93,8 @@ impl B {
                     TemplatePart::Sys(n.into())
                 } else if let Some(n) = name.strip_prefix("secret.") {
                     TemplatePart::Secret(n.into())
+                } else if name == "item" || name.starts_with("item.") {
+                    TemplatePart::Item(path(name.strip_prefix("item").unwrap_or("")))
                 } else {
                     TemplatePart::Attr(self.attr(name))
                 });
@@ -106,6 +108,21 @@ impl B {
             parts.push(TemplatePart::Text(text));
         }
         Template { parts }
+    }
+
+    /// A plain message text.
+    pub fn text(&mut self, s: &str) -> Text {
+        Text::Plain(self.t(s))
+    }
+
+    /// `save ATTR = item.PATH` for dynamic data (`path` like `.id` or `.a.0.b`).
+    pub fn item_save(&mut self, attr: &str, path_text: &str) -> ItemSave {
+        ItemSave { attr: self.attr(attr), path: path(path_text) }
+    }
+
+    /// A branch option `"label" -> node`.
+    pub fn option(&mut self, label: &str, target: &str) -> MenuOption {
+        MenuOption { label: self.t(label), kind: OptionKind::Branch(self.node(target)) }
     }
 
     pub fn say(&mut self, s: &str) -> Stmt {
@@ -162,6 +179,17 @@ impl B {
     }
 }
 
+/// `.a.0.b` → `[Field(a), Index(0), Field(b)]`.
+pub fn path(text: &str) -> Vec<PathStep> {
+    text.split('.')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.parse::<usize>() {
+            Ok(i) => PathStep::Index(i),
+            Err(_) => PathStep::Field(p.into()),
+        })
+        .collect()
+}
+
 pub fn lit_num(n: f64) -> Expr {
     Expr::Lit(Value::Number(n))
 }
@@ -191,6 +219,7 @@ impl Seen {
 /// A loopback axum server that records every request. Routes:
 /// `/ok` 200 `{"ok":true}`; `/weather` nested JSON; `/flaky` 500 twice then 200; `/slow` never
 /// answers; `/sleep100` answers after 100 ms; `/big` a 4000-byte JSON body; `/text` a non-JSON 200; `/empty` an empty 200;
+/// `/stores` two stores (`/nostores` none); `/slots` two appointment slots;
 /// `/redirect` 302 to `/weather`; `/loop` redirects to itself; `/status/N` answers N.
 pub struct Server {
     pub base: String,
@@ -251,6 +280,9 @@ async fn handle(req: Request<Body>, seen: Arc<Mutex<Vec<Seen>>>, flaky: Arc<Atom
             json(200, "{}")
         }
         "/big" => json(200, &format!(r#"{{"pad":"{}"}}"#, "x".repeat(4000))),
+        "/stores" => json(200, r#"{"stores":[{"id":1,"name":"North","city":"Chicago"},{"id":2,"name":"South","city":"Austin"}]}"#),
+        "/nostores" => json(200, r#"{"stores":[]}"#),
+        "/slots" => json(200, r#"{"slots":[{"id":"s1","start":"09:00"},{"id":"s2","start":"10:30"}]}"#),
         "/sleep100" => {
             tokio::time::sleep(Duration::from_millis(100)).await;
             json(200, r#"{"ok":true}"#)
@@ -301,6 +333,68 @@ pub async fn streaming_server(len: usize) -> String {
         }
     });
     base
+}
+
+/// One message an SMTP client delivered.
+#[derive(Debug, Clone, Default)]
+pub struct Mail {
+    pub from: String,
+    pub to: Vec<String>,
+    /// The DATA section, unstuffed, without the final `.` line.
+    pub data: String,
+}
+
+/// A minimal plain SMTP server on loopback that accepts every message and records it.
+/// Returns `host:port` and the mailbox.
+pub async fn smtp_server() -> (String, Arc<Mutex<Vec<Mail>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let mailbox: Arc<Mutex<Vec<Mail>>> = Arc::default();
+    let boxed = mailbox.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let mailbox = boxed.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = sock.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 test ESMTP\r\n").await;
+                let mut mail = Mail::default();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250 test\r\n"
+                    } else if upper.starts_with("MAIL FROM:") {
+                        mail.from = line[10..].trim().to_string();
+                        b"250 OK\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        mail.to.push(line[8..].trim().to_string());
+                        b"250 OK\r\n"
+                    } else if upper == "DATA" {
+                        let _ = write.write_all(b"354 go ahead\r\n").await;
+                        while let Ok(Some(data)) = lines.next_line().await {
+                            if data == "." {
+                                break;
+                            }
+                            mail.data.push_str(data.strip_prefix('.').unwrap_or(&data));
+                            mail.data.push('\n');
+                        }
+                        mailbox.lock().unwrap().push(std::mem::take(&mut mail));
+                        b"250 queued\r\n"
+                    } else if upper == "QUIT" {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        return;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    if write.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, mailbox)
 }
 
 /// An address where nothing listens.
