@@ -126,9 +126,9 @@ fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
                 }
                 if let Some(&f) = ctx.flow_ids.get(flow.name.as_str()) {
                     let def = &ctx.flows[f as usize];
-                    if def.params.len() == args.len() {
-                        out.events.extend(def.params.iter().map(|&p| Event::Set(p)));
-                    }
+                    // Even with a wrong argument count (an error already), the flow
+                    // starts with its parameters set: no unset-attribute cascade.
+                    out.events.extend(def.params.iter().map(|&p| Event::Set(p)));
                     out.events.push(Event::Run(f));
                     if let Some(entry) = def.entry {
                         out.succ(entry);
