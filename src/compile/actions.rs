@@ -358,7 +358,11 @@ fn check_options(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, options: &
             ast::OptionKind::Link(url) => check_template(ctx, file, url, Place::USER),
             ast::OptionKind::Postback { payload, target } => {
                 check_target(ctx, file, scope, target);
-                keys.push((payload.value.trim().to_lowercase(), payload.span));
+                let key = payload.value.trim().to_lowercase();
+                // A payload equal to its own label picks the same option: no clash.
+                if key != keys[0].0 {
+                    keys.push((key, payload.span));
+                }
             }
         }
         for (key, span) in keys {
