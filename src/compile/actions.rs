@@ -328,7 +328,7 @@ fn check_menu(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, at: Span, men
             if let Some(label) = &d.label {
                 check_template(ctx, file, label, Place::ITEM);
             }
-            dynamic_block(ctx, file, scope, (&d.list, &d.target, &d.empty), d.span);
+            dynamic_block(ctx, file, scope, (&d.list, &d.target, &d.empty));
         }
     }
 }
@@ -358,7 +358,11 @@ fn check_options(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, options: &
             ast::OptionKind::Link(url) => check_template(ctx, file, url, Place::USER),
             ast::OptionKind::Postback { payload, target } => {
                 check_target(ctx, file, scope, target);
-                keys.push((payload.value.trim().to_lowercase(), payload.span));
+                let key = payload.value.trim().to_lowercase();
+                // A payload equal to its own label picks the same option: no clash.
+                if key != keys[0].0 {
+                    keys.push((key, payload.span));
+                }
             }
         }
         for (key, span) in keys {
@@ -391,8 +395,8 @@ fn dynamic_block(
     file: FileId,
     scope: Option<u32>,
     (list, target, empty): (&ast::Ident, &Option<ast::Ident>, &Option<ast::Ident>),
-    span: Span,
 ) {
+    let span = list.span;
     if !ctx.attr_ids.contains_key(list.name.as_str()) {
         ctx.unknown_attribute(file, &list.name, list.span);
     }
@@ -404,7 +408,7 @@ fn dynamic_block(
                 format!("the options built from `{}` lead nowhere", list.name),
                 span,
             )
-            .label("no `-> NODE` line")
+            .label("this list's block has no `-> NODE` line")
             .help("add `-> NODE`: where every choice goes (store the chosen element with `save ATTR = item.FIELD`)"),
             file,
         ),
@@ -417,7 +421,7 @@ fn dynamic_block(
                 format!("nothing says where to go when `{}` is empty", list.name),
                 span,
             )
-            .label("no `empty -> NODE` line")
+            .label("this list's block has no `empty -> NODE` line")
             .help("add `empty -> NODE`: where to go when the list is empty or missing"),
             file,
         ),
@@ -447,7 +451,7 @@ fn check_carousel(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, at: Span,
             for t in [&card.title, &card.subtitle, &card.image, &card.button].into_iter().flatten() {
                 check_template(ctx, file, t, Place::ITEM);
             }
-            dynamic_block(ctx, file, scope, (list, target, empty), card.span.to(at));
+            dynamic_block(ctx, file, scope, (list, target, empty));
         }
     }
 }

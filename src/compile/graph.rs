@@ -126,9 +126,9 @@ fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
                 }
                 if let Some(&f) = ctx.flow_ids.get(flow.name.as_str()) {
                     let def = &ctx.flows[f as usize];
-                    if def.params.len() == args.len() {
-                        out.events.extend(def.params.iter().map(|&p| Event::Set(p)));
-                    }
+                    // Even with a wrong argument count (an error already), the flow
+                    // starts with its parameters set: no unset-attribute cascade.
+                    out.events.extend(def.params.iter().map(|&p| Event::Set(p)));
                     out.events.push(Event::Run(f));
                     if let Some(entry) = def.entry {
                         out.succ(entry);
@@ -869,5 +869,70 @@ mod tests {
         let c = codes(src);
         assert!(c.contains(&"chatflow::status_before_call"), "{c:?}");
         assert!(c.contains(&"chatflow::unreachable_statement"), "{c:?}");
+    }
+
+    #[test]
+    fn a_menu_waits_so_a_loop_through_it_is_fine() {
+        let src = "node m { choose \"Again?\" { \"Yes\" -> a; \"No\" -> z } }\nnode a { goto m }\nnode z { close }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
+        // A menu of links only neither waits nor branches: the loop spins.
+        let src = "node m { buttons \"FAQ\" { link \"FAQ\" \"https://x.test\" }; goto a }\nnode a { goto m }\n";
+        assert_eq!(codes(src), ["chatflow::loop_without_wait"]);
+    }
+
+    #[test]
+    fn menu_targets_are_successors() {
+        let src = "node m { choose \"?\" { \"A\" -> a; postback \"B\" \"B\" -> b } }\nnode a { close }\nnode b { close }\nnode c { close }\n";
+        assert_eq!(codes(src), ["chatflow::unreachable_node"]);
+    }
+
+    #[test]
+    fn a_transfer_has_no_successor() {
+        let src = "node t { transfer agent \"a@x.test\" }\nnode after { close }\n";
+        assert_eq!(codes(src), ["chatflow::unreachable_node"]);
+    }
+
+    #[test]
+    fn what_a_flow_sets_is_set_after_the_run() {
+        let src = "flow f(p) { node a { if p == \"x\" -> b else -> b }\n node b { set out = p; return } }\nnode s { ask v; run f(v); say \"{out}\"; close }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
+        // Without the run, `out` is never set on the way to the say.
+        let src = "flow f(p) { node a { set out = p; return } }\nnode s { ask v; say \"{out}\"; run f(v); close }\n";
+        assert_eq!(codes(src), ["chatflow::unset_attribute"]);
+    }
+
+    #[test]
+    fn a_flow_that_calls_sets_status() {
+        let src = "api a { get \"https://x.test\" }\nflow f() { node c { call a; return } }\nnode s { run f(); say \"{status}\"; close }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
+    }
+
+    #[test]
+    fn flows_are_reachable_only_when_run() {
+        let src = "flow f() { node a { return } }\nflow g() { node a { run f(); return } }\nnode s { close }\n";
+        // `g` is never run, so neither is `f`: two unused flows, no unreachable nodes.
+        assert_eq!(codes(src), ["chatflow::unused_flow", "chatflow::unused_flow"]);
+        let src = "flow f() { node a { return } }\nflow g() { node a { run f(); return } }\nnode s { run g(); close }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
+    }
+
+    #[test]
+    fn running_a_flow_that_waits_counts_as_waiting() {
+        let src = "flow f() { node a { ask x; return } }\nnode s { run f(); goto s }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
+        let src = "flow f() { node a { say \"hi\"; return } }\nnode s { run f(); goto s }\n";
+        assert_eq!(codes(src), ["chatflow::loop_without_wait"]);
+    }
+
+    #[test]
+    fn dynamic_saves_and_form_fields_define_attributes() {
+        let src = "api a { get \"https://x.test\"; save list = body.items }\nnode s { call a; choose \"?\" from list { label \"{item.n}\"; save pick = item.id; -> t; empty -> t } }\nnode t { form { field age as number \"Age\" }; say \"{pick} {age}\"; close }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
+    }
+
+    #[test]
+    fn appointment_saves_come_before_the_booking_call() {
+        let src = "api slots { get \"https://x.test\" }\napi book { post \"https://x.test/{slot}\" }\nnode s { appointment { slots call slots from body.slots; save slot = item.id; book call book; booked -> d; failed -> d } }\nnode d { close }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
     }
 }

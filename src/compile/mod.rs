@@ -264,4 +264,77 @@ mod tests {
         let compiled = compile_str("dir/weather.flow", "node n { close }\n");
         assert_eq!(compiled.program.expect("compiles").bot.name, "weather");
     }
+
+    /// Mutations of the action inputs (lines dropped, bytes cut) never panic, and every
+    /// diagnostic span stays inside its file on char boundaries.
+    #[test]
+    fn mutated_action_flows_never_panic() {
+        let inputs = [
+            include_str!("../../tests/inputs/ok/actions_support_bot.flow"),
+            include_str!("../../tests/inputs/ok/actions_flows.flow"),
+        ];
+        let mut rng = fastrand::Rng::with_seed(0xac7_10a5);
+        for text in inputs {
+            let lines: Vec<&str> = text.lines().collect();
+            for round in 0..150 {
+                let mutated = if round % 2 == 0 {
+                    let drop = rng.usize(..lines.len());
+                    let kept: Vec<&str> = lines.iter().enumerate().filter(|&(i, _)| i != drop).map(|(_, l)| *l).collect();
+                    kept.join("\n")
+                } else {
+                    let (a, b) = (rng.usize(..text.len()), rng.usize(..text.len()));
+                    let (a, b) = (a.min(b), a.max(b).min(a.min(b) + 12));
+                    let (a, b) = (floor(text, a), floor(text, b));
+                    format!("{}{}", &text[..a], &text[b..])
+                };
+                let compiled = compile_str("m.flow", &mutated);
+                for d in &compiled.diagnostics {
+                    assert!(d.span.end <= mutated.len(), "{} out of bounds", d.code);
+                    assert!(mutated.is_char_boundary(d.span.start) && mutated.is_char_boundary(d.span.end));
+                }
+                let _ = crate::diagnostic::render(&compiled.diagnostics, &compiled.sources, false);
+            }
+        }
+    }
+
+    fn floor(text: &str, mut i: usize) -> usize {
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    }
+
+    #[test]
+    fn translations_lower_in_the_bots_language_order() {
+        let src = "bot \"b\" { languages en, es }\nnode n { say { es \"Hola\" en \"Hi\" }; close }\n";
+        let program = compile_str("t.flow", src).program.expect("compiles");
+        let crate::ir::Stmt::Say(crate::ir::Text::Translated(texts)) = &program.nodes[0].stmts[0] else {
+            panic!("a translated say: {:?}", program.nodes[0].stmts[0]);
+        };
+        let langs: Vec<&str> = texts.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(langs, ["en", "es"]);
+        assert_eq!(program.bot.languages, ["en", "es"]);
+    }
+
+    #[test]
+    fn otp_defaults_and_hours_ranges_lower() {
+        let src = "hours h { zone \"UTC\"; mon-wed 09:00-17:00; sun 10:00-24:00 }\nnode n { if open(h) -> v else -> v }\nnode v { otp { send email \"a@x.test\"; ok -> d; fail -> d } }\nnode d { close }\n";
+        let program = compile_str("t.flow", src).program.expect("compiles");
+        assert_eq!(program.hours[0].weekly, [(0, 540, 1020), (1, 540, 1020), (2, 540, 1020), (6, 600, 1440)]);
+        let crate::ir::Stmt::Otp(otp) = &program.nodes[1].stmts[0] else { panic!("an otp") };
+        assert_eq!((otp.digits, otp.tries, otp.ok, otp.fail), (6, 3, 2, 2));
+    }
+
+    #[test]
+    fn flow_nodes_come_after_top_level_nodes() {
+        let src = "flow f(x) { node a { goto b }\n node b { return } }\nnode s { run f(1); close }\nnode t { close }\n";
+        let compiled = compile_str("t.flow", src);
+        let codes: Vec<&str> = compiled.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["chatflow::unreachable_node"], "only `t` is unreachable");
+        let program = compiled.program.expect("compiles");
+        let names: Vec<&str> = program.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["s", "t", "f.a", "f.b"]);
+        assert_eq!(program.flows[0].entry, 2);
+        assert_eq!(program.nodes[2].stmts[0], crate::ir::Stmt::Goto(3));
+    }
 }
