@@ -6,8 +6,12 @@
 //! flow examples/weather.flow        # the flow, relative to the crate root
 //! max_steps 20                      # optional
 //! stub weather 200 {"main": {}}     # answers for the following turns (or `stub API timeout`)
+//! clock 2026-11-27T10:00:00-06:00   # fixes the session's clock from here on
+//! language es                       # sets sys.language before the next turn
 //! > Chicago                         # a user message: one turn
 //! ```
+//!
+//! The one-time code of `otp` is the fixed one, as in `chatflow test`.
 //!
 //! API calls go over real HTTP to a loopback [`StubServer`]. `latency_ms` is scrubbed to 0 so
 //! the snapshots are deterministic.
@@ -24,6 +28,8 @@ use serde_json::{json, Value};
 enum Line {
     Stub(String, StubAnswer),
     User(String),
+    Clock(String),
+    Language(String),
 }
 
 struct Script {
@@ -50,6 +56,8 @@ fn parse_script(text: &str) -> Script {
         let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
         match word {
             "flow" => script.flow = rest.to_string(),
+            "clock" => script.lines.push(Line::Clock(rest.to_string())),
+            "language" => script.lines.push(Line::Language(rest.to_string())),
             "max_steps" => script.max_steps = rest.parse().expect("max_steps N"),
             "stub" => {
                 let mut parts = rest.splitn(3, ' ');
@@ -97,6 +105,7 @@ async fn converse(script: &Script) -> Value {
         trace: true,
         redirect_base: Some(server.base_url().to_string()),
         secrets: Some(Arc::new(secrets)),
+        fixed_otp: true,
         ..EngineConfig::default()
     };
     let engine = Engine::new(program.clone(), config).expect("the engine loads");
@@ -106,6 +115,10 @@ async fn converse(script: &Script) -> Value {
     for line in &script.lines {
         match line {
             Line::Stub(api, answer) => server.set(api, answer.clone()),
+            Line::Clock(now) => session.fixed_now = Some(now.clone()),
+            Line::Language(code) => {
+                session.sys.insert("language".into(), chatflow::ir::Value::Text(code.clone()));
+            }
             Line::User(text) => {
                 if !started {
                     started = true;
