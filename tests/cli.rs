@@ -449,3 +449,165 @@ fn tempdir() -> String {
     std::fs::create_dir_all(&dir).expect("create temp dir");
     dir.display().to_string()
 }
+
+// ---- run: the actions in the terminal --------------------------------------------------------
+
+mod common;
+
+const ACTIONS: &str = "tests/conversations/actions.flow";
+
+#[test]
+fn run_shows_the_profile_numbered_options_and_forms() {
+    let o = chatflow_with_input(&["run", ACTIONS], "Form\nAnn; many; 2026-12-01\n4\n");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with(
+            "== Action desk ==  (avatar https://desk.example.test/avatar.png)\n\
+             bot> Welcome to the action desk.\n\
+             bot> What shall we try?\n  1) Buttons\n  2) Cards\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "you> Form\n\
+             bot> Book a table\n  1. Your name (name)\n  2. How many people? (number)\n  3. Which day? (date)\n\
+             \x20    (answer `guest; people; day` in this order, or JSON {\"guest\": ..., \"people\": ..., \"day\": ...})\n"
+        ),
+        "{out}"
+    );
+    // The invalid field is asked again alone, and the form is answered.
+    assert!(out.contains("bot> Book a table\n  1. How many people? (number)\n"), "{out}");
+    assert!(out.ends_with("you> 4\nbot> Ann, 4 people, 2026-12-01.\n[chat closed]\n"), "{out}");
+}
+
+#[test]
+fn run_shows_buttons_cards_and_media() {
+    let o = chatflow_with_input(&["run", ACTIONS], "Buttons\nBack\nCards\nPro\n");
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "bot> Buttons:\n  1) Docs <https://desk.example.test/docs>\n  2) Call me\n  3) Back\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "bot> [card 1/2] Classic\n       $9 a month\n       [image] https://desk.example.test/classic.png\n\
+             \x20      [Details <https://desk.example.test/classic>]\n       [Choose Classic]\n\
+             bot> [card 2/2] Pro\n"
+        ),
+        "{out}"
+    );
+    assert!(out.ends_with("you> Pro\nbot> Plan: Choose Pro.\n[chat closed]\n"), "{out}");
+
+    let o = chatflow_with_input(&["run", ACTIONS], "Media\n");
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "bot> [image] https://desk.example.test/map.png — The map\n\
+             bot> [audio] https://desk.example.test/hello.mp3\n\
+             bot> [video] https://desk.example.test/howto.mp4 — How to\n\
+             bot> [file] https://desk.example.test/terms.pdf\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn run_records_emails_and_trace_shows_goals() {
+    let o = chatflow_with_input(&["run", ACTIONS, "--trace", "--channel", "web"], "Mail\n");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(
+            "[email to ann@example.test: Hello from Action desk — recorded, not sent]\n\
+             \x20    | Line one.\n     | Line two.\n\
+             bot> Sent on web: \n"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let o = chatflow_with_input(&["run", ACTIONS, "--trace"], "Buttons\nCALL_ME\n");
+    let err = stderr(&o);
+    assert!(err.contains("trace: goal called reached (1 time in this conversation)\n"), "{err}");
+    assert!(err.contains("trace: goal called reached (2 times in this conversation)\n"), "{err}");
+    assert!(!stdout(&o).contains("goal"), "goals stay out of the transcript");
+}
+
+#[test]
+fn run_delivers_emails_over_smtp() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (addr, mailbox) = rt.block_on(common::smtp_server());
+    let o = chatflow_with_input(
+        &["run", ACTIONS, "--smtp", &addr, "--smtp-from", "desk@example.test"],
+        "Mail\n",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("[email to ann@example.test: Hello from Action desk — delivered]\n"),
+        "{}",
+        stdout(&o)
+    );
+    let mails = mailbox.lock().expect("mailbox").clone();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].from.contains("desk@example.test"), "{:?}", mails[0]);
+    assert!(mails[0].to.iter().any(|t| t.contains("ann@example.test")), "{:?}", mails[0]);
+    assert!(mails[0].data.contains("Line one."), "{:?}", mails[0]);
+}
+
+#[test]
+fn run_with_a_refused_smtp_server_says_the_email_was_not_delivered() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = closed.local_addr().expect("addr").to_string();
+    drop(closed);
+    let o = chatflow_with_input(&["run", ACTIONS, "--smtp", &addr], "Mail\n");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("[email to ann@example.test: Hello from Action desk — NOT delivered: "), "{out}");
+    assert!(!out.contains("bot> Sent on terminal: \n"), "sys.email_error is set: {out}");
+}
+
+#[test]
+fn run_otp_code_and_language_flags() {
+    let o = chatflow_with_input(&["run", ACTIONS, "--otp-code"], "Code\n1234\n");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("     | Your verification code is 1234.\n"), "{out}");
+    assert!(out.ends_with("you> 1234\nbot> Verified.\n[chat closed]\n"), "{out}");
+
+    let o = chatflow_with_input(&["run", ACTIONS, "--language", "es"], "");
+    assert!(
+        stdout(&o).contains("bot> Bienvenido al mostrador de acciones.\nbot> ¿Qué probamos?\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn run_shows_a_transfer_and_forwards_later_messages() {
+    // The agent node is reached from the menu only through the hours, so use a flow of its own.
+    let dir = std::env::temp_dir().join(format!("chatflow-cli-transfer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let flow = dir.join("transfer.flow");
+    std::fs::write(
+        &flow,
+        "node start {\n  transfer department \"Billing\" \"One moment...\"\n}\n",
+    )
+    .expect("write");
+    let o = chatflow_with_input(&["run", flow.to_str().expect("utf-8 path")], "Hello?\n");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "== transfer ==\n\
+         bot> One moment...\n\
+         [transferred to department Billing — waiting for a human]\n\
+         you> Hello?\n\
+         [forwarded to the human: Hello?]\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
