@@ -611,3 +611,25 @@ fn run_shows_a_transfer_and_forwards_later_messages() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn test_takes_language_and_channel_for_every_conversation() {
+    let dir = std::env::temp_dir().join(format!("chatflow-cli-lang-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let flow = dir.join("lang.flow");
+    std::fs::write(
+        &flow,
+        "bot \"L\" {\n  start s\n  languages en, es\n}\n\
+         node s {\n  say {\n    en \"Hi on {sys.channel}\"\n    es \"Hola en {sys.channel}\"\n  }\n  close\n}\n\
+         test \"greets\" {\n  expect say \"Hola en web\"\n}\n",
+    )
+    .expect("write");
+    let path = flow.to_str().expect("utf-8 path");
+    let o = chatflow(&["test", path, "--language", "es", "--channel", "web"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o), "PASS greets\n1 passed, 0 failed\n");
+    let o = chatflow(&["test", path]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains(r#"actual:   say "Hi on terminal""#), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
