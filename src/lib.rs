@@ -8,10 +8,12 @@
 //! - [`compile`] resolves names, checks types and the flow graph, and lowers to [`ir`].
 //! - [`runtime`] runs the IR: sessions, the interpreter, the HTTP API connector.
 //! - [`diagnostic`] is shared by all phases.
-//! - [`testing`] runs `test` blocks against a local stub server.
+//! - [`testing`] runs `test` blocks against a local stub server, and measures their coverage.
+//! - [`graph`] draws a program as a Mermaid or dot graph; [`syntax::format`] is `chatflow fmt`.
 
 pub mod compile;
 pub mod diagnostic;
+pub mod graph;
 pub mod ir;
 pub mod runtime;
 pub mod syntax;

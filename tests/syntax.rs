@@ -992,7 +992,7 @@ fn top_level_garbage() {
     assert_eq!(d.len(), 1, "{d:#?}");
     assert!(
         d[0].message
-            .contains("`bot`, `api`, `node`, `test` or `import`"),
+            .contains("`bot`, `api`, `node`, `test`, `import`, `hours` or `flow`"),
         "{}",
         d[0].message
     );

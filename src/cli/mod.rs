@@ -3,6 +3,8 @@
 
 mod call;
 mod check;
+mod fmt;
+mod graph;
 mod run;
 mod test;
 
@@ -79,6 +81,24 @@ enum Command {
         /// Node entries allowed per turn before the turn stops with a runtime error.
         #[arg(long, value_name = "N", default_value_t = 1000)]
         max_steps: u32,
+        /// After the run, list the nodes, branch arms and API outcomes no test reached.
+        #[arg(long)]
+        coverage: bool,
+    },
+    /// Rewrite flows in the canonical layout (comments kept); `-` formats stdin to stdout.
+    Fmt {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+        /// Write nothing; list the files that would change and exit 1 if any would.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print the flow as a graph: nodes, gotos and branch arms labelled with their conditions.
+    Graph {
+        #[arg(value_name = "FILE")]
+        file: String,
+        #[arg(long, value_enum, default_value_t = graph::GraphFormat::Mermaid)]
+        format: graph::GraphFormat,
     },
 }
 
@@ -132,7 +152,13 @@ pub fn main() -> ExitCode {
                 set,
                 stubs,
             } => call::call(&file, &api, &set, stubs.as_deref()).await,
-            Command::Test { files, max_steps } => test::test(&files, max_steps).await,
+            Command::Test {
+                files,
+                max_steps,
+                coverage,
+            } => test::test(&files, max_steps, coverage).await,
+            Command::Fmt { files, check } => fmt::fmt(&files, check),
+            Command::Graph { file, format } => graph::graph(&file, format),
         }
     })
 }

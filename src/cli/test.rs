@@ -1,4 +1,5 @@
-//! `chatflow test`: runs the `test` blocks of each file (and of its imports, once each).
+//! `chatflow test`: runs the `test` blocks of each file (and of its imports, once each);
+//! with `--coverage`, then reports per file what no test reached.
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
@@ -6,11 +7,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use chatflow::compile;
-use chatflow::testing::{closing_line, render_outcome, run_tests, TestOptions, TestOutcome};
+use chatflow::testing::{coverage, closing_line, render_outcome, run_tests, TestOptions, TestOutcome};
 
 use super::{ensure_readable, report, DiagnosticArgs, Format, FAILED};
 
-pub async fn test(files: &[String], max_steps: u32) -> ExitCode {
+pub async fn test(files: &[String], max_steps: u32, coverage: bool) -> ExitCode {
     if let Err(code) = ensure_readable(files) {
         return code;
     }
@@ -18,6 +19,7 @@ pub async fn test(files: &[String], max_steps: u32) -> ExitCode {
     let options = TestOptions { max_steps };
     let mut outcomes: Vec<TestOutcome> = Vec::new();
     let mut broken = false;
+    let mut reports: Vec<String> = Vec::new();
     // A test block is identified by its file and position, so a file imported by several
     // of the given files runs its tests once.
     let mut seen: HashSet<(String, u32)> = HashSet::new();
@@ -46,9 +48,16 @@ pub async fn test(files: &[String], max_steps: u32) -> ExitCode {
         for outcome in &results {
             out!("{}", render_outcome(outcome, &program, &compiled.sources, color));
         }
+        if coverage {
+            reports.push(coverage::measure(&program, &results).render(file, &program, &compiled.sources));
+        }
         outcomes.extend(results);
     }
     outln!("{}", closing_line(&outcomes));
+    // Coverage is information: it never changes the exit code.
+    for report in reports {
+        out!("{report}");
+    }
     if broken || outcomes.iter().any(|o| !o.passed()) {
         ExitCode::from(FAILED)
     } else {

@@ -2,14 +2,14 @@
 //! ranges, `else`, statements after the end of a node, shadowed arms and test steps.
 
 use super::resolve::Ctx;
-use super::shadow;
+use super::{actions, hours, shadow};
 use super::types::{comparable, literal_type, ref_type_fixed, type_name};
 use crate::diagnostic::{did_you_mean, Diag, FileId};
 use crate::ir::{AskKind, ValueType};
 use crate::syntax::ast::{self, ApiProp, CmpOp, ExprKind, Literal, RefKind, Span, StmtKind};
 
 /// System attributes a flow may read as `sys.NAME`.
-pub(crate) const SYS_ATTRS: [&str; 8] = [
+pub(crate) const SYS_ATTRS: [&str; 11] = [
     "channel",
     "now",
     "visitor_id",
@@ -18,13 +18,29 @@ pub(crate) const SYS_ATTRS: [&str; 8] = [
     "api_error",
     "date",
     "time",
+    "email_error",
+    "bot_name",
+    "otp_code",
 ];
 
-/// Where a template is used: secrets are only allowed in API requests.
+/// Where a template is used, and so which references it may hold.
 #[derive(Clone, Copy, PartialEq)]
-enum Place {
-    User,
-    Api,
+pub(crate) struct Place {
+    /// `{secret.NAME}`: API requests only.
+    secrets: bool,
+    /// `{sys.otp_code}`: API requests and the email that `otp` sends.
+    otp_code: bool,
+    /// `{item...}`: dynamic-data labels and card templates, appointment labels.
+    item: bool,
+}
+
+impl Place {
+    /// Shown to the user: a message, a prompt, a label.
+    pub(crate) const USER: Place = Place { secrets: false, otp_code: false, item: false };
+    pub(crate) const API: Place = Place { secrets: true, otp_code: true, item: false };
+    /// A template rendered once per list element.
+    pub(crate) const ITEM: Place = Place { secrets: false, otp_code: false, item: true };
+    pub(crate) const OTP_EMAIL: Place = Place { secrets: false, otp_code: true, item: false };
 }
 
 pub(crate) fn check_all(ctx: &mut Ctx<'_>) {
@@ -33,13 +49,13 @@ pub(crate) fn check_all(ctx: &mut Ctx<'_>) {
         let file = file as FileId;
         for item in &ast_file.items {
             match item {
-                ast::Item::Node(node) => check_node(ctx, file, node),
+                ast::Item::Node(node) => check_node(ctx, file, node, None),
                 ast::Item::Api(api) => check_api(ctx, file, api),
                 ast::Item::Test(test) => check_test(ctx, file, test),
-                ast::Item::Bot(_) | ast::Item::Import(_) => {}
-                // WAVE2: checked by the bot-builder actions work.
-                ast::Item::Hours(h) => unsupported(ctx, file, h.span),
-                ast::Item::Flow(f) => unsupported(ctx, file, f.span),
+                ast::Item::Bot(bot) => actions::check_bot(ctx, file, bot),
+                ast::Item::Import(_) => {}
+                ast::Item::Hours(h) => hours::check(ctx, file, h),
+                ast::Item::Flow(f) => check_flow(ctx, file, f),
             }
         }
     }
@@ -48,9 +64,9 @@ pub(crate) fn check_all(ctx: &mut Ctx<'_>) {
 fn check_api(ctx: &mut Ctx<'_>, file: FileId, api: &ast::Api) {
     for prop in &api.props {
         match prop {
-            ApiProp::Request { url, .. } => check_template(ctx, file, url, Place::Api),
-            ApiProp::Header { value, .. } => check_template(ctx, file, value, Place::Api),
-            ApiProp::Body { body, .. } => check_template(ctx, file, body, Place::Api),
+            ApiProp::Request { url, .. } => check_template(ctx, file, url, Place::API),
+            ApiProp::Header { value, .. } => check_template(ctx, file, value, Place::API),
+            ApiProp::Body { body, .. } => check_template(ctx, file, body, Place::API),
             ApiProp::Json { body, .. } => check_json(ctx, file, body),
             _ => {}
         }
@@ -69,12 +85,52 @@ fn check_json(ctx: &mut Ctx<'_>, file: FileId, json: &ast::JsonTemplate) {
                 check_json(ctx, file, value);
             }
         }
-        ast::JsonTemplate::String(t) => check_template(ctx, file, t, Place::Api),
+        ast::JsonTemplate::String(t) => check_template(ctx, file, t, Place::API),
         _ => {}
     }
 }
 
-fn check_node(ctx: &mut Ctx<'_>, file: FileId, node: &ast::Node) {
+/// A flow's nodes are checked with the flow as their scope; its nodes must exist.
+fn check_flow(ctx: &mut Ctx<'_>, file: FileId, flow: &ast::Flow) {
+    if flow.nodes.is_empty() {
+        ctx.error(
+            Diag::error(
+                "chatflow::no_nodes",
+                format!("flow `{}` has no node", flow.name.name),
+                flow.name.span,
+            )
+            .label("a flow needs at least one node")
+            .help("add a node inside the flow; the first one is where `run` enters it"),
+            file,
+        );
+    }
+    // A second flow of the same name is already an error; its body is not checked.
+    let Some(&scope) = ctx.flow_ids.get(flow.name.name.as_str()) else { return };
+    if !std::ptr::eq(ctx.flows[scope as usize].ast, flow) {
+        return;
+    }
+    for node in &flow.nodes {
+        check_node(ctx, file, node, Some(scope));
+    }
+}
+
+/// Whether a statement ends its node: nothing after it runs.
+pub(crate) fn ends_node(kind: &StmtKind) -> bool {
+    match kind {
+        StmtKind::Goto(_)
+        | StmtKind::Branch(_)
+        | StmtKind::Close
+        | StmtKind::Return
+        | StmtKind::Transfer { .. }
+        | StmtKind::Otp(_)
+        | StmtKind::Appointment(_) => true,
+        StmtKind::Menu(m) => actions::menu_branches(m),
+        StmtKind::Carousel(c) => actions::carousel_branches(c),
+        _ => false,
+    }
+}
+
+fn check_node(ctx: &mut Ctx<'_>, file: FileId, node: &ast::Node, scope: Option<u32>) {
     let mut ended: Option<Span> = None;
     let mut warned = false;
     for stmt in &node.body {
@@ -88,32 +144,18 @@ fn check_node(ctx: &mut Ctx<'_>, file: FileId, node: &ast::Node) {
                 )
                 .label("unreachable statement")
                 .note(end, "the node ends here")
-                .help("`goto`, a branch and `close` end a node; move this statement before it or remove it"),
+                .help("`goto`, a branch, `close`, `return`, `transfer`, `otp`, `appointment` and menus with branches end a node; move this statement before it or remove it"),
                 file,
             );
         }
-        check_stmt(ctx, file, stmt);
-        if matches!(
-            stmt.kind,
-            StmtKind::Goto(_) | StmtKind::Branch(_) | StmtKind::Close
-        ) && ended.is_none()
-        {
+        check_stmt(ctx, file, stmt, scope);
+        if ended.is_none() && ends_node(&stmt.kind) {
             ended = Some(stmt.span);
         }
     }
 }
 
-/// WAVE2 scaffolding: constructs the parser knows but the compiler does not check yet.
-fn unsupported(ctx: &mut Ctx<'_>, file: FileId, span: Span) {
-    ctx.error(
-        Diag::error("chatflow::unsupported", "this action is not supported yet", span)
-            .label("not supported")
-            .help("see docs/actions.md"),
-        file,
-    );
-}
-
-fn check_stmt(ctx: &mut Ctx<'_>, file: FileId, stmt: &ast::Stmt) {
+fn check_stmt(ctx: &mut Ctx<'_>, file: FileId, stmt: &ast::Stmt, scope: Option<u32>) {
     match &stmt.kind {
         StmtKind::Say(t) => check_text(ctx, file, t),
         StmtKind::Ask { kind, prompt, .. } => {
@@ -127,43 +169,61 @@ fn check_stmt(ctx: &mut Ctx<'_>, file: FileId, stmt: &ast::Stmt) {
         StmtKind::Set { value, .. } => {
             check_expr(ctx, file, value);
         }
-        StmtKind::Call(api) => match ctx.api_ids.get(api.name.as_str()) {
-            None => ctx.unknown_api(file, api),
-            Some(&id) if !ctx.apis[id as usize].live => {
-                let def = ctx.apis[id as usize].mode_span.unwrap_or(api.span);
-                let same_file = ctx.apis[id as usize].file == file;
-                let mut diag = Diag::error(
-                    "chatflow::draft_api",
-                    format!("only live APIs can be called, and `{}` is a draft", api.name),
-                    api.span,
-                )
-                .label("calls a draft API")
-                .help(format!(
-                    "mark the API `live` when it is ready: `api {} {{ live ... }}`",
-                    api.name
-                ));
-                if same_file {
-                    diag = diag.note(def, "declared as a draft here");
-                }
-                ctx.error(diag, file);
-            }
-            Some(_) => {}
-        },
-        StmtKind::Goto(target) => check_target(ctx, file, target),
-        StmtKind::Branch(branch) => check_branch(ctx, file, stmt.span, branch),
+        StmtKind::SetSys { name, value } => actions::check_set_sys(ctx, file, name, value),
+        StmtKind::Call(api) => check_call(ctx, file, api),
+        StmtKind::Goto(target) => check_target(ctx, file, scope, target),
+        StmtKind::Branch(branch) => check_branch(ctx, file, scope, stmt.span, branch),
         StmtKind::Close => {}
-        // WAVE2 scaffolding.
-        _ => unsupported(ctx, file, stmt.span),
+        StmtKind::Run { flow, args } => actions::check_run(ctx, file, stmt.span, flow, args),
+        StmtKind::Return => {
+            if scope.is_none() {
+                ctx.error(
+                    Diag::error(
+                        "chatflow::return_outside_flow",
+                        "`return` outside a flow",
+                        stmt.span,
+                    )
+                    .label("there is no caller to return to")
+                    .help("`return` ends a sub-flow (`flow NAME(...) { ... }`); use `close` or `goto` in a top-level node"),
+                    file,
+                );
+            }
+        }
+        _ => actions::check_action(ctx, file, scope, stmt),
     }
 }
 
-fn check_target(ctx: &mut Ctx<'_>, file: FileId, target: &ast::Ident) {
-    if !ctx.node_ids.contains_key(target.name.as_str()) {
-        ctx.unknown_node(file, target);
+/// `call API` (and the APIs that actions call): the API exists and is live.
+pub(crate) fn check_call(ctx: &mut Ctx<'_>, file: FileId, api: &ast::Ident) {
+    match ctx.api_ids.get(api.name.as_str()) {
+        None => ctx.unknown_api(file, api),
+        Some(&id) if !ctx.apis[id as usize].live => {
+            let def = ctx.apis[id as usize].mode_span.unwrap_or(api.span);
+            let same_file = ctx.apis[id as usize].file == file;
+            let mut diag = Diag::error(
+                "chatflow::draft_api",
+                format!("only live APIs can be called, and `{}` is a draft", api.name),
+                api.span,
+            )
+            .label("calls a draft API")
+            .help(format!(
+                "replace `draft` with `live` in `api {}` once the API is ready to be called",
+                api.name
+            ));
+            if same_file {
+                diag = diag.note(def, "declared as a draft here");
+            }
+            ctx.error(diag, file);
+        }
+        Some(_) => {}
     }
 }
 
-fn check_ask_kind(ctx: &mut Ctx<'_>, file: FileId, kind: &ast::Ident) {
+pub(crate) fn check_target(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, target: &ast::Ident) {
+    ctx.check_target(file, scope, target);
+}
+
+pub(crate) fn check_ask_kind(ctx: &mut Ctx<'_>, file: FileId, kind: &ast::Ident) {
     if AskKind::ALL.iter().any(|(name, _)| *name == kind.name) {
         return;
     }
@@ -182,13 +242,13 @@ fn check_ask_kind(ctx: &mut Ctx<'_>, file: FileId, kind: &ast::Ident) {
     );
 }
 
-fn check_branch(ctx: &mut Ctx<'_>, file: FileId, span: Span, branch: &ast::Branch) {
+fn check_branch(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, span: Span, branch: &ast::Branch) {
     for arm in &branch.arms {
         check_condition(ctx, file, &arm.cond);
-        check_target(ctx, file, &arm.target);
+        check_target(ctx, file, scope, &arm.target);
     }
     match &branch.otherwise {
-        Some(target) => check_target(ctx, file, target),
+        Some(target) => check_target(ctx, file, scope, target),
         None => {
             let at = branch.arms.last().map_or(span, |a| a.span);
             ctx.error(
@@ -206,13 +266,16 @@ fn check_branch(ctx: &mut Ctx<'_>, file: FileId, span: Span, branch: &ast::Branc
     shadow::check_arms(ctx, file, &branch.arms);
 }
 
-fn check_text(ctx: &mut Ctx<'_>, file: FileId, t: &ast::Text) {
+pub(crate) fn check_text(ctx: &mut Ctx<'_>, file: FileId, t: &ast::Text) {
     for t in t.templates() {
-        check_template(ctx, file, t, Place::User);
+        check_template(ctx, file, t, Place::USER);
+    }
+    if let ast::Text::Translated { texts, span } = t {
+        actions::check_translations(ctx, file, texts, *span);
     }
 }
 
-fn check_template(ctx: &mut Ctx<'_>, file: FileId, t: &ast::Template, place: Place) {
+pub(crate) fn check_template(ctx: &mut Ctx<'_>, file: FileId, t: &ast::Template, place: Place) {
     for part in &t.parts {
         if let ast::TemplatePart::Ref(r) = part {
             check_ref(ctx, file, r, place);
@@ -230,10 +293,33 @@ fn check_ref(ctx: &mut Ctx<'_>, file: FileId, r: &ast::Ref, place: Place) -> Val
                 ValueType::Any
             }
         },
-        // WAVE2 scaffolding: `{item}` outside a dynamic block.
         RefKind::Item(_) => {
-            unsupported(ctx, file, r.span);
+            if !place.item {
+                ctx.error(
+                    Diag::error(
+                        "chatflow::item_outside_list",
+                        "`item` is only defined while a list is shown",
+                        r.span,
+                    )
+                    .label("no list element here")
+                    .help("use `{item...}` in the `label` or card of a `from LIST` block, or in an appointment's `label`; store a field with `save ATTR = item.FIELD` to use it later"),
+                    file,
+                );
+            }
             ValueType::Any
+        }
+        RefKind::Sys(name) if name == "otp_code" && !place.otp_code => {
+            ctx.error(
+                Diag::error(
+                    "chatflow::secret_outside_api",
+                    "the one-time code `sys.otp_code` would be shown to the user",
+                    r.span,
+                )
+                .label("one-time code used here")
+                .help("`{sys.otp_code}` may only be used in an API's URL, headers or body, or in the email an `otp` sends"),
+                file,
+            );
+            ValueType::Text
         }
         RefKind::Sys(name) => {
             if !SYS_ATTRS.contains(&name.as_str()) {
@@ -253,7 +339,7 @@ fn check_ref(ctx: &mut Ctx<'_>, file: FileId, r: &ast::Ref, place: Place) -> Val
             ValueType::Text
         }
         RefKind::Secret(name) => {
-            if place != Place::Api {
+            if !place.secrets {
                 ctx.error(
                     Diag::error(
                         "chatflow::secret_outside_api",
@@ -289,12 +375,12 @@ fn check_condition(ctx: &mut Ctx<'_>, file: FileId, e: &ast::Expr) {
 }
 
 /// Checks an expression and returns its type.
-fn check_expr(ctx: &mut Ctx<'_>, file: FileId, e: &ast::Expr) -> ValueType {
+pub(crate) fn check_expr(ctx: &mut Ctx<'_>, file: FileId, e: &ast::Expr) -> ValueType {
     match &e.kind {
         ExprKind::Lit(lit) => literal_type(lit),
-        ExprKind::Ref(r) => check_ref(ctx, file, r, Place::User),
-        ExprKind::Open(_) => {
-            unsupported(ctx, file, e.span);
+        ExprKind::Ref(r) => check_ref(ctx, file, r, Place::USER),
+        ExprKind::Open(name) => {
+            hours::check_open(ctx, file, name);
             ValueType::Bool
         }
         ExprKind::Or(a, b) | ExprKind::And(a, b) => {
@@ -503,7 +589,7 @@ fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
                     }
                 }
             }
-            ast::TestStepKind::ExpectNode(node) => check_target(ctx, file, node),
+            ast::TestStepKind::ExpectNode(node) => check_target(ctx, file, None, node),
             ast::TestStepKind::ExpectAttr { attr, expect } => {
                 match ctx.attr_ids.get(attr.name.as_str()) {
                     None => ctx.unknown_attribute(file, &attr.name, attr.span),
@@ -536,8 +622,13 @@ fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
             ast::TestStepKind::User(_)
             | ast::TestStepKind::ExpectSay(_)
             | ast::TestStepKind::ExpectClosed => {}
-            // WAVE2 scaffolding.
-            _ => unsupported(ctx, file, step.span),
+            ast::TestStepKind::Clock(at) => actions::check_clock(ctx, file, at),
+            ast::TestStepKind::Language(lang) => actions::check_test_language(ctx, file, lang),
+            ast::TestStepKind::ExpectChoices(_)
+            | ast::TestStepKind::ExpectTransfer(_)
+            | ast::TestStepKind::ExpectEmail { .. }
+            | ast::TestStepKind::ExpectGoal(_)
+            | ast::TestStepKind::ExpectMedia { .. } => {}
         }
     }
 }

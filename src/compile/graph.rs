@@ -10,7 +10,8 @@ use std::collections::VecDeque;
 
 use super::resolve::Ctx;
 use crate::diagnostic::Diag;
-use crate::ir::{AttrId, NodeId};
+use crate::ir::{AttrId, FlowId, NodeId};
+use super::check::ends_node;
 use crate::syntax::ast::{self, ApiProp, ExprKind, RefKind, Span, StmtKind};
 
 /// Something a node does that an analysis cares about, in execution order.
@@ -23,6 +24,8 @@ enum Event {
     Set(AttrId),
     /// A `call` sets `status`.
     Called,
+    /// `run FLOW(...)`: whatever the flow may set, call or wait for happens here.
+    Run(FlowId),
 }
 
 /// Per-node facts, stored flat (one allocation for all nodes, not one per node).
@@ -31,6 +34,10 @@ struct Graph {
     events: Vec<Event>,
     succs: Vec<NodeId>,
     nodes: Vec<NodeFacts>,
+    /// Per flow, including the flows it runs: whether it may call an API.
+    flow_calls: Vec<bool>,
+    /// Per flow: the attributes it may set.
+    flow_sets: Option<BitTable>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -39,6 +46,7 @@ struct NodeFacts {
     succs: (u32, u32),
     asks: bool,
     calls: bool,
+    runs: bool,
 }
 
 impl Graph {
@@ -59,14 +67,19 @@ impl Graph {
     fn calls(&self, n: usize) -> bool {
         self.nodes[n].calls
     }
+    /// The attributes flow `f` may set.
+    fn flow_row(&self, f: FlowId) -> &[u64] {
+        self.flow_sets.as_ref().map_or(&[], |t| t.row(f as usize))
+    }
 }
 
 pub(crate) fn analyse(ctx: &mut Ctx<'_>) {
     let Some(start) = ctx.start else { return };
     let mut summaries = Graph::default();
     for n in 0..ctx.nodes.len() {
-        summarise(ctx, ctx.nodes[n].ast, &mut summaries);
+        summarise(ctx, n, &mut summaries);
     }
+    flow_facts(ctx, &mut summaries);
     let summaries = &summaries;
     let reachable = reachable(summaries, start);
     report_unreachable(ctx, &reachable, start);
@@ -75,58 +88,145 @@ pub(crate) fn analyse(ctx: &mut Ctx<'_>) {
     loops_without_wait(ctx, summaries, &reachable);
 }
 
-fn summarise(ctx: &Ctx<'_>, node: &ast::Node, g: &mut Graph) {
+fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
+    let (node, scope) = (ctx.nodes[n].ast, ctx.nodes[n].flow);
     let (events_start, succs_start) = (g.events.len(), g.succs.len());
     let mut facts = NodeFacts::default();
     let s = &mut *g;
+    let mut out = Summary { ctx, scope, from: succs_start, events: &mut s.events, succs: &mut s.succs };
     for stmt in &node.body {
         match &stmt.kind {
-            StmtKind::Say(t) => {
-                for t in t.templates() {
-                    template_reads(ctx, t, None, None, &mut s.events);
-                }
-            }
+            StmtKind::Say(t) => out.text(Some(t)),
             StmtKind::Ask { attr, prompt, .. } => {
-                for p in prompt.iter().flat_map(|p| p.templates()) {
-                    template_reads(ctx, p, None, None, &mut s.events);
-                }
-                if let Some(&id) = ctx.attr_ids.get(attr.name.as_str()) {
-                    s.events.push(Event::Set(id));
-                }
+                out.text(prompt.as_ref());
+                out.set(attr);
                 facts.asks = true;
             }
             StmtKind::Set { attr, value } => {
-                expr_reads(ctx, value, &mut s.events);
-                if let Some(&id) = ctx.attr_ids.get(attr.name.as_str()) {
-                    s.events.push(Event::Set(id));
-                }
+                expr_reads(ctx, value, out.events);
+                out.set(attr);
             }
+            StmtKind::SetSys { value, .. } => expr_reads(ctx, value, out.events),
             StmtKind::Call(api) => {
-                if let Some(&id) = ctx.api_ids.get(api.name.as_str()) {
-                    call_events(ctx, id, api.span, &mut s.events);
-                } else {
-                    // Already an unknown_api error; still a call, so no status cascade.
-                    s.events.push(Event::Called);
-                }
+                out.call(api);
                 facts.calls = true;
             }
             StmtKind::Branch(b) => {
                 for arm in &b.arms {
-                    expr_reads(ctx, &arm.cond, &mut s.events);
-                    push_target(ctx, &arm.target, succs_start, &mut s.succs);
+                    expr_reads(ctx, &arm.cond, out.events);
+                    out.target(Some(&arm.target));
                 }
-                if let Some(t) = &b.otherwise {
-                    push_target(ctx, t, succs_start, &mut s.succs);
+                out.target(b.otherwise.as_ref());
+            }
+            StmtKind::Goto(t) => out.target(Some(t)),
+            StmtKind::Close | StmtKind::Return | StmtKind::Goal(_) => {}
+            StmtKind::Run { flow, args } => {
+                for a in args {
+                    expr_reads(ctx, a, out.events);
                 }
-                break;
+                if let Some(&f) = ctx.flow_ids.get(flow.name.as_str()) {
+                    let def = &ctx.flows[f as usize];
+                    // Even with a wrong argument count (an error already), the flow
+                    // starts with its parameters set: no unset-attribute cascade.
+                    out.events.extend(def.params.iter().map(|&p| Event::Set(p)));
+                    out.events.push(Event::Run(f));
+                    if let Some(entry) = def.entry {
+                        out.succ(entry);
+                    }
+                    facts.runs = true;
+                }
             }
-            StmtKind::Goto(t) => {
-                push_target(ctx, t, succs_start, &mut s.succs);
-                break;
+            StmtKind::Menu(m) => {
+                out.text(m.text.as_ref());
+                match &m.source {
+                    ast::MenuSource::Static(options) => out.options(options),
+                    ast::MenuSource::Dynamic(d) => {
+                        out.dynamic((&d.list, &d.saves, &d.target, &d.empty), [d.label.as_ref()]);
+                    }
+                }
+                if let Some(save) = &m.save {
+                    out.set(save);
+                }
             }
-            StmtKind::Close => break,
-            // WAVE2 scaffolding: refused by the checks for now.
+            StmtKind::Carousel(ast::Carousel::Static { cards, save }) => {
+                for card in cards {
+                    for t in [Some(&card.title), card.subtitle.as_ref(), card.image.as_ref()] {
+                        out.template(t);
+                    }
+                    out.options(&card.buttons);
+                }
+                if let Some(save) = save {
+                    out.set(save);
+                }
+            }
+            StmtKind::Carousel(ast::Carousel::Dynamic { list, card, saves, target, empty }) => {
+                let templates = [card.title.as_ref(), card.subtitle.as_ref(), card.image.as_ref(), card.button.as_ref()];
+                out.dynamic((list, saves, target, empty), templates);
+            }
+            StmtKind::Email(e) => {
+                for t in [e.to.as_ref(), e.subject.as_ref(), e.body.as_ref()] {
+                    out.template(t);
+                }
+            }
+            StmtKind::Otp(otp) => {
+                match &otp.send {
+                    Some(ast::OtpSend::Email(t)) => out.template(Some(t)),
+                    Some(ast::OtpSend::Call(api)) => {
+                        out.call(api);
+                        facts.calls = true;
+                    }
+                    None => {}
+                }
+                out.text(otp.prompt.as_ref());
+                out.target(otp.ok.as_ref());
+                out.target(otp.fail.as_ref());
+                facts.asks = true;
+            }
+            StmtKind::Form(form) => {
+                out.text(form.title.as_ref());
+                for field in &form.fields {
+                    out.template(Some(&field.label));
+                }
+                for field in &form.fields {
+                    out.set(&field.attr);
+                }
+                facts.asks = true;
+            }
+            StmtKind::Media { url, caption, .. } => {
+                out.template(Some(url));
+                out.template(caption.as_ref());
+            }
+            StmtKind::Transfer { to, message, .. } => {
+                out.template(Some(to));
+                out.text(message.as_ref());
+                // The conversation now waits for a human: no successor.
+                facts.asks = true;
+            }
+            StmtKind::Appointment(a) => {
+                if let Some((api, _)) = &a.slots {
+                    out.call(api);
+                }
+                out.template(a.label.as_ref());
+                out.text(a.prompt.as_ref());
+                for save in &a.saves {
+                    out.set(&save.attr);
+                }
+                if let Some(api) = &a.book {
+                    out.call(api);
+                }
+                out.target(a.booked.as_ref());
+                out.target(a.failed.as_ref());
+                facts.asks = true;
+                facts.calls = true;
+            }
+        }
+        match &stmt.kind {
+            // Waiting menus and carousels give the user a turn.
+            StmtKind::Menu(_) | StmtKind::Carousel(_) if ends_node(&stmt.kind) => facts.asks = true,
             _ => {}
+        }
+        if ends_node(&stmt.kind) {
+            break;
         }
     }
     facts.events = (events_start as u32, g.events.len() as u32);
@@ -134,13 +234,139 @@ fn summarise(ctx: &Ctx<'_>, node: &ast::Node, g: &mut Graph) {
     g.nodes.push(facts);
 }
 
-/// Adds a successor once; `from` is where this node's successors start.
-fn push_target(ctx: &Ctx<'_>, target: &ast::Ident, from: usize, succs: &mut Vec<NodeId>) {
-    if let Some(&id) = ctx.node_ids.get(target.name.as_str()) {
-        if !succs[from..].contains(&id) {
-            succs.push(id);
+/// Appends one node's events and successors.
+struct Summary<'c, 'a, 'g> {
+    ctx: &'c Ctx<'a>,
+    scope: Option<FlowId>,
+    /// Where this node's successors start in `succs`.
+    from: usize,
+    events: &'g mut Vec<Event>,
+    succs: &'g mut Vec<NodeId>,
+}
+
+impl Summary<'_, '_, '_> {
+    fn template(&mut self, t: Option<&ast::Template>) {
+        if let Some(t) = t {
+            template_reads(self.ctx, t, None, None, self.events);
         }
     }
+
+    fn text(&mut self, t: Option<&ast::Text>) {
+        for t in t.into_iter().flat_map(|t| t.templates()) {
+            template_reads(self.ctx, t, None, None, self.events);
+        }
+    }
+
+    fn set(&mut self, attr: &ast::Ident) {
+        if let Some(&id) = self.ctx.attr_ids.get(attr.name.as_str()) {
+            self.events.push(Event::Set(id));
+        }
+    }
+
+    fn call(&mut self, api: &ast::Ident) {
+        match self.ctx.api_ids.get(api.name.as_str()) {
+            Some(&id) => call_events(self.ctx, id, api.span, self.events),
+            // Already an unknown_api error; still a call, so no status cascade.
+            None => self.events.push(Event::Called),
+        }
+    }
+
+    fn succ(&mut self, id: NodeId) {
+        if !self.succs[self.from..].contains(&id) {
+            self.succs.push(id);
+        }
+    }
+
+    fn target(&mut self, target: Option<&ast::Ident>) {
+        if let Some(id) = target.and_then(|t| self.ctx.target_id(self.scope, t)) {
+            self.succ(id);
+        }
+    }
+
+    fn options(&mut self, options: &[ast::MenuOption]) {
+        for o in options {
+            self.template(Some(&o.label));
+            match &o.kind {
+                ast::OptionKind::Branch(t) | ast::OptionKind::Postback { target: t, .. } => {
+                    self.target(Some(t))
+                }
+                ast::OptionKind::Link(url) => self.template(Some(url)),
+            }
+        }
+    }
+
+    /// `from LIST { ...; save A = item.x; -> n; empty -> n }`: reads the list, sets the saves.
+    fn dynamic<const N: usize>(
+        &mut self,
+        (list, saves, target, empty): (&ast::Ident, &[ast::ItemSave], &Option<ast::Ident>, &Option<ast::Ident>),
+        templates: [Option<&ast::Template>; N],
+    ) {
+        if let Some(&attr) = self.ctx.attr_ids.get(list.name.as_str()) {
+            self.events.push(Event::Read { attr, span: list.span, via: None });
+        }
+        for t in templates {
+            self.template(t);
+        }
+        for save in saves {
+            self.set(&save.attr);
+        }
+        self.target(target.as_ref());
+        self.target(empty.as_ref());
+    }
+}
+
+/// What each flow may do when run (including the flows it runs), then the same facts for
+/// every node that runs a flow.
+fn flow_facts(ctx: &Ctx<'_>, g: &mut Graph) {
+    let flows = ctx.flows.len();
+    if flows == 0 {
+        return;
+    }
+    let mut calls = vec![false; flows];
+    let mut waits = vec![false; flows];
+    let mut sets = BitTable::new(flows, ctx.attrs.len());
+    let mut row = vec![0u64; sets.words];
+    loop {
+        let mut changed = false;
+        for (n, node) in ctx.nodes.iter().enumerate() {
+            let Some(f) = node.flow.map(|f| f as usize) else { continue };
+            let (mut c, mut w) = (g.calls(n), g.asks(n));
+            row.iter_mut().for_each(|x| *x = 0);
+            for e in g.events(n) {
+                match *e {
+                    Event::Set(a) => row[a as usize / 64] |= 1 << (a % 64),
+                    Event::Run(inner) => {
+                        c |= calls[inner as usize];
+                        w |= waits[inner as usize];
+                        let inner_row = sets.row(inner as usize).to_vec();
+                        row.iter_mut().zip(inner_row).for_each(|(x, y)| *x |= y);
+                    }
+                    _ => {}
+                }
+            }
+            changed |= (c && !calls[f]) || (w && !waits[f]);
+            calls[f] |= c;
+            waits[f] |= w;
+            changed |= sets.union_row(f, &row);
+        }
+        if !changed {
+            break;
+        }
+    }
+    for n in 0..g.len() {
+        if !g.nodes[n].runs {
+            continue;
+        }
+        let (a, b) = g.nodes[n].events;
+        for e in &g.events[a as usize..b as usize] {
+            if let Event::Run(f) = *e {
+                g.nodes[n].calls |= calls[f as usize];
+                g.nodes[n].asks |= waits[f as usize];
+            }
+        }
+    }
+    g.flow_calls = calls;
+    g.flow_sets = Some(sets);
 }
 
 /// A call reads the API's request templates, then sets `status` and the saved attributes.
@@ -250,13 +476,24 @@ fn reachable(summaries: &Graph, start: NodeId) -> Vec<bool> {
 }
 
 fn report_unreachable(ctx: &mut Ctx<'_>, reachable: &[bool], start: NodeId) {
-    let start_name = ctx.nodes[start as usize].ast.name.name.clone();
+    let start_name = ctx.node_name(start as usize);
     let unreachable: Vec<usize> = (0..ctx.nodes.len()).filter(|&n| !reachable[n]).collect();
     for n in unreachable {
         let (file, name) = (ctx.nodes[n].file, &ctx.nodes[n].ast.name);
+        if let Some(f) = ctx.nodes[n].flow {
+            // A flow that is never run gets one `unused_flow` warning, not one per node.
+            let entry = ctx.flows[f as usize].entry;
+            if entry.is_some_and(|e| !reachable[e as usize]) {
+                if entry == Some(n as NodeId) {
+                    unused_flow(ctx, f);
+                }
+                continue;
+            }
+        }
+        let shown = ctx.node_name(n);
         let diag = Diag::warning(
             "chatflow::unreachable_node",
-            format!("node `{}` can never be reached from the start node `{start_name}`", name.name),
+            format!("node `{shown}` can never be reached from the start node `{start_name}`"),
             name.span,
         )
         .label("no goto or branch leads here")
@@ -266,6 +503,22 @@ fn report_unreachable(ctx: &mut Ctx<'_>, reachable: &[bool], start: NodeId) {
         ));
         ctx.error(diag, file);
     }
+}
+
+fn unused_flow(ctx: &mut Ctx<'_>, f: FlowId) {
+    let def = &ctx.flows[f as usize];
+    let (file, name) = (def.file, &def.ast.name);
+    let diag = Diag::warning(
+        "chatflow::unused_flow",
+        format!("flow `{}` is never run from a node the start can reach", name.name),
+        name.span,
+    )
+    .label("never run")
+    .help(format!(
+        "call it with `run {}(...)` where it is needed, or remove the flow",
+        name.name
+    ));
+    ctx.error(diag, file);
 }
 
 /// Forward "may not have called yet" analysis; errors where `status` is read under it.
@@ -293,6 +546,7 @@ fn status_before_call(ctx: &mut Ctx<'_>, summaries: &Graph, reachable: &[bool], 
         }
         let read = summaries.events(node).iter().find_map(|e| match e {
             Event::Called => Some(None),
+            Event::Run(f) if summaries.flow_calls[*f as usize] => Some(None),
             Event::Status { span, via } => Some(Some((*span, *via))),
             _ => None,
         });
@@ -305,7 +559,7 @@ fn status_before_call(ctx: &mut Ctx<'_>, summaries: &Graph, reachable: &[bool], 
                     witness(ctx, &parent, node as NodeId)
                 )
             };
-            let name = &ctx.nodes[node].ast.name.name;
+            let name = &ctx.node_name(node);
             let message = match via {
                 Some(api) => format!(
                     "API `{}` reads `status` in node `{name}` before any `call` has happened",
@@ -334,10 +588,7 @@ fn witness(ctx: &Ctx<'_>, parent: &[Option<NodeId>], node: NodeId) -> String {
         cur = p;
     }
     path.reverse();
-    let names: Vec<&str> = path
-        .iter()
-        .map(|&n| ctx.nodes[n as usize].ast.name.name.as_str())
-        .collect();
+    let names: Vec<String> = path.iter().map(|&n| ctx.node_name(n as usize)).collect();
     if names.len() > 8 {
         format!(
             "{} -> ... -> {}",
@@ -396,8 +647,13 @@ fn unset_attributes(ctx: &mut Ctx<'_>, summaries: &Graph, reachable: &[bool], st
     let mut gens = BitTable::new(n, ctx.attrs.len());
     for node in 0..n {
         for e in summaries.events(node) {
-            if let Event::Set(a) = e {
-                gens.insert(node, *a);
+            match e {
+                Event::Set(a) => gens.insert(node, *a),
+                Event::Run(f) => {
+                    let row = summaries.flow_row(*f);
+                    gens.union_row(node, row);
+                }
+                _ => {}
             }
         }
     }
@@ -427,6 +683,11 @@ fn unset_attributes(ctx: &mut Ctx<'_>, summaries: &Graph, reachable: &[bool], st
         for e in summaries.events(node) {
             match e {
                 Event::Set(a) => set[*a as usize / 64] |= 1 << (a % 64),
+                Event::Run(f) => {
+                    for (x, y) in set.iter_mut().zip(summaries.flow_row(*f)) {
+                        *x |= y;
+                    }
+                }
                 Event::Read { attr, span, via }
                     if !contains(&set, *attr) && !warned.contains(attr) =>
                 {
@@ -443,7 +704,7 @@ fn unset_attributes(ctx: &mut Ctx<'_>, summaries: &Graph, reachable: &[bool], st
 
 fn unset_diag(ctx: &Ctx<'_>, node: usize, attr: AttrId, span: Span, via: Option<u32>) -> Diag {
     let name = ctx.attrs[attr as usize].name;
-    let node_name = &ctx.nodes[node].ast.name.name;
+    let node_name = &ctx.node_name(node);
     let message = match via {
         Some(api) => format!(
             "API `{}` reads `{name}` in node `{node_name}`, but no path from the start sets it first",
@@ -529,25 +790,25 @@ fn loops_without_wait(ctx: &mut Ctx<'_>, summaries: &Graph, reachable: &[bool]) 
 
 fn report_loop(ctx: &mut Ctx<'_>, scc: &[usize]) {
     let first = scc[0];
-    let mut names: Vec<&str> = scc
-        .iter()
-        .take(8)
-        .map(|&v| ctx.nodes[v].ast.name.name.as_str())
-        .collect();
+    let mut names: Vec<String> = scc.iter().take(8).map(|&v| ctx.node_name(v)).collect();
     if scc.len() > 8 {
-        names.push("...");
+        names.push("...".into());
     }
     let (file, name) = (ctx.nodes[first].file, &ctx.nodes[first].ast.name);
-    let diag = Diag::warning(
-        "chatflow::loop_without_wait",
+    let message = if scc.len() == 1 {
+        format!(
+            "node `{}` leads back to itself with no `ask`: the flow would spin until the step limit",
+            names[0]
+        )
+    } else {
         format!(
             "the nodes {} form a loop with no `ask`: the flow would spin until the step limit",
             names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-        ),
-        name.span,
-    )
+        )
+    };
+    let diag = Diag::warning("chatflow::loop_without_wait", message, name.span)
     .label("this loop never waits for the user")
-    .help("put an `ask` somewhere on the loop, or leave it with a branch that can close the chat");
+    .help("put an `ask` (or a menu, form or other wait) somewhere on the loop, or leave it with a branch that can close the chat");
     ctx.error(diag, file);
 }
 
@@ -608,5 +869,70 @@ mod tests {
         let c = codes(src);
         assert!(c.contains(&"chatflow::status_before_call"), "{c:?}");
         assert!(c.contains(&"chatflow::unreachable_statement"), "{c:?}");
+    }
+
+    #[test]
+    fn a_menu_waits_so_a_loop_through_it_is_fine() {
+        let src = "node m { choose \"Again?\" { \"Yes\" -> a; \"No\" -> z } }\nnode a { goto m }\nnode z { close }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
+        // A menu of links only neither waits nor branches: the loop spins.
+        let src = "node m { buttons \"FAQ\" { link \"FAQ\" \"https://x.test\" }; goto a }\nnode a { goto m }\n";
+        assert_eq!(codes(src), ["chatflow::loop_without_wait"]);
+    }
+
+    #[test]
+    fn menu_targets_are_successors() {
+        let src = "node m { choose \"?\" { \"A\" -> a; postback \"B\" \"B\" -> b } }\nnode a { close }\nnode b { close }\nnode c { close }\n";
+        assert_eq!(codes(src), ["chatflow::unreachable_node"]);
+    }
+
+    #[test]
+    fn a_transfer_has_no_successor() {
+        let src = "node t { transfer agent \"a@x.test\" }\nnode after { close }\n";
+        assert_eq!(codes(src), ["chatflow::unreachable_node"]);
+    }
+
+    #[test]
+    fn what_a_flow_sets_is_set_after_the_run() {
+        let src = "flow f(p) { node a { if p == \"x\" -> b else -> b }\n node b { set out = p; return } }\nnode s { ask v; run f(v); say \"{out}\"; close }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
+        // Without the run, `out` is never set on the way to the say.
+        let src = "flow f(p) { node a { set out = p; return } }\nnode s { ask v; say \"{out}\"; run f(v); close }\n";
+        assert_eq!(codes(src), ["chatflow::unset_attribute"]);
+    }
+
+    #[test]
+    fn a_flow_that_calls_sets_status() {
+        let src = "api a { get \"https://x.test\" }\nflow f() { node c { call a; return } }\nnode s { run f(); say \"{status}\"; close }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
+    }
+
+    #[test]
+    fn flows_are_reachable_only_when_run() {
+        let src = "flow f() { node a { return } }\nflow g() { node a { run f(); return } }\nnode s { close }\n";
+        // `g` is never run, so neither is `f`: two unused flows, no unreachable nodes.
+        assert_eq!(codes(src), ["chatflow::unused_flow", "chatflow::unused_flow"]);
+        let src = "flow f() { node a { return } }\nflow g() { node a { run f(); return } }\nnode s { run g(); close }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
+    }
+
+    #[test]
+    fn running_a_flow_that_waits_counts_as_waiting() {
+        let src = "flow f() { node a { ask x; return } }\nnode s { run f(); goto s }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
+        let src = "flow f() { node a { say \"hi\"; return } }\nnode s { run f(); goto s }\n";
+        assert_eq!(codes(src), ["chatflow::loop_without_wait"]);
+    }
+
+    #[test]
+    fn dynamic_saves_and_form_fields_define_attributes() {
+        let src = "api a { get \"https://x.test\"; save list = body.items }\nnode s { call a; choose \"?\" from list { label \"{item.n}\"; save pick = item.id; -> t; empty -> t } }\nnode t { form { field age as number \"Age\" }; say \"{pick} {age}\"; close }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
+    }
+
+    #[test]
+    fn appointment_saves_come_before_the_booking_call() {
+        let src = "api slots { get \"https://x.test\" }\napi book { post \"https://x.test/{slot}\" }\nnode s { appointment { slots call slots from body.slots; save slot = item.id; book call book; booked -> d; failed -> d } }\nnode d { close }\n";
+        assert!(codes(src).is_empty(), "{:?}", codes(src));
     }
 }

@@ -2,6 +2,7 @@
 //! Anything that would not resolve here is a bug in the checks, so it lowers to a harmless
 //! placeholder rather than panicking.
 
+use super::actions::{OTP_DEFAULT_DIGITS, OTP_DEFAULT_TRIES};
 use super::resolve::{ApiDef, Ctx};
 use crate::diagnostic::FileId;
 use crate::ir::{self, AskKind, Value};
@@ -12,9 +13,10 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
     let nodes = ctx
         .nodes
         .iter()
-        .map(|n| ir::Node {
-            name: n.ast.name.name.clone(),
-            stmts: n.ast.body.iter().map(|s| lower_stmt(ctx, s)).collect(),
+        .enumerate()
+        .map(|(i, n)| ir::Node {
+            name: ctx.node_name(i),
+            stmts: n.ast.body.iter().map(|s| lower_stmt(ctx, n.flow, s)).collect(),
         })
         .collect();
     let source_map = ir::SourceMap {
@@ -37,13 +39,39 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
                 .bot
                 .map_or_else(|| bot_fallback_name.to_string(), |(_, b)| b.name.value.clone()),
             start: ctx.start.unwrap_or(0),
-            greeting: None,
-            avatar: None,
-            fallback: None,
-            languages: Vec::new(),
+            greeting: setting(ctx, |s| match s {
+                ast::BotSetting::Greeting(t) => Some(text(ctx, t)),
+                _ => None,
+            }),
+            avatar: setting(ctx, |s| match s {
+                ast::BotSetting::Avatar(t) => Some(template(ctx, t)),
+                _ => None,
+            }),
+            fallback: setting(ctx, |s| match s {
+                ast::BotSetting::Fallback(t) => Some(text(ctx, t)),
+                _ => None,
+            }),
+            languages: ctx.languages.iter().map(|l| l.to_string()).collect(),
         },
-        hours: Vec::new(),
-        flows: Vec::new(),
+        hours: ctx
+            .hours
+            .iter()
+            .map(|h| h.table.clone().unwrap_or_else(|| ir::HoursTable {
+                name: h.ast.name.name.clone(),
+                zone: "UTC".into(),
+                weekly: Vec::new(),
+                closed: Vec::new(),
+            }))
+            .collect(),
+        flows: ctx
+            .flows
+            .iter()
+            .map(|f| ir::FlowInfo {
+                name: f.ast.name.name.clone(),
+                entry: f.entry.unwrap_or(0),
+                params: f.params.clone(),
+            })
+            .collect(),
         apis,
         nodes,
         attrs: ctx
@@ -57,6 +85,11 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
         tests: ctx.tests.iter().map(|&(f, t)| lower_test(ctx, f, t)).collect(),
         source_map,
     }
+}
+
+/// The first bot setting `pick` accepts.
+fn setting<T>(ctx: &Ctx<'_>, pick: impl Fn(&ast::BotSetting) -> Option<T>) -> Option<T> {
+    ctx.bot.and_then(|(_, b)| b.settings.iter().find_map(pick))
 }
 
 fn span(file: FileId, s: Span) -> ir::SourceSpan {
@@ -124,8 +157,13 @@ fn attr_id(ctx: &Ctx<'_>, name: &str) -> ir::AttrId {
     ctx.attr_ids.get(name).copied().unwrap_or(0)
 }
 
-fn node_id(ctx: &Ctx<'_>, name: &ast::Ident) -> ir::NodeId {
-    ctx.node_ids.get(name.name.as_str()).copied().unwrap_or(0)
+fn node_id(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, name: &ast::Ident) -> ir::NodeId {
+    ctx.target_id(scope, name).unwrap_or(0)
+}
+
+/// For a field the checks made sure is present.
+fn node_opt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, name: Option<&ast::Ident>) -> ir::NodeId {
+    name.map_or(0, |n| node_id(ctx, scope, n))
 }
 
 fn api_id(ctx: &Ctx<'_>, name: &ast::Ident) -> ir::ApiId {
@@ -150,27 +188,42 @@ fn template(ctx: &Ctx<'_>, t: &ast::Template) -> ir::Template {
     ir::Template { parts }
 }
 
+fn opt_template(ctx: &Ctx<'_>, t: Option<&ast::Template>) -> Option<ir::Template> {
+    t.map(|t| template(ctx, t))
+}
+
+/// A translation set lists its texts in the bot's language order.
 fn text(ctx: &Ctx<'_>, t: &ast::Text) -> ir::Text {
     match t {
         ast::Text::Plain(t) => ir::Text::Plain(template(ctx, t)),
         ast::Text::Translated { texts, .. } => ir::Text::Translated(
-            texts
+            ctx.languages
                 .iter()
-                .map(|(lang, t)| (lang.name.clone(), template(ctx, t)))
+                .filter_map(|lang| {
+                    let (_, t) = texts.iter().find(|(l, _)| l.name == *lang)?;
+                    Some((lang.to_string(), template(ctx, t)))
+                })
                 .collect(),
         ),
     }
 }
 
-fn lower_stmt(ctx: &Ctx<'_>, s: &ast::Stmt) -> ir::Stmt {
+fn opt_text(ctx: &Ctx<'_>, t: Option<&ast::Text>) -> Option<ir::Text> {
+    t.map(|t| text(ctx, t))
+}
+
+fn ask_kind(kind: Option<&ast::Ident>) -> AskKind {
+    kind.and_then(|k| AskKind::ALL.iter().find(|(n, _)| *n == k.name))
+        .map_or(AskKind::Text, |&(_, k)| k)
+}
+
+fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::Stmt {
+    let node = |t: &ast::Ident| node_id(ctx, scope, t);
     match &s.kind {
         ast::StmtKind::Say(t) => ir::Stmt::Say(text(ctx, t)),
         ast::StmtKind::Ask { attr, kind, prompt } => ir::Stmt::Ask {
             attr: attr_id(ctx, &attr.name),
-            kind: kind
-                .as_ref()
-                .and_then(|k| AskKind::ALL.iter().find(|(n, _)| *n == k.name))
-                .map_or(AskKind::Text, |&(_, k)| k),
+            kind: ask_kind(kind.as_ref()),
             prompt: prompt.as_ref().map(|p| text(ctx, p)),
         },
         ast::StmtKind::Set { attr, value } => ir::Stmt::Set {
@@ -184,16 +237,143 @@ fn lower_stmt(ctx: &Ctx<'_>, s: &ast::Stmt) -> ir::Stmt {
                 .iter()
                 .map(|a| ir::BranchArm {
                     cond: expr(ctx, &a.cond),
-                    target: node_id(ctx, &a.target),
+                    target: node(&a.target),
                 })
                 .collect(),
-            otherwise: b.otherwise.as_ref().map_or(0, |t| node_id(ctx, t)),
+            otherwise: node_opt(ctx, scope, b.otherwise.as_ref()),
         }),
-        ast::StmtKind::Goto(t) => ir::Stmt::Goto(node_id(ctx, t)),
+        ast::StmtKind::Goto(t) => ir::Stmt::Goto(node(t)),
         ast::StmtKind::Close => ir::Stmt::Close,
-        // WAVE2 scaffolding: refused by the checks, never lowered.
-        _ => ir::Stmt::Close,
+        ast::StmtKind::SetSys { value, .. } => ir::Stmt::SetLanguage(expr(ctx, value)),
+        ast::StmtKind::Menu(m) => ir::Stmt::Menu(ir::Menu {
+            style: m.style,
+            text: opt_text(ctx, m.text.as_ref()),
+            source: match &m.source {
+                ast::MenuSource::Static(options) => ir::MenuSource::Static(self::options(ctx, scope, options)),
+                ast::MenuSource::Dynamic(d) => ir::MenuSource::Dynamic(ir::DynamicItems {
+                    list: attr_id(ctx, &d.list.name),
+                    label: opt_template(ctx, d.label.as_ref()),
+                    saves: item_saves(ctx, &d.saves),
+                    target: node_opt(ctx, scope, d.target.as_ref()),
+                    empty: node_opt(ctx, scope, d.empty.as_ref()),
+                }),
+            },
+            save: m.save.as_ref().map(|a| attr_id(ctx, &a.name)),
+        }),
+        ast::StmtKind::Carousel(ast::Carousel::Static { cards, save }) => ir::Stmt::Carousel(ir::Carousel::Static {
+            cards: cards
+                .iter()
+                .map(|c| ir::Card {
+                    title: template(ctx, &c.title),
+                    subtitle: opt_template(ctx, c.subtitle.as_ref()),
+                    image: opt_template(ctx, c.image.as_ref()),
+                    buttons: options(ctx, scope, &c.buttons),
+                })
+                .collect(),
+            save: save.as_ref().map(|a| attr_id(ctx, &a.name)),
+        }),
+        ast::StmtKind::Carousel(ast::Carousel::Dynamic { list, card, saves, target, empty }) => {
+            ir::Stmt::Carousel(ir::Carousel::Dynamic {
+                list: attr_id(ctx, &list.name),
+                card: ir::CardTemplate {
+                    title: opt_template(ctx, card.title.as_ref()),
+                    subtitle: opt_template(ctx, card.subtitle.as_ref()),
+                    image: opt_template(ctx, card.image.as_ref()),
+                    button: opt_template(ctx, card.button.as_ref()),
+                },
+                saves: item_saves(ctx, saves),
+                target: node_opt(ctx, scope, target.as_ref()),
+                empty: node_opt(ctx, scope, empty.as_ref()),
+            })
+        }
+        ast::StmtKind::Email(e) => ir::Stmt::Email(ir::Email {
+            to: required(ctx, e.to.as_ref()),
+            subject: required(ctx, e.subject.as_ref()),
+            body: required(ctx, e.body.as_ref()),
+        }),
+        ast::StmtKind::Otp(o) => ir::Stmt::Otp(ir::Otp {
+            send: match &o.send {
+                Some(ast::OtpSend::Call(api)) => ir::OtpSend::Call(api_id(ctx, api)),
+                Some(ast::OtpSend::Email(t)) => ir::OtpSend::Email(template(ctx, t)),
+                None => ir::OtpSend::Email(ir::Template { parts: Vec::new() }),
+            },
+            prompt: opt_text(ctx, o.prompt.as_ref()),
+            digits: o.digits.map_or(OTP_DEFAULT_DIGITS, |(n, _)| n),
+            tries: o.tries.map_or(OTP_DEFAULT_TRIES, |(n, _)| n),
+            ok: node_opt(ctx, scope, o.ok.as_ref()),
+            fail: node_opt(ctx, scope, o.fail.as_ref()),
+        }),
+        ast::StmtKind::Form(f) => ir::Stmt::Form(ir::Form {
+            title: opt_text(ctx, f.title.as_ref()),
+            fields: f
+                .fields
+                .iter()
+                .map(|field| ir::FormField {
+                    attr: attr_id(ctx, &field.attr.name),
+                    kind: ask_kind(field.kind.as_ref()),
+                    label: template(ctx, &field.label),
+                })
+                .collect(),
+        }),
+        ast::StmtKind::Media { kind, url, caption } => ir::Stmt::Media {
+            kind: *kind,
+            url: template(ctx, url),
+            caption: opt_template(ctx, caption.as_ref()),
+        },
+        ast::StmtKind::Transfer { kind, to, message } => ir::Stmt::Transfer {
+            kind: *kind,
+            to: template(ctx, to),
+            message: opt_text(ctx, message.as_ref()),
+        },
+        ast::StmtKind::Appointment(a) => ir::Stmt::Appointment(ir::Appointment {
+            slots_api: a.slots.as_ref().map_or(0, |(api, _)| api_id(ctx, api)),
+            slots_path: a.slots.as_ref().map_or_else(Vec::new, |(_, p)| p.steps.clone()),
+            label: opt_template(ctx, a.label.as_ref()),
+            prompt: opt_text(ctx, a.prompt.as_ref()),
+            saves: item_saves(ctx, &a.saves),
+            book_api: a.book.as_ref().map_or(0, |api| api_id(ctx, api)),
+            booked: node_opt(ctx, scope, a.booked.as_ref()),
+            failed: node_opt(ctx, scope, a.failed.as_ref()),
+        }),
+        ast::StmtKind::Goal(name) => ir::Stmt::Goal(name.value.clone()),
+        ast::StmtKind::Run { flow, args } => ir::Stmt::Run {
+            flow: ctx.flow_ids.get(flow.name.as_str()).copied().unwrap_or(0),
+            args: args.iter().map(|a| expr(ctx, a)).collect(),
+        },
+        ast::StmtKind::Return => ir::Stmt::Return,
     }
+}
+
+fn options(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, options: &[ast::MenuOption]) -> Vec<ir::MenuOption> {
+    options
+        .iter()
+        .map(|o| ir::MenuOption {
+            label: template(ctx, &o.label),
+            kind: match &o.kind {
+                ast::OptionKind::Branch(t) => ir::OptionKind::Branch(node_id(ctx, scope, t)),
+                ast::OptionKind::Link(url) => ir::OptionKind::Link(template(ctx, url)),
+                ast::OptionKind::Postback { payload, target } => ir::OptionKind::Postback {
+                    payload: payload.value.clone(),
+                    target: node_id(ctx, scope, target),
+                },
+            },
+        })
+        .collect()
+}
+
+fn item_saves(ctx: &Ctx<'_>, saves: &[ast::ItemSave]) -> Vec<ir::ItemSave> {
+    saves
+        .iter()
+        .map(|s| ir::ItemSave {
+            attr: attr_id(ctx, &s.attr.name),
+            path: s.path.clone(),
+        })
+        .collect()
+}
+
+/// A template the checks made sure is present.
+fn required(ctx: &Ctx<'_>, t: Option<&ast::Template>) -> ir::Template {
+    t.map_or(ir::Template { parts: Vec::new() }, |t| template(ctx, t))
 }
 
 pub(crate) fn value(lit: &Literal) -> Value {
@@ -216,8 +396,9 @@ fn expr(ctx: &Ctx<'_>, e: &ast::Expr) -> ir::Expr {
             // Refused by the checks; never reaches a program.
             RefKind::Secret(_) | RefKind::Item(_) => ir::Expr::Lit(Value::Null),
         },
-        // WAVE2 scaffolding: refused by the checks, never lowered.
-        ExprKind::Open(_) => ir::Expr::Lit(Value::Null),
+        ExprKind::Open(name) => {
+            ir::Expr::Open(ctx.hours_ids.get(name.name.as_str()).copied().unwrap_or(0))
+        }
         ExprKind::Or(x, y) => ir::Expr::Or(b(x), b(y)),
         ExprKind::And(x, y) => ir::Expr::And(b(x), b(y)),
         ExprKind::Not(x) => ir::Expr::Not(b(x)),
@@ -272,7 +453,7 @@ fn test_step(ctx: &Ctx<'_>, k: &ast::TestStepKind) -> ir::TestStepKind {
         },
         S::User(s) => ir::TestStepKind::User(s.value.clone()),
         S::ExpectSay(s) => ir::TestStepKind::ExpectSay(s.value.clone()),
-        S::ExpectNode(n) => ir::TestStepKind::ExpectNode(node_id(ctx, n)),
+        S::ExpectNode(n) => ir::TestStepKind::ExpectNode(node_id(ctx, None, n)),
         S::ExpectAttr { attr, expect } => match expect {
             ast::AttrExpectation::Equals(l) => ir::TestStepKind::ExpectAttrEquals {
                 attr: attr_id(ctx, &attr.name),
@@ -287,7 +468,20 @@ fn test_step(ctx: &Ctx<'_>, k: &ast::TestStepKind) -> ir::TestStepKind {
             url: url.value.clone(),
         },
         S::ExpectClosed => ir::TestStepKind::ExpectClosed,
-        // WAVE2 scaffolding: refused by the checks, never lowered.
-        _ => ir::TestStepKind::ExpectClosed,
+        S::ExpectChoices(labels) => {
+            ir::TestStepKind::ExpectChoices(labels.iter().map(|l| l.value.clone()).collect())
+        }
+        S::ExpectTransfer(to) => ir::TestStepKind::ExpectTransfer(to.value.clone()),
+        S::ExpectEmail { to, subject } => ir::TestStepKind::ExpectEmail {
+            to: to.value.clone(),
+            subject: subject.value.clone(),
+        },
+        S::ExpectGoal(g) => ir::TestStepKind::ExpectGoal(g.value.clone()),
+        S::ExpectMedia { kind, url } => ir::TestStepKind::ExpectMedia {
+            kind: *kind,
+            url: url.value.clone(),
+        },
+        S::Clock(at) => ir::TestStepKind::Clock(at.value.clone()),
+        S::Language(l) => ir::TestStepKind::Language(l.value.clone()),
     }
 }

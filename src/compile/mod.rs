@@ -3,11 +3,14 @@
 //! Phases, one module each: [`load`] (files and imports), [`resolve`] (name tables,
 //! duplicates, API properties), [`types`] (attribute types), [`check`] (per-statement checks,
 //! with [`shadow`] for shadowed arms), [`graph`] (flow-graph analyses) and [`lower`] (IR).
-//! Semantic checks run only when every file parsed cleanly, so a syntax error is not
-//! followed by a cascade of "unknown node" errors for the items it swallowed.
+//! When a file has syntax errors, only the checks local to one item still report (types,
+//! API properties, duplicates, ...): whole-flow checks (names, the flow graph) would only
+//! echo the items the syntax errors swallowed, as a cascade of "unknown node" errors.
 
+mod actions;
 mod check;
 mod graph;
+mod hours;
 mod load;
 mod lower;
 mod names;
@@ -59,6 +62,30 @@ pub const CODES: &[&str] = &[
     "chatflow::shadowed_condition",
     "chatflow::unset_attribute",
     "chatflow::loop_without_wait",
+    // Bot-builder actions (docs/actions.md).
+    "chatflow::no_languages",
+    "chatflow::unknown_language",
+    "chatflow::missing_translation",
+    "chatflow::duplicate_language",
+    "chatflow::readonly_sys",
+    "chatflow::duplicate_option",
+    "chatflow::no_options",
+    "chatflow::missing_empty",
+    "chatflow::item_outside_list",
+    "chatflow::missing_property",
+    "chatflow::bad_otp",
+    "chatflow::no_fields",
+    "chatflow::unknown_zone",
+    "chatflow::bad_hours",
+    "chatflow::unknown_hours",
+    "chatflow::duplicate_hours",
+    "chatflow::duplicate_flow",
+    "chatflow::unknown_flow",
+    "chatflow::arity",
+    "chatflow::return_outside_flow",
+    "chatflow::goto_outside_flow",
+    "chatflow::unused_flow",
+    "chatflow::bad_clock",
 ];
 
 /// The result of compiling a root file and everything it imports.
@@ -117,18 +144,74 @@ pub fn compile_text_with(name: &str, text: &str, loader: &dyn Loader) -> Compile
     finish(name, load::load_text(name, text.to_string(), loader))
 }
 
+/// Codes whose check looks at one item only, so they stay trustworthy next to syntax errors.
+const LOCAL_CODES: &[&str] = &[
+    "chatflow::unknown_ask_kind",
+    "chatflow::unknown_sys",
+    "chatflow::duplicate_node",
+    "chatflow::duplicate_api",
+    "chatflow::duplicate_bot",
+    "chatflow::duplicate_test",
+    "chatflow::duplicate_property",
+    "chatflow::missing_method",
+    "chatflow::body_not_allowed",
+    "chatflow::missing_else",
+    "chatflow::type_mismatch",
+    "chatflow::bad_range",
+    "chatflow::bad_regex",
+    "chatflow::secret_outside_api",
+    "chatflow::bad_timeout",
+    "chatflow::bad_retry",
+    "chatflow::bad_status",
+    "chatflow::unreachable_statement",
+    "chatflow::shadowed_condition",
+    "chatflow::duplicate_language",
+    "chatflow::readonly_sys",
+    "chatflow::duplicate_option",
+    "chatflow::no_options",
+    "chatflow::missing_empty",
+    "chatflow::item_outside_list",
+    "chatflow::missing_property",
+    "chatflow::bad_otp",
+    "chatflow::no_fields",
+    "chatflow::unknown_zone",
+    "chatflow::bad_hours",
+    "chatflow::duplicate_hours",
+    "chatflow::duplicate_flow",
+    "chatflow::return_outside_flow",
+    "chatflow::bad_clock",
+];
+
 fn finish(root: &str, loaded: load::Loaded) -> Compiled {
     let mut diagnostics = loaded.diags;
     let mut program = None;
-    if !diagnostics.iter().any(Diag::is_error) {
-        let mut ctx = resolve::collect(&loaded.sources.files, &loaded.files);
-        types::infer(&mut ctx);
-        check::check_all(&mut ctx);
+    let syntax_ok = !diagnostics.iter().any(Diag::is_error);
+    let mut ctx = resolve::collect(&loaded.sources.files, &loaded.files);
+    types::infer(&mut ctx);
+    check::check_all(&mut ctx);
+    if syntax_ok {
         graph::analyse(&mut ctx);
         if !ctx.diags.iter().any(Diag::is_error) {
             program = Some(lower::lower(&ctx, &bot_name(root)));
         }
         diagnostics.extend(ctx.diags);
+    } else {
+        // The parser puts placeholders where it reported a problem (a 0 for a bad number,
+        // say); checks that land on such a place would only repeat it.
+        let syntax: Vec<(u32, usize, usize)> = diagnostics
+            .iter()
+            .map(|d| (d.file, d.span.start, d.span.end))
+            .collect();
+        let overlaps = |d: &Diag| {
+            syntax
+                .iter()
+                .any(|&(f, s, e)| f == d.file && s <= d.span.end && d.span.start <= e)
+        };
+        diagnostics.extend(
+            ctx.diags
+                .into_iter()
+                .filter(|d| LOCAL_CODES.contains(&d.code) && !overlaps(d)),
+        );
     }
     diagnostics.sort_by_key(|d| (d.file, d.span.start, d.span.end));
     Compiled {
@@ -180,5 +263,78 @@ mod tests {
     fn bot_name_defaults_to_the_file_stem() {
         let compiled = compile_str("dir/weather.flow", "node n { close }\n");
         assert_eq!(compiled.program.expect("compiles").bot.name, "weather");
+    }
+
+    /// Mutations of the action inputs (lines dropped, bytes cut) never panic, and every
+    /// diagnostic span stays inside its file on char boundaries.
+    #[test]
+    fn mutated_action_flows_never_panic() {
+        let inputs = [
+            include_str!("../../tests/inputs/ok/actions_support_bot.flow"),
+            include_str!("../../tests/inputs/ok/actions_flows.flow"),
+        ];
+        let mut rng = fastrand::Rng::with_seed(0xac7_10a5);
+        for text in inputs {
+            let lines: Vec<&str> = text.lines().collect();
+            for round in 0..150 {
+                let mutated = if round % 2 == 0 {
+                    let drop = rng.usize(..lines.len());
+                    let kept: Vec<&str> = lines.iter().enumerate().filter(|&(i, _)| i != drop).map(|(_, l)| *l).collect();
+                    kept.join("\n")
+                } else {
+                    let (a, b) = (rng.usize(..text.len()), rng.usize(..text.len()));
+                    let (a, b) = (a.min(b), a.max(b).min(a.min(b) + 12));
+                    let (a, b) = (floor(text, a), floor(text, b));
+                    format!("{}{}", &text[..a], &text[b..])
+                };
+                let compiled = compile_str("m.flow", &mutated);
+                for d in &compiled.diagnostics {
+                    assert!(d.span.end <= mutated.len(), "{} out of bounds", d.code);
+                    assert!(mutated.is_char_boundary(d.span.start) && mutated.is_char_boundary(d.span.end));
+                }
+                let _ = crate::diagnostic::render(&compiled.diagnostics, &compiled.sources, false);
+            }
+        }
+    }
+
+    fn floor(text: &str, mut i: usize) -> usize {
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    }
+
+    #[test]
+    fn translations_lower_in_the_bots_language_order() {
+        let src = "bot \"b\" { languages en, es }\nnode n { say { es \"Hola\" en \"Hi\" }; close }\n";
+        let program = compile_str("t.flow", src).program.expect("compiles");
+        let crate::ir::Stmt::Say(crate::ir::Text::Translated(texts)) = &program.nodes[0].stmts[0] else {
+            panic!("a translated say: {:?}", program.nodes[0].stmts[0]);
+        };
+        let langs: Vec<&str> = texts.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(langs, ["en", "es"]);
+        assert_eq!(program.bot.languages, ["en", "es"]);
+    }
+
+    #[test]
+    fn otp_defaults_and_hours_ranges_lower() {
+        let src = "hours h { zone \"UTC\"; mon-wed 09:00-17:00; sun 10:00-24:00 }\nnode n { if open(h) -> v else -> v }\nnode v { otp { send email \"a@x.test\"; ok -> d; fail -> d } }\nnode d { close }\n";
+        let program = compile_str("t.flow", src).program.expect("compiles");
+        assert_eq!(program.hours[0].weekly, [(0, 540, 1020), (1, 540, 1020), (2, 540, 1020), (6, 600, 1440)]);
+        let crate::ir::Stmt::Otp(otp) = &program.nodes[1].stmts[0] else { panic!("an otp") };
+        assert_eq!((otp.digits, otp.tries, otp.ok, otp.fail), (6, 3, 2, 2));
+    }
+
+    #[test]
+    fn flow_nodes_come_after_top_level_nodes() {
+        let src = "flow f(x) { node a { goto b }\n node b { return } }\nnode s { run f(1); close }\nnode t { close }\n";
+        let compiled = compile_str("t.flow", src);
+        let codes: Vec<&str> = compiled.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["chatflow::unreachable_node"], "only `t` is unreachable");
+        let program = compiled.program.expect("compiles");
+        let names: Vec<&str> = program.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["s", "t", "f.a", "f.b"]);
+        assert_eq!(program.flows[0].entry, 2);
+        assert_eq!(program.nodes[2].stmts[0], crate::ir::Stmt::Goto(3));
     }
 }

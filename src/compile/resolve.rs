@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::names::NameMap;
 use crate::diagnostic::{did_you_mean, Diag, FileId, SourceFile};
-use crate::ir::{NodeId, ValueType};
+use crate::ir::{self, AttrId, FlowId, NodeId, ValueType};
 use crate::syntax::ast::{self, ApiProp, Method, Span};
 
 /// The longest timeout an API may ask for.
@@ -16,6 +16,35 @@ pub(crate) const MAX_RETRY: u32 = 10;
 pub(crate) struct NodeDef<'a> {
     pub file: FileId,
     pub ast: &'a ast::Node,
+    /// The sub-flow the node belongs to; `None` for top-level nodes.
+    pub flow: Option<FlowId>,
+}
+
+/// A sub-flow: its nodes sit in `Ctx::nodes` after every top-level node.
+pub(crate) struct FlowDef<'a> {
+    pub file: FileId,
+    pub ast: &'a ast::Flow,
+    /// Local node names -> ids; only the flow's own nodes.
+    pub node_ids: NameMap<'a, NodeId>,
+    /// The first node; `None` for a flow without nodes (already an error).
+    pub entry: Option<NodeId>,
+    /// Parameter attributes, in order.
+    pub params: Vec<AttrId>,
+}
+
+/// A business-hours item; `table` is filled by the checks when the item is valid.
+pub(crate) struct HoursDef<'a> {
+    pub file: FileId,
+    pub ast: &'a ast::Hours,
+    pub table: Option<ir::HoursTable>,
+}
+
+/// How a node target resolved from some scope.
+pub(crate) enum Target {
+    Found(NodeId),
+    /// A top-level node named from inside a flow.
+    OutsideFlow,
+    Unknown,
 }
 
 pub(crate) struct ApiDef<'a> {
@@ -30,6 +59,12 @@ pub(crate) struct ApiDef<'a> {
     pub body: Option<&'a ApiProp>,
     pub timeout_ms: u64,
     pub retry: u32,
+}
+
+/// What fills an attribute somewhere: a fixed type (`ask`, `save`) or a `set` expression.
+pub(crate) enum Filler<'a> {
+    Fixed(ValueType),
+    Expr(&'a ast::Expr),
 }
 
 pub(crate) struct AttrDef<'a> {
@@ -47,6 +82,14 @@ pub(crate) struct Ctx<'a> {
     pub api_ids: NameMap<'a, u32>,
     pub attrs: Vec<AttrDef<'a>>,
     pub attr_ids: NameMap<'a, u32>,
+    /// Every place that fills an attribute, for type inference.
+    pub fillers: Vec<(u32, Filler<'a>)>,
+    pub flows: Vec<FlowDef<'a>>,
+    pub flow_ids: NameMap<'a, FlowId>,
+    pub hours: Vec<HoursDef<'a>>,
+    pub hours_ids: NameMap<'a, u32>,
+    /// The bot's declared languages, in order.
+    pub languages: Vec<&'a str>,
     pub bot: Option<(FileId, &'a ast::Bot)>,
     pub tests: Vec<(FileId, &'a ast::Test)>,
     /// The entry node, when it is known.
@@ -125,6 +168,12 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
         api_ids: NameMap::default(),
         attrs: Vec::new(),
         attr_ids: NameMap::default(),
+        fillers: Vec::new(),
+        flows: Vec::new(),
+        flow_ids: NameMap::default(),
+        hours: Vec::new(),
+        hours_ids: NameMap::default(),
+        languages: Vec::new(),
         bot: None,
         tests: Vec::new(),
         start: None,
@@ -139,11 +188,13 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
     ctx.nodes.reserve(node_count);
     ctx.node_ids.reserve(node_count);
     let mut first_test: HashMap<&str, (FileId, Span)> = HashMap::new();
+    let mut runs: Vec<(&'a ast::Ident, &'a [ast::Expr])> = Vec::new();
     for (file, ast_file) in files.iter().enumerate() {
         let file = file as FileId;
         for item in &ast_file.items {
             match item {
                 ast::Item::Node(node) => {
+                    node_fillers(&mut ctx, node, &mut runs);
                     let name = node.name.name.as_str();
                     if let Some(&first) = ctx.node_ids.get(name) {
                         let first = &ctx.nodes[first as usize];
@@ -151,10 +202,16 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                         ctx.duplicate("node", &node.name, file, first);
                     } else {
                         ctx.node_ids.insert(name, ctx.nodes.len() as NodeId);
-                        ctx.nodes.push(NodeDef { file, ast: node });
+                        ctx.nodes.push(NodeDef { file, ast: node, flow: None });
                     }
                 }
                 ast::Item::Api(api) => {
+                    for prop in &api.props {
+                        if let ApiProp::Save { attr, .. } = prop {
+                            let id = intern(&mut ctx, &attr.name);
+                            ctx.fillers.push((id, Filler::Fixed(ValueType::Any)));
+                        }
+                    }
                     let def = api_def(&mut ctx, file, api);
                     let name = api.name.name.as_str();
                     if let Some(&first) = ctx.api_ids.get(name) {
@@ -196,19 +253,175 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                     ctx.tests.push((file, test));
                 }
                 ast::Item::Import(_) => {}
-                // WAVE2 scaffolding: refused by the checks.
-                ast::Item::Hours(_) | ast::Item::Flow(_) => {}
+                ast::Item::Hours(hours) => {
+                    let name = hours.name.name.as_str();
+                    if let Some(&first) = ctx.hours_ids.get(name) {
+                        let first = &ctx.hours[first as usize];
+                        let first = (first.file, first.ast.name.span);
+                        ctx.duplicate("hours", &hours.name, file, first);
+                    } else {
+                        ctx.hours_ids.insert(name, ctx.hours.len() as u32);
+                        ctx.hours.push(HoursDef { file, ast: hours, table: None });
+                    }
+                }
+                ast::Item::Flow(flow) => {
+                    let name = flow.name.name.as_str();
+                    if let Some(&first) = ctx.flow_ids.get(name) {
+                        let first = &ctx.flows[first as usize];
+                        let first = (first.file, first.ast.name.span);
+                        ctx.duplicate("flow", &flow.name, file, first);
+                    } else {
+                        ctx.flow_ids.insert(name, ctx.flows.len() as FlowId);
+                        let params = flow.params.iter().map(|p| intern(&mut ctx, &p.name)).collect();
+                        ctx.flows.push(FlowDef {
+                            file,
+                            ast: flow,
+                            node_ids: NameMap::default(),
+                            entry: None,
+                            params,
+                        });
+                    }
+                }
             }
         }
     }
-    collect_attrs(&mut ctx);
+    collect_flow_nodes(&mut ctx, &mut runs);
+    run_fillers(&mut ctx, &runs);
+    ctx.languages = bot_languages(ctx.bot.map(|(_, b)| b));
     resolve_start(&mut ctx);
     ctx
 }
 
+/// Appends every flow's nodes after the top-level ones, with names local to the flow.
+fn collect_flow_nodes<'a>(ctx: &mut Ctx<'a>, runs: &mut Vec<(&'a ast::Ident, &'a [ast::Expr])>) {
+    for f in 0..ctx.flows.len() {
+        let (file, flow) = (ctx.flows[f].file, ctx.flows[f].ast);
+        for node in &flow.nodes {
+            node_fillers(ctx, node, runs);
+            let name = node.name.name.as_str();
+            if let Some(&first) = ctx.flows[f].node_ids.get(name) {
+                let first = (file, ctx.nodes[first as usize].ast.name.span);
+                ctx.duplicate("node", &node.name, file, first);
+                continue;
+            }
+            let id = ctx.nodes.len() as NodeId;
+            ctx.flows[f].node_ids.insert(name, id);
+            ctx.flows[f].entry.get_or_insert(id);
+            ctx.nodes.push(NodeDef { file, ast: node, flow: Some(f as FlowId) });
+        }
+    }
+}
+
+/// A flow's parameters take the types of the arguments every `run` passes.
+fn run_fillers<'a>(ctx: &mut Ctx<'a>, runs: &[(&'a ast::Ident, &'a [ast::Expr])]) {
+    for &(flow, args) in runs {
+        let Some(&f) = ctx.flow_ids.get(flow.name.as_str()) else { continue };
+        let params = &ctx.flows[f as usize].params;
+        if params.len() == args.len() {
+            let fills: Vec<_> = params.iter().zip(args).map(|(&p, a)| (p, Filler::Expr(a))).collect();
+            ctx.fillers.extend(fills);
+        }
+    }
+}
+
+fn bot_languages(bot: Option<&ast::Bot>) -> Vec<&str> {
+    let mut out = Vec::new();
+    for setting in bot.map_or(&[][..], |b| &b.settings[..]) {
+        if let ast::BotSetting::Languages(langs) = setting {
+            for l in langs {
+                if !out.contains(&l.name.as_str()) {
+                    out.push(l.name.as_str());
+                }
+            }
+        }
+    }
+    out
+}
+
+impl<'a> Ctx<'a> {
+    /// Resolves a node name used inside `scope` (a flow, or the top level).
+    pub fn target(&self, scope: Option<FlowId>, name: &str) -> Target {
+        match scope {
+            None => self.node_ids.get(name).map_or(Target::Unknown, |&id| Target::Found(id)),
+            Some(f) => match self.flows[f as usize].node_ids.get(name) {
+                Some(&id) => Target::Found(id),
+                None if self.node_ids.contains_key(name) => Target::OutsideFlow,
+                None => Target::Unknown,
+            },
+        }
+    }
+
+    /// The id a target resolves to, for passes that run after the checks.
+    pub fn target_id(&self, scope: Option<FlowId>, name: &ast::Ident) -> Option<NodeId> {
+        match self.target(scope, &name.name) {
+            Target::Found(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// A node's name as the IR and messages show it: `flow.node` inside a flow.
+    pub fn node_name(&self, n: usize) -> String {
+        let node = &self.nodes[n];
+        match node.flow {
+            Some(f) => format!("{}.{}", self.flows[f as usize].ast.name.name, node.ast.name.name),
+            None => node.ast.name.name.clone(),
+        }
+    }
+
+    /// Reports a target that does not resolve from `scope`. True when it resolved.
+    pub fn check_target(&mut self, file: FileId, scope: Option<FlowId>, target: &ast::Ident) -> bool {
+        match self.target(scope, &target.name) {
+            Target::Found(_) => true,
+            Target::Unknown => {
+                self.unknown_node_in(file, scope, target);
+                false
+            }
+            Target::OutsideFlow => {
+                let flow = scope.map_or("", |f| self.flows[f as usize].ast.name.name.as_str());
+                let diag = Diag::error(
+                    "chatflow::goto_outside_flow",
+                    format!("`{}` is not a node of flow `{flow}`", target.name),
+                    target.span,
+                )
+                .label("a node outside this flow")
+                .help(format!(
+                    "a flow may only go to its own nodes; `return` to the caller and let it go to `{}`",
+                    target.name
+                ));
+                self.error(diag, file);
+                false
+            }
+        }
+    }
+
+    fn unknown_node_in(&mut self, file: FileId, scope: Option<FlowId>, name: &ast::Ident) {
+        if scope.is_none() {
+            return self.unknown_node(file, name);
+        }
+        let local = scope.map(|f| &self.flows[f as usize].node_ids);
+        let help = did_you_mean(&name.name, local.into_iter().flat_map(|m| m.keys().copied()))
+            .unwrap_or_else(|| "define it inside the flow with `node NAME { ... }`".into());
+        self.error(
+            Diag::error(
+                "chatflow::unknown_node",
+                format!("unknown node `{}`", name.name),
+                name.span,
+            )
+            .label("no node of this flow has this name")
+            .help(help),
+            file,
+        );
+    }
+}
+
 impl Ctx<'_> {
     fn duplicate(&mut self, what: &str, name: &ast::Ident, file: FileId, first: (FileId, Span)) {
-        let code = if what == "node" { "chatflow::duplicate_node" } else { "chatflow::duplicate_api" };
+        let code = match what {
+            "node" => "chatflow::duplicate_node",
+            "flow" => "chatflow::duplicate_flow",
+            "hours" => "chatflow::duplicate_hours",
+            _ => "chatflow::duplicate_api",
+        };
         let diag = Diag::error(code, format!("{what} `{}` is defined twice", name.name), name.span)
             .label(format!("second definition of `{}`", name.name));
         let diag = with_first(self, diag, file, first, what);
@@ -362,43 +575,75 @@ impl Ctx<'_> {
     }
 }
 
-/// Interns every attribute that an `ask`, `set` or `save` fills, in source order.
-fn collect_attrs(ctx: &mut Ctx<'_>) {
-    let files = ctx.files;
-    for file in files {
-        for item in &file.items {
-            match item {
-                ast::Item::Api(api) => {
-                    for prop in &api.props {
-                        if let ApiProp::Save { attr, .. } = prop {
-                            intern(ctx, &attr.name);
-                        }
-                    }
-                }
-                ast::Item::Node(node) => {
-                    for stmt in &node.body {
-                        match &stmt.kind {
-                            ast::StmtKind::Ask { attr, .. } | ast::StmtKind::Set { attr, .. } => {
-                                intern(ctx, &attr.name)
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                _ => {}
+/// Interns the attributes a node's `ask`s and `set`s fill, and records how they fill them.
+fn node_fillers<'a>(
+    ctx: &mut Ctx<'a>,
+    node: &'a ast::Node,
+    runs: &mut Vec<(&'a ast::Ident, &'a [ast::Expr])>,
+) {
+    for stmt in &node.body {
+        match &stmt.kind {
+            ast::StmtKind::Ask { attr, kind, .. } => fixed(ctx, attr, kind_type(kind.as_ref())),
+            ast::StmtKind::Set { attr, value } => {
+                let id = intern(ctx, &attr.name);
+                ctx.fillers.push((id, Filler::Expr(value)));
             }
+            ast::StmtKind::Menu(menu) => match &menu.source {
+                ast::MenuSource::Static(_) => {
+                    if let Some(save) = &menu.save {
+                        fixed(ctx, save, ValueType::Text);
+                    }
+                }
+                ast::MenuSource::Dynamic(d) => item_saves(ctx, &d.saves),
+            },
+            ast::StmtKind::Carousel(ast::Carousel::Static { save: Some(save), .. }) => {
+                fixed(ctx, save, ValueType::Text);
+            }
+            ast::StmtKind::Carousel(ast::Carousel::Dynamic { saves, .. }) => item_saves(ctx, saves),
+            ast::StmtKind::Appointment(a) => item_saves(ctx, &a.saves),
+            ast::StmtKind::Form(form) => {
+                for field in &form.fields {
+                    fixed(ctx, &field.attr, kind_type(field.kind.as_ref()));
+                }
+            }
+            ast::StmtKind::Run { flow, args } => runs.push((flow, args)),
+            _ => {}
         }
     }
 }
 
-fn intern<'a>(ctx: &mut Ctx<'a>, name: &'a str) {
-    if !ctx.attr_ids.contains_key(name) {
-        ctx.attr_ids.insert(name, ctx.attrs.len() as u32);
-        ctx.attrs.push(AttrDef {
-            name,
-            ty: ValueType::Any,
-        });
+/// `as number` answers are numbers; every other kind of answer is text.
+fn kind_type(kind: Option<&ast::Ident>) -> ValueType {
+    match kind {
+        Some(k) if k.name == "number" => ValueType::Number,
+        _ => ValueType::Text,
     }
+}
+
+fn fixed<'a>(ctx: &mut Ctx<'a>, attr: &'a ast::Ident, ty: ValueType) {
+    let id = intern(ctx, &attr.name);
+    ctx.fillers.push((id, Filler::Fixed(ty)));
+}
+
+/// `save A = item.path`: list elements come from JSON, so any type.
+fn item_saves<'a>(ctx: &mut Ctx<'a>, saves: &'a [ast::ItemSave]) {
+    for save in saves {
+        fixed(ctx, &save.attr, ValueType::Any);
+    }
+}
+
+/// The attribute's id, assigned in order of first appearance.
+fn intern<'a>(ctx: &mut Ctx<'a>, name: &'a str) -> u32 {
+    if let Some(&id) = ctx.attr_ids.get(name) {
+        return id;
+    }
+    let id = ctx.attrs.len() as u32;
+    ctx.attr_ids.insert(name, id);
+    ctx.attrs.push(AttrDef {
+        name,
+        ty: ValueType::Any,
+    });
+    id
 }
 
 /// The entry node: the bot's `start`, else the first node of the root file, else the first

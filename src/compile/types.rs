@@ -3,7 +3,7 @@
 //! `ask x as number` gives Number, any other `ask` Text, `set x = EXPR` the type of EXPR, and
 //! `save x = body...` Any (a JSON answer may hold anything). Conflicting definitions give Any.
 
-use super::resolve::Ctx;
+use super::resolve::{Ctx, Filler};
 use crate::ir::ValueType;
 use crate::syntax::ast::{self, ExprKind, Literal, RefKind};
 
@@ -18,46 +18,15 @@ fn join(a: Slot, b: ValueType) -> Slot {
     }
 }
 
-/// Fills `ctx.attrs[..].ty`.
+/// Fills `ctx.attrs[..].ty` from `ctx.fillers`.
 pub(crate) fn infer(ctx: &mut Ctx<'_>) {
     let mut slots: Vec<Slot> = vec![None; ctx.attrs.len()];
     // Fixed (expression-independent) definitions first.
     let mut sets: Vec<(u32, &ast::Expr)> = Vec::new();
-    for file in ctx.files {
-        for item in &file.items {
-            match item {
-                ast::Item::Api(api) => {
-                    for prop in &api.props {
-                        if let ast::ApiProp::Save { attr, .. } = prop {
-                            if let Some(&id) = ctx.attr_ids.get(attr.name.as_str()) {
-                                slots[id as usize] = join(slots[id as usize], ValueType::Any);
-                            }
-                        }
-                    }
-                }
-                ast::Item::Node(node) => {
-                    for stmt in &node.body {
-                        match &stmt.kind {
-                            ast::StmtKind::Ask { attr, kind, .. } => {
-                                if let Some(&id) = ctx.attr_ids.get(attr.name.as_str()) {
-                                    let ty = match kind {
-                                        Some(k) if k.name == "number" => ValueType::Number,
-                                        _ => ValueType::Text,
-                                    };
-                                    slots[id as usize] = join(slots[id as usize], ty);
-                                }
-                            }
-                            ast::StmtKind::Set { attr, value } => {
-                                if let Some(&id) = ctx.attr_ids.get(attr.name.as_str()) {
-                                    sets.push((id, value));
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                _ => {}
-            }
+    for (id, filler) in &ctx.fillers {
+        match filler {
+            Filler::Fixed(ty) => slots[*id as usize] = join(slots[*id as usize], *ty),
+            Filler::Expr(e) => sets.push((*id, e)),
         }
     }
     // `set` may copy other attributes: iterate to a fixed point. Each slot only moves up

@@ -2,6 +2,8 @@
 //! checked the shape, so a pair that is not where it should be means a grammar/builder
 //! mismatch; the builder then degrades gracefully instead of panicking.
 
+mod actions;
+
 use pest::iterators::{Pair, Pairs};
 
 use super::ast::*;
@@ -35,7 +37,7 @@ impl<'d> Builder<'d> {
         let start = p.as_span().start();
         let mut last = p.clone();
         // `save_path` is compound-atomic: exact already, and it may end in a literal `]`.
-        while last.as_rule() != Rule::save_path {
+        while !matches!(last.as_rule(), Rule::save_path | Rule::item_path) {
             match last.clone().into_inner().next_back() {
                 Some(child) => last = child,
                 None => break,
@@ -56,6 +58,8 @@ impl<'d> Builder<'d> {
             Rule::bot => Item::Bot(self.bot(inner, span)),
             Rule::api => Item::Api(self.api(inner, span)),
             Rule::test => Item::Test(self.test(inner, span)),
+            Rule::hours => Item::Hours(self.hours(inner, span)),
+            Rule::flow => Item::Flow(self.flow(inner, span)),
             _ => Item::Node(self.node(inner, span)),
         }
     }
@@ -111,6 +115,47 @@ impl<'d> Builder<'d> {
         }
     }
 
+    /// A word that is not checked against the reserved list: a language code (`is` is
+    /// Icelandic) or a day name, which the compiler validates.
+    fn word(&self, p: &P) -> Ident {
+        Ident {
+            name: p.as_str().to_owned(),
+            span: Span::new(self.at(p), self.at(p) + p.as_str().len()),
+        }
+    }
+
+    /// A message text from a `string` or `text_set` pair.
+    fn text_of(&mut self, p: P) -> Option<Text> {
+        match p.as_rule() {
+            Rule::string => Some(Text::Plain(self.template_of(&p))),
+            Rule::text_set => {
+                let span = self.span(&p);
+                let mut texts = Vec::new();
+                for lt in p.into_inner().filter(|q| q.as_rule() == Rule::lang_text) {
+                    let mut parts = lt.into_inner();
+                    let lang = match parts.find(|q| q.as_rule() == Rule::ident) {
+                        Some(q) => self.word(&q),
+                        None => leaf::empty_ident(),
+                    };
+                    texts.push((lang, self.next_template(&mut parts)));
+                }
+                Some(Text::Translated { texts, span })
+            }
+            _ => None,
+        }
+    }
+
+    /// The next message text among `inner`.
+    fn next_text(&mut self, inner: &mut Pairs<Rule>) -> Text {
+        inner
+            .find(|p| matches!(p.as_rule(), Rule::string | Rule::text_set))
+            .and_then(|p| self.text_of(p))
+            .unwrap_or(Text::Plain(Template {
+                parts: Vec::new(),
+                span: Span::default(),
+            }))
+    }
+
     fn number(&mut self, p: &P) -> f64 {
         leaf::number(p.as_str(), self.at(p), self.diags)
     }
@@ -121,10 +166,20 @@ impl<'d> Builder<'d> {
         let name = self.next_str(&mut inner);
         let mut settings = Vec::new();
         for p in inner {
-            if p.as_rule() == Rule::start {
-                let mut s = p.into_inner();
-                settings.push(BotSetting::Start(self.next_ident(&mut s, NameRole::Node)));
-            }
+            let rule = p.as_rule();
+            let mut s = p.into_inner();
+            settings.push(match rule {
+                Rule::start => BotSetting::Start(self.next_ident(&mut s, NameRole::Node)),
+                Rule::greeting => BotSetting::Greeting(self.next_text(&mut s)),
+                Rule::avatar => BotSetting::Avatar(self.next_template(&mut s)),
+                Rule::fallback => BotSetting::Fallback(self.next_text(&mut s)),
+                Rule::languages => BotSetting::Languages(
+                    s.filter(|q| q.as_rule() == Rule::ident)
+                        .map(|q| self.word(&q))
+                        .collect(),
+                ),
+                _ => continue,
+            });
         }
         Bot {
             name,
@@ -287,7 +342,7 @@ impl<'d> Builder<'d> {
         let rule = p.as_rule();
         let mut inner = p.into_inner();
         let kind = match rule {
-            Rule::say => StmtKind::Say(Text::Plain(self.next_template(&mut inner))),
+            Rule::say => StmtKind::Say(self.next_text(&mut inner)),
             Rule::ask => self.ask(inner),
             Rule::set => {
                 let attr = self.next_ident(&mut inner, NameRole::Attribute);
@@ -301,7 +356,7 @@ impl<'d> Builder<'d> {
             Rule::goto => StmtKind::Goto(self.next_ident(&mut inner, NameRole::Node)),
             Rule::close => StmtKind::Close,
             Rule::branch => StmtKind::Branch(self.branch(inner)),
-            _ => return None,
+            _ => self.action(rule, inner)?,
         };
         Some(Stmt { kind, span })
     }
@@ -314,14 +369,14 @@ impl<'d> Builder<'d> {
             match p.as_rule() {
                 Rule::ident if attr.is_none() => attr = Some(self.ident(&p, NameRole::Attribute)),
                 Rule::ident => kind = Some(self.ident(&p, NameRole::Kind)),
-                Rule::string => prompt = Some(self.template_of(&p)),
+                Rule::string | Rule::text_set => prompt = self.text_of(p),
                 _ => {}
             }
         }
         StmtKind::Ask {
             attr: attr.unwrap_or(leaf::empty_ident()),
             kind,
-            prompt: prompt.map(Text::Plain),
+            prompt,
         }
     }
 
@@ -437,6 +492,13 @@ impl<'d> Builder<'d> {
                 reference(RefKind::Attr(id.name), span)
             }
             Rule::dotted_ref => leaf::dotted(p.as_str(), self.at(&p), self.diags),
+            Rule::open_call => {
+                let hours = self.next_ident(&mut p.into_inner(), NameRole::Hours);
+                Expr {
+                    kind: ExprKind::Open(hours),
+                    span,
+                }
+            }
             _ => null_expr(span),
         }
     }
@@ -546,6 +608,8 @@ impl<'d> Builder<'d> {
                 }
             }
             Rule::user => TestStepKind::User(self.next_str(&mut inner)),
+            Rule::clock => TestStepKind::Clock(self.next_str(&mut inner)),
+            Rule::language => TestStepKind::Language(self.next_str(&mut inner)),
             Rule::expect => {
                 let what = inner.find(|q| q.as_rule() != Rule::kw_expect)?;
                 self.expectation(what)?
@@ -589,6 +653,26 @@ impl<'d> Builder<'d> {
                 TestStepKind::ExpectAttr { attr, expect }
             }
             Rule::kw_closed => TestStepKind::ExpectClosed,
+            Rule::expect_choices => TestStepKind::ExpectChoices(
+                inner
+                    .filter(|q| q.as_rule() == Rule::string)
+                    .map(|q| self.str_of(&q))
+                    .collect(),
+            ),
+            Rule::expect_transfer => TestStepKind::ExpectTransfer(self.next_str(&mut inner)),
+            Rule::expect_email => {
+                let to = self.next_str(&mut inner);
+                let subject = self.next_str(&mut inner);
+                TestStepKind::ExpectEmail { to, subject }
+            }
+            Rule::expect_goal => TestStepKind::ExpectGoal(self.next_str(&mut inner)),
+            Rule::expect_media => {
+                let kind = self.media_kind(&mut inner);
+                TestStepKind::ExpectMedia {
+                    kind,
+                    url: self.next_str(&mut inner),
+                }
+            }
             _ => return None,
         })
     }

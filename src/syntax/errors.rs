@@ -7,11 +7,16 @@ use super::{codes, is_reserved, Rule};
 use crate::diagnostic::Diag;
 
 const STATEMENT: &str = "a statement (`say`, `ask`, `set`, `call`, `if`, `goto`, `close`)";
-const ITEM: &str = "`bot`, `api`, `node`, `test` or `import`";
+const ITEM: &str = "`bot`, `api`, `node`, `test`, `import`, `hours` or `flow`";
+const ACTION: &str = "an action (`choose`, `buttons`, `carousel`, `email`, `otp`, `form`, `image`, `audio`, `video`, `file`, `transfer`, `appointment`, `goal`, `run`, `return`)";
+const OPTION: &str = "an option (`\"Label\" -> node`, `link`, `postback`)";
+const DYN_LINE: &str = "`label`, `save ATTR = item.FIELD`, `-> node` or `empty -> node`";
+const MEDIA: &str = "`image`, `audio`, `video` or `file`";
+const TRANSLATION: &str = "a language code and its text, such as `en \"Hello\"`";
 const API_PROP: &str =
     "an API setting (`live`, `draft`, `get`, `post`, `put`, `patch`, `delete`, `header`, `body`, `json`, `timeout`, `retry`, `save`)";
-const TEST_STEP: &str = "a test step (`stub`, `user`, `expect`)";
-const EXPECT_WHAT: &str = "`say`, `node`, `attr`, `request` or `closed` after `expect`";
+const TEST_STEP: &str = "a test step (`stub`, `user`, `expect`, `clock`, `language`)";
+const EXPECT_WHAT: &str = "`say`, `node`, `attr`, `request`, `closed`, `choices`, `transfer`, `email`, `goal` or `media` after `expect`";
 const VALUE: &str =
     "a value (a number, a string, `true`, `false`, `null`, `status` or an attribute name)";
 const OPERATOR: &str =
@@ -20,7 +25,8 @@ const ARROW: &str = "`->` and a node name";
 const SEP: &str = "a new line or `;`";
 const SEP_OR_CLOSE: &str = "a new line, `;` or `}`";
 const AND_OR: &str = "`and`/`or`";
-const BOT_SETTING: &str = "`start` and a node name";
+const BOT_SETTING: &str =
+    "a bot setting (`start NODE`, `greeting`, `avatar`, `fallback`, `languages`)";
 const NAME: &str = "a name";
 const STRING: &str = "a string in double quotes";
 
@@ -96,6 +102,7 @@ fn error_offset(err: &Error<Rule>) -> usize {
 pub fn resume_point(text: &str, base: usize, err: &Error<Rule>) -> Option<usize> {
     let pos = (base + error_offset(err)).min(text.len());
     let bytes = text.as_bytes();
+    let in_flow = bytes[base..].starts_with(b"flow");
     let mut line = bytes[..pos]
         .iter()
         .rposition(|&b| b == b'\n')
@@ -106,7 +113,9 @@ pub fn resume_point(text: &str, base: usize, err: &Error<Rule>) -> Option<usize>
                 .iter()
                 .position(|&b| b != b' ' && b != b'\t')
                 .unwrap_or(bytes.len() - line);
-        if first > base && starts_item(&bytes[first..]) {
+        // Inside a broken `flow`, its indented nodes are not new items.
+        let flow_node = in_flow && first > line && bytes[first..].starts_with(b"node");
+        if first > base && starts_item(&bytes[first..]) && !flow_node {
             return Some(first);
         }
         line = match bytes[line..].iter().position(|&b| b == b'\n') {
@@ -119,12 +128,14 @@ pub fn resume_point(text: &str, base: usize, err: &Error<Rule>) -> Option<usize>
 
 /// Whether `rest` begins with a top-level keyword.
 pub fn starts_item(rest: &[u8]) -> bool {
-    ["bot", "api", "node", "test", "import"].iter().any(|kw| {
-        rest.starts_with(kw.as_bytes())
-            && rest
-                .get(kw.len())
-                .is_none_or(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-    })
+    ["bot", "api", "node", "test", "import", "hours", "flow"]
+        .iter()
+        .any(|kw| {
+            rest.starts_with(kw.as_bytes())
+                && rest
+                    .get(kw.len())
+                    .is_none_or(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+        })
 }
 
 /// A string opened on the error's line and never closed before the line ends.
@@ -194,9 +205,56 @@ fn found_token(text: &str, pos: usize) -> (String, Span) {
 fn phrase(rule: Rule) -> Option<&'static str> {
     use Rule::*;
     Some(match rule {
-        kw_say | kw_ask | kw_set | kw_call | kw_if | kw_goto | kw_close | say | ask | set
-        | call | goto | close | branch | if_arm => STATEMENT,
-        kw_import | kw_bot | kw_api | kw_test | import | bot | api | node | test => ITEM,
+        kw_say | kw_ask | kw_set | kw_if | kw_goto | kw_close | say | ask | set | call | goto
+        | close | branch | if_arm => STATEMENT,
+        set_sys => STATEMENT,
+        kw_choose | kw_buttons | kw_carousel | kw_otp | kw_form | kw_audio | kw_video | kw_file
+        | kw_transfer | kw_appointment | kw_run | kw_return | menu | carousel | email | otp
+        | form | media | transfer | appointment | goal | run | return_stmt => ACTION,
+        kw_import | kw_bot | kw_api | kw_test | kw_hours | kw_flow | import | bot | api | node
+        | test | hours | flow => ITEM,
+        option_branch | option_link | option_postback | kw_link | kw_postback => OPTION,
+        save_attr => "`save`",
+        dyn_label | item_save | dyn_target | dyn_empty | kw_label | kw_empty => DYN_LINE,
+        from_block | carousel_from | kw_from => "`from LIST { ... }`",
+        card | kw_card => "`card \"Title\" { ... }`",
+        card_title | kw_title => "`title`",
+        card_subtitle | kw_subtitle => "`subtitle`",
+        card_image => "`image`",
+        card_button | kw_button => "`button`",
+        email_to | kw_to => "`to`",
+        email_subject | kw_subject => "`subject`",
+        email_body => "`body`",
+        otp_send | kw_send => "`send email \"...\"` or `send call API`",
+        prompt | kw_prompt => "`prompt`",
+        otp_digits | kw_digits => "`digits`",
+        otp_tries | kw_tries => "`tries`",
+        otp_ok | kw_ok => "`ok -> node`",
+        otp_fail | kw_fail => "`fail -> node`",
+        form_field | kw_field => "`field ATTR as KIND \"label\"`",
+        media_kind | kw_image => MEDIA,
+        transfer_kind | kw_department | kw_agent => "`department` or `agent`",
+        appt_slots | kw_slots => "`slots call API from body.PATH`",
+        appt_book | kw_book => "`book call API`",
+        appt_booked | kw_booked => "`booked -> node`",
+        appt_failed | kw_failed => "`failed -> node`",
+        kw_call => "`call`",
+        kw_email => "`email`",
+        hours_zone | kw_zone => "`zone \"Area/City\"`",
+        hours_closed => "`closed` and dates",
+        hours_weekly => "days and times, such as `mon-fri 09:00-17:00`",
+        time_of_day => "a time such as `09:00`",
+        date => "a date such as `2026-12-25`",
+        dash => "`-`",
+        sys_target => "`sys.NAME`",
+        text_set | text_open => TRANSLATION,
+        lang_text => TRANSLATION,
+        open_call | kw_open => VALUE,
+        greeting | avatar | fallback | languages | kw_greeting | kw_avatar | kw_fallback
+        | kw_languages => BOT_SETTING,
+        clock | language | kw_clock | kw_language => TEST_STEP,
+        expect_choices | expect_transfer | expect_email | expect_goal | expect_media
+        | kw_choices | kw_media => EXPECT_WHAT,
         kw_live | kw_draft | method | kw_header | kw_body | kw_json | kw_timeout | kw_retry
         | kw_save | request | header | body_prop | json_prop | timeout | retry | save => API_PROP,
         kw_stub | kw_user | kw_expect | stub | user | expect => TEST_STEP,
@@ -255,6 +313,21 @@ fn phrases(positives: &[Rule]) -> Vec<&'static str> {
     // top level and to `expect node` in tests.
     if out.contains(&VALUE) {
         out.retain(|p| *p != NAME && *p != STRING);
+    }
+    // Keywords of the actions show up one by one; say what the position is about.
+    if out.contains(&STATEMENT) {
+        out.retain(|p| !matches!(*p, "`call`" | "`email`") && *p != MEDIA);
+    }
+    if positives.contains(&Rule::kw_link) || positives.contains(&Rule::kw_label) {
+        out.retain(|p| *p != API_PROP && *p != STRING && *p != ARROW);
+        if positives.contains(&Rule::kw_save) && positives.contains(&Rule::kw_link) {
+            out.push("`save`");
+        }
+    }
+    // Where a message text is due, a plain string is the usual answer; the help line
+    // mentions translation sets.
+    if out.contains(&STRING) && out.contains(&TRANSLATION) {
+        out.retain(|p| *p != TRANSLATION);
     }
     if out.contains(&EXPECT_WHAT) {
         out.retain(|p| *p != STATEMENT);
@@ -315,15 +388,19 @@ fn help_for(phrases: &[&str]) -> String {
     let first = phrases.first().copied().unwrap_or("");
     match first {
         STATEMENT => "a node holds statements such as `say \"Hi\"`, `ask city`, `call weather`, `goto next`; separate them with new lines or `;`".to_owned(),
-        ITEM => "a file holds top-level items: `bot \"name\" { ... }`, `api NAME { ... }`, `node NAME { ... }`, `test \"name\" { ... }`, `import \"file.flow\"`".to_owned(),
+        ITEM => "a file holds top-level items: `bot \"name\" { ... }`, `api NAME { ... }`, `node NAME { ... }`, `test \"name\" { ... }`, `import \"file.flow\"`, `hours NAME { ... }`, `flow NAME(params) { node ... }`".to_owned(),
         API_PROP => "an API block holds settings such as `live`, `get \"https://...\"`, `header \"Name\" = \"value\"`, `timeout 2s`, `save attr = body.field`".to_owned(),
-        TEST_STEP | EXPECT_WHAT => "a test holds `stub API 200 {...}`, `user \"text\"` and `expect say|node|attr|request|closed` lines".to_owned(),
+        TEST_STEP | EXPECT_WHAT => "a test holds `stub API 200 {...}`, `user \"text\"`, `clock \"...\"`, `language \"es\"` and `expect say|node|attr|request|closed|choices|transfer|email|goal|media` lines".to_owned(),
         ARROW => "a branch arm reads `if CONDITION -> node_name`".to_owned(),
-        STRING => "text is written in double quotes, such as \"Hello\"".to_owned(),
+        STRING => "text is written in double quotes, such as \"Hello\"; a message may also be a translation set such as `{ en \"Hello\" es \"Hola\" }`".to_owned(),
+        ACTION => "see docs/actions.md for every action, such as `choose \"Pick one\" { \"Yes\" -> yes }`".to_owned(),
+        OPTION => "a `choose`/`buttons` block holds options such as `\"Yes\" -> yes`, `link \"FAQ\" \"https://...\"`, `postback \"Call me\" \"CALL\" -> call_back`, and `save ATTR`".to_owned(),
+        DYN_LINE => "a `from LIST` block holds `label \"{item.name}\"`, `save ATTR = item.FIELD`, `-> node` and `empty -> node`".to_owned(),
+        TRANSLATION => "a translation set lists one text per language: `{ en \"Hello\" es \"Hola\" }`".to_owned(),
         NAME => "names start with a letter or `_` and go on with letters, digits and `_`".to_owned(),
         VALUE => "a condition compares values, such as `status == 200` or `city == \"Chicago\"`".to_owned(),
         OPERATOR => "compare with an operator, such as `status == 200` or `city is set`".to_owned(),
-        BOT_SETTING => "a bot block holds `start NODE`, the node where conversations begin".to_owned(),
+        BOT_SETTING => "a bot block holds `start NODE` (where conversations begin) and optionally `greeting \"...\"`, `avatar \"url\"`, `fallback \"...\"`, `languages en, es`".to_owned(),
         SEP | SEP_OR_CLOSE => "put each statement on its own line, or separate statements with `;`".to_owned(),
         _ => "compare this line with the examples in the language guide".to_owned(),
     }

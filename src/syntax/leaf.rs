@@ -17,6 +17,8 @@ pub enum NameRole {
     Api,
     Attribute,
     Kind,
+    Flow,
+    Hours,
 }
 
 impl NameRole {
@@ -26,6 +28,8 @@ impl NameRole {
             NameRole::Api => "an API",
             NameRole::Attribute => "an attribute",
             NameRole::Kind => "an answer kind",
+            NameRole::Flow => "a flow",
+            NameRole::Hours => "business hours",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod ast;
 mod build;
 mod errors;
 mod fast;
+pub mod format;
 mod leaf;
 mod template;
 

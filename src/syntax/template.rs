@@ -1,7 +1,7 @@
 //! String literals: unescaping plain strings and splitting templates into text and references.
 //! Both walk the raw source text of the literal, so every span is an exact source offset.
 
-use super::ast::{Ref, RefKind, Span, StrLit, Template, TemplatePart};
+use super::ast::{PathStep, Ref, RefKind, Span, StrLit, Template, TemplatePart};
 use super::codes;
 use crate::diagnostic::Diag;
 
@@ -125,8 +125,13 @@ fn is_name(s: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// `name`, `status`, `sys.NAME`, `secret.NAME`; anything else is not a reference.
+/// `name`, `status`, `sys.NAME`, `secret.NAME`, `item...`; anything else is not a reference.
 fn reference(inside: &str) -> Option<RefKind> {
+    if let Some(steps) = inside.strip_prefix("item") {
+        if steps.is_empty() || steps.starts_with(['.', '[']) {
+            return item_path(steps).map(RefKind::Item);
+        }
+    }
     if let Some((prefix, name)) = inside.split_once('.') {
         if !is_name(name) {
             return None;
@@ -144,6 +149,33 @@ fn reference(inside: &str) -> Option<RefKind> {
         "status" => RefKind::Status,
         name => RefKind::Attr(name.to_owned()),
     })
+}
+
+/// The steps after `item`: `.field` and `[index]`, as in `{item.tags[0].name}`.
+fn item_path(mut rest: &str) -> Option<Vec<PathStep>> {
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            let field = &after[..end];
+            if !is_name(field) {
+                return None;
+            }
+            steps.push(PathStep::Field(field.to_owned()));
+            rest = &after[end..];
+        } else {
+            let after = rest.strip_prefix('[')?;
+            let (digits, tail) = after.split_once(']')?;
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            steps.push(PathStep::Index(digits.parse().ok()?));
+            rest = tail;
+        }
+    }
+    Some(steps)
 }
 
 fn unterminated(span: Span) -> Diag {
@@ -166,7 +198,7 @@ fn bad_ref(written: &str, span: Span) -> Diag {
     let inside = &written[1..written.len() - 1];
     let help = match inside.split_once('.') {
         Some((prefix, _)) if is_name(prefix) => format!(
-            "only `sys.` and `secret.` prefixes exist; `{prefix}.` is not one of them. Write `{{sys.NAME}}`, `{{secret.NAME}}` or an attribute `{{name}}`, or `{{{{` for a literal brace"
+            "only `sys.`, `secret.` and `item.` prefixes exist; `{prefix}.` is not one of them. Write `{{sys.NAME}}`, `{{secret.NAME}}`, `{{item.FIELD}}` or an attribute `{{name}}`, or `{{{{` for a literal brace"
         ),
         _ => "write an attribute name like `{name}`, `{sys.NAME}` or `{secret.NAME}`, or `{{` and `}}` for literal braces".to_owned(),
     };

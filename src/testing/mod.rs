@@ -2,7 +2,9 @@
 //!
 //! Each test gets its own [`StubServer`] on 127.0.0.1 and its own engine whose
 //! `redirect_base` points at it, so the requests the flow builds are really sent over HTTP.
+//! [`coverage`] measures what the tests reached, from the trace events they recorded.
 
+pub mod coverage;
 mod runner;
 mod show;
 mod stub;

@@ -39,6 +39,9 @@ pub struct TestOutcome {
     pub span: SourceSpan,
     /// `None` when the test passed.
     pub failure: Option<Failure>,
+    /// Every event of the conversation, all turns in order (trace events included), for
+    /// coverage.
+    pub events: Vec<Event>,
 }
 
 impl TestOutcome {
@@ -72,24 +75,26 @@ pub async fn run_tests(program: Arc<Program>, options: &TestOptions) -> Vec<Test
         handles.push(tokio::spawn(async move {
             let _slot = slots.acquire().await;
             let test = &program.tests[index];
-            run_one(&program, test, &options).await.err()
+            run_one(&program, test, &options).await
         }));
     }
     let mut outcomes = Vec::new();
     for (test, handle) in program.tests.iter().zip(handles) {
-        let failure = handle.await.unwrap_or_else(|e| {
-            Some(Failure {
+        let (result, events) = handle.await.unwrap_or_else(|e| {
+            let failure = Failure {
                 span: test.span,
                 check: "test".into(),
                 expected: "the test to run".into(),
                 actual: format!("the test task failed: {e}"),
                 notes: Vec::new(),
-            })
+            };
+            (Err(failure), Vec::new())
         });
         outcomes.push(TestOutcome {
             name: test.name.clone(),
             span: test.span,
-            failure,
+            failure: result.err(),
+            events,
         });
     }
     outcomes
@@ -110,6 +115,8 @@ struct Run<'a> {
     last_url: HashMap<String, ApiCallSeen>,
     /// APIs with a `stub` line so far.
     stubbed: HashSet<String>,
+    /// Events of every turn so far.
+    history: Vec<Event>,
 }
 
 struct ApiCallSeen {
@@ -118,7 +125,19 @@ struct ApiCallSeen {
     error: Option<String>,
 }
 
-async fn run_one(program: &Arc<Program>, test: &TestCase, options: &TestOptions) -> Result<(), Failure> {
+/// Runs one test: its result and every event the conversation produced.
+async fn run_one(program: &Arc<Program>, test: &TestCase, options: &TestOptions) -> (Result<(), Failure>, Vec<Event>) {
+    let mut history = Vec::new();
+    let result = run_steps(program, test, options, &mut history).await;
+    (result, history)
+}
+
+async fn run_steps(
+    program: &Arc<Program>,
+    test: &TestCase,
+    options: &TestOptions,
+    history: &mut Vec<Event>,
+) -> Result<(), Failure> {
     let setup_failed = |actual: String| Failure {
         span: test.span,
         check: "test setup".into(),
@@ -153,6 +172,7 @@ async fn run_one(program: &Arc<Program>, test: &TestCase, options: &TestOptions)
         said: 0,
         last_url: HashMap::new(),
         stubbed: HashSet::new(),
+        history: Vec::new(),
     };
     // Stubs before the first `user` line are in place for the opening turn.
     let opening_stubs = test
@@ -164,10 +184,15 @@ async fn run_one(program: &Arc<Program>, test: &TestCase, options: &TestOptions)
             run.stub(*api, answer);
         }
     }
+    let mut result = Ok(());
     for step in &test.steps {
-        run.step(step).await?;
+        result = run.step(step).await;
+        if result.is_err() {
+            break;
+        }
     }
-    Ok(())
+    *history = std::mem::take(&mut run.history);
+    result
 }
 
 impl Run<'_> {
@@ -217,6 +242,7 @@ impl Run<'_> {
                 self.last_url.insert(api.clone(), seen);
             }
         }
+        self.history.extend(events.iter().cloned());
         self.turn = events;
         self.said = 0;
     }

@@ -1,0 +1,384 @@
+//! `chatflow graph`: the flow as a graph, built from the IR, written as Mermaid or Graphviz dot.
+//!
+//! One vertex per node (labelled with the APIs it calls and `close` when the chat ends there),
+//! one edge per `goto` and per branch arm, each arm labelled with its condition as source text
+//! (rendered by [`crate::testing::show_expr`], the same text `chatflow run --trace` prints).
+//!
+//! Adding a statement: one arm in [`statement`] saying what the statement adds to its node.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ir::{Carousel, MenuOption, MenuSource, OptionKind, OtpSend, Program, Stmt, Template, TemplatePart};
+use crate::testing::{quote, show_expr};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Mermaid,
+    Dot,
+}
+
+/// The graph of a program, independent of the output format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Graph {
+    pub title: String,
+    /// Name of the entry node.
+    pub start: String,
+    pub vertices: Vec<Vertex>,
+    pub edges: Vec<Edge>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vertex {
+    pub name: String,
+    /// Lines under the name: `call weather`, `close`.
+    pub notes: Vec<String>,
+    /// The chat closes in this node (by `close` or by running out of statements).
+    pub closes: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+    /// The branch condition (`else` for the default arm); `None` for `goto`.
+    pub label: Option<String>,
+}
+
+/// Builds the graph of every node of the program, in IR order.
+pub fn build(program: &Program) -> Graph {
+    let name_of = |id: u32| {
+        program
+            .nodes
+            .get(id as usize)
+            .map_or_else(|| format!("node#{id}"), |n| n.name.clone())
+    };
+    let mut vertices = Vec::new();
+    let mut edges = Vec::new();
+    for node in &program.nodes {
+        let mut vertex = Vertex {
+            name: node.name.clone(),
+            notes: Vec::new(),
+            closes: false,
+        };
+        let mut ended = false;
+        for stmt in &node.stmts {
+            let effect = statement(program, stmt);
+            vertex.notes.extend(effect.notes);
+            for (target, label) in effect.edges {
+                edges.push(Edge {
+                    from: node.name.clone(),
+                    to: name_of(target),
+                    label,
+                });
+            }
+            if effect.ends_node {
+                ended = true;
+                vertex.closes = effect.closes;
+                break;
+            }
+        }
+        // A node whose statements run out closes the chat; in a sub-flow (`flow.node`) it
+        // returns instead.
+        let in_flow = node.name.contains('.');
+        if !ended && in_flow {
+            vertex.notes.push("return".to_string());
+        }
+        vertex.closes = vertex.closes || (!ended && !in_flow);
+        if vertex.closes {
+            vertex.notes.push("close".to_string());
+        }
+        vertices.push(vertex);
+    }
+    Graph {
+        title: program.bot.name.clone(),
+        start: name_of(program.bot.start),
+        vertices,
+        edges,
+    }
+}
+
+/// What one statement adds to its node's vertex.
+#[derive(Debug, Default)]
+pub struct Effect {
+    /// Lines for the vertex label: `call weather`, `transfer department`.
+    pub notes: Vec<String>,
+    /// Targets, each with its edge label (`None` for a plain `goto`).
+    pub edges: Vec<(u32, Option<String>)>,
+    /// Nothing after this statement runs in this node.
+    pub ends_node: bool,
+    pub closes: bool,
+}
+
+impl Effect {
+    fn note(note: String) -> Effect {
+        Effect {
+            notes: vec![note],
+            ..Effect::default()
+        }
+    }
+
+    /// A statement that ends the node by branching to labelled targets.
+    fn branches(edges: Vec<(u32, Option<String>)>) -> Effect {
+        Effect {
+            edges,
+            ends_node: true,
+            ..Effect::default()
+        }
+    }
+}
+
+/// What a statement adds to the graph. Adding a statement adds one arm here; coverage
+/// (`testing::coverage`) counts every labelled edge as a branch to reach.
+pub fn statement(program: &Program, stmt: &Stmt) -> Effect {
+    let api_name = |id: u32| program.apis.get(id as usize).map_or("?", |a| a.name.as_str());
+    match stmt {
+        Stmt::Say(_)
+        | Stmt::Ask { .. }
+        | Stmt::Set { .. }
+        | Stmt::SetLanguage(_)
+        | Stmt::Email(_)
+        | Stmt::Form(_)
+        | Stmt::Media { .. } => Effect::default(),
+        Stmt::Call(api) => Effect::note(format!("call {}", api_name(*api))),
+        Stmt::Goal(name) => Effect::note(format!("goal {}", quote(name))),
+        Stmt::Goto(target) => Effect::branches(vec![(*target, None)]),
+        Stmt::Branch(table) => {
+            let mut edges: Vec<(u32, Option<String>)> = table
+                .arms
+                .iter()
+                .map(|arm| (arm.target, Some(show_expr(program, &arm.cond))))
+                .collect();
+            edges.push((table.otherwise, Some("else".to_string())));
+            Effect::branches(edges)
+        }
+        Stmt::Close => Effect {
+            ends_node: true,
+            closes: true,
+            ..Effect::default()
+        },
+        Stmt::Menu(menu) => match &menu.source {
+            MenuSource::Static(options) => option_edges(program, options),
+            MenuSource::Dynamic(items) => Effect::branches(vec![
+                (items.target, Some(format!("each of {}", attr_name(program, items.list)))),
+                (items.empty, Some("empty".to_string())),
+            ]),
+        },
+        Stmt::Carousel(Carousel::Static { cards, .. }) => {
+            let buttons: Vec<MenuOption> = cards.iter().flat_map(|c| c.buttons.iter().cloned()).collect();
+            option_edges(program, &buttons)
+        }
+        Stmt::Carousel(Carousel::Dynamic { list, target, empty, .. }) => Effect::branches(vec![
+            (*target, Some(format!("each of {}", attr_name(program, *list)))),
+            (*empty, Some("empty".to_string())),
+        ]),
+        Stmt::Otp(otp) => {
+            let mut effect = Effect::branches(vec![(otp.ok, Some("ok".into())), (otp.fail, Some("fail".into()))]);
+            effect.notes.push(match &otp.send {
+                OtpSend::Email(_) => "otp by email".to_string(),
+                OtpSend::Call(api) => format!("otp: call {}", api_name(*api)),
+            });
+            effect
+        }
+        Stmt::Appointment(a) => {
+            let mut effect =
+                Effect::branches(vec![(a.booked, Some("booked".into())), (a.failed, Some("failed".into()))]);
+            effect.notes.push(format!("call {}", api_name(a.slots_api)));
+            effect.notes.push(format!("call {}", api_name(a.book_api)));
+            effect
+        }
+        Stmt::Transfer { kind, to, .. } => Effect {
+            notes: vec![format!("transfer {} {}", transfer_word(*kind), quote(&show_template(program, to)))],
+            ends_node: true,
+            ..Effect::default()
+        },
+        Stmt::Run { flow, .. } => {
+            let Some(info) = program.flows.get(*flow as usize) else {
+                return Effect::default();
+            };
+            Effect {
+                notes: vec![format!("run {}", info.name)],
+                edges: vec![(info.entry, Some("run".to_string()))],
+                ..Effect::default()
+            }
+        }
+        Stmt::Return => Effect {
+            notes: vec!["return".to_string()],
+            ends_node: true,
+            ..Effect::default()
+        },
+    }
+}
+
+/// Branch and postback options become labelled edges; links do not branch. A menu branches
+/// (ends the node) when any option does.
+fn option_edges(program: &Program, options: &[MenuOption]) -> Effect {
+    let edges: Vec<(u32, Option<String>)> = options
+        .iter()
+        .filter_map(|o| match &o.kind {
+            OptionKind::Branch(target) | OptionKind::Postback { target, .. } => {
+                Some((*target, Some(quote(&show_template(program, &o.label)))))
+            }
+            OptionKind::Link(_) => None,
+        })
+        .collect();
+    Effect {
+        ends_node: !edges.is_empty(),
+        edges,
+        ..Effect::default()
+    }
+}
+
+fn transfer_word(kind: crate::ir::TransferKind) -> &'static str {
+    match kind {
+        crate::ir::TransferKind::Department => "department",
+        crate::ir::TransferKind::Agent => "agent",
+    }
+}
+
+fn attr_name(program: &Program, id: u32) -> &str {
+    program.attrs.get(id as usize).map_or("?", |a| a.name.as_str())
+}
+
+/// A template as written, without quotes: `Order {order_id}`.
+pub fn show_template(program: &Program, t: &Template) -> String {
+    let mut out = String::new();
+    for part in &t.parts {
+        match part {
+            TemplatePart::Text(text) => out.push_str(&text.replace('{', "{{").replace('}', "}}")),
+            TemplatePart::Attr(id) => out.push_str(&format!("{{{}}}", attr_name(program, *id))),
+            TemplatePart::Status => out.push_str("{status}"),
+            TemplatePart::Sys(name) => out.push_str(&format!("{{sys.{name}}}")),
+            TemplatePart::Secret(name) => out.push_str(&format!("{{secret.{name}}}")),
+            TemplatePart::Item(steps) => {
+                out.push_str("{item");
+                for step in steps {
+                    match step {
+                        crate::ir::PathStep::Field(f) => out.push_str(&format!(".{f}")),
+                        crate::ir::PathStep::Index(i) => out.push_str(&format!("[{i}]")),
+                    }
+                }
+                out.push('}');
+            }
+        }
+    }
+    out
+}
+
+/// Writes the graph in the given format.
+pub fn render(graph: &Graph, format: Format) -> String {
+    match format {
+        Format::Mermaid => mermaid(graph),
+        Format::Dot => dot(graph),
+    }
+}
+
+/// A Mermaid flowchart. Vertex ids are `n_NAME` so that no node name can clash with a Mermaid
+/// keyword such as `end`; closing nodes are drawn as stadiums.
+pub fn mermaid(graph: &Graph) -> String {
+    let ids = mermaid_ids(graph);
+    let id = |name: &str| ids.get(name).cloned().unwrap_or_else(|| "n_unknown".to_string());
+    let mut out = String::from("flowchart TD\n");
+    out.push_str("  flow_start((start))\n");
+    for v in &graph.vertices {
+        let label = mermaid_label(&vertex_label(v));
+        let (open, close) = if v.closes { ("([", "])") } else { ("[", "]") };
+        out.push_str(&format!("  {}{open}\"{label}\"{close}\n", id(&v.name)));
+    }
+    out.push_str(&format!("  flow_start --> {}\n", id(&graph.start)));
+    for e in &graph.edges {
+        match &e.label {
+            Some(label) => out.push_str(&format!(
+                "  {} -->|\"{}\"| {}\n",
+                id(&e.from),
+                mermaid_label(label),
+                id(&e.to)
+            )),
+            None => out.push_str(&format!("  {} --> {}\n", id(&e.from), id(&e.to))),
+        }
+    }
+    out
+}
+
+/// `n_NAME`; a sub-flow node `flow.node` becomes `n_flow__node`. Should two names meet on one
+/// id, the later one gets its index appended, so ids stay unique.
+fn mermaid_ids(graph: &Graph) -> HashMap<String, String> {
+    let mut ids = HashMap::new();
+    let mut taken = HashSet::new();
+    for (i, v) in graph.vertices.iter().enumerate() {
+        let mut id = format!("n_{}", v.name.replace('.', "__"));
+        if !taken.insert(id.clone()) {
+            id = format!("{id}_{i}");
+            taken.insert(id.clone());
+        }
+        ids.insert(v.name.clone(), id);
+    }
+    ids
+}
+
+/// Mermaid labels are quoted; characters Mermaid or its HTML rendering would read are written
+/// as entity codes, and line breaks as `<br/>`.
+pub fn mermaid_label(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '#' => out.push_str("#35;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '&' => out.push_str("#amp;"),
+            '|' => out.push_str("#124;"),
+            '\n' => out.push_str("<br/>"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A Graphviz digraph. Every id is quoted, so node names never meet dot keywords; closing
+/// nodes get a double border.
+pub fn dot(graph: &Graph) -> String {
+    let mut out = format!("digraph {} {{\n", dot_string(&graph.title));
+    out.push_str("  node [shape=box];\n");
+    out.push_str("  \"(start)\" [shape=point];\n");
+    for v in &graph.vertices {
+        let extra = if v.closes { ", peripheries=2" } else { "" };
+        out.push_str(&format!(
+            "  {} [label={}{extra}];\n",
+            dot_string(&v.name),
+            dot_string(&vertex_label(v))
+        ));
+    }
+    out.push_str(&format!("  \"(start)\" -> {};\n", dot_string(&graph.start)));
+    for e in &graph.edges {
+        let label = e
+            .label
+            .as_ref()
+            .map(|l| format!(" [label={}]", dot_string(l)))
+            .unwrap_or_default();
+        out.push_str(&format!("  {} -> {}{label};\n", dot_string(&e.from), dot_string(&e.to)));
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// A dot double-quoted string: `"` and `\` escaped, line breaks as `\n`.
+pub fn dot_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn vertex_label(v: &Vertex) -> String {
+    let mut lines = vec![v.name.clone()];
+    lines.extend(v.notes.iter().cloned());
+    lines.join("\n")
+}

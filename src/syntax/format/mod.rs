@@ -1,0 +1,778 @@
+//! `chatflow fmt`: prints a parsed file in one canonical layout, keeping its comments.
+//!
+//! The printer walks the AST and produces [`Line`]s, each remembering the source offset it
+//! came from. Comments are not in the AST: [`scan_comments`] finds them in the source text
+//! (skipping `#` inside strings) and [`layout`] puts each one back where it was: a comment on
+//! a line of its own goes before the first printed line that came after it in the source,
+//! a trailing comment goes at the end of the last printed line that came before it.
+//!
+//! Layout (documented in docs/tooling.md): two-space indent, one statement or property per
+//! line, `if`/`elif`/`else` each on its own line at the statement's indent, one blank line
+//! between items, single blank lines inside blocks kept, spaces around `=`, `==`, `->` and every
+//! operator, strings re-escaped canonically, trailing comments aligned within a run of lines.
+//!
+//! Adding a statement: one arm in [`Printer::stmt`]; a statement with a block builds its
+//! children as [`Part`]s (see `actions.rs`, which prints the bot-builder actions).
+
+mod actions;
+
+use super::ast::*;
+use crate::diagnostic::Diag;
+
+const INDENT: &str = "  ";
+
+/// Formats a whole source file. A file with syntax errors is refused with its diagnostics.
+pub fn format_source(text: &str) -> Result<String, Vec<Diag>> {
+    let (file, diags) = super::parse(text);
+    if diags.iter().any(Diag::is_error) {
+        return Err(diags);
+    }
+    let mut printer = Printer::new(text);
+    let mut after_import = false;
+    for item in &file.items {
+        // Imports stay grouped as written; every other item gets a blank line before it.
+        let is_import = matches!(item, Item::Import(_));
+        printer.item(item, if is_import && after_import { Gap::Keep } else { Gap::Force });
+        after_import = is_import;
+    }
+    Ok(layout(text, printer.lines, scan_comments(text)))
+}
+
+/// Whether a printed line may, must or must not follow a blank line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gap {
+    /// Never blank (first line of a block, closing brace).
+    Never,
+    /// Blank when the source had a blank line right before it.
+    Keep,
+    /// Always blank (a new top-level item).
+    Force,
+}
+
+#[derive(Debug, Clone)]
+struct Line {
+    indent: usize,
+    text: String,
+    /// Source offset of the code this line prints; comments are placed around it.
+    at: usize,
+    gap: Gap,
+    /// A closing brace: comments before it belong inside the block, one level deeper.
+    closes: bool,
+    trailing: Vec<String>,
+}
+
+struct Printer<'a> {
+    source: &'a str,
+    lines: Vec<Line>,
+}
+
+impl<'a> Printer<'a> {
+    fn new(source: &'a str) -> Self {
+        Printer {
+            source,
+            lines: Vec::new(),
+        }
+    }
+
+    fn line(&mut self, indent: usize, at: usize, gap: Gap, text: String) {
+        self.lines.push(Line {
+            indent,
+            text,
+            at,
+            gap,
+            closes: false,
+            trailing: Vec::new(),
+        });
+    }
+
+    fn close(&mut self, indent: usize, at: usize, text: &str) {
+        self.line(indent, at, Gap::Never, text.to_string());
+        if let Some(last) = self.lines.last_mut() {
+            last.closes = true;
+        }
+    }
+
+    /// `header {`, the lines `body` prints one level deeper, then `}` (at `span`'s end).
+    fn block(&mut self, indent: usize, span: Span, gap: Gap, header: String, body: impl FnOnce(&mut Self)) {
+        self.line(indent, span.start, gap, format!("{header} {{"));
+        body(self);
+        self.close(indent, span.end.saturating_sub(1), "}");
+    }
+
+    fn item(&mut self, item: &Item, gap: Gap) {
+        match item {
+            Item::Import(i) => self.line(0, i.span.start, gap, format!("import {}", plain(&i.path.value))),
+            Item::Bot(b) => self.block(0, b.span, gap, format!("bot {}", plain(&b.name.value)), |p| {
+                let parts = b.settings.iter().map(bot_setting).collect();
+                p.parts(1, parts);
+            }),
+            Item::Api(a) => self.block(0, a.span, gap, format!("api {}", a.name.name), |p| {
+                for (i, prop) in a.props.iter().enumerate() {
+                    p.api_prop(prop, first_gap(i));
+                }
+            }),
+            Item::Node(n) => self.node(n, 0, gap),
+            Item::Hours(h) => self.block(0, h.span, gap, format!("hours {}", h.name.name), |p| {
+                let parts = h.rules.iter().map(actions::hours_rule).collect();
+                p.parts(1, parts);
+            }),
+            Item::Flow(f) => {
+                let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+                let header = format!("flow {}({})", f.name.name, params.join(", "));
+                self.block(0, f.span, gap, header, |p| {
+                    for (i, node) in f.nodes.iter().enumerate() {
+                        p.node(node, 1, if i == 0 { Gap::Never } else { Gap::Force });
+                    }
+                });
+            }
+            Item::Test(t) => self.block(0, t.span, gap, format!("test {}", plain(&t.name.value)), |p| {
+                for (i, step) in t.steps.iter().enumerate() {
+                    p.line(1, step.span.start, first_gap(i), test_step(&step.kind));
+                }
+            }),
+        }
+    }
+
+    fn node(&mut self, node: &Node, indent: usize, gap: Gap) {
+        self.block(indent, node.span, gap, format!("node {}", node.name.name), |p| {
+            for (i, stmt) in node.body.iter().enumerate() {
+                p.stmt(stmt, indent + 1, first_gap(i));
+            }
+        });
+    }
+
+    /// Prints block children in source order, each a line or a nested construct.
+    fn parts(&mut self, indent: usize, mut parts: Vec<(usize, Part<'_>)>) {
+        parts.sort_by_key(|(at, _)| *at);
+        for (i, (at, part)) in parts.into_iter().enumerate() {
+            let gap = first_gap(i);
+            match part {
+                Part::Line(text) => self.line(indent, at, gap, text),
+                Part::Text { prefix, text } => self.with_text(indent, at, gap, prefix, Some(text), ""),
+                Part::Card(card) => self.card(card, indent, gap),
+            }
+        }
+    }
+
+    /// `prefix TEXT suffix`: one line for a plain text; a translation set opens a block with one
+    /// `LANG "text"` line per language, and `suffix` follows its closing brace.
+    fn with_text(&mut self, indent: usize, at: usize, gap: Gap, prefix: String, text: Option<&Text>, suffix: &str) {
+        match text {
+            None => self.line(indent, at, gap, format!("{prefix}{suffix}")),
+            Some(Text::Plain(t)) => self.line(indent, at, gap, format!("{prefix} {}{suffix}", template(t))),
+            Some(Text::Translated { texts, span }) => {
+                self.line(indent, at, gap, format!("{prefix} {{"));
+                for (i, (lang, t)) in texts.iter().enumerate() {
+                    self.line(indent + 1, lang.span.start, first_gap(i), format!("{} {}", lang.name, template(t)));
+                }
+                self.close(indent, span.end.saturating_sub(1), &format!("}}{suffix}"));
+            }
+        }
+    }
+
+    fn api_prop(&mut self, prop: &ApiProp, gap: Gap) {
+        let (span, text) = match prop {
+            ApiProp::Mode { live, span } => (span, if *live { "live" } else { "draft" }.to_string()),
+            ApiProp::Request { method, url, span } => {
+                (span, format!("{} {}", method.as_str().to_ascii_lowercase(), template(url)))
+            }
+            ApiProp::Header { name, value, span } => {
+                (span, format!("header {} = {}", plain(&name.value), template(value)))
+            }
+            ApiProp::Body { body, span } => (span, format!("body {}", template(body))),
+            ApiProp::Json { body, span } => return self.json_value(1, span.start, gap, "json ".into(), body, ""),
+            ApiProp::Timeout { millis, span } => (span, format!("timeout {}", duration(*millis))),
+            ApiProp::Retry { count, span } => (span, format!("retry {count}")),
+            ApiProp::Save { attr, path, span } => (span, format!("save {} = {}", attr.name, save_path(path))),
+        };
+        self.line(1, span.start, gap, text);
+    }
+
+    /// Prints `prefix` + a JSON template value + `suffix`. An object or array written over
+    /// several lines in the source stays one member per line; one written on one line stays
+    /// on one line (it cannot hold a comment).
+    fn json_value(&mut self, indent: usize, at: usize, gap: Gap, prefix: String, value: &JsonTemplate, suffix: &str) {
+        let (open, close, span) = match value {
+            JsonTemplate::Object(_, span) => ("{", "}", *span),
+            JsonTemplate::Array(_, span) => ("[", "]", *span),
+            _ => return self.line(indent, at, gap, format!("{prefix}{}{suffix}", json_inline(value))),
+        };
+        let written = self.source.get(span.start..span.end).unwrap_or("");
+        if !written.contains('\n') || json_is_empty(value) {
+            return self.line(indent, at, gap, format!("{prefix}{}{suffix}", json_inline(value)));
+        }
+        self.line(indent, at, gap, format!("{prefix}{open}"));
+        match value {
+            JsonTemplate::Object(members, _) => {
+                for (i, (key, member)) in members.iter().enumerate() {
+                    let comma = if i + 1 < members.len() { "," } else { "" };
+                    let prefix = format!("{}: ", plain(&key.value));
+                    self.json_value(indent + 1, key.span.start, first_gap(i), prefix, member, comma);
+                }
+            }
+            JsonTemplate::Array(items, _) => {
+                for (i, item) in items.iter().enumerate() {
+                    let comma = if i + 1 < items.len() { "," } else { "" };
+                    let at = json_span(item).start;
+                    self.json_value(indent + 1, at, first_gap(i), String::new(), item, comma);
+                }
+            }
+            _ => {}
+        }
+        self.close(indent, span.end.saturating_sub(1), &format!("{close}{suffix}"));
+    }
+
+    /// One statement. Adding a statement to the language adds one arm here.
+    fn stmt(&mut self, stmt: &Stmt, indent: usize, gap: Gap) {
+        let at = stmt.span.start;
+        let text = match &stmt.kind {
+            StmtKind::Say(t) => return self.with_text(indent, at, gap, "say".into(), Some(t), ""),
+            StmtKind::Ask { attr, kind, prompt } => {
+                let mut head = format!("ask {}", attr.name);
+                if let Some(kind) = kind {
+                    head.push_str(&format!(" as {}", kind.name));
+                }
+                return self.with_text(indent, at, gap, head, prompt.as_ref(), "");
+            }
+            StmtKind::Set { attr, value } => format!("set {} = {}", attr.name, expr(value)),
+            StmtKind::SetSys { name, value } => format!("set sys.{} = {}", name.name, expr(value)),
+            StmtKind::Call(api) => format!("call {}", api.name),
+            StmtKind::Branch(branch) => return self.branch(branch, indent, gap),
+            StmtKind::Goto(node) => format!("goto {}", node.name),
+            StmtKind::Close => "close".to_string(),
+            StmtKind::Menu(menu) => return self.menu(menu, stmt.span, indent, gap),
+            StmtKind::Carousel(carousel) => return self.carousel(carousel, stmt.span, indent, gap),
+            StmtKind::Email(email) => return self.email(email, stmt.span, indent, gap),
+            StmtKind::Otp(otp) => return self.otp(otp, stmt.span, indent, gap),
+            StmtKind::Form(form) => return self.form(form, stmt.span, indent, gap),
+            StmtKind::Media { kind, url, caption } => {
+                let caption = caption.as_ref().map(|c| format!(" {}", template(c))).unwrap_or_default();
+                format!("{} {}{caption}", actions::media_kind(*kind), template(url))
+            }
+            StmtKind::Transfer { kind, to, message } => {
+                let head = format!("transfer {} {}", actions::transfer_kind(*kind), template(to));
+                return self.with_text(indent, at, gap, head, message.as_ref(), "");
+            }
+            StmtKind::Appointment(a) => return self.appointment(a, stmt.span, indent, gap),
+            StmtKind::Goal(name) => format!("goal {}", plain(&name.value)),
+            StmtKind::Run { flow, args } => {
+                let args: Vec<String> = args.iter().map(expr).collect();
+                format!("run {}({})", flow.name, args.join(", "))
+            }
+            StmtKind::Return => "return".to_string(),
+        };
+        self.line(indent, at, gap, text);
+    }
+
+    /// `if`, each `elif` and `else` on its own line, at the statement's indent.
+    fn branch(&mut self, branch: &Branch, indent: usize, gap: Gap) {
+        for (i, arm) in branch.arms.iter().enumerate() {
+            let keyword = if i == 0 { "if" } else { "elif" };
+            let text = format!("{keyword} {} -> {}", expr(&arm.cond), arm.target.name);
+            self.line(indent, arm.span.start, if i == 0 { gap } else { Gap::Never }, text);
+        }
+        if let (Some(target), Some(span)) = (&branch.otherwise, branch.otherwise_span) {
+            self.line(indent, span.start, Gap::Never, format!("else -> {}", target.name));
+        }
+    }
+}
+
+/// A child of a block, placed by its source offset.
+enum Part<'t> {
+    Line(String),
+    /// `prefix TEXT`, where TEXT may be a translation set.
+    Text { prefix: String, text: &'t Text },
+    Card(&'t Card),
+}
+
+fn first_gap(index: usize) -> Gap {
+    if index == 0 {
+        Gap::Never
+    } else {
+        Gap::Keep
+    }
+}
+
+/// One `bot` setting, placed by its source offset.
+fn bot_setting(setting: &BotSetting) -> (usize, Part<'_>) {
+    match setting {
+        BotSetting::Start(node) => (node.span.start, Part::Line(format!("start {}", node.name))),
+        BotSetting::Greeting(text) => (text.span().start, Part::Text { prefix: "greeting".into(), text }),
+        BotSetting::Avatar(url) => (url.span.start, Part::Line(format!("avatar {}", template(url)))),
+        BotSetting::Fallback(text) => (text.span().start, Part::Text { prefix: "fallback".into(), text }),
+        BotSetting::Languages(langs) => {
+            let names: Vec<&str> = langs.iter().map(|l| l.name.as_str()).collect();
+            let at = langs.first().map_or(0, |l| l.span.start);
+            (at, Part::Line(format!("languages {}", names.join(", "))))
+        }
+    }
+}
+
+fn test_step(step: &TestStepKind) -> String {
+    match step {
+        TestStepKind::Stub { api, answer } => match answer {
+            StubAnswer::Timeout => format!("stub {} timeout", api.name),
+            StubAnswer::Status { status, body: None } => format!("stub {} {status}", api.name),
+            StubAnswer::Status {
+                status,
+                body: Some(body),
+            } => format!("stub {} {status} {}", api.name, json_value(body)),
+        },
+        TestStepKind::User(text) => format!("user {}", plain(&text.value)),
+        TestStepKind::ExpectSay(text) => format!("expect say {}", plain(&text.value)),
+        TestStepKind::ExpectNode(node) => format!("expect node {}", node.name),
+        TestStepKind::ExpectAttr { attr, expect } => match expect {
+            AttrExpectation::Equals(value) => format!("expect attr {} == {}", attr.name, literal(value)),
+            AttrExpectation::NotSet => format!("expect attr {} is not set", attr.name),
+        },
+        TestStepKind::ExpectRequest { api, url } => format!("expect request {} {}", api.name, plain(&url.value)),
+        TestStepKind::ExpectClosed => "expect closed".to_string(),
+        TestStepKind::ExpectChoices(labels) => {
+            let labels: Vec<String> = labels.iter().map(|l| plain(&l.value)).collect();
+            format!("expect choices {}", labels.join(", "))
+        }
+        TestStepKind::ExpectTransfer(to) => format!("expect transfer {}", plain(&to.value)),
+        TestStepKind::ExpectEmail { to, subject } => {
+            format!("expect email {} {}", plain(&to.value), plain(&subject.value))
+        }
+        TestStepKind::ExpectGoal(name) => format!("expect goal {}", plain(&name.value)),
+        TestStepKind::ExpectMedia { kind, url } => {
+            format!("expect media {} {}", actions::media_kind(*kind), plain(&url.value))
+        }
+        TestStepKind::Clock(at) => format!("clock {}", plain(&at.value)),
+        TestStepKind::Language(lang) => format!("language {}", plain(&lang.value)),
+    }
+}
+
+// ---- leaves ---------------------------------------------------------------------------------
+
+/// `500ms`, `2s`: seconds when whole, else milliseconds.
+fn duration(millis: u64) -> String {
+    if millis.is_multiple_of(1000) && millis > 0 {
+        format!("{}s", millis / 1000)
+    } else {
+        format!("{millis}ms")
+    }
+}
+
+fn save_path(path: &SavePath) -> String {
+    path_string("body", &path.steps)
+}
+
+/// `body.main.temp`, `item.tags[0]`, `body["odd key"]`.
+fn path_string(root: &str, steps: &[PathStep]) -> String {
+    let mut out = String::from(root);
+    for step in steps {
+        match step {
+            PathStep::Field(name) if is_name(name) => out.push_str(&format!(".{name}")),
+            PathStep::Field(name) => out.push_str(&format!("[{}]", plain(name))),
+            PathStep::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+fn is_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `24`, `3.5`, `-2`: the shortest form that reads back as the same number.
+pub fn number(n: f64) -> String {
+    if n == 0.0 && n.is_sign_negative() {
+        "-0".to_string()
+    } else if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+fn literal(lit: &Literal) -> String {
+    match lit {
+        Literal::Number(n) => number(*n),
+        Literal::String(s) => plain(s),
+        Literal::Bool(b) => b.to_string(),
+        Literal::Null => "null".to_string(),
+    }
+}
+
+/// A plain string literal with canonical escapes.
+pub fn plain(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    escape_into(value, false, &mut out);
+    out.push('"');
+    out
+}
+
+/// A template literal: text escaped (`{` as `{{`), references as `{name}`.
+pub fn template(t: &Template) -> String {
+    let mut out = String::from("\"");
+    for part in &t.parts {
+        match part {
+            TemplatePart::Text(text) => escape_into(text, true, &mut out),
+            TemplatePart::Ref(r) => {
+                out.push('{');
+                out.push_str(&ref_name(&r.kind));
+                out.push('}');
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn ref_name(kind: &RefKind) -> String {
+    match kind {
+        RefKind::Status => "status".to_string(),
+        RefKind::Attr(name) => name.clone(),
+        RefKind::Sys(name) => format!("sys.{name}"),
+        RefKind::Secret(name) => format!("secret.{name}"),
+        RefKind::Item(steps) => path_string("item", steps),
+    }
+}
+
+/// Escapes `"`, newline, tab and CR. A backslash is written bare when the character after it
+/// does not form an escape (so a regex keeps reading `"\d+"`), else doubled. In templates,
+/// braces are doubled.
+fn escape_into(value: &str, in_template: bool, out: &mut String) {
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '{' if in_template => out.push_str("{{"),
+            '}' if in_template => out.push_str("}}"),
+            '\\' => {
+                let bare = match chars.peek() {
+                    None => false,
+                    Some('n' | 't' | 'r' | '"' | '\\' | '\n' | '\t' | '\r') => false,
+                    Some('{' | '}') => !in_template,
+                    Some(_) => true,
+                };
+                out.push_str(if bare { "\\" } else { "\\\\" });
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+// ---- JSON -----------------------------------------------------------------------------------
+
+/// A stub body on one line: `{"name": "Chicago", "temps": [1, 2]}`.
+fn json_value(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(json_value).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(map) => {
+            let members: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", json_string(k), json_value(v)))
+                .collect();
+            format!("{{{}}}", members.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn json_string(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
+
+fn json_inline(value: &JsonTemplate) -> String {
+    match value {
+        JsonTemplate::Object(members, _) => {
+            let members: Vec<String> = members
+                .iter()
+                .map(|(k, v)| format!("{}: {}", plain(&k.value), json_inline(v)))
+                .collect();
+            format!("{{{}}}", members.join(", "))
+        }
+        JsonTemplate::Array(items, _) => {
+            let items: Vec<String> = items.iter().map(json_inline).collect();
+            format!("[{}]", items.join(", "))
+        }
+        JsonTemplate::String(t) => template(t),
+        JsonTemplate::Number(n, _) => number(*n),
+        JsonTemplate::Bool(b, _) => b.to_string(),
+        JsonTemplate::Null(_) => "null".to_string(),
+    }
+}
+
+fn json_is_empty(value: &JsonTemplate) -> bool {
+    match value {
+        JsonTemplate::Object(members, _) => members.is_empty(),
+        JsonTemplate::Array(items, _) => items.is_empty(),
+        _ => true,
+    }
+}
+
+fn json_span(value: &JsonTemplate) -> Span {
+    match value {
+        JsonTemplate::Object(_, span)
+        | JsonTemplate::Array(_, span)
+        | JsonTemplate::Number(_, span)
+        | JsonTemplate::Bool(_, span)
+        | JsonTemplate::Null(span) => *span,
+        JsonTemplate::String(t) => t.span,
+    }
+}
+
+// ---- expressions ----------------------------------------------------------------------------
+
+/// A condition with canonical spacing and only the parentheses the grammar needs.
+pub fn expr(e: &Expr) -> String {
+    let mut out = String::new();
+    write_expr(e, 0, &mut out);
+    out
+}
+
+/// Binding strength: `or` < `and` < `not` < comparisons < operands.
+fn precedence(e: &Expr) -> u8 {
+    match &e.kind {
+        ExprKind::Or(..) => 1,
+        ExprKind::And(..) => 2,
+        ExprKind::Not(..) => 3,
+        ExprKind::Lit(_) | ExprKind::Ref(_) | ExprKind::Open(_) => 6,
+        _ => 5,
+    }
+}
+
+/// Operands of comparisons, `in`, `matches`, `is set` and list items must be operands
+/// (strength 6); `and`/`or` chain to the left, so their right side needs one more.
+fn write_expr(e: &Expr, min: u8, out: &mut String) {
+    let parens = precedence(e) < min;
+    if parens {
+        out.push('(');
+    }
+    match &e.kind {
+        ExprKind::Lit(l) => out.push_str(&literal(l)),
+        ExprKind::Ref(r) => out.push_str(&ref_name(&r.kind)),
+        ExprKind::Open(hours) => out.push_str(&format!("open({})", hours.name)),
+        ExprKind::Or(a, b) => binary(a, " or ", b, (1, 2), out),
+        ExprKind::And(a, b) => binary(a, " and ", b, (2, 3), out),
+        ExprKind::Not(inner) => {
+            out.push_str("not ");
+            write_expr(inner, 3, out);
+        }
+        ExprKind::Cmp { op, lhs, rhs } => binary(lhs, cmp_op(*op), rhs, (6, 6), out),
+        ExprKind::Text { op, lhs, rhs } => binary(lhs, text_op(*op), rhs, (6, 6), out),
+        ExprKind::InRange { value, low, high, .. } => {
+            write_expr(value, 6, out);
+            out.push_str(&format!(" in {low}..{high}"));
+        }
+        ExprKind::InList { value, items } => {
+            write_expr(value, 6, out);
+            out.push_str(" in [");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_expr(item, 6, out);
+            }
+            out.push(']');
+        }
+        ExprKind::Matches { value, pattern } => {
+            write_expr(value, 6, out);
+            out.push_str(&format!(" matches {}", plain(&pattern.value)));
+        }
+        ExprKind::IsSet { value, negated } => {
+            write_expr(value, 6, out);
+            out.push_str(if *negated { " is not set" } else { " is set" });
+        }
+    }
+    if parens {
+        out.push(')');
+    }
+}
+
+fn binary(a: &Expr, op: &str, b: &Expr, mins: (u8, u8), out: &mut String) {
+    write_expr(a, mins.0, out);
+    out.push_str(op);
+    write_expr(b, mins.1, out);
+}
+
+fn cmp_op(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => " == ",
+        CmpOp::Ne => " != ",
+        CmpOp::Lt => " < ",
+        CmpOp::Le => " <= ",
+        CmpOp::Gt => " > ",
+        CmpOp::Ge => " >= ",
+    }
+}
+
+fn text_op(op: TextOp) -> &'static str {
+    match op {
+        TextOp::Contains => " contains ",
+        TextOp::StartsWith => " starts_with ",
+        TextOp::EndsWith => " ends_with ",
+    }
+}
+
+// ---- comments -------------------------------------------------------------------------------
+
+/// A `#` comment found in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    /// Offset of the `#`.
+    pub start: usize,
+    /// From `#` to the end of the line, trailing spaces removed.
+    pub text: String,
+    /// Nothing but spaces (or `;`) before it on its line.
+    pub own_line: bool,
+}
+
+/// Every comment of a source that parses, in order. Strings (which cannot span lines) are
+/// skipped, so a `#` inside one is not a comment.
+pub fn scan_comments(text: &str) -> Vec<Comment> {
+    let bytes = text.as_bytes();
+    let mut comments = Vec::new();
+    let mut i = 0;
+    let mut line_start = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => line_start = i + 1,
+            b'"' => i = string_end(bytes, i),
+            b'#' => {
+                let end = bytes[i..]
+                    .iter()
+                    .position(|b| matches!(b, b'\n' | b'\r'))
+                    .map_or(bytes.len(), |n| i + n);
+                let before = text.get(line_start..i).unwrap_or("");
+                comments.push(Comment {
+                    start: i,
+                    text: text.get(i..end).unwrap_or("#").trim_end().to_string(),
+                    own_line: before.chars().all(|c| c.is_whitespace() || c == ';' || c == '\u{FEFF}'),
+                });
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    comments
+}
+
+/// The offset of the closing quote of the string opening at `open` (or of the line end).
+fn string_end(bytes: &[u8], open: usize) -> usize {
+    let mut i = open + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'"' => return i,
+            b'\n' => return i - 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+// ---- layout ---------------------------------------------------------------------------------
+
+/// Merges comments into the printed lines and renders the text.
+fn layout(source: &str, lines: Vec<Line>, comments: Vec<Comment>) -> String {
+    let mut merged: Vec<Line> = Vec::with_capacity(lines.len() + comments.len());
+    let mut pending = comments.into_iter().peekable();
+    for mut line in lines {
+        while let Some(comment) = pending.next_if(|c| c.start < line.at) {
+            place(&mut merged, comment, Some(&mut line));
+        }
+        merged.push(line);
+    }
+    for comment in pending {
+        place(&mut merged, comment, None);
+    }
+    render(source, &merged)
+}
+
+/// Puts one comment before `next` (own line) or after the last printed line (trailing).
+fn place(merged: &mut Vec<Line>, comment: Comment, next: Option<&mut Line>) {
+    if !comment.own_line {
+        if let Some(last) = merged.last_mut() {
+            last.trailing.push(comment.text);
+            return;
+        }
+    }
+    let (indent, gap) = match next {
+        // The first comment before a line takes that line's place in the layout.
+        Some(line) if line.closes => (line.indent + 1, Gap::Keep),
+        Some(line) => (line.indent, std::mem::replace(&mut line.gap, Gap::Keep)),
+        None => (0, Gap::Keep),
+    };
+    merged.push(Line {
+        indent,
+        text: comment.text,
+        at: comment.start,
+        gap,
+        closes: false,
+        trailing: Vec::new(),
+    });
+}
+
+fn render(source: &str, lines: &[Line]) -> String {
+    let mut out = String::with_capacity(source.len() + 64);
+    let mut i = 0;
+    while i < lines.len() {
+        // A run of consecutive lines with trailing comments aligns them in one column.
+        let mut end = i + 1;
+        let blank_at = |j: usize| j > 0 && wants_blank(source, &lines[j]);
+        if !lines[i].trailing.is_empty() {
+            while end < lines.len() && !lines[end].trailing.is_empty() && !blank_at(end) {
+                end += 1;
+            }
+        }
+        let column = lines[i..end].iter().map(width).max().unwrap_or(0) + 2;
+        for (j, line) in lines.iter().enumerate().take(end).skip(i) {
+            if blank_at(j) {
+                out.push('\n');
+            }
+            let code = format!("{}{}", INDENT.repeat(line.indent), line.text);
+            out.push_str(&code);
+            if !line.trailing.is_empty() {
+                let pad = column.saturating_sub(code.chars().count());
+                out.push_str(&" ".repeat(pad));
+                out.push_str(&line.trailing.join(" "));
+            }
+            out.push('\n');
+        }
+        i = end;
+    }
+    out
+}
+
+fn width(line: &Line) -> usize {
+    INDENT.len() * line.indent + line.text.chars().count()
+}
+
+fn wants_blank(source: &str, line: &Line) -> bool {
+    match line.gap {
+        Gap::Never => false,
+        Gap::Force => true,
+        Gap::Keep => blank_line_before(source, line.at),
+    }
+}
+
+/// Whether the code at `at` starts its line and the line before it is blank.
+fn blank_line_before(source: &str, at: usize) -> bool {
+    let Some(head) = source.get(..at) else {
+        return false;
+    };
+    let line_start = head.rfind('\n').map_or(0, |i| i + 1);
+    if line_start == 0 || !head[line_start..].trim().is_empty() {
+        return false;
+    }
+    let prev = &head[..line_start - 1];
+    let prev_start = prev.rfind('\n').map_or(0, |i| i + 1);
+    prev[prev_start..].trim().is_empty()
+}
