@@ -7,6 +7,10 @@ use std::time::{Duration, Instant};
 use chatflow::compile::compile_str;
 use chatflow::syntax::parse;
 
+// The same allocator as the `chatflow` binary, so the figure is what the command line gets.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const NODES: usize = 50_000;
 const APIS: usize = 4;
 const RUNS: usize = 7;
