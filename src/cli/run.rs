@@ -110,6 +110,7 @@ fn show_turn(program: &Program, events: &[Event], trace: bool) {
 pub fn trace_line(program: &Program, event: &Event) -> Option<String> {
     match event {
         Event::NodeEntered { node } => Some(format!("entered {node}")),
+        Event::Returned { node } => Some(format!("returned to {node}")),
         Event::Condition {
             node,
             arm,

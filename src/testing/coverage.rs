@@ -2,7 +2,7 @@
 //! and which outcome classes of each `call` no test saw.
 //!
 //! The targets come from the IR ([`targets`]); what the tests reached comes from the trace
-//! events the runner records (`NodeEntered`, `Condition`, `ApiCall`).
+//! events the runner records (`NodeEntered`, `Returned`, `Condition`, `ApiCall`).
 //!
 //! Branching statements other than `if` (menus, carousels, `otp`, `appointment`, `run`) are
 //! covered through their labelled edges in [`crate::graph::statement`]: an edge counts as taken
@@ -206,6 +206,9 @@ impl Reached {
                 current.clone_from(node);
                 self.seen.insert(Target::Node { node: node.clone() });
             }
+            // Back in the caller after a sub-flow: later calls and moves are the caller's,
+            // but the caller was not entered again.
+            Event::Returned { node } => current.clone_from(node),
             Event::Condition { node, arm, result: true, .. } => {
                 self.arms.insert((node.clone(), *arm));
             }
