@@ -379,6 +379,9 @@ fn conditions_are_shown_as_written_and_read_back_the_same() {
         "status >= 500 and status < 600 and sys.api_error != \"timeout\"",
         "status != 0 and (not city == \"x\")",
         "temp <= -2.5 or temp > 30",
+        // List items are operands: compound ones keep their parentheses.
+        r#"(status == 200) in [(city is set or temp > 3), (not city == "x"), true]"#,
+        "(status == 200) == (city is set)",
     ];
     let compiled_expr = |cond: &str| {
         let source = format!(
@@ -409,6 +412,10 @@ fn conditions_are_shown_as_written_and_read_back_the_same() {
     assert_eq!(chatflow::testing::show_expr(&program, &expr), conditions[0]);
     let (program, expr) = compiled_expr(conditions[1]);
     assert_eq!(chatflow::testing::show_expr(&program, &expr), conditions[1]);
+    for cond in &conditions[8..] {
+        let (program, expr) = compiled_expr(cond);
+        assert_eq!(&chatflow::testing::show_expr(&program, &expr), cond);
+    }
 }
 
 // ---- the actions' test lines ----------------------------------------------------------------

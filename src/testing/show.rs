@@ -41,7 +41,7 @@ fn precedence(expr: &Expr) -> u8 {
         Expr::Or(..) => 1,
         Expr::And(..) => 2,
         Expr::Not(..) => 3,
-        Expr::Lit(_) | Expr::Attr(_) | Expr::Status | Expr::Sys(_) => 6,
+        Expr::Lit(_) | Expr::Attr(_) | Expr::Status | Expr::Sys(_) | Expr::Open(_) => 6,
         _ => 5,
     }
 }
@@ -90,7 +90,8 @@ fn write_expr(program: &Program, expr: &Expr, min: u8, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_expr(program, item, 0, out);
+                // Items are operands in the grammar: a compound item needs its parentheses.
+                write_expr(program, item, 6, out);
             }
             out.push(']');
         }
