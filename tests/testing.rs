@@ -418,6 +418,23 @@ fn conditions_are_shown_as_written_and_read_back_the_same() {
     }
 }
 
+#[test]
+fn branch_arms_are_shown_with_their_keyword_for_traces_and_coverage() {
+    let source = "node n {\n  ask city\n  if city == \"a\" -> n\n  elif city in [\"b\", \"c\"] -> n\n  else -> n\n}\n";
+    let compiled = compile_str("arms.flow", source);
+    let program = compiled.program.unwrap_or_else(|| panic!("compiles: {:?}", compiled.diagnostics));
+    let table = program.nodes[0]
+        .stmts
+        .iter()
+        .find_map(|s| match s {
+            chatflow::ir::Stmt::Branch(t) => Some(t),
+            _ => None,
+        })
+        .expect("a branch");
+    let shown: Vec<String> = (0..3).map(|arm| chatflow::testing::show_arm(&program, table, arm)).collect();
+    assert_eq!(shown, [r#"if city == "a""#, r#"elif city in ["b", "c"]"#, "else"]);
+}
+
 // ---- the actions' test lines ----------------------------------------------------------------
 
 const SHOP: &str = r#"

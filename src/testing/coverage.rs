@@ -16,7 +16,7 @@ use crate::diagnostic::{line_col, SourceSet};
 use crate::ir::{Program, SourceSpan, Stmt};
 use crate::runtime::Event;
 
-use super::{show_expr, TestOutcome};
+use super::{show_arm, TestOutcome};
 
 /// What a `call` can end with, as counted by coverage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,19 +134,11 @@ fn statement_targets(program: &Program, node: &str, stmt: &Stmt, span: SourceSpa
         }
         Stmt::Branch(table) => {
             let name_of = |id: u32| program.nodes.get(id as usize).map_or("?", |n| n.name.as_str());
-            let mut arms: Vec<String> = table
-                .arms
-                .iter()
+            let targets = table.arms.iter().map(|a| a.target).chain([table.otherwise]);
+            targets
                 .enumerate()
-                .map(|(i, arm)| {
-                    let keyword = if i == 0 { "if" } else { "elif" };
-                    format!("{keyword} {} -> {}", show_expr(program, &arm.cond), name_of(arm.target))
-                })
-                .collect();
-            arms.push(format!("else -> {}", name_of(table.otherwise)));
-            arms.into_iter()
-                .enumerate()
-                .map(|(arm, label)| {
+                .map(|(arm, to)| {
+                    let label = format!("{} -> {}", show_arm(program, table, arm), name_of(to));
                     let target = Target::Arm {
                         node: node.to_string(),
                         arm,

@@ -1,6 +1,6 @@
 //! Shows IR values and conditions the way a flow writes them, for traces and test reports.
 
-use crate::ir::{CmpOp, Expr, Program, TextOp, Value};
+use crate::ir::{BranchTable, CmpOp, Expr, Program, TextOp, Value};
 
 /// Shows a value the way a flow writes it: numbers in shortest form, text quoted.
 pub fn show_value(value: Option<&Value>) -> String {
@@ -33,6 +33,19 @@ pub fn show_expr(program: &Program, expr: &Expr) -> String {
     let mut out = String::new();
     write_expr(program, expr, 0, &mut out);
     out
+}
+
+/// Arm `arm` of a branch as the flow wrote it, without its target: `if status == 200`,
+/// `elif city == "Oslo"`, or `else` for `arm == arms.len()` (and beyond). Shared by
+/// `run --trace` and coverage, so both name an arm the same way.
+pub fn show_arm(program: &Program, table: &BranchTable, arm: usize) -> String {
+    match table.arms.get(arm) {
+        None => "else".to_string(),
+        Some(a) => {
+            let keyword = if arm == 0 { "if" } else { "elif" };
+            format!("{keyword} {}", show_expr(program, &a.cond))
+        }
+    }
 }
 
 /// Binding strength: `or` < `and` < `not` < comparisons < operands.
