@@ -304,6 +304,18 @@ fn run_trace_shows_nodes_conditions_and_calls() {
 }
 
 #[test]
+fn run_trace_shows_where_a_sub_flow_returns_to() {
+    let o = chatflow_with_input(&["run", "tests/conversations/actions.flow", "--trace"], "Flow\n");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let trace = stderr(&o);
+    let expected = "trace: entered greet_person.done\n\
+                    trace: returned to subflow\n\
+                    trace: entered greet_person.hello\n";
+    assert!(trace.contains(expected), "{trace}");
+    assert_eq!(trace.matches("trace: returned to subflow\n").count(), 2, "{trace}");
+}
+
+#[test]
 fn run_refuses_a_stub_file_for_an_unknown_api() {
     let dir = tempdir();
     let stubs = format!("{dir}/stubs.json");

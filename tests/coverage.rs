@@ -157,3 +157,64 @@ fn coverage_does_not_change_the_exit_code() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("coverage of tests/flows/failing.flow: "), "{out}");
 }
+
+/// After `run` returns, the caller's later call and menu belong to the caller, not to the
+/// sub-flow node that ran last (once by running out of statements, once by `return`).
+const SUBFLOW: &str = r#"api svc {
+  live
+  get "https://svc.example.test/ping"
+  timeout 1s
+}
+
+flow note(kind) {
+  node first {
+    say "noted {kind}"
+    if kind == "quick" -> quick
+    else -> slow
+  }
+  node quick {
+    return
+  }
+  node slow {
+    say "slowly"
+  }
+}
+
+node start_here {
+  run note("quick")
+  run note("slow")
+  call svc
+  choose "Again?" {
+    "Yes" -> start_here
+    "No" -> done
+  }
+}
+
+node done {
+  close
+}
+
+test "the sub-flow returns to the caller" {
+  stub svc 200 {"ok": true}
+  expect say "noted quick"
+  expect say "noted slow"
+  expect say "slowly"
+  user "No"
+  expect node done
+}
+"#;
+
+#[tokio::test]
+async fn calls_and_edges_after_a_sub_flow_returns_belong_to_the_caller() {
+    let (coverage, report) = coverage_of(SUBFLOW).await;
+    let missed = missed_of(&coverage);
+    assert!(!missed.contains(&call(Outcome::Success)), "{report}");
+    let no = Target::Edge {
+        node: "start_here".into(),
+        to: "done".into(),
+        label: "\"No\" -> done".into(),
+    };
+    assert!(!missed.contains(&no), "{report}");
+    assert!(report.contains("never seen: call svc in node start_here answered 4xx, 5xx, no response"), "{report}");
+    assert!(report.contains("not taken: \"Yes\" -> start_here in node start_here"), "{report}");
+}

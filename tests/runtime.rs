@@ -561,3 +561,55 @@ async fn an_idle_session_is_small() {
     let json = serde_json::to_vec(&s).unwrap();
     assert!(json.len() < 2048, "{} bytes", json.len());
 }
+
+/// `return` and a flow node that runs out both report the caller resumed, and only in traces.
+#[tokio::test]
+async fn a_sub_flow_return_is_traced_as_returned_to_the_caller() {
+    let src = r#"
+flow tag(kind) {
+  node first {
+    if kind == "early" -> early
+    else -> late
+  }
+  node early { return }
+  node late { say "late {kind}" }
+}
+
+node main {
+  run tag("early")
+  run tag("late")
+  say "back"
+}
+"#;
+    let program = compiled(src);
+    let quiet = Engine::new(program.clone(), EngineConfig::default()).unwrap();
+    let events = quiet.start(&mut quiet.new_session()).await;
+    assert!(!events.iter().any(|e| matches!(e, Event::Returned { .. })), "{events:?}");
+    assert_eq!(says(&events), ["late late", "back"]);
+
+    let loud = Engine::new(program, EngineConfig { trace: true, ..Default::default() }).unwrap();
+    let events = loud.start(&mut loud.new_session()).await;
+    let flow: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::NodeEntered { node } => Some(format!("entered {node}")),
+            Event::Returned { node } => Some(format!("returned to {node}")),
+            Event::Say { text } => Some(format!("say {text}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        flow,
+        [
+            "entered main",
+            "entered tag.first",
+            "entered tag.early",
+            "returned to main",
+            "entered tag.first",
+            "entered tag.late",
+            "say late late",
+            "returned to main",
+            "say back",
+        ]
+    );
+}

@@ -379,6 +379,9 @@ fn conditions_are_shown_as_written_and_read_back_the_same() {
         "status >= 500 and status < 600 and sys.api_error != \"timeout\"",
         "status != 0 and (not city == \"x\")",
         "temp <= -2.5 or temp > 30",
+        // List items are operands: compound ones keep their parentheses.
+        r#"(status == 200) in [(city is set or temp > 3), (not city == "x"), true]"#,
+        "(status == 200) == (city is set)",
     ];
     let compiled_expr = |cond: &str| {
         let source = format!(
@@ -409,6 +412,27 @@ fn conditions_are_shown_as_written_and_read_back_the_same() {
     assert_eq!(chatflow::testing::show_expr(&program, &expr), conditions[0]);
     let (program, expr) = compiled_expr(conditions[1]);
     assert_eq!(chatflow::testing::show_expr(&program, &expr), conditions[1]);
+    for cond in &conditions[8..] {
+        let (program, expr) = compiled_expr(cond);
+        assert_eq!(&chatflow::testing::show_expr(&program, &expr), cond);
+    }
+}
+
+#[test]
+fn branch_arms_are_shown_with_their_keyword_for_traces_and_coverage() {
+    let source = "node n {\n  ask city\n  if city == \"a\" -> n\n  elif city in [\"b\", \"c\"] -> n\n  else -> n\n}\n";
+    let compiled = compile_str("arms.flow", source);
+    let program = compiled.program.unwrap_or_else(|| panic!("compiles: {:?}", compiled.diagnostics));
+    let table = program.nodes[0]
+        .stmts
+        .iter()
+        .find_map(|s| match s {
+            chatflow::ir::Stmt::Branch(t) => Some(t),
+            _ => None,
+        })
+        .expect("a branch");
+    let shown: Vec<String> = (0..3).map(|arm| chatflow::testing::show_arm(&program, table, arm)).collect();
+    assert_eq!(shown, [r#"if city == "a""#, r#"elif city in ["b", "c"]"#, "else"]);
 }
 
 // ---- the actions' test lines ----------------------------------------------------------------

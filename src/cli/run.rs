@@ -15,7 +15,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use chatflow::diagnostic::did_you_mean;
 use chatflow::ir::{Program, Stmt};
 use chatflow::runtime::{Engine, EngineConfig, Event, SessionState};
-use chatflow::testing::{parse_stub_file, secret_names, show_expr, StubServer};
+use chatflow::testing::{parse_stub_file, secret_names, show_arm, StubServer};
 
 use super::show::show_event;
 use super::{compile_for_use, usage_error, SessionArgs, FAILED};
@@ -110,6 +110,7 @@ fn show_turn(program: &Program, events: &[Event], trace: bool) {
 pub fn trace_line(program: &Program, event: &Event) -> Option<String> {
     match event {
         Event::NodeEntered { node } => Some(format!("entered {node}")),
+        Event::Returned { node } => Some(format!("returned to {node}")),
         Event::Condition {
             node,
             arm,
@@ -147,13 +148,9 @@ fn arm_label(program: &Program, node: &str, arm: usize) -> String {
             _ => None,
         })
     });
-    let Some(table) = table else {
-        return format!("arm {arm}");
-    };
-    match table.arms.get(arm) {
-        None => "else".to_string(),
-        Some(a) if arm == 0 => format!("if {}", show_expr(program, &a.cond)),
-        Some(a) => format!("elif {}", show_expr(program, &a.cond)),
+    match table {
+        Some(table) => show_arm(program, table, arm),
+        None => format!("arm {arm}"),
     }
 }
 

@@ -38,6 +38,7 @@ pub fn show_event(event: &Event) -> Option<String> {
         Event::Ask { .. }
         | Event::Invalid { .. }
         | Event::NodeEntered { .. }
+        | Event::Returned { .. }
         | Event::Condition { .. }
         | Event::ApiCall { .. }
         | Event::Goal { .. } => return None,

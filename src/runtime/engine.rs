@@ -297,7 +297,7 @@ impl Engine {
             }
             let Some(stmt) = node.stmts.get(s.pc as usize) else {
                 // A sub-flow's node that runs out returns; the main flow's closes the chat.
-                if return_from_flow(s) {
+                if return_from_flow(s, program, config.trace, events) {
                     continue;
                 }
                 close(s, events);
@@ -333,7 +333,7 @@ impl Engine {
                     return;
                 }
                 Stmt::Return => {
-                    if !return_from_flow(s) {
+                    if !return_from_flow(s, program, config.trace, events) {
                         close(s, events);
                         return;
                     }
@@ -466,12 +466,17 @@ fn stop_turn(s: &mut Session, events: &mut Vec<Event>, resume: &ResumePoint, mes
     s.state = if resume.was_new { SessionState::New } else { SessionState::Waiting };
 }
 
-/// Continue after the innermost `run`; `false` when no sub-flow is running.
-fn return_from_flow(s: &mut Session) -> bool {
+/// Continue after the innermost `run`; `false` when no sub-flow is running. With `trace`,
+/// reports the caller node resumed, so a trace reader knows where later events happen.
+fn return_from_flow(s: &mut Session, program: &Program, trace: bool, events: &mut Vec<Event>) -> bool {
     match s.calls.pop() {
         Some((node, pc)) => {
             s.node = node;
             s.pc = pc;
+            if trace {
+                let name = program.nodes.get(node as usize).map_or("?", |n| n.name.as_str());
+                events.push(Event::Returned { node: name.to_string() });
+            }
             true
         }
         None => false,

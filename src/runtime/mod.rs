@@ -76,6 +76,9 @@ pub enum Event {
     Invalid { attr: String, kind: String, answer: String },
     /// Trace: the conversation entered a node.
     NodeEntered { node: String },
+    /// Trace: a sub-flow returned (by `return` or by running out of statements) and the
+    /// conversation goes on in `node`, the caller's node, after its `run`. Not a node entry.
+    Returned { node: String },
     /// Trace: a branch arm was evaluated (`arm` is 0-based; `else` is reported as taken
     /// with `arm == arms.len()` and `result == true`).
     Condition { node: String, arm: usize, result: bool, target: String },

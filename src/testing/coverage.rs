@@ -2,7 +2,7 @@
 //! and which outcome classes of each `call` no test saw.
 //!
 //! The targets come from the IR ([`targets`]); what the tests reached comes from the trace
-//! events the runner records (`NodeEntered`, `Condition`, `ApiCall`).
+//! events the runner records (`NodeEntered`, `Returned`, `Condition`, `ApiCall`).
 //!
 //! Branching statements other than `if` (menus, carousels, `otp`, `appointment`, `run`) are
 //! covered through their labelled edges in [`crate::graph::statement`]: an edge counts as taken
@@ -16,7 +16,7 @@ use crate::diagnostic::{line_col, SourceSet};
 use crate::ir::{Program, SourceSpan, Stmt};
 use crate::runtime::Event;
 
-use super::{show_expr, TestOutcome};
+use super::{show_arm, TestOutcome};
 
 /// What a `call` can end with, as counted by coverage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,19 +134,11 @@ fn statement_targets(program: &Program, node: &str, stmt: &Stmt, span: SourceSpa
         }
         Stmt::Branch(table) => {
             let name_of = |id: u32| program.nodes.get(id as usize).map_or("?", |n| n.name.as_str());
-            let mut arms: Vec<String> = table
-                .arms
-                .iter()
+            let targets = table.arms.iter().map(|a| a.target).chain([table.otherwise]);
+            targets
                 .enumerate()
-                .map(|(i, arm)| {
-                    let keyword = if i == 0 { "if" } else { "elif" };
-                    format!("{keyword} {} -> {}", show_expr(program, &arm.cond), name_of(arm.target))
-                })
-                .collect();
-            arms.push(format!("else -> {}", name_of(table.otherwise)));
-            arms.into_iter()
-                .enumerate()
-                .map(|(arm, label)| {
+                .map(|(arm, to)| {
+                    let label = format!("{} -> {}", show_arm(program, table, arm), name_of(to));
                     let target = Target::Arm {
                         node: node.to_string(),
                         arm,
@@ -206,6 +198,9 @@ impl Reached {
                 current.clone_from(node);
                 self.seen.insert(Target::Node { node: node.clone() });
             }
+            // Back in the caller after a sub-flow: later calls and moves are the caller's,
+            // but the caller was not entered again.
+            Event::Returned { node } => current.clone_from(node),
             Event::Condition { node, arm, result: true, .. } => {
                 self.arms.insert((node.clone(), *arm));
             }

@@ -1,6 +1,6 @@
 //! Shows IR values and conditions the way a flow writes them, for traces and test reports.
 
-use crate::ir::{CmpOp, Expr, Program, TextOp, Value};
+use crate::ir::{BranchTable, CmpOp, Expr, Program, TextOp, Value};
 
 /// Shows a value the way a flow writes it: numbers in shortest form, text quoted.
 pub fn show_value(value: Option<&Value>) -> String {
@@ -35,13 +35,26 @@ pub fn show_expr(program: &Program, expr: &Expr) -> String {
     out
 }
 
+/// Arm `arm` of a branch as the flow wrote it, without its target: `if status == 200`,
+/// `elif city == "Oslo"`, or `else` for `arm == arms.len()` (and beyond). Shared by
+/// `run --trace` and coverage, so both name an arm the same way.
+pub fn show_arm(program: &Program, table: &BranchTable, arm: usize) -> String {
+    match table.arms.get(arm) {
+        None => "else".to_string(),
+        Some(a) => {
+            let keyword = if arm == 0 { "if" } else { "elif" };
+            format!("{keyword} {}", show_expr(program, &a.cond))
+        }
+    }
+}
+
 /// Binding strength: `or` < `and` < `not` < comparisons < operands.
 fn precedence(expr: &Expr) -> u8 {
     match expr {
         Expr::Or(..) => 1,
         Expr::And(..) => 2,
         Expr::Not(..) => 3,
-        Expr::Lit(_) | Expr::Attr(_) | Expr::Status | Expr::Sys(_) => 6,
+        Expr::Lit(_) | Expr::Attr(_) | Expr::Status | Expr::Sys(_) | Expr::Open(_) => 6,
         _ => 5,
     }
 }
@@ -90,7 +103,8 @@ fn write_expr(program: &Program, expr: &Expr, min: u8, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_expr(program, item, 0, out);
+                // Items are operands in the grammar: a compound item needs its parentheses.
+                write_expr(program, item, 6, out);
             }
             out.push(']');
         }
