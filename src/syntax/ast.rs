@@ -626,3 +626,28 @@ impl Text {
         }
     }
 }
+
+impl CmpOp {
+    /// The operator as written in a flow, with the spaces around it: `" == "`.
+    pub fn spaced(self) -> &'static str {
+        match self {
+            CmpOp::Eq => " == ",
+            CmpOp::Ne => " != ",
+            CmpOp::Lt => " < ",
+            CmpOp::Le => " <= ",
+            CmpOp::Gt => " > ",
+            CmpOp::Ge => " >= ",
+        }
+    }
+}
+
+impl TextOp {
+    /// The operator as written in a flow, with the spaces around it: `" contains "`.
+    pub fn spaced(self) -> &'static str {
+        match self {
+            TextOp::Contains => " contains ",
+            TextOp::StartsWith => " starts_with ",
+            TextOp::EndsWith => " ends_with ",
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Shows IR values and conditions the way a flow writes them, for traces and test reports.
 
-use crate::ir::{BranchTable, CmpOp, Expr, Program, TextOp, Value};
+use crate::ir::{BranchTable, Expr, Program, Value};
 
 /// Shows a value the way a flow writes it: numbers in shortest form, text quoted.
 pub fn show_value(value: Option<&Value>) -> String {
@@ -90,8 +90,8 @@ fn write_expr(program: &Program, expr: &Expr, min: u8, out: &mut String) {
         }
         Expr::And(a, b) => binary(program, a, " and ", b, (2, 3), out),
         Expr::Or(a, b) => binary(program, a, " or ", b, (1, 2), out),
-        Expr::Cmp(op, a, b) => binary(program, a, cmp_op(*op), b, (6, 6), out),
-        Expr::Text(op, a, b) => binary(program, a, text_op(*op), b, (6, 6), out),
+        Expr::Cmp(op, a, b) => binary(program, a, op.spaced(), b, (6, 6), out),
+        Expr::Text(op, a, b) => binary(program, a, op.spaced(), b, (6, 6), out),
         Expr::InRange(e, lo, hi) => {
             write_expr(program, e, 6, out);
             out.push_str(&format!(" in {lo}..{hi}"));
@@ -130,21 +130,4 @@ fn binary(program: &Program, a: &Expr, op: &str, b: &Expr, mins: (u8, u8), out: 
     write_expr(program, b, mins.1, out);
 }
 
-fn cmp_op(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Eq => " == ",
-        CmpOp::Ne => " != ",
-        CmpOp::Lt => " < ",
-        CmpOp::Le => " <= ",
-        CmpOp::Gt => " > ",
-        CmpOp::Ge => " >= ",
-    }
-}
 
-fn text_op(op: TextOp) -> &'static str {
-    match op {
-        TextOp::Contains => " contains ",
-        TextOp::StartsWith => " starts_with ",
-        TextOp::EndsWith => " ends_with ",
-    }
-}

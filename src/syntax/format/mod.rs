@@ -562,8 +562,8 @@ fn write_expr(e: &Expr, min: u8, out: &mut String) {
             out.push_str("not ");
             write_expr(inner, 3, out);
         }
-        ExprKind::Cmp { op, lhs, rhs } => binary(lhs, cmp_op(*op), rhs, (6, 6), out),
-        ExprKind::Text { op, lhs, rhs } => binary(lhs, text_op(*op), rhs, (6, 6), out),
+        ExprKind::Cmp { op, lhs, rhs } => binary(lhs, op.spaced(), rhs, (6, 6), out),
+        ExprKind::Text { op, lhs, rhs } => binary(lhs, op.spaced(), rhs, (6, 6), out),
         ExprKind::InRange { value, low, high, .. } => {
             write_expr(value, 6, out);
             out.push_str(&format!(" in {low}..{high}"));
@@ -599,24 +599,7 @@ fn binary(a: &Expr, op: &str, b: &Expr, mins: (u8, u8), out: &mut String) {
     write_expr(b, mins.1, out);
 }
 
-fn cmp_op(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Eq => " == ",
-        CmpOp::Ne => " != ",
-        CmpOp::Lt => " < ",
-        CmpOp::Le => " <= ",
-        CmpOp::Gt => " > ",
-        CmpOp::Ge => " >= ",
-    }
-}
 
-fn text_op(op: TextOp) -> &'static str {
-    match op {
-        TextOp::Contains => " contains ",
-        TextOp::StartsWith => " starts_with ",
-        TextOp::EndsWith => " ends_with ",
-    }
-}
 
 // ---- comments -------------------------------------------------------------------------------
 
