@@ -651,3 +651,15 @@ impl TextOp {
         }
     }
 }
+
+impl MediaKind {
+    /// The keyword, as written in a flow and carried by `media` events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::Audio => "audio",
+            MediaKind::Video => "video",
+            MediaKind::File => "file",
+        }
+    }
+}

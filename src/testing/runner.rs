@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::diagnostic::{self, Diag, SourceSet};
 use crate::ir::{
-    MediaKind, Program, SourceSpan, Span, StubAnswer, TestCase, TestStep, TestStepKind, Value,
+    Program, SourceSpan, Span, StubAnswer, TestCase, TestStep, TestStepKind, Value,
 };
 use crate::runtime::{Engine, EngineConfig, Event, Session, SessionState, SmtpConfig};
 
@@ -350,7 +350,7 @@ impl Run<'_> {
             TestStepKind::ExpectTransfer(to) => self.expect_transfer(to),
             TestStepKind::ExpectEmail { to, subject } => self.expect_email(to, subject),
             TestStepKind::ExpectGoal(name) => self.expect_goal(name),
-            TestStepKind::ExpectMedia { kind, url } => self.expect_media(media_kind(*kind), url),
+            TestStepKind::ExpectMedia { kind, url } => self.expect_media(kind.as_str(), url),
             TestStepKind::Stub { .. }
             | TestStepKind::User(_)
             | TestStepKind::Clock(_)
@@ -589,15 +589,6 @@ fn quote_list(labels: &[String]) -> String {
     labels.iter().map(|l| quote(l)).collect::<Vec<_>>().join(", ")
 }
 
-/// The `kind` a `media` event carries for a media statement.
-fn media_kind(kind: MediaKind) -> &'static str {
-    match kind {
-        MediaKind::Image => "image",
-        MediaKind::Audio => "audio",
-        MediaKind::Video => "video",
-        MediaKind::File => "file",
-    }
-}
 
 /// `PASS name`, or `FAIL name` followed by the failing line's location, the expected and the
 /// actual value, notes, and a snippet of the source.

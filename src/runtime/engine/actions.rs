@@ -3,7 +3,7 @@
 
 use super::{jump, Engine};
 use crate::ir::{
-    Appointment, AttrId, Card, CardTemplate, Carousel, Email, Form, ItemSave, MediaKind, Menu,
+    Appointment, AttrId, Card, CardTemplate, Carousel, Email, Form, ItemSave, Menu,
     MenuOption, MenuSource, MenuStyle, NodeId, OptionKind, Otp, OtpSend, Stmt, Template, TransferKind, Value,
 };
 use crate::runtime::eval::{lookup_value, value_text, Scope};
@@ -55,7 +55,7 @@ impl Engine {
             Stmt::Media { kind, url, caption } => {
                 let scope = self.scope(s);
                 events.push(Event::Media {
-                    kind: media_kind(*kind).into(),
+                    kind: kind.as_str().into(),
                     url: scope.render(url),
                     caption: caption.as_ref().map(|c| scope.render(c)),
                 });
@@ -642,14 +642,6 @@ fn menu_style(style: MenuStyle) -> &'static str {
     }
 }
 
-fn media_kind(kind: MediaKind) -> &'static str {
-    match kind {
-        MediaKind::Image => "image",
-        MediaKind::Audio => "audio",
-        MediaKind::Video => "video",
-        MediaKind::File => "file",
-    }
-}
 
 fn transfer_kind(kind: TransferKind) -> &'static str {
     match kind {

@@ -233,15 +233,6 @@ pub(super) fn hours_rule(rule: &HoursRule) -> (usize, Part<'_>) {
     }
 }
 
-pub(super) fn media_kind(kind: MediaKind) -> &'static str {
-    match kind {
-        MediaKind::Image => "image",
-        MediaKind::Audio => "audio",
-        MediaKind::Video => "video",
-        MediaKind::File => "file",
-    }
-}
-
 pub(super) fn transfer_kind(kind: TransferKind) -> &'static str {
     match kind {
         TransferKind::Department => "department",

@@ -247,7 +247,7 @@ impl<'a> Printer<'a> {
             StmtKind::Form(form) => return self.form(form, stmt.span, indent, gap),
             StmtKind::Media { kind, url, caption } => {
                 let caption = caption.as_ref().map(|c| format!(" {}", template(c))).unwrap_or_default();
-                format!("{} {}{caption}", actions::media_kind(*kind), template(url))
+                format!("{} {}{caption}", kind.as_str(), template(url))
             }
             StmtKind::Transfer { kind, to, message } => {
                 let head = format!("transfer {} {}", actions::transfer_kind(*kind), template(to));
@@ -337,7 +337,7 @@ fn test_step(step: &TestStepKind) -> String {
         }
         TestStepKind::ExpectGoal(name) => format!("expect goal {}", plain(&name.value)),
         TestStepKind::ExpectMedia { kind, url } => {
-            format!("expect media {} {}", actions::media_kind(*kind), plain(&url.value))
+            format!("expect media {} {}", kind.as_str(), plain(&url.value))
         }
         TestStepKind::Clock(at) => format!("clock {}", plain(&at.value)),
         TestStepKind::Language(lang) => format!("language {}", plain(&lang.value)),
