@@ -1041,8 +1041,8 @@ async fn sub_flows_from_source_return_to_the_caller() {
     let e = engine_from(compiled_file("tests/inputs/ok/actions_flows.flow"));
     let mut s = e.new_session();
     e.start(&mut s).await;
-    let events = e.step(&mut s, "ana@x").await;
-    assert_eq!(says(&events)[0], "ana@x does not look right");
+    let events = e.step(&mut s, "ana@x.TEST").await;
+    assert_eq!(says(&events)[0], "ana@x.TEST does not look right");
     assert!(says(&events).contains(&"Let's try again.".to_string()));
     let events = e.step(&mut s, "ana@x.test").await;
     assert_eq!(says(&events), ["Hello friend, 2 times", "Bye from the flow", "Welcome!", "All set"]);
