@@ -905,3 +905,150 @@ async fn an_idle_session_stays_small_with_the_new_fields() {
         assert!(!json.contains(field), "empty `{field}` is not stored: {json}");
     }
 }
+
+// ---- from source: the support bot and sub-flows of tests/inputs/ok ----
+
+fn compiled_file(path: &str) -> std::sync::Arc<Program> {
+    let src = std::fs::read_to_string(path).unwrap();
+    let compiled = chatflow::compile::compile_str(path, &src);
+    let errors: Vec<_> = compiled.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    std::sync::Arc::new(compiled.program.expect("program"))
+}
+
+/// A loopback server for the support bot's APIs (reached through `redirect_base`, so the
+/// path starts with the API name); records each request's target and body.
+async fn acme_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    use axum::body::Body;
+    use axum::http::Request;
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>> = Default::default();
+    let seen2 = seen.clone();
+    let app = axum::Router::new().fallback(move |req: Request<Body>| {
+        let seen = seen2.clone();
+        async move {
+            let target = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+            let body = axum::body::to_bytes(req.into_body(), usize::MAX).await.unwrap();
+            seen.lock().unwrap().push((target.clone(), String::from_utf8_lossy(&body).into_owned()));
+            let answer = if target.starts_with("/stores") {
+                r#"{"stores":[{"id":1,"name":"North","city":"Chicago"},{"id":2,"name":"South","city":"Austin"}]}"#
+            } else if target.starts_with("/free_slots") {
+                r#"{"slots":[{"id":"t1","start":"Mon 10:00"}]}"#
+            } else {
+                "{}"
+            };
+            ([("content-type", "application/json")], answer)
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, seen)
+}
+
+async fn support_bot() -> (Engine, std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    let (base, seen) = acme_server().await;
+    let config = EngineConfig { redirect_base: Some(base), fixed_otp: true, ..Default::default() };
+    let e = Engine::new(compiled_file("tests/inputs/ok/actions_support_bot.flow"), config).unwrap();
+    (e, seen)
+}
+
+#[tokio::test]
+async fn the_support_bot_finds_a_store_and_hands_over_in_opening_hours() {
+    let (e, _) = support_bot().await;
+    let mut s = e.new_session();
+    s.fixed_now = Some("2026-11-27T15:00:00-06:00".into());
+    let events = e.start(&mut s).await;
+    assert_eq!(events[0], Event::Profile { name: "Acme support".into(), avatar: Some("https://acme.test/ava.png".into()) });
+    assert_eq!(says(&events), ["Hi, I'm Ava, Acme's assistant.", "Hello!"]);
+    assert_eq!(choices(&events), ["Track an order", "Find a store", "Plans", "Talk to a person"]);
+    e.step(&mut s, "find a store").await;
+    assert_eq!(attr(&e, &s, "topic"), text("Find a store"));
+    let events = e.step(&mut s, "60601").await;
+    assert_eq!(choices(&events), ["North (Chicago)", "South (Austin)"]);
+    let events = e.step(&mut s, "2").await;
+    assert!(events.contains(&Event::Media {
+        kind: "image".into(),
+        url: "https://acme.test/map/2.png".into(),
+        caption: Some("Map of South".into()),
+    }));
+    assert!(events.contains(&Event::Transfer { kind: "agent".into(), to: "alice@acme.test".into() }), "{events:?}");
+    assert_eq!(e.step(&mut s, "hi Alice").await, [Event::Forwarded { text: "hi Alice".into() }]);
+
+    // After hours, the same path ends in the closed branch.
+    let mut s = e.new_session();
+    s.fixed_now = Some("2026-12-25T15:00:00-06:00".into());
+    e.start(&mut s).await;
+    e.step(&mut s, "Talk to a person").await;
+    assert_eq!(s.state, SessionState::Waiting);
+    let events = e.step(&mut s, "back to the menu").await;
+    assert_eq!(choices(&events).len(), 4);
+}
+
+#[tokio::test]
+async fn the_support_bot_speaks_spanish_when_asked() {
+    let (e, _) = support_bot().await;
+    let mut s = e.new_session();
+    s.sys.insert("channel".into(), Value::Text("whatsapp-es".into()));
+    let events = e.start(&mut s).await;
+    assert_eq!(says(&events), ["Hi, I'm Ava, Acme's assistant.", "Hello!"]);
+    let Some(Event::Choices { text, .. }) = events.last() else { panic!("{events:?}") };
+    assert_eq!(text.as_deref(), Some("¿En qué te puedo ayudar?"));
+
+    let mut s = e.new_session();
+    s.sys.insert("language".into(), Value::Text("es".into()));
+    assert_eq!(says(&e.start(&mut s).await), ["Hola, soy Ava, la asistente de Acme.", "¡Hola!"]);
+}
+
+#[tokio::test]
+async fn the_support_bot_verifies_a_phone_with_an_otp_sent_through_its_api() {
+    let (e, seen) = support_bot().await;
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    e.step(&mut s, "Track an order").await;
+    let events = e.step(&mut s, "A1").await;
+    assert_eq!(choices(&events), ["Read the FAQ", "Call me back", "Open a ticket"]);
+    e.step(&mut s, "CALLBACK").await;
+    let events = e.step(&mut s, "+1 312 555 0100").await;
+    assert!(matches!(&events[0], Event::ApiCall { api, status: 200, .. } if api == "sms_code"), "{events:?}");
+    assert_eq!(says(&events), ["Enter the code we sent to +1 312 555 0100"]);
+    let sent = seen.lock().unwrap().last().cloned().unwrap();
+    assert!(sent.1.contains("Your Acme code is 123456"), "{sent:?}");
+    let events = e.step(&mut s, "123456").await;
+    assert!(events.contains(&Event::Goal { name: "phone_verified".into(), count: 1 }));
+    assert_eq!(s.state, SessionState::Closed);
+}
+
+#[tokio::test]
+async fn the_support_bot_books_a_classic_plan() {
+    let (e, seen) = support_bot().await;
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    let events = e.step(&mut s, "3").await;
+    assert!(matches!(events.last(), Some(Event::Carousel { cards }) if cards.len() == 2));
+    let events = e.step(&mut s, "Choose Classic").await;
+    assert_eq!(attr(&e, &s, "plan"), text("Choose Classic"));
+    assert_eq!(choices(&events), ["Mon 10:00"]);
+    let events = e.step(&mut s, "mon 10:00").await;
+    assert!(events.contains(&Event::Goal { name: "booked".into(), count: 1 }), "{events:?}");
+    assert_eq!(s.state, SessionState::Closed);
+    let booked = seen.lock().unwrap().last().cloned().unwrap();
+    assert!(booked.0.starts_with("/book_slot"), "{booked:?}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&booked.1).unwrap(), serde_json::json!({"slot": "t1"}));
+}
+
+#[tokio::test]
+async fn sub_flows_from_source_return_to_the_caller() {
+    let e = engine_from(compiled_file("tests/inputs/ok/actions_flows.flow"));
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    let events = e.step(&mut s, "ana@x.TEST").await;
+    assert_eq!(says(&events)[0], "ana@x.TEST does not look right");
+    assert!(says(&events).contains(&"Let's try again.".to_string()));
+    let events = e.step(&mut s, "ana@x.test").await;
+    assert_eq!(says(&events), ["Hello friend, 2 times", "Bye from the flow", "Welcome!", "All set"]);
+    assert_eq!(attr(&e, &s, "email_ok"), Some(Value::Bool(true)));
+}
+
+fn engine_from(p: std::sync::Arc<Program>) -> Engine {
+    Engine::new(p, EngineConfig::default()).unwrap()
+}

@@ -410,7 +410,13 @@ impl Engine {
     }
 
     fn answer_form(&self, s: &mut Session, form: &Form, input: &str, events: &mut Vec<Event>) -> Next {
-        let Some(Wait::Form { missing }) = s.wait.take() else { return Next::Stop };
+        let missing = match s.wait.take() {
+            Some(Wait::Form { missing }) => missing,
+            other => {
+                s.wait = other;
+                return Next::Stop;
+            }
+        };
         let attrs = &self.inner.program.attrs;
         let names: Vec<&str> = missing
             .iter()
