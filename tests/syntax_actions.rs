@@ -982,3 +982,67 @@ test "t" { clock "2026-01-01T00:00:00Z"; language "es"; expect choices "A", "B";
         assert_eq!(parse(&edited), parse_with_pest_only(&edited), "{edited}");
     }
 }
+
+// ---- the formatter on the actions ----------------------------------------------------------
+
+/// The AST as JSON with every span (any `{start, end}` object) blanked out.
+fn without_spans(file: &File) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if map.len() == 2 && map.contains_key("start") && map.contains_key("end") {
+                    *v = serde_json::Value::Null;
+                    return;
+                }
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(file).expect("the AST serializes");
+    strip(&mut v);
+    v
+}
+
+fn assert_formats_faithfully(src: &str) {
+    let before = ok(src);
+    let once = chatflow::syntax::format::format_source(src)
+        .unwrap_or_else(|d| panic!("format refused {src}: {d:#?}"));
+    let after = ok(&once);
+    assert_eq!(without_spans(&before), without_spans(&after), "meaning changed:\n{src}\n---\n{once}");
+    let twice = chatflow::syntax::format::format_source(&once).expect("formats again");
+    assert_eq!(once, twice, "not idempotent:\n{once}");
+}
+
+#[test]
+fn formatter_keeps_every_action() {
+    let everything = format!(
+        "{BOT}{DYNAMIC}{HOURS}{FLOW}{TESTS}node all {{\n{}\n}}\n",
+        [
+            r#"say { en "Hello {name}!"; es "¡Hola {name}!" }"#,
+            r#"ask city as text { en "City?" es "¿Ciudad?" }"#,
+            r#"set sys.language = "es""#,
+            r#"buttons "Pick" { link "FAQ" "https://x.test"; postback "Call" "CALL" -> n; "A" -> n; save picked }"#,
+            r#"choose from l { label "{item.name}"; save a = item.tags[0]["x y"]; -> n; empty -> n }"#,
+            r#"carousel { card "C" { subtitle "s"; image "i"; link "D" "u"; "Go" -> n }; save pick }"#,
+            r#"carousel from p { title "{item.t}"; subtitle "s"; image "i"; button "Buy"; save s = item.id; -> n; empty -> n }"#,
+            r#"email { to "{email}"; subject "S"; body "B" }"#,
+            r#"otp { send email "{email}"; prompt { en "Code?" }; digits 6; tries 3; ok -> n; fail -> n }"#,
+            r#"otp { send call sms; ok -> n }"#,
+            r#"form { en "Book" } { field a as email "A"; field b "B" }"#,
+            r#"image "u" "c"; audio "u"; video "u" "c"; file "u""#,
+            r#"transfer department "Billing" { en "Wait" }; transfer agent "a@b.test""#,
+            r#"appointment { slots call s from body.x[0]; label "{item}"; prompt "When?"; save id = item.id; book call b; booked -> n; failed -> n }"#,
+            r#"goal "g"; run f(1, "x", a == 2); run g()"#,
+            r#"if open(support) and open == 1 -> n else -> n"#,
+        ]
+        .join("\n")
+    );
+    assert_formats_faithfully(&everything);
+    // The documented examples, one-line forms included.
+    for src in [BOT, DYNAMIC, HOURS, FLOW, TESTS] {
+        assert_formats_faithfully(src);
+        assert_formats_faithfully(&src.replace("\n  ", "; ").replace("{;", "{"));
+    }
+}
