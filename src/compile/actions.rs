@@ -294,7 +294,6 @@ fn missing(ctx: &mut Ctx<'_>, file: FileId, at: Span, action: &str, what: &str) 
         "book" => "book call book_slot",
         "booked" => "booked -> confirmed",
         "failed" => "failed -> no_booking",
-        "zone" => "zone \"America/Chicago\"",
         _ => "-> NODE",
     };
     ctx.error(
