@@ -29,7 +29,11 @@ fn generate() -> String {
     let groups = NODES / 5;
     for g in 0..groups {
         let a = g % APIS;
-        let next = if g + 1 < groups { format!("ask_{}", g + 1) } else { "ask_0".to_string() };
+        let next = if g + 1 < groups {
+            format!("ask_{}", g + 1)
+        } else {
+            "ask_0".to_string()
+        };
         let _ = write!(
             s,
             "node ask_{g} {{\n  say \"Step {g}: which city?\"\n  ask city \"City for step {g}?\"\n  ask count as number \"How many?\"\n  goto call_{g}\n}}\n\

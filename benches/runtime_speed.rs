@@ -31,8 +31,20 @@ fn program(nodes: Vec<(&str, Vec<Stmt>)>, attrs: &[&str], apis: Vec<Api>) -> Arc
             languages: vec![],
         },
         apis,
-        nodes: nodes.into_iter().map(|(n, stmts)| Node { name: n.into(), stmts }).collect(),
-        attrs: attrs.iter().map(|a| AttrInfo { name: a.to_string(), ty: ValueType::Any }).collect(),
+        nodes: nodes
+            .into_iter()
+            .map(|(n, stmts)| Node {
+                name: n.into(),
+                stmts,
+            })
+            .collect(),
+        attrs: attrs
+            .iter()
+            .map(|a| AttrInfo {
+                name: a.to_string(),
+                ty: ValueType::Any,
+            })
+            .collect(),
         tests: vec![],
         hours: vec![],
         flows: vec![],
@@ -44,13 +56,18 @@ fn api(url: &str) -> Api {
     Api {
         name: "ok".into(),
         method: Method::Get,
-        url: Template { parts: vec![TemplatePart::Text(url.into())] },
+        url: Template {
+            parts: vec![TemplatePart::Text(url.into())],
+        },
         headers: vec![],
         body: None,
         timeout_ms: 5000,
         retry: 0,
         retry_non_idempotent: false,
-        saves: vec![Save { attr: 2, path: vec![PathStep::Field("ok".into())] }],
+        saves: vec![Save {
+            attr: 2,
+            path: vec![PathStep::Field("ok".into())],
+        }],
     }
 }
 
@@ -70,26 +87,79 @@ fn branching_flow(url: &str) -> Arc<Program> {
     let ok_status = eq(Expr::Status, num(200.0));
     let hub = Stmt::Branch(BranchTable {
         arms: vec![
-            arm(Expr::And(Box::new(ok_status.clone()), Box::new(eq(k.clone(), num(1.0)))), 2),
+            arm(
+                Expr::And(
+                    Box::new(ok_status.clone()),
+                    Box::new(eq(k.clone(), num(1.0))),
+                ),
+                2,
+            ),
             arm(eq(k.clone(), num(2.0)), 3),
-            arm(Expr::InList(Box::new(k.clone()), vec![num(3.0), num(4.0)]), 4),
+            arm(
+                Expr::InList(Box::new(k.clone()), vec![num(3.0), num(4.0)]),
+                4,
+            ),
         ],
         otherwise: 5,
     });
     let back = Stmt::Branch(BranchTable {
         arms: vec![arm(
-            Expr::And(Box::new(eq(flag, Expr::Lit(Value::Bool(true)))), Box::new(Expr::InRange(Box::new(Expr::Status), 200, 299))),
+            Expr::And(
+                Box::new(eq(flag, Expr::Lit(Value::Bool(true)))),
+                Box::new(Expr::InRange(Box::new(Expr::Status), 200, 299)),
+            ),
             1,
         )],
         otherwise: 5,
     });
     program(
         vec![
-            ("start", vec![Stmt::Call(0), Stmt::Set { attr: 0, value: num(1.0) }, Stmt::Goto(1)]),
+            (
+                "start",
+                vec![
+                    Stmt::Call(0),
+                    Stmt::Set {
+                        attr: 0,
+                        value: num(1.0),
+                    },
+                    Stmt::Goto(1),
+                ],
+            ),
             ("hub", vec![hub]),
-            ("one", vec![Stmt::Set { attr: 0, value: num(2.0) }, Stmt::Goto(1)]),
-            ("two", vec![Stmt::Set { attr: 0, value: num(3.0) }, Stmt::Set { attr: 1, value: Expr::IsSet(Box::new(k)) }, Stmt::Goto(1)]),
-            ("three", vec![Stmt::Set { attr: 0, value: num(1.0) }, back]),
+            (
+                "one",
+                vec![
+                    Stmt::Set {
+                        attr: 0,
+                        value: num(2.0),
+                    },
+                    Stmt::Goto(1),
+                ],
+            ),
+            (
+                "two",
+                vec![
+                    Stmt::Set {
+                        attr: 0,
+                        value: num(3.0),
+                    },
+                    Stmt::Set {
+                        attr: 1,
+                        value: Expr::IsSet(Box::new(k)),
+                    },
+                    Stmt::Goto(1),
+                ],
+            ),
+            (
+                "three",
+                vec![
+                    Stmt::Set {
+                        attr: 0,
+                        value: num(1.0),
+                    },
+                    back,
+                ],
+            ),
             ("end", vec![Stmt::Close]),
         ],
         &["k", "flag", "ok"],
@@ -100,7 +170,18 @@ fn branching_flow(url: &str) -> Arc<Program> {
 /// One `call` per turn: ask, call, back to the ask.
 fn call_per_turn_flow(url: &str) -> Arc<Program> {
     program(
-        vec![("main", vec![Stmt::Ask { attr: 0, kind: AskKind::Text, prompt: None }, Stmt::Call(0), Stmt::Goto(0)])],
+        vec![(
+            "main",
+            vec![
+                Stmt::Ask {
+                    attr: 0,
+                    kind: AskKind::Text,
+                    prompt: None,
+                },
+                Stmt::Call(0),
+                Stmt::Goto(0),
+            ],
+        )],
         &["x", "unused", "ok"],
         vec![api(url)],
     )
@@ -109,11 +190,16 @@ fn call_per_turn_flow(url: &str) -> Arc<Program> {
 fn start_server() -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
-            let app = axum::Router::new().fallback(|| async { ([("content-type", "application/json")], r#"{"ok":true}"#) });
+            let app = axum::Router::new()
+                .fallback(|| async { ([("content-type", "application/json")], r#"{"ok":true}"#) });
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(format!("http://{}/ok", listener.local_addr().unwrap())).unwrap();
+            tx.send(format!("http://{}/ok", listener.local_addr().unwrap()))
+                .unwrap();
             axum::serve(listener, app).await.unwrap();
         });
     });
@@ -121,7 +207,10 @@ fn start_server() -> String {
 }
 
 async fn transitions(url: &str) -> f64 {
-    let config = EngineConfig { max_steps: TRANSITIONS, ..Default::default() };
+    let config = EngineConfig {
+        max_steps: TRANSITIONS,
+        ..Default::default()
+    };
     let engine = Engine::new(branching_flow(url), config).unwrap();
     let mut best = 0f64;
     for _ in 0..3 {
@@ -130,9 +219,18 @@ async fn transitions(url: &str) -> f64 {
         let events = engine.start(&mut s).await;
         let elapsed = started.elapsed();
         // The profile event opens every conversation; the call comes next.
-        assert!(matches!(events.first(), Some(Event::Profile { .. })), "{events:?}");
-        assert!(matches!(events.get(1), Some(Event::ApiCall { status: 200, .. })), "{events:?}");
-        assert!(matches!(events.last(), Some(Event::RuntimeError { .. })), "{events:?}");
+        assert!(
+            matches!(events.first(), Some(Event::Profile { .. })),
+            "{events:?}"
+        );
+        assert!(
+            matches!(events.get(1), Some(Event::ApiCall { status: 200, .. })),
+            "{events:?}"
+        );
+        assert!(
+            matches!(events.last(), Some(Event::RuntimeError { .. })),
+            "{events:?}"
+        );
         best = best.max(f64::from(TRANSITIONS) / elapsed.as_secs_f64());
     }
     best
@@ -155,14 +253,20 @@ async fn flow_loop(engine: &Engine) -> Duration {
     let started = Instant::now();
     for _ in 0..REQUESTS {
         let events = engine.step(&mut s, "go").await;
-        assert!(matches!(events.first(), Some(Event::ApiCall { status: 200, .. })), "{events:?}");
+        assert!(
+            matches!(events.first(), Some(Event::ApiCall { status: 200, .. })),
+            "{events:?}"
+        );
     }
     started.elapsed()
 }
 
 fn main() {
     let url = start_server();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let rate = transitions(&url).await;
         println!("node transitions: {:>12.0} /s  (target >= 1,000,000)", rate);
@@ -182,6 +286,9 @@ fn main() {
         let per_s = |d: Duration| REQUESTS as f64 / d.as_secs_f64();
         println!("bare reqwest loop: {:>10.0} req/s", per_s(bare));
         println!("flow, call/turn:   {:>10.0} req/s", per_s(flow));
-        println!("ratio flow/bare:   {:>10.1} %  (target >= 90 %)", 100.0 * per_s(flow) / per_s(bare));
+        println!(
+            "ratio flow/bare:   {:>10.1} %  (target >= 90 %)",
+            100.0 * per_s(flow) / per_s(bare)
+        );
     });
 }

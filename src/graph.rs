@@ -8,7 +8,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::ir::{Carousel, MenuOption, MenuSource, OptionKind, OtpSend, Program, Stmt, Template, TemplatePart};
+use crate::ir::{
+    Carousel, MenuOption, MenuSource, OptionKind, OtpSend, Program, Stmt, Template, TemplatePart,
+};
 use crate::testing::{quote, show_expr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +132,12 @@ impl Effect {
 /// What a statement adds to the graph. Adding a statement adds one arm here; coverage
 /// (`testing::coverage`) counts every labelled edge as a branch to reach.
 pub fn statement(program: &Program, stmt: &Stmt) -> Effect {
-    let api_name = |id: u32| program.apis.get(id as usize).map_or("?", |a| a.name.as_str());
+    let api_name = |id: u32| {
+        program
+            .apis
+            .get(id as usize)
+            .map_or("?", |a| a.name.as_str())
+    };
     match stmt {
         Stmt::Say(_)
         | Stmt::Ask { .. }
@@ -159,20 +166,37 @@ pub fn statement(program: &Program, stmt: &Stmt) -> Effect {
         Stmt::Menu(menu) => match &menu.source {
             MenuSource::Static(options) => option_edges(program, options),
             MenuSource::Dynamic(items) => Effect::branches(vec![
-                (items.target, Some(format!("each of {}", attr_name(program, items.list)))),
+                (
+                    items.target,
+                    Some(format!("each of {}", attr_name(program, items.list))),
+                ),
                 (items.empty, Some("empty".to_string())),
             ]),
         },
         Stmt::Carousel(Carousel::Static { cards, .. }) => {
-            let buttons: Vec<MenuOption> = cards.iter().flat_map(|c| c.buttons.iter().cloned()).collect();
+            let buttons: Vec<MenuOption> = cards
+                .iter()
+                .flat_map(|c| c.buttons.iter().cloned())
+                .collect();
             option_edges(program, &buttons)
         }
-        Stmt::Carousel(Carousel::Dynamic { list, target, empty, .. }) => Effect::branches(vec![
-            (*target, Some(format!("each of {}", attr_name(program, *list)))),
+        Stmt::Carousel(Carousel::Dynamic {
+            list,
+            target,
+            empty,
+            ..
+        }) => Effect::branches(vec![
+            (
+                *target,
+                Some(format!("each of {}", attr_name(program, *list))),
+            ),
             (*empty, Some("empty".to_string())),
         ]),
         Stmt::Otp(otp) => {
-            let mut effect = Effect::branches(vec![(otp.ok, Some("ok".into())), (otp.fail, Some("fail".into()))]);
+            let mut effect = Effect::branches(vec![
+                (otp.ok, Some("ok".into())),
+                (otp.fail, Some("fail".into())),
+            ]);
             effect.notes.push(match &otp.send {
                 OtpSend::Email(_) => "otp by email".to_string(),
                 OtpSend::Call(api) => format!("otp: call {}", api_name(*api)),
@@ -180,14 +204,20 @@ pub fn statement(program: &Program, stmt: &Stmt) -> Effect {
             effect
         }
         Stmt::Appointment(a) => {
-            let mut effect =
-                Effect::branches(vec![(a.booked, Some("booked".into())), (a.failed, Some("failed".into()))]);
+            let mut effect = Effect::branches(vec![
+                (a.booked, Some("booked".into())),
+                (a.failed, Some("failed".into())),
+            ]);
             effect.notes.push(format!("call {}", api_name(a.slots_api)));
             effect.notes.push(format!("call {}", api_name(a.book_api)));
             effect
         }
         Stmt::Transfer { kind, to, .. } => Effect {
-            notes: vec![format!("transfer {} {}", transfer_word(*kind), quote(&show_template(program, to)))],
+            notes: vec![format!(
+                "transfer {} {}",
+                transfer_word(*kind),
+                quote(&show_template(program, to))
+            )],
             ends_node: true,
             ..Effect::default()
         },
@@ -236,7 +266,10 @@ fn transfer_word(kind: crate::ir::TransferKind) -> &'static str {
 }
 
 fn attr_name(program: &Program, id: u32) -> &str {
-    program.attrs.get(id as usize).map_or("?", |a| a.name.as_str())
+    program
+        .attrs
+        .get(id as usize)
+        .map_or("?", |a| a.name.as_str())
 }
 
 /// A template as written, without quotes: `Order {order_id}`.
@@ -276,7 +309,11 @@ pub fn render(graph: &Graph, format: Format) -> String {
 /// keyword such as `end`; closing nodes are drawn as stadiums.
 pub fn mermaid(graph: &Graph) -> String {
     let ids = mermaid_ids(graph);
-    let id = |name: &str| ids.get(name).cloned().unwrap_or_else(|| "n_unknown".to_string());
+    let id = |name: &str| {
+        ids.get(name)
+            .cloned()
+            .unwrap_or_else(|| "n_unknown".to_string())
+    };
     let mut out = String::from("flowchart TD\n");
     out.push_str("  flow_start((start))\n");
     for v in &graph.vertices {
@@ -355,7 +392,11 @@ pub fn dot(graph: &Graph) -> String {
             .as_ref()
             .map(|l| format!(" [label={}]", dot_string(l)))
             .unwrap_or_default();
-        out.push_str(&format!("  {} -> {}{label};\n", dot_string(&e.from), dot_string(&e.to)));
+        out.push_str(&format!(
+            "  {} -> {}{label};\n",
+            dot_string(&e.from),
+            dot_string(&e.to)
+        ));
     }
     out.push_str("}\n");
     out

@@ -304,19 +304,36 @@ pub enum StubAnswer {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TestStepKind {
-    Stub { api: ApiId, answer: StubAnswer },
+    Stub {
+        api: ApiId,
+        answer: StubAnswer,
+    },
     User(String),
     ExpectSay(String),
     ExpectNode(NodeId),
-    ExpectAttrEquals { attr: AttrId, value: Value },
-    ExpectAttrNotSet { attr: AttrId },
-    ExpectRequest { api: ApiId, url: String },
+    ExpectAttrEquals {
+        attr: AttrId,
+        value: Value,
+    },
+    ExpectAttrNotSet {
+        attr: AttrId,
+    },
+    ExpectRequest {
+        api: ApiId,
+        url: String,
+    },
     ExpectClosed,
     ExpectChoices(Vec<String>),
     ExpectTransfer(String),
-    ExpectEmail { to: String, subject: String },
+    ExpectEmail {
+        to: String,
+        subject: String,
+    },
     ExpectGoal(String),
-    ExpectMedia { kind: MediaKind, url: String },
+    ExpectMedia {
+        kind: MediaKind,
+        url: String,
+    },
     /// RFC 3339, validated at compile time.
     Clock(String),
     Language(String),
@@ -381,7 +398,10 @@ pub struct ItemSave {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Carousel {
-    Static { cards: Vec<Card>, save: Option<AttrId> },
+    Static {
+        cards: Vec<Card>,
+        save: Option<AttrId>,
+    },
     Dynamic {
         list: AttrId,
         card: CardTemplate,

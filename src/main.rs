@@ -33,7 +33,11 @@ mod cli;
 
 /// Writes and flushes; when the reader has gone away there is nobody left to tell, so exit.
 fn write_or_exit(stream: &mut dyn std::io::Write, text: &str) {
-    if stream.write_all(text.as_bytes()).and_then(|()| stream.flush()).is_err() {
+    if stream
+        .write_all(text.as_bytes())
+        .and_then(|()| stream.flush())
+        .is_err()
+    {
         std::process::exit(1);
     }
 }

@@ -43,7 +43,11 @@ fn code(o: &Output) -> i32 {
 
 #[test]
 fn check_is_silent_and_succeeds_on_the_examples() {
-    let o = chatflow(&["check", "examples/weather.flow", "examples/order_status.flow"]);
+    let o = chatflow(&[
+        "check",
+        "examples/weather.flow",
+        "examples/order_status.flow",
+    ]);
     assert_eq!(code(&o), 0, "stderr: {}", stderr(&o));
     assert_eq!(stdout(&o), "");
     assert_eq!(stderr(&o), "", "the examples have no warnings");
@@ -59,7 +63,10 @@ fn check_reports_every_error_on_stderr_with_exit_1() {
     assert!(err.contains("did you mean `report`?"), "{err}");
     assert!(err.contains("chatflow::type_mismatch"), "{err}");
     assert!(err.contains("broken.flow:10"), "points at the line: {err}");
-    assert!(!err.contains('\u{1b}'), "no colour when stderr is not a terminal");
+    assert!(
+        !err.contains('\u{1b}'),
+        "no colour when stderr is not a terminal"
+    );
 }
 
 #[test]
@@ -88,7 +95,11 @@ fn check_warnings_go_to_stderr_and_fail_only_when_denied() {
     let o = chatflow(&["check", "tests/flows/warning.flow"]);
     assert_eq!(code(&o), 0);
     assert_eq!(stdout(&o), "");
-    assert!(stderr(&o).contains("chatflow::unreachable_node"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("chatflow::unreachable_node"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = chatflow(&["check", "--deny-warnings", "tests/flows/warning.flow"]);
     assert_eq!(code(&o), 1);
@@ -106,10 +117,27 @@ fn unreadable_files_and_usage_errors_exit_2() {
         &["check", "--format", "yaml", "examples/weather.flow"],
         &["test", "tests/flows/no-such-file.flow"],
         &["run", "tests/flows/no-such-file.flow"],
-        &["run", "examples/weather.flow", "--stubs", "tests/flows/no-such-stubs.json"],
+        &[
+            "run",
+            "examples/weather.flow",
+            "--stubs",
+            "tests/flows/no-such-stubs.json",
+        ],
         &["call", "examples/weather.flow", "wether"],
-        &["call", "examples/order_status.flow", "order_lookup", "--set", "order_id=abc"],
-        &["call", "examples/order_status.flow", "order_lookup", "--set", "nope=1"],
+        &[
+            "call",
+            "examples/order_status.flow",
+            "order_lookup",
+            "--set",
+            "order_id=abc",
+        ],
+        &[
+            "call",
+            "examples/order_status.flow",
+            "order_lookup",
+            "--set",
+            "nope=1",
+        ],
     ] {
         let o = chatflow(args);
         assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
@@ -120,7 +148,11 @@ fn unreadable_files_and_usage_errors_exit_2() {
 fn garbage_input_is_a_diagnostic_not_a_panic() {
     let dir = tempdir();
     let path = format!("{dir}/garbage.flow");
-    std::fs::write(&path, "node { { \"\u{0}\u{7f} -> ->\nif if if\n\"unterminated").expect("write");
+    std::fs::write(
+        &path,
+        "node { { \"\u{0}\u{7f} -> ->\nif if if\n\"unterminated",
+    )
+    .expect("write");
     let o = chatflow(&["check", &path]);
     assert_eq!(code(&o), 1, "stderr: {}", stderr(&o));
     assert!(stderr(&o).contains("chatflow::syntax"), "{}", stderr(&o));
@@ -161,18 +193,34 @@ fn build_of_a_broken_flow_writes_nothing() {
 
 #[test]
 fn test_passes_on_the_examples() {
-    let o = chatflow(&["test", "examples/weather.flow", "examples/order_status.flow"]);
+    let o = chatflow(&[
+        "test",
+        "examples/weather.flow",
+        "examples/order_status.flow",
+    ]);
     let out = stdout(&o);
     assert_eq!(code(&o), 0, "{out}{}", stderr(&o));
     let lines: Vec<&str> = out.lines().collect();
     let last = lines.last().expect("a closing line");
     assert!(last.ends_with(" passed, 0 failed"), "{last}");
-    let passed: usize = last.split(' ').next().and_then(|n| n.parse().ok()).expect("a count");
+    let passed: usize = last
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
     assert_eq!(passed, lines.len() - 1, "one line per test");
     assert!(passed >= 15);
-    assert!(lines[..lines.len() - 1].iter().all(|l| l.starts_with("PASS ")));
-    assert_eq!(lines[0], "PASS Chicago visitors get the special offer", "source order");
-    assert!(!out.contains("test-secret"), "secrets never reach the output");
+    assert!(lines[..lines.len() - 1]
+        .iter()
+        .all(|l| l.starts_with("PASS ")));
+    assert_eq!(
+        lines[0], "PASS Chicago visitors get the special offer",
+        "source order"
+    );
+    assert!(
+        !out.contains("test-secret"),
+        "secrets never reach the output"
+    );
 }
 
 #[test]
@@ -180,21 +228,40 @@ fn a_failing_test_prints_expected_actual_and_the_line() {
     let o = chatflow(&["test", "tests/flows/failing.flow"]);
     assert_eq!(code(&o), 1);
     let out = stdout(&o);
-    assert!(out.starts_with("PASS echo answers\nFAIL echo answers with the wrong word\n"), "{out}");
-    assert!(out.contains("tests/flows/failing.flow:36:3: expect say failed"), "{out}");
+    assert!(
+        out.starts_with("PASS echo answers\nFAIL echo answers with the wrong word\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("tests/flows/failing.flow:36:3: expect say failed"),
+        "{out}"
+    );
     assert!(out.contains("expected: say \"You said goodbye.\""), "{out}");
     assert!(out.contains("actual:   say \"You said hello.\""), "{out}");
-    assert!(out.contains("36 │   expect say \"You said goodbye.\""), "a source snippet: {out}");
+    assert!(
+        out.contains("36 │   expect say \"You said goodbye.\""),
+        "a source snippet: {out}"
+    );
     assert!(out.contains("FAIL a wrong URL is caught"), "{out}");
-    assert!(out.contains("actual:   request echo \"https://echo.example.test/say?word=a%20b\""), "{out}");
+    assert!(
+        out.contains("actual:   request echo \"https://echo.example.test/say?word=a%20b\""),
+        "{out}"
+    );
     assert!(out.ends_with("1 passed, 2 failed\n"), "{out}");
 }
 
 #[test]
 fn test_runs_tests_of_imported_files_once() {
-    let o = chatflow(&["test", "tests/flows/imports/main.flow", "tests/flows/imports/./main.flow"]);
+    let o = chatflow(&[
+        "test",
+        "tests/flows/imports/main.flow",
+        "tests/flows/imports/./main.flow",
+    ]);
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
-    assert_eq!(stdout(&o), "PASS greets\nPASS says goodbye by name\n2 passed, 0 failed\n");
+    assert_eq!(
+        stdout(&o),
+        "PASS greets\nPASS says goodbye by name\n2 passed, 0 failed\n"
+    );
 }
 
 #[test]
@@ -212,7 +279,10 @@ fn test_explains_a_call_without_a_stub() {
     assert_eq!(code(&o), 1);
     let out = stdout(&o);
     assert!(out.contains("actual:   say \"ko 501\""), "{out}");
-    assert!(out.contains("note: API `a` was called but the test has no `stub a` line"), "{out}");
+    assert!(
+        out.contains("note: API `a` was called but the test has no `stub a` line"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -220,7 +290,11 @@ fn test_of_a_broken_file_prints_diagnostics_and_fails() {
     let o = chatflow(&["test", "tests/flows/broken.flow"]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("chatflow::unknown_node"));
-    assert!(stdout(&o).ends_with("0 passed, 0 failed\n"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).ends_with("0 passed, 0 failed\n"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 // ---- run ------------------------------------------------------------------------------------
@@ -228,7 +302,12 @@ fn test_of_a_broken_file_prints_diagnostics_and_fails() {
 #[test]
 fn run_reads_piped_lines_and_answers_from_the_stubs() {
     let o = chatflow_with_input(
-        &["run", "examples/weather.flow", "--stubs", "examples/weather.stubs.json"],
+        &[
+            "run",
+            "examples/weather.flow",
+            "--stubs",
+            "examples/weather.stubs.json",
+        ],
         "Chicago\n",
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -247,14 +326,28 @@ fn run_reads_piped_lines_and_answers_from_the_stubs() {
 #[test]
 fn run_takes_a_last_line_without_newline_and_bytes_that_are_not_utf8() {
     let o = chatflow_with_input(
-        &["run", "examples/weather.flow", "--stubs", "examples/weather.stubs.json"],
+        &[
+            "run",
+            "examples/weather.flow",
+            "--stubs",
+            "examples/weather.stubs.json",
+        ],
         "Par\u{fffd}is",
     );
     assert_eq!(code(&o), 0);
-    assert!(stdout(&o).contains("you> Par\u{fffd}is\n"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("you> Par\u{fffd}is\n"),
+        "{}",
+        stdout(&o)
+    );
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
-        .args(["run", "examples/weather.flow", "--stubs", "examples/weather.stubs.json"])
+        .args([
+            "run",
+            "examples/weather.flow",
+            "--stubs",
+            "examples/weather.stubs.json",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -266,25 +359,43 @@ fn run_takes_a_last_line_without_newline_and_bytes_that_are_not_utf8() {
     drop(stdin);
     let o = child.wait_with_output().expect("finishes");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stdout(&o).contains("bot> It is 3.5 degrees in Os\u{fffd}lo, light snow.\n"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("bot> It is 3.5 degrees in Os\u{fffd}lo, light snow.\n"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
 fn run_ends_quietly_at_the_end_of_input() {
     let o = chatflow_with_input(
-        &["run", "examples/order_status.flow", "--stubs", "examples/order_status.stubs.json"],
+        &[
+            "run",
+            "examples/order_status.flow",
+            "--stubs",
+            "examples/order_status.stubs.json",
+        ],
         "12\n",
     );
     assert_eq!(code(&o), 0);
     let out = stdout(&o);
-    assert!(out.ends_with("you> 12\nbot> Which email address did you order with?\n"), "{out}");
+    assert!(
+        out.ends_with("you> 12\nbot> Which email address did you order with?\n"),
+        "{out}"
+    );
     assert!(!out.contains("[chat closed]"));
 }
 
 #[test]
 fn run_trace_shows_nodes_conditions_and_calls() {
     let o = chatflow_with_input(
-        &["run", "examples/weather.flow", "--trace", "--stubs", "examples/weather.stubs.json"],
+        &[
+            "run",
+            "examples/weather.flow",
+            "--trace",
+            "--stubs",
+            "examples/weather.stubs.json",
+        ],
         "Paris\n",
     );
     assert_eq!(code(&o), 0);
@@ -292,10 +403,15 @@ fn run_trace_shows_nodes_conditions_and_calls() {
     assert!(trace.contains("trace: entered greet\n"), "{trace}");
     assert!(trace.contains("trace: entered lookup\n"), "{trace}");
     assert!(
-        trace.contains("trace: lookup: if status == 200 and city == \"Chicago\" -> chicago: false\n"),
+        trace.contains(
+            "trace: lookup: if status == 200 and city == \"Chicago\" -> chicago: false\n"
+        ),
         "{trace}"
     );
-    assert!(trace.contains("trace: lookup: elif status == 200 -> report: true\n"), "{trace}");
+    assert!(
+        trace.contains("trace: lookup: elif status == 200 -> report: true\n"),
+        "{trace}"
+    );
     assert!(
         trace.contains("trace: call weather: GET https://api.example.test/v1/weather?q=Paris&units=metric -> 200 in "),
         "{trace}"
@@ -305,14 +421,21 @@ fn run_trace_shows_nodes_conditions_and_calls() {
 
 #[test]
 fn run_trace_shows_where_a_sub_flow_returns_to() {
-    let o = chatflow_with_input(&["run", "tests/conversations/actions.flow", "--trace"], "Flow\n");
+    let o = chatflow_with_input(
+        &["run", "tests/conversations/actions.flow", "--trace"],
+        "Flow\n",
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let trace = stderr(&o);
     let expected = "trace: entered greet_person.done\n\
                     trace: returned to subflow\n\
                     trace: entered greet_person.hello\n";
     assert!(trace.contains(expected), "{trace}");
-    assert_eq!(trace.matches("trace: returned to subflow\n").count(), 2, "{trace}");
+    assert_eq!(
+        trace.matches("trace: returned to subflow\n").count(),
+        2,
+        "{trace}"
+    );
 }
 
 #[test]
@@ -322,7 +445,11 @@ fn run_refuses_a_stub_file_for_an_unknown_api() {
     std::fs::write(&stubs, r#"{"wether": {"status": 200}}"#).expect("write");
     let o = chatflow(&["run", "examples/weather.flow", "--stubs", &stubs]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("did you mean `weather`?"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean `weather`?"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -354,10 +481,14 @@ async fn weather_server(seen: Seen) -> SocketAddr {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             seen.lock().expect("lock").push((uri.to_string(), auth));
-            axum::Json(serde_json::json!({"main": {"temp": -4.5}, "weather": [{"description": "fog"}]}))
+            axum::Json(
+                serde_json::json!({"main": {"temp": -4.5}, "weather": [{"description": "fog"}]}),
+            )
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     addr
@@ -381,7 +512,15 @@ async fn call_sends_the_request_and_shows_status_answer_and_saves() {
     .expect("write");
     let output = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_chatflow"))
-            .args(["call", &flow, "weather", "--set", "city=São Paulo", "--set", "days=3"])
+            .args([
+                "call",
+                &flow,
+                "weather",
+                "--set",
+                "city=São Paulo",
+                "--set",
+                "days=3",
+            ])
             .env("CALL_TEST_TOKEN", "hunter2-very-secret")
             .output()
             .expect("runs")
@@ -391,7 +530,9 @@ async fn call_sends_the_request_and_shows_status_answer_and_saves() {
     let out = stdout(&output);
     assert_eq!(code(&output), 0, "{out}{}", stderr(&output));
     assert!(
-        out.starts_with(&format!("GET http://{addr}/v1/weather?q=S%C3%A3o%20Paulo&days=3\n")),
+        out.starts_with(&format!(
+            "GET http://{addr}/v1/weather?q=S%C3%A3o%20Paulo&days=3\n"
+        )),
         "{out}"
     );
     assert!(out.contains("Authorization: Bearer ***\n"), "{out}");
@@ -429,9 +570,15 @@ fn call_with_stubs_shows_the_json_body_it_sends() {
     ]);
     let out = stdout(&o);
     assert_eq!(code(&o), 0, "{out}{}", stderr(&o));
-    assert!(out.starts_with("POST https://support.example.test/v2/tickets\n"), "{out}");
+    assert!(
+        out.starts_with("POST https://support.example.test/v2/tickets\n"),
+        "{out}"
+    );
     assert!(out.contains("\"subject\": \"Order 1042\""), "{out}");
-    assert!(out.contains(r#""reason": "said \"hi\"""#), "JSON-escaped: {out}");
+    assert!(
+        out.contains(r#""reason": "said \"hi\"""#),
+        "JSON-escaped: {out}"
+    );
     assert!(out.contains("status: 201"), "{out}");
     assert!(out.contains("save ticket_id = \"T-1001\"\n"), "{out}");
 }
@@ -448,7 +595,11 @@ fn call_without_an_answer_exits_1_and_says_why() {
     .expect("write");
     let o = chatflow(&["call", &flow, "down"]);
     assert_eq!(code(&o), 1);
-    assert!(stdout(&o).contains("status: 0, no response (connect)"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("status: 0, no response (connect)"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 /// A fresh directory under the target dir (no temp-dir crate needed).
@@ -490,8 +641,14 @@ fn run_shows_the_profile_numbered_options_and_forms() {
         "{out}"
     );
     // The invalid field is asked again alone, and the form is answered.
-    assert!(out.contains("bot> Book a table\n  1. How many people? (number)\n"), "{out}");
-    assert!(out.ends_with("you> 4\nbot> Ann, 4 people, 2026-12-01.\n[chat closed]\n"), "{out}");
+    assert!(
+        out.contains("bot> Book a table\n  1. How many people? (number)\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("you> 4\nbot> Ann, 4 people, 2026-12-01.\n[chat closed]\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -512,7 +669,10 @@ fn run_shows_buttons_cards_and_media() {
         ),
         "{out}"
     );
-    assert!(out.ends_with("you> Pro\nbot> Plan: Choose Pro.\n[chat closed]\n"), "{out}");
+    assert!(
+        out.ends_with("you> Pro\nbot> Plan: Choose Pro.\n[chat closed]\n"),
+        "{out}"
+    );
 
     let o = chatflow_with_input(&["run", ACTIONS], "Media\n");
     let out = stdout(&o);
@@ -542,9 +702,18 @@ fn run_records_emails_and_trace_shows_goals() {
     );
     let o = chatflow_with_input(&["run", ACTIONS, "--trace"], "Buttons\nCALL_ME\n");
     let err = stderr(&o);
-    assert!(err.contains("trace: goal called reached (1 time in this conversation)\n"), "{err}");
-    assert!(err.contains("trace: goal called reached (2 times in this conversation)\n"), "{err}");
-    assert!(!stdout(&o).contains("goal"), "goals stay out of the transcript");
+    assert!(
+        err.contains("trace: goal called reached (1 time in this conversation)\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("trace: goal called reached (2 times in this conversation)\n"),
+        "{err}"
+    );
+    assert!(
+        !stdout(&o).contains("goal"),
+        "goals stay out of the transcript"
+    );
 }
 
 #[test]
@@ -556,7 +725,14 @@ fn run_delivers_emails_over_smtp() {
         .expect("runtime");
     let (addr, mailbox) = rt.block_on(common::smtp_server());
     let o = chatflow_with_input(
-        &["run", ACTIONS, "--smtp", &addr, "--smtp-from", "desk@example.test"],
+        &[
+            "run",
+            ACTIONS,
+            "--smtp",
+            &addr,
+            "--smtp-from",
+            "desk@example.test",
+        ],
         "Mail\n",
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -567,8 +743,16 @@ fn run_delivers_emails_over_smtp() {
     );
     let mails = mailbox.lock().expect("mailbox").clone();
     assert_eq!(mails.len(), 1);
-    assert!(mails[0].from.contains("desk@example.test"), "{:?}", mails[0]);
-    assert!(mails[0].to.iter().any(|t| t.contains("ann@example.test")), "{:?}", mails[0]);
+    assert!(
+        mails[0].from.contains("desk@example.test"),
+        "{:?}",
+        mails[0]
+    );
+    assert!(
+        mails[0].to.iter().any(|t| t.contains("ann@example.test")),
+        "{:?}",
+        mails[0]
+    );
     assert!(mails[0].data.contains("Line one."), "{:?}", mails[0]);
 }
 
@@ -580,8 +764,14 @@ fn run_with_a_refused_smtp_server_says_the_email_was_not_delivered() {
     let o = chatflow_with_input(&["run", ACTIONS, "--smtp", &addr], "Mail\n");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("[email to ann@example.test: Hello from Action desk — NOT delivered: "), "{out}");
-    assert!(!out.contains("bot> Sent on terminal: \n"), "sys.email_error is set: {out}");
+    assert!(
+        out.contains("[email to ann@example.test: Hello from Action desk — NOT delivered: "),
+        "{out}"
+    );
+    assert!(
+        !out.contains("bot> Sent on terminal: \n"),
+        "sys.email_error is set: {out}"
+    );
 }
 
 #[test]
@@ -589,8 +779,14 @@ fn run_otp_code_and_language_flags() {
     let o = chatflow_with_input(&["run", ACTIONS, "--otp-code"], "Code\n1234\n");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("     | Your verification code is 1234.\n"), "{out}");
-    assert!(out.ends_with("you> 1234\nbot> Verified.\n[chat closed]\n"), "{out}");
+    assert!(
+        out.contains("     | Your verification code is 1234.\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("you> 1234\nbot> Verified.\n[chat closed]\n"),
+        "{out}"
+    );
 
     let o = chatflow_with_input(&["run", ACTIONS, "--language", "es"], "");
     assert!(
@@ -642,6 +838,10 @@ fn test_takes_language_and_channel_for_every_conversation() {
     assert_eq!(stdout(&o), "PASS greets\n1 passed, 0 failed\n");
     let o = chatflow(&["test", path]);
     assert_eq!(code(&o), 1);
-    assert!(stdout(&o).contains(r#"actual:   say "Hi on terminal""#), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(r#"actual:   say "Hi on terminal""#),
+        "{}",
+        stdout(&o)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

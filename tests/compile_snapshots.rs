@@ -32,7 +32,9 @@ fn compile(path: &Path) -> Compiled {
 }
 
 fn inputs(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inputs").join(dir);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/inputs")
+        .join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("inputs directory")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -53,7 +55,10 @@ fn ok_inputs_compile_and_pin_their_ir() {
             path.display(),
             render(&compiled.diagnostics, &compiled.sources, false)
         );
-        let program = compiled.program.as_ref().expect("a program when there are no errors");
+        let program = compiled
+            .program
+            .as_ref()
+            .expect("a program when there are no errors");
         let mut out = serde_json::to_string_pretty(program).expect("IR serialises");
         if !compiled.diagnostics.is_empty() {
             out.push_str("\n\n--- warnings ---\n");
@@ -73,13 +78,29 @@ fn err_inputs_pin_their_diagnostics() {
             path.display()
         );
         for d in &compiled.diagnostics {
-            assert!(d.help.is_some(), "{} has no help line in {}", d.code, path.display());
-            assert!(!d.label.is_empty(), "{} has no label in {}", d.code, path.display());
+            assert!(
+                d.help.is_some(),
+                "{} has no help line in {}",
+                d.code,
+                path.display()
+            );
+            assert!(
+                !d.label.is_empty(),
+                "{} has no label in {}",
+                d.code,
+                path.display()
+            );
         }
         if compiled.diagnostics.iter().any(|d| d.is_error()) {
-            assert!(compiled.program.is_none(), "errors must withhold the program");
+            assert!(
+                compiled.program.is_none(),
+                "errors must withhold the program"
+            );
         } else {
-            assert!(compiled.program.is_some(), "warnings alone must still give a program");
+            assert!(
+                compiled.program.is_some(),
+                "warnings alone must still give a program"
+            );
         }
         insta::assert_snapshot!(render(&compiled.diagnostics, &compiled.sources, false));
     });
@@ -89,7 +110,11 @@ fn err_inputs_pin_their_diagnostics() {
 #[test]
 fn err_inputs_report_the_code_in_their_name() {
     for path in inputs("err") {
-        let stem = path.file_stem().unwrap_or_default().to_string_lossy().to_string();
+        let stem = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         let compiled = compile(&path);
         let codes: BTreeSet<&str> = compiled.diagnostics.iter().map(|d| d.code).collect();
         let named = CODES
@@ -97,7 +122,10 @@ fn err_inputs_report_the_code_in_their_name() {
             .filter(|c| stem.starts_with(c.trim_start_matches("chatflow::")))
             .max_by_key(|c| c.len());
         if let Some(code) = named {
-            assert!(codes.contains(code), "{stem} should report {code}, got {codes:?}");
+            assert!(
+                codes.contains(code),
+                "{stem} should report {code}, got {codes:?}"
+            );
         }
     }
 }
@@ -118,7 +146,10 @@ fn every_code_appears_in_some_err_input() {
         .iter()
         .filter(|c| !seen.contains(**c) && !not_from_files.contains(c))
         .collect();
-    assert!(missing.is_empty(), "codes without an err input: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "codes without an err input: {missing:?}"
+    );
     assert!(inputs("err").len() >= 45, "at least 45 error cases");
 }
 
@@ -146,8 +177,14 @@ fn an_unreadable_root_file_is_a_diagnostic() {
 
 #[test]
 fn a_file_imported_by_two_routes_is_loaded_once() {
-    let compiled = compile(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inputs/ok/imports_main.flow"));
-    let names: Vec<&str> = compiled.sources.files.iter().map(|f| f.name.as_str()).collect();
+    let compiled =
+        compile(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inputs/ok/imports_main.flow"));
+    let names: Vec<&str> = compiled
+        .sources
+        .files
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
     assert_eq!(
         names,
         [
@@ -158,13 +195,17 @@ fn a_file_imported_by_two_routes_is_loaded_once() {
     );
     let program = compiled.program.expect("compiles");
     assert_eq!(program.apis.len(), 1);
-    assert_eq!(program.bot.start, 0, "the bot's start node `welcome` is the root's first node");
+    assert_eq!(
+        program.bot.start, 0,
+        "the bot's start node `welcome` is the root's first node"
+    );
 }
 
 #[test]
 fn imported_file_errors_carry_that_files_id() {
     let compiled = compile(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inputs/err/import_error_in_imported_file.flow"),
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/inputs/err/import_error_in_imported_file.flow"),
     );
     let d = &compiled.diagnostics[0];
     assert_eq!(d.code, "chatflow::unknown_node");
@@ -175,8 +216,12 @@ fn imported_file_errors_carry_that_files_id() {
 
 #[test]
 fn every_code_is_documented() {
-    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md"))
-        .expect("docs/diagnostics.md");
-    let missing: Vec<_> = CODES.iter().filter(|c| !docs.contains(&format!("`{c}`"))).collect();
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md"))
+            .expect("docs/diagnostics.md");
+    let missing: Vec<_> = CODES
+        .iter()
+        .filter(|c| !docs.contains(&format!("`{c}`")))
+        .collect();
     assert!(missing.is_empty(), "undocumented codes: {missing:?}");
 }

@@ -66,7 +66,9 @@ fn parse_script(text: &str) -> Script {
                     "timeout" => StubAnswer::Timeout,
                     status => StubAnswer::Status {
                         status: status.parse().expect("a status"),
-                        body: parts.next().map(|b| serde_json::from_str(b).expect("a JSON body")),
+                        body: parts
+                            .next()
+                            .map(|b| serde_json::from_str(b).expect("a JSON body")),
                     },
                 };
                 script.lines.push(Line::Stub(api, answer));
@@ -93,9 +95,14 @@ fn scrub(events: Vec<Event>) -> Value {
 async fn converse(script: &Script) -> Value {
     let compiled = compile_path(&script.flow);
     let program = Arc::new(compiled.program.unwrap_or_else(|| {
-        panic!("{} does not compile: {:?}", script.flow, compiled.diagnostics)
+        panic!(
+            "{} does not compile: {:?}",
+            script.flow, compiled.diagnostics
+        )
     }));
-    let server = StubServer::start(HashMap::new()).await.expect("stub server");
+    let server = StubServer::start(HashMap::new())
+        .await
+        .expect("stub server");
     let secrets = secret_names(&program)
         .into_iter()
         .map(|n| (n.clone(), format!("{TEST_SECRET_PREFIX}{n}")))
@@ -117,12 +124,16 @@ async fn converse(script: &Script) -> Value {
             Line::Stub(api, answer) => server.set(api, answer.clone()),
             Line::Clock(now) => session.fixed_now = Some(now.clone()),
             Line::Language(code) => {
-                session.sys.insert("language".into(), chatflow::ir::Value::Text(code.clone()));
+                session
+                    .sys
+                    .insert("language".into(), chatflow::ir::Value::Text(code.clone()));
             }
             Line::User(text) => {
                 if !started {
                     started = true;
-                    turns.push(json!({"user": null, "events": scrub(engine.start(&mut session).await)}));
+                    turns.push(
+                        json!({"user": null, "events": scrub(engine.start(&mut session).await)}),
+                    );
                 }
                 let events = engine.step(&mut session, text).await;
                 turns.push(json!({"user": text, "events": scrub(events)}));
@@ -133,7 +144,12 @@ async fn converse(script: &Script) -> Value {
         .attrs
         .iter()
         .zip(&session.attrs)
-        .map(|(info, value)| (info.name.clone(), serde_json::to_value(value).expect("value")))
+        .map(|(info, value)| {
+            (
+                info.name.clone(),
+                serde_json::to_value(value).expect("value"),
+            )
+        })
         .collect();
     let requests: Vec<Value> = server
         .requests()
@@ -166,7 +182,10 @@ fn conversations() {
         let script = parse_script(&text);
         let transcript = runtime.block_on(converse(&script));
         let pretty = serde_json::to_string_pretty(&transcript).expect("JSON");
-        assert!(!pretty.contains(TEST_SECRET_PREFIX), "secrets stay out of events");
+        assert!(
+            !pretty.contains(TEST_SECRET_PREFIX),
+            "secrets stay out of events"
+        );
         insta::assert_snapshot!(pretty);
     });
 }

@@ -54,7 +54,11 @@ test "an unknown word is missing" {
 
 async fn coverage_of(text: &str) -> (Coverage, String) {
     let compiled = compile_str("cov.flow", text);
-    let program = Arc::new(compiled.program.unwrap_or_else(|| panic!("compiles: {:?}", compiled.diagnostics)));
+    let program = Arc::new(
+        compiled
+            .program
+            .unwrap_or_else(|| panic!("compiles: {:?}", compiled.diagnostics)),
+    );
     let outcomes = run_tests(program.clone(), &TestOptions::default()).await;
     assert!(outcomes.iter().all(|o| o.passed()), "{outcomes:?}");
     let coverage = measure(&program, &outcomes);
@@ -86,11 +90,22 @@ fn call(outcome: Outcome) -> Target {
 async fn an_arm_no_test_takes_is_reported_until_a_test_takes_it() {
     let (coverage, report) = coverage_of(FLOW).await;
     let missed = missed_of(&coverage);
-    assert!(missed.contains(&arm("start_here", 1, "elif status in 400..499 -> missing")), "{missed:?}");
+    assert!(
+        missed.contains(&arm("start_here", 1, "elif status in 400..499 -> missing")),
+        "{missed:?}"
+    );
     assert!(missed.contains(&arm("start_here", 2, "else -> broken")));
-    assert!(!missed.contains(&arm("start_here", 0, "if status == 200 and word == \"hi\" -> hello")));
-    assert!(missed.contains(&Target::Node { node: "missing".into() }));
-    assert!(!missed.contains(&Target::Node { node: "hello".into() }));
+    assert!(!missed.contains(&arm(
+        "start_here",
+        0,
+        "if status == 200 and word == \"hi\" -> hello"
+    )));
+    assert!(missed.contains(&Target::Node {
+        node: "missing".into()
+    }));
+    assert!(!missed.contains(&Target::Node {
+        node: "hello".into()
+    }));
     assert!(!missed.contains(&call(Outcome::Success)));
     assert!(missed.contains(&call(Outcome::ClientError)));
     assert_eq!(coverage.nodes(), (2, 4));
@@ -108,12 +123,20 @@ async fn an_arm_no_test_takes_is_reported_until_a_test_takes_it() {
 
     let (coverage, report) = coverage_of(&format!("{FLOW}{MISSING_TEST}")).await;
     let missed = missed_of(&coverage);
-    assert!(!missed.contains(&arm("start_here", 1, "elif status in 400..499 -> missing")), "{missed:?}");
-    assert!(!missed.contains(&Target::Node { node: "missing".into() }));
+    assert!(
+        !missed.contains(&arm("start_here", 1, "elif status in 400..499 -> missing")),
+        "{missed:?}"
+    );
+    assert!(!missed.contains(&Target::Node {
+        node: "missing".into()
+    }));
     assert!(!missed.contains(&call(Outcome::ClientError)));
     assert!(missed.contains(&arm("start_here", 2, "else -> broken")));
     assert!(!report.contains("elif status in 400..499"), "{report}");
-    assert!(report.starts_with("coverage of cov.flow: 3/4 nodes, 2/3 branches, 2/4 API outcomes\n"), "{report}");
+    assert!(
+        report.starts_with("coverage of cov.flow: 3/4 nodes, 2/3 branches, 2/4 API outcomes\n"),
+        "{report}"
+    );
 }
 
 #[tokio::test]
@@ -148,14 +171,31 @@ fn coverage_does_not_change_the_exit_code() {
             .expect("the binary runs")
     };
     let o = run(&["test", "--coverage", "examples/weather.flow"]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("coverage of examples/weather.flow: 7/7 nodes, 5/5 branches, 4/4 API outcomes\n"), "{out}");
+    assert!(
+        out.contains(
+            "coverage of examples/weather.flow: 7/7 nodes, 5/5 branches, 4/4 API outcomes\n"
+        ),
+        "{out}"
+    );
 
     let o = run(&["test", "--coverage", "tests/flows/failing.flow"]);
-    assert_eq!(o.status.code(), Some(1), "a failing test still fails the run");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a failing test still fails the run"
+    );
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("coverage of tests/flows/failing.flow: "), "{out}");
+    assert!(
+        out.contains("coverage of tests/flows/failing.flow: "),
+        "{out}"
+    );
 }
 
 /// After `run` returns, the caller's later call and menu belong to the caller, not to the
@@ -215,6 +255,12 @@ async fn calls_and_edges_after_a_sub_flow_returns_belong_to_the_caller() {
         label: "\"No\" -> done".into(),
     };
     assert!(!missed.contains(&no), "{report}");
-    assert!(report.contains("never seen: call svc in node start_here answered 4xx, 5xx, no response"), "{report}");
-    assert!(report.contains("not taken: \"Yes\" -> start_here in node start_here"), "{report}");
+    assert!(
+        report.contains("never seen: call svc in node start_here answered 4xx, 5xx, no response"),
+        "{report}"
+    );
+    assert!(
+        report.contains("not taken: \"Yes\" -> start_here in node start_here"),
+        "{report}"
+    );
 }

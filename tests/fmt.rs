@@ -91,12 +91,19 @@ fn formatting_is_idempotent_on_every_flow_that_parses() {
     let mut formatted_any = 0;
     for path in all_flows() {
         let text = std::fs::read_to_string(&path).expect("readable");
-        let Ok(once) = format_source(&text) else { continue };
-        let twice = format_source(&once).unwrap_or_else(|d| panic!("{}: formatted text does not parse: {d:?}", relative(&path)));
+        let Ok(once) = format_source(&text) else {
+            continue;
+        };
+        let twice = format_source(&once).unwrap_or_else(|d| {
+            panic!("{}: formatted text does not parse: {d:?}", relative(&path))
+        });
         assert_eq!(once, twice, "{}: fmt(fmt(x)) != fmt(x)", relative(&path));
         formatted_any += 1;
     }
-    assert!(formatted_any > 20, "only {formatted_any} flows were formatted");
+    assert!(
+        formatted_any > 20,
+        "only {formatted_any} flows were formatted"
+    );
 }
 
 #[test]
@@ -108,13 +115,18 @@ fn formatting_never_changes_the_ir_of_examples_and_ok_inputs() {
         let name = relative(&path);
         let text = std::fs::read_to_string(&path).expect("readable");
         let before = compile_text_with(&name, &text, &RepoLoader { format: false });
-        let formatted = format_source(&text).unwrap_or_else(|d| panic!("{name} does not parse: {d:?}"));
+        let formatted =
+            format_source(&text).unwrap_or_else(|d| panic!("{name} does not parse: {d:?}"));
         let after = compile_text_with(&name, &formatted, &RepoLoader { format: true });
         let ir_before = ir_without_positions(&before).unwrap_or_else(|| panic!("{name} compiles"));
         let ir_after = ir_without_positions(&after)
             .unwrap_or_else(|| panic!("{name} no longer compiles after fmt: {:?}", codes(&after)));
         assert_eq!(ir_before, ir_after, "{name}: fmt changed the IR");
-        assert_eq!(codes(&before), codes(&after), "{name}: fmt changed the warnings");
+        assert_eq!(
+            codes(&before),
+            codes(&after),
+            "{name}: fmt changed the warnings"
+        );
     }
 }
 
@@ -123,10 +135,16 @@ fn formatting_keeps_the_diagnostics_of_err_inputs_that_parse() {
     for path in flows_in("tests/inputs/err") {
         let name = relative(&path);
         let text = std::fs::read_to_string(&path).expect("readable");
-        let Ok(formatted) = format_source(&text) else { continue };
+        let Ok(formatted) = format_source(&text) else {
+            continue;
+        };
         let before = compile_text_with(&name, &text, &RepoLoader { format: false });
         let after = compile_text_with(&name, &formatted, &RepoLoader { format: false });
-        assert_eq!(codes(&before), codes(&after), "{name}: fmt changed the diagnostics");
+        assert_eq!(
+            codes(&before),
+            codes(&after),
+            "{name}: fmt changed the diagnostics"
+        );
     }
 }
 
@@ -134,8 +152,13 @@ fn formatting_keeps_the_diagnostics_of_err_inputs_that_parse() {
 fn every_comment_survives_formatting() {
     for path in all_flows() {
         let text = std::fs::read_to_string(&path).expect("readable");
-        let Ok(formatted) = format_source(&text) else { continue };
-        let after: Vec<String> = scan_comments(&formatted).into_iter().map(|c| c.text).collect();
+        let Ok(formatted) = format_source(&text) else {
+            continue;
+        };
+        let after: Vec<String> = scan_comments(&formatted)
+            .into_iter()
+            .map(|c| c.text)
+            .collect();
         let after = after.join("\n");
         for comment in scan_comments(&text) {
             assert!(
@@ -153,7 +176,11 @@ fn the_examples_are_canonical() {
     for path in flows_in("examples") {
         let text = std::fs::read_to_string(&path).expect("readable");
         let formatted = format_source(&text).expect("examples parse");
-        assert!(text == formatted, "{} is not formatted; run `chatflow fmt`", relative(&path));
+        assert!(
+            text == formatted,
+            "{} is not formatted; run `chatflow fmt`",
+            relative(&path)
+        );
     }
 }
 
@@ -171,7 +198,10 @@ fn a_hash_inside_a_string_is_not_a_comment() {
 #[test]
 fn a_file_with_syntax_errors_is_refused() {
     let diags = format_source("node a {\n  say \"hi\"\n  gotoo b\n}\n").expect_err("syntax error");
-    assert!(diags.iter().any(|d| d.code == "chatflow::syntax"), "{diags:?}");
+    assert!(
+        diags.iter().any(|d| d.code == "chatflow::syntax"),
+        "{diags:?}"
+    );
 }
 
 // ---- snapshots of messy inputs --------------------------------------------------------------
@@ -253,11 +283,23 @@ fn fmt_check_lists_files_that_would_change_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(1));
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(out.trim(), p, "only the messy file is listed");
-    assert_eq!(std::fs::read_to_string(&path).expect("read"), messy, "--check writes nothing");
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        messy,
+        "--check writes nothing"
+    );
 
     let o = chatflow(&["fmt", &p]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(std::fs::read_to_string(&path).expect("read"), "node a {\n  say \"x\"\n  close\n}\n");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        "node a {\n  say \"x\"\n  close\n}\n"
+    );
     let o = chatflow(&["fmt", "--check", &p]);
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stdout.is_empty());
@@ -318,17 +360,32 @@ fn formatting_mutated_examples_keeps_meaning() {
                 }
             }
         }
-        let Ok(once) = format_source(&text) else { continue };
-        let twice = format_source(&once).unwrap_or_else(|d| panic!("formatted text does not parse: {d:?}\n{text}"));
+        let Ok(once) = format_source(&text) else {
+            continue;
+        };
+        let twice = format_source(&once)
+            .unwrap_or_else(|d| panic!("formatted text does not parse: {d:?}\n{text}"));
         assert_eq!(once, twice, "not idempotent for:\n{text}");
         let before = chatflow::compile::compile_str("m.flow", &text);
         let after = chatflow::compile::compile_str("m.flow", &once);
-        assert_eq!(codes(&before), codes(&after), "diagnostics changed for:\n{text}");
-        assert_eq!(ir_without_positions(&before), ir_without_positions(&after), "IR changed for:\n{text}");
+        assert_eq!(
+            codes(&before),
+            codes(&after),
+            "diagnostics changed for:\n{text}"
+        );
+        assert_eq!(
+            ir_without_positions(&before),
+            ir_without_positions(&after),
+            "IR changed for:\n{text}"
+        );
         let kept: Vec<String> = scan_comments(&once).into_iter().map(|c| c.text).collect();
         let kept = kept.join("\n");
         for comment in scan_comments(&text) {
-            assert!(kept.contains(&comment.text), "lost {:?} for:\n{text}", comment.text);
+            assert!(
+                kept.contains(&comment.text),
+                "lost {:?} for:\n{text}",
+                comment.text
+            );
         }
         checked += 1;
     }
@@ -347,12 +404,20 @@ fn fmt_dash_formats_stdin_to_stdout() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("the binary starts");
-        child.stdin.take().expect("piped").write_all(input.as_bytes()).expect("written");
+        child
+            .stdin
+            .take()
+            .expect("piped")
+            .write_all(input.as_bytes())
+            .expect("written");
         child.wait_with_output().expect("finishes")
     };
     let o = run(&["fmt", "-"], "node a { say \"x\" ; close }  # end\n");
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "node a {\n  say \"x\"\n  close\n}  # end\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "node a {\n  say \"x\"\n  close\n}  # end\n"
+    );
     let o = run(&["fmt", "--check", "-"], "node a {\n  close\n}\n");
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stdout.is_empty());

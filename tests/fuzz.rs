@@ -55,25 +55,115 @@ node lookup {
 ];
 
 const TOKENS: &[&str] = &[
-    "bot", "api", "node", "test", "import", "start", "live", "draft", "get", "post", "put",
-    "patch", "delete", "header", "body", "json", "timeout", "retry", "save", "say", "ask",
-    "as", "set", "call", "if", "elif", "else", "goto", "close", "stub", "user", "expect",
-    "attr", "request", "closed", "status", "sys", "secret", "and", "or", "not", "in",
-    "contains", "starts_with", "ends_with", "matches", "is", "null", "true", "false", "number",
-    "city", "n1", "weather", "{", "}", "(", ")", "[", "]", "->", "==", "!=", "<", "<=", ">",
-    ">=", "..", ".", ",", ";", ":", "=", "\n", " ", "#c\n", "\"", "\"hi {city}\"", "\"{\"",
-    "\"}\"", "\"{{x}}\"", "\"{sys.now}\"", "\"{secret.K}\"", "200", "-1", "3.5", "2s",
-    "500ms", "99999999999999999999", "é", "🙂", "\\", "\t", "\r\n",
+    "bot",
+    "api",
+    "node",
+    "test",
+    "import",
+    "start",
+    "live",
+    "draft",
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "header",
+    "body",
+    "json",
+    "timeout",
+    "retry",
+    "save",
+    "say",
+    "ask",
+    "as",
+    "set",
+    "call",
+    "if",
+    "elif",
+    "else",
+    "goto",
+    "close",
+    "stub",
+    "user",
+    "expect",
+    "attr",
+    "request",
+    "closed",
+    "status",
+    "sys",
+    "secret",
+    "and",
+    "or",
+    "not",
+    "in",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "matches",
+    "is",
+    "null",
+    "true",
+    "false",
+    "number",
+    "city",
+    "n1",
+    "weather",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "->",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "..",
+    ".",
+    ",",
+    ";",
+    ":",
+    "=",
+    "\n",
+    " ",
+    "#c\n",
+    "\"",
+    "\"hi {city}\"",
+    "\"{\"",
+    "\"}\"",
+    "\"{{x}}\"",
+    "\"{sys.now}\"",
+    "\"{secret.K}\"",
+    "200",
+    "-1",
+    "3.5",
+    "2s",
+    "500ms",
+    "99999999999999999999",
+    "é",
+    "🙂",
+    "\\",
+    "\t",
+    "\r\n",
 ];
 
 /// The `.flow` files of one inputs directory, sorted.
 fn inputs(dir: &str) -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inputs").join(dir);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/inputs")
+        .join(dir);
     let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
-        for p in paths.into_iter().filter(|p| p.extension().is_some_and(|x| x == "flow")) {
+        for p in paths
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "flow"))
+        {
             if let Ok(text) = std::fs::read_to_string(&p) {
                 out.push(text);
             }
@@ -115,7 +205,9 @@ fn mutate(rng: &mut fastrand::Rng, seed: &str) -> String {
             }
             1 => {
                 let at = rng.usize(..=len);
-                let ins = [b'{', b'}', b'"', b'\n', b';', b'#', b'\\', b'.', 0xC3, 0xA9, 0xF0];
+                let ins = [
+                    b'{', b'}', b'"', b'\n', b';', b'#', b'\\', b'.', 0xC3, 0xA9, 0xF0,
+                ];
                 bytes.insert(at, ins[rng.usize(..ins.len())]);
             }
             2 if len > 1 => {
@@ -143,12 +235,18 @@ fn mutate(rng: &mut fastrand::Rng, seed: &str) -> String {
 }
 
 fn span_ok(sources: &SourceSet, d: &Diag) -> Result<(), String> {
-    let file = sources.get(d.file).ok_or(format!("{}: no file {}", d.code, d.file))?;
+    let file = sources
+        .get(d.file)
+        .ok_or(format!("{}: no file {}", d.code, d.file))?;
     let text = &*file.text;
     let spans = std::iter::once(d.span).chain(d.notes.iter().map(|n| n.span));
     for s in spans {
         if s.start > s.end || s.end > text.len() {
-            return Err(format!("{}: span {s:?} outside a {}-byte file", d.code, text.len()));
+            return Err(format!(
+                "{}: span {s:?} outside a {}-byte file",
+                d.code,
+                text.len()
+            ));
         }
         if !text.is_char_boundary(s.start) || !text.is_char_boundary(s.end) {
             return Err(format!("{}: span {s:?} not on char boundaries", d.code));
@@ -179,7 +277,10 @@ fn run_one(src: &str) -> Result<(), String> {
 #[test]
 fn random_and_mutated_sources_never_panic() {
     let seeds = seeds();
-    assert!(seeds.len() >= 50, "the ok and err inputs are the mutation seeds");
+    assert!(
+        seeds.len() >= 50,
+        "the ok and err inputs are the mutation seeds"
+    );
     // FUZZ_SEED explores other cases locally; CI uses the fixed default.
     let seed = std::env::var("FUZZ_SEED")
         .ok()
@@ -210,7 +311,10 @@ fn unmutated_seeds_compile_cleanly() {
     for seed in inputs("ok") {
         let compiled = compile_str("seed.flow", &seed);
         let imports = seed.contains("import");
-        assert!(imports || compiled.program.is_some(), "seed does not compile:\n{seed}");
+        assert!(
+            imports || compiled.program.is_some(),
+            "seed does not compile:\n{seed}"
+        );
     }
 }
 
@@ -218,7 +322,9 @@ fn unmutated_seeds_compile_cleanly() {
 fn nested_conditions_do_not_overflow() {
     let depth = 40;
     let cond = format!("{}status == 200{}", "(".repeat(depth), ")".repeat(depth));
-    let src = format!("api a {{ get \"https://x.test\" }}\nnode n {{ call a; if {cond} -> n else -> n }}\n");
+    let src = format!(
+        "api a {{ get \"https://x.test\" }}\nnode n {{ call a; if {cond} -> n else -> n }}\n"
+    );
     assert!(run_one(&src).is_ok());
 }
 
@@ -227,7 +333,10 @@ struct MemLoader(HashMap<String, String>);
 
 impl Loader for MemLoader {
     fn load(&self, path: &str) -> Result<String, String> {
-        self.0.get(path).cloned().ok_or_else(|| "not found".to_string())
+        self.0
+            .get(path)
+            .cloned()
+            .ok_or_else(|| "not found".to_string())
     }
 }
 
@@ -238,8 +347,17 @@ fn random_import_graphs_never_panic() {
     let seeds = seeds();
     let names = ["main.flow", "a.flow", "lib/b.flow", "lib/c.flow"];
     let routes = [
-        "a.flow", "lib/b.flow", "./lib/c.flow", "lib/../a.flow", "../a.flow", "b.flow",
-        "c.flow", "main.flow", "../main.flow", "missing.flow", "lib",
+        "a.flow",
+        "lib/b.flow",
+        "./lib/c.flow",
+        "lib/../a.flow",
+        "../a.flow",
+        "b.flow",
+        "c.flow",
+        "main.flow",
+        "../main.flow",
+        "missing.flow",
+        "lib",
     ];
     let mut rng = fastrand::Rng::with_seed(0x1a7e_5eed);
     let mut seen: HashMap<&'static str, usize> = HashMap::new();
@@ -248,17 +366,29 @@ fn random_import_graphs_never_panic() {
         for name in names {
             let mut text = String::new();
             for _ in 0..rng.usize(0..3) {
-                text.push_str(&format!("import \"{}\"\n", routes[rng.usize(..routes.len())]));
+                text.push_str(&format!(
+                    "import \"{}\"\n",
+                    routes[rng.usize(..routes.len())]
+                ));
             }
             let seed = rng.usize(..seeds.len());
-            text.push_str(&if rng.bool() { seeds[seed].clone() } else { mutate(&mut rng, &seeds[seed]) });
+            text.push_str(&if rng.bool() {
+                seeds[seed].clone()
+            } else {
+                mutate(&mut rng, &seeds[seed])
+            });
             files.insert(name.to_string(), text);
         }
         let loader = MemLoader(files);
         let result = catch_unwind(AssertUnwindSafe(|| {
             let compiled = compile_with("main.flow", &loader);
             let _ = render(&compiled.diagnostics, &compiled.sources, false);
-            let mut names: Vec<&str> = compiled.sources.files.iter().map(|f| f.name.as_str()).collect();
+            let mut names: Vec<&str> = compiled
+                .sources
+                .files
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect();
             let loaded = names.len();
             names.sort_unstable();
             names.dedup();
@@ -284,7 +414,14 @@ fn random_import_graphs_never_panic() {
         }
     }
     // The generator must really reach the import paths it is meant to test.
-    for wanted in ["chatflow::import_cycle", "chatflow::import_unreadable", "several files"] {
-        assert!(seen.get(wanted).is_some_and(|&n| n > 10), "{wanted} too rare: {seen:?}");
+    for wanted in [
+        "chatflow::import_cycle",
+        "chatflow::import_unreadable",
+        "several files",
+    ] {
+        assert!(
+            seen.get(wanted).is_some_and(|&n| n > 10),
+            "{wanted} too rare: {seen:?}"
+        );
     }
 }

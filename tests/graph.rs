@@ -10,14 +10,20 @@ use chatflow::graph::{build, dot, mermaid, Graph};
 use chatflow::ir::Program;
 
 fn example(name: &str) -> Program {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name);
     let compiled = compile_path(&path.to_string_lossy());
-    compiled.program.unwrap_or_else(|| panic!("{name} compiles: {:?}", compiled.diagnostics))
+    compiled
+        .program
+        .unwrap_or_else(|| panic!("{name} compiles: {:?}", compiled.diagnostics))
 }
 
 fn program(text: &str) -> Program {
     let compiled = compile_str("test.flow", text);
-    compiled.program.unwrap_or_else(|| panic!("compiles: {:?}", compiled.diagnostics))
+    compiled
+        .program
+        .unwrap_or_else(|| panic!("compiles: {:?}", compiled.diagnostics))
 }
 
 #[test]
@@ -45,10 +51,18 @@ fn the_graph_has_every_node_goto_and_arm() {
     let g = build(&example("weather.flow"));
     assert_eq!(g.start, "greet");
     assert_eq!(g.vertices.len(), 7);
-    let lookup = g.vertices.iter().find(|v| v.name == "lookup").expect("lookup");
+    let lookup = g
+        .vertices
+        .iter()
+        .find(|v| v.name == "lookup")
+        .expect("lookup");
     assert_eq!(lookup.notes, vec!["call weather"]);
     assert!(!lookup.closes);
-    let chicago = g.vertices.iter().find(|v| v.name == "chicago").expect("chicago");
+    let chicago = g
+        .vertices
+        .iter()
+        .find(|v| v.name == "chicago")
+        .expect("chicago");
     assert!(chicago.closes);
     let labels: Vec<(&str, &str, Option<&str>)> = g
         .edges
@@ -59,14 +73,21 @@ fn the_graph_has_every_node_goto_and_arm() {
     assert_eq!(
         labels,
         vec![
-            ("lookup", "chicago", Some("status == 200 and city == \"Chicago\"")),
+            (
+                "lookup",
+                "chicago",
+                Some("status == 200 and city == \"Chicago\"")
+            ),
             ("lookup", "report", Some("status == 200")),
             ("lookup", "unknown_city", Some("status in 400..499")),
             ("lookup", "no_answer", Some("status == 0")),
             ("lookup", "failed", Some("else")),
         ]
     );
-    assert!(g.edges.iter().any(|e| e.from == "greet" && e.to == "lookup" && e.label.is_none()));
+    assert!(g
+        .edges
+        .iter()
+        .any(|e| e.from == "greet" && e.to == "lookup" && e.label.is_none()));
 }
 
 #[test]
@@ -134,7 +155,10 @@ fn check_dot(text: &str) {
         if let Some(target) = rest.strip_prefix("->") {
             edges.push((from, first_id(target.trim_start())));
         } else {
-            assert!(rest.is_empty() || rest.starts_with('['), "odd statement {statement:?}");
+            assert!(
+                rest.is_empty() || rest.starts_with('['),
+                "odd statement {statement:?}"
+            );
             declared.insert(from);
         }
     }
@@ -188,8 +212,14 @@ node graph {
 fn labels_with_quotes_and_markup_are_escaped_in_dot() {
     let text = dot(&build(&program(AWKWARD)));
     check_dot(&text);
-    assert!(text.starts_with("digraph \"The \\\"quoted\\\" bot\" {"), "{text}");
-    assert!(text.contains(r#"[label="name == \"a \\\"b\\\" c|d\" or name matches \"^#[<>&]\\\\d$\""]"#), "{text}");
+    assert!(
+        text.starts_with("digraph \"The \\\"quoted\\\" bot\" {"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"[label="name == \"a \\\"b\\\" c|d\" or name matches \"^#[<>&]\\\\d$\""]"#),
+        "{text}"
+    );
 }
 
 #[test]
@@ -199,7 +229,10 @@ fn labels_with_quotes_and_markup_are_escaped_in_mermaid() {
     // Node names that are Mermaid keywords (`end`, `graph`) are safe behind the `n_` prefix.
     assert!(text.contains("  n_end([\"end<br/>close\"])\n"), "{text}");
     assert!(text.contains("  n_a -->|\"else\"| n_graph\n"), "{text}");
-    let edge = text.lines().find(|l| l.contains("n_a -->|") && l.contains("or")).expect("the arm");
+    let edge = text
+        .lines()
+        .find(|l| l.contains("n_a -->|") && l.contains("or"))
+        .expect("the arm");
     // Inside the quoted label there is no raw quote, `|`, `#`, `<`, `>` or `&`: only entity codes.
     let label = edge
         .strip_prefix("  n_a -->|\"")
@@ -208,8 +241,14 @@ fn labels_with_quotes_and_markup_are_escaped_in_mermaid() {
     for c in ['"', '|', '<', '>', '&'] {
         assert!(!label.contains(c), "raw {c:?} in {label}");
     }
-    assert!(label.split("#").skip(1).all(|part| part.contains(';')), "stray # in {label}");
-    assert!(label.contains("#quot;a \\#quot;b\\#quot; c#124;d#quot;"), "{label}");
+    assert!(
+        label.split("#").skip(1).all(|part| part.contains(';')),
+        "stray # in {label}"
+    );
+    assert!(
+        label.contains("#quot;a \\#quot;b\\#quot; c#124;d#quot;"),
+        "{label}"
+    );
 }
 
 #[test]
@@ -228,19 +267,30 @@ fn the_command_prints_both_formats() {
     assert_eq!(o.status.code(), Some(0));
     check_dot(&String::from_utf8_lossy(&o.stdout));
     let o = run(&["graph", "tests/inputs/err/unknown_node_in_branch.flow"]);
-    assert_eq!(o.status.code(), Some(1), "a flow that does not compile has no graph");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a flow that does not compile has no graph"
+    );
     assert!(o.stdout.is_empty());
 }
 
 /// Statements of the actions contract, put into a compiled program by hand until the parser
 /// reads them: a quick-reply menu (one link, two branches) and an `otp`.
 fn program_with_menu() -> Program {
-    use chatflow::ir::{Menu, MenuOption, MenuSource, MenuStyle, OptionKind, Otp, OtpSend, Stmt, Template, TemplatePart};
-    let mut p = program("node a {\n  goto b\n}\n\nnode b {\n  goto c\n}\n\nnode c {\n  goto a\n}\n");
+    use chatflow::ir::{
+        Menu, MenuOption, MenuSource, MenuStyle, OptionKind, Otp, OtpSend, Stmt, Template,
+        TemplatePart,
+    };
+    let mut p =
+        program("node a {\n  goto b\n}\n\nnode b {\n  goto c\n}\n\nnode c {\n  goto a\n}\n");
     let label = |text: &str| Template {
         parts: vec![TemplatePart::Text(text.into())],
     };
-    let option = |text: &str, kind| MenuOption { label: label(text), kind };
+    let option = |text: &str, kind| MenuOption {
+        label: label(text),
+        kind,
+    };
     p.nodes[0].stmts = vec![Stmt::Menu(Menu {
         style: MenuStyle::QuickReplies,
         text: None,
@@ -281,7 +331,10 @@ fn menus_and_otp_become_labelled_edges() {
         ]
     );
     assert_eq!(g.vertices[1].notes, vec!["otp by email"]);
-    assert!(!g.vertices[0].closes, "a menu that branches ends the node without closing");
+    assert!(
+        !g.vertices[0].closes,
+        "a menu that branches ends the node without closing"
+    );
     check_dot(&dot(&g));
 }
 

@@ -14,7 +14,12 @@ const CITY: &str = "São Paulo & \"Rio\"";
 const CITY_ENCODED: &str = "S%C3%A3o%20Paulo%20%26%20%22Rio%22";
 
 /// Run a one-node flow: `pre` statements, `call api`, close. Returns the session and events.
-async fn run_call(mut b: B, api: Api, pre: Vec<Stmt>, config: EngineConfig) -> (Session, Vec<Event>) {
+async fn run_call(
+    mut b: B,
+    api: Api,
+    pre: Vec<Stmt>,
+    config: EngineConfig,
+) -> (Session, Vec<Event>) {
     let id = b.api(api);
     b.add("main", pre);
     b.add("main", vec![Stmt::Call(id), Stmt::Close]);
@@ -33,9 +38,13 @@ fn api_call(events: &[Event]) -> (String, u16, Option<String>, u32) {
     let calls: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            Event::ApiCall { url, status, error, attempts, .. } => {
-                Some((url.clone(), *status, error.clone(), *attempts))
-            }
+            Event::ApiCall {
+                url,
+                status,
+                error,
+                attempts,
+                ..
+            } => Some((url.clone(), *status, error.clone(), *attempts)),
             _ => None,
         })
         .collect();
@@ -60,14 +69,24 @@ async fn url_values_are_percent_encoded_but_literal_text_is_not() {
     let server = Server::start().await;
     let mut b = B::new();
     let pre = vec![set_text(&mut b, "city", CITY)];
-    let api = b.http_api("weather", Method::Get, &format!("{}/weather?q={{city}}&units=metric", server.base));
+    let api = b.http_api(
+        "weather",
+        Method::Get,
+        &format!("{}/weather?q={{city}}&units=metric", server.base),
+    );
     let (s, events) = run_call(b, api, pre, EngineConfig::default()).await;
 
     let seen = server.seen();
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].target, format!("/weather?q={CITY_ENCODED}&units=metric"));
+    assert_eq!(
+        seen[0].target,
+        format!("/weather?q={CITY_ENCODED}&units=metric")
+    );
     let (url, status, error, _) = api_call(&events);
-    assert_eq!(url, format!("{}/weather?q={CITY_ENCODED}&units=metric", server.base));
+    assert_eq!(
+        url,
+        format!("{}/weather?q={CITY_ENCODED}&units=metric", server.base)
+    );
     assert_eq!((status, error), (200, None));
     assert_eq!(s.status, Some(200));
 }
@@ -77,13 +96,26 @@ async fn headers_carry_values_and_secrets_but_events_do_not() {
     let server = Server::start().await;
     let mut b = B::new();
     let pre = vec![set_text(&mut b, "city", "Chicago")];
-    let mut api = b.http_api("weather", Method::Get, &format!("{}/ok?key={{secret.TOKEN}}", server.base));
+    let mut api = b.http_api(
+        "weather",
+        Method::Get,
+        &format!("{}/ok?key={{secret.TOKEN}}", server.base),
+    );
     api.headers = vec![
-        Header { name: "X-City".into(), value: b.t("{city}") },
-        Header { name: "Authorization".into(), value: b.t("Bearer {secret.TOKEN}") },
+        Header {
+            name: "X-City".into(),
+            value: b.t("{city}"),
+        },
+        Header {
+            name: "Authorization".into(),
+            value: b.t("Bearer {secret.TOKEN}"),
+        },
     ];
     let secrets = HashMap::from([("TOKEN".to_string(), "s3cr3t-value".to_string())]);
-    let config = EngineConfig { secrets: Some(Arc::new(secrets)), ..Default::default() };
+    let config = EngineConfig {
+        secrets: Some(Arc::new(secrets)),
+        ..Default::default()
+    };
     let (s, events) = run_call(b, api, pre, config).await;
 
     let seen = server.seen();
@@ -95,7 +127,10 @@ async fn headers_carry_values_and_secrets_but_events_do_not() {
     assert_eq!(status, 200);
     assert_eq!(url, format!("{}/ok?key=***", server.base));
     let everything = format!("{events:?} {}", serde_json::to_string(&s).unwrap());
-    assert!(!everything.contains("s3cr3t"), "secret leaked: {everything}");
+    assert!(
+        !everything.contains("s3cr3t"),
+        "secret leaked: {everything}"
+    );
 }
 
 #[tokio::test]
@@ -103,8 +138,14 @@ async fn a_missing_secret_sends_nothing() {
     let server = Server::start().await;
     let mut b = B::new();
     let mut api = b.http_api("weather", Method::Get, &format!("{}/ok", server.base));
-    api.headers = vec![Header { name: "Authorization".into(), value: b.t("Bearer {secret.NOPE}") }];
-    let config = EngineConfig { secrets: Some(Arc::default()), ..Default::default() };
+    api.headers = vec![Header {
+        name: "Authorization".into(),
+        value: b.t("Bearer {secret.NOPE}"),
+    }];
+    let config = EngineConfig {
+        secrets: Some(Arc::default()),
+        ..Default::default()
+    };
     let (s, events) = run_call(b, api, vec![], config).await;
     assert!(server.seen().is_empty());
     assert_eq!(api_call(&events).1, 0);
@@ -118,7 +159,10 @@ async fn header_values_with_cr_or_lf_are_refused() {
         let mut b = B::new();
         let pre = vec![set_text(&mut b, "city", injected)];
         let mut api = b.http_api("weather", Method::Get, &format!("{}/ok", server.base));
-        api.headers = vec![Header { name: "X-City".into(), value: b.t("{city}") }];
+        api.headers = vec![Header {
+            name: "X-City".into(),
+            value: b.t("{city}"),
+        }];
         let (s, events) = run_call(b, api, pre, EngineConfig::default()).await;
         let (_, status, error, _) = api_call(&events);
         assert_eq!((status, error.as_deref()), (0, Some("bad_header")));
@@ -132,7 +176,11 @@ async fn header_values_with_cr_or_lf_are_refused() {
 async fn json_bodies_escape_inserted_text_and_keep_numbers() {
     let server = Server::start().await;
     let mut b = B::new();
-    let pre = vec![set_text(&mut b, "city", CITY), b.set("n", lit_num(42.0)), b.set("vip", Expr::Lit(Value::Bool(true)))];
+    let pre = vec![
+        set_text(&mut b, "city", CITY),
+        b.set("n", lit_num(42.0)),
+        b.set("vip", Expr::Lit(Value::Bool(true))),
+    ];
     let mut api = b.http_api("book", Method::Post, &format!("{}/ok", server.base));
     let field = |b: &mut B, s: &str| JsonTemplate::String(b.t(s));
     api.body = Some(RequestBody::Json(JsonTemplate::Object(vec![
@@ -142,7 +190,15 @@ async fn json_bodies_escape_inserted_text_and_keep_numbers() {
         ("count_text".into(), field(&mut b, "n={n}")),
         ("vip".into(), field(&mut b, "{vip}")),
         ("missing".into(), field(&mut b, "{nothing}")),
-        ("list".into(), JsonTemplate::Array(vec![field(&mut b, "{city}"), JsonTemplate::Number(1.5), JsonTemplate::Bool(false), JsonTemplate::Null])),
+        (
+            "list".into(),
+            JsonTemplate::Array(vec![
+                field(&mut b, "{city}"),
+                JsonTemplate::Number(1.5),
+                JsonTemplate::Bool(false),
+                JsonTemplate::Null,
+            ]),
+        ),
     ])));
     let (_, events) = run_call(b, api, pre, EngineConfig::default()).await;
     assert_eq!(api_call(&events).1, 200);
@@ -176,7 +232,10 @@ async fn text_bodies_are_sent_as_is() {
     assert_eq!(api_call(&events).1, 200);
     let seen = server.seen();
     assert_eq!(seen[0].method, "POST");
-    assert_eq!(String::from_utf8_lossy(&seen[0].body), format!("city={CITY}&n=3.5 {{literal}}"));
+    assert_eq!(
+        String::from_utf8_lossy(&seen[0].body),
+        format!("city={CITY}&n=3.5 {{literal}}")
+    );
 }
 
 #[tokio::test]
@@ -187,9 +246,16 @@ async fn a_server_that_never_answers_times_out() {
     api.timeout_ms = 200;
     let started = Instant::now();
     let (s, events) = run_call(b, api, vec![], EngineConfig::default()).await;
-    assert!(started.elapsed().as_millis() < 2000, "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_millis() < 2000,
+        "took {:?}",
+        started.elapsed()
+    );
     let (_, status, error, attempts) = api_call(&events);
-    assert_eq!((status, error.as_deref(), attempts), (0, Some("timeout"), 1));
+    assert_eq!(
+        (status, error.as_deref(), attempts),
+        (0, Some("timeout"), 1)
+    );
     assert_eq!(api_error(&s).as_deref(), Some("timeout"));
 }
 
@@ -199,7 +265,10 @@ async fn gets_are_retried_on_5xx_until_they_succeed() {
     let mut b = B::new();
     let mut api = b.http_api("flaky", Method::Get, &format!("{}/flaky", server.base));
     api.retry = 2;
-    api.saves = vec![Save { attr: b.attr("ok"), path: vec![PathStep::Field("ok".into())] }];
+    api.saves = vec![Save {
+        attr: b.attr("ok"),
+        path: vec![PathStep::Field("ok".into())],
+    }];
     let (s, events) = run_call(b, api, vec![], EngineConfig::default()).await;
     let (_, status, error, attempts) = api_call(&events);
     assert_eq!((status, error, attempts), (200, None, 3));
@@ -246,12 +315,22 @@ async fn oversized_answers_fail_with_too_large_and_save_nothing() {
         let mut b = B::new();
         let pre = vec![set_text(&mut b, "pad", "before")];
         let mut api = b.http_api("big", Method::Get, &url);
-        api.saves = vec![Save { attr: b.attr("pad"), path: vec![PathStep::Field("pad".into())] }];
-        let config = EngineConfig { max_response_bytes: 1000, ..Default::default() };
+        api.saves = vec![Save {
+            attr: b.attr("pad"),
+            path: vec![PathStep::Field("pad".into())],
+        }];
+        let config = EngineConfig {
+            max_response_bytes: 1000,
+            ..Default::default()
+        };
         let (s, events) = run_call(b, api, pre, config).await;
         let (_, status, error, _) = api_call(&events);
         assert_eq!((status, error.as_deref()), (0, Some("too_large")), "{url}");
-        assert_eq!(s.attrs[0], Some(Value::Text("before".into())), "no save on too_large");
+        assert_eq!(
+            s.attrs[0],
+            Some(Value::Text("before".into())),
+            "no save on too_large"
+        );
     }
 }
 
@@ -262,7 +341,14 @@ async fn answers_under_the_cap_are_read_in_full() {
     let api = b.http_api("stream", Method::Get, &format!("{streaming}/"));
     let id = b.api(api);
     b.add("main", vec![Stmt::Close]);
-    let engine = Engine::new(b.build(), EngineConfig { max_response_bytes: 4000, ..Default::default() }).unwrap();
+    let engine = Engine::new(
+        b.build(),
+        EngineConfig {
+            max_response_bytes: 4000,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let mut s = engine.new_session();
     let report = engine.call_api(&mut s, id).await;
     assert_eq!(s.status, Some(200));
@@ -276,7 +362,10 @@ async fn non_json_and_empty_answers_save_nothing() {
         let mut b = B::new();
         let pre = vec![set_text(&mut b, "x", "before")];
         let mut api = b.http_api("t", Method::Get, &format!("{}{path}", server.base));
-        api.saves = vec![Save { attr: b.attr("x"), path: vec![PathStep::Field("a".into())] }];
+        api.saves = vec![Save {
+            attr: b.attr("x"),
+            path: vec![PathStep::Field("a".into())],
+        }];
         let (s, events) = run_call(b, api, pre, EngineConfig::default()).await;
         assert_eq!(api_call(&events).1, 200, "{path}");
         assert_eq!(s.attrs[0], Some(Value::Text("before".into())), "{path}");
@@ -289,7 +378,13 @@ async fn redirects_are_followed_up_to_a_limit() {
     let server = Server::start().await;
     let mut b = B::new();
     let mut api = b.http_api("r", Method::Get, &format!("{}/redirect", server.base));
-    api.saves = vec![Save { attr: b.attr("temp"), path: vec![PathStep::Field("main".into()), PathStep::Field("temp".into())] }];
+    api.saves = vec![Save {
+        attr: b.attr("temp"),
+        path: vec![
+            PathStep::Field("main".into()),
+            PathStep::Field("temp".into()),
+        ],
+    }];
     let (s, events) = run_call(b, api, vec![], EngineConfig::default()).await;
     assert_eq!(api_call(&events).1, 200);
     assert_eq!(s.attrs[0], Some(Value::Number(3.5)));
@@ -332,21 +427,50 @@ async fn save_paths_follow_fields_and_indexes() {
     let mut api = b.http_api("weather", Method::Get, &format!("{}/weather", server.base));
     let f = |s: &str| PathStep::Field(s.into());
     api.saves = vec![
-        Save { attr: b.attr("temp"), path: vec![f("main"), f("temp")] },
-        Save { attr: b.attr("summary"), path: vec![f("weather"), PathStep::Index(1), f("description")] },
-        Save { attr: b.attr("missing"), path: vec![f("main"), f("nothing")] },
-        Save { attr: b.attr("out_of_range"), path: vec![f("weather"), PathStep::Index(9)] },
-        Save { attr: b.attr("tags"), path: vec![f("tags")] },
-        Save { attr: b.attr("ok"), path: vec![f("ok")] },
+        Save {
+            attr: b.attr("temp"),
+            path: vec![f("main"), f("temp")],
+        },
+        Save {
+            attr: b.attr("summary"),
+            path: vec![f("weather"), PathStep::Index(1), f("description")],
+        },
+        Save {
+            attr: b.attr("missing"),
+            path: vec![f("main"), f("nothing")],
+        },
+        Save {
+            attr: b.attr("out_of_range"),
+            path: vec![f("weather"), PathStep::Index(9)],
+        },
+        Save {
+            attr: b.attr("tags"),
+            path: vec![f("tags")],
+        },
+        Save {
+            attr: b.attr("ok"),
+            path: vec![f("ok")],
+        },
     ];
-    let b2 = B { p: b.p.clone(), entry: None };
+    let b2 = B {
+        p: b.p.clone(),
+        entry: None,
+    };
     let (s, _) = run_call(b, api, pre, EngineConfig::default()).await;
     assert_eq!(attr(&b2, &s, "temp"), Some(Value::Number(3.5)));
     assert_eq!(attr(&b2, &s, "summary"), Some(Value::Text("wind".into())));
-    assert_eq!(attr(&b2, &s, "missing"), None, "a missing path unsets the attribute");
+    assert_eq!(
+        attr(&b2, &s, "missing"),
+        None,
+        "a missing path unsets the attribute"
+    );
     assert_eq!(attr(&b2, &s, "out_of_range"), None);
     let tags = Value::List(vec![Value::Text("a".into()), Value::Text("b".into())]);
-    assert_eq!(attr(&b2, &s, "tags"), Some(tags), "JSON arrays are saved as lists");
+    assert_eq!(
+        attr(&b2, &s, "tags"),
+        Some(tags),
+        "JSON arrays are saved as lists"
+    );
     assert_eq!(attr(&b2, &s, "ok"), Some(Value::Bool(true)));
 }
 
@@ -374,13 +498,26 @@ async fn redirect_base_sends_to_the_stub_server_and_reports_the_built_url() {
     let server = Server::start().await;
     let mut b = B::new();
     let pre = vec![set_text(&mut b, "city", CITY)];
-    let api = b.http_api("weather", Method::Get, "https://api.example.test/v1/weather?q={city}&units=metric");
-    let config = EngineConfig { redirect_base: Some(format!("{}/", server.base)), ..Default::default() };
+    let api = b.http_api(
+        "weather",
+        Method::Get,
+        "https://api.example.test/v1/weather?q={city}&units=metric",
+    );
+    let config = EngineConfig {
+        redirect_base: Some(format!("{}/", server.base)),
+        ..Default::default()
+    };
     let (_, events) = run_call(b, api, pre, config).await;
     let (url, status, _, _) = api_call(&events);
     assert_eq!(status, 200);
-    assert_eq!(url, format!("https://api.example.test/v1/weather?q={CITY_ENCODED}&units=metric"));
-    assert_eq!(server.seen()[0].target, format!("/weather/v1/weather?q={CITY_ENCODED}&units=metric"));
+    assert_eq!(
+        url,
+        format!("https://api.example.test/v1/weather?q={CITY_ENCODED}&units=metric")
+    );
+    assert_eq!(
+        server.seen()[0].target,
+        format!("/weather/v1/weather?q={CITY_ENCODED}&units=metric")
+    );
 }
 
 #[tokio::test]
@@ -389,19 +526,38 @@ async fn call_api_reports_body_and_saves() {
     let mut b = B::new();
     let mut api = b.http_api("weather", Method::Get, &format!("{}/weather", server.base));
     api.saves = vec![
-        Save { attr: b.attr("temp"), path: vec![PathStep::Field("main".into()), PathStep::Field("temp".into())] },
-        Save { attr: b.attr("nope"), path: vec![PathStep::Field("nope".into())] },
+        Save {
+            attr: b.attr("temp"),
+            path: vec![
+                PathStep::Field("main".into()),
+                PathStep::Field("temp".into()),
+            ],
+        },
+        Save {
+            attr: b.attr("nope"),
+            path: vec![PathStep::Field("nope".into())],
+        },
     ];
     let id = b.api(api);
     b.add("main", vec![Stmt::Close]);
     let engine = Engine::new(b.build(), EngineConfig::default()).unwrap();
     let mut s = engine.new_session();
     let report = engine.call_api(&mut s, id).await;
-    assert!(matches!(report.event, Event::ApiCall { status: 200, attempts: 1, .. }));
+    assert!(matches!(
+        report.event,
+        Event::ApiCall {
+            status: 200,
+            attempts: 1,
+            ..
+        }
+    ));
     assert!(report.body.unwrap().contains("\"snow\""));
     assert_eq!(
         report.saved,
-        vec![("temp".to_string(), Some(Value::Number(3.5))), ("nope".to_string(), None)]
+        vec![
+            ("temp".to_string(), Some(Value::Number(3.5))),
+            ("nope".to_string(), None)
+        ]
     );
     assert_eq!(s.attrs[0], Some(Value::Number(3.5)));
 }
@@ -414,7 +570,10 @@ async fn transport_errors_are_retried_too() {
     api.retry = 2;
     let (_, events) = run_call(b, api, vec![], EngineConfig::default()).await;
     let (_, status, error, attempts) = api_call(&events);
-    assert_eq!((status, error.as_deref(), attempts), (0, Some("connect"), 3));
+    assert_eq!(
+        (status, error.as_deref(), attempts),
+        (0, Some("connect"), 3)
+    );
 }
 
 #[tokio::test]
@@ -422,9 +581,16 @@ async fn the_timeout_cap_shortens_long_timeouts() {
     let server = Server::start().await;
     let mut b = B::new();
     let api = b.http_api("slow", Method::Get, &format!("{}/slow", server.base)); // 5 s timeout
-    let config = EngineConfig { timeout_cap_ms: Some(150), ..Default::default() };
+    let config = EngineConfig {
+        timeout_cap_ms: Some(150),
+        ..Default::default()
+    };
     let started = Instant::now();
     let (_, events) = run_call(b, api, vec![], config).await;
-    assert!(started.elapsed().as_millis() < 1500, "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_millis() < 1500,
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(api_call(&events).2.as_deref(), Some("timeout"));
 }

@@ -23,14 +23,23 @@ fn engine(b: &B) -> Engine {
 }
 
 fn attr(engine: &Engine, s: &Session, name: &str) -> Option<Value> {
-    let id = engine.program().attrs.iter().position(|a| a.name == name).unwrap();
+    let id = engine
+        .program()
+        .attrs
+        .iter()
+        .position(|a| a.name == name)
+        .unwrap();
     s.attrs[id].clone()
 }
 
 #[tokio::test]
 async fn a_conversation_waits_at_asks_and_closes_when_statements_run_out() {
     let mut b = B::new();
-    let stmts = vec![b.say("Hi!"), b.ask("city", AskKind::Text, Some("Which city?")), b.goto("reply")];
+    let stmts = vec![
+        b.say("Hi!"),
+        b.ask("city", AskKind::Text, Some("Which city?")),
+        b.goto("reply"),
+    ];
     b.add("greet", stmts);
     let stmts = vec![b.say("So, {city}.")];
     b.add("reply", stmts);
@@ -43,18 +52,37 @@ async fn a_conversation_waits_at_asks_and_closes_when_statements_run_out() {
     assert_eq!(
         events,
         vec![
-            Event::Profile { name: "test".into(), avatar: None },
+            Event::Profile {
+                name: "test".into(),
+                avatar: None
+            },
             Event::Say { text: "Hi!".into() },
-            Event::Say { text: "Which city?".into() },
-            Event::Ask { attr: "city".into(), kind: "text".into() },
+            Event::Say {
+                text: "Which city?".into()
+            },
+            Event::Ask {
+                attr: "city".into(),
+                kind: "text".into()
+            },
         ]
     );
     assert_eq!(s.state, SessionState::Waiting);
 
     let events = e.step(&mut s, "Chicago").await;
-    assert_eq!(events, vec![Event::Say { text: "So, Chicago.".into() }, Event::Closed]);
+    assert_eq!(
+        events,
+        vec![
+            Event::Say {
+                text: "So, Chicago.".into()
+            },
+            Event::Closed
+        ]
+    );
     assert_eq!(s.state, SessionState::Closed);
-    assert_eq!(s.sys.get("last_message"), Some(&Value::Text("Chicago".into())));
+    assert_eq!(
+        s.sys.get("last_message"),
+        Some(&Value::Text("Chicago".into()))
+    );
 
     let events = e.step(&mut s, "hello?").await;
     assert!(says(&events).is_empty());
@@ -66,13 +94,55 @@ async fn a_conversation_waits_at_asks_and_closes_when_statements_run_out() {
 #[tokio::test]
 async fn ask_kinds_refuse_bad_answers_and_store_good_ones() {
     let cases: [(AskKind, &str, &str, Value, &str); 7] = [
-        (AskKind::Text, "   ", "anything", Value::Text("anything".into()), "Please type"),
-        (AskKind::Name, "R2-D2", "Ana O'Neil", Value::Text("Ana O'Neil".into()), "name"),
-        (AskKind::Email, "ana@", "ana@example.com", Value::Text("ana@example.com".into()), "email address"),
-        (AskKind::Phone, "12", "+1 (555) 010-9999", Value::Text("+1 (555) 010-9999".into()), "phone number"),
-        (AskKind::Number, "twelve", "1,234.5", Value::Number(1234.5), "number"),
-        (AskKind::Date, "someday", "November 25, 2026", Value::Text("2026-11-25".into()), "date"),
-        (AskKind::Time, "25:61", "2:30 pm", Value::Text("14:30".into()), "time"),
+        (
+            AskKind::Text,
+            "   ",
+            "anything",
+            Value::Text("anything".into()),
+            "Please type",
+        ),
+        (
+            AskKind::Name,
+            "R2-D2",
+            "Ana O'Neil",
+            Value::Text("Ana O'Neil".into()),
+            "name",
+        ),
+        (
+            AskKind::Email,
+            "ana@",
+            "ana@example.com",
+            Value::Text("ana@example.com".into()),
+            "email address",
+        ),
+        (
+            AskKind::Phone,
+            "12",
+            "+1 (555) 010-9999",
+            Value::Text("+1 (555) 010-9999".into()),
+            "phone number",
+        ),
+        (
+            AskKind::Number,
+            "twelve",
+            "1,234.5",
+            Value::Number(1234.5),
+            "number",
+        ),
+        (
+            AskKind::Date,
+            "someday",
+            "November 25, 2026",
+            Value::Text("2026-11-25".into()),
+            "date",
+        ),
+        (
+            AskKind::Time,
+            "25:61",
+            "2:30 pm",
+            Value::Text("14:30".into()),
+            "time",
+        ),
     ];
     for (kind, bad, good, stored, hint) in cases {
         let mut b = B::new();
@@ -83,7 +153,10 @@ async fn ask_kinds_refuse_bad_answers_and_store_good_ones() {
         e.start(&mut s).await;
 
         let events = e.step(&mut s, bad).await;
-        assert!(matches!(&events[0], Event::Invalid { attr, answer, .. } if attr == "x" && answer == bad), "{kind:?}: {events:?}");
+        assert!(
+            matches!(&events[0], Event::Invalid { attr, answer, .. } if attr == "x" && answer == bad),
+            "{kind:?}: {events:?}"
+        );
         let texts = says(&events);
         assert!(texts[0].contains(hint), "{kind:?}: {texts:?}");
         assert_eq!(texts[1], "Your answer?", "{kind:?}: the prompt is repeated");
@@ -93,7 +166,10 @@ async fn ask_kinds_refuse_bad_answers_and_store_good_ones() {
 
         let events = e.step(&mut s, good).await;
         assert_eq!(attr(&e, &s, "x"), Some(stored.clone()), "{kind:?}");
-        assert!(matches!(events.last(), Some(Event::Closed)), "{kind:?}: {events:?}");
+        assert!(
+            matches!(events.last(), Some(Event::Closed)),
+            "{kind:?}: {events:?}"
+        );
     }
 }
 
@@ -101,14 +177,22 @@ async fn ask_kinds_refuse_bad_answers_and_store_good_ones() {
 async fn number_answers_compare_as_numbers_and_print_in_shortest_form() {
     let mut b = B::new();
     let cond = cmp(CmpOp::Ge, b.a("age"), lit_num(18.0));
-    let stmts = vec![b.ask("age", AskKind::Number, None), b.branch(vec![(cond, "adult")], "minor")];
+    let stmts = vec![
+        b.ask("age", AskKind::Number, None),
+        b.branch(vec![(cond, "adult")], "minor"),
+    ];
     b.add("main", stmts);
     let s1 = b.say("adult {age}");
     b.add("adult", vec![s1]);
     let s2 = b.say("minor {age}");
     b.add("minor", vec![s2]);
     let e = engine(&b);
-    for (answer, expected) in [("42", "adult 42"), ("9.5", "minor 9.5"), ("-2", "minor -2"), ("18.0", "adult 18")] {
+    for (answer, expected) in [
+        ("42", "adult 42"),
+        ("9.5", "minor 9.5"),
+        ("-2", "minor -2"),
+        ("18.0", "adult 18"),
+    ] {
         let mut s = e.new_session();
         e.start(&mut s).await;
         assert_eq!(says(&e.step(&mut s, answer).await), [expected]);
@@ -124,22 +208,53 @@ async fn unset_attributes_compare_unequal_and_fail_other_tests() {
     let text = |op| Expr::Text(op, Box::new(x.clone()), Box::new(lit_text("")));
     let conditions: Vec<(&str, Expr, bool)> = vec![
         ("eq", cmp(CmpOp::Eq, x.clone(), lit_text("")), false),
-        ("eq_null", cmp(CmpOp::Eq, x.clone(), Expr::Lit(Value::Null)), false),
+        (
+            "eq_null",
+            cmp(CmpOp::Eq, x.clone(), Expr::Lit(Value::Null)),
+            false,
+        ),
         ("eq_unset", cmp(CmpOp::Eq, x.clone(), n.clone()), false),
         ("ne", cmp(CmpOp::Ne, x.clone(), lit_text("")), true),
         ("lt", cmp(CmpOp::Lt, n.clone(), lit_num(1.0)), false),
         ("ge", cmp(CmpOp::Ge, n.clone(), lit_num(1.0)), false),
         ("range", Expr::InRange(Box::new(n.clone()), 0, 10), false),
-        ("status_range", Expr::InRange(Box::new(Expr::Status), 0, 999), false),
-        ("status_ne", cmp(CmpOp::Ne, Expr::Status, lit_num(200.0)), true),
-        ("list", Expr::InList(Box::new(x.clone()), vec![lit_text(""), Expr::Lit(Value::Null)]), false),
+        (
+            "status_range",
+            Expr::InRange(Box::new(Expr::Status), 0, 999),
+            false,
+        ),
+        (
+            "status_ne",
+            cmp(CmpOp::Ne, Expr::Status, lit_num(200.0)),
+            true,
+        ),
+        (
+            "list",
+            Expr::InList(
+                Box::new(x.clone()),
+                vec![lit_text(""), Expr::Lit(Value::Null)],
+            ),
+            false,
+        ),
         ("contains", text(TextOp::Contains), false),
         ("starts", text(TextOp::StartsWith), false),
         ("ends", text(TextOp::EndsWith), false),
-        ("matches", Expr::Matches(Box::new(x.clone()), ".*".into()), false),
+        (
+            "matches",
+            Expr::Matches(Box::new(x.clone()), ".*".into()),
+            false,
+        ),
         ("is_set", Expr::IsSet(Box::new(x.clone())), false),
-        ("not_set", Expr::Not(Box::new(Expr::IsSet(Box::new(x.clone())))), true),
-        ("not_lt", Expr::Not(Box::new(cmp(CmpOp::Lt, n.clone(), lit_num(1.0)))), true),
+        (
+            "not_set",
+            Expr::Not(Box::new(Expr::IsSet(Box::new(x.clone())))),
+            true,
+        ),
+        (
+            "not_lt",
+            Expr::Not(Box::new(cmp(CmpOp::Lt, n.clone(), lit_num(1.0)))),
+            true,
+        ),
     ];
     let mut stmts = vec![];
     for (name, cond, _) in &conditions {
@@ -159,17 +274,78 @@ async fn set_values_compare_by_type() {
     let mut b = B::new();
     let (x, n) = (b.a("x"), b.a("n"));
     let conditions: Vec<(&str, Expr, bool)> = vec![
-        ("eq_text", cmp(CmpOp::Eq, x.clone(), lit_text("Chicago")), true),
-        ("eq_num_vs_text", cmp(CmpOp::Eq, n.clone(), lit_text("404")), false),
+        (
+            "eq_text",
+            cmp(CmpOp::Eq, x.clone(), lit_text("Chicago")),
+            true,
+        ),
+        (
+            "eq_num_vs_text",
+            cmp(CmpOp::Eq, n.clone(), lit_text("404")),
+            false,
+        ),
         ("range", Expr::InRange(Box::new(n.clone()), 400, 499), true),
-        ("range_edge", Expr::InRange(Box::new(n.clone()), 405, 499), false),
-        ("list", Expr::InList(Box::new(x.clone()), vec![lit_text("Boston"), lit_text("Chicago")]), true),
-        ("contains", Expr::Text(TextOp::Contains, Box::new(x.clone()), Box::new(lit_text("ica"))), true),
-        ("starts", Expr::Text(TextOp::StartsWith, Box::new(x.clone()), Box::new(lit_text("Chi"))), true),
-        ("ends", Expr::Text(TextOp::EndsWith, Box::new(x.clone()), Box::new(lit_text("x"))), false),
-        ("matches", Expr::Matches(Box::new(n.clone()), "^4[0-9]{2}$".into()), true),
-        ("lt_text", cmp(CmpOp::Lt, lit_text("2026-01-02"), lit_text("2026-11-25")), true),
-        ("and_or", Expr::Or(Box::new(Expr::Lit(Value::Bool(false))), Box::new(Expr::And(Box::new(Expr::IsSet(Box::new(x.clone()))), Box::new(cmp(CmpOp::Gt, n.clone(), lit_num(400.0)))))), true),
+        (
+            "range_edge",
+            Expr::InRange(Box::new(n.clone()), 405, 499),
+            false,
+        ),
+        (
+            "list",
+            Expr::InList(
+                Box::new(x.clone()),
+                vec![lit_text("Boston"), lit_text("Chicago")],
+            ),
+            true,
+        ),
+        (
+            "contains",
+            Expr::Text(
+                TextOp::Contains,
+                Box::new(x.clone()),
+                Box::new(lit_text("ica")),
+            ),
+            true,
+        ),
+        (
+            "starts",
+            Expr::Text(
+                TextOp::StartsWith,
+                Box::new(x.clone()),
+                Box::new(lit_text("Chi")),
+            ),
+            true,
+        ),
+        (
+            "ends",
+            Expr::Text(
+                TextOp::EndsWith,
+                Box::new(x.clone()),
+                Box::new(lit_text("x")),
+            ),
+            false,
+        ),
+        (
+            "matches",
+            Expr::Matches(Box::new(n.clone()), "^4[0-9]{2}$".into()),
+            true,
+        ),
+        (
+            "lt_text",
+            cmp(CmpOp::Lt, lit_text("2026-01-02"), lit_text("2026-11-25")),
+            true,
+        ),
+        (
+            "and_or",
+            Expr::Or(
+                Box::new(Expr::Lit(Value::Bool(false))),
+                Box::new(Expr::And(
+                    Box::new(Expr::IsSet(Box::new(x.clone()))),
+                    Box::new(cmp(CmpOp::Gt, n.clone(), lit_num(400.0))),
+                )),
+            ),
+            true,
+        ),
     ];
     let mut stmts = vec![b.set("x", lit_text("Chicago")), b.set("n", lit_num(404.0))];
     for (name, cond, _) in &conditions {
@@ -202,7 +378,11 @@ async fn templates_write_numbers_booleans_unset_and_sys_values() {
     let texts = says(&e.start(&mut s).await);
     assert_eq!(texts[0], "24|3.5|-2|true||||{x}|terminal");
     let parts: Vec<&str> = texts[1].split('|').collect();
-    assert!(chrono::DateTime::parse_from_rfc3339(parts[0]).is_ok(), "{}", parts[0]);
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(parts[0]).is_ok(),
+        "{}",
+        parts[0]
+    );
     assert!(chrono::NaiveDate::parse_from_str(parts[1], "%Y-%m-%d").is_ok());
     assert!(chrono::NaiveTime::parse_from_str(parts[2], "%H:%M").is_ok());
     assert_eq!(parts[3].len(), 16);
@@ -218,7 +398,10 @@ fn looping_flow() -> B {
     b.add("spin", stmts);
     let stmts = vec![b.goto("spin")];
     b.add("spin2", stmts);
-    let stmts = vec![b.say("done with {x}"), b.ask("y", AskKind::Text, Some("Again?"))];
+    let stmts = vec![
+        b.say("done with {x}"),
+        b.ask("y", AskKind::Text, Some("Again?")),
+    ];
     b.add("done", stmts);
     b
 }
@@ -226,13 +409,18 @@ fn looping_flow() -> B {
 #[tokio::test]
 async fn the_step_limit_ends_the_turn_and_the_session_stays_usable() {
     let b = looping_flow();
-    let config = EngineConfig { max_steps: 50, ..Default::default() };
+    let config = EngineConfig {
+        max_steps: 50,
+        ..Default::default()
+    };
     let e = Engine::new(b.build(), config).unwrap();
     let mut s = e.new_session();
     e.start(&mut s).await;
 
     let events = e.step(&mut s, "loop").await;
-    let [Event::RuntimeError { message }] = events.as_slice() else { panic!("{events:?}") };
+    let [Event::RuntimeError { message }] = events.as_slice() else {
+        panic!("{events:?}")
+    };
     assert!(message.contains("50"), "{message}");
     assert!(message.contains("spin"), "{message}");
     assert_eq!(s.state, SessionState::Waiting);
@@ -256,10 +444,19 @@ async fn the_step_limit_counts_node_entries() {
     let stmts = vec![b.ask("x", AskKind::Text, None)];
     b.add("c", stmts);
     for (limit, ok) in [(4, true), (3, false)] {
-        let e = Engine::new(b.build(), EngineConfig { max_steps: limit, ..Default::default() }).unwrap();
+        let e = Engine::new(
+            b.build(),
+            EngineConfig {
+                max_steps: limit,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let mut s = e.new_session();
         let events = e.start(&mut s).await;
-        let errored = events.iter().any(|e| matches!(e, Event::RuntimeError { .. }));
+        let errored = events
+            .iter()
+            .any(|e| matches!(e, Event::RuntimeError { .. }));
         assert_eq!(!errored, ok, "limit {limit}: {events:?}");
     }
 }
@@ -267,7 +464,11 @@ async fn the_step_limit_counts_node_entries() {
 #[tokio::test]
 async fn a_session_survives_serialisation_between_turns() {
     let mut b = B::new();
-    let stmts = vec![b.ask("name", AskKind::Name, Some("Name?")), b.ask("age", AskKind::Number, Some("Age?")), b.goto("end")];
+    let stmts = vec![
+        b.ask("name", AskKind::Name, Some("Name?")),
+        b.ask("age", AskKind::Number, Some("Age?")),
+        b.goto("end"),
+    ];
     b.add("main", stmts);
     let cond = cmp(CmpOp::Gt, b.a("age"), lit_num(30.0));
     let stmts = vec![b.branch(vec![(cond, "old")], "young")];
@@ -302,17 +503,48 @@ async fn trace_events_only_when_asked() {
     b.add("two", vec![Stmt::Close]);
     let quiet = engine(&b);
     let mut s = quiet.new_session();
-    assert_eq!(quiet.start(&mut s).await, vec![Event::Profile { name: "test".into(), avatar: None }, Event::Closed]);
+    assert_eq!(
+        quiet.start(&mut s).await,
+        vec![
+            Event::Profile {
+                name: "test".into(),
+                avatar: None
+            },
+            Event::Closed
+        ]
+    );
 
-    let loud = Engine::new(b.build(), EngineConfig { trace: true, ..Default::default() }).unwrap();
+    let loud = Engine::new(
+        b.build(),
+        EngineConfig {
+            trace: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let mut s = loud.new_session();
     assert_eq!(
         loud.start(&mut s).await,
         vec![
-            Event::Profile { name: "test".into(), avatar: None },
-            Event::NodeEntered { node: "main".into() },
-            Event::Condition { node: "main".into(), arm: 0, result: false, target: "one".into() },
-            Event::Condition { node: "main".into(), arm: 1, result: true, target: "two".into() },
+            Event::Profile {
+                name: "test".into(),
+                avatar: None
+            },
+            Event::NodeEntered {
+                node: "main".into()
+            },
+            Event::Condition {
+                node: "main".into(),
+                arm: 0,
+                result: false,
+                target: "one".into()
+            },
+            Event::Condition {
+                node: "main".into(),
+                arm: 1,
+                result: true,
+                target: "two".into()
+            },
             Event::NodeEntered { node: "two".into() },
             Event::Closed,
         ]
@@ -323,18 +555,34 @@ async fn trace_events_only_when_asked() {
 async fn status_branches_after_a_call() {
     let server = Server::start().await;
     let mut b = B::new();
-    let api = b.http_api("w", Method::Get, &format!("{}/status/{{code}}", server.base));
+    let api = b.http_api(
+        "w",
+        Method::Get,
+        &format!("{}/status/{{code}}", server.base),
+    );
     let api = b.api(api);
     let ok = cmp(CmpOp::Eq, Expr::Status, lit_num(200.0));
     let client = Expr::InRange(Box::new(Expr::Status), 400, 499);
-    let stmts = vec![b.ask("code", AskKind::Number, None), Stmt::Call(api), b.branch(vec![(ok, "ok"), (client, "client")], "failed")];
+    let stmts = vec![
+        b.ask("code", AskKind::Number, None),
+        Stmt::Call(api),
+        b.branch(vec![(ok, "ok"), (client, "client")], "failed"),
+    ];
     b.add("main", stmts);
-    for (name, text) in [("ok", "ok {status}"), ("client", "client {status}"), ("failed", "failed {status}")] {
+    for (name, text) in [
+        ("ok", "ok {status}"),
+        ("client", "client {status}"),
+        ("failed", "failed {status}"),
+    ] {
         let stmt = b.say(text);
         b.add(name, vec![stmt]);
     }
     let e = engine(&b);
-    for (code, expected) in [("200", "ok 200"), ("404", "client 404"), ("503", "failed 503")] {
+    for (code, expected) in [
+        ("200", "ok 200"),
+        ("404", "client 404"),
+        ("503", "failed 503"),
+    ] {
         let mut s = e.new_session();
         e.start(&mut s).await;
         assert_eq!(says(&e.step(&mut s, code).await), [expected]);
@@ -357,8 +605,14 @@ fn unsupported_ir_versions_and_bad_references_are_refused() {
     assert!(matches!(err, LoadError::BadReference(_)), "{err}");
 
     let mut p = b.program();
-    p.nodes[0].stmts = vec![Stmt::Set { attr: 0, value: Expr::Matches(Box::new(lit_text("")), "(".into()) }];
-    p.attrs.push(AttrInfo { name: "x".into(), ty: ValueType::Bool });
+    p.nodes[0].stmts = vec![Stmt::Set {
+        attr: 0,
+        value: Expr::Matches(Box::new(lit_text("")), "(".into()),
+    }];
+    p.attrs.push(AttrInfo {
+        name: "x".into(),
+        ty: ValueType::Bool,
+    });
     let err = Engine::new(Arc::new(p), EngineConfig::default()).unwrap_err();
     assert!(matches!(err, LoadError::BadRegex { .. }), "{err}");
 }
@@ -412,7 +666,11 @@ node failed { say "The weather service is down ({sys.api_error})." }
 
 fn compiled(src: &str) -> Arc<Program> {
     let compiled = chatflow::compile::compile_str("test.flow", src);
-    let errors: Vec<_> = compiled.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     Arc::new(compiled.program.expect("program"))
 }
@@ -430,7 +688,8 @@ fn stable(mut events: Vec<Event>) -> Vec<Event> {
 #[tokio::test]
 async fn the_weather_conversation_from_source() {
     let server = Server::start().await;
-    let secrets = std::collections::HashMap::from([("WEATHER_TOKEN".to_string(), "tok-123".to_string())]);
+    let secrets =
+        std::collections::HashMap::from([("WEATHER_TOKEN".to_string(), "tok-123".to_string())]);
     let config = EngineConfig {
         redirect_base: Some(server.base.clone()),
         secrets: Some(Arc::new(secrets)),
@@ -440,15 +699,24 @@ async fn the_weather_conversation_from_source() {
     let e = Engine::new(compiled(WEATHER_FLOW), config).unwrap();
     let mut s = e.new_session();
     let mut transcript = vec![("start".to_string(), e.start(&mut s).await)];
-    transcript.push(("user: São Paulo & \"Rio\"".into(), stable(e.step(&mut s, "São Paulo & \"Rio\"").await)));
+    transcript.push((
+        "user: São Paulo & \"Rio\"".into(),
+        stable(e.step(&mut s, "São Paulo & \"Rio\"").await),
+    ));
     let mut s2 = e.new_session();
     e.start(&mut s2).await;
-    transcript.push(("user: Chicago".into(), stable(e.step(&mut s2, "Chicago").await)));
+    transcript.push((
+        "user: Chicago".into(),
+        stable(e.step(&mut s2, "Chicago").await),
+    ));
     insta::assert_json_snapshot!("weather_conversation", transcript);
 
     let seen = server.seen();
     assert_eq!(seen[0].header("authorization"), Some("Bearer tok-123"));
-    assert_eq!(seen[0].target, "/weather/v1/weather?q=S%C3%A3o%20Paulo%20%26%20%22Rio%22&units=metric");
+    assert_eq!(
+        seen[0].target,
+        "/weather/v1/weather?q=S%C3%A3o%20Paulo%20%26%20%22Rio%22&units=metric"
+    );
     assert!(!format!("{transcript:?}").contains("tok-123"));
 }
 
@@ -458,7 +726,10 @@ async fn failures_take_the_else_branch_with_a_reason() {
     let src = WEATHER_FLOW
         .replace("https://api.example.test", &down)
         .replace("retry 2", "retry 0")
-        .replace(" header \"Authorization\" = \"Bearer {secret.WEATHER_TOKEN}\"", "");
+        .replace(
+            " header \"Authorization\" = \"Bearer {secret.WEATHER_TOKEN}\"",
+            "",
+        );
     let e = Engine::new(compiled(&src), EngineConfig::default()).unwrap();
     let mut s = e.new_session();
     e.start(&mut s).await;
@@ -487,7 +758,10 @@ node c { say "stopped" }
     let mut s = e.new_session();
     e.start(&mut s).await;
     let events = e.step(&mut s, "go").await;
-    assert!(matches!(events.as_slice(), [Event::RuntimeError { message }] if message.contains("1000")), "{events:?}");
+    assert!(
+        matches!(events.as_slice(), [Event::RuntimeError { message }] if message.contains("1000")),
+        "{events:?}"
+    );
     assert_eq!(says(&e.step(&mut s, "stop").await), ["stopped"]);
 }
 
@@ -507,10 +781,19 @@ async fn sessions_from_storage_that_do_not_fit_are_refused_or_fitted() {
     let mut lost = s.clone();
     lost.node = 99;
     let events = e.step(&mut lost, "x").await;
-    assert!(matches!(events.as_slice(), [Event::RuntimeError { .. }]), "{events:?}");
+    assert!(
+        matches!(events.as_slice(), [Event::RuntimeError { .. }]),
+        "{events:?}"
+    );
     lost.state = SessionState::New;
     let events = e.start(&mut lost).await;
-    assert!(matches!(events.as_slice(), [Event::Profile { .. }, Event::Ask { .. }]), "start resets the node: {events:?}");
+    assert!(
+        matches!(
+            events.as_slice(),
+            [Event::Profile { .. }, Event::Ask { .. }]
+        ),
+        "start resets the node: {events:?}"
+    );
 }
 
 /// One engine serves many conversations at once: 1,000 sessions whose API answers after
@@ -519,9 +802,17 @@ async fn sessions_from_storage_that_do_not_fit_are_refused_or_fitted() {
 async fn many_conversations_wait_on_their_apis_concurrently() {
     let server = Server::start().await;
     let mut b = B::new();
-    let api = b.http_api("slowish", Method::Get, &format!("{}/sleep100?id={{id}}", server.base));
+    let api = b.http_api(
+        "slowish",
+        Method::Get,
+        &format!("{}/sleep100?id={{id}}", server.base),
+    );
     let api = b.api(api);
-    let stmts = vec![b.ask("id", AskKind::Number, None), Stmt::Call(api), b.say("{id}: {status}")];
+    let stmts = vec![
+        b.ask("id", AskKind::Number, None),
+        Stmt::Call(api),
+        b.say("{id}: {status}"),
+    ];
     b.add("main", stmts);
     let e = engine(&b);
     let started = std::time::Instant::now();
@@ -538,7 +829,11 @@ async fn many_conversations_wait_on_their_apis_concurrently() {
     for (i, task) in tasks.into_iter().enumerate() {
         assert_eq!(task.await.unwrap(), [format!("{i}: 200")]);
     }
-    assert!(started.elapsed().as_secs_f64() < 5.0, "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs_f64() < 5.0,
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(server.seen().len(), 1000);
 }
 
@@ -584,10 +879,20 @@ node main {
     let program = compiled(src);
     let quiet = Engine::new(program.clone(), EngineConfig::default()).unwrap();
     let events = quiet.start(&mut quiet.new_session()).await;
-    assert!(!events.iter().any(|e| matches!(e, Event::Returned { .. })), "{events:?}");
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Returned { .. })),
+        "{events:?}"
+    );
     assert_eq!(says(&events), ["late late", "back"]);
 
-    let loud = Engine::new(program, EngineConfig { trace: true, ..Default::default() }).unwrap();
+    let loud = Engine::new(
+        program,
+        EngineConfig {
+            trace: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let events = loud.start(&mut loud.new_session()).await;
     let flow: Vec<String> = events
         .iter()

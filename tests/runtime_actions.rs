@@ -28,7 +28,12 @@ fn engine_with(b: &B, config: EngineConfig) -> Engine {
 }
 
 fn attr(engine: &Engine, s: &Session, name: &str) -> Option<Value> {
-    let id = engine.program().attrs.iter().position(|a| a.name == name).unwrap();
+    let id = engine
+        .program()
+        .attrs
+        .iter()
+        .position(|a| a.name == name)
+        .unwrap();
     s.attrs[id].clone()
 }
 
@@ -42,14 +47,21 @@ fn choices(events: &[Event]) -> Vec<String> {
         .iter()
         .rev()
         .find_map(|e| match e {
-            Event::Choices { options, .. } => Some(options.iter().map(|o| o.label.clone()).collect()),
+            Event::Choices { options, .. } => {
+                Some(options.iter().map(|o| o.label.clone()).collect())
+            }
             _ => None,
         })
         .unwrap_or_default()
 }
 
 fn reply(label: &str) -> ChoiceView {
-    ChoiceView { label: label.into(), kind: "reply".into(), url: None, payload: None }
+    ChoiceView {
+        label: label.into(),
+        kind: "reply".into(),
+        url: None,
+        payload: None,
+    }
 }
 
 // ---- profile, greeting, languages ----
@@ -67,9 +79,16 @@ async fn a_conversation_starts_with_the_profile_then_the_greeting() {
     assert_eq!(
         e.start(&mut s).await,
         vec![
-            Event::Profile { name: "Acme".into(), avatar: Some("https://acme.test/Acme.png".into()) },
-            Event::Say { text: "Hi, I'm Ava.".into() },
-            Event::Say { text: "How can I help?".into() },
+            Event::Profile {
+                name: "Acme".into(),
+                avatar: Some("https://acme.test/Acme.png".into())
+            },
+            Event::Say {
+                text: "Hi, I'm Ava.".into()
+            },
+            Event::Say {
+                text: "How can I help?".into()
+            },
             Event::Closed,
         ]
     );
@@ -79,7 +98,10 @@ async fn a_conversation_starts_with_the_profile_then_the_greeting() {
 async fn set_language_picks_the_translation_and_unknown_languages_use_the_first() {
     let mut b = B::new();
     b.p.bot.languages = vec!["en".into(), "es".into()];
-    let hello = Text::Translated(vec![("en".into(), b.t("Hello")), ("es".into(), b.t("Hola"))]);
+    let hello = Text::Translated(vec![
+        ("en".into(), b.t("Hello")),
+        ("es".into(), b.t("Hola")),
+    ]);
     let stmts = vec![
         Stmt::Say(hello.clone()),
         Stmt::SetLanguage(lit_text("es")),
@@ -100,8 +122,17 @@ async fn set_language_picks_the_translation_and_unknown_languages_use_the_first(
 fn buttons_flow() -> B {
     let mut b = B::new();
     let options = vec![
-        MenuOption { label: b.t("FAQ"), kind: OptionKind::Link(b.t("https://acme.test/faq")) },
-        MenuOption { label: b.t("Call me"), kind: OptionKind::Postback { payload: "CALLBACK".into(), target: b.node("callback") } },
+        MenuOption {
+            label: b.t("FAQ"),
+            kind: OptionKind::Link(b.t("https://acme.test/faq")),
+        },
+        MenuOption {
+            label: b.t("Call me"),
+            kind: OptionKind::Postback {
+                payload: "CALLBACK".into(),
+                target: b.node("callback"),
+            },
+        },
         b.option("Open a ticket", "ticket"),
     ];
     let menu = Menu {
@@ -130,8 +161,18 @@ async fn a_menu_offers_its_options_and_waits() {
             style: "buttons".into(),
             text: Some("Pick an option".into()),
             options: vec![
-                ChoiceView { label: "FAQ".into(), kind: "link".into(), url: Some("https://acme.test/faq".into()), payload: None },
-                ChoiceView { label: "Call me".into(), kind: "postback".into(), url: None, payload: Some("CALLBACK".into()) },
+                ChoiceView {
+                    label: "FAQ".into(),
+                    kind: "link".into(),
+                    url: Some("https://acme.test/faq".into()),
+                    payload: None
+                },
+                ChoiceView {
+                    label: "Call me".into(),
+                    kind: "postback".into(),
+                    url: None,
+                    payload: Some("CALLBACK".into())
+                },
                 reply("Open a ticket"),
             ],
         }
@@ -169,7 +210,11 @@ async fn an_unmatched_answer_gets_the_fallback_and_the_options_again() {
     // A link is not a choice, and neither are numbers out of range.
     for answer in ["pizza", "1", "4", "0", ""] {
         let events = e.step(&mut s, answer).await;
-        assert_eq!(says(&events), ["Sorry, I didn't understand. Please choose one of the options."], "{answer:?}");
+        assert_eq!(
+            says(&events),
+            ["Sorry, I didn't understand. Please choose one of the options."],
+            "{answer:?}"
+        );
         assert_eq!(choices(&events), ["FAQ", "Call me", "Open a ticket"]);
         assert_eq!(s.state, SessionState::Waiting);
         assert_eq!(attr(&e, &s, "picked"), None);
@@ -181,14 +226,25 @@ async fn an_unmatched_answer_gets_the_fallback_and_the_options_again() {
     let e = engine(&b);
     let mut s = e.new_session();
     e.start(&mut s).await;
-    assert_eq!(says(&e.step(&mut s, "pizza").await), ["Hmm, pizza? Pick one."]);
+    assert_eq!(
+        says(&e.step(&mut s, "pizza").await),
+        ["Hmm, pizza? Pick one."]
+    );
 }
 
 #[tokio::test]
 async fn a_menu_of_links_only_does_not_wait() {
     let mut b = B::new();
-    let options = vec![MenuOption { label: b.t("FAQ"), kind: OptionKind::Link(b.t("https://acme.test/faq")) }];
-    let menu = Menu { style: MenuStyle::Buttons, text: None, source: MenuSource::Static(options), save: None };
+    let options = vec![MenuOption {
+        label: b.t("FAQ"),
+        kind: OptionKind::Link(b.t("https://acme.test/faq")),
+    }];
+    let menu = Menu {
+        style: MenuStyle::Buttons,
+        text: None,
+        source: MenuSource::Static(options),
+        save: None,
+    };
     let stmts = vec![Stmt::Menu(menu), b.say("after")];
     b.add("main", stmts);
     let e = engine(&b);
@@ -205,12 +261,18 @@ async fn a_menu_of_links_only_does_not_wait() {
 fn stores_flow(server: &Server, path: &str) -> B {
     let mut b = B::new();
     let mut api = b.http_api("stores", Method::Get, &format!("{}{path}", server.base));
-    api.saves = vec![Save { attr: b.attr("store_list"), path: path_steps("stores") }];
+    api.saves = vec![Save {
+        attr: b.attr("store_list"),
+        path: path_steps("stores"),
+    }];
     let api = b.api(api);
     let dynamic = DynamicItems {
         list: b.attr("store_list"),
         label: Some(b.t("{item.name} ({item.city})")),
-        saves: vec![b.item_save("store_id", "id"), b.item_save("store_name", "name")],
+        saves: vec![
+            b.item_save("store_id", "id"),
+            b.item_save("store_name", "name"),
+        ],
         target: b.node("chosen"),
         empty: b.node("none"),
     };
@@ -238,7 +300,10 @@ async fn a_dynamic_menu_offers_the_list_from_an_api_answer() {
     let e = engine(&stores_flow(&server, "/stores"));
     let mut s = e.new_session();
     let events = e.start(&mut s).await;
-    assert!(matches!(&events[1], Event::ApiCall { status: 200, .. }), "{events:?}");
+    assert!(
+        matches!(&events[1], Event::ApiCall { status: 200, .. }),
+        "{events:?}"
+    );
     assert_eq!(
         events[2],
         Event::Choices {
@@ -250,7 +315,10 @@ async fn a_dynamic_menu_offers_the_list_from_an_api_answer() {
     assert!(matches!(attr(&e, &s, "store_list"), Some(Value::List(l)) if l.len() == 2));
 
     let events = e.step(&mut s, "nowhere").await;
-    assert_eq!(says(&events), ["Sorry, I didn't understand. Please choose one of the options."]);
+    assert_eq!(
+        says(&events),
+        ["Sorry, I didn't understand. Please choose one of the options."]
+    );
     assert_eq!(choices(&events), ["North (Chicago)", "South (Austin)"]);
 
     let events = e.step(&mut s, "2").await;
@@ -260,7 +328,10 @@ async fn a_dynamic_menu_offers_the_list_from_an_api_answer() {
 
     let mut s = e.new_session();
     e.start(&mut s).await;
-    assert_eq!(says(&e.step(&mut s, "north (chicago)").await), ["store 1: North"]);
+    assert_eq!(
+        says(&e.step(&mut s, "north (chicago)").await),
+        ["store 1: North"]
+    );
 }
 
 #[tokio::test]
@@ -287,7 +358,12 @@ async fn plain_string_elements_render_themselves() {
         target: b.node("done"),
         empty: b.node("done"),
     };
-    let menu = Menu { style: MenuStyle::QuickReplies, text: None, source: MenuSource::Dynamic(dynamic), save: None };
+    let menu = Menu {
+        style: MenuStyle::QuickReplies,
+        text: None,
+        source: MenuSource::Dynamic(dynamic),
+        save: None,
+    };
     b.add("main", vec![set, Stmt::Menu(menu)]);
     let stmts = vec![b.say("{color}")];
     b.add("done", stmts);
@@ -307,24 +383,39 @@ async fn a_session_survives_serialisation_mid_menu() {
     let mut restored: Session = serde_json::from_str(&json).unwrap();
     assert_eq!(restored, s);
     assert_eq!(says(&e.step(&mut restored, "1").await), ["store 1: North"]);
-    assert_eq!(server.seen().len(), 1, "the restored session did not call again");
+    assert_eq!(
+        server.seen().len(),
+        1,
+        "the restored session did not call again"
+    );
 }
 
 // ---- carousels ----
 
 fn card(b: &mut B, title: &str, buttons: Vec<MenuOption>) -> Card {
-    Card { title: b.t(title), subtitle: Some(b.t("sub")), image: None, buttons }
+    Card {
+        title: b.t(title),
+        subtitle: Some(b.t("sub")),
+        image: None,
+        buttons,
+    }
 }
 
 #[tokio::test]
 async fn a_carousel_branches_by_button_label_or_card_title() {
     let mut b = B::new();
-    let link = MenuOption { label: b.t("Details"), kind: OptionKind::Link(b.t("https://acme.test/classic")) };
+    let link = MenuOption {
+        label: b.t("Details"),
+        kind: OptionKind::Link(b.t("https://acme.test/classic")),
+    };
     let classic = vec![link, b.option("Choose Classic", "classic")];
     let pro = vec![b.option("Choose Pro", "pro")];
     let cards = vec![card(&mut b, "Classic", classic), card(&mut b, "Pro", pro)];
     let save = Some(b.attr("plan"));
-    b.add("main", vec![Stmt::Carousel(Carousel::Static { cards, save })]);
+    b.add(
+        "main",
+        vec![Stmt::Carousel(Carousel::Static { cards, save })],
+    );
     let stmts = vec![b.say("classic")];
     b.add("classic", stmts);
     let stmts = vec![b.say("pro")];
@@ -332,7 +423,9 @@ async fn a_carousel_branches_by_button_label_or_card_title() {
     let e = engine(&b);
     let mut s = e.new_session();
     let events = e.start(&mut s).await;
-    let Event::Carousel { cards } = &events[1] else { panic!("{events:?}") };
+    let Event::Carousel { cards } = &events[1] else {
+        panic!("{events:?}")
+    };
     assert_eq!(cards.len(), 2);
     assert_eq!(cards[0].title, "Classic");
     assert_eq!(cards[0].buttons[0].kind, "link");
@@ -344,16 +437,26 @@ async fn a_carousel_branches_by_button_label_or_card_title() {
     let mut s = e.new_session();
     e.start(&mut s).await;
     let events = e.step(&mut s, "Details").await;
-    assert_eq!(says(&events), ["Sorry, I didn't understand. Please choose one of the options."]);
+    assert_eq!(
+        says(&events),
+        ["Sorry, I didn't understand. Please choose one of the options."]
+    );
     assert!(matches!(events.last(), Some(Event::Carousel { .. })));
-    assert_eq!(says(&e.step(&mut s, "classic").await), ["classic"], "a card title picks its button");
+    assert_eq!(
+        says(&e.step(&mut s, "classic").await),
+        ["classic"],
+        "a card title picks its button"
+    );
 }
 
 #[tokio::test]
 async fn a_carousel_without_branch_buttons_goes_on() {
     let mut b = B::new();
     let cards = vec![card(&mut b, "Info", vec![])];
-    let stmts = vec![Stmt::Carousel(Carousel::Static { cards, save: None }), b.say("after")];
+    let stmts = vec![
+        Stmt::Carousel(Carousel::Static { cards, save: None }),
+        b.say("after"),
+    ];
     b.add("main", stmts);
     let e = engine(&b);
     let mut s = e.new_session();
@@ -375,7 +478,10 @@ async fn a_dynamic_carousel_builds_cards_from_the_list() {
     let carousel = Carousel::Dynamic {
         list: b.attr("store_list"),
         card: template,
-        saves: vec![b.item_save("store_id", "id"), b.item_save("store_name", "name")],
+        saves: vec![
+            b.item_save("store_id", "id"),
+            b.item_save("store_name", "name"),
+        ],
         target: b.node("chosen"),
         empty: b.node("none"),
     };
@@ -388,13 +494,26 @@ async fn a_dynamic_carousel_builds_cards_from_the_list() {
         events[2],
         Event::Carousel {
             cards: vec![
-                CardView { title: "North".into(), subtitle: Some("Chicago".into()), image: None, buttons: vec![reply("Choose")] },
-                CardView { title: "South".into(), subtitle: Some("Austin".into()), image: None, buttons: vec![reply("Choose")] },
+                CardView {
+                    title: "North".into(),
+                    subtitle: Some("Chicago".into()),
+                    image: None,
+                    buttons: vec![reply("Choose")]
+                },
+                CardView {
+                    title: "South".into(),
+                    subtitle: Some("Austin".into()),
+                    image: None,
+                    buttons: vec![reply("Choose")]
+                },
             ]
         }
     );
     // "Choose" is on every card, so it does not pick; the title does.
-    assert_eq!(says(&e.step(&mut s, "choose").await), ["Sorry, I didn't understand. Please choose one of the options."]);
+    assert_eq!(
+        says(&e.step(&mut s, "choose").await),
+        ["Sorry, I didn't understand. Please choose one of the options."]
+    );
     assert_eq!(says(&e.step(&mut s, "south").await), ["store 2: South"]);
 }
 
@@ -402,8 +521,15 @@ async fn a_dynamic_carousel_builds_cards_from_the_list() {
 
 fn email_flow() -> B {
     let mut b = B::new();
-    let pre = vec![b.set("name", lit_text("Ana")), b.set("email", lit_text("ana@x.test"))];
-    let email = Email { to: b.t("{email}"), subject: b.t("Ticket for {name}"), body: b.t("Hi {name}, ticket 42 is open.") };
+    let pre = vec![
+        b.set("name", lit_text("Ana")),
+        b.set("email", lit_text("ana@x.test")),
+    ];
+    let email = Email {
+        to: b.t("{email}"),
+        subject: b.t("Ticket for {name}"),
+        body: b.t("Hi {name}, ticket 42 is open."),
+    };
     let stmts = vec![Stmt::Email(email), b.say("sent? {sys.email_error}")];
     b.add("main", pre);
     b.add("main", stmts);
@@ -428,32 +554,72 @@ async fn email_is_recorded_as_an_event_without_an_smtp_server() {
 #[tokio::test]
 async fn email_is_delivered_over_smtp() {
     let (addr, mailbox) = smtp_server().await;
-    let smtp = Some(SmtpConfig { addr, from: "bot@acme.test".into() });
-    let e = engine_with(&email_flow(), EngineConfig { smtp, ..Default::default() });
+    let smtp = Some(SmtpConfig {
+        addr,
+        from: "bot@acme.test".into(),
+    });
+    let e = engine_with(
+        &email_flow(),
+        EngineConfig {
+            smtp,
+            ..Default::default()
+        },
+    );
     let mut s = e.new_session();
     let events = e.start(&mut s).await;
     assert!(
-        events.iter().any(|ev| matches!(ev, Event::Email { delivered: true, error: None, .. })),
+        events.iter().any(|ev| matches!(
+            ev,
+            Event::Email {
+                delivered: true,
+                error: None,
+                ..
+            }
+        )),
         "{events:?}"
     );
     let mail = mailbox.lock().unwrap().clone();
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0].to, ["<ana@x.test>"]);
     assert_eq!(mail[0].from, "<bot@acme.test>");
-    assert!(mail[0].data.contains("Subject: Ticket for Ana"), "{}", mail[0].data);
-    assert!(mail[0].data.contains("Hi Ana, ticket 42 is open."), "{}", mail[0].data);
+    assert!(
+        mail[0].data.contains("Subject: Ticket for Ana"),
+        "{}",
+        mail[0].data
+    );
+    assert!(
+        mail[0].data.contains("Hi Ana, ticket 42 is open."),
+        "{}",
+        mail[0].data
+    );
     assert_eq!(s.sys.get("email_error"), None);
 }
 
 #[tokio::test]
 async fn a_failed_delivery_sets_sys_email_error_and_the_flow_goes_on() {
-    let refused = refused_base().await.trim_start_matches("http://").to_string();
-    let smtp = Some(SmtpConfig { addr: refused, from: "bot@acme.test".into() });
-    let e = engine_with(&email_flow(), EngineConfig { smtp, ..Default::default() });
+    let refused = refused_base()
+        .await
+        .trim_start_matches("http://")
+        .to_string();
+    let smtp = Some(SmtpConfig {
+        addr: refused,
+        from: "bot@acme.test".into(),
+    });
+    let e = engine_with(
+        &email_flow(),
+        EngineConfig {
+            smtp,
+            ..Default::default()
+        },
+    );
     let mut s = e.new_session();
     let events = e.start(&mut s).await;
     let error = events.iter().find_map(|ev| match ev {
-        Event::Email { delivered: false, error: Some(err), .. } => Some(err.clone()),
+        Event::Email {
+            delivered: false,
+            error: Some(err),
+            ..
+        } => Some(err.clone()),
         _ => None,
     });
     assert!(error.is_some(), "{events:?}");
@@ -484,7 +650,10 @@ fn otp_flow(send: impl FnOnce(&mut B) -> OtpSend, tries: u32) -> B {
 }
 
 fn fixed() -> EngineConfig {
-    EngineConfig { fixed_otp: true, ..Default::default() }
+    EngineConfig {
+        fixed_otp: true,
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
@@ -493,7 +662,9 @@ async fn otp_by_email_accepts_the_right_code() {
     let e = engine_with(&b, fixed());
     let mut s = e.new_session();
     let events = e.start(&mut s).await;
-    assert!(matches!(&events[1], Event::Email { to, body, .. } if to == "ana@x.test" && body.contains("123456")));
+    assert!(
+        matches!(&events[1], Event::Email { to, body, .. } if to == "ana@x.test" && body.contains("123456"))
+    );
     assert_eq!(says(&events), ["Enter the code"]);
     assert_eq!(s.state, SessionState::Waiting);
     assert_eq!(says(&e.step(&mut s, " 123456 ").await), ["verified"]);
@@ -507,7 +678,13 @@ async fn a_wrong_otp_reprompts_then_the_right_one_passes() {
     let mut s = e.new_session();
     e.start(&mut s).await;
     let events = e.step(&mut s, "000000").await;
-    assert_eq!(says(&events), ["That code is not correct. Please try again.", "Enter the code"]);
+    assert_eq!(
+        says(&events),
+        [
+            "That code is not correct. Please try again.",
+            "Enter the code"
+        ]
+    );
     assert_eq!(s.state, SessionState::Waiting);
     assert_eq!(says(&e.step(&mut s, "12345").await).len(), 2);
     assert_eq!(says(&e.step(&mut s, "123456").await), ["verified"]);
@@ -530,7 +707,11 @@ async fn otp_by_api_sends_a_random_code_masked_in_events() {
     let base = server.base.clone();
     let b = otp_flow(
         move |b| {
-            let api = b.http_api("sms", Method::Get, &format!("{base}/ok?code={{sys.otp_code}}"));
+            let api = b.http_api(
+                "sms",
+                Method::Get,
+                &format!("{base}/ok?code={{sys.otp_code}}"),
+            );
             OtpSend::Call(b.api(api))
         },
         3,
@@ -538,7 +719,12 @@ async fn otp_by_api_sends_a_random_code_masked_in_events() {
     let e = engine(&b);
     let mut s = e.new_session();
     let events = e.start(&mut s).await;
-    let Event::ApiCall { url, status: 200, .. } = &events[1] else { panic!("{events:?}") };
+    let Event::ApiCall {
+        url, status: 200, ..
+    } = &events[1]
+    else {
+        panic!("{events:?}")
+    };
     assert!(url.ends_with("/ok?code=***"), "{url}");
     let target = server.seen()[0].target.clone();
     let code = target.strip_prefix("/ok?code=").unwrap().to_string();
@@ -554,11 +740,26 @@ async fn otp_by_api_sends_a_random_code_masked_in_events() {
 fn form_flow() -> B {
     let mut b = B::new();
     let fields = vec![
-        FormField { attr: b.attr("name"), kind: AskKind::Name, label: b.t("Your name") },
-        FormField { attr: b.attr("email"), kind: AskKind::Email, label: b.t("Your email") },
-        FormField { attr: b.attr("people"), kind: AskKind::Number, label: b.t("How many people?") },
+        FormField {
+            attr: b.attr("name"),
+            kind: AskKind::Name,
+            label: b.t("Your name"),
+        },
+        FormField {
+            attr: b.attr("email"),
+            kind: AskKind::Email,
+            label: b.t("Your email"),
+        },
+        FormField {
+            attr: b.attr("people"),
+            kind: AskKind::Number,
+            label: b.t("How many people?"),
+        },
     ];
-    let form = Form { title: Some(b.text("Book a call")), fields };
+    let form = Form {
+        title: Some(b.text("Book a call")),
+        fields,
+    };
     let stmts = vec![Stmt::Form(form), b.say("{name} <{email}> x{people}")];
     b.add("main", stmts);
     b
@@ -580,10 +781,24 @@ async fn a_form_takes_a_json_answer() {
     let e = engine(&form_flow());
     let mut s = e.new_session();
     let events = e.start(&mut s).await;
-    let Event::Form { title, fields } = &events[1] else { panic!("{events:?}") };
+    let Event::Form { title, fields } = &events[1] else {
+        panic!("{events:?}")
+    };
     assert_eq!(title.as_deref(), Some("Book a call"));
-    assert_eq!((fields[2].attr.as_str(), fields[2].kind.as_str(), fields[2].label.as_str()), ("people", "number", "How many people?"));
-    let events = e.step(&mut s, r#"{"name": "Ana", "email": "ana@x.test", "people": 2}"#).await;
+    assert_eq!(
+        (
+            fields[2].attr.as_str(),
+            fields[2].kind.as_str(),
+            fields[2].label.as_str()
+        ),
+        ("people", "number", "How many people?")
+    );
+    let events = e
+        .step(
+            &mut s,
+            r#"{"name": "Ana", "email": "ana@x.test", "people": 2}"#,
+        )
+        .await;
     assert_eq!(says(&events), ["Ana <ana@x.test> x2"]);
     assert_eq!(attr(&e, &s, "people"), Some(Value::Number(2.0)));
 }
@@ -596,7 +811,11 @@ async fn a_form_keeps_valid_fields_and_asks_again_for_the_rest() {
     let events = e.step(&mut s, "Ana; not-an-email; 2").await;
     assert_eq!(
         events[0],
-        Event::Invalid { attr: "email".into(), kind: "email".into(), answer: "not-an-email".into() }
+        Event::Invalid {
+            attr: "email".into(),
+            kind: "email".into(),
+            answer: "not-an-email".into()
+        }
     );
     assert_eq!(form_fields(&events), ["email"]);
     assert_eq!(attr(&e, &s, "name"), text("Ana"));
@@ -605,7 +824,10 @@ async fn a_form_keeps_valid_fields_and_asks_again_for_the_rest() {
 
     // Mid-form, the session is plain data.
     let mut s: Session = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
-    assert_eq!(says(&e.step(&mut s, "ana@x.test").await), ["Ana <ana@x.test> x2"]);
+    assert_eq!(
+        says(&e.step(&mut s, "ana@x.test").await),
+        ["Ana <ana@x.test> x2"]
+    );
 }
 
 #[tokio::test]
@@ -613,8 +835,14 @@ async fn a_json_form_answer_missing_a_field_asks_for_it() {
     let e = engine(&form_flow());
     let mut s = e.new_session();
     e.start(&mut s).await;
-    let events = e.step(&mut s, "{\"name\": \"Ana\", \"people\": \"many\"}").await;
-    assert!(events.contains(&Event::Invalid { attr: "people".into(), kind: "number".into(), answer: "many".into() }));
+    let events = e
+        .step(&mut s, "{\"name\": \"Ana\", \"people\": \"many\"}")
+        .await;
+    assert!(events.contains(&Event::Invalid {
+        attr: "people".into(),
+        kind: "number".into(),
+        answer: "many".into()
+    }));
     assert_eq!(form_fields(&events), ["email", "people"]);
     let events = e.step(&mut s, "ana@x.test\n3").await;
     assert_eq!(says(&events), ["Ana <ana@x.test> x3"]);
@@ -626,8 +854,16 @@ async fn a_json_form_answer_missing_a_field_asks_for_it() {
 async fn media_transfer_and_forwarded_messages() {
     let mut b = B::new();
     let stmts = vec![
-        Stmt::Media { kind: MediaKind::Image, url: b.t("https://acme.test/map.png"), caption: Some(b.t("Our store")) },
-        Stmt::Transfer { kind: TransferKind::Department, to: b.t("Billing"), message: Some(b.text("Connecting you...")) },
+        Stmt::Media {
+            kind: MediaKind::Image,
+            url: b.t("https://acme.test/map.png"),
+            caption: Some(b.t("Our store")),
+        },
+        Stmt::Transfer {
+            kind: TransferKind::Department,
+            to: b.t("Billing"),
+            message: Some(b.text("Connecting you...")),
+        },
         b.say("never said"),
     ];
     b.add("main", stmts);
@@ -637,40 +873,92 @@ async fn media_transfer_and_forwarded_messages() {
     assert_eq!(
         &events[1..],
         [
-            Event::Media { kind: "image".into(), url: "https://acme.test/map.png".into(), caption: Some("Our store".into()) },
-            Event::Say { text: "Connecting you...".into() },
-            Event::Transfer { kind: "department".into(), to: "Billing".into() },
+            Event::Media {
+                kind: "image".into(),
+                url: "https://acme.test/map.png".into(),
+                caption: Some("Our store".into())
+            },
+            Event::Say {
+                text: "Connecting you...".into()
+            },
+            Event::Transfer {
+                kind: "department".into(),
+                to: "Billing".into()
+            },
         ]
     );
     assert_eq!(s.state, SessionState::Transferred);
     for message in ["hello?", "anyone there"] {
-        assert_eq!(e.step(&mut s, message).await, [Event::Forwarded { text: message.into() }]);
+        assert_eq!(
+            e.step(&mut s, message).await,
+            [Event::Forwarded {
+                text: message.into()
+            }]
+        );
     }
-    assert_eq!(s.sys.get("last_message"), Some(&Value::Text("anyone there".into())));
+    assert_eq!(
+        s.sys.get("last_message"),
+        Some(&Value::Text("anyone there".into()))
+    );
 }
 
 #[tokio::test]
 async fn goals_count_per_conversation() {
     let mut b = B::new();
-    let stmts = vec![Stmt::Goal("tracked".into()), b.ask("again", AskKind::Text, None), b.goto("main")];
+    let stmts = vec![
+        Stmt::Goal("tracked".into()),
+        b.ask("again", AskKind::Text, None),
+        b.goto("main"),
+    ];
     b.add("main", stmts);
     let e = engine(&b);
     let mut s = e.new_session();
-    let goal = |events: &[Event]| events.iter().find(|e| matches!(e, Event::Goal { .. })).cloned();
-    assert_eq!(goal(&e.start(&mut s).await), Some(Event::Goal { name: "tracked".into(), count: 1 }));
-    assert_eq!(goal(&e.step(&mut s, "x").await), Some(Event::Goal { name: "tracked".into(), count: 2 }));
+    let goal = |events: &[Event]| {
+        events
+            .iter()
+            .find(|e| matches!(e, Event::Goal { .. }))
+            .cloned()
+    };
+    assert_eq!(
+        goal(&e.start(&mut s).await),
+        Some(Event::Goal {
+            name: "tracked".into(),
+            count: 1
+        })
+    );
+    assert_eq!(
+        goal(&e.step(&mut s, "x").await),
+        Some(Event::Goal {
+            name: "tracked".into(),
+            count: 2
+        })
+    );
     let mut other = e.new_session();
-    assert_eq!(goal(&e.start(&mut other).await), Some(Event::Goal { name: "tracked".into(), count: 1 }));
+    assert_eq!(
+        goal(&e.start(&mut other).await),
+        Some(Event::Goal {
+            name: "tracked".into(),
+            count: 1
+        })
+    );
 }
 
 // ---- appointments ----
 
 fn appointment_flow(server: &Server, slots_path: &str, book_path: &str) -> B {
     let mut b = B::new();
-    let mut slots = b.http_api("free_slots", Method::Get, &format!("{}{slots_path}", server.base));
+    let mut slots = b.http_api(
+        "free_slots",
+        Method::Get,
+        &format!("{}{slots_path}", server.base),
+    );
     slots.saves = vec![];
     let slots = b.api(slots);
-    let book = b.http_api("book_slot", Method::Post, &format!("{}{book_path}?slot={{slot_id}}", server.base));
+    let book = b.http_api(
+        "book_slot",
+        Method::Post,
+        &format!("{}{book_path}?slot={{slot_id}}", server.base),
+    );
     let book = b.api(book);
     let a = Appointment {
         slots_api: slots,
@@ -711,7 +999,10 @@ async fn an_appointment_offers_slots_and_books_the_chosen_one() {
     assert!(matches!(&events[0], Event::ApiCall { api, status: 200, .. } if api == "book_slot"));
     assert_eq!(says(&events), ["booked s2"]);
     let seen = server.seen();
-    assert_eq!((seen[1].method.as_str(), seen[1].target.as_str()), ("POST", "/ok?slot=s2"));
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].target.as_str()),
+        ("POST", "/ok?slot=s2")
+    );
 }
 
 #[tokio::test]
@@ -737,7 +1028,10 @@ fn hours_flow() -> B {
     b.p.hours.push(HoursTable {
         name: "support".into(),
         zone: "America/Chicago".into(),
-        weekly: (0..5).map(|d| (d, 9 * 60, 17 * 60)).chain([(5, 10 * 60, 14 * 60)]).collect(),
+        weekly: (0..5)
+            .map(|d| (d, 9 * 60, 17 * 60))
+            .chain([(5, 10 * 60, 14 * 60)])
+            .collect(),
         closed: vec!["2026-12-25".into()],
     });
     let stmts = vec![b.branch(vec![(Expr::Open(0), "open")], "closed")];
@@ -754,7 +1048,10 @@ async fn business_hours_follow_the_zone_the_week_and_holidays() {
     let e = engine(&hours_flow());
     let cases = [
         // Friday 15:00 CST.
-        ("2026-11-27T15:00:00-06:00", "open at 2026-11-27T21:00:00Z (2026-11-27 21:00)"),
+        (
+            "2026-11-27T15:00:00-06:00",
+            "open at 2026-11-27T21:00:00Z (2026-11-27 21:00)",
+        ),
         // Friday 17:30 CST: after hours.
         ("2026-11-27T23:30:00Z", "closed"),
         // Christmas, a Friday, 10:00 CST: a closed date.
@@ -762,9 +1059,15 @@ async fn business_hours_follow_the_zone_the_week_and_holidays() {
         // Monday in July, 13:30 UTC = 08:30 CDT: not yet open (it would be 07:30 in CST).
         ("2026-07-06T13:30:00Z", "closed"),
         // 14:30 UTC = 09:30 CDT: open only because daylight saving time is applied.
-        ("2026-07-06T14:30:00Z", "open at 2026-07-06T14:30:00Z (2026-07-06 14:30)"),
+        (
+            "2026-07-06T14:30:00Z",
+            "open at 2026-07-06T14:30:00Z (2026-07-06 14:30)",
+        ),
         // Saturday 13:59 and 14:00 CST.
-        ("2026-11-28T13:59:00-06:00", "open at 2026-11-28T19:59:00Z (2026-11-28 19:59)"),
+        (
+            "2026-11-28T13:59:00-06:00",
+            "open at 2026-11-28T19:59:00Z (2026-11-28 19:59)",
+        ),
         ("2026-11-28T14:00:00-06:00", "closed"),
         // Sunday.
         ("2026-11-29T12:00:00-06:00", "closed"),
@@ -786,19 +1089,45 @@ fn flows_program() -> B {
     let what = b.attr("what");
     let stmts = vec![
         b.say("start"),
-        Stmt::Run { flow: 0, args: vec![lit_text("Ana")] },
+        Stmt::Run {
+            flow: 0,
+            args: vec![lit_text("Ana")],
+        },
         b.say("main again, echoed {echoed}"),
-        Stmt::Run { flow: 1, args: vec![lit_text("done")] },
+        Stmt::Run {
+            flow: 1,
+            args: vec![lit_text("done")],
+        },
         b.say("end"),
     ];
     b.add("main", stmts);
-    let stmts = vec![b.say("hi {who}"), Stmt::Run { flow: 1, args: vec![Expr::Attr(who)] }, b.say("back in greet")];
+    let stmts = vec![
+        b.say("hi {who}"),
+        Stmt::Run {
+            flow: 1,
+            args: vec![Expr::Attr(who)],
+        },
+        b.say("back in greet"),
+    ];
     b.add("greet.hi", stmts);
-    let stmts = vec![b.set("echoed", Expr::Attr(what)), b.say("{what}!"), Stmt::Return, b.say("never")];
+    let stmts = vec![
+        b.set("echoed", Expr::Attr(what)),
+        b.say("{what}!"),
+        Stmt::Return,
+        b.say("never"),
+    ];
     b.add("shout.loud", stmts);
     b.p.flows = vec![
-        FlowInfo { name: "greet".into(), entry: b.node("greet.hi"), params: vec![who] },
-        FlowInfo { name: "shout".into(), entry: b.node("shout.loud"), params: vec![what] },
+        FlowInfo {
+            name: "greet".into(),
+            entry: b.node("greet.hi"),
+            params: vec![who],
+        },
+        FlowInfo {
+            name: "shout".into(),
+            entry: b.node("shout.loud"),
+            params: vec![what],
+        },
     ];
     b
 }
@@ -810,7 +1139,15 @@ async fn sub_flows_take_parameters_nest_and_return() {
     let events = e.start(&mut s).await;
     assert_eq!(
         says(&events),
-        ["start", "hi Ana", "Ana!", "back in greet", "main again, echoed Ana", "done!", "end"]
+        [
+            "start",
+            "hi Ana",
+            "Ana!",
+            "back in greet",
+            "main again, echoed Ana",
+            "done!",
+            "end"
+        ]
     );
     assert_eq!(events.last(), Some(&Event::Closed));
     assert!(s.calls.is_empty());
@@ -820,31 +1157,67 @@ async fn sub_flows_take_parameters_nest_and_return() {
 async fn a_sub_flow_waits_and_returns_across_turns() {
     let mut b = B::new();
     let param = b.attr("prompt");
-    let stmts = vec![Stmt::Run { flow: 0, args: vec![lit_text("City?")] }, b.say("got {city}")];
+    let stmts = vec![
+        Stmt::Run {
+            flow: 0,
+            args: vec![lit_text("City?")],
+        },
+        b.say("got {city}"),
+    ];
     b.add("main", stmts);
-    let stmts = vec![b.say("{prompt}"), b.ask("city", AskKind::Text, None), b.goto("ask.thanks")];
+    let stmts = vec![
+        b.say("{prompt}"),
+        b.ask("city", AskKind::Text, None),
+        b.goto("ask.thanks"),
+    ];
     b.add("ask.q", stmts);
     let stmts = vec![b.say("thanks")];
     b.add("ask.thanks", stmts);
-    b.p.flows = vec![FlowInfo { name: "ask".into(), entry: b.node("ask.q"), params: vec![param] }];
+    b.p.flows = vec![FlowInfo {
+        name: "ask".into(),
+        entry: b.node("ask.q"),
+        params: vec![param],
+    }];
     let e = engine(&b);
     let mut s = e.new_session();
     assert_eq!(says(&e.start(&mut s).await), ["City?"]);
     assert_eq!(s.calls.len(), 1);
     let mut s: Session = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
-    assert_eq!(says(&e.step(&mut s, "Paris").await), ["thanks", "got Paris"]);
+    assert_eq!(
+        says(&e.step(&mut s, "Paris").await),
+        ["thanks", "got Paris"]
+    );
 }
 
 #[tokio::test]
 async fn endless_recursion_stops_the_turn() {
     let mut b = B::new();
-    b.add("main", vec![Stmt::Run { flow: 0, args: vec![] }]);
-    b.add("f.loop", vec![Stmt::Run { flow: 0, args: vec![] }]);
-    b.p.flows = vec![FlowInfo { name: "f".into(), entry: b.node("f.loop"), params: vec![] }];
+    b.add(
+        "main",
+        vec![Stmt::Run {
+            flow: 0,
+            args: vec![],
+        }],
+    );
+    b.add(
+        "f.loop",
+        vec![Stmt::Run {
+            flow: 0,
+            args: vec![],
+        }],
+    );
+    b.p.flows = vec![FlowInfo {
+        name: "f".into(),
+        entry: b.node("f.loop"),
+        params: vec![],
+    }];
     let e = engine(&b);
     let mut s = e.new_session();
     let events = e.start(&mut s).await;
-    assert!(matches!(events.last(), Some(Event::RuntimeError { message }) if message.contains("nested")), "{events:?}");
+    assert!(
+        matches!(events.last(), Some(Event::RuntimeError { message }) if message.contains("nested")),
+        "{events:?}"
+    );
     assert!(s.calls.is_empty());
     assert_eq!(s.state, SessionState::New);
 }
@@ -856,41 +1229,95 @@ fn bad_references_in_actions_are_refused() {
     type Build = Box<dyn Fn(&mut B)>;
     let bad_programs: Vec<Build> = vec![
         Box::new(|b| {
-            let options = vec![MenuOption { label: b.t("x"), kind: OptionKind::Branch(99) }];
-            let menu = Menu { style: MenuStyle::QuickReplies, text: None, source: MenuSource::Static(options), save: None };
+            let options = vec![MenuOption {
+                label: b.t("x"),
+                kind: OptionKind::Branch(99),
+            }];
+            let menu = Menu {
+                style: MenuStyle::QuickReplies,
+                text: None,
+                source: MenuSource::Static(options),
+                save: None,
+            };
             b.add("main", vec![Stmt::Menu(menu)]);
         }),
         Box::new(|b| {
-            b.add("main", vec![Stmt::Otp(Otp { send: OtpSend::Call(7), prompt: None, digits: 6, tries: 3, ok: 0, fail: 0 })]);
+            b.add(
+                "main",
+                vec![Stmt::Otp(Otp {
+                    send: OtpSend::Call(7),
+                    prompt: None,
+                    digits: 6,
+                    tries: 3,
+                    ok: 0,
+                    fail: 0,
+                })],
+            );
         }),
         Box::new(|b| {
             let stmts = vec![b.branch(vec![(Expr::Open(3), "main")], "main")];
             b.add("main", stmts);
         }),
         Box::new(|b| {
-            b.add("main", vec![Stmt::Run { flow: 0, args: vec![] }]);
+            b.add(
+                "main",
+                vec![Stmt::Run {
+                    flow: 0,
+                    args: vec![],
+                }],
+            );
         }),
         Box::new(|b| {
-            b.add("main", vec![Stmt::Run { flow: 0, args: vec![] }]);
-            b.p.flows = vec![FlowInfo { name: "f".into(), entry: 0, params: vec![b.attr("x")] }];
+            b.add(
+                "main",
+                vec![Stmt::Run {
+                    flow: 0,
+                    args: vec![],
+                }],
+            );
+            b.p.flows = vec![FlowInfo {
+                name: "f".into(),
+                entry: 0,
+                params: vec![b.attr("x")],
+            }];
         }),
         Box::new(|b| {
             b.add("main", vec![Stmt::Close]);
-            b.p.hours.push(HoursTable { name: "h".into(), zone: "Mars/Olympus".into(), weekly: vec![], closed: vec![] });
+            b.p.hours.push(HoursTable {
+                name: "h".into(),
+                zone: "Mars/Olympus".into(),
+                weekly: vec![],
+                closed: vec![],
+            });
         }),
         Box::new(|b| {
-            b.add("main", vec![Stmt::Form(Form { title: None, fields: vec![FormField { attr: 40, kind: AskKind::Text, label: Template { parts: vec![] } }] })]);
+            b.add(
+                "main",
+                vec![Stmt::Form(Form {
+                    title: None,
+                    fields: vec![FormField {
+                        attr: 40,
+                        kind: AskKind::Text,
+                        label: Template { parts: vec![] },
+                    }],
+                })],
+            );
         }),
         Box::new(|b| {
             b.add("main", vec![Stmt::Close]);
-            b.p.bot.greeting = Some(Text::Plain(Template { parts: vec![TemplatePart::Attr(5)] }));
+            b.p.bot.greeting = Some(Text::Plain(Template {
+                parts: vec![TemplatePart::Attr(5)],
+            }));
         }),
     ];
     for (i, build) in bad_programs.iter().enumerate() {
         let mut b = B::new();
         build(&mut b);
         let result = Engine::new(b.build(), EngineConfig::default());
-        assert!(matches!(result, Err(LoadError::BadReference(_))), "program {i}: {result:?}");
+        assert!(
+            matches!(result, Err(LoadError::BadReference(_))),
+            "program {i}: {result:?}"
+        );
     }
 }
 
@@ -902,7 +1329,10 @@ async fn an_idle_session_stays_small_with_the_new_fields() {
     let json = serde_json::to_string(&s).unwrap();
     assert!(json.len() < 2048, "{} bytes", json.len());
     for field in ["wait", "calls", "goals", "fixed_now"] {
-        assert!(!json.contains(field), "empty `{field}` is not stored: {json}");
+        assert!(
+            !json.contains(field),
+            "empty `{field}` is not stored: {json}"
+        );
     }
 }
 
@@ -911,14 +1341,21 @@ async fn an_idle_session_stays_small_with_the_new_fields() {
 fn compiled_file(path: &str) -> std::sync::Arc<Program> {
     let src = std::fs::read_to_string(path).unwrap();
     let compiled = chatflow::compile::compile_str(path, &src);
-    let errors: Vec<_> = compiled.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     std::sync::Arc::new(compiled.program.expect("program"))
 }
 
 /// A loopback server for the support bot's APIs (reached through `redirect_base`, so the
 /// path starts with the API name); records each request's target and body.
-async fn acme_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+async fn acme_server() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+) {
     use axum::body::Body;
     use axum::http::Request;
     let seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>> = Default::default();
@@ -945,10 +1382,21 @@ async fn acme_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, 
     (base, seen)
 }
 
-async fn support_bot() -> (Engine, std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+async fn support_bot() -> (
+    Engine,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+) {
     let (base, seen) = acme_server().await;
-    let config = EngineConfig { redirect_base: Some(base), fixed_otp: true, ..Default::default() };
-    let e = Engine::new(compiled_file("tests/inputs/ok/actions_support_bot.flow"), config).unwrap();
+    let config = EngineConfig {
+        redirect_base: Some(base),
+        fixed_otp: true,
+        ..Default::default()
+    };
+    let e = Engine::new(
+        compiled_file("tests/inputs/ok/actions_support_bot.flow"),
+        config,
+    )
+    .unwrap();
     (e, seen)
 }
 
@@ -958,9 +1406,23 @@ async fn the_support_bot_finds_a_store_and_hands_over_in_opening_hours() {
     let mut s = e.new_session();
     s.fixed_now = Some("2026-11-27T15:00:00-06:00".into());
     let events = e.start(&mut s).await;
-    assert_eq!(events[0], Event::Profile { name: "Acme support".into(), avatar: Some("https://acme.test/ava.png".into()) });
+    assert_eq!(
+        events[0],
+        Event::Profile {
+            name: "Acme support".into(),
+            avatar: Some("https://acme.test/ava.png".into())
+        }
+    );
     assert_eq!(says(&events), ["Hi, I'm Ava, Acme's assistant.", "Hello!"]);
-    assert_eq!(choices(&events), ["Track an order", "Find a store", "Plans", "Talk to a person"]);
+    assert_eq!(
+        choices(&events),
+        [
+            "Track an order",
+            "Find a store",
+            "Plans",
+            "Talk to a person"
+        ]
+    );
     e.step(&mut s, "find a store").await;
     assert_eq!(attr(&e, &s, "topic"), text("Find a store"));
     let events = e.step(&mut s, "60601").await;
@@ -971,8 +1433,19 @@ async fn the_support_bot_finds_a_store_and_hands_over_in_opening_hours() {
         url: "https://acme.test/map/2.png".into(),
         caption: Some("Map of South".into()),
     }));
-    assert!(events.contains(&Event::Transfer { kind: "agent".into(), to: "alice@acme.test".into() }), "{events:?}");
-    assert_eq!(e.step(&mut s, "hi Alice").await, [Event::Forwarded { text: "hi Alice".into() }]);
+    assert!(
+        events.contains(&Event::Transfer {
+            kind: "agent".into(),
+            to: "alice@acme.test".into()
+        }),
+        "{events:?}"
+    );
+    assert_eq!(
+        e.step(&mut s, "hi Alice").await,
+        [Event::Forwarded {
+            text: "hi Alice".into()
+        }]
+    );
 
     // After hours, the same path ends in the closed branch.
     let mut s = e.new_session();
@@ -988,15 +1461,21 @@ async fn the_support_bot_finds_a_store_and_hands_over_in_opening_hours() {
 async fn the_support_bot_speaks_spanish_when_asked() {
     let (e, _) = support_bot().await;
     let mut s = e.new_session();
-    s.sys.insert("channel".into(), Value::Text("whatsapp-es".into()));
+    s.sys
+        .insert("channel".into(), Value::Text("whatsapp-es".into()));
     let events = e.start(&mut s).await;
     assert_eq!(says(&events), ["Hi, I'm Ava, Acme's assistant.", "Hello!"]);
-    let Some(Event::Choices { text, .. }) = events.last() else { panic!("{events:?}") };
+    let Some(Event::Choices { text, .. }) = events.last() else {
+        panic!("{events:?}")
+    };
     assert_eq!(text.as_deref(), Some("¿En qué te puedo ayudar?"));
 
     let mut s = e.new_session();
     s.sys.insert("language".into(), Value::Text("es".into()));
-    assert_eq!(says(&e.start(&mut s).await), ["Hola, soy Ava, la asistente de Acme.", "¡Hola!"]);
+    assert_eq!(
+        says(&e.start(&mut s).await),
+        ["Hola, soy Ava, la asistente de Acme.", "¡Hola!"]
+    );
 }
 
 #[tokio::test]
@@ -1006,15 +1485,24 @@ async fn the_support_bot_verifies_a_phone_with_an_otp_sent_through_its_api() {
     e.start(&mut s).await;
     e.step(&mut s, "Track an order").await;
     let events = e.step(&mut s, "A1").await;
-    assert_eq!(choices(&events), ["Read the FAQ", "Call me back", "Open a ticket"]);
+    assert_eq!(
+        choices(&events),
+        ["Read the FAQ", "Call me back", "Open a ticket"]
+    );
     e.step(&mut s, "CALLBACK").await;
     let events = e.step(&mut s, "+1 312 555 0100").await;
-    assert!(matches!(&events[0], Event::ApiCall { api, status: 200, .. } if api == "sms_code"), "{events:?}");
+    assert!(
+        matches!(&events[0], Event::ApiCall { api, status: 200, .. } if api == "sms_code"),
+        "{events:?}"
+    );
     assert_eq!(says(&events), ["Enter the code we sent to +1 312 555 0100"]);
     let sent = seen.lock().unwrap().last().cloned().unwrap();
     assert!(sent.1.contains("Your Acme code is 123456"), "{sent:?}");
     let events = e.step(&mut s, "123456").await;
-    assert!(events.contains(&Event::Goal { name: "phone_verified".into(), count: 1 }));
+    assert!(events.contains(&Event::Goal {
+        name: "phone_verified".into(),
+        count: 1
+    }));
     assert_eq!(s.state, SessionState::Closed);
 }
 
@@ -1029,11 +1517,20 @@ async fn the_support_bot_books_a_classic_plan() {
     assert_eq!(attr(&e, &s, "plan"), text("Choose Classic"));
     assert_eq!(choices(&events), ["Mon 10:00"]);
     let events = e.step(&mut s, "mon 10:00").await;
-    assert!(events.contains(&Event::Goal { name: "booked".into(), count: 1 }), "{events:?}");
+    assert!(
+        events.contains(&Event::Goal {
+            name: "booked".into(),
+            count: 1
+        }),
+        "{events:?}"
+    );
     assert_eq!(s.state, SessionState::Closed);
     let booked = seen.lock().unwrap().last().cloned().unwrap();
     assert!(booked.0.starts_with("/book_slot"), "{booked:?}");
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&booked.1).unwrap(), serde_json::json!({"slot": "t1"}));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&booked.1).unwrap(),
+        serde_json::json!({"slot": "t1"})
+    );
 }
 
 #[tokio::test]
@@ -1045,7 +1542,15 @@ async fn sub_flows_from_source_return_to_the_caller() {
     assert_eq!(says(&events)[0], "ana@x.TEST does not look right");
     assert!(says(&events).contains(&"Let's try again.".to_string()));
     let events = e.step(&mut s, "ana@x.test").await;
-    assert_eq!(says(&events), ["Hello friend, 2 times", "Bye from the flow", "Welcome!", "All set"]);
+    assert_eq!(
+        says(&events),
+        [
+            "Hello friend, 2 times",
+            "Bye from the flow",
+            "Welcome!",
+            "All set"
+        ]
+    );
     assert_eq!(attr(&e, &s, "email_ok"), Some(Value::Bool(true)));
 }
 

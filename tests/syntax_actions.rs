@@ -1010,7 +1010,11 @@ fn assert_formats_faithfully(src: &str) {
     let once = chatflow::syntax::format::format_source(src)
         .unwrap_or_else(|d| panic!("format refused {src}: {d:#?}"));
     let after = ok(&once);
-    assert_eq!(without_spans(&before), without_spans(&after), "meaning changed:\n{src}\n---\n{once}");
+    assert_eq!(
+        without_spans(&before),
+        without_spans(&after),
+        "meaning changed:\n{src}\n---\n{once}"
+    );
     let twice = chatflow::syntax::format::format_source(&once).expect("formats again");
     assert_eq!(once, twice, "not idempotent:\n{once}");
 }

@@ -12,7 +12,10 @@ use chatflow::testing::{
 };
 
 fn answers(pairs: &[(&str, StubAnswer)]) -> HashMap<String, StubAnswer> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 // ---- stub server ----------------------------------------------------------------------------
@@ -22,14 +25,20 @@ async fn stub_server_answers_with_status_and_json_and_records_requests() {
     let body = serde_json::json!({"main": {"temp": 3.5}});
     let server = StubServer::start(answers(&[(
         "weather",
-        StubAnswer::Status { status: 201, body: Some(body.clone()) },
+        StubAnswer::Status {
+            status: 201,
+            body: Some(body.clone()),
+        },
     )]))
     .await
     .expect("starts");
     assert!(server.base_url().starts_with("http://127.0.0.1:"));
     let client = reqwest::Client::new();
     let response = client
-        .post(format!("{}/weather/v1/x?q=S%C3%A3o%20Paulo", server.base_url()))
+        .post(format!(
+            "{}/weather/v1/x?q=S%C3%A3o%20Paulo",
+            server.base_url()
+        ))
         .header("X-Token", "abc")
         .body(r#"{"a":1}"#)
         .send()
@@ -37,10 +46,14 @@ async fn stub_server_answers_with_status_and_json_and_records_requests() {
         .expect("answered");
     assert_eq!(response.status().as_u16(), 201);
     assert_eq!(
-        response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("application/json")
     );
-    let got: serde_json::Value = serde_json::from_str(&response.text().await.expect("text")).expect("JSON");
+    let got: serde_json::Value =
+        serde_json::from_str(&response.text().await.expect("text")).expect("JSON");
     assert_eq!(got, body);
 
     let requests = server.requests();
@@ -59,26 +72,52 @@ async fn stub_server_answers_with_status_and_json_and_records_requests() {
 
 #[tokio::test]
 async fn stub_server_without_a_body_answers_empty_and_unknown_apis_get_501() {
-    let server = StubServer::start(answers(&[("a", StubAnswer::Status { status: 404, body: None })]))
-        .await
-        .expect("starts");
+    let server = StubServer::start(answers(&[(
+        "a",
+        StubAnswer::Status {
+            status: 404,
+            body: None,
+        },
+    )]))
+    .await
+    .expect("starts");
     let client = reqwest::Client::new();
-    let r = client.get(format!("{}/a", server.base_url())).send().await.expect("answered");
+    let r = client
+        .get(format!("{}/a", server.base_url()))
+        .send()
+        .await
+        .expect("answered");
     assert_eq!(r.status().as_u16(), 404);
     assert_eq!(r.text().await.expect("text"), "");
-    let r = client.get(format!("{}/b/x", server.base_url())).send().await.expect("answered");
+    let r = client
+        .get(format!("{}/b/x", server.base_url()))
+        .send()
+        .await
+        .expect("answered");
     assert_eq!(r.status().as_u16(), 501);
     assert!(r.text().await.expect("text").contains("`b`"));
     // Answers can change while the server runs (a test's later `stub` lines).
-    server.set("b", StubAnswer::Status { status: 200, body: None });
-    let r = client.get(format!("{}/b/x", server.base_url())).send().await.expect("answered");
+    server.set(
+        "b",
+        StubAnswer::Status {
+            status: 200,
+            body: None,
+        },
+    );
+    let r = client
+        .get(format!("{}/b/x", server.base_url()))
+        .send()
+        .await
+        .expect("answered");
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(server.requests().len(), 3);
 }
 
 #[tokio::test]
 async fn stub_timeout_never_answers_so_the_client_times_out() {
-    let server = StubServer::start(answers(&[("slow", StubAnswer::Timeout)])).await.expect("starts");
+    let server = StubServer::start(answers(&[("slow", StubAnswer::Timeout)]))
+        .await
+        .expect("starts");
     let client = reqwest::Client::new();
     let started = Instant::now();
     let result = client
@@ -89,7 +128,11 @@ async fn stub_timeout_never_answers_so_the_client_times_out() {
     let err = result.expect_err("no answer");
     assert!(err.is_timeout(), "{err}");
     assert!(started.elapsed() >= Duration::from_millis(300));
-    assert_eq!(server.requests_to("slow").len(), 1, "the request did arrive");
+    assert_eq!(
+        server.requests_to("slow").len(),
+        1,
+        "the request did arrive"
+    );
 }
 
 #[tokio::test]
@@ -114,10 +157,19 @@ fn stub_files_parse_statuses_bodies_and_timeouts() {
     .expect("valid");
     assert_eq!(
         parsed["weather"],
-        StubAnswer::Status { status: 200, body: Some(serde_json::json!({"t": 1})) }
+        StubAnswer::Status {
+            status: 200,
+            body: Some(serde_json::json!({"t": 1}))
+        }
     );
     assert_eq!(parsed["slow"], StubAnswer::Timeout);
-    assert_eq!(parsed["empty"], StubAnswer::Status { status: 204, body: None });
+    assert_eq!(
+        parsed["empty"],
+        StubAnswer::Status {
+            status: 204,
+            body: None
+        }
+    );
 }
 
 #[test]
@@ -177,7 +229,11 @@ node broken {
 async fn run(tests: &str) -> (Vec<TestOutcome>, Arc<Program>, SourceSet) {
     let source = format!("{ECHO}\n{tests}");
     let compiled = compile_str("echo.flow", &source);
-    let errors: Vec<_> = compiled.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     let program = Arc::new(compiled.program.expect("compiles"));
     let outcomes = run_tests(program.clone(), &TestOptions::default()).await;
@@ -290,17 +346,35 @@ test "messages of an earlier turn are dropped" {
     let failures: Vec<(&str, String, String)> = outcomes
         .iter()
         .map(|o| {
-            let f = o.failure.as_ref().unwrap_or_else(|| panic!("`{}` should fail", o.name));
+            let f = o
+                .failure
+                .as_ref()
+                .unwrap_or_else(|| panic!("`{}` should fail", o.name));
             (o.name.as_str(), f.expected.clone(), f.actual.clone())
         })
         .collect();
     let expect = |name: &str, expected: &str, actual: &str| {
-        let (_, e, a) = failures.iter().find(|(n, ..)| *n == name).expect("test present");
-        assert_eq!((e.as_str(), a.as_str()), (expected, actual), "test `{name}`");
+        let (_, e, a) = failures
+            .iter()
+            .find(|(n, ..)| *n == name)
+            .expect("test present");
+        assert_eq!(
+            (e.as_str(), a.as_str()),
+            (expected, actual),
+            "test `{name}`"
+        );
     };
     expect("say", r#"say "You said hello.""#, r#"say "You said hi.""#);
-    expect("say runs out", r#"say "And one more.""#, "no further message in this turn");
-    expect("node", "node answer entered in this turn", "nodes entered in this turn: broken");
+    expect(
+        "say runs out",
+        r#"say "And one more.""#,
+        "no further message in this turn",
+    );
+    expect(
+        "node",
+        "node answer entered in this turn",
+        "nodes entered in this turn: broken",
+    );
     expect("attr", "count == 8", "count is 7");
     expect("attr not set", "reply is not set", r#"reply is "hi""#);
     expect(
@@ -308,8 +382,16 @@ test "messages of an earlier turn are dropped" {
         r#"request echo "https://echo.example.test/v1/say?word=a&b""#,
         r#"request echo "https://echo.example.test/v1/say?word=a%26b""#,
     );
-    expect("no request", r#"request echo "https://echo.example.test/v1/say?word=""#, "no request to echo in this test");
-    expect("closed", "the chat is closed", "the chat is open, in node `broken`");
+    expect(
+        "no request",
+        r#"request echo "https://echo.example.test/v1/say?word=""#,
+        "no request to echo in this test",
+    );
+    expect(
+        "closed",
+        "the chat is closed",
+        "the chat is open, in node `broken`",
+    );
     expect(
         "messages of an earlier turn are dropped",
         r#"say "Failed with 500.""#,
@@ -321,10 +403,15 @@ test "messages of an earlier turn are dropped" {
     let attr = outcomes.iter().find(|o| o.name == "attr").expect("present");
     let text = failure_text(attr, &program, &sources);
     let source = &sources.files[0].text;
-    let at = source.find("expect attr count == 8").expect("in the source");
+    let at = source
+        .find("expect attr count == 8")
+        .expect("in the source");
     let line = source[..at].matches('\n').count() + 1;
     assert!(text.starts_with("FAIL attr\n"), "{text}");
-    assert!(text.contains(&format!("echo.flow:{line}:3: expect attr failed")), "{text}");
+    assert!(
+        text.contains(&format!("echo.flow:{line}:3: expect attr failed")),
+        "{text}"
+    );
     assert!(text.contains("expected: count == 8"), "{text}");
     assert!(text.contains("expect attr count == 8"), "snippet: {text}");
     assert!(!text.contains("test-secret"), "{text}");
@@ -406,7 +493,10 @@ fn conditions_are_shown_as_written_and_read_back_the_same() {
         let (program, expr) = compiled_expr(cond);
         let shown = chatflow::testing::show_expr(&program, &expr);
         let (_, again) = compiled_expr(&shown);
-        assert_eq!(again, expr, "`{cond}` shown as `{shown}` reads back differently");
+        assert_eq!(
+            again, expr,
+            "`{cond}` shown as `{shown}` reads back differently"
+        );
     }
     let (program, expr) = compiled_expr(conditions[0]);
     assert_eq!(chatflow::testing::show_expr(&program, &expr), conditions[0]);
@@ -422,7 +512,9 @@ fn conditions_are_shown_as_written_and_read_back_the_same() {
 fn branch_arms_are_shown_with_their_keyword_for_traces_and_coverage() {
     let source = "node n {\n  ask city\n  if city == \"a\" -> n\n  elif city in [\"b\", \"c\"] -> n\n  else -> n\n}\n";
     let compiled = compile_str("arms.flow", source);
-    let program = compiled.program.unwrap_or_else(|| panic!("compiles: {:?}", compiled.diagnostics));
+    let program = compiled
+        .program
+        .unwrap_or_else(|| panic!("compiles: {:?}", compiled.diagnostics));
     let table = program.nodes[0]
         .stmts
         .iter()
@@ -431,8 +523,13 @@ fn branch_arms_are_shown_with_their_keyword_for_traces_and_coverage() {
             _ => None,
         })
         .expect("a branch");
-    let shown: Vec<String> = (0..3).map(|arm| chatflow::testing::show_arm(&program, table, arm)).collect();
-    assert_eq!(shown, [r#"if city == "a""#, r#"elif city in ["b", "c"]"#, "else"]);
+    let shown: Vec<String> = (0..3)
+        .map(|arm| chatflow::testing::show_arm(&program, table, arm))
+        .collect();
+    assert_eq!(
+        shown,
+        [r#"if city == "a""#, r#"elif city in ["b", "c"]"#, "else"]
+    );
 }
 
 // ---- the actions' test lines ----------------------------------------------------------------
@@ -519,7 +616,11 @@ node done {
 async fn run_shop(tests: &str) -> Vec<TestOutcome> {
     let source = format!("{SHOP}\n{tests}");
     let compiled = compile_str("shop.flow", &source);
-    let errors: Vec<_> = compiled.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     let program = Arc::new(compiled.program.expect("compiles"));
     run_tests(program, &TestOptions::default()).await
@@ -527,7 +628,8 @@ async fn run_shop(tests: &str) -> Vec<TestOutcome> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn action_checks_clock_language_and_the_fixed_otp_pass_when_they_hold() {
-    let outcomes = run_shop(r#"
+    let outcomes = run_shop(
+        r#"
 test "menus and carousels" {
   expect say "Hello"
   expect choices "Cards", "Person", "Mail", "Code", "FAQ"
@@ -578,7 +680,8 @@ test "tests know the one-time code" {
   user "123456"
   expect node done
 }
-"#)
+"#,
+    )
     .await;
     for o in &outcomes {
         assert!(o.passed(), "{}: {:?}", o.name, o.failure);
@@ -588,7 +691,8 @@ test "tests know the one-time code" {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn action_checks_fail_with_what_the_turn_had() {
-    let outcomes = run_shop(r#"
+    let outcomes = run_shop(
+        r#"
 test "choices differ" {
   expect choices "Cards", "Person"
 }
@@ -639,31 +743,69 @@ test "a wrong code is not the fixed one" {
   user "654321"
   expect node done
 }
-"#)
+"#,
+    )
     .await;
     let failure = |name: &str| {
-        let o = outcomes.iter().find(|o| o.name == name).expect("test present");
-        let f = o.failure.as_ref().unwrap_or_else(|| panic!("`{name}` should fail"));
+        let o = outcomes
+            .iter()
+            .find(|o| o.name == name)
+            .expect("test present");
+        let f = o
+            .failure
+            .as_ref()
+            .unwrap_or_else(|| panic!("`{name}` should fail"));
         (f.check.clone(), f.expected.clone(), f.actual.clone())
     };
     let check = |name: &str, expected: &str, actual: &str| {
         let (_, e, a) = failure(name);
-        assert_eq!((e.as_str(), a.as_str()), (expected, actual), "test `{name}`");
+        assert_eq!(
+            (e.as_str(), a.as_str()),
+            (expected, actual),
+            "test `{name}`"
+        );
     };
     check(
         "choices differ",
         r#"choices "Cards", "Person""#,
         r#"choices "Cards", "Person", "Mail", "Code", "FAQ""#,
     );
-    check("no choices", r#"choices "A""#, "no choices or carousel in this turn");
-    check("carousel buttons", r#"choices "More", "Take A", "Take B""#, r#"choices "Take A", "Take B""#);
-    check("no transfer", r#"transfer to "Billing""#, "no transfer in this turn");
-    check("transfer elsewhere", r#"transfer to "Sales""#, r#"transfer to department "Billing""#);
-    check("email subject", r#"email to "a@x.test" "Hello""#, r#"email to "a@x.test" "Hi""#);
+    check(
+        "no choices",
+        r#"choices "A""#,
+        "no choices or carousel in this turn",
+    );
+    check(
+        "carousel buttons",
+        r#"choices "More", "Take A", "Take B""#,
+        r#"choices "Take A", "Take B""#,
+    );
+    check(
+        "no transfer",
+        r#"transfer to "Billing""#,
+        "no transfer in this turn",
+    );
+    check(
+        "transfer elsewhere",
+        r#"transfer to "Sales""#,
+        r#"transfer to department "Billing""#,
+    );
+    check(
+        "email subject",
+        r#"email to "a@x.test" "Hello""#,
+        r#"email to "a@x.test" "Hi""#,
+    );
     check("goal", r#"goal "bought""#, r#"goal "mailed" (count 1)"#);
     check("no goal", r#"goal "mailed""#, "no goal in this turn");
-    check("media", r#"video "https://x.test/i.png""#, r#"image "https://x.test/i.png""#);
-    assert_eq!(failure("a wrong code is not the fixed one").0, "expect node");
+    check(
+        "media",
+        r#"video "https://x.test/i.png""#,
+        r#"image "https://x.test/i.png""#,
+    );
+    assert_eq!(
+        failure("a wrong code is not the fixed one").0,
+        "expect node"
+    );
     assert_eq!(failure("media").0, "expect media");
     assert_eq!(closing_line(&outcomes), "0 passed, 10 failed");
 }

@@ -71,7 +71,9 @@ fn parse_sets(program: &Program, sets: &[String]) -> Result<Vec<(usize, Value)>,
             let hint = did_you_mean(name, program.attrs.iter().map(|a| a.name.as_str()))
                 .map(|h| format!(" ({h})"))
                 .unwrap_or_default();
-            return Err(format!("`--set {set}`: the flow has no attribute `{name}`{hint}"));
+            return Err(format!(
+                "`--set {set}`: the flow has no attribute `{name}`{hint}"
+            ));
         };
         let value = match program.attrs[attr].ty {
             ValueType::Number => raw
@@ -94,7 +96,13 @@ fn parse_sets(program: &Program, sets: &[String]) -> Result<Vec<(usize, Value)>,
 }
 
 /// `GET url`, the headers and the body, secrets masked as `***`.
-fn print_request(program: &Program, api_id: usize, session: &Session, event: &Event, secrets: &[String]) {
+fn print_request(
+    program: &Program,
+    api_id: usize,
+    session: &Session,
+    event: &Event,
+    secrets: &[String],
+) {
     if let Event::ApiCall { method, url, .. } = event {
         let mut url = url.clone();
         for secret in secrets {
@@ -110,7 +118,10 @@ fn print_request(program: &Program, api_id: usize, session: &Session, event: &Ev
         Some(RequestBody::Text(t)) => outln!("\n{}\n", masked(t, session)),
         Some(RequestBody::Json(j)) => {
             let json = json_body(j, session);
-            outln!("\n{}\n", serde_json::to_string_pretty(&json).unwrap_or_default());
+            outln!(
+                "\n{}\n",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            );
         }
         None => {}
     }
@@ -126,7 +137,9 @@ fn json_body(template: &JsonTemplate, session: &Session) -> serde_json::Value {
                 .map(|(k, v)| (k.clone(), json_body(v, session)))
                 .collect(),
         ),
-        JsonTemplate::Array(items) => J::Array(items.iter().map(|v| json_body(v, session)).collect()),
+        JsonTemplate::Array(items) => {
+            J::Array(items.iter().map(|v| json_body(v, session)).collect())
+        }
         JsonTemplate::String(t) => J::String(masked(t, session)),
         JsonTemplate::Number(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
         JsonTemplate::Bool(b) => J::Bool(*b),
@@ -145,7 +158,9 @@ fn secret_values(engine: &Engine) -> Vec<String> {
         })
         .filter(|v| !v.is_empty())
         .flat_map(|v| {
-            let encoded = percent_encoding::utf8_percent_encode(&v, percent_encoding::NON_ALPHANUMERIC).to_string();
+            let encoded =
+                percent_encoding::utf8_percent_encode(&v, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string();
             [v, encoded]
         })
         .collect()
@@ -208,7 +223,10 @@ fn print_answer(event: &Event, body: Option<&str>) {
         return;
     };
     match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(json) => outln!("{}", serde_json::to_string_pretty(&json).unwrap_or_else(|_| body.to_string())),
+        Ok(json) => outln!(
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_else(|_| body.to_string())
+        ),
         Err(_) => outln!("{body}"),
     }
 }

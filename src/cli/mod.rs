@@ -42,7 +42,12 @@ enum Command {
         #[arg(value_name = "FILE")]
         file: String,
         /// Where to write the IR; `-` is stdout.
-        #[arg(short = 'o', long = "output", value_name = "OUT.json", default_value = "-")]
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "OUT.json",
+            default_value = "-"
+        )]
         output: String,
         #[command(flatten)]
         diagnostics: DiagnosticArgs,
@@ -119,7 +124,12 @@ struct SessionArgs {
     #[arg(long, value_name = "HOST:PORT")]
     smtp: Option<String>,
     /// The sender address of delivered emails.
-    #[arg(long, value_name = "ADDR", requires = "smtp", default_value = "bot@chatflow.localhost")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        requires = "smtp",
+        default_value = "bot@chatflow.localhost"
+    )]
     smtp_from: String,
     /// `sys.language` at the start of the conversation (e.g. `es`).
     #[arg(long, value_name = "CODE")]
@@ -131,10 +141,12 @@ struct SessionArgs {
 
 impl SessionArgs {
     fn smtp_config(&self) -> Option<chatflow::runtime::SmtpConfig> {
-        self.smtp.as_ref().map(|addr| chatflow::runtime::SmtpConfig {
-            addr: addr.clone(),
-            from: self.smtp_from.clone(),
-        })
+        self.smtp
+            .as_ref()
+            .map(|addr| chatflow::runtime::SmtpConfig {
+                addr: addr.clone(),
+                from: self.smtp_from.clone(),
+            })
     }
 
     /// Applies these settings over `config`.

@@ -48,7 +48,9 @@ pub async fn run(file: &str, options: &RunOptions) -> ExitCode {
         max_steps: options.max_steps,
         trace,
         fixed_otp: options.otp_code,
-        ..options.session.apply(engine_config(&program, server.as_ref()))
+        ..options
+            .session
+            .apply(engine_config(&program, server.as_ref()))
     };
     let engine = match Engine::new(program.clone(), config) {
         Ok(e) => e,
@@ -116,15 +118,20 @@ pub fn trace_line(program: &Program, event: &Event) -> Option<String> {
             arm,
             result,
             target,
-        } => Some(format!("{node}: {} -> {target}: {result}", arm_label(program, node, *arm))),
+        } => Some(format!(
+            "{node}: {} -> {target}: {result}",
+            arm_label(program, node, *arm)
+        )),
         Event::ApiCall { .. } => Some(api_call_line(event)),
-        Event::Invalid { attr, kind, answer } => {
-            Some(format!("refused {answer:?} for {attr} (not a valid {kind})"))
-        }
+        Event::Invalid { attr, kind, answer } => Some(format!(
+            "refused {answer:?} for {attr} (not a valid {kind})"
+        )),
         Event::Ask { attr, kind } => Some(format!("waiting for {attr} ({kind})")),
         Event::Goal { name, count } => {
             let times = if *count == 1 { "time" } else { "times" };
-            Some(format!("goal {name} reached ({count} {times} in this conversation)"))
+            Some(format!(
+                "goal {name} reached ({count} {times} in this conversation)"
+            ))
         }
         Event::Say { .. }
         | Event::Closed
@@ -174,11 +181,16 @@ pub fn api_call_line(event: &Event) -> String {
         (s, _) => s.to_string(),
     };
     let plural = if *attempts == 1 { "" } else { "s" };
-    format!("call {api}: {method} {url} -> {outcome} in {latency_ms} ms ({attempts} attempt{plural})")
+    format!(
+        "call {api}: {method} {url} -> {outcome} in {latency_ms} ms ({attempts} attempt{plural})"
+    )
 }
 
 /// Starts the stub server of `--stubs`, checking its API names against the flow.
-pub async fn start_stubs(path: Option<&str>, program: &Program) -> Result<Option<StubServer>, ExitCode> {
+pub async fn start_stubs(
+    path: Option<&str>,
+    program: &Program,
+) -> Result<Option<StubServer>, ExitCode> {
     let Some(path) = path else { return Ok(None) };
     let text = std::fs::read_to_string(path)
         .map_err(|e| usage_error(&format!("cannot read `{path}`: {e}")))?;

@@ -84,8 +84,14 @@ fn show_carousel(cards: &[CardView]) -> String {
             out.push_str(&format!("{INDENT}  [{}]\n", option_label(button)));
         }
     }
-    if cards.iter().flat_map(|c| &c.buttons).any(|b| b.kind != "link") {
-        out.push_str(&format!("{INDENT}(answer with a button's label or a card's title)\n"));
+    if cards
+        .iter()
+        .flat_map(|c| &c.buttons)
+        .any(|b| b.kind != "link")
+    {
+        out.push_str(&format!(
+            "{INDENT}(answer with a button's label or a card's title)\n"
+        ));
     }
     out
 }
@@ -96,7 +102,10 @@ fn show_form(title: Option<&str>, fields: &[FormFieldView]) -> String {
     for (i, field) in fields.iter().enumerate() {
         out.push_str(&format!("  {}. {} ({})\n", i + 1, field.label, field.kind));
     }
-    let names: Vec<String> = fields.iter().map(|f| format!("\"{}\": ...", f.attr)).collect();
+    let names: Vec<String> = fields
+        .iter()
+        .map(|f| format!("\"{}\": ...", f.attr))
+        .collect();
     let order: Vec<&str> = fields.iter().map(|f| f.attr.as_str()).collect();
     out.push_str(&format!(
         "{INDENT}(answer `{}` in this order, or JSON {{{}}})\n",
@@ -158,10 +167,15 @@ mod tests {
         };
         let event = Event::Form {
             title: Some("Book a call".into()),
-            fields: vec![field("name", "name", "Your name"), field("people", "number", "How many?")],
+            fields: vec![
+                field("name", "name", "Your name"),
+                field("people", "number", "How many?"),
+            ],
         };
         let shown = show_event(&event).unwrap();
-        assert!(shown.starts_with("bot> Book a call\n  1. Your name (name)\n  2. How many? (number)\n"));
+        assert!(
+            shown.starts_with("bot> Book a call\n  1. Your name (name)\n  2. How many? (number)\n")
+        );
         assert!(shown.contains("`name; people`"), "{shown}");
         assert!(shown.contains(r#"{"name": ..., "people": ...}"#), "{shown}");
     }
@@ -179,8 +193,12 @@ mod tests {
             show_event(&email(false, None)).unwrap(),
             "[email to a@x.test: Hi — recorded, not sent]\n     | Line 1\n     | Line 2\n"
         );
-        assert!(show_event(&email(true, None)).unwrap().contains("— delivered]"));
-        assert!(show_event(&email(false, Some("connect"))).unwrap().contains("NOT delivered: connect"));
+        assert!(show_event(&email(true, None))
+            .unwrap()
+            .contains("— delivered]"));
+        assert!(show_event(&email(false, Some("connect")))
+            .unwrap()
+            .contains("NOT delivered: connect"));
     }
 
     #[test]
@@ -201,7 +219,10 @@ mod tests {
             url: "https://x.test/m.png".into(),
             caption: Some("Map".into()),
         };
-        assert_eq!(show_event(&media).unwrap(), "bot> [image] https://x.test/m.png — Map\n");
+        assert_eq!(
+            show_event(&media).unwrap(),
+            "bot> [image] https://x.test/m.png — Map\n"
+        );
         let transfer = Event::Transfer {
             kind: "department".into(),
             to: "Billing".into(),
@@ -210,6 +231,12 @@ mod tests {
             show_event(&transfer).unwrap(),
             "[transferred to department Billing — waiting for a human]\n"
         );
-        assert_eq!(show_event(&Event::Goal { name: "g".into(), count: 1 }), None);
+        assert_eq!(
+            show_event(&Event::Goal {
+                name: "g".into(),
+                count: 1
+            }),
+            None
+        );
     }
 }

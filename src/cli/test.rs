@@ -7,11 +7,18 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use chatflow::compile;
-use chatflow::testing::{coverage, closing_line, render_outcome, run_tests, TestOptions, TestOutcome};
+use chatflow::testing::{
+    closing_line, coverage, render_outcome, run_tests, TestOptions, TestOutcome,
+};
 
 use super::{ensure_readable, report, DiagnosticArgs, Format, SessionArgs, FAILED};
 
-pub async fn test(files: &[String], max_steps: u32, coverage: bool, session: &SessionArgs) -> ExitCode {
+pub async fn test(
+    files: &[String],
+    max_steps: u32,
+    coverage: bool,
+    session: &SessionArgs,
+) -> ExitCode {
     if let Err(code) = ensure_readable(files) {
         return code;
     }
@@ -44,17 +51,27 @@ pub async fn test(files: &[String], max_steps: u32, coverage: bool, session: &Se
         };
         let files_of = program.source_map.files.clone();
         program.tests.retain(|t| {
-            let name = files_of.get(t.span.file as usize).cloned().unwrap_or_default();
+            let name = files_of
+                .get(t.span.file as usize)
+                .cloned()
+                .unwrap_or_default();
             let key = std::fs::canonicalize(&name).map_or(name, |p| p.display().to_string());
             seen.insert((key, t.span.start))
         });
         let program = Arc::new(program);
         let results = run_tests(program.clone(), &options).await;
         for outcome in &results {
-            out!("{}", render_outcome(outcome, &program, &compiled.sources, color));
+            out!(
+                "{}",
+                render_outcome(outcome, &program, &compiled.sources, color)
+            );
         }
         if coverage {
-            reports.push(coverage::measure(&program, &results).render(file, &program, &compiled.sources));
+            reports.push(coverage::measure(&program, &results).render(
+                file,
+                &program,
+                &compiled.sources,
+            ));
         }
         outcomes.extend(results);
     }

@@ -2,7 +2,9 @@
 //! menus, carousels, dynamic data, email, OTP, forms, media, transfer, appointments,
 //! sub-flow calls, `set sys.language` and the extra test lines.
 
-use super::check::{check_call, check_ask_kind, check_expr, check_target, check_template, check_text, Place};
+use super::check::{
+    check_ask_kind, check_call, check_expr, check_target, check_template, check_text, Place,
+};
 use super::resolve::Ctx;
 use super::types::type_name;
 use crate::diagnostic::{did_you_mean, Diag, FileId};
@@ -81,7 +83,11 @@ pub(crate) fn check_bot(ctx: &mut Ctx<'_>, file: FileId, bot: &ast::Bot) {
 }
 
 /// Reports a language named twice in one list.
-fn duplicate_languages<'a>(ctx: &mut Ctx<'_>, file: FileId, langs: impl Iterator<Item = &'a ast::Ident>) {
+fn duplicate_languages<'a>(
+    ctx: &mut Ctx<'_>,
+    file: FileId,
+    langs: impl Iterator<Item = &'a ast::Ident>,
+) {
     let mut seen: Vec<&ast::Ident> = Vec::new();
     for lang in langs {
         if let Some(first) = seen.iter().find(|l| l.name == lang.name) {
@@ -104,7 +110,12 @@ fn duplicate_languages<'a>(ctx: &mut Ctx<'_>, file: FileId, langs: impl Iterator
 
 /// A translation set: the bot declares languages, each text's language is declared, none
 /// is repeated, and (a warning) none of the declared ones is missing.
-pub(crate) fn check_translations(ctx: &mut Ctx<'_>, file: FileId, texts: &[(ast::Ident, ast::Template)], span: Span) {
+pub(crate) fn check_translations(
+    ctx: &mut Ctx<'_>,
+    file: FileId,
+    texts: &[(ast::Ident, ast::Template)],
+    span: Span,
+) {
     if ctx.languages.is_empty() {
         ctx.error(
             Diag::error(
@@ -113,7 +124,9 @@ pub(crate) fn check_translations(ctx: &mut Ctx<'_>, file: FileId, texts: &[(ast:
                 span,
             )
             .label("texts per language, but the bot declares no language")
-            .help("declare the languages in the bot item, e.g. `bot \"Acme\" { languages en, es }`"),
+            .help(
+                "declare the languages in the bot item, e.g. `bot \"Acme\" { languages en, es }`",
+            ),
             file,
         );
         return;
@@ -131,7 +144,11 @@ pub(crate) fn check_translations(ctx: &mut Ctx<'_>, file: FileId, texts: &[(ast:
         .filter(|l| !texts.iter().any(|(t, _)| t.name == *l))
         .collect();
     if !missing.is_empty() {
-        let list = missing.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ");
+        let list = missing
+            .iter()
+            .map(|l| format!("`{l}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         ctx.error(
             Diag::warning(
                 "chatflow::missing_translation",
@@ -154,7 +171,10 @@ fn unknown_language(ctx: &mut Ctx<'_>, file: FileId, name: &str, span: Span) {
         if langs.is_empty() {
             "the bot declares no languages: add `languages ...` to the bot item".into()
         } else {
-            format!("the declared languages are: {}; add it to the bot's `languages` to use it", langs.join(", "))
+            format!(
+                "the declared languages are: {}; add it to the bot's `languages` to use it",
+                langs.join(", ")
+            )
         }
     });
     ctx.error(
@@ -188,7 +208,10 @@ pub(crate) fn check_set_sys(ctx: &mut Ctx<'_>, file: FileId, name: &ast::Ident, 
         ctx.error(
             Diag::error(
                 "chatflow::type_mismatch",
-                format!("`sys.language` is a language code, but this is {}", type_name(ty)),
+                format!(
+                    "`sys.language` is a language code, but this is {}",
+                    type_name(ty)
+                ),
                 value.span,
             )
             .label("not text")
@@ -198,7 +221,13 @@ pub(crate) fn check_set_sys(ctx: &mut Ctx<'_>, file: FileId, name: &ast::Ident, 
     }
 }
 
-pub(crate) fn check_run(ctx: &mut Ctx<'_>, file: FileId, span: Span, flow: &ast::Ident, args: &[ast::Expr]) {
+pub(crate) fn check_run(
+    ctx: &mut Ctx<'_>,
+    file: FileId,
+    span: Span,
+    flow: &ast::Ident,
+    args: &[ast::Expr],
+) {
     for a in args {
         check_expr(ctx, file, a);
     }
@@ -219,7 +248,12 @@ pub(crate) fn check_run(ctx: &mut Ctx<'_>, file: FileId, span: Span, flow: &ast:
     };
     let def = ctx.flows[f as usize].ast;
     if def.params.len() != args.len() {
-        let params = def.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
+        let params = def
+            .params
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut diag = Diag::error(
             "chatflow::arity",
             format!(
@@ -248,7 +282,11 @@ pub(crate) fn check_action(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, 
         StmtKind::Menu(menu) => check_menu(ctx, file, scope, at, menu),
         StmtKind::Carousel(c) => check_carousel(ctx, file, scope, at, c),
         StmtKind::Email(email) => {
-            let parts = [(&email.to, "to"), (&email.subject, "subject"), (&email.body, "body")];
+            let parts = [
+                (&email.to, "to"),
+                (&email.subject, "subject"),
+                (&email.body, "body"),
+            ];
             for (part, what) in parts {
                 match part {
                     Some(t) => check_template(ctx, file, t, Place::USER),
@@ -350,7 +388,11 @@ fn check_options(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, options: &
     let mut seen: Vec<(String, Span)> = Vec::new();
     for o in options {
         check_template(ctx, file, &o.label, Place::USER);
-        let label = ctx.snippet(file, o.label.span).trim_matches('"').trim().to_lowercase();
+        let label = ctx
+            .snippet(file, o.label.span)
+            .trim_matches('"')
+            .trim()
+            .to_lowercase();
         let mut keys = vec![(label, o.label.span)];
         match &o.kind {
             ast::OptionKind::Branch(t) => check_target(ctx, file, scope, t),
@@ -427,7 +469,13 @@ fn dynamic_block(
     }
 }
 
-fn check_carousel(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, at: Span, c: &ast::Carousel) {
+fn check_carousel(
+    ctx: &mut Ctx<'_>,
+    file: FileId,
+    scope: Option<u32>,
+    at: Span,
+    c: &ast::Carousel,
+) {
     match c {
         ast::Carousel::Static { cards, .. } => {
             if cards.is_empty() {
@@ -435,19 +483,39 @@ fn check_carousel(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, at: Span,
             }
             let mut titles: Vec<(String, Span)> = Vec::new();
             for card in cards {
-                let title = ctx.snippet(file, card.title.span).trim_matches('"').trim().to_lowercase();
+                let title = ctx
+                    .snippet(file, card.title.span)
+                    .trim_matches('"')
+                    .trim()
+                    .to_lowercase();
                 match titles.iter().find(|(t, _)| *t == title) {
                     Some(&(_, first)) => duplicate_option(ctx, file, card.title.span, first),
                     None => titles.push((title, card.title.span)),
                 }
-                for t in [Some(&card.title), card.subtitle.as_ref(), card.image.as_ref()].into_iter().flatten() {
+                for t in [
+                    Some(&card.title),
+                    card.subtitle.as_ref(),
+                    card.image.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+                {
                     check_template(ctx, file, t, Place::USER);
                 }
                 check_options(ctx, file, scope, &card.buttons);
             }
         }
-        ast::Carousel::Dynamic { list, card, target, empty, .. } => {
-            for t in [&card.title, &card.subtitle, &card.image, &card.button].into_iter().flatten() {
+        ast::Carousel::Dynamic {
+            list,
+            card,
+            target,
+            empty,
+            ..
+        } => {
+            for t in [&card.title, &card.subtitle, &card.image, &card.button]
+                .into_iter()
+                .flatten()
+            {
                 check_template(ctx, file, t, Place::ITEM);
             }
             dynamic_block(ctx, file, scope, (list, target, empty));
@@ -465,7 +533,10 @@ fn check_otp(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, at: Span, otp:
     if let Some(p) = &otp.prompt {
         check_text(ctx, file, p);
     }
-    let limits = [(otp.digits, OTP_DIGITS, "digits", "a code"), (otp.tries, OTP_TRIES, "tries", "the user")];
+    let limits = [
+        (otp.digits, OTP_DIGITS, "digits", "a code"),
+        (otp.tries, OTP_TRIES, "tries", "the user"),
+    ];
     for (value, range, what, who) in limits {
         if let Some((n, span)) = value {
             if !range.contains(&n) {
@@ -500,9 +571,13 @@ fn check_form(ctx: &mut Ctx<'_>, file: FileId, at: Span, form: &ast::Form) {
     }
     if form.fields.is_empty() {
         ctx.error(
-            Diag::error("chatflow::no_fields", "this form has no field", keyword(at, "form"))
-                .label("nothing to fill in")
-                .help("add fields such as `field name as name \"Your name\"`"),
+            Diag::error(
+                "chatflow::no_fields",
+                "this form has no field",
+                keyword(at, "form"),
+            )
+            .label("nothing to fill in")
+            .help("add fields such as `field name as name \"Your name\"`"),
             file,
         );
     }
@@ -532,7 +607,13 @@ fn check_form(ctx: &mut Ctx<'_>, file: FileId, at: Span, form: &ast::Form) {
     }
 }
 
-fn check_appointment(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, at: Span, a: &ast::Appointment) {
+fn check_appointment(
+    ctx: &mut Ctx<'_>,
+    file: FileId,
+    scope: Option<u32>,
+    at: Span,
+    a: &ast::Appointment,
+) {
     let kw = keyword(at, "appointment");
     match &a.slots {
         Some((api, _)) => check_call(ctx, file, api),
@@ -567,7 +648,9 @@ pub(crate) fn check_clock(ctx: &mut Ctx<'_>, file: FileId, at: &ast::StrLit) {
                 at.span,
             )
             .label("not a date and time with an offset")
-            .help("write the full date, time and offset, e.g. `clock \"2026-11-27T15:00:00-06:00\"`"),
+            .help(
+                "write the full date, time and offset, e.g. `clock \"2026-11-27T15:00:00-06:00\"`",
+            ),
             file,
         );
     }

@@ -2,8 +2,8 @@
 //! ranges, `else`, statements after the end of a node, shadowed arms and test steps.
 
 use super::resolve::Ctx;
-use super::{actions, hours, shadow};
 use super::types::{comparable, literal_type, ref_type_fixed, type_name};
+use super::{actions, hours, shadow};
 use crate::diagnostic::{did_you_mean, Diag, FileId};
 use crate::ir::{AskKind, ValueType};
 use crate::syntax::ast::{self, ApiProp, CmpOp, ExprKind, Literal, RefKind, Span, StmtKind};
@@ -36,11 +36,27 @@ pub(crate) struct Place {
 
 impl Place {
     /// Shown to the user: a message, a prompt, a label.
-    pub(crate) const USER: Place = Place { secrets: false, otp_code: false, item: false };
-    pub(crate) const API: Place = Place { secrets: true, otp_code: true, item: false };
+    pub(crate) const USER: Place = Place {
+        secrets: false,
+        otp_code: false,
+        item: false,
+    };
+    pub(crate) const API: Place = Place {
+        secrets: true,
+        otp_code: true,
+        item: false,
+    };
     /// A template rendered once per list element.
-    pub(crate) const ITEM: Place = Place { secrets: false, otp_code: false, item: true };
-    pub(crate) const OTP_EMAIL: Place = Place { secrets: false, otp_code: true, item: false };
+    pub(crate) const ITEM: Place = Place {
+        secrets: false,
+        otp_code: false,
+        item: true,
+    };
+    pub(crate) const OTP_EMAIL: Place = Place {
+        secrets: false,
+        otp_code: true,
+        item: false,
+    };
 }
 
 pub(crate) fn check_all(ctx: &mut Ctx<'_>) {
@@ -105,7 +121,9 @@ fn check_flow(ctx: &mut Ctx<'_>, file: FileId, flow: &ast::Flow) {
         );
     }
     // A second flow of the same name is already an error; its body is not checked.
-    let Some(&scope) = ctx.flow_ids.get(flow.name.name.as_str()) else { return };
+    let Some(&scope) = ctx.flow_ids.get(flow.name.name.as_str()) else {
+        return;
+    };
     if !std::ptr::eq(ctx.flows[scope as usize].ast, flow) {
         return;
     }
@@ -202,7 +220,10 @@ pub(crate) fn check_call(ctx: &mut Ctx<'_>, file: FileId, api: &ast::Ident) {
             let same_file = ctx.apis[id as usize].file == file;
             let mut diag = Diag::error(
                 "chatflow::draft_api",
-                format!("only live APIs can be called, and `{}` is a draft", api.name),
+                format!(
+                    "only live APIs can be called, and `{}` is a draft",
+                    api.name
+                ),
                 api.span,
             )
             .label("calls a draft API")
@@ -219,7 +240,12 @@ pub(crate) fn check_call(ctx: &mut Ctx<'_>, file: FileId, api: &ast::Ident) {
     }
 }
 
-pub(crate) fn check_target(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, target: &ast::Ident) {
+pub(crate) fn check_target(
+    ctx: &mut Ctx<'_>,
+    file: FileId,
+    scope: Option<u32>,
+    target: &ast::Ident,
+) {
     ctx.check_target(file, scope, target);
 }
 
@@ -242,7 +268,13 @@ pub(crate) fn check_ask_kind(ctx: &mut Ctx<'_>, file: FileId, kind: &ast::Ident)
     );
 }
 
-fn check_branch(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, span: Span, branch: &ast::Branch) {
+fn check_branch(
+    ctx: &mut Ctx<'_>,
+    file: FileId,
+    scope: Option<u32>,
+    span: Span,
+    branch: &ast::Branch,
+) {
     for arm in &branch.arms {
         check_condition(ctx, file, &arm.cond);
         check_target(ctx, file, scope, &arm.target);
@@ -252,13 +284,9 @@ fn check_branch(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, span: Span,
         None => {
             let at = branch.arms.last().map_or(span, |a| a.span);
             ctx.error(
-                Diag::error(
-                    "chatflow::missing_else",
-                    "this branch has no `else`",
-                    at,
-                )
-                .label("when no condition holds, the flow would have nowhere to go")
-                .help("add `else -> NODE` after the last arm"),
+                Diag::error("chatflow::missing_else", "this branch has no `else`", at)
+                    .label("when no condition holds, the flow would have nowhere to go")
+                    .help("add `else -> NODE` after the last arm"),
                 file,
             );
         }
@@ -323,8 +351,9 @@ fn check_ref(ctx: &mut Ctx<'_>, file: FileId, r: &ast::Ref, place: Place) -> Val
         }
         RefKind::Sys(name) => {
             if !SYS_ATTRS.contains(&name.as_str()) {
-                let help = did_you_mean(name, SYS_ATTRS)
-                    .unwrap_or_else(|| format!("the system attributes are: {}", SYS_ATTRS.join(", ")));
+                let help = did_you_mean(name, SYS_ATTRS).unwrap_or_else(|| {
+                    format!("the system attributes are: {}", SYS_ATTRS.join(", "))
+                });
                 ctx.error(
                     Diag::error(
                         "chatflow::unknown_sys",
@@ -364,7 +393,10 @@ fn check_condition(ctx: &mut Ctx<'_>, file: FileId, e: &ast::Expr) {
         ctx.error(
             Diag::error(
                 "chatflow::type_mismatch",
-                format!("a condition must be true or false, but this is {}", type_name(ty)),
+                format!(
+                    "a condition must be true or false, but this is {}",
+                    type_name(ty)
+                ),
                 e.span,
             )
             .label("not a condition")
@@ -422,7 +454,9 @@ pub(crate) fn check_expr(ctx: &mut Ctx<'_>, file: FileId, e: &ast::Expr) -> Valu
                 ctx.error(
                     Diag::error(
                         "chatflow::bad_range",
-                        format!("the range {low}..{high} is empty: its low end is above its high end"),
+                        format!(
+                            "the range {low}..{high} is empty: its low end is above its high end"
+                        ),
                         *bounds_span,
                     )
                     .label("empty range")

@@ -8,16 +8,20 @@
 
 use std::collections::VecDeque;
 
+use super::check::ends_node;
 use super::resolve::Ctx;
 use crate::diagnostic::Diag;
 use crate::ir::{AttrId, FlowId, NodeId};
-use super::check::ends_node;
 use crate::syntax::ast::{self, ApiProp, ExprKind, RefKind, Span, StmtKind};
 
 /// Something a node does that an analysis cares about, in execution order.
 enum Event {
     /// An attribute is read; `via` names the API whose request reads it.
-    Read { attr: AttrId, span: Span, via: Option<u32> },
+    Read {
+        attr: AttrId,
+        span: Span,
+        via: Option<u32>,
+    },
     /// `status` is read.
     Status { span: Span, via: Option<u32> },
     /// An attribute may be filled from here on.
@@ -93,7 +97,13 @@ fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
     let (events_start, succs_start) = (g.events.len(), g.succs.len());
     let mut facts = NodeFacts::default();
     let s = &mut *g;
-    let mut out = Summary { ctx, scope, from: succs_start, events: &mut s.events, succs: &mut s.succs };
+    let mut out = Summary {
+        ctx,
+        scope,
+        from: succs_start,
+        events: &mut s.events,
+        succs: &mut s.succs,
+    };
     for stmt in &node.body {
         match &stmt.kind {
             StmtKind::Say(t) => out.text(Some(t)),
@@ -150,7 +160,11 @@ fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
             }
             StmtKind::Carousel(ast::Carousel::Static { cards, save }) => {
                 for card in cards {
-                    for t in [Some(&card.title), card.subtitle.as_ref(), card.image.as_ref()] {
+                    for t in [
+                        Some(&card.title),
+                        card.subtitle.as_ref(),
+                        card.image.as_ref(),
+                    ] {
                         out.template(t);
                     }
                     out.options(&card.buttons);
@@ -159,8 +173,19 @@ fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
                     out.set(save);
                 }
             }
-            StmtKind::Carousel(ast::Carousel::Dynamic { list, card, saves, target, empty }) => {
-                let templates = [card.title.as_ref(), card.subtitle.as_ref(), card.image.as_ref(), card.button.as_ref()];
+            StmtKind::Carousel(ast::Carousel::Dynamic {
+                list,
+                card,
+                saves,
+                target,
+                empty,
+            }) => {
+                let templates = [
+                    card.title.as_ref(),
+                    card.subtitle.as_ref(),
+                    card.image.as_ref(),
+                    card.button.as_ref(),
+                ];
                 out.dynamic((list, saves, target, empty), templates);
             }
             StmtKind::Email(e) => {
@@ -298,11 +323,20 @@ impl Summary<'_, '_, '_> {
     /// `from LIST { ...; save A = item.x; -> n; empty -> n }`: reads the list, sets the saves.
     fn dynamic<const N: usize>(
         &mut self,
-        (list, saves, target, empty): (&ast::Ident, &[ast::ItemSave], &Option<ast::Ident>, &Option<ast::Ident>),
+        (list, saves, target, empty): (
+            &ast::Ident,
+            &[ast::ItemSave],
+            &Option<ast::Ident>,
+            &Option<ast::Ident>,
+        ),
         templates: [Option<&ast::Template>; N],
     ) {
         if let Some(&attr) = self.ctx.attr_ids.get(list.name.as_str()) {
-            self.events.push(Event::Read { attr, span: list.span, via: None });
+            self.events.push(Event::Read {
+                attr,
+                span: list.span,
+                via: None,
+            });
         }
         for t in templates {
             self.template(t);
@@ -329,7 +363,9 @@ fn flow_facts(ctx: &Ctx<'_>, g: &mut Graph) {
     loop {
         let mut changed = false;
         for (n, node) in ctx.nodes.iter().enumerate() {
-            let Some(f) = node.flow.map(|f| f as usize) else { continue };
+            let Some(f) = node.flow.map(|f| f as usize) else {
+                continue;
+            };
             let (mut c, mut w) = (g.calls(n), g.asks(n));
             row.iter_mut().for_each(|x| *x = 0);
             for e in g.events(n) {
@@ -391,7 +427,13 @@ fn call_events(ctx: &Ctx<'_>, api: u32, at: Span, events: &mut Vec<Event>) {
     }
 }
 
-fn json_reads(ctx: &Ctx<'_>, json: &ast::JsonTemplate, api: u32, at: Span, events: &mut Vec<Event>) {
+fn json_reads(
+    ctx: &Ctx<'_>,
+    json: &ast::JsonTemplate,
+    api: u32,
+    at: Span,
+    events: &mut Vec<Event>,
+) {
     match json {
         ast::JsonTemplate::Object(fields, _) => {
             for (_, v) in fields {
@@ -448,9 +490,9 @@ fn expr_reads(ctx: &Ctx<'_>, e: &ast::Expr, events: &mut Vec<Event>) {
             expr_reads(ctx, lhs, events);
             expr_reads(ctx, rhs, events);
         }
-        ExprKind::Not(v) | ExprKind::InRange { value: v, .. } | ExprKind::Matches { value: v, .. } => {
-            expr_reads(ctx, v, events)
-        }
+        ExprKind::Not(v)
+        | ExprKind::InRange { value: v, .. }
+        | ExprKind::Matches { value: v, .. } => expr_reads(ctx, v, events),
         ExprKind::InList { value, items } => {
             expr_reads(ctx, value, events);
             for i in items {
@@ -510,7 +552,10 @@ fn unused_flow(ctx: &mut Ctx<'_>, f: FlowId) {
     let (file, name) = (def.file, &def.ast.name);
     let diag = Diag::warning(
         "chatflow::unused_flow",
-        format!("flow `{}` is never run from a node the start can reach", name.name),
+        format!(
+            "flow `{}` is never run from a node the start can reach",
+            name.name
+        ),
         name.span,
     )
     .label("never run")
@@ -552,7 +597,8 @@ fn status_before_call(ctx: &mut Ctx<'_>, summaries: &Graph, reachable: &[bool], 
         });
         if let Some(Some((span, via))) = read {
             let help = if parent[node].is_none() {
-                "no `call` comes before this in the start node; call an API before reading `status`".to_string()
+                "no `call` comes before this in the start node; call an API before reading `status`"
+                    .to_string()
             } else {
                 format!(
                     "no `call` happens on the path {}; call an API before reading `status` on every path",
@@ -624,7 +670,10 @@ impl BitTable {
     /// Adds `other` to row `n`; true if anything was new.
     fn union_row(&mut self, n: usize, other: &[u64]) -> bool {
         let mut grew = false;
-        for (a, b) in self.bits[n * self.words..(n + 1) * self.words].iter_mut().zip(other) {
+        for (a, b) in self.bits[n * self.words..(n + 1) * self.words]
+            .iter_mut()
+            .zip(other)
+        {
             let next = *a | *b;
             grew |= next != *a;
             *a = next;
@@ -803,7 +852,11 @@ fn report_loop(ctx: &mut Ctx<'_>, scc: &[usize]) {
     } else {
         format!(
             "the nodes {} form a loop with no `ask`: the flow would spin until the step limit",
-            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     };
     let diag = Diag::warning("chatflow::loop_without_wait", message, name.span)
@@ -818,7 +871,11 @@ mod tests {
     use std::fmt::Write;
 
     fn codes(src: &str) -> Vec<&'static str> {
-        compile_str("t.flow", src).diagnostics.iter().map(|d| d.code).collect()
+        compile_str("t.flow", src)
+            .diagnostics
+            .iter()
+            .map(|d| d.code)
+            .collect()
     }
 
     /// A 20,000-node cycle with no `ask`: one warning, no stack overflow, no blow-up.
@@ -835,7 +892,8 @@ mod tests {
     /// Diamonds in sequence have exponentially many paths; the analyses stay linear.
     #[test]
     fn many_paths_stay_cheap() {
-        let mut src = String::from("api a { get \"https://x.test/{v}\" }\nnode d0 { ask v; goto d1 }\n");
+        let mut src =
+            String::from("api a { get \"https://x.test/{v}\" }\nnode d0 { ask v; goto d1 }\n");
         for i in 1..2_000 {
             let _ = writeln!(
                 src,
@@ -852,7 +910,8 @@ mod tests {
 
     #[test]
     fn a_loop_with_an_ask_is_fine() {
-        let src = "node a { ask x; goto b }\nnode b { if x == \"q\" -> c else -> a }\nnode c { close }\n";
+        let src =
+            "node a { ask x; goto b }\nnode b { if x == \"q\" -> c else -> a }\nnode c { close }\n";
         assert!(codes(src).is_empty());
     }
 
@@ -911,7 +970,10 @@ mod tests {
     fn flows_are_reachable_only_when_run() {
         let src = "flow f() { node a { return } }\nflow g() { node a { run f(); return } }\nnode s { close }\n";
         // `g` is never run, so neither is `f`: two unused flows, no unreachable nodes.
-        assert_eq!(codes(src), ["chatflow::unused_flow", "chatflow::unused_flow"]);
+        assert_eq!(
+            codes(src),
+            ["chatflow::unused_flow", "chatflow::unused_flow"]
+        );
         let src = "flow f() { node a { return } }\nflow g() { node a { run f(); return } }\nnode s { run g(); close }\n";
         assert!(codes(src).is_empty(), "{:?}", codes(src));
     }

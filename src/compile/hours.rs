@@ -25,7 +25,10 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, file: FileId, hours: &ast::Hours) {
                     ctx.error(
                         Diag::error(
                             "chatflow::duplicate_property",
-                            format!("hours `{}` have one `zone`, this is a second one", hours.name.name),
+                            format!(
+                                "hours `{}` have one `zone`, this is a second one",
+                                hours.name.name
+                            ),
                             zone.span,
                         )
                         .label("repeated zone")
@@ -39,12 +42,26 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, file: FileId, hours: &ast::Hours) {
                 check_zone(ctx, file, zone);
                 table.zone = zone.value.clone();
             }
-            HoursRule::Weekly { first_day, last_day, from, to, .. } => {
-                weekly(ctx, file, (first_day, last_day.as_ref()), (from, to), &mut table.weekly);
+            HoursRule::Weekly {
+                first_day,
+                last_day,
+                from,
+                to,
+                ..
+            } => {
+                weekly(
+                    ctx,
+                    file,
+                    (first_day, last_day.as_ref()),
+                    (from, to),
+                    &mut table.weekly,
+                );
             }
             HoursRule::Closed(dates) => {
                 for date in dates {
-                    if chrono::NaiveDate::parse_from_str(&date.value, "%Y-%m-%d").is_err() || date.value.len() != 10 {
+                    if chrono::NaiveDate::parse_from_str(&date.value, "%Y-%m-%d").is_err()
+                        || date.value.len() != 10
+                    {
                         bad_hours(
                             ctx,
                             file,
@@ -83,8 +100,13 @@ fn check_zone(ctx: &mut Ctx<'_>, file: FileId, zone: &ast::StrLit) {
     if zone.value.parse::<chrono_tz::Tz>().is_ok() {
         return;
     }
-    let help = did_you_mean(&zone.value, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
-        .unwrap_or_else(|| "use an IANA time-zone name such as `America/Chicago`, `Europe/Madrid` or `UTC`".into());
+    let help = did_you_mean(
+        &zone.value,
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()),
+    )
+    .unwrap_or_else(|| {
+        "use an IANA time-zone name such as `America/Chicago`, `Europe/Madrid` or `UTC`".into()
+    });
     ctx.error(
         Diag::error(
             "chatflow::unknown_zone",
@@ -107,7 +129,9 @@ fn weekly(
 ) {
     let first_day = day(ctx, file, first);
     let last_day = last.map_or(first_day, |d| day(ctx, file, d));
-    let (Some(a), Some(b)) = (first_day, last_day) else { return };
+    let (Some(a), Some(b)) = (first_day, last_day) else {
+        return;
+    };
     if a > b {
         let span = last.map_or(first.span, |l| first.span.to(l.span));
         bad_hours(
@@ -119,7 +143,8 @@ fn weekly(
         );
         return;
     }
-    let (Some(start), Some(end)) = (minute(ctx, file, from, false), minute(ctx, file, to, true)) else {
+    let (Some(start), Some(end)) = (minute(ctx, file, from, false), minute(ctx, file, to, true))
+    else {
         return;
     };
     if start >= end {
@@ -141,8 +166,15 @@ fn day(ctx: &mut Ctx<'_>, file: FileId, d: &ast::Ident) -> Option<u8> {
     if let Some(i) = DAYS.iter().position(|x| *x == d.name) {
         return Some(i as u8);
     }
-    let help = did_you_mean(&d.name, DAYS).unwrap_or_else(|| format!("the days are: {}", DAYS.join(" ")));
-    bad_hours(ctx, file, d.span, format!("`{}` is not a day", d.name), &help);
+    let help =
+        did_you_mean(&d.name, DAYS).unwrap_or_else(|| format!("the days are: {}", DAYS.join(" ")));
+    bad_hours(
+        ctx,
+        file,
+        d.span,
+        format!("`{}` is not a day", d.name),
+        &help,
+    );
     None
 }
 
@@ -184,8 +216,9 @@ pub(crate) fn check_open(ctx: &mut Ctx<'_>, file: FileId, name: &ast::Ident) {
     if ctx.hours_ids.contains_key(name.name.as_str()) {
         return;
     }
-    let help = did_you_mean(&name.name, ctx.hours_ids.keys().copied())
-        .unwrap_or_else(|| "define the hours with `hours NAME { zone \"...\"; mon-fri 09:00-17:00 }`".into());
+    let help = did_you_mean(&name.name, ctx.hours_ids.keys().copied()).unwrap_or_else(|| {
+        "define the hours with `hours NAME { zone \"...\"; mon-fri 09:00-17:00 }`".into()
+    });
     ctx.error(
         Diag::error(
             "chatflow::unknown_hours",

@@ -54,7 +54,11 @@ pub(crate) fn load_text(name: &str, text: String, loader: &dyn Loader) -> Loaded
     state.visit(name.to_string(), normalize(Path::new(name)), text);
     Loaded {
         sources: state.sources,
-        files: state.files.into_iter().map(Option::unwrap_or_default).collect(),
+        files: state
+            .files
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect(),
         diags: state.diags,
     }
 }
@@ -158,7 +162,10 @@ fn snap(span: ast::Span, text: &str) -> ast::Span {
     let mut end = floor(span.end.max(start));
     if end < span.end.min(text.len()) {
         // Extend to the end of the character the span ended inside.
-        end = text[end..].chars().next().map_or(end, |c| end + c.len_utf8());
+        end = text[end..]
+            .chars()
+            .next()
+            .map_or(end, |c| end + c.len_utf8());
     }
     ast::Span::new(start, end)
 }

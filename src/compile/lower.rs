@@ -16,7 +16,12 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
         .enumerate()
         .map(|(i, n)| ir::Node {
             name: ctx.node_name(i),
-            stmts: n.ast.body.iter().map(|s| lower_stmt(ctx, n.flow, s)).collect(),
+            stmts: n
+                .ast
+                .body
+                .iter()
+                .map(|s| lower_stmt(ctx, n.flow, s))
+                .collect(),
         })
         .collect();
     let source_map = ir::SourceMap {
@@ -35,9 +40,10 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
         format_version: ir::FORMAT_VERSION,
         min_read_version: ir::MIN_READ_VERSION,
         bot: ir::BotInfo {
-            name: ctx
-                .bot
-                .map_or_else(|| bot_fallback_name.to_string(), |(_, b)| b.name.value.clone()),
+            name: ctx.bot.map_or_else(
+                || bot_fallback_name.to_string(),
+                |(_, b)| b.name.value.clone(),
+            ),
             start: ctx.start.unwrap_or(0),
             greeting: setting(ctx, |s| match s {
                 ast::BotSetting::Greeting(t) => Some(text(ctx, t)),
@@ -56,12 +62,14 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
         hours: ctx
             .hours
             .iter()
-            .map(|h| h.table.clone().unwrap_or_else(|| ir::HoursTable {
-                name: h.ast.name.name.clone(),
-                zone: "UTC".into(),
-                weekly: Vec::new(),
-                closed: Vec::new(),
-            }))
+            .map(|h| {
+                h.table.clone().unwrap_or_else(|| ir::HoursTable {
+                    name: h.ast.name.name.clone(),
+                    zone: "UTC".into(),
+                    weekly: Vec::new(),
+                    closed: Vec::new(),
+                })
+            })
             .collect(),
         flows: ctx
             .flows
@@ -82,7 +90,11 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
                 ty: a.ty,
             })
             .collect(),
-        tests: ctx.tests.iter().map(|&(f, t)| lower_test(ctx, f, t)).collect(),
+        tests: ctx
+            .tests
+            .iter()
+            .map(|&(f, t)| lower_test(ctx, f, t))
+            .collect(),
         source_map,
     }
 }
@@ -125,7 +137,9 @@ fn lower_api(ctx: &Ctx<'_>, def: &ApiDef<'_>) -> ir::Api {
     ir::Api {
         name: def.ast.name.name.clone(),
         method,
-        url: def.url.map_or(ir::Template { parts: Vec::new() }, |u| template(ctx, u)),
+        url: def
+            .url
+            .map_or(ir::Template { parts: Vec::new() }, |u| template(ctx, u)),
         headers,
         body,
         timeout_ms: def.timeout_ms,
@@ -249,7 +263,9 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
             style: m.style,
             text: opt_text(ctx, m.text.as_ref()),
             source: match &m.source {
-                ast::MenuSource::Static(options) => ir::MenuSource::Static(self::options(ctx, scope, options)),
+                ast::MenuSource::Static(options) => {
+                    ir::MenuSource::Static(self::options(ctx, scope, options))
+                }
                 ast::MenuSource::Dynamic(d) => ir::MenuSource::Dynamic(ir::DynamicItems {
                     list: attr_id(ctx, &d.list.name),
                     label: opt_template(ctx, d.label.as_ref()),
@@ -260,32 +276,38 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
             },
             save: m.save.as_ref().map(|a| attr_id(ctx, &a.name)),
         }),
-        ast::StmtKind::Carousel(ast::Carousel::Static { cards, save }) => ir::Stmt::Carousel(ir::Carousel::Static {
-            cards: cards
-                .iter()
-                .map(|c| ir::Card {
-                    title: template(ctx, &c.title),
-                    subtitle: opt_template(ctx, c.subtitle.as_ref()),
-                    image: opt_template(ctx, c.image.as_ref()),
-                    buttons: options(ctx, scope, &c.buttons),
-                })
-                .collect(),
-            save: save.as_ref().map(|a| attr_id(ctx, &a.name)),
-        }),
-        ast::StmtKind::Carousel(ast::Carousel::Dynamic { list, card, saves, target, empty }) => {
-            ir::Stmt::Carousel(ir::Carousel::Dynamic {
-                list: attr_id(ctx, &list.name),
-                card: ir::CardTemplate {
-                    title: opt_template(ctx, card.title.as_ref()),
-                    subtitle: opt_template(ctx, card.subtitle.as_ref()),
-                    image: opt_template(ctx, card.image.as_ref()),
-                    button: opt_template(ctx, card.button.as_ref()),
-                },
-                saves: item_saves(ctx, saves),
-                target: node_opt(ctx, scope, target.as_ref()),
-                empty: node_opt(ctx, scope, empty.as_ref()),
+        ast::StmtKind::Carousel(ast::Carousel::Static { cards, save }) => {
+            ir::Stmt::Carousel(ir::Carousel::Static {
+                cards: cards
+                    .iter()
+                    .map(|c| ir::Card {
+                        title: template(ctx, &c.title),
+                        subtitle: opt_template(ctx, c.subtitle.as_ref()),
+                        image: opt_template(ctx, c.image.as_ref()),
+                        buttons: options(ctx, scope, &c.buttons),
+                    })
+                    .collect(),
+                save: save.as_ref().map(|a| attr_id(ctx, &a.name)),
             })
         }
+        ast::StmtKind::Carousel(ast::Carousel::Dynamic {
+            list,
+            card,
+            saves,
+            target,
+            empty,
+        }) => ir::Stmt::Carousel(ir::Carousel::Dynamic {
+            list: attr_id(ctx, &list.name),
+            card: ir::CardTemplate {
+                title: opt_template(ctx, card.title.as_ref()),
+                subtitle: opt_template(ctx, card.subtitle.as_ref()),
+                image: opt_template(ctx, card.image.as_ref()),
+                button: opt_template(ctx, card.button.as_ref()),
+            },
+            saves: item_saves(ctx, saves),
+            target: node_opt(ctx, scope, target.as_ref()),
+            empty: node_opt(ctx, scope, empty.as_ref()),
+        }),
         ast::StmtKind::Email(e) => ir::Stmt::Email(ir::Email {
             to: required(ctx, e.to.as_ref()),
             subject: required(ctx, e.subject.as_ref()),
@@ -327,7 +349,10 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
         },
         ast::StmtKind::Appointment(a) => ir::Stmt::Appointment(ir::Appointment {
             slots_api: a.slots.as_ref().map_or(0, |(api, _)| api_id(ctx, api)),
-            slots_path: a.slots.as_ref().map_or_else(Vec::new, |(_, p)| p.steps.clone()),
+            slots_path: a
+                .slots
+                .as_ref()
+                .map_or_else(Vec::new, |(_, p)| p.steps.clone()),
             label: opt_template(ctx, a.label.as_ref()),
             prompt: opt_text(ctx, a.prompt.as_ref()),
             saves: item_saves(ctx, &a.saves),
@@ -344,7 +369,11 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
     }
 }
 
-fn options(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, options: &[ast::MenuOption]) -> Vec<ir::MenuOption> {
+fn options(
+    ctx: &Ctx<'_>,
+    scope: Option<ir::FlowId>,
+    options: &[ast::MenuOption],
+) -> Vec<ir::MenuOption> {
     options
         .iter()
         .map(|o| ir::MenuOption {

@@ -243,7 +243,10 @@ mod tests {
         for item in &mut loaded.files[0].items {
             if let ast::Item::Test(t) = item {
                 if let ast::TestStepKind::Stub { answer, .. } = &mut t.steps[0].kind {
-                    *answer = ast::StubAnswer::Status { status: 999, body: None };
+                    *answer = ast::StubAnswer::Status {
+                        status: 999,
+                        body: None,
+                    };
                 }
             }
         }
@@ -279,7 +282,12 @@ mod tests {
             for round in 0..150 {
                 let mutated = if round % 2 == 0 {
                     let drop = rng.usize(..lines.len());
-                    let kept: Vec<&str> = lines.iter().enumerate().filter(|&(i, _)| i != drop).map(|(_, l)| *l).collect();
+                    let kept: Vec<&str> = lines
+                        .iter()
+                        .enumerate()
+                        .filter(|&(i, _)| i != drop)
+                        .map(|(_, l)| *l)
+                        .collect();
                     kept.join("\n")
                 } else {
                     let (a, b) = (rng.usize(..text.len()), rng.usize(..text.len()));
@@ -290,7 +298,10 @@ mod tests {
                 let compiled = compile_str("m.flow", &mutated);
                 for d in &compiled.diagnostics {
                     assert!(d.span.end <= mutated.len(), "{} out of bounds", d.code);
-                    assert!(mutated.is_char_boundary(d.span.start) && mutated.is_char_boundary(d.span.end));
+                    assert!(
+                        mutated.is_char_boundary(d.span.start)
+                            && mutated.is_char_boundary(d.span.end)
+                    );
                 }
                 let _ = crate::diagnostic::render(&compiled.diagnostics, &compiled.sources, false);
             }
@@ -306,9 +317,11 @@ mod tests {
 
     #[test]
     fn translations_lower_in_the_bots_language_order() {
-        let src = "bot \"b\" { languages en, es }\nnode n { say { es \"Hola\" en \"Hi\" }; close }\n";
+        let src =
+            "bot \"b\" { languages en, es }\nnode n { say { es \"Hola\" en \"Hi\" }; close }\n";
         let program = compile_str("t.flow", src).program.expect("compiles");
-        let crate::ir::Stmt::Say(crate::ir::Text::Translated(texts)) = &program.nodes[0].stmts[0] else {
+        let crate::ir::Stmt::Say(crate::ir::Text::Translated(texts)) = &program.nodes[0].stmts[0]
+        else {
             panic!("a translated say: {:?}", program.nodes[0].stmts[0]);
         };
         let langs: Vec<&str> = texts.iter().map(|(l, _)| l.as_str()).collect();
@@ -320,8 +333,18 @@ mod tests {
     fn otp_defaults_and_hours_ranges_lower() {
         let src = "hours h { zone \"UTC\"; mon-wed 09:00-17:00; sun 10:00-24:00 }\nnode n { if open(h) -> v else -> v }\nnode v { otp { send email \"a@x.test\"; ok -> d; fail -> d } }\nnode d { close }\n";
         let program = compile_str("t.flow", src).program.expect("compiles");
-        assert_eq!(program.hours[0].weekly, [(0, 540, 1020), (1, 540, 1020), (2, 540, 1020), (6, 600, 1440)]);
-        let crate::ir::Stmt::Otp(otp) = &program.nodes[1].stmts[0] else { panic!("an otp") };
+        assert_eq!(
+            program.hours[0].weekly,
+            [
+                (0, 540, 1020),
+                (1, 540, 1020),
+                (2, 540, 1020),
+                (6, 600, 1440)
+            ]
+        );
+        let crate::ir::Stmt::Otp(otp) = &program.nodes[1].stmts[0] else {
+            panic!("an otp")
+        };
         assert_eq!((otp.digits, otp.tries, otp.ok, otp.fail), (6, 3, 2, 2));
     }
 
@@ -330,7 +353,11 @@ mod tests {
         let src = "flow f(x) { node a { goto b }\n node b { return } }\nnode s { run f(1); close }\nnode t { close }\n";
         let compiled = compile_str("t.flow", src);
         let codes: Vec<&str> = compiled.diagnostics.iter().map(|d| d.code).collect();
-        assert_eq!(codes, ["chatflow::unreachable_node"], "only `t` is unreachable");
+        assert_eq!(
+            codes,
+            ["chatflow::unreachable_node"],
+            "only `t` is unreachable"
+        );
         let program = compiled.program.expect("compiles");
         let names: Vec<&str> = program.nodes.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["s", "t", "f.a", "f.b"]);

@@ -202,7 +202,11 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                         ctx.duplicate("node", &node.name, file, first);
                     } else {
                         ctx.node_ids.insert(name, ctx.nodes.len() as NodeId);
-                        ctx.nodes.push(NodeDef { file, ast: node, flow: None });
+                        ctx.nodes.push(NodeDef {
+                            file,
+                            ast: node,
+                            flow: None,
+                        });
                     }
                 }
                 ast::Item::Api(api) => {
@@ -231,7 +235,8 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                             bot.name.span,
                         )
                         .label("second bot item");
-                        let diag = with_first(&ctx, diag, file, (first_file, first.name.span), "bot");
+                        let diag =
+                            with_first(&ctx, diag, file, (first_file, first.name.span), "bot");
                         ctx.error(diag, file);
                     }
                     None => ctx.bot = Some((file, bot)),
@@ -261,7 +266,11 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                         ctx.duplicate("hours", &hours.name, file, first);
                     } else {
                         ctx.hours_ids.insert(name, ctx.hours.len() as u32);
-                        ctx.hours.push(HoursDef { file, ast: hours, table: None });
+                        ctx.hours.push(HoursDef {
+                            file,
+                            ast: hours,
+                            table: None,
+                        });
                     }
                 }
                 ast::Item::Flow(flow) => {
@@ -272,7 +281,11 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                         ctx.duplicate("flow", &flow.name, file, first);
                     } else {
                         ctx.flow_ids.insert(name, ctx.flows.len() as FlowId);
-                        let params = flow.params.iter().map(|p| intern(&mut ctx, &p.name)).collect();
+                        let params = flow
+                            .params
+                            .iter()
+                            .map(|p| intern(&mut ctx, &p.name))
+                            .collect();
                         ctx.flows.push(FlowDef {
                             file,
                             ast: flow,
@@ -307,7 +320,11 @@ fn collect_flow_nodes<'a>(ctx: &mut Ctx<'a>, runs: &mut Vec<(&'a ast::Ident, &'a
             let id = ctx.nodes.len() as NodeId;
             ctx.flows[f].node_ids.insert(name, id);
             ctx.flows[f].entry.get_or_insert(id);
-            ctx.nodes.push(NodeDef { file, ast: node, flow: Some(f as FlowId) });
+            ctx.nodes.push(NodeDef {
+                file,
+                ast: node,
+                flow: Some(f as FlowId),
+            });
         }
     }
 }
@@ -315,10 +332,16 @@ fn collect_flow_nodes<'a>(ctx: &mut Ctx<'a>, runs: &mut Vec<(&'a ast::Ident, &'a
 /// A flow's parameters take the types of the arguments every `run` passes.
 fn run_fillers<'a>(ctx: &mut Ctx<'a>, runs: &[(&'a ast::Ident, &'a [ast::Expr])]) {
     for &(flow, args) in runs {
-        let Some(&f) = ctx.flow_ids.get(flow.name.as_str()) else { continue };
+        let Some(&f) = ctx.flow_ids.get(flow.name.as_str()) else {
+            continue;
+        };
         let params = &ctx.flows[f as usize].params;
         if params.len() == args.len() {
-            let fills: Vec<_> = params.iter().zip(args).map(|(&p, a)| (p, Filler::Expr(a))).collect();
+            let fills: Vec<_> = params
+                .iter()
+                .zip(args)
+                .map(|(&p, a)| (p, Filler::Expr(a)))
+                .collect();
             ctx.fillers.extend(fills);
         }
     }
@@ -342,7 +365,10 @@ impl<'a> Ctx<'a> {
     /// Resolves a node name used inside `scope` (a flow, or the top level).
     pub fn target(&self, scope: Option<FlowId>, name: &str) -> Target {
         match scope {
-            None => self.node_ids.get(name).map_or(Target::Unknown, |&id| Target::Found(id)),
+            None => self
+                .node_ids
+                .get(name)
+                .map_or(Target::Unknown, |&id| Target::Found(id)),
             Some(f) => match self.flows[f as usize].node_ids.get(name) {
                 Some(&id) => Target::Found(id),
                 None if self.node_ids.contains_key(name) => Target::OutsideFlow,
@@ -363,13 +389,21 @@ impl<'a> Ctx<'a> {
     pub fn node_name(&self, n: usize) -> String {
         let node = &self.nodes[n];
         match node.flow {
-            Some(f) => format!("{}.{}", self.flows[f as usize].ast.name.name, node.ast.name.name),
+            Some(f) => format!(
+                "{}.{}",
+                self.flows[f as usize].ast.name.name, node.ast.name.name
+            ),
             None => node.ast.name.name.clone(),
         }
     }
 
     /// Reports a target that does not resolve from `scope`. True when it resolved.
-    pub fn check_target(&mut self, file: FileId, scope: Option<FlowId>, target: &ast::Ident) -> bool {
+    pub fn check_target(
+        &mut self,
+        file: FileId,
+        scope: Option<FlowId>,
+        target: &ast::Ident,
+    ) -> bool {
         match self.target(scope, &target.name) {
             Target::Found(_) => true,
             Target::Unknown => {
@@ -399,8 +433,11 @@ impl<'a> Ctx<'a> {
             return self.unknown_node(file, name);
         }
         let local = scope.map(|f| &self.flows[f as usize].node_ids);
-        let help = did_you_mean(&name.name, local.into_iter().flat_map(|m| m.keys().copied()))
-            .unwrap_or_else(|| "define it inside the flow with `node NAME { ... }`".into());
+        let help = did_you_mean(
+            &name.name,
+            local.into_iter().flat_map(|m| m.keys().copied()),
+        )
+        .unwrap_or_else(|| "define it inside the flow with `node NAME { ... }`".into());
         self.error(
             Diag::error(
                 "chatflow::unknown_node",
@@ -422,15 +459,25 @@ impl Ctx<'_> {
             "hours" => "chatflow::duplicate_hours",
             _ => "chatflow::duplicate_api",
         };
-        let diag = Diag::error(code, format!("{what} `{}` is defined twice", name.name), name.span)
-            .label(format!("second definition of `{}`", name.name));
+        let diag = Diag::error(
+            code,
+            format!("{what} `{}` is defined twice", name.name),
+            name.span,
+        )
+        .label(format!("second definition of `{}`", name.name));
         let diag = with_first(self, diag, file, first, what);
         self.error(diag, file);
     }
 }
 
 /// Points at the first definition: a note when it is in the same file, else the help line.
-fn with_first(ctx: &Ctx<'_>, diag: Diag, file: FileId, (first_file, first): (FileId, Span), what: &str) -> Diag {
+fn with_first(
+    ctx: &Ctx<'_>,
+    diag: Diag,
+    file: FileId,
+    (first_file, first): (FileId, Span),
+    what: &str,
+) -> Diag {
     let fix = if what == "bot" {
         "keep one `bot` item and move its settings there".to_string()
     } else {
@@ -439,9 +486,14 @@ fn with_first(ctx: &Ctx<'_>, diag: Diag, file: FileId, (first_file, first): (Fil
     if first_file == file {
         diag.note(first, "first defined here").help(fix)
     } else {
-        let name = ctx.sources.get(first_file as usize).map_or("?", |f| f.name.as_str());
+        let name = ctx
+            .sources
+            .get(first_file as usize)
+            .map_or("?", |f| f.name.as_str());
         let (line, col) = crate::diagnostic::line_col(
-            ctx.sources.get(first_file as usize).map_or("", |f| &*f.text),
+            ctx.sources
+                .get(first_file as usize)
+                .map_or("", |f| &*f.text),
             first.start,
         );
         diag.help(format!("the first one is at {name}:{line}:{col}; {fix}"))
@@ -474,7 +526,12 @@ fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) -> ApiDef<'a>
                 }
             }
             ApiProp::Request { method, url, span } => {
-                if ctx.once(file, &mut seen_method, *span, "method (get/post/put/patch/delete)") {
+                if ctx.once(
+                    file,
+                    &mut seen_method,
+                    *span,
+                    "method (get/post/put/patch/delete)",
+                ) {
                     def.method = Some(*method);
                     def.url = Some(url);
                 }
@@ -510,7 +567,9 @@ fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) -> ApiDef<'a>
                             *span,
                         )
                         .label("retry count here")
-                        .help(format!("use at most {MAX_RETRY} retries; each one waits longer than the last")),
+                        .help(format!(
+                            "use at most {MAX_RETRY} retries; each one waits longer than the last"
+                        )),
                         file,
                     );
                 }
@@ -539,7 +598,9 @@ fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) -> ApiDef<'a>
                         body,
                     )
                     .label("body here")
-                    .help("use `post`, `put` or `patch` to send a body, or put the values in the URL"),
+                    .help(
+                        "use `post`, `put` or `patch` to send a body, or put the values in the URL",
+                    ),
                     file,
                 );
             }
@@ -596,7 +657,9 @@ fn node_fillers<'a>(
                 }
                 ast::MenuSource::Dynamic(d) => item_saves(ctx, &d.saves),
             },
-            ast::StmtKind::Carousel(ast::Carousel::Static { save: Some(save), .. }) => {
+            ast::StmtKind::Carousel(ast::Carousel::Static {
+                save: Some(save), ..
+            }) => {
                 fixed(ctx, save, ValueType::Text);
             }
             ast::StmtKind::Carousel(ast::Carousel::Dynamic { saves, .. }) => item_saves(ctx, saves),
@@ -678,10 +741,7 @@ fn resolve_start(ctx: &mut Ctx<'_>) {
         return;
     }
     if ctx.nodes.is_empty() {
-        let span = ctx
-            .bot
-            .map(|(_, b)| b.name.span)
-            .unwrap_or(Span::new(0, 0));
+        let span = ctx.bot.map(|(_, b)| b.name.span).unwrap_or(Span::new(0, 0));
         let file = ctx.bot.map_or(0, |(f, _)| f);
         ctx.error(
             Diag::error("chatflow::no_nodes", "this flow has no node", span)

@@ -83,8 +83,16 @@ fn same(a: &ast::Expr, b: &ast::Expr) -> bool {
                 ..
             },
         ) => low == l2 && high == h2 && same(value, v2),
-        (InList { value, items }, InList { value: v2, items: i2 }) => {
-            same(value, v2) && items.len() == i2.len() && items.iter().zip(i2).all(|(x, y)| same(x, y))
+        (
+            InList { value, items },
+            InList {
+                value: v2,
+                items: i2,
+            },
+        ) => {
+            same(value, v2)
+                && items.len() == i2.len()
+                && items.iter().zip(i2).all(|(x, y)| same(x, y))
         }
         (
             Text { op, lhs, rhs },
@@ -94,12 +102,20 @@ fn same(a: &ast::Expr, b: &ast::Expr) -> bool {
                 rhs: r2,
             },
         ) => op == op2 && same(lhs, l2) && same(rhs, r2),
-        (Matches { value, pattern }, Matches { value: v2, pattern: p2 }) => {
-            pattern.value == p2.value && same(value, v2)
-        }
-        (IsSet { value, negated }, IsSet { value: v2, negated: n2 }) => {
-            negated == n2 && same(value, v2)
-        }
+        (
+            Matches { value, pattern },
+            Matches {
+                value: v2,
+                pattern: p2,
+            },
+        ) => pattern.value == p2.value && same(value, v2),
+        (
+            IsSet { value, negated },
+            IsSet {
+                value: v2,
+                negated: n2,
+            },
+        ) => negated == n2 && same(value, v2),
         _ => false,
     }
 }
@@ -196,14 +212,13 @@ fn subsumes(a: &Con<'_>, b: &Con<'_>) -> bool {
         (Con::IsSet, _) => false,
         (Con::List(items), b) => items.iter().all(|v| subsumes(&Con::Eq(v), b)),
         (Con::Eq(v), Con::Eq(w)) => v == w,
-        (Con::Eq(v), Con::Range(lo, hi)) => number(v)
-            .is_some_and(|n| n.fract() == 0.0 && n >= *lo as f64 && n <= *hi as f64),
+        (Con::Eq(v), Con::Range(lo, hi)) => {
+            number(v).is_some_and(|n| n.fract() == 0.0 && n >= *lo as f64 && n <= *hi as f64)
+        }
         (Con::Eq(v), Con::List(items)) => items.contains(v),
         (Con::Eq(v), Con::Order(op, m)) => number(v).is_some_and(|n| satisfies(n, *op, *m)),
         (Con::Range(lo, hi), Con::Range(lo2, hi2)) => lo2 <= lo && hi <= hi2,
-        (Con::Range(lo, hi), Con::Eq(w)) => {
-            lo == hi && number(w).is_some_and(|n| n == *lo as f64)
-        }
+        (Con::Range(lo, hi), Con::Eq(w)) => lo == hi && number(w).is_some_and(|n| n == *lo as f64),
         (Con::Range(lo, hi), Con::List(items)) => {
             hi.saturating_sub(*lo) < 1_000
                 && (*lo..=*hi).all(|i| items.iter().any(|v| number(v) == Some(i as f64)))
@@ -240,7 +255,11 @@ mod tests {
              node t {{ close }}\n"
         );
         let compiled = compile_str("t.flow", &src);
-        let errors: Vec<_> = compiled.diagnostics.iter().filter(|d| d.is_error()).collect();
+        let errors: Vec<_> = compiled
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .collect();
         assert!(errors.is_empty(), "{a} / {b}: {errors:?}");
         compiled
             .diagnostics
@@ -260,12 +279,18 @@ mod tests {
         assert!(shadowed("true", "city == \"x\""));
         assert!(shadowed("city is set", "city == \"x\""));
         assert!(shadowed("city == \"a\" or n > 1", "n > 2 and any == 1"));
-        assert!(shadowed("status == 200", "(status == 200 and city == \"x\") or status == 200"));
+        assert!(shadowed(
+            "status == 200",
+            "(status == 200 and city == \"x\") or status == 200"
+        ));
     }
 
     #[test]
     fn reachable_arms_are_not_flagged() {
-        assert!(!shadowed("status == 200 and city == \"Chicago\"", "status == 200"));
+        assert!(!shadowed(
+            "status == 200 and city == \"Chicago\"",
+            "status == 200"
+        ));
         assert!(!shadowed("n > 5", "n >= 5"));
         assert!(!shadowed("status in 400..499", "status in 400..500"));
         assert!(!shadowed("status == 200", "status != 200"));

@@ -64,7 +64,9 @@ struct Inner {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("bot", &self.inner.program.bot.name).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("bot", &self.inner.program.bot.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -79,7 +81,13 @@ struct ResumePoint {
 
 impl ResumePoint {
     fn here(s: &Session, was_new: bool) -> ResumePoint {
-        ResumePoint { node: s.node, pc: s.pc, was_new, wait: s.wait.clone(), calls: s.calls.clone() }
+        ResumePoint {
+            node: s.node,
+            pc: s.pc,
+            was_new,
+            wait: s.wait.clone(),
+            calls: s.calls.clone(),
+        }
     }
 }
 
@@ -90,7 +98,15 @@ impl Engine {
         let zones = refs::parse_zones(&program)?;
         let regexes = compile_regexes(&program)?;
         let http = HttpConnector::new(&config)?;
-        Ok(Engine { inner: Arc::new(Inner { program, config, regexes, zones, http }) })
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                program,
+                config,
+                regexes,
+                zones,
+                http,
+            }),
+        })
     }
 
     pub fn program(&self) -> &Program {
@@ -107,7 +123,10 @@ impl Engine {
         let mut sys = HashMap::new();
         sys.insert("channel".to_string(), Value::Text(config.channel.clone()));
         sys.insert("language".to_string(), Value::Text(config.language.clone()));
-        sys.insert("visitor_id".to_string(), Value::Text(format!("{:016x}", fastrand::u64(..))));
+        sys.insert(
+            "visitor_id".to_string(),
+            Value::Text(format!("{:016x}", fastrand::u64(..))),
+        );
         Session {
             node: self.inner.program.bot.start,
             pc: 0,
@@ -139,9 +158,14 @@ impl Engine {
         }
         let bot = &self.inner.program.bot;
         let scope = self.scope(s);
-        events.push(Event::Profile { name: bot.name.clone(), avatar: bot.avatar.as_ref().map(|t| scope.render(t)) });
+        events.push(Event::Profile {
+            name: bot.name.clone(),
+            avatar: bot.avatar.as_ref().map(|t| scope.render(t)),
+        });
         if let Some(greeting) = &bot.greeting {
-            events.push(Event::Say { text: scope.render_text(greeting) });
+            events.push(Event::Say {
+                text: scope.render_text(greeting),
+            });
         }
         let resume = ResumePoint::here(s, true);
         self.run(s, &mut events, &resume).await;
@@ -163,7 +187,9 @@ impl Engine {
                 }
             }
             SessionState::Closed => {
-                events.push(Event::RuntimeError { message: "chat is closed".into() });
+                events.push(Event::RuntimeError {
+                    message: "chat is closed".into(),
+                });
                 return events;
             }
             SessionState::Transferred => return self.forward(s, input, events),
@@ -174,30 +200,37 @@ impl Engine {
                 }
             }
         }
-        s.sys.insert("last_message".into(), Value::Text(input.to_string()));
+        s.sys
+            .insert("last_message".into(), Value::Text(input.to_string()));
         let program = &*self.inner.program;
-        let waiting_at = s
-            .pc
-            .checked_sub(1)
-            .and_then(|i| program.nodes.get(s.node as usize)?.stmts.get(i as usize));
+        let waiting_at =
+            s.pc.checked_sub(1)
+                .and_then(|i| program.nodes.get(s.node as usize)?.stmts.get(i as usize));
         let resume = ResumePoint::here(s, false);
         let next = match waiting_at {
-            Some(Stmt::Ask { attr, kind, prompt }) => self.answer_ask(s, *attr, *kind, prompt.as_ref(), input, &mut events),
+            Some(Stmt::Ask { attr, kind, prompt }) => {
+                self.answer_ask(s, *attr, *kind, prompt.as_ref(), input, &mut events)
+            }
             Some(stmt) => self.answer(s, stmt, input, &mut events).await,
             None => Next::Stop,
         };
         match next {
             Next::Go => self.run(s, &mut events, &resume).await,
             Next::Stay => {}
-            Next::Stop => events.push(Event::RuntimeError { message: "the session is not waiting for an answer".into() }),
+            Next::Stop => events.push(Event::RuntimeError {
+                message: "the session is not waiting for an answer".into(),
+            }),
         }
         events
     }
 
     /// A message while a human has the chat: only reported.
     fn forward(&self, s: &mut Session, input: &str, mut events: Vec<Event>) -> Vec<Event> {
-        s.sys.insert("last_message".into(), Value::Text(input.to_string()));
-        events.push(Event::Forwarded { text: input.to_string() });
+        s.sys
+            .insert("last_message".into(), Value::Text(input.to_string()));
+        events.push(Event::Forwarded {
+            text: input.to_string(),
+        });
         events
     }
 
@@ -215,23 +248,44 @@ impl Engine {
             return Next::Go;
         }
         let attr_name = self.inner.program.attrs[attr as usize].name.clone();
-        events.push(Event::Invalid { attr: attr_name.clone(), kind: kind_name(kind).into(), answer: input.to_string() });
-        events.push(Event::Say { text: reprompt(kind).into() });
+        events.push(Event::Invalid {
+            attr: attr_name.clone(),
+            kind: kind_name(kind).into(),
+            answer: input.to_string(),
+        });
+        events.push(Event::Say {
+            text: reprompt(kind).into(),
+        });
         if let Some(prompt) = prompt {
-            events.push(Event::Say { text: self.scope(s).render_text(prompt) });
+            events.push(Event::Say {
+                text: self.scope(s).render_text(prompt),
+            });
         }
-        events.push(Event::Ask { attr: attr_name, kind: kind_name(kind).into() });
+        events.push(Event::Ask {
+            attr: attr_name,
+            kind: kind_name(kind).into(),
+        });
         Next::Stay
     }
 
     /// Make one API call as the flow would (templates, retries, saves applied to `s`).
     pub async fn call_api(&self, s: &mut Session, api: ApiId) -> CallReport {
         let Some(api_def) = self.inner.program.apis.get(api as usize) else {
-            let event = Event::RuntimeError { message: format!("no API with id {api}") };
-            return CallReport { event, body: None, saved: Vec::new() };
+            let event = Event::RuntimeError {
+                message: format!("no API with id {api}"),
+            };
+            return CallReport {
+                event,
+                body: None,
+                saved: Vec::new(),
+            };
         };
         if let Err(event) = self.fit(s) {
-            return CallReport { event, body: None, saved: Vec::new() };
+            return CallReport {
+                event,
+                body: None,
+                saved: Vec::new(),
+            };
         }
         let (event, body) = self.call(s, api).await;
         let saved = api_def
@@ -258,7 +312,10 @@ impl Engine {
             Ok(())
         } else {
             Err(Event::RuntimeError {
-                message: format!("the session is at node id {}, which this program does not have", s.node),
+                message: format!(
+                    "the session is at node id {}, which this program does not have",
+                    s.node
+                ),
             })
         }
     }
@@ -292,7 +349,9 @@ impl Engine {
                     return;
                 }
                 if config.trace {
-                    events.push(Event::NodeEntered { node: node.name.clone() });
+                    events.push(Event::NodeEntered {
+                        node: node.name.clone(),
+                    });
                 }
             }
             let Some(stmt) = node.stmts.get(s.pc as usize) else {
@@ -305,13 +364,20 @@ impl Engine {
             };
             s.pc += 1;
             match stmt {
-                Stmt::Say(t) => events.push(Event::Say { text: self.scope(s).render_text(t) }),
+                Stmt::Say(t) => events.push(Event::Say {
+                    text: self.scope(s).render_text(t),
+                }),
                 Stmt::Ask { attr, kind, prompt } => {
                     if let Some(p) = prompt {
-                        events.push(Event::Say { text: self.scope(s).render_text(p) });
+                        events.push(Event::Say {
+                            text: self.scope(s).render_text(p),
+                        });
                     }
                     let attr = program.attrs[*attr as usize].name.clone();
-                    events.push(Event::Ask { attr, kind: kind_name(*kind).into() });
+                    events.push(Event::Ask {
+                        attr,
+                        kind: kind_name(*kind).into(),
+                    });
                     s.state = SessionState::Waiting;
                     return;
                 }
@@ -353,7 +419,13 @@ impl Engine {
         }
     }
 
-    fn branch(&self, s: &Session, table: &ir::BranchTable, node: &str, events: &mut Vec<Event>) -> NodeId {
+    fn branch(
+        &self,
+        s: &Session,
+        table: &ir::BranchTable,
+        node: &str,
+        events: &mut Vec<Event>,
+    ) -> NodeId {
         let scope = self.scope(s);
         let trace = self.inner.config.trace;
         let names = &self.inner.program.nodes;
@@ -448,7 +520,9 @@ fn apply_saves(s: &mut Session, api: &ir::Api, body: &[u8]) {
     if api.saves.is_empty() {
         return;
     }
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else { return };
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return;
+    };
     for save in &api.saves {
         s.attrs[save.attr as usize] = http::lookup(&json, &save.path).map(http::from_json);
     }
@@ -463,19 +537,33 @@ fn stop_turn(s: &mut Session, events: &mut Vec<Event>, resume: &ResumePoint, mes
     s.pc = resume.pc;
     s.wait = resume.wait.clone();
     s.calls = resume.calls.clone();
-    s.state = if resume.was_new { SessionState::New } else { SessionState::Waiting };
+    s.state = if resume.was_new {
+        SessionState::New
+    } else {
+        SessionState::Waiting
+    };
 }
 
 /// Continue after the innermost `run`; `false` when no sub-flow is running. With `trace`,
 /// reports the caller node resumed, so a trace reader knows where later events happen.
-fn return_from_flow(s: &mut Session, program: &Program, trace: bool, events: &mut Vec<Event>) -> bool {
+fn return_from_flow(
+    s: &mut Session,
+    program: &Program,
+    trace: bool,
+    events: &mut Vec<Event>,
+) -> bool {
     match s.calls.pop() {
         Some((node, pc)) => {
             s.node = node;
             s.pc = pc;
             if trace {
-                let name = program.nodes.get(node as usize).map_or("?", |n| n.name.as_str());
-                events.push(Event::Returned { node: name.to_string() });
+                let name = program
+                    .nodes
+                    .get(node as usize)
+                    .map_or("?", |n| n.name.as_str());
+                events.push(Event::Returned {
+                    node: name.to_string(),
+                });
             }
             true
         }
@@ -513,9 +601,16 @@ fn compile_regexes(p: &Program) -> Result<HashMap<String, Regex>, LoadError> {
     for node in &p.nodes {
         for stmt in &node.stmts {
             match stmt {
-                Stmt::Set { value, .. } | Stmt::SetLanguage(value) => collect_patterns(value, &mut patterns),
-                Stmt::Branch(t) => t.arms.iter().for_each(|a| collect_patterns(&a.cond, &mut patterns)),
-                Stmt::Run { args, .. } => args.iter().for_each(|a| collect_patterns(a, &mut patterns)),
+                Stmt::Set { value, .. } | Stmt::SetLanguage(value) => {
+                    collect_patterns(value, &mut patterns)
+                }
+                Stmt::Branch(t) => t
+                    .arms
+                    .iter()
+                    .for_each(|a| collect_patterns(&a.cond, &mut patterns)),
+                Stmt::Run { args, .. } => {
+                    args.iter().for_each(|a| collect_patterns(a, &mut patterns))
+                }
                 _ => {}
             }
         }
@@ -525,8 +620,10 @@ fn compile_regexes(p: &Program) -> Result<HashMap<String, Regex>, LoadError> {
         if out.contains_key(pattern) {
             continue;
         }
-        let re = Regex::new(pattern)
-            .map_err(|e| LoadError::BadRegex { pattern: pattern.into(), message: e.to_string() })?;
+        let re = Regex::new(pattern).map_err(|e| LoadError::BadRegex {
+            pattern: pattern.into(),
+            message: e.to_string(),
+        })?;
         out.insert(pattern.to_string(), re);
     }
     Ok(out)

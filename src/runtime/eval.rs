@@ -33,7 +33,9 @@ impl<'a> Val<'a> {
             Some(Value::Number(n)) => Val::Num(*n),
             Some(Value::Text(s)) => Val::Text(Cow::Borrowed(s)),
             // Lists and objects read as their compact JSON text.
-            Some(v @ (Value::List(_) | Value::Map(_))) => Val::Text(Cow::Owned(to_json(v).to_string())),
+            Some(v @ (Value::List(_) | Value::Map(_))) => {
+                Val::Text(Cow::Owned(to_json(v).to_string()))
+            }
         }
     }
 
@@ -107,7 +109,12 @@ pub(crate) fn to_json(v: &Value) -> serde_json::Value {
         Value::Number(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
         Value::Text(s) => J::String(s.clone()),
         Value::List(items) => J::Array(items.iter().map(to_json).collect()),
-        Value::Map(fields) => J::Object(fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        Value::Map(fields) => J::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), to_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -143,7 +150,10 @@ pub(crate) struct Scope<'a> {
 impl<'a> Scope<'a> {
     /// The same scope reading `{item...}` from `item`.
     pub(crate) fn with_item(&self, item: &'a Value) -> Scope<'a> {
-        Scope { item: Some(item), ..*self }
+        Scope {
+            item: Some(item),
+            ..*self
+        }
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
@@ -166,18 +176,26 @@ impl<'a> Scope<'a> {
         let name = name.strip_prefix("sys.").unwrap_or(name);
         let owned = |s: String| Val::Text(Cow::Owned(s));
         match name {
-            "now" => owned(self.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            "now" => owned(
+                self.now()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
             "date" => owned(self.now().format("%Y-%m-%d").to_string()),
             "time" => owned(self.now().format("%H:%M").to_string()),
             "bot_name" => Val::Text(Cow::Borrowed(&self.program.bot.name)),
-            "otp_code" => self.otp_code().map_or(Val::Unset, |c| Val::Text(Cow::Borrowed(c))),
+            "otp_code" => self
+                .otp_code()
+                .map_or(Val::Unset, |c| Val::Text(Cow::Borrowed(c))),
             _ => Val::of(self.session.sys.get(name)),
         }
     }
 
     /// Whether business hours `id` are open at [`Scope::now`] in their zone.
     fn open(&self, id: HoursId) -> bool {
-        let (Some(table), Some(zone)) = (self.program.hours.get(id as usize), self.zones.get(id as usize)) else {
+        let (Some(table), Some(zone)) = (
+            self.program.hours.get(id as usize),
+            self.zones.get(id as usize),
+        ) else {
             return false;
         };
         let local = self.now().with_timezone(zone);
@@ -187,13 +205,21 @@ impl<'a> Scope<'a> {
         }
         let day = local.weekday().num_days_from_monday() as u8;
         let minute = (local.hour() * 60 + local.minute()) as u16;
-        table.weekly.iter().any(|&(d, from, to)| d == day && from <= minute && minute < to)
+        table
+            .weekly
+            .iter()
+            .any(|&(d, from, to)| d == day && from <= minute && minute < to)
     }
 
     pub(crate) fn eval(&self, expr: &'a Expr) -> Val<'a> {
         match expr {
             Expr::Lit(v) => Val::of(Some(v)),
-            Expr::Attr(id) => Val::of(self.session.attrs.get(*id as usize).and_then(Option::as_ref)),
+            Expr::Attr(id) => Val::of(
+                self.session
+                    .attrs
+                    .get(*id as usize)
+                    .and_then(Option::as_ref),
+            ),
             Expr::Status => match self.session.status {
                 Some(s) => Val::Num(f64::from(s)),
                 None => Val::Unset,
@@ -208,7 +234,11 @@ impl<'a> Scope<'a> {
     pub(crate) fn eval_value(&self, expr: &'a Expr) -> Option<Value> {
         let whole = match expr {
             Expr::Lit(v) => Some(v),
-            Expr::Attr(id) => self.session.attrs.get(*id as usize).and_then(Option::as_ref),
+            Expr::Attr(id) => self
+                .session
+                .attrs
+                .get(*id as usize)
+                .and_then(Option::as_ref),
             _ => None,
         };
         match whole {
@@ -268,7 +298,9 @@ impl<'a> Scope<'a> {
             match part {
                 TemplatePart::Text(t) => out.push_str(t),
                 TemplatePart::Secret(name) => insert(out, Inserted::Secret(name)),
-                TemplatePart::Sys(name) if is_otp_code(name) => insert(out, Inserted::Secret(OTP_CODE)),
+                TemplatePart::Sys(name) if is_otp_code(name) => {
+                    insert(out, Inserted::Secret(OTP_CODE))
+                }
                 other => {
                     buf.clear();
                     self.part_value(other).write_to(&mut buf);
@@ -291,16 +323,21 @@ impl<'a> Scope<'a> {
     pub(crate) fn part_value(&self, part: &'a TemplatePart) -> Val<'a> {
         match part {
             TemplatePart::Text(t) => Val::Text(Cow::Borrowed(t)),
-            TemplatePart::Attr(id) => {
-                Val::of(self.session.attrs.get(*id as usize).and_then(Option::as_ref))
-            }
+            TemplatePart::Attr(id) => Val::of(
+                self.session
+                    .attrs
+                    .get(*id as usize)
+                    .and_then(Option::as_ref),
+            ),
             TemplatePart::Status => match self.session.status {
                 Some(s) => Val::Num(f64::from(s)),
                 None => Val::Unset,
             },
             TemplatePart::Sys(name) => self.sys(name),
             TemplatePart::Secret(_) => Val::Unset,
-            TemplatePart::Item(path) => Val::of(self.item.and_then(|item| lookup_value(item, path))),
+            TemplatePart::Item(path) => {
+                Val::of(self.item.and_then(|item| lookup_value(item, path)))
+            }
         }
     }
 

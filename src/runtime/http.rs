@@ -37,7 +37,11 @@ use super::EngineConfig;
 use crate::ir::{Api, JsonTemplate, Method, PathStep, Template, TemplatePart, Value};
 
 /// Characters left as they are in an inserted URL value: RFC 3986 unreserved.
-const URL_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const URL_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 const MAX_REDIRECTS: usize = 5;
 const BACKOFF_BASE_MS: f64 = 100.0;
@@ -78,8 +82,8 @@ pub(crate) struct Outcome {
 
 impl HttpConnector {
     pub fn new(config: &EngineConfig) -> Result<HttpConnector, reqwest::Error> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS));
+        let mut builder =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS));
         if config.redirect_base.is_some() {
             builder = builder.no_proxy(); // the stub server is local
         }
@@ -109,7 +113,11 @@ impl HttpConnector {
 
     /// Build the request for `api` from the session's data. On failure, the display URL and the
     /// error code.
-    pub(crate) fn prepare(&self, api: &Api, scope: &Scope) -> Result<(Prepared, String), (String, &'static str)> {
+    pub(crate) fn prepare(
+        &self,
+        api: &Api,
+        scope: &Scope,
+    ) -> Result<(Prepared, String), (String, &'static str)> {
         let display_url = render_url(scope, &api.url, &mut |_| None);
         let mut missing = false;
         let real_url = if has_secret(&api.url) {
@@ -136,14 +144,23 @@ impl HttpConnector {
             Ok(b) => b,
             Err(code) => return Err((display_url, code)),
         };
-        let retryable = api.retry_non_idempotent || matches!(api.method, Method::Get | Method::Put | Method::Delete);
+        let retryable = api.retry_non_idempotent
+            || matches!(api.method, Method::Get | Method::Put | Method::Delete);
         let prepared = Prepared {
             method: method(api.method),
             url,
             headers,
             body,
-            timeout: Duration::from_millis(api.timeout_ms.min(self.timeout_cap_ms.unwrap_or(u64::MAX)).max(1)),
-            attempts_allowed: if retryable { api.retry.saturating_add(1) } else { 1 },
+            timeout: Duration::from_millis(
+                api.timeout_ms
+                    .min(self.timeout_cap_ms.unwrap_or(u64::MAX))
+                    .max(1),
+            ),
+            attempts_allowed: if retryable {
+                api.retry.saturating_add(1)
+            } else {
+                1
+            },
         };
         Ok((prepared, display_url))
     }
@@ -154,7 +171,9 @@ impl HttpConnector {
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             return None;
         }
-        let Some(base) = &self.redirect_base else { return Some(url) };
+        let Some(base) = &self.redirect_base else {
+            return Some(url);
+        };
         let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
         reqwest::Url::parse(&format!("{base}/{api_name}{}{query}", url.path())).ok()
     }
@@ -186,7 +205,9 @@ impl HttpConnector {
     }
 
     fn body(&self, api: &Api, scope: &Scope) -> Result<Option<Vec<u8>>, &'static str> {
-        let Some(body) = &api.body else { return Ok(None) };
+        let Some(body) = &api.body else {
+            return Ok(None);
+        };
         let mut missing = false;
         let mut secret = |name: &str| {
             let v = self.secret(scope, name);
@@ -214,19 +235,27 @@ impl HttpConnector {
     }
 
     /// Send with retries. Never fails: failures are `status == 0` with an error code.
-    pub(crate) async fn send(&self, mut prepared: Prepared, display_url: String, api: &Api) -> Outcome {
+    pub(crate) async fn send(
+        &self,
+        mut prepared: Prepared,
+        display_url: String,
+        api: &Api,
+    ) -> Outcome {
         if prepared.body.is_some() && !prepared.headers.contains_key(CONTENT_TYPE) {
             let ct = match api.body {
                 Some(crate::ir::RequestBody::Json(_)) => "application/json",
                 _ => "text/plain; charset=utf-8",
             };
-            prepared.headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+            prepared
+                .headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static(ct));
         }
         let started = Instant::now();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let result = match tokio::time::timeout(prepared.timeout, self.attempt(&prepared)).await {
+            let result = match tokio::time::timeout(prepared.timeout, self.attempt(&prepared)).await
+            {
                 Ok(r) => r,
                 Err(_) => Err("timeout"),
             };
@@ -242,18 +271,31 @@ impl HttpConnector {
                 Ok((status, body)) => (status, None, Some(body)),
                 Err(code) => (0, Some(code), None),
             };
-            return Outcome { display_url, status, error, body, attempts, latency: started.elapsed() };
+            return Outcome {
+                display_url,
+                status,
+                error,
+                body,
+                attempts,
+                latency: started.elapsed(),
+            };
         }
     }
 
     async fn attempt(&self, p: &Prepared) -> Result<(u16, Vec<u8>), &'static str> {
-        let mut request = self.client.request(p.method.clone(), p.url.clone()).headers(p.headers.clone());
+        let mut request = self
+            .client
+            .request(p.method.clone(), p.url.clone())
+            .headers(p.headers.clone());
         if let Some(body) = &p.body {
             request = request.body(body.clone());
         }
         let mut response = request.send().await.map_err(|e| classify(&e))?;
         let status = response.status().as_u16();
-        if response.content_length().is_some_and(|n| n > self.max_response_bytes as u64) {
+        if response
+            .content_length()
+            .is_some_and(|n| n > self.max_response_bytes as u64)
+        {
             return Err("too_large");
         }
         let mut body = Vec::new();
@@ -308,7 +350,11 @@ fn has_secret(t: &Template) -> bool {
 
 /// Render a URL template, percent-encoding each inserted value; `secret` supplies secrets
 /// (`None` writes the `***` mask).
-fn render_url(scope: &Scope, t: &Template, secret: &mut dyn FnMut(&str) -> Option<String>) -> String {
+fn render_url(
+    scope: &Scope,
+    t: &Template,
+    secret: &mut dyn FnMut(&str) -> Option<String>,
+) -> String {
     let mut out = String::with_capacity(64);
     scope.render_with(t, &mut out, |out, ins| match ins {
         Inserted::Value(v) => out.extend(utf8_percent_encode(v, URL_VALUE)),
@@ -320,15 +366,26 @@ fn render_url(scope: &Scope, t: &Template, secret: &mut dyn FnMut(&str) -> Optio
     out
 }
 
-fn json_value(scope: &Scope, t: &JsonTemplate, secret: &mut dyn FnMut(&str) -> String) -> serde_json::Value {
+fn json_value(
+    scope: &Scope,
+    t: &JsonTemplate,
+    secret: &mut dyn FnMut(&str) -> String,
+) -> serde_json::Value {
     use serde_json::Value as J;
     match t {
         JsonTemplate::Object(fields) => J::Object(
-            fields.iter().map(|(k, v)| (k.clone(), json_value(scope, v, secret))).collect(),
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), json_value(scope, v, secret)))
+                .collect(),
         ),
-        JsonTemplate::Array(items) => J::Array(items.iter().map(|i| json_value(scope, i, secret)).collect()),
+        JsonTemplate::Array(items) => {
+            J::Array(items.iter().map(|i| json_value(scope, i, secret)).collect())
+        }
         JsonTemplate::String(template) => {
-            if let [part @ (TemplatePart::Attr(_) | TemplatePart::Status)] = template.parts.as_slice() {
+            if let [part @ (TemplatePart::Attr(_) | TemplatePart::Status)] =
+                template.parts.as_slice()
+            {
                 match scope.part_value(part) {
                     Val::Num(n) => return number_json(n),
                     Val::Bool(b) => return J::Bool(b),
@@ -358,7 +415,10 @@ fn number_json(n: f64) -> serde_json::Value {
 }
 
 /// Follow a `save` path into a JSON answer.
-pub(crate) fn lookup<'j>(json: &'j serde_json::Value, path: &[PathStep]) -> Option<&'j serde_json::Value> {
+pub(crate) fn lookup<'j>(
+    json: &'j serde_json::Value,
+    path: &[PathStep],
+) -> Option<&'j serde_json::Value> {
     path.iter().try_fold(json, |v, step| match step {
         PathStep::Field(f) => v.get(f.as_str()),
         PathStep::Index(i) => v.get(*i),
@@ -373,8 +433,11 @@ pub(crate) fn from_json(v: &serde_json::Value) -> Value {
         serde_json::Value::Number(n) => n.as_f64().map_or(Value::Null, Value::Number),
         serde_json::Value::String(s) => Value::Text(s.clone()),
         serde_json::Value::Array(items) => Value::List(items.iter().map(from_json).collect()),
-        serde_json::Value::Object(fields) => {
-            Value::Map(fields.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
-        }
+        serde_json::Value::Object(fields) => Value::Map(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), from_json(v)))
+                .collect(),
+        ),
     }
 }

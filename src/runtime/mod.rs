@@ -56,8 +56,8 @@ use crate::ir::{NodeId, Value};
 
 mod engine;
 mod eval;
-mod smtp;
 pub mod http;
+mod smtp;
 pub mod validate;
 
 pub use engine::{CallReport, Engine, LoadError, MAX_CALL_DEPTH};
@@ -73,7 +73,11 @@ pub enum Event {
     /// The bot now waits for the user's answer to fill `attr`.
     Ask { attr: String, kind: String },
     /// The user's answer failed the `ask` kind's check; a re-prompt `Say` follows.
-    Invalid { attr: String, kind: String, answer: String },
+    Invalid {
+        attr: String,
+        kind: String,
+        answer: String,
+    },
     /// Trace: the conversation entered a node.
     NodeEntered { node: String },
     /// Trace: a sub-flow returned (by `return` or by running out of statements) and the
@@ -81,7 +85,12 @@ pub enum Event {
     Returned { node: String },
     /// Trace: a branch arm was evaluated (`arm` is 0-based; `else` is reported as taken
     /// with `arm == arms.len()` and `result == true`).
-    Condition { node: String, arm: usize, result: bool, target: String },
+    Condition {
+        node: String,
+        arm: usize,
+        result: bool,
+        target: String,
+    },
     /// An API call finished (always emitted). `url` is the URL as the flow built it.
     ApiCall {
         api: String,
@@ -98,18 +107,38 @@ pub enum Event {
     /// The turn stopped because of a runtime fault (step limit, ...); the session stays usable.
     RuntimeError { message: String },
     /// First event of a conversation: the bot's profile.
-    Profile { name: String, avatar: Option<String> },
+    Profile {
+        name: String,
+        avatar: Option<String>,
+    },
     /// Quick replies (`style` = `quick_replies`) or buttons (`buttons`); the bot waits when
     /// any option branches.
-    Choices { style: String, text: Option<String>, options: Vec<ChoiceView> },
+    Choices {
+        style: String,
+        text: Option<String>,
+        options: Vec<ChoiceView>,
+    },
     /// A carousel of cards.
     Carousel { cards: Vec<CardView> },
     /// An email: always recorded; `delivered` when an SMTP server accepted it.
-    Email { to: String, subject: String, body: String, delivered: bool, error: Option<String> },
+    Email {
+        to: String,
+        subject: String,
+        body: String,
+        delivered: bool,
+        error: Option<String>,
+    },
     /// A form: the bot waits for one answer that fills the listed fields.
-    Form { title: Option<String>, fields: Vec<FormFieldView> },
+    Form {
+        title: Option<String>,
+        fields: Vec<FormFieldView>,
+    },
     /// `image`, `audio`, `video` or `file`.
-    Media { kind: String, url: String, caption: Option<String> },
+    Media {
+        kind: String,
+        url: String,
+        caption: Option<String>,
+    },
     /// Handed over to a human (`kind` = `department` or `agent`); later input gives `Forwarded`.
     Transfer { kind: String, to: String },
     /// A user message received while the conversation waits for a human.
@@ -239,7 +268,10 @@ pub enum Wait {
         titles: Vec<String>,
     },
     /// Appointment slots as offered: labels and the slot elements from the API answer.
-    Slots { labels: Vec<String>, slots: Vec<Value> },
+    Slots {
+        labels: Vec<String>,
+        slots: Vec<Value>,
+    },
     /// A sent one-time code and the answers still allowed.
     Otp { code: String, tries_left: u32 },
     /// Indices (into the form's fields) still to be filled.

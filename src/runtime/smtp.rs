@@ -11,10 +11,21 @@ use super::SmtpConfig;
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Deliver one message; `Err` carries a short reason for `sys.email_error`.
-pub(crate) async fn deliver(config: &SmtpConfig, to: &str, subject: &str, body: &str) -> Result<(), String> {
+pub(crate) async fn deliver(
+    config: &SmtpConfig,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<(), String> {
     let (host, port) = split_addr(&config.addr)?;
-    let from = config.from.parse().map_err(|e| format!("bad sender address {:?}: {e}", config.from))?;
-    let to = to.trim().parse().map_err(|e| format!("bad recipient address {to:?}: {e}"))?;
+    let from = config
+        .from
+        .parse()
+        .map_err(|e| format!("bad sender address {:?}: {e}", config.from))?;
+    let to = to
+        .trim()
+        .parse()
+        .map_err(|e| format!("bad recipient address {to:?}: {e}"))?;
     let message = Message::builder()
         .from(from)
         .to(to)

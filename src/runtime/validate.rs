@@ -44,13 +44,18 @@ pub fn reprompt(kind: AskKind) -> &'static str {
         AskKind::Email => "That doesn't look like an email address. Please try again.",
         AskKind::Phone => "That doesn't look like a phone number. Please try again.",
         AskKind::Number => "That doesn't look like a number. Please try again.",
-        AskKind::Date => "That doesn't look like a date (for example 2026-11-25). Please try again.",
+        AskKind::Date => {
+            "That doesn't look like a date (for example 2026-11-25). Please try again."
+        }
         AskKind::Time => "That doesn't look like a time (for example 14:30). Please try again.",
     }
 }
 
 pub fn kind_name(kind: AskKind) -> &'static str {
-    AskKind::ALL.iter().find(|(_, k)| *k == kind).map_or("text", |(n, _)| n)
+    AskKind::ALL
+        .iter()
+        .find(|(_, k)| *k == kind)
+        .map_or("text", |(n, _)| n)
 }
 
 fn is_upload_url(a: &str) -> bool {
@@ -59,12 +64,18 @@ fn is_upload_url(a: &str) -> bool {
 
 fn is_name(a: &str) -> bool {
     a.chars().any(char::is_alphabetic)
-        && a.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '-' | '.' | '’'))
+        && a.chars()
+            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '-' | '.' | '’'))
 }
 
 fn is_email(a: &str) -> bool {
-    let Some((local, domain)) = a.split_once('@') else { return false };
-    if local.is_empty() || domain.contains('@') || a.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let Some((local, domain)) = a.split_once('@') else {
+        return false;
+    };
+    if local.is_empty()
+        || domain.contains('@')
+        || a.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return false;
     }
     let labels: Vec<&str> = domain.split('.').collect();
@@ -82,15 +93,24 @@ fn is_email(a: &str) -> bool {
 
 fn is_phone(a: &str) -> bool {
     let body = a.strip_prefix('+').unwrap_or(a);
-    let allowed = body.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'));
+    let allowed = body
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'));
     let digits = body.chars().filter(char::is_ascii_digit).count();
     allowed && (7..=15).contains(&digits)
 }
 
 fn parse_number(a: &str) -> Option<f64> {
-    let plain = if a.contains(',') { strip_thousands(a)? } else { a.to_string() };
+    let plain = if a.contains(',') {
+        strip_thousands(a)?
+    } else {
+        a.to_string()
+    };
     // Refuse words f64 would accept ("inf", "NaN").
-    if !plain.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')) {
+    if !plain
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
+    {
         return None;
     }
     plain.parse::<f64>().ok().filter(|n| n.is_finite())
@@ -121,8 +141,18 @@ fn strip_thousands(a: &str) -> Option<String> {
 }
 
 const MONTHS: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 
 fn month_from_word(w: &str) -> Option<u32> {
@@ -130,7 +160,10 @@ fn month_from_word(w: &str) -> Option<u32> {
     if w.len() < 3 {
         return None;
     }
-    MONTHS.iter().position(|m| m.starts_with(&w)).map(|i| i as u32 + 1)
+    MONTHS
+        .iter()
+        .position(|m| m.starts_with(&w))
+        .map(|i| i as u32 + 1)
 }
 
 fn parse_date(a: &str) -> Option<NaiveDate> {
@@ -143,7 +176,11 @@ fn parse_date(a: &str) -> Option<NaiveDate> {
 /// `25/11/2026`, `11/25/2026`, `25.11.2026`, `25-11-2026`: day first unless impossible.
 fn numeric_date(a: &str) -> Option<NaiveDate> {
     let parts: Vec<&str> = a.split(['/', '.', '-']).collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
+    {
         return None;
     }
     let (x, y): (u32, u32) = (parts[0].parse().ok()?, parts[1].parse().ok()?);
@@ -176,7 +213,10 @@ fn worded_date(a: &str) -> Option<NaiveDate> {
 
 /// `(hour, minute)` for `14:30`, `14:30:15`, `2:30 pm`, `2pm`.
 fn parse_time(a: &str) -> Option<(u32, u32)> {
-    let lower = a.to_ascii_lowercase().replace("a.m.", "am").replace("p.m.", "pm");
+    let lower = a
+        .to_ascii_lowercase()
+        .replace("a.m.", "am")
+        .replace("p.m.", "pm");
     let (clock, meridiem) = if let Some(c) = lower.strip_suffix("am") {
         (c.trim_end(), Some(false))
     } else if let Some(c) = lower.strip_suffix("pm") {
@@ -186,7 +226,12 @@ fn parse_time(a: &str) -> Option<(u32, u32)> {
     };
     let clock = clock.trim_end_matches('.').trim_end();
     let parts: Vec<&str> = clock.split(':').collect();
-    if parts.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.is_empty() || p.len() > 2 || !p.chars().all(|c| c.is_ascii_digit())) {
+    if parts.is_empty()
+        || parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 2 || !p.chars().all(|c| c.is_ascii_digit()))
+    {
         return None;
     }
     let hour: u32 = parts[0].parse().ok()?;
@@ -236,10 +281,21 @@ mod tests {
 
     #[test]
     fn dates() {
-        for good in ["2026-11-25", "25/11/2026", "11/25/2026", "25 Nov 2026", "November 25, 2026", "25.11.2026"] {
+        for good in [
+            "2026-11-25",
+            "25/11/2026",
+            "11/25/2026",
+            "25 Nov 2026",
+            "November 25, 2026",
+            "25.11.2026",
+        ] {
             assert_eq!(ok(AskKind::Date, good), text("2026-11-25"), "{good}");
         }
-        assert_eq!(ok(AskKind::Date, "03/04/2026"), text("2026-04-03"), "day first");
+        assert_eq!(
+            ok(AskKind::Date, "03/04/2026"),
+            text("2026-04-03"),
+            "day first"
+        );
         for bad in ["2026-02-30", "tomorrow", "32/13/2026", "25/11/26"] {
             assert_eq!(ok(AskKind::Date, bad), None, "{bad}");
         }
@@ -247,7 +303,15 @@ mod tests {
 
     #[test]
     fn times() {
-        for (a, want) in [("14:30", "14:30"), ("2:30 pm", "14:30"), ("2pm", "14:00"), ("14:30:15", "14:30"), ("12am", "00:00"), ("12 PM", "12:00"), ("9 a.m.", "09:00")] {
+        for (a, want) in [
+            ("14:30", "14:30"),
+            ("2:30 pm", "14:30"),
+            ("2pm", "14:00"),
+            ("14:30:15", "14:30"),
+            ("12am", "00:00"),
+            ("12 PM", "12:00"),
+            ("9 a.m.", "09:00"),
+        ] {
             assert_eq!(ok(AskKind::Time, a), text(want), "{a}");
         }
         for bad in ["25:00", "13pm", "14", "noon", "14:7"] {
@@ -258,7 +322,14 @@ mod tests {
     #[test]
     fn emails_phones_names() {
         assert!(ok(AskKind::Email, "ana@example.com").is_some());
-        for bad in ["ana", "ana@", "@x.com", "ana@localhost", "a b@x.com", "ana@x.c0"] {
+        for bad in [
+            "ana",
+            "ana@",
+            "@x.com",
+            "ana@localhost",
+            "a b@x.com",
+            "ana@x.c0",
+        ] {
             assert_eq!(ok(AskKind::Email, bad), None, "{bad}");
         }
         assert!(ok(AskKind::Phone, "+1 (555) 123-4567").is_some());

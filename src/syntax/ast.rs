@@ -121,9 +121,17 @@ pub enum ApiProp {
     /// `live` or `draft`; `live == true` for live.
     Mode { live: bool, span: Span },
     /// `get "url-template"` and friends.
-    Request { method: Method, url: Template, span: Span },
+    Request {
+        method: Method,
+        url: Template,
+        span: Span,
+    },
     /// `header "Name" = "value-template"`
-    Header { name: StrLit, value: Template, span: Span },
+    Header {
+        name: StrLit,
+        value: Template,
+        span: Span,
+    },
     /// `body "template"` — sent as is.
     Body { body: Template, span: Span },
     /// `json { "key": "template" or literal, ... }`
@@ -133,7 +141,11 @@ pub enum ApiProp {
     /// `retry 2`
     Retry { count: u32, span: Span },
     /// `save ATTR = body.path[0].x`
-    Save { attr: Ident, path: SavePath, span: Span },
+    Save {
+        attr: Ident,
+        path: SavePath,
+        span: Span,
+    },
 }
 
 /// `body` followed by `.field` and `[index]` steps.
@@ -229,7 +241,10 @@ pub enum StmtKind {
     Goto(Ident),
     Close,
     /// `set sys.language = EXPR` (`name` is the part after `sys.`).
-    SetSys { name: Ident, value: Expr },
+    SetSys {
+        name: Ident,
+        value: Expr,
+    },
     /// `choose` / `buttons`
     Menu(Menu),
     Carousel(Carousel),
@@ -252,7 +267,10 @@ pub enum StmtKind {
     /// `goal "name"`
     Goal(StrLit),
     /// `run FLOW(args)`
-    Run { flow: Ident, args: Vec<Expr> },
+    Run {
+        flow: Ident,
+        args: Vec<Expr>,
+    },
     /// `return` (inside a sub-flow)
     Return,
 }
@@ -383,23 +401,38 @@ pub enum AttrExpectation {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum TestStepKind {
-    Stub { api: Ident, answer: StubAnswer },
+    Stub {
+        api: Ident,
+        answer: StubAnswer,
+    },
     User(StrLit),
     ExpectSay(StrLit),
     ExpectNode(Ident),
-    ExpectAttr { attr: Ident, expect: AttrExpectation },
-    ExpectRequest { api: Ident, url: StrLit },
+    ExpectAttr {
+        attr: Ident,
+        expect: AttrExpectation,
+    },
+    ExpectRequest {
+        api: Ident,
+        url: StrLit,
+    },
     ExpectClosed,
     /// `expect choices "A", "B"`
     ExpectChoices(Vec<StrLit>),
     /// `expect transfer "Billing"`
     ExpectTransfer(StrLit),
     /// `expect email "to@x.test" "Subject"`
-    ExpectEmail { to: StrLit, subject: StrLit },
+    ExpectEmail {
+        to: StrLit,
+        subject: StrLit,
+    },
     /// `expect goal "name"`
     ExpectGoal(StrLit),
     /// `expect media image "url"`
-    ExpectMedia { kind: MediaKind, url: StrLit },
+    ExpectMedia {
+        kind: MediaKind,
+        url: StrLit,
+    },
     /// `clock "2026-11-27T15:00:00-06:00"`
     Clock(StrLit),
     /// `language "es"`
@@ -412,7 +445,10 @@ pub enum TestStepKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Text {
     Plain(Template),
-    Translated { texts: Vec<(Ident, Template)>, span: Span },
+    Translated {
+        texts: Vec<(Ident, Template)>,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -477,7 +513,10 @@ pub struct ItemSave {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Carousel {
-    Static { cards: Vec<Card>, save: Option<Ident> },
+    Static {
+        cards: Vec<Card>,
+        save: Option<Ident>,
+    },
     /// `carousel from LIST { title ".."; subtitle ".."; image ".."; button "Buy"; save ..; -> n; empty -> n }`
     Dynamic {
         list: Ident,
@@ -607,7 +646,6 @@ pub struct Flow {
     pub nodes: Vec<Node>,
     pub span: Span,
 }
-
 
 impl Text {
     /// Every template of the text: one, or one per language.

@@ -59,15 +59,29 @@ impl Outcome {
 /// One thing a test may reach.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
-    Node { node: String },
+    Node {
+        node: String,
+    },
     /// Arm `arm` of the branch in `node` (`arm == arms.len()` is `else`); `label` is the arm as
     /// written: `elif status == 200 -> report`.
-    Arm { node: String, arm: usize, label: String },
+    Arm {
+        node: String,
+        arm: usize,
+        label: String,
+    },
     /// One outcome class of `call api` in `node`.
-    Call { node: String, api: String, outcome: Outcome },
+    Call {
+        node: String,
+        api: String,
+        outcome: Outcome,
+    },
     /// A labelled edge of a menu, carousel, `otp`, `appointment` or `run`: taken when a test
     /// entered `to` right after `node`; `label` is the edge as shown: `"Yes" -> confirm`.
-    Edge { node: String, to: String, label: String },
+    Edge {
+        node: String,
+        to: String,
+        label: String,
+    },
 }
 
 /// Targets with where they are and whether a test reached them.
@@ -106,9 +120,17 @@ pub fn targets(program: &Program) -> Vec<(Target, SourceSpan)> {
     for (id, node) in program.nodes.iter().enumerate() {
         let spans = program.source_map.nodes.get(id);
         let node_span = spans.map(|s| s.node).unwrap_or_default();
-        out.push((Target::Node { node: node.name.clone() }, node_span));
+        out.push((
+            Target::Node {
+                node: node.name.clone(),
+            },
+            node_span,
+        ));
         for (i, stmt) in node.stmts.iter().enumerate() {
-            let span = spans.and_then(|s| s.stmts.get(i)).copied().unwrap_or(node_span);
+            let span = spans
+                .and_then(|s| s.stmts.get(i))
+                .copied()
+                .unwrap_or(node_span);
             out.extend(statement_targets(program, &node.name, stmt, span));
         }
     }
@@ -116,10 +138,18 @@ pub fn targets(program: &Program) -> Vec<(Target, SourceSpan)> {
 }
 
 /// What one statement can reach. Adding a statement adds one arm here.
-fn statement_targets(program: &Program, node: &str, stmt: &Stmt, span: SourceSpan) -> Vec<(Target, SourceSpan)> {
+fn statement_targets(
+    program: &Program,
+    node: &str,
+    stmt: &Stmt,
+    span: SourceSpan,
+) -> Vec<(Target, SourceSpan)> {
     match stmt {
         Stmt::Call(api) => {
-            let api = program.apis.get(*api as usize).map_or("?", |a| a.name.as_str());
+            let api = program
+                .apis
+                .get(*api as usize)
+                .map_or("?", |a| a.name.as_str());
             Outcome::ALL
                 .iter()
                 .map(|&outcome| {
@@ -133,7 +163,12 @@ fn statement_targets(program: &Program, node: &str, stmt: &Stmt, span: SourceSpa
                 .collect()
         }
         Stmt::Branch(table) => {
-            let name_of = |id: u32| program.nodes.get(id as usize).map_or("?", |n| n.name.as_str());
+            let name_of = |id: u32| {
+                program
+                    .nodes
+                    .get(id as usize)
+                    .map_or("?", |n| n.name.as_str())
+            };
             let targets = table.arms.iter().map(|a| a.target).chain([table.otherwise]);
             targets
                 .enumerate()
@@ -149,14 +184,26 @@ fn statement_targets(program: &Program, node: &str, stmt: &Stmt, span: SourceSpa
                 .collect()
         }
         other => {
-            let name_of = |id: u32| program.nodes.get(id as usize).map_or("?", |n| n.name.as_str());
+            let name_of = |id: u32| {
+                program
+                    .nodes
+                    .get(id as usize)
+                    .map_or("?", |n| n.name.as_str())
+            };
             crate::graph::statement(program, other)
                 .edges
                 .into_iter()
                 .filter_map(|(to, label)| {
                     let to = name_of(to).to_string();
                     let label = format!("{} -> {to}", label?);
-                    Some((Target::Edge { node: node.to_string(), to, label }, span))
+                    Some((
+                        Target::Edge {
+                            node: node.to_string(),
+                            to,
+                            label,
+                        },
+                        span,
+                    ))
                 })
                 .collect()
         }
@@ -201,7 +248,12 @@ impl Reached {
             // Back in the caller after a sub-flow: later calls and moves are the caller's,
             // but the caller was not entered again.
             Event::Returned { node } => current.clone_from(node),
-            Event::Condition { node, arm, result: true, .. } => {
+            Event::Condition {
+                node,
+                arm,
+                result: true,
+                ..
+            } => {
                 self.arms.insert((node.clone(), *arm));
             }
             Event::ApiCall { api, status, .. } => {
@@ -250,12 +302,16 @@ impl Coverage {
         let (n, nt) = self.nodes();
         let (b, bt) = self.branches();
         let (a, at) = self.api_outcomes();
-        let mut out = format!("coverage of {root}: {n}/{nt} nodes, {b}/{bt} branches, {a}/{at} API outcomes\n");
+        let mut out = format!(
+            "coverage of {root}: {n}/{nt} nodes, {b}/{bt} branches, {a}/{at} API outcomes\n"
+        );
         let mut calls_done: HashSet<(String, String)> = HashSet::new();
         for entry in self.missed() {
             let place = location(program, sources, entry.span, &entry.target);
             match &entry.target {
-                Target::Node { node } => out.push_str(&format!("  not reached: node {node} ({place})\n")),
+                Target::Node { node } => {
+                    out.push_str(&format!("  not reached: node {node} ({place})\n"))
+                }
                 Target::Arm { node, label, .. } | Target::Edge { node, label, .. } => {
                     out.push_str(&format!("  not taken: {label} in node {node} ({place})\n"))
                 }
@@ -266,9 +322,11 @@ impl Coverage {
                     let missing: Vec<&str> = self
                         .missed()
                         .filter_map(|e| match &e.target {
-                            Target::Call { node: n, api: a, outcome } if n == node && a == api => {
-                                Some(outcome.label())
-                            }
+                            Target::Call {
+                                node: n,
+                                api: a,
+                                outcome,
+                            } if n == node && a == api => Some(outcome.label()),
                             _ => None,
                         })
                         .collect();
@@ -290,12 +348,20 @@ fn location(program: &Program, sources: &SourceSet, span: SourceSpan, target: &T
         .and_then(|n| sources.files.iter().find(|f| &f.name == n))
         .or_else(|| sources.get(span.file));
     let Some(file) = file else {
-        return name.cloned().unwrap_or_else(|| "<unknown file>".to_string());
+        return name
+            .cloned()
+            .unwrap_or_else(|| "<unknown file>".to_string());
     };
     let mut at = span.start as usize;
     if let Target::Arm { arm, .. } = target {
-        let stmt = file.text.get(span.start as usize..span.end as usize).unwrap_or("");
-        if let Some(offset) = arm_offsets(stmt).get(arm.saturating_sub(1)).filter(|_| *arm > 0) {
+        let stmt = file
+            .text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("");
+        if let Some(offset) = arm_offsets(stmt)
+            .get(arm.saturating_sub(1))
+            .filter(|_| *arm > 0)
+        {
             at += offset;
         }
     }

@@ -46,7 +46,9 @@ fn collect_secrets(template: &Template, names: &mut Vec<String>) {
 
 fn collect_json_secrets(json: &JsonTemplate, names: &mut Vec<String>) {
     match json {
-        JsonTemplate::Object(fields) => fields.iter().for_each(|(_, v)| collect_json_secrets(v, names)),
+        JsonTemplate::Object(fields) => fields
+            .iter()
+            .for_each(|(_, v)| collect_json_secrets(v, names)),
         JsonTemplate::Array(items) => items.iter().for_each(|v| collect_json_secrets(v, names)),
         JsonTemplate::String(t) => collect_secrets(t, names),
         JsonTemplate::Number(_) | JsonTemplate::Bool(_) | JsonTemplate::Null => {}

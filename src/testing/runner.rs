@@ -5,9 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::diagnostic::{self, Diag, SourceSet};
-use crate::ir::{
-    Program, SourceSpan, Span, StubAnswer, TestCase, TestStep, TestStepKind, Value,
-};
+use crate::ir::{Program, SourceSpan, Span, StubAnswer, TestCase, TestStep, TestStepKind, Value};
 use crate::runtime::{Engine, EngineConfig, Event, Session, SessionState, SmtpConfig};
 
 use super::stub::StubServer;
@@ -137,7 +135,11 @@ struct ApiCallSeen {
 }
 
 /// Runs one test: its result and every event the conversation produced.
-async fn run_one(program: &Arc<Program>, test: &TestCase, options: &TestOptions) -> (Result<(), Failure>, Vec<Event>) {
+async fn run_one(
+    program: &Arc<Program>,
+    test: &TestCase,
+    options: &TestOptions,
+) -> (Result<(), Failure>, Vec<Event>) {
     let mut history = Vec::new();
     let result = run_steps(program, test, options, &mut history).await;
     (result, history)
@@ -253,7 +255,14 @@ impl Run<'_> {
 
     fn begin_turn(&mut self, events: Vec<Event>) {
         for event in &events {
-            if let Event::ApiCall { api, url, status, error, .. } = event {
+            if let Event::ApiCall {
+                api,
+                url,
+                status,
+                error,
+                ..
+            } = event
+            {
                 let seen = ApiCallSeen {
                     url: url.clone(),
                     status: *status,
@@ -295,13 +304,14 @@ impl Run<'_> {
             }
             kind => {
                 self.ensure_started().await;
-                self.check(kind).map_err(|(check, expected, actual)| Failure {
-                    span: step.span,
-                    check,
-                    expected,
-                    actual,
-                    notes: self.turn_notes(),
-                })
+                self.check(kind)
+                    .map_err(|(check, expected, actual)| Failure {
+                        span: step.span,
+                        check,
+                        expected,
+                        actual,
+                        notes: self.turn_notes(),
+                    })
             }
         }
     }
@@ -312,7 +322,11 @@ impl Run<'_> {
             TestStepKind::ExpectSay(text) => self.expect_say(text),
             TestStepKind::ExpectNode(node) => self.expect_node(*node),
             TestStepKind::ExpectAttrEquals { attr, value } => {
-                let actual = self.session.attrs.get(*attr as usize).and_then(Option::as_ref);
+                let actual = self
+                    .session
+                    .attrs
+                    .get(*attr as usize)
+                    .and_then(Option::as_ref);
                 if actual == Some(value) {
                     return Ok(());
                 }
@@ -324,7 +338,11 @@ impl Run<'_> {
                 ))
             }
             TestStepKind::ExpectAttrNotSet { attr } => {
-                let actual = self.session.attrs.get(*attr as usize).and_then(Option::as_ref);
+                let actual = self
+                    .session
+                    .attrs
+                    .get(*attr as usize)
+                    .and_then(Option::as_ref);
                 if actual.is_none() {
                     return Ok(());
                 }
@@ -343,7 +361,10 @@ impl Run<'_> {
                 Err((
                     "expect closed".into(),
                     "the chat is closed".into(),
-                    format!("the chat is open, in node `{}`", self.node_name(self.session.node)),
+                    format!(
+                        "the chat is open, in node `{}`",
+                        self.node_name(self.session.node)
+                    ),
                 ))
             }
             TestStepKind::ExpectChoices(labels) => self.expect_choices(labels),
@@ -378,7 +399,11 @@ impl Run<'_> {
         });
         match offered {
             Some(actual) if actual == labels => Ok(()),
-            Some(actual) => Err(("expect choices".into(), expected, format!("choices {}", quote_list(&actual)))),
+            Some(actual) => Err((
+                "expect choices".into(),
+                expected,
+                format!("choices {}", quote_list(&actual)),
+            )),
             None => Err((
                 "expect choices".into(),
                 expected,
@@ -400,7 +425,13 @@ impl Run<'_> {
             .turn
             .iter()
             .any(|e| matches!(e, Event::Transfer { to: t, .. } if t == to));
-        self.found(hit, "expect transfer", format!("transfer to {}", quote(to)), seen, "no transfer")
+        self.found(
+            hit,
+            "expect transfer",
+            format!("transfer to {}", quote(to)),
+            seen,
+            "no transfer",
+        )
     }
 
     fn expect_email(&self, to: &str, subject: &str) -> Result<(), (String, String, String)> {
@@ -408,7 +439,9 @@ impl Run<'_> {
             .turn
             .iter()
             .filter_map(|e| match e {
-                Event::Email { to, subject, .. } => Some(format!("email to {} {}", quote(to), quote(subject))),
+                Event::Email { to, subject, .. } => {
+                    Some(format!("email to {} {}", quote(to), quote(subject)))
+                }
                 _ => None,
             })
             .collect();
@@ -424,7 +457,9 @@ impl Run<'_> {
             .turn
             .iter()
             .filter_map(|e| match e {
-                Event::Goal { name, count } => Some(format!("goal {} (count {count})", quote(name))),
+                Event::Goal { name, count } => {
+                    Some(format!("goal {} (count {count})", quote(name)))
+                }
                 _ => None,
             })
             .collect();
@@ -432,7 +467,13 @@ impl Run<'_> {
             .turn
             .iter()
             .any(|e| matches!(e, Event::Goal { name: n, .. } if n == name));
-        self.found(hit, "expect goal", format!("goal {}", quote(name)), seen, "no goal")
+        self.found(
+            hit,
+            "expect goal",
+            format!("goal {}", quote(name)),
+            seen,
+            "no goal",
+        )
     }
 
     fn expect_media(&self, kind: &str, url: &str) -> Result<(), (String, String, String)> {
@@ -448,7 +489,13 @@ impl Run<'_> {
             .turn
             .iter()
             .any(|e| matches!(e, Event::Media { kind: k, url: u, .. } if k == kind && u == url));
-        self.found(hit, "expect media", format!("{kind} {}", quote(url)), seen, "no media")
+        self.found(
+            hit,
+            "expect media",
+            format!("{kind} {}", quote(url)),
+            seen,
+            "no media",
+        )
     }
 
     /// The verdict of an `expect` that looks for one event in the turn: `seen` lists the
@@ -489,7 +536,11 @@ impl Run<'_> {
         self.said = index + 1;
         match &self.turn[index] {
             Event::Say { text: said } if said == text => Ok(()),
-            Event::Say { text: said } => Err(("expect say".into(), expected, format!("say {}", quote(said)))),
+            Event::Say { text: said } => Err((
+                "expect say".into(),
+                expected,
+                format!("say {}", quote(said)),
+            )),
             _ => Ok(()),
         }
     }
@@ -512,7 +563,11 @@ impl Run<'_> {
         } else {
             format!("nodes entered in this turn: {}", entered.join(", "))
         };
-        Err(("expect node".into(), format!("node {name} entered in this turn"), actual))
+        Err((
+            "expect node".into(),
+            format!("node {name} entered in this turn"),
+            actual,
+        ))
     }
 
     fn expect_request(&self, api: u32, url: &str) -> Result<(), (String, String, String)> {
@@ -538,7 +593,9 @@ impl Run<'_> {
                 Some(q) => format!("{}?{q}", parsed.path()),
                 None => parsed.path().to_string(),
             };
-            if arrived.path_and_query() != want && !(want == "/" && arrived.path_and_query().is_empty()) {
+            if arrived.path_and_query() != want
+                && !(want == "/" && arrived.path_and_query().is_empty())
+            {
                 return fail(format!(
                     "the stub server received {} {}",
                     arrived.method,
@@ -586,13 +643,21 @@ fn quote_list(labels: &[String]) -> String {
     if labels.is_empty() {
         return "(none)".to_string();
     }
-    labels.iter().map(|l| quote(l)).collect::<Vec<_>>().join(", ")
+    labels
+        .iter()
+        .map(|l| quote(l))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
-
 
 /// `PASS name`, or `FAIL name` followed by the failing line's location, the expected and the
 /// actual value, notes, and a snippet of the source.
-pub fn render_outcome(outcome: &TestOutcome, program: &Program, sources: &SourceSet, color: bool) -> String {
+pub fn render_outcome(
+    outcome: &TestOutcome,
+    program: &Program,
+    sources: &SourceSet,
+    color: bool,
+) -> String {
     let Some(failure) = &outcome.failure else {
         return format!("PASS {}\n", outcome.name);
     };
@@ -613,9 +678,13 @@ pub fn render_outcome(outcome: &TestOutcome, program: &Program, sources: &Source
         out.push_str(&format!("    note: {note}\n"));
     }
     if let Some(id) = file {
-        let diag = Diag::error("chatflow::test_failed", format!("test {} failed", quote(&outcome.name)), span)
-            .in_file(id)
-            .label(format!("{} failed here", failure.check));
+        let diag = Diag::error(
+            "chatflow::test_failed",
+            format!("test {} failed", quote(&outcome.name)),
+            span,
+        )
+        .in_file(id)
+        .label(format!("{} failed here", failure.check));
         for line in diagnostic::render(&[diag], sources, color).lines() {
             let line = format!("  {line}");
             out.push_str(line.trim_end());

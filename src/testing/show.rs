@@ -75,7 +75,10 @@ fn write_expr(program: &Program, expr: &Expr, min: u8, out: &mut String) {
         Expr::Status => out.push_str("status"),
         Expr::Open(id) => out.push_str(&format!(
             "open({})",
-            program.hours.get(*id as usize).map_or("?", |h| h.name.as_str())
+            program
+                .hours
+                .get(*id as usize)
+                .map_or("?", |h| h.name.as_str())
         )),
         Expr::Sys(name) => out.push_str(&format!("sys.{name}")),
         Expr::Not(inner) if matches!(**inner, Expr::IsSet(_)) => {
@@ -129,5 +132,3 @@ fn binary(program: &Program, a: &Expr, op: &str, b: &Expr, mins: (u8, u8), out: 
     out.push_str(op);
     write_expr(program, b, mins.1, out);
 }
-
-

@@ -151,7 +151,12 @@ async fn handle(
         query: uri.query().map(str::to_string),
         headers: headers
             .iter()
-            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body: String::from_utf8_lossy(&body).into_owned(),
     };
@@ -215,7 +220,10 @@ pub fn parse_stub_file(text: &str) -> Result<HashMap<String, StubAnswer>, String
         .ok_or("expected a JSON object mapping API names to answers")?;
     let mut answers = HashMap::new();
     for (api, answer) in object {
-        answers.insert(api.clone(), parse_answer(answer).map_err(|e| format!("`{api}`: {e}"))?);
+        answers.insert(
+            api.clone(),
+            parse_answer(answer).map_err(|e| format!("`{api}`: {e}"))?,
+        );
     }
     Ok(answers)
 }
@@ -228,7 +236,9 @@ fn parse_answer(answer: &serde_json::Value) -> Result<StubAnswer, String> {
         .as_object()
         .ok_or(r#"expected "timeout" or {"status": 200, "body": ...}"#)?;
     if let Some(key) = object.keys().find(|k| *k != "status" && *k != "body") {
-        return Err(format!("unknown key `{key}` (expected `status` and `body`)"));
+        return Err(format!(
+            "unknown key `{key}` (expected `status` and `body`)"
+        ));
     }
     let status = object
         .get("status")

@@ -47,7 +47,10 @@ impl B {
         if let Some(i) = self.p.attrs.iter().position(|a| a.name == name) {
             return i as AttrId;
         }
-        self.p.attrs.push(AttrInfo { name: name.into(), ty: ValueType::Any });
+        self.p.attrs.push(AttrInfo {
+            name: name.into(),
+            ty: ValueType::Any,
+        });
         (self.p.attrs.len() - 1) as AttrId
     }
 
@@ -55,7 +58,10 @@ impl B {
         if let Some(i) = self.p.nodes.iter().position(|n| n.name == name) {
             return i as NodeId;
         }
-        self.p.nodes.push(Node { name: name.into(), stmts: vec![] });
+        self.p.nodes.push(Node {
+            name: name.into(),
+            stmts: vec![],
+        });
         (self.p.nodes.len() - 1) as NodeId
     }
 
@@ -117,12 +123,18 @@ impl B {
 
     /// `save ATTR = item.PATH` for dynamic data (`path` like `.id` or `.a.0.b`).
     pub fn item_save(&mut self, attr: &str, path_text: &str) -> ItemSave {
-        ItemSave { attr: self.attr(attr), path: path(path_text) }
+        ItemSave {
+            attr: self.attr(attr),
+            path: path(path_text),
+        }
     }
 
     /// A branch option `"label" -> node`.
     pub fn option(&mut self, label: &str, target: &str) -> MenuOption {
-        MenuOption { label: self.t(label), kind: OptionKind::Branch(self.node(target)) }
+        MenuOption {
+            label: self.t(label),
+            kind: OptionKind::Branch(self.node(target)),
+        }
     }
 
     pub fn say(&mut self, s: &str) -> Stmt {
@@ -131,11 +143,18 @@ impl B {
 
     pub fn ask(&mut self, attr: &str, kind: AskKind, prompt: Option<&str>) -> Stmt {
         let prompt = prompt.map(|p| Text::Plain(self.t(p)));
-        Stmt::Ask { attr: self.attr(attr), kind, prompt }
+        Stmt::Ask {
+            attr: self.attr(attr),
+            kind,
+            prompt,
+        }
     }
 
     pub fn set(&mut self, attr: &str, value: Expr) -> Stmt {
-        Stmt::Set { attr: self.attr(attr), value }
+        Stmt::Set {
+            attr: self.attr(attr),
+            value,
+        }
     }
 
     pub fn goto(&mut self, node: &str) -> Stmt {
@@ -145,9 +164,15 @@ impl B {
     pub fn branch(&mut self, arms: Vec<(Expr, &str)>, otherwise: &str) -> Stmt {
         let arms = arms
             .into_iter()
-            .map(|(cond, target)| BranchArm { cond, target: self.node(target) })
+            .map(|(cond, target)| BranchArm {
+                cond,
+                target: self.node(target),
+            })
             .collect();
-        Stmt::Branch(BranchTable { arms, otherwise: self.node(otherwise) })
+        Stmt::Branch(BranchTable {
+            arms,
+            otherwise: self.node(otherwise),
+        })
     }
 
     pub fn a(&mut self, name: &str) -> Expr {
@@ -212,7 +237,10 @@ pub struct Seen {
 
 impl Seen {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -248,16 +276,37 @@ impl Server {
     }
 }
 
-async fn handle(req: Request<Body>, seen: Arc<Mutex<Vec<Seen>>>, flaky: Arc<AtomicUsize>) -> Response<Body> {
+async fn handle(
+    req: Request<Body>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    flaky: Arc<AtomicUsize>,
+) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec();
-    let target = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    let target = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
     let headers = parts
         .headers
         .iter()
-        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    seen.lock().unwrap().push(Seen { method: parts.method.to_string(), target, headers, body });
+    seen.lock().unwrap().push(Seen {
+        method: parts.method.to_string(),
+        target,
+        headers,
+        body,
+    });
     let json = |status: u16, body: &str| {
         Response::builder()
             .status(status)
@@ -267,7 +316,10 @@ async fn handle(req: Request<Body>, seen: Arc<Mutex<Vec<Seen>>>, flaky: Arc<Atom
     };
     let path = parts.uri.path();
     match path {
-        p if p.starts_with("/weather") => json(200, r#"{"main":{"temp":3.5},"weather":[{"description":"snow"},{"description":"wind"}],"name":"Chicago","ok":true,"tags":["a","b"]}"#),
+        p if p.starts_with("/weather") => json(
+            200,
+            r#"{"main":{"temp":3.5},"weather":[{"description":"snow"},{"description":"wind"}],"name":"Chicago","ok":true,"tags":["a","b"]}"#,
+        ),
         "/flaky" => {
             if flaky.fetch_add(1, Ordering::SeqCst) < 2 {
                 json(500, r#"{"error":"try later"}"#)
@@ -280,14 +332,23 @@ async fn handle(req: Request<Body>, seen: Arc<Mutex<Vec<Seen>>>, flaky: Arc<Atom
             json(200, "{}")
         }
         "/big" => json(200, &format!(r#"{{"pad":"{}"}}"#, "x".repeat(4000))),
-        "/stores" => json(200, r#"{"stores":[{"id":1,"name":"North","city":"Chicago"},{"id":2,"name":"South","city":"Austin"}]}"#),
+        "/stores" => json(
+            200,
+            r#"{"stores":[{"id":1,"name":"North","city":"Chicago"},{"id":2,"name":"South","city":"Austin"}]}"#,
+        ),
         "/nostores" => json(200, r#"{"stores":[]}"#),
-        "/slots" => json(200, r#"{"slots":[{"id":"s1","start":"09:00"},{"id":"s2","start":"10:30"}]}"#),
+        "/slots" => json(
+            200,
+            r#"{"slots":[{"id":"s1","start":"09:00"},{"id":"s2","start":"10:30"}]}"#,
+        ),
         "/sleep100" => {
             tokio::time::sleep(Duration::from_millis(100)).await;
             json(200, r#"{"ok":true}"#)
         }
-        "/text" => Response::builder().status(200).body(Body::from("hello, not json")).unwrap(),
+        "/text" => Response::builder()
+            .status(200)
+            .body(Body::from("hello, not json"))
+            .unwrap(),
         "/empty" => Response::builder().status(200).body(Body::empty()).unwrap(),
         "/redirect" => Response::builder()
             .status(StatusCode::FOUND)

@@ -3,12 +3,14 @@
 
 use super::{jump, Engine};
 use crate::ir::{
-    Appointment, AttrId, Card, CardTemplate, Carousel, Email, Form, ItemSave, Menu,
-    MenuOption, MenuSource, MenuStyle, NodeId, OptionKind, Otp, OtpSend, Stmt, Template, TransferKind, Value,
+    Appointment, AttrId, Card, CardTemplate, Carousel, Email, Form, ItemSave, Menu, MenuOption,
+    MenuSource, MenuStyle, NodeId, OptionKind, Otp, OtpSend, Stmt, Template, TransferKind, Value,
 };
 use crate::runtime::eval::{lookup_value, value_text, Scope};
 use crate::runtime::validate::{kind_name, validate};
-use crate::runtime::{http, smtp, CardView, ChoiceView, Event, FormFieldView, Session, SessionState, Wait};
+use crate::runtime::{
+    http, smtp, CardView, ChoiceView, Event, FormFieldView, Session, SessionState, Wait,
+};
 
 /// What the interpreter does after a statement or an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +31,12 @@ const DEFAULT_BUTTON: &str = "Choose";
 
 impl Engine {
     /// Run one action statement.
-    pub(super) async fn action(&self, s: &mut Session, stmt: &Stmt, events: &mut Vec<Event>) -> Next {
+    pub(super) async fn action(
+        &self,
+        s: &mut Session,
+        stmt: &Stmt,
+        events: &mut Vec<Event>,
+    ) -> Next {
         match stmt {
             Stmt::SetLanguage(expr) => {
                 let language = self.scope(s).eval(expr).as_text().map(|t| t.into_owned());
@@ -64,9 +71,14 @@ impl Engine {
             Stmt::Transfer { kind, to, message } => {
                 let scope = self.scope(s);
                 if let Some(message) = message {
-                    events.push(Event::Say { text: scope.render_text(message) });
+                    events.push(Event::Say {
+                        text: scope.render_text(message),
+                    });
                 }
-                events.push(Event::Transfer { kind: transfer_kind(*kind).into(), to: scope.render(to) });
+                events.push(Event::Transfer {
+                    kind: transfer_kind(*kind).into(),
+                    to: scope.render(to),
+                });
                 s.state = SessionState::Transferred;
                 Next::Stay
             }
@@ -74,7 +86,10 @@ impl Engine {
             Stmt::Goal(name) => {
                 let count = s.goals.entry(name.clone()).or_insert(0);
                 *count = count.saturating_add(1);
-                events.push(Event::Goal { name: name.clone(), count: *count });
+                events.push(Event::Goal {
+                    name: name.clone(),
+                    count: *count,
+                });
                 Next::Go
             }
             // The interpreter runs the core statements itself.
@@ -83,7 +98,13 @@ impl Engine {
     }
 
     /// The answer to the waiting statement `stmt` (not an `ask`).
-    pub(super) async fn answer(&self, s: &mut Session, stmt: &Stmt, input: &str, events: &mut Vec<Event>) -> Next {
+    pub(super) async fn answer(
+        &self,
+        s: &mut Session,
+        stmt: &Stmt,
+        input: &str,
+        events: &mut Vec<Event>,
+    ) -> Next {
         match stmt {
             Stmt::Menu(menu) => self.answer_menu(s, menu, input, events),
             Stmt::Carousel(carousel) => self.answer_carousel(s, carousel, input, events),
@@ -113,16 +134,28 @@ impl Engine {
                         jump(s, d.empty);
                         return Next::Go;
                     };
-                    items.iter().map(|item| item_label(&scope, d.label.as_ref(), item)).collect::<Vec<_>>()
+                    items
+                        .iter()
+                        .map(|item| item_label(&scope, d.label.as_ref(), item))
+                        .collect::<Vec<_>>()
                 };
                 events.push(self.dynamic_choices(s, menu, &labels));
-                s.wait = Some(Wait::Items { labels, titles: Vec::new() });
+                s.wait = Some(Wait::Items {
+                    labels,
+                    titles: Vec::new(),
+                });
                 wait(s)
             }
         }
     }
 
-    fn answer_menu(&self, s: &mut Session, menu: &Menu, input: &str, events: &mut Vec<Event>) -> Next {
+    fn answer_menu(
+        &self,
+        s: &mut Session,
+        menu: &Menu,
+        input: &str,
+        events: &mut Vec<Event>,
+    ) -> Next {
         match &menu.source {
             MenuSource::Static(options) => {
                 let labels: Vec<String> = {
@@ -130,7 +163,8 @@ impl Engine {
                     options.iter().map(|o| scope.render(&o.label)).collect()
                 };
                 let picked = pick_option(input, &labels, options, true);
-                let Some((value, target)) = picked.and_then(|i| chosen(&labels[i], &options[i])) else {
+                let Some((value, target)) = picked.and_then(|i| chosen(&labels[i], &options[i]))
+                else {
                     self.no_match(s, events);
                     events.push(self.static_choices(s, menu, options));
                     return Next::Stay;
@@ -140,7 +174,9 @@ impl Engine {
                 Next::Go
             }
             MenuSource::Dynamic(d) => {
-                let Some(Wait::Items { labels, .. }) = &s.wait else { return Next::Stop };
+                let Some(Wait::Items { labels, .. }) = &s.wait else {
+                    return Next::Stop;
+                };
                 match pick_label(input, labels, true) {
                     Some(i) => {
                         let label = labels[i].clone();
@@ -176,7 +212,15 @@ impl Engine {
     }
 
     /// Element `i` of the list attribute was chosen: run the saves and go on.
-    fn pick_item(&self, s: &mut Session, list_attr: AttrId, i: usize, saves: &[ItemSave], target: NodeId, empty: NodeId) -> Next {
+    fn pick_item(
+        &self,
+        s: &mut Session,
+        list_attr: AttrId,
+        i: usize,
+        saves: &[ItemSave],
+        target: NodeId,
+        empty: NodeId,
+    ) -> Next {
         s.wait = None;
         let item = list(s, list_attr).and_then(|items| items.get(i)).cloned();
         match item {
@@ -201,7 +245,12 @@ impl Engine {
 
     // ---- carousels ----
 
-    fn offer_carousel(&self, s: &mut Session, carousel: &Carousel, events: &mut Vec<Event>) -> Next {
+    fn offer_carousel(
+        &self,
+        s: &mut Session,
+        carousel: &Carousel,
+        events: &mut Vec<Event>,
+    ) -> Next {
         match carousel {
             Carousel::Static { cards, .. } => {
                 events.push(self.static_cards(s, cards));
@@ -211,13 +260,26 @@ impl Engine {
                     Next::Go
                 }
             }
-            Carousel::Dynamic { list: list_attr, card, empty, .. } => {
+            Carousel::Dynamic {
+                list: list_attr,
+                card,
+                empty,
+                ..
+            } => {
                 let Some(views) = self.dynamic_cards(s, *list_attr, card) else {
                     jump(s, *empty);
                     return Next::Go;
                 };
                 let titles = views.iter().map(|v| v.title.clone()).collect();
-                let labels = views.iter().map(|v| v.buttons.first().map(|b| b.label.clone()).unwrap_or_default()).collect();
+                let labels = views
+                    .iter()
+                    .map(|v| {
+                        v.buttons
+                            .first()
+                            .map(|b| b.label.clone())
+                            .unwrap_or_default()
+                    })
+                    .collect();
                 events.push(Event::Carousel { cards: views });
                 s.wait = Some(Wait::Items { labels, titles });
                 wait(s)
@@ -225,7 +287,13 @@ impl Engine {
         }
     }
 
-    fn answer_carousel(&self, s: &mut Session, carousel: &Carousel, input: &str, events: &mut Vec<Event>) -> Next {
+    fn answer_carousel(
+        &self,
+        s: &mut Session,
+        carousel: &Carousel,
+        input: &str,
+        events: &mut Vec<Event>,
+    ) -> Next {
         match carousel {
             Carousel::Static { cards, save } => {
                 let (titles, buttons): (Vec<String>, Vec<(usize, String, &MenuOption)>) = {
@@ -240,11 +308,17 @@ impl Engine {
                     (titles, buttons)
                 };
                 let labels: Vec<String> = buttons.iter().map(|(_, l, _)| l.clone()).collect();
-                let by_title = |card: usize| buttons.iter().position(|(ci, _, b)| *ci == card && branches(b));
+                let by_title = |card: usize| {
+                    buttons
+                        .iter()
+                        .position(|(ci, _, b)| *ci == card && branches(b))
+                };
                 let picked = pick_unique_label(input, &labels)
                     .or_else(|| pick_label(input, &titles, false).and_then(by_title))
                     .or_else(|| pick_payload(input, buttons.iter().map(|(_, _, b)| *b)));
-                let Some((value, target)) = picked.and_then(|i| chosen(&buttons[i].1, buttons[i].2)) else {
+                let Some((value, target)) =
+                    picked.and_then(|i| chosen(&buttons[i].1, buttons[i].2))
+                else {
                     self.no_match(s, events);
                     events.push(self.static_cards(s, cards));
                     return Next::Stay;
@@ -253,9 +327,18 @@ impl Engine {
                 jump(s, target);
                 Next::Go
             }
-            Carousel::Dynamic { list: list_attr, card, saves, target, empty } => {
-                let Some(Wait::Items { labels, titles }) = &s.wait else { return Next::Stop };
-                match pick_unique_label(input, labels).or_else(|| pick_label(input, titles, false)) {
+            Carousel::Dynamic {
+                list: list_attr,
+                card,
+                saves,
+                target,
+                empty,
+            } => {
+                let Some(Wait::Items { labels, titles }) = &s.wait else {
+                    return Next::Stop;
+                };
+                match pick_unique_label(input, labels).or_else(|| pick_label(input, titles, false))
+                {
                     Some(i) => self.pick_item(s, *list_attr, i, saves, *target, *empty),
                     None => {
                         self.no_match(s, events);
@@ -289,7 +372,12 @@ impl Engine {
     }
 
     /// One card per element of the list attribute; `None` when the list is missing or empty.
-    fn dynamic_cards(&self, s: &Session, list_attr: AttrId, card: &CardTemplate) -> Option<Vec<CardView>> {
+    fn dynamic_cards(
+        &self,
+        s: &Session,
+        list_attr: AttrId,
+        card: &CardTemplate,
+    ) -> Option<Vec<CardView>> {
         let scope = self.scope(s);
         let items = list(s, list_attr)?;
         let views = items
@@ -313,12 +401,23 @@ impl Engine {
 
     fn render_email(&self, s: &Session, email: &Email) -> (String, String, String) {
         let scope = self.scope(s);
-        (scope.render(&email.to), scope.render(&email.subject), scope.render(&email.body))
+        (
+            scope.render(&email.to),
+            scope.render(&email.subject),
+            scope.render(&email.body),
+        )
     }
 
     /// Record the email and, with an SMTP server configured, deliver it. A failure sets
     /// `sys.email_error`; the flow goes on either way.
-    async fn send_email(&self, s: &mut Session, to: String, subject: String, body: String, events: &mut Vec<Event>) {
+    async fn send_email(
+        &self,
+        s: &mut Session,
+        to: String,
+        subject: String,
+        body: String,
+        events: &mut Vec<Event>,
+    ) {
         let (delivered, error) = match &self.inner.config.smtp {
             None => (false, None),
             Some(smtp) => match smtp::deliver(smtp, &to, &subject, &body).await {
@@ -335,7 +434,13 @@ impl Engine {
             }
             None => {}
         }
-        events.push(Event::Email { to, subject, body, delivered, error });
+        events.push(Event::Email {
+            to,
+            subject,
+            body,
+            delivered,
+            error,
+        });
     }
 
     // ---- one-time passwords ----
@@ -349,12 +454,16 @@ impl Engine {
                 return Next::Go;
             }
         };
-        s.wait = Some(Wait::Otp { code: code.clone(), tries_left: otp.tries.max(1) });
+        s.wait = Some(Wait::Otp {
+            code: code.clone(),
+            tries_left: otp.tries.max(1),
+        });
         match &otp.send {
             OtpSend::Email(to) => {
                 let to = self.scope(s).render(to);
                 let body = format!("Your verification code is {code}.");
-                self.send_email(s, to, OTP_SUBJECT.into(), body, events).await;
+                self.send_email(s, to, OTP_SUBJECT.into(), body, events)
+                    .await;
             }
             OtpSend::Call(api) => {
                 let (event, _) = self.call(s, *api).await;
@@ -368,13 +477,18 @@ impl Engine {
     fn otp_prompt(&self, s: &Session, otp: &Otp, events: &mut Vec<Event>) {
         let text = match &otp.prompt {
             Some(p) => self.scope(s).render_text(p),
-            None => format!("Please enter the {}-digit code we sent you.", code_len(otp.digits)),
+            None => format!(
+                "Please enter the {}-digit code we sent you.",
+                code_len(otp.digits)
+            ),
         };
         events.push(Event::Say { text });
     }
 
     fn answer_otp(&self, s: &mut Session, otp: &Otp, input: &str, events: &mut Vec<Event>) -> Next {
-        let Some(Wait::Otp { code, tries_left }) = &mut s.wait else { return Next::Stop };
+        let Some(Wait::Otp { code, tries_left }) = &mut s.wait else {
+            return Next::Stop;
+        };
         let answer: String = input.chars().filter(|c| !c.is_whitespace()).collect();
         if same_code(&answer, code) {
             s.wait = None;
@@ -387,7 +501,9 @@ impl Engine {
             jump(s, otp.fail);
             return Next::Go;
         }
-        events.push(Event::Say { text: WRONG_CODE.into() });
+        events.push(Event::Say {
+            text: WRONG_CODE.into(),
+        });
         self.otp_prompt(s, otp, events);
         Next::Stay
     }
@@ -406,10 +522,19 @@ impl Engine {
                 label: scope.render(&f.label),
             })
             .collect();
-        Event::Form { title: form.title.as_ref().map(|t| scope.render_text(t)), fields }
+        Event::Form {
+            title: form.title.as_ref().map(|t| scope.render_text(t)),
+            fields,
+        }
     }
 
-    fn answer_form(&self, s: &mut Session, form: &Form, input: &str, events: &mut Vec<Event>) -> Next {
+    fn answer_form(
+        &self,
+        s: &mut Session,
+        form: &Form,
+        input: &str,
+        events: &mut Vec<Event>,
+    ) -> Next {
         let missing = match s.wait.take() {
             Some(Wait::Form { missing }) => missing,
             other => {
@@ -426,7 +551,9 @@ impl Engine {
         let answers = form_answers(input, &names);
         let mut still = Vec::new();
         for (&i, answer) in missing.iter().zip(answers) {
-            let Some(field) = form.fields.get(i as usize) else { continue };
+            let Some(field) = form.fields.get(i as usize) else {
+                continue;
+            };
             let Some(answer) = answer else {
                 still.push(i);
                 continue;
@@ -435,7 +562,11 @@ impl Engine {
                 Some(value) => s.attrs[field.attr as usize] = Some(value),
                 None => {
                     let attr = attrs[field.attr as usize].name.clone();
-                    events.push(Event::Invalid { attr, kind: kind_name(field.kind).into(), answer });
+                    events.push(Event::Invalid {
+                        attr,
+                        kind: kind_name(field.kind).into(),
+                        answer,
+                    });
                     still.push(i);
                 }
             }
@@ -454,23 +585,39 @@ impl Engine {
         let (event, body) = self.call(s, a.slots_api).await;
         events.push(event);
         let answered = matches!(s.status, Some(200..=299));
-        let slots = body.filter(|_| answered).and_then(|b| slot_list(&b, &a.slots_path));
+        let slots = body
+            .filter(|_| answered)
+            .and_then(|b| slot_list(&b, &a.slots_path));
         let Some(slots) = slots else {
             jump(s, a.failed);
             return Next::Go;
         };
         let labels: Vec<String> = {
             let scope = self.scope(s);
-            slots.iter().map(|slot| item_label(&scope, a.label.as_ref(), slot)).collect()
+            slots
+                .iter()
+                .map(|slot| item_label(&scope, a.label.as_ref(), slot))
+                .collect()
         };
         events.push(self.slot_choices(s, a, &labels));
         s.wait = Some(Wait::Slots { labels, slots });
         wait(s)
     }
 
-    async fn answer_slots(&self, s: &mut Session, a: &Appointment, input: &str, events: &mut Vec<Event>) -> Next {
-        let Some(Wait::Slots { labels, slots }) = &s.wait else { return Next::Stop };
-        let Some(slot) = pick_label(input, labels, true).and_then(|i| slots.get(i)).cloned() else {
+    async fn answer_slots(
+        &self,
+        s: &mut Session,
+        a: &Appointment,
+        input: &str,
+        events: &mut Vec<Event>,
+    ) -> Next {
+        let Some(Wait::Slots { labels, slots }) = &s.wait else {
+            return Next::Stop;
+        };
+        let Some(slot) = pick_label(input, labels, true)
+            .and_then(|i| slots.get(i))
+            .cloned()
+        else {
             let labels = labels.clone();
             self.no_match(s, events);
             events.push(self.slot_choices(s, a, &labels));
@@ -562,33 +709,57 @@ fn pick_label(input: &str, labels: &[String], numbers: bool) -> Option<usize> {
 
 /// A label match that names exactly one option.
 fn pick_unique_label(input: &str, labels: &[String]) -> Option<usize> {
-    let mut matches = labels.iter().enumerate().filter(|(_, l)| same_text(l, input)).map(|(i, _)| i);
+    let mut matches = labels
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| same_text(l, input))
+        .map(|(i, _)| i);
     let first = matches.next()?;
     matches.next().is_none().then_some(first)
 }
 
 fn pick_payload<'o>(input: &str, options: impl Iterator<Item = &'o MenuOption>) -> Option<usize> {
     let input = input.trim();
-    options.into_iter().position(|o| matches!(&o.kind, OptionKind::Postback { payload, .. } if payload == input))
+    options
+        .into_iter()
+        .position(|o| matches!(&o.kind, OptionKind::Postback { payload, .. } if payload == input))
 }
 
 /// A static menu's option by label, number or postback payload.
-fn pick_option(input: &str, labels: &[String], options: &[MenuOption], numbers: bool) -> Option<usize> {
+fn pick_option(
+    input: &str,
+    labels: &[String],
+    options: &[MenuOption],
+    numbers: bool,
+) -> Option<usize> {
     pick_label(input, labels, numbers).or_else(|| pick_payload(input, options.iter()))
 }
 
 fn reply(label: &str) -> ChoiceView {
-    ChoiceView { label: label.to_string(), kind: "reply".into(), url: None, payload: None }
+    ChoiceView {
+        label: label.to_string(),
+        kind: "reply".into(),
+        url: None,
+        payload: None,
+    }
 }
 
 fn choice_view(scope: &Scope, o: &MenuOption) -> ChoiceView {
     let label = scope.render(&o.label);
     match &o.kind {
         OptionKind::Branch(_) => reply(&label),
-        OptionKind::Link(url) => ChoiceView { label, kind: "link".into(), url: Some(scope.render(url)), payload: None },
-        OptionKind::Postback { payload, .. } => {
-            ChoiceView { label, kind: "postback".into(), url: None, payload: Some(payload.clone()) }
-        }
+        OptionKind::Link(url) => ChoiceView {
+            label,
+            kind: "link".into(),
+            url: Some(scope.render(url)),
+            payload: None,
+        },
+        OptionKind::Postback { payload, .. } => ChoiceView {
+            label,
+            kind: "postback".into(),
+            url: None,
+            payload: Some(payload.clone()),
+        },
     }
 }
 
@@ -598,7 +769,10 @@ fn form_answers(input: &str, names: &[&str]) -> Vec<Option<String>> {
     let trimmed = input.trim();
     if trimmed.starts_with('{') {
         if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(trimmed) {
-            return names.iter().map(|n| map.get(*n).and_then(json_answer)).collect();
+            return names
+                .iter()
+                .map(|n| map.get(*n).and_then(json_answer))
+                .collect();
         }
     }
     let mut parts = trimmed.split([';', '\n']).map(str::trim);
@@ -631,14 +805,24 @@ fn new_code(digits: u32, fixed: bool) -> Result<String, String> {
     while code.len() < len {
         getrandom::getrandom(&mut buf).map_err(|e| format!("cannot generate a code: {e}"))?;
         // Bytes >= 250 are dropped so every digit is equally likely.
-        code.extend(buf.iter().filter(|&&b| b < 250).map(|b| char::from(b'0' + b % 10)).take(len - code.len()));
+        code.extend(
+            buf.iter()
+                .filter(|&&b| b < 250)
+                .map(|b| char::from(b'0' + b % 10))
+                .take(len - code.len()),
+        );
     }
     Ok(code)
 }
 
 /// Compare without stopping at the first difference.
 fn same_code(answer: &str, code: &str) -> bool {
-    answer.len() == code.len() && answer.bytes().zip(code.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    answer.len() == code.len()
+        && answer
+            .bytes()
+            .zip(code.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 fn menu_style(style: MenuStyle) -> &'static str {
@@ -647,7 +831,6 @@ fn menu_style(style: MenuStyle) -> &'static str {
         MenuStyle::Buttons => "buttons",
     }
 }
-
 
 fn transfer_kind(kind: TransferKind) -> &'static str {
     match kind {

@@ -5,8 +5,8 @@ use chrono_tz::Tz;
 
 use super::LoadError;
 use crate::ir::{
-    ApiId, AttrId, Carousel, Expr, FlowId, HoursId, ItemSave, JsonTemplate, MenuOption, MenuSource, NodeId,
-    OptionKind, OtpSend, Program, RequestBody, Stmt, Template, TemplatePart, Text,
+    ApiId, AttrId, Carousel, Expr, FlowId, HoursId, ItemSave, JsonTemplate, MenuOption, MenuSource,
+    NodeId, OptionKind, OtpSend, Program, RequestBody, Stmt, Template, TemplatePart, Text,
 };
 
 type Checked = Result<(), LoadError>;
@@ -21,24 +21,46 @@ struct Refs {
 }
 
 fn bad(what: &str, id: u32) -> Checked {
-    Err(LoadError::BadReference(format!("{what} id {id} is out of range")))
+    Err(LoadError::BadReference(format!(
+        "{what} id {id} is out of range"
+    )))
 }
 
 impl Refs {
     fn node(&self, id: NodeId) -> Checked {
-        if (id as usize) < self.nodes { Ok(()) } else { bad("node", id) }
+        if (id as usize) < self.nodes {
+            Ok(())
+        } else {
+            bad("node", id)
+        }
     }
     fn api(&self, id: ApiId) -> Checked {
-        if (id as usize) < self.apis { Ok(()) } else { bad("API", id) }
+        if (id as usize) < self.apis {
+            Ok(())
+        } else {
+            bad("API", id)
+        }
     }
     fn attr(&self, id: AttrId) -> Checked {
-        if (id as usize) < self.attrs { Ok(()) } else { bad("attribute", id) }
+        if (id as usize) < self.attrs {
+            Ok(())
+        } else {
+            bad("attribute", id)
+        }
     }
     fn hours(&self, id: HoursId) -> Checked {
-        if (id as usize) < self.hours { Ok(()) } else { bad("hours", id) }
+        if (id as usize) < self.hours {
+            Ok(())
+        } else {
+            bad("hours", id)
+        }
     }
     fn flow(&self, id: FlowId) -> Checked {
-        if (id as usize) < self.flows { Ok(()) } else { bad("flow", id) }
+        if (id as usize) < self.flows {
+            Ok(())
+        } else {
+            bad("flow", id)
+        }
     }
 
     fn template(&self, t: &Template) -> Checked {
@@ -51,7 +73,9 @@ impl Refs {
         t.map_or(Ok(()), |t| self.template(t))
     }
     fn text(&self, t: Option<&Text>) -> Checked {
-        t.into_iter().flat_map(Text::templates).try_for_each(|t| self.template(t))
+        t.into_iter()
+            .flat_map(Text::templates)
+            .try_for_each(|t| self.template(t))
     }
     fn json(&self, j: &JsonTemplate) -> Checked {
         match j {
@@ -79,7 +103,9 @@ impl Refs {
             Expr::Attr(a) => self.attr(*a),
             Expr::Open(h) => self.hours(*h),
             Expr::Lit(_) | Expr::Status | Expr::Sys(_) => Ok(()),
-            Expr::Not(x) | Expr::IsSet(x) | Expr::InRange(x, _, _) | Expr::Matches(x, _) => self.expr(x),
+            Expr::Not(x) | Expr::IsSet(x) | Expr::InRange(x, _, _) | Expr::Matches(x, _) => {
+                self.expr(x)
+            }
             Expr::And(a, b) | Expr::Or(a, b) | Expr::Cmp(_, a, b) | Expr::Text(_, a, b) => {
                 self.expr(a)?;
                 self.expr(b)
@@ -136,7 +162,13 @@ impl Refs {
                     self.options(&c.buttons)
                 })
             }
-            Stmt::Carousel(Carousel::Dynamic { list, card, saves, target, empty }) => {
+            Stmt::Carousel(Carousel::Dynamic {
+                list,
+                card,
+                saves,
+                target,
+                empty,
+            }) => {
                 self.attr(*list)?;
                 [&card.title, &card.subtitle, &card.image, &card.button]
                     .into_iter()
@@ -145,7 +177,9 @@ impl Refs {
                 self.node(*target)?;
                 self.node(*empty)
             }
-            Stmt::Email(e) => [&e.to, &e.subject, &e.body].into_iter().try_for_each(|t| self.template(t)),
+            Stmt::Email(e) => [&e.to, &e.subject, &e.body]
+                .into_iter()
+                .try_for_each(|t| self.template(t)),
             Stmt::Otp(o) => {
                 match &o.send {
                     OtpSend::Email(to) => self.template(to)?,
@@ -210,7 +244,9 @@ pub(super) fn check_references(p: &Program) -> Checked {
     refs.opt_template(p.bot.avatar.as_ref())?;
     for api in &p.apis {
         refs.template(&api.url)?;
-        api.headers.iter().try_for_each(|h| refs.template(&h.value))?;
+        api.headers
+            .iter()
+            .try_for_each(|h| refs.template(&h.value))?;
         match &api.body {
             Some(RequestBody::Text(t)) => refs.template(t)?,
             Some(RequestBody::Json(j)) => refs.json(j)?,
@@ -234,8 +270,15 @@ pub(super) fn parse_zones(p: &Program) -> Result<Vec<Tz>, LoadError> {
         .iter()
         .map(|h| {
             let bad = |why: String| LoadError::BadReference(format!("hours `{}`: {why}", h.name));
-            let zone: Tz = h.zone.parse().map_err(|_| bad(format!("unknown time zone {:?}", h.zone)))?;
-            if let Some(rule) = h.weekly.iter().find(|(day, from, to)| *day > 6 || from >= to || *to > 24 * 60) {
+            let zone: Tz = h
+                .zone
+                .parse()
+                .map_err(|_| bad(format!("unknown time zone {:?}", h.zone)))?;
+            if let Some(rule) = h
+                .weekly
+                .iter()
+                .find(|(day, from, to)| *day > 6 || from >= to || *to > 24 * 60)
+            {
                 return Err(bad(format!("malformed weekly rule {rule:?}")));
             }
             Ok(zone)

@@ -22,7 +22,14 @@ fn head(word: impl Into<String>) -> Head<'static> {
 
 impl Printer<'_> {
     /// Header line(s) ending in `{`, the children one level deeper, and `}` at the span's end.
-    fn action_block(&mut self, span: Span, indent: usize, gap: Gap, head: Head<'_>, parts: Vec<(usize, Part<'_>)>) {
+    fn action_block(
+        &mut self,
+        span: Span,
+        indent: usize,
+        gap: Gap,
+        head: Head<'_>,
+        parts: Vec<(usize, Part<'_>)>,
+    ) {
         let suffix = format!("{} {{", head.after_text);
         self.with_text(indent, span.start, gap, head.word, head.text, &suffix);
         self.parts(indent + 1, parts);
@@ -40,12 +47,19 @@ impl Printer<'_> {
         }
         let after_text = match &menu.source {
             MenuSource::Static(options) => {
-                parts.extend(options.iter().map(|o| (o.span.start, Part::Line(option(o)))));
+                parts.extend(
+                    options
+                        .iter()
+                        .map(|o| (o.span.start, Part::Line(option(o)))),
+                );
                 String::new()
             }
             MenuSource::Dynamic(items) => {
                 if let Some(label) = &items.label {
-                    parts.push((label.span.start, Part::Line(format!("label {}", template(label)))));
+                    parts.push((
+                        label.span.start,
+                        Part::Line(format!("label {}", template(label))),
+                    ));
                 }
                 parts.extend(item_parts(&items.saves, &items.target, &items.empty));
                 format!(" from {}", items.list.name)
@@ -62,7 +76,10 @@ impl Printer<'_> {
     pub(super) fn carousel(&mut self, carousel: &Carousel, span: Span, indent: usize, gap: Gap) {
         match carousel {
             Carousel::Static { cards, save } => {
-                let mut parts: Vec<(usize, Part<'_>)> = cards.iter().map(|c| (c.span.start, Part::Card(c))).collect();
+                let mut parts: Vec<(usize, Part<'_>)> = cards
+                    .iter()
+                    .map(|c| (c.span.start, Part::Card(c)))
+                    .collect();
                 if let Some(attr) = save {
                     parts.push((attr.span.start, Part::Line(format!("save {}", attr.name))));
                 }
@@ -92,25 +109,45 @@ impl Printer<'_> {
     /// `card "Title" { subtitle ..; image ..; buttons }`
     pub(super) fn card(&mut self, card: &Card, indent: usize, gap: Gap) {
         let mut parts = template_lines(&[("subtitle", &card.subtitle), ("image", &card.image)]);
-        parts.extend(card.buttons.iter().map(|o| (o.span.start, Part::Line(option(o)))));
+        parts.extend(
+            card.buttons
+                .iter()
+                .map(|o| (o.span.start, Part::Line(option(o)))),
+        );
         let head = head(format!("card {}", template(&card.title)));
         self.action_block(card.span, indent, gap, head, parts);
     }
 
     pub(super) fn email(&mut self, email: &Email, span: Span, indent: usize, gap: Gap) {
-        let parts = template_lines(&[("to", &email.to), ("subject", &email.subject), ("body", &email.body)]);
+        let parts = template_lines(&[
+            ("to", &email.to),
+            ("subject", &email.subject),
+            ("body", &email.body),
+        ]);
         self.action_block(span, indent, gap, head("email"), parts);
     }
 
     pub(super) fn otp(&mut self, otp: &Otp, span: Span, indent: usize, gap: Gap) {
         let mut parts = Vec::new();
         match &otp.send {
-            Some(OtpSend::Email(to)) => parts.push((to.span.start, Part::Line(format!("send email {}", template(to))))),
-            Some(OtpSend::Call(api)) => parts.push((api.span.start, Part::Line(format!("send call {}", api.name)))),
+            Some(OtpSend::Email(to)) => parts.push((
+                to.span.start,
+                Part::Line(format!("send email {}", template(to))),
+            )),
+            Some(OtpSend::Call(api)) => parts.push((
+                api.span.start,
+                Part::Line(format!("send call {}", api.name)),
+            )),
             None => {}
         }
         if let Some(text) = &otp.prompt {
-            parts.push((text.span().start, Part::Text { prefix: "prompt".into(), text }));
+            parts.push((
+                text.span().start,
+                Part::Text {
+                    prefix: "prompt".into(),
+                    text,
+                },
+            ));
         }
         for (word, value) in [("digits", otp.digits), ("tries", otp.tries)] {
             if let Some((n, span)) = value {
@@ -126,7 +163,11 @@ impl Printer<'_> {
             .fields
             .iter()
             .map(|f| {
-                let kind = f.kind.as_ref().map(|k| format!(" as {}", k.name)).unwrap_or_default();
+                let kind = f
+                    .kind
+                    .as_ref()
+                    .map(|k| format!(" as {}", k.name))
+                    .unwrap_or_default();
                 let line = format!("field {}{kind} {}", f.attr.name, template(&f.label));
                 (f.span.start, Part::Line(line))
             })
@@ -141,16 +182,29 @@ impl Printer<'_> {
     pub(super) fn appointment(&mut self, a: &Appointment, span: Span, indent: usize, gap: Gap) {
         let mut parts = Vec::new();
         if let Some((api, path)) = &a.slots {
-            let line = format!("slots call {} from {}", api.name, path_string("body", &path.steps));
+            let line = format!(
+                "slots call {} from {}",
+                api.name,
+                path_string("body", &path.steps)
+            );
             parts.push((api.span.start, Part::Line(line)));
         }
         parts.extend(template_lines(&[("label", &a.label)]));
         if let Some(text) = &a.prompt {
-            parts.push((text.span().start, Part::Text { prefix: "prompt".into(), text }));
+            parts.push((
+                text.span().start,
+                Part::Text {
+                    prefix: "prompt".into(),
+                    text,
+                },
+            ));
         }
         parts.extend(item_parts(&a.saves, &None, &None));
         if let Some(api) = &a.book {
-            parts.push((api.span.start, Part::Line(format!("book call {}", api.name))));
+            parts.push((
+                api.span.start,
+                Part::Line(format!("book call {}", api.name)),
+            ));
         }
         parts.extend(targets(&[("booked", &a.booked), ("failed", &a.failed)]));
         self.action_block(span, indent, gap, head("appointment"), parts);
@@ -163,7 +217,12 @@ fn option(o: &MenuOption) -> String {
         OptionKind::Branch(target) => format!("{} -> {}", template(&o.label), target.name),
         OptionKind::Link(url) => format!("link {} {}", template(&o.label), template(url)),
         OptionKind::Postback { payload, target } => {
-            format!("postback {} {} -> {}", template(&o.label), plain(&payload.value), target.name)
+            format!(
+                "postback {} {} -> {}",
+                template(&o.label),
+                plain(&payload.value),
+                target.name
+            )
         }
     }
 }
@@ -196,7 +255,11 @@ fn targets<'t>(fields: &[(&str, &Option<Ident>)]) -> Vec<(usize, Part<'t>)> {
 }
 
 /// The shared tail of dynamic-data blocks: `save A = item.x`, `-> node`, `empty -> node`.
-fn item_parts<'t>(saves: &[ItemSave], target: &Option<Ident>, empty: &Option<Ident>) -> Vec<(usize, Part<'t>)> {
+fn item_parts<'t>(
+    saves: &[ItemSave],
+    target: &Option<Ident>,
+    empty: &Option<Ident>,
+) -> Vec<(usize, Part<'t>)> {
     let mut parts: Vec<(usize, Part<'t>)> = saves
         .iter()
         .map(|s| {
@@ -211,7 +274,10 @@ fn item_parts<'t>(saves: &[ItemSave], target: &Option<Ident>, empty: &Option<Ide
 /// One line of an `hours` item: `zone "..."`, `mon-fri 09:00-17:00`, `closed 2026-12-25, ...`.
 pub(super) fn hours_rule(rule: &HoursRule) -> (usize, Part<'_>) {
     match rule {
-        HoursRule::Zone(zone) => (zone.span.start, Part::Line(format!("zone {}", plain(&zone.value)))),
+        HoursRule::Zone(zone) => (
+            zone.span.start,
+            Part::Line(format!("zone {}", plain(&zone.value))),
+        ),
         HoursRule::Weekly {
             first_day,
             last_day,
@@ -223,7 +289,10 @@ pub(super) fn hours_rule(rule: &HoursRule) -> (usize, Part<'_>) {
                 Some(last) => format!("{}-{}", first_day.name, last.name),
                 None => first_day.name.clone(),
             };
-            (span.start, Part::Line(format!("{days} {}-{}", from.value, to.value)))
+            (
+                span.start,
+                Part::Line(format!("{days} {}-{}", from.value, to.value)),
+            )
         }
         HoursRule::Closed(dates) => {
             let at = dates.first().map_or(0, |d| d.span.start);
@@ -260,22 +329,38 @@ mod tests {
             Span::new(start, start + 5)
         }
         fn id(&self, name: &str) -> Ident {
-            Ident { name: name.into(), span: self.span() }
+            Ident {
+                name: name.into(),
+                span: self.span(),
+            }
         }
         fn tpl(&self, text: &str) -> Template {
-            Template { parts: vec![TemplatePart::Text(text.into())], span: self.span() }
+            Template {
+                parts: vec![TemplatePart::Text(text.into())],
+                span: self.span(),
+            }
         }
         fn lit(&self, text: &str) -> StrLit {
-            StrLit { value: text.into(), span: self.span() }
+            StrLit {
+                value: text.into(),
+                span: self.span(),
+            }
         }
         fn text(&self, text: &str) -> Text {
             Text::Plain(self.tpl(text))
         }
         fn stmt(&self, kind: StmtKind) -> Stmt {
-            Stmt { kind, span: self.span() }
+            Stmt {
+                kind,
+                span: self.span(),
+            }
         }
         fn option(&self, label: &str, kind: OptionKind) -> MenuOption {
-            MenuOption { label: self.tpl(label), kind, span: self.span() }
+            MenuOption {
+                label: self.tpl(label),
+                kind,
+                span: self.span(),
+            }
         }
     }
 
@@ -288,14 +373,21 @@ mod tests {
     }
 
     fn node(p: &Pos, name: &str, body: Vec<Stmt>) -> Item {
-        Item::Node(Node { name: p.id(name), body, span: p.span() })
+        Item::Node(Node {
+            name: p.id(name),
+            body,
+            span: p.span(),
+        })
     }
 
     #[test]
     fn messages_menus_and_carousels() {
         let p = Pos(Cell::new(0));
         let say = p.stmt(StmtKind::Say(Text::Translated {
-            texts: vec![(p.id("en"), p.tpl("Hello {name}!")), (p.id("es"), p.tpl("¡Hola!"))],
+            texts: vec![
+                (p.id("en"), p.tpl("Hello {name}!")),
+                (p.id("es"), p.tpl("¡Hola!")),
+            ],
             span: p.span(),
         }));
         let choose = p.stmt(StmtKind::Menu(Menu {
@@ -311,8 +403,17 @@ mod tests {
             style: MenuStyle::Buttons,
             text: Some(p.text("Pick an option")),
             source: MenuSource::Static(vec![
-                p.option("Read the FAQ", OptionKind::Link(p.tpl("https://acme.test/faq"))),
-                p.option("Call me back", OptionKind::Postback { payload: p.lit("CALLBACK"), target: p.id("callback") }),
+                p.option(
+                    "Read the FAQ",
+                    OptionKind::Link(p.tpl("https://acme.test/faq")),
+                ),
+                p.option(
+                    "Call me back",
+                    OptionKind::Postback {
+                        payload: p.lit("CALLBACK"),
+                        target: p.id("callback"),
+                    },
+                ),
             ]),
             save: None,
         }));
@@ -323,12 +424,19 @@ mod tests {
                 list: p.id("store_list"),
                 label: Some(Template {
                     parts: vec![
-                        TemplatePart::Ref(Ref { kind: RefKind::Item(vec![PathStep::Field("name".into())]), span: p.span() }),
+                        TemplatePart::Ref(Ref {
+                            kind: RefKind::Item(vec![PathStep::Field("name".into())]),
+                            span: p.span(),
+                        }),
                         TemplatePart::Text(" store".into()),
                     ],
                     span: p.span(),
                 }),
-                saves: vec![ItemSave { attr: p.id("store_id"), path: vec![PathStep::Field("id".into())], span: p.span() }],
+                saves: vec![ItemSave {
+                    attr: p.id("store_id"),
+                    path: vec![PathStep::Field("id".into())],
+                    span: p.span(),
+                }],
                 target: Some(p.id("store_chosen")),
                 empty: Some(p.id("no_stores")),
                 span: p.span(),
@@ -345,7 +453,11 @@ mod tests {
             }],
             save: None,
         }));
-        let out = print(&[node(&p, "welcome", vec![say, choose, buttons, dynamic, carousel])]);
+        let out = print(&[node(
+            &p,
+            "welcome",
+            vec![say, choose, buttons, dynamic, carousel],
+        )]);
         assert_eq!(
             out,
             r#"node welcome {
@@ -397,15 +509,38 @@ mod tests {
         }));
         let form = p.stmt(StmtKind::Form(Form {
             title: Some(p.text("Book a call")),
-            fields: vec![FormField { attr: p.id("people"), kind: Some(p.id("number")), label: p.tpl("How many?"), span: p.span() }],
+            fields: vec![FormField {
+                attr: p.id("people"),
+                kind: Some(p.id("number")),
+                label: p.tpl("How many?"),
+                span: p.span(),
+            }],
         }));
-        let media = p.stmt(StmtKind::Media { kind: MediaKind::Image, url: p.tpl("https://x.test/m.png"), caption: Some(p.tpl("Map")) });
-        let transfer = p.stmt(StmtKind::Transfer { kind: TransferKind::Department, to: p.tpl("Billing"), message: Some(p.text("One moment")) });
+        let media = p.stmt(StmtKind::Media {
+            kind: MediaKind::Image,
+            url: p.tpl("https://x.test/m.png"),
+            caption: Some(p.tpl("Map")),
+        });
+        let transfer = p.stmt(StmtKind::Transfer {
+            kind: TransferKind::Department,
+            to: p.tpl("Billing"),
+            message: Some(p.text("One moment")),
+        });
         let appointment = p.stmt(StmtKind::Appointment(Appointment {
-            slots: Some((p.id("free_slots"), SavePath { steps: vec![PathStep::Field("slots".into())], span: p.span() })),
+            slots: Some((
+                p.id("free_slots"),
+                SavePath {
+                    steps: vec![PathStep::Field("slots".into())],
+                    span: p.span(),
+                },
+            )),
             label: None,
             prompt: Some(p.text("Which time?")),
-            saves: vec![ItemSave { attr: p.id("slot_id"), path: vec![PathStep::Field("id".into())], span: p.span() }],
+            saves: vec![ItemSave {
+                attr: p.id("slot_id"),
+                path: vec![PathStep::Field("id".into())],
+                span: p.span(),
+            }],
             book: Some(p.id("book_slot")),
             booked: Some(p.id("confirmed")),
             failed: Some(p.id("no_booking")),
@@ -413,14 +548,38 @@ mod tests {
         let goal = p.stmt(StmtKind::Goal(p.lit("order_tracked")));
         let lang = p.stmt(StmtKind::SetSys {
             name: p.id("language"),
-            value: Expr { kind: ExprKind::Lit(Literal::String("es".into())), span: p.span() },
+            value: Expr {
+                kind: ExprKind::Lit(Literal::String("es".into())),
+                span: p.span(),
+            },
         });
         let run = p.stmt(StmtKind::Run {
             flow: p.id("verify"),
-            args: vec![Expr { kind: ExprKind::Ref(Ref { kind: RefKind::Attr("email".into()), span: p.span() }), span: p.span() }],
+            args: vec![Expr {
+                kind: ExprKind::Ref(Ref {
+                    kind: RefKind::Attr("email".into()),
+                    span: p.span(),
+                }),
+                span: p.span(),
+            }],
         });
         let ret = p.stmt(StmtKind::Return);
-        let out = print(&[node(&p, "n", vec![email, otp, form, media, transfer, appointment, goal, lang, run, ret])]);
+        let out = print(&[node(
+            &p,
+            "n",
+            vec![
+                email,
+                otp,
+                form,
+                media,
+                transfer,
+                appointment,
+                goal,
+                lang,
+                run,
+                ret,
+            ],
+        )]);
         assert_eq!(
             out,
             r#"node n {
@@ -477,7 +636,13 @@ mod tests {
             name: p.id("support"),
             rules: vec![
                 HoursRule::Zone(p.lit("America/Chicago")),
-                HoursRule::Weekly { first_day: p.id("mon"), last_day: Some(p.id("fri")), from: p.lit("09:00"), to: p.lit("17:00"), span: p.span() },
+                HoursRule::Weekly {
+                    first_day: p.id("mon"),
+                    last_day: Some(p.id("fri")),
+                    from: p.lit("09:00"),
+                    to: p.lit("17:00"),
+                    span: p.span(),
+                },
                 HoursRule::Closed(vec![p.lit("2026-12-25"), p.lit("2027-01-01")]),
             ],
             span: p.span(),
@@ -486,7 +651,10 @@ mod tests {
             name: p.id("check"),
             body: vec![p.stmt(StmtKind::Branch(Branch {
                 arms: vec![BranchArm {
-                    cond: Expr { kind: ExprKind::Open(p.id("support")), span: p.span() },
+                    cond: Expr {
+                        kind: ExprKind::Open(p.id("support")),
+                        span: p.span(),
+                    },
                     target: p.id("ok"),
                     span: p.span(),
                 }],
@@ -495,20 +663,41 @@ mod tests {
             }))],
             span: p.span(),
         };
-        let ok = Node { name: p.id("ok"), body: vec![p.stmt(StmtKind::Return)], span: p.span() };
-        let flow = Item::Flow(Flow { name: p.id("verify"), params: vec![p.id("address")], nodes: vec![check, ok], span: p.span() });
+        let ok = Node {
+            name: p.id("ok"),
+            body: vec![p.stmt(StmtKind::Return)],
+            span: p.span(),
+        };
+        let flow = Item::Flow(Flow {
+            name: p.id("verify"),
+            params: vec![p.id("address")],
+            nodes: vec![check, ok],
+            span: p.span(),
+        });
         let steps = vec![
             TestStepKind::Clock(p.lit("2026-11-27T15:00:00-06:00")),
             TestStepKind::Language(p.lit("es")),
             TestStepKind::ExpectChoices(vec![p.lit("A"), p.lit("B")]),
             TestStepKind::ExpectTransfer(p.lit("Billing")),
-            TestStepKind::ExpectEmail { to: p.lit("to@x.test"), subject: p.lit("Subject") },
+            TestStepKind::ExpectEmail {
+                to: p.lit("to@x.test"),
+                subject: p.lit("Subject"),
+            },
             TestStepKind::ExpectGoal(p.lit("g")),
-            TestStepKind::ExpectMedia { kind: MediaKind::Video, url: p.lit("https://x.test/v.mp4") },
+            TestStepKind::ExpectMedia {
+                kind: MediaKind::Video,
+                url: p.lit("https://x.test/v.mp4"),
+            },
         ];
         let test = Item::Test(Test {
             name: p.lit("t"),
-            steps: steps.into_iter().map(|kind| TestStep { kind, span: p.span() }).collect(),
+            steps: steps
+                .into_iter()
+                .map(|kind| TestStep {
+                    kind,
+                    span: p.span(),
+                })
+                .collect(),
             span: p.span(),
         });
         let out = print(&[bot, hours, flow, test]);

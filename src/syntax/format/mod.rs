@@ -32,7 +32,14 @@ pub fn format_source(text: &str) -> Result<String, Vec<Diag>> {
     for item in &file.items {
         // Imports stay grouped as written; every other item gets a blank line before it.
         let is_import = matches!(item, Item::Import(_));
-        printer.item(item, if is_import && after_import { Gap::Keep } else { Gap::Force });
+        printer.item(
+            item,
+            if is_import && after_import {
+                Gap::Keep
+            } else {
+                Gap::Force
+            },
+        );
         after_import = is_import;
     }
     Ok(layout(text, printer.lines, scan_comments(text)))
@@ -93,7 +100,14 @@ impl<'a> Printer<'a> {
     }
 
     /// `header {`, the lines `body` prints one level deeper, then `}` (at `span`'s end).
-    fn block(&mut self, indent: usize, span: Span, gap: Gap, header: String, body: impl FnOnce(&mut Self)) {
+    fn block(
+        &mut self,
+        indent: usize,
+        span: Span,
+        gap: Gap,
+        header: String,
+        body: impl FnOnce(&mut Self),
+    ) {
         self.line(indent, span.start, gap, format!("{header} {{"));
         body(self);
         self.close(indent, span.end.saturating_sub(1), "}");
@@ -101,11 +115,22 @@ impl<'a> Printer<'a> {
 
     fn item(&mut self, item: &Item, gap: Gap) {
         match item {
-            Item::Import(i) => self.line(0, i.span.start, gap, format!("import {}", plain(&i.path.value))),
-            Item::Bot(b) => self.block(0, b.span, gap, format!("bot {}", plain(&b.name.value)), |p| {
-                let parts = b.settings.iter().map(bot_setting).collect();
-                p.parts(1, parts);
-            }),
+            Item::Import(i) => self.line(
+                0,
+                i.span.start,
+                gap,
+                format!("import {}", plain(&i.path.value)),
+            ),
+            Item::Bot(b) => self.block(
+                0,
+                b.span,
+                gap,
+                format!("bot {}", plain(&b.name.value)),
+                |p| {
+                    let parts = b.settings.iter().map(bot_setting).collect();
+                    p.parts(1, parts);
+                },
+            ),
             Item::Api(a) => self.block(0, a.span, gap, format!("api {}", a.name.name), |p| {
                 for (i, prop) in a.props.iter().enumerate() {
                     p.api_prop(prop, first_gap(i));
@@ -125,20 +150,32 @@ impl<'a> Printer<'a> {
                     }
                 });
             }
-            Item::Test(t) => self.block(0, t.span, gap, format!("test {}", plain(&t.name.value)), |p| {
-                for (i, step) in t.steps.iter().enumerate() {
-                    p.line(1, step.span.start, first_gap(i), test_step(&step.kind));
-                }
-            }),
+            Item::Test(t) => self.block(
+                0,
+                t.span,
+                gap,
+                format!("test {}", plain(&t.name.value)),
+                |p| {
+                    for (i, step) in t.steps.iter().enumerate() {
+                        p.line(1, step.span.start, first_gap(i), test_step(&step.kind));
+                    }
+                },
+            ),
         }
     }
 
     fn node(&mut self, node: &Node, indent: usize, gap: Gap) {
-        self.block(indent, node.span, gap, format!("node {}", node.name.name), |p| {
-            for (i, stmt) in node.body.iter().enumerate() {
-                p.stmt(stmt, indent + 1, first_gap(i));
-            }
-        });
+        self.block(
+            indent,
+            node.span,
+            gap,
+            format!("node {}", node.name.name),
+            |p| {
+                for (i, stmt) in node.body.iter().enumerate() {
+                    p.stmt(stmt, indent + 1, first_gap(i));
+                }
+            },
+        );
     }
 
     /// Prints block children in source order, each a line or a nested construct.
@@ -148,7 +185,9 @@ impl<'a> Printer<'a> {
             let gap = first_gap(i);
             match part {
                 Part::Line(text) => self.line(indent, at, gap, text),
-                Part::Text { prefix, text } => self.with_text(indent, at, gap, prefix, Some(text), ""),
+                Part::Text { prefix, text } => {
+                    self.with_text(indent, at, gap, prefix, Some(text), "")
+                }
                 Part::Card(card) => self.card(card, indent, gap),
             }
         }
@@ -156,14 +195,29 @@ impl<'a> Printer<'a> {
 
     /// `prefix TEXT suffix`: one line for a plain text; a translation set opens a block with one
     /// `LANG "text"` line per language, and `suffix` follows its closing brace.
-    fn with_text(&mut self, indent: usize, at: usize, gap: Gap, prefix: String, text: Option<&Text>, suffix: &str) {
+    fn with_text(
+        &mut self,
+        indent: usize,
+        at: usize,
+        gap: Gap,
+        prefix: String,
+        text: Option<&Text>,
+        suffix: &str,
+    ) {
         match text {
             None => self.line(indent, at, gap, format!("{prefix}{suffix}")),
-            Some(Text::Plain(t)) => self.line(indent, at, gap, format!("{prefix} {}{suffix}", template(t))),
+            Some(Text::Plain(t)) => {
+                self.line(indent, at, gap, format!("{prefix} {}{suffix}", template(t)))
+            }
             Some(Text::Translated { texts, span }) => {
                 self.line(indent, at, gap, format!("{prefix} {{"));
                 for (i, (lang, t)) in texts.iter().enumerate() {
-                    self.line(indent + 1, lang.span.start, first_gap(i), format!("{} {}", lang.name, template(t)));
+                    self.line(
+                        indent + 1,
+                        lang.span.start,
+                        first_gap(i),
+                        format!("{} {}", lang.name, template(t)),
+                    );
                 }
                 self.close(indent, span.end.saturating_sub(1), &format!("}}{suffix}"));
             }
@@ -172,18 +226,26 @@ impl<'a> Printer<'a> {
 
     fn api_prop(&mut self, prop: &ApiProp, gap: Gap) {
         let (span, text) = match prop {
-            ApiProp::Mode { live, span } => (span, if *live { "live" } else { "draft" }.to_string()),
-            ApiProp::Request { method, url, span } => {
-                (span, format!("{} {}", method.as_str().to_ascii_lowercase(), template(url)))
+            ApiProp::Mode { live, span } => {
+                (span, if *live { "live" } else { "draft" }.to_string())
             }
-            ApiProp::Header { name, value, span } => {
-                (span, format!("header {} = {}", plain(&name.value), template(value)))
-            }
+            ApiProp::Request { method, url, span } => (
+                span,
+                format!("{} {}", method.as_str().to_ascii_lowercase(), template(url)),
+            ),
+            ApiProp::Header { name, value, span } => (
+                span,
+                format!("header {} = {}", plain(&name.value), template(value)),
+            ),
             ApiProp::Body { body, span } => (span, format!("body {}", template(body))),
-            ApiProp::Json { body, span } => return self.json_value(1, span.start, gap, "json ".into(), body, ""),
+            ApiProp::Json { body, span } => {
+                return self.json_value(1, span.start, gap, "json ".into(), body, "")
+            }
             ApiProp::Timeout { millis, span } => (span, format!("timeout {}", duration(*millis))),
             ApiProp::Retry { count, span } => (span, format!("retry {count}")),
-            ApiProp::Save { attr, path, span } => (span, format!("save {} = {}", attr.name, save_path(path))),
+            ApiProp::Save { attr, path, span } => {
+                (span, format!("save {} = {}", attr.name, save_path(path)))
+            }
         };
         self.line(1, span.start, gap, text);
     }
@@ -191,15 +253,35 @@ impl<'a> Printer<'a> {
     /// Prints `prefix` + a JSON template value + `suffix`. An object or array written over
     /// several lines in the source stays one member per line; one written on one line stays
     /// on one line (it cannot hold a comment).
-    fn json_value(&mut self, indent: usize, at: usize, gap: Gap, prefix: String, value: &JsonTemplate, suffix: &str) {
+    fn json_value(
+        &mut self,
+        indent: usize,
+        at: usize,
+        gap: Gap,
+        prefix: String,
+        value: &JsonTemplate,
+        suffix: &str,
+    ) {
         let (open, close, span) = match value {
             JsonTemplate::Object(_, span) => ("{", "}", *span),
             JsonTemplate::Array(_, span) => ("[", "]", *span),
-            _ => return self.line(indent, at, gap, format!("{prefix}{}{suffix}", json_inline(value))),
+            _ => {
+                return self.line(
+                    indent,
+                    at,
+                    gap,
+                    format!("{prefix}{}{suffix}", json_inline(value)),
+                )
+            }
         };
         let written = self.source.get(span.start..span.end).unwrap_or("");
         if !written.contains('\n') || json_is_empty(value) {
-            return self.line(indent, at, gap, format!("{prefix}{}{suffix}", json_inline(value)));
+            return self.line(
+                indent,
+                at,
+                gap,
+                format!("{prefix}{}{suffix}", json_inline(value)),
+            );
         }
         self.line(indent, at, gap, format!("{prefix}{open}"));
         match value {
@@ -207,7 +289,14 @@ impl<'a> Printer<'a> {
                 for (i, (key, member)) in members.iter().enumerate() {
                     let comma = if i + 1 < members.len() { "," } else { "" };
                     let prefix = format!("{}: ", plain(&key.value));
-                    self.json_value(indent + 1, key.span.start, first_gap(i), prefix, member, comma);
+                    self.json_value(
+                        indent + 1,
+                        key.span.start,
+                        first_gap(i),
+                        prefix,
+                        member,
+                        comma,
+                    );
                 }
             }
             JsonTemplate::Array(items, _) => {
@@ -219,7 +308,11 @@ impl<'a> Printer<'a> {
             }
             _ => {}
         }
-        self.close(indent, span.end.saturating_sub(1), &format!("{close}{suffix}"));
+        self.close(
+            indent,
+            span.end.saturating_sub(1),
+            &format!("{close}{suffix}"),
+        );
     }
 
     /// One statement. Adding a statement to the language adds one arm here.
@@ -246,11 +339,18 @@ impl<'a> Printer<'a> {
             StmtKind::Otp(otp) => return self.otp(otp, stmt.span, indent, gap),
             StmtKind::Form(form) => return self.form(form, stmt.span, indent, gap),
             StmtKind::Media { kind, url, caption } => {
-                let caption = caption.as_ref().map(|c| format!(" {}", template(c))).unwrap_or_default();
+                let caption = caption
+                    .as_ref()
+                    .map(|c| format!(" {}", template(c)))
+                    .unwrap_or_default();
                 format!("{} {}{caption}", kind.as_str(), template(url))
             }
             StmtKind::Transfer { kind, to, message } => {
-                let head = format!("transfer {} {}", actions::transfer_kind(*kind), template(to));
+                let head = format!(
+                    "transfer {} {}",
+                    actions::transfer_kind(*kind),
+                    template(to)
+                );
                 return self.with_text(indent, at, gap, head, message.as_ref(), "");
             }
             StmtKind::Appointment(a) => return self.appointment(a, stmt.span, indent, gap),
@@ -269,10 +369,20 @@ impl<'a> Printer<'a> {
         for (i, arm) in branch.arms.iter().enumerate() {
             let keyword = if i == 0 { "if" } else { "elif" };
             let text = format!("{keyword} {} -> {}", expr(&arm.cond), arm.target.name);
-            self.line(indent, arm.span.start, if i == 0 { gap } else { Gap::Never }, text);
+            self.line(
+                indent,
+                arm.span.start,
+                if i == 0 { gap } else { Gap::Never },
+                text,
+            );
         }
         if let (Some(target), Some(span)) = (&branch.otherwise, branch.otherwise_span) {
-            self.line(indent, span.start, Gap::Never, format!("else -> {}", target.name));
+            self.line(
+                indent,
+                span.start,
+                Gap::Never,
+                format!("else -> {}", target.name),
+            );
         }
     }
 }
@@ -281,7 +391,10 @@ impl<'a> Printer<'a> {
 enum Part<'t> {
     Line(String),
     /// `prefix TEXT`, where TEXT may be a translation set.
-    Text { prefix: String, text: &'t Text },
+    Text {
+        prefix: String,
+        text: &'t Text,
+    },
     Card(&'t Card),
 }
 
@@ -297,9 +410,24 @@ fn first_gap(index: usize) -> Gap {
 fn bot_setting(setting: &BotSetting) -> (usize, Part<'_>) {
     match setting {
         BotSetting::Start(node) => (node.span.start, Part::Line(format!("start {}", node.name))),
-        BotSetting::Greeting(text) => (text.span().start, Part::Text { prefix: "greeting".into(), text }),
-        BotSetting::Avatar(url) => (url.span.start, Part::Line(format!("avatar {}", template(url)))),
-        BotSetting::Fallback(text) => (text.span().start, Part::Text { prefix: "fallback".into(), text }),
+        BotSetting::Greeting(text) => (
+            text.span().start,
+            Part::Text {
+                prefix: "greeting".into(),
+                text,
+            },
+        ),
+        BotSetting::Avatar(url) => (
+            url.span.start,
+            Part::Line(format!("avatar {}", template(url))),
+        ),
+        BotSetting::Fallback(text) => (
+            text.span().start,
+            Part::Text {
+                prefix: "fallback".into(),
+                text,
+            },
+        ),
         BotSetting::Languages(langs) => {
             let names: Vec<&str> = langs.iter().map(|l| l.name.as_str()).collect();
             let at = langs.first().map_or(0, |l| l.span.start);
@@ -322,10 +450,14 @@ fn test_step(step: &TestStepKind) -> String {
         TestStepKind::ExpectSay(text) => format!("expect say {}", plain(&text.value)),
         TestStepKind::ExpectNode(node) => format!("expect node {}", node.name),
         TestStepKind::ExpectAttr { attr, expect } => match expect {
-            AttrExpectation::Equals(value) => format!("expect attr {} == {}", attr.name, literal(value)),
+            AttrExpectation::Equals(value) => {
+                format!("expect attr {} == {}", attr.name, literal(value))
+            }
             AttrExpectation::NotSet => format!("expect attr {} is not set", attr.name),
         },
-        TestStepKind::ExpectRequest { api, url } => format!("expect request {} {}", api.name, plain(&url.value)),
+        TestStepKind::ExpectRequest { api, url } => {
+            format!("expect request {} {}", api.name, plain(&url.value))
+        }
         TestStepKind::ExpectClosed => "expect closed".to_string(),
         TestStepKind::ExpectChoices(labels) => {
             let labels: Vec<String> = labels.iter().map(|l| plain(&l.value)).collect();
@@ -333,7 +465,11 @@ fn test_step(step: &TestStepKind) -> String {
         }
         TestStepKind::ExpectTransfer(to) => format!("expect transfer {}", plain(&to.value)),
         TestStepKind::ExpectEmail { to, subject } => {
-            format!("expect email {} {}", plain(&to.value), plain(&subject.value))
+            format!(
+                "expect email {} {}",
+                plain(&to.value),
+                plain(&subject.value)
+            )
         }
         TestStepKind::ExpectGoal(name) => format!("expect goal {}", plain(&name.value)),
         TestStepKind::ExpectMedia { kind, url } => {
@@ -564,7 +700,9 @@ fn write_expr(e: &Expr, min: u8, out: &mut String) {
         }
         ExprKind::Cmp { op, lhs, rhs } => binary(lhs, op.spaced(), rhs, (6, 6), out),
         ExprKind::Text { op, lhs, rhs } => binary(lhs, op.spaced(), rhs, (6, 6), out),
-        ExprKind::InRange { value, low, high, .. } => {
+        ExprKind::InRange {
+            value, low, high, ..
+        } => {
             write_expr(value, 6, out);
             out.push_str(&format!(" in {low}..{high}"));
         }
@@ -599,8 +737,6 @@ fn binary(a: &Expr, op: &str, b: &Expr, mins: (u8, u8), out: &mut String) {
     write_expr(b, mins.1, out);
 }
 
-
-
 // ---- comments -------------------------------------------------------------------------------
 
 /// A `#` comment found in the source.
@@ -634,7 +770,9 @@ pub fn scan_comments(text: &str) -> Vec<Comment> {
                 comments.push(Comment {
                     start: i,
                     text: text.get(i..end).unwrap_or("#").trim_end().to_string(),
-                    own_line: before.chars().all(|c| c.is_whitespace() || c == ';' || c == '\u{FEFF}'),
+                    own_line: before
+                        .chars()
+                        .all(|c| c.is_whitespace() || c == ';' || c == '\u{FEFF}'),
                 });
                 i = end;
                 continue;
