@@ -120,6 +120,7 @@ fn check_flow(ctx: &mut Ctx<'_>, file: FileId, flow: &ast::Flow) {
             file,
         );
     }
+    check_params(ctx, file, flow);
     // A second flow of the same name is already an error; its body is not checked.
     let Some(&scope) = ctx.flow_ids.get(flow.name.name.as_str()) else {
         return;
@@ -129,6 +130,29 @@ fn check_flow(ctx: &mut Ctx<'_>, file: FileId, flow: &ast::Flow) {
     }
     for node in &flow.nodes {
         check_node(ctx, file, node, Some(scope));
+    }
+}
+
+/// Each parameter of a flow is a distinct attribute: a repeated name would take two arguments.
+fn check_params(ctx: &mut Ctx<'_>, file: FileId, flow: &ast::Flow) {
+    for (i, param) in flow.params.iter().enumerate() {
+        let Some(first) = flow.params[..i].iter().find(|p| p.name == param.name) else {
+            continue;
+        };
+        ctx.error(
+            Diag::error(
+                "chatflow::duplicate_param",
+                format!(
+                    "flow `{}` has two parameters named `{}`",
+                    flow.name.name, param.name
+                ),
+                param.span,
+            )
+            .label("repeated parameter")
+            .note(first.span, "first parameter with this name")
+            .help("give each parameter its own name"),
+            file,
+        );
     }
 }
 

@@ -18,6 +18,9 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, file: FileId, hours: &ast::Hours) {
         closed: Vec::new(),
     };
     let mut zone_span: Option<Span> = None;
+    // Every valid weekly entry with the rule it came from, to spot overlaps.
+    let mut seen: Vec<Opening> = Vec::new();
+    let mut overlaps = Vec::new();
     for rule in &hours.rules {
         match rule {
             HoursRule::Zone(zone) => {
@@ -47,8 +50,9 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, file: FileId, hours: &ast::Hours) {
                 last_day,
                 from,
                 to,
-                ..
+                span,
             } => {
+                let added = table.weekly.len();
                 weekly(
                     ctx,
                     file,
@@ -56,6 +60,14 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, file: FileId, hours: &ast::Hours) {
                     (from, to),
                     &mut table.weekly,
                 );
+                let new: Vec<Opening> = table.weekly[added..]
+                    .iter()
+                    .map(|&entry| (entry, *span))
+                    .collect();
+                if let Some(diag) = overlap(&hours.name.name, &seen, &new) {
+                    overlaps.push(diag);
+                }
+                seen.extend(new);
             }
             HoursRule::Closed(dates) => {
                 for date in dates {
@@ -94,6 +106,36 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, file: FileId, hours: &ast::Hours) {
             def.table = Some(table);
         }
     }
+    // Warnings only, reported after the table is kept: overlapping ranges still work.
+    for diag in overlaps {
+        ctx.error(diag, file);
+    }
+}
+
+/// A weekly entry `(day, from, to)` and the span of the rule that wrote it.
+type Opening = ((u8, u16, u16), Span);
+
+/// The first earlier opening that shares time on the same day with one of `new`'s.
+fn overlap(name: &str, seen: &[Opening], new: &[Opening]) -> Option<Diag> {
+    let (day, span, earlier) = new.iter().find_map(|&((day, from, to), span)| {
+        let (_, earlier) = seen
+            .iter()
+            .find(|((d, f, t), _)| *d == day && *f < to && from < *t)?;
+        Some((day, span, *earlier))
+    })?;
+    Some(
+        Diag::warning(
+            "chatflow::overlapping_hours",
+            format!(
+                "hours `{name}`: this range overlaps an earlier one on {}",
+                DAYS[day as usize]
+            ),
+            span,
+        )
+        .label("overlaps an earlier range")
+        .note(earlier, "the earlier range")
+        .help("merge the two ranges into one, or make them meet without overlapping (09:00-12:00, 12:00-17:00)"),
+    )
 }
 
 fn check_zone(ctx: &mut Ctx<'_>, file: FileId, zone: &ast::StrLit) {

@@ -82,6 +82,8 @@ pub const CODES: &[&str] = &[
     "chatflow::duplicate_flow",
     "chatflow::unknown_flow",
     "chatflow::arity",
+    "chatflow::duplicate_param",
+    "chatflow::overlapping_hours",
     "chatflow::return_outside_flow",
     "chatflow::goto_outside_flow",
     "chatflow::unused_flow",
@@ -180,6 +182,8 @@ const LOCAL_CODES: &[&str] = &[
     "chatflow::duplicate_flow",
     "chatflow::return_outside_flow",
     "chatflow::bad_clock",
+    "chatflow::duplicate_param",
+    "chatflow::overlapping_hours",
 ];
 
 fn finish(root: &str, loaded: load::Loaded) -> Compiled {

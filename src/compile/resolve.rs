@@ -111,7 +111,16 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn unknown_node(&mut self, file: FileId, name: &ast::Ident) {
-        let help = did_you_mean(&name.name, self.node_ids.keys().copied())
+        let suggestion = if name.name.contains('.') {
+            let qualified: Vec<String> = (0..self.nodes.len())
+                .filter(|&n| self.nodes[n].flow.is_some())
+                .map(|n| self.node_name(n))
+                .collect();
+            did_you_mean(&name.name, qualified.iter().map(String::as_str))
+        } else {
+            did_you_mean(&name.name, self.node_ids.keys().copied())
+        };
+        let help = suggestion
             .unwrap_or_else(|| "define it with `node NAME { ... }` or use an existing node".into());
         self.error(
             Diag::error(
@@ -365,10 +374,18 @@ impl<'a> Ctx<'a> {
     /// Resolves a node name used inside `scope` (a flow, or the top level).
     pub fn target(&self, scope: Option<FlowId>, name: &str) -> Target {
         match scope {
-            None => self
-                .node_ids
-                .get(name)
-                .map_or(Target::Unknown, |&id| Target::Found(id)),
+            None => match name.split_once('.') {
+                // `flow.node`, as a test's `expect node` may name a sub-flow's node.
+                Some((flow, node)) => self
+                    .flow_ids
+                    .get(flow)
+                    .and_then(|&f| self.flows[f as usize].node_ids.get(node))
+                    .map_or(Target::Unknown, |&id| Target::Found(id)),
+                None => self
+                    .node_ids
+                    .get(name)
+                    .map_or(Target::Unknown, |&id| Target::Found(id)),
+            },
             Some(f) => match self.flows[f as usize].node_ids.get(name) {
                 Some(&id) => Target::Found(id),
                 None if self.node_ids.contains_key(name) => Target::OutsideFlow,

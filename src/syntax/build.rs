@@ -75,6 +75,28 @@ impl<'d> Builder<'d> {
         )
     }
 
+    /// A node name in a test: `node`, or `flow.node` for a node of a sub-flow. Each part is
+    /// checked like a name; the whole dotted text is the name the compiler resolves.
+    fn node_path(&mut self, inner: &mut Pairs<Rule>) -> Ident {
+        let Some(p) = inner.find(|p| matches!(p.as_rule(), Rule::ident | Rule::dotted_ref)) else {
+            return leaf::empty_ident();
+        };
+        let start = self.at(&p);
+        let text = p.as_str();
+        let mut offset = start;
+        for part in text.split('.') {
+            leaf::ident(part, offset, NameRole::Node, self.diags);
+            offset += part.len() + 1;
+        }
+        Ident {
+            name: text.to_owned(),
+            span: Span {
+                start,
+                end: start + text.len(),
+            },
+        }
+    }
+
     fn at(&self, p: &P) -> usize {
         self.base + p.as_span().start()
     }
@@ -636,9 +658,7 @@ impl<'d> Builder<'d> {
         let mut inner = p.into_inner();
         Some(match rule {
             Rule::expect_say => TestStepKind::ExpectSay(self.next_str(&mut inner)),
-            Rule::expect_node => {
-                TestStepKind::ExpectNode(self.next_ident(&mut inner, NameRole::Node))
-            }
+            Rule::expect_node => TestStepKind::ExpectNode(self.node_path(&mut inner)),
             Rule::expect_request => {
                 let api = self.next_ident(&mut inner, NameRole::Api);
                 let url = self.next_str(&mut inner);

@@ -921,7 +921,12 @@ impl<'a> Reader<'a> {
         }
         if self.kw("node") {
             self.skip();
-            return Some(TestStepKind::ExpectNode(self.ident(NameRole::Node)?));
+            let node = self.ident(NameRole::Node)?;
+            // `expect node flow.node`: left to the pest reader.
+            if self.peek() == Some(b'.') {
+                return None;
+            }
+            return Some(TestStepKind::ExpectNode(node));
         }
         if self.kw("attr") {
             self.skip();
