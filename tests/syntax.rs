@@ -1285,3 +1285,26 @@ fn numbers_too_large_are_diagnostics() {
         assert_same_as_pest(&src);
     }
 }
+
+/// `expect node FLOW.NODE` keeps the whole dotted name with its span; each part is a name
+/// (a reserved word is refused), and no space may sit around the dot.
+#[test]
+fn expect_node_names_a_flow_node() {
+    let src = "test \"t\" { expect node verify_email.bad; expect node plain }";
+    let file = ok(src);
+    assert_eq!(file, chatflow::syntax::parse_with_pest_only(src).0);
+    let Item::Test(t) = &file.items[0] else {
+        panic!("test")
+    };
+    let TestStepKind::ExpectNode(n) = &t.steps[0].kind else {
+        panic!("expect node")
+    };
+    assert_eq!(n.name, "verify_email.bad");
+    assert_eq!(slice(src, n.span), "verify_email.bad");
+    assert!(matches!(&t.steps[1].kind, TestStepKind::ExpectNode(n) if n.name == "plain"));
+
+    let (_, diags) = parse("test \"t\" { expect node flow.if }");
+    assert_eq!(diags[0].code, "chatflow::reserved_word");
+    let (_, diags) = parse("test \"t\" { expect node flow . n }");
+    assert_eq!(diags[0].code, "chatflow::syntax");
+}

@@ -266,6 +266,18 @@ mod tests {
         assert_eq!(compiled.diagnostics[0].code, "chatflow::import_unreadable");
     }
 
+    /// Overlapping ranges are only a warning: the program compiles and keeps every range.
+    #[test]
+    fn overlapping_hours_still_compile_with_their_table() {
+        let text = "hours h {\n  zone \"UTC\"\n  mon-tue 09:00-17:00\n  tue 16:59-18:00\n  mon 17:00-18:00\n}\nnode n { if open(h) -> n2 else -> n2 }\nnode n2 { close }\n";
+        let compiled = compile_str("h.flow", text);
+        let codes: Vec<_> = compiled.diagnostics.iter().map(|d| d.code).collect();
+        // `tue 16:59` overlaps `mon-tue ..17:00` by a minute; `mon 17:00` only meets it.
+        assert_eq!(codes, ["chatflow::overlapping_hours"]);
+        let program = compiled.program.expect("warnings do not stop compiling");
+        assert_eq!(program.hours[0].weekly.len(), 4);
+    }
+
     #[test]
     fn bot_name_defaults_to_the_file_stem() {
         let compiled = compile_str("dir/weather.flow", "node n { close }\n");
