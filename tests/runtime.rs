@@ -8,20 +8,6 @@ use chatflow::ir::*;
 use chatflow::runtime::{Engine, EngineConfig, Event, LoadError, Session, SessionState};
 use common::*;
 
-fn says(events: &[Event]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Say { text } => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn engine(b: &B) -> Engine {
-    Engine::new(b.build(), EngineConfig::default()).unwrap()
-}
-
 fn attr(engine: &Engine, s: &Session, name: &str) -> Option<Value> {
     let id = engine
         .program()

@@ -9,20 +9,6 @@ use chatflow::runtime::{
 };
 use common::*;
 
-fn says(events: &[Event]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Say { text } => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn engine(b: &B) -> Engine {
-    Engine::new(b.build(), EngineConfig::default()).unwrap()
-}
-
 fn engine_with(b: &B, config: EngineConfig) -> Engine {
     Engine::new(b.build(), config).unwrap()
 }

@@ -4,46 +4,11 @@
 use chatflow::syntax::ast::*;
 use chatflow::syntax::parse;
 
-const LANGUAGE_EXAMPLE: &str = r#"bot "Weather desk" {
-  start greet                 # the entry node; without a bot item, the first node is the entry
-}
+/// The items example of language.md, verbatim.
+const LANGUAGE_EXAMPLE: &str = include_str!("contract/language_items.flow");
 
-api weather {
-  live                        # or `draft`: only live APIs may be called (a draft one is a compile error)
-  get "https://api.example.test/v1/weather?q={city}&units=metric"
-  header "Authorization" = "Bearer {secret.WEATHER_TOKEN}"
-  timeout 2s                  # total time for one attempt; default 5s
-  retry 2                     # extra attempts on transport errors and 5xx; default 0
-  save temperature = body.main.temp
-  save summary = body.weather[0].description
-}
-
-node greet {
-  say "Hi! Which city are you in?"
-  ask city
-  goto lookup
-}
-
-node lookup {
-  call weather
-  if status == 200 and city == "Chicago" -> chicago
-  elif status == 200 -> report
-  elif status in 400..499 -> unknown_city
-  else -> failed
-}
-"#;
-
-const TEST_EXAMPLE: &str = r#"test "Chicago visitors get the special offer" {
-  stub weather 200 {"name": "Chicago", "main": {"temp": 3.5}, "weather": [{"description": "snow"}]}
-  expect say "Hi! Which city are you in?"
-  user "Chicago"
-  expect say "It is 3.5 degrees in Chicago"
-  expect node chicago
-  expect attr temperature == 3.5
-  expect request weather "https://api.example.test/v1/weather?q=Chicago&units=metric"
-  expect closed
-}
-"#;
+/// The test example of language.md, verbatim.
+const TEST_EXAMPLE: &str = include_str!("contract/language_test.flow");
 
 /// Parses and insists on no diagnostics.
 fn ok(src: &str) -> File {

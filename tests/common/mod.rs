@@ -465,3 +465,19 @@ pub async fn refused_base() -> String {
     drop(listener);
     format!("http://{addr}")
 }
+
+/// The texts of the `say` events, in order.
+pub fn says(events: &[chatflow::runtime::Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            chatflow::runtime::Event::Say { text } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An engine with the default configuration for a hand-built program.
+pub fn engine(b: &B) -> chatflow::runtime::Engine {
+    chatflow::runtime::Engine::new(b.build(), chatflow::runtime::EngineConfig::default()).unwrap()
+}
