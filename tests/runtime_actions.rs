@@ -721,6 +721,48 @@ async fn otp_by_api_sends_a_random_code_masked_in_events() {
     assert_eq!(says(&e.step(&mut s, &code).await), ["verified"]);
 }
 
+/// A stored session waiting for the code holds only a salted hash: neither the code nor a
+/// `code` field, and after a serde round trip the right code passes and a wrong one does not.
+#[tokio::test]
+async fn a_waiting_otp_session_stores_no_code_yet_checks_it_after_a_round_trip() {
+    let b = otp_flow(|b| OtpSend::Email(b.t("ana@x.test")), 3);
+    let e = engine_with(&b, fixed());
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    assert_eq!(s.state, SessionState::Waiting);
+    let json = serde_json::to_string(&s).unwrap();
+    assert!(!json.contains("\"code\""), "{json}");
+    assert!(!json.contains("otp_code"), "{json}");
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let wait = &value["wait"];
+    assert_eq!(wait["for"], "otp", "{json}");
+    let is_hex = |v: &serde_json::Value, len: usize| {
+        v.as_str()
+            .is_some_and(|h| h.len() == len && h.bytes().all(|c| c.is_ascii_hexdigit()))
+    };
+    assert!(is_hex(&wait["salt"], 32), "{json}");
+    assert!(is_hex(&wait["digest"], 64), "{json}");
+    // Random hex could contain "123456" by chance; everything else must not.
+    value["wait"]["salt"] = serde_json::Value::Null;
+    value["wait"]["digest"] = serde_json::Value::Null;
+    value["sys"]["visitor_id"] = serde_json::Value::Null;
+    assert!(!value.to_string().contains("123456"), "{json}");
+
+    let mut stored: Session = serde_json::from_str(&json).unwrap();
+    assert_eq!(stored, s);
+    let events = e.step(&mut stored, "654321").await;
+    assert_eq!(
+        says(&events),
+        [
+            "That code is not correct. Please try again.",
+            "Enter the code"
+        ]
+    );
+    let json = serde_json::to_string(&stored).unwrap();
+    let mut stored: Session = serde_json::from_str(&json).unwrap();
+    assert_eq!(says(&e.step(&mut stored, "123456").await), ["verified"]);
+}
+
 // ---- forms ----
 
 fn form_flow() -> B {

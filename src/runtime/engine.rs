@@ -327,6 +327,7 @@ impl Engine {
             program: &self.inner.program,
             zones: &self.inner.zones,
             item: None,
+            otp_code: None,
         }
     }
 
@@ -477,8 +478,22 @@ impl Engine {
 
     /// Send one API request and apply its result to the session.
     async fn call(&self, s: &mut Session, api_id: ApiId) -> (Event, Option<Vec<u8>>) {
+        self.call_with_code(s, api_id, None).await
+    }
+
+    /// [`Engine::call`] with `otp_code` as `sys.otp_code` (the code exists only while sent).
+    async fn call_with_code(
+        &self,
+        s: &mut Session,
+        api_id: ApiId,
+        otp_code: Option<&str>,
+    ) -> (Event, Option<Vec<u8>>) {
         let api = &self.inner.program.apis[api_id as usize];
-        let prepared = self.inner.http.prepare(api, &self.scope(s));
+        let scope = Scope {
+            otp_code,
+            ..self.scope(s)
+        };
+        let prepared = self.inner.http.prepare(api, &scope);
         let outcome = match prepared {
             Ok((request, display_url)) => self.inner.http.send(request, display_url, api).await,
             Err((display_url, code)) => http::Outcome {

@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use chrono_tz::Tz;
 use regex::Regex;
 
-use super::{Session, Wait};
+use super::Session;
 use crate::ir::{CmpOp, Expr, HoursId, Program, Template, TemplatePart, Text, TextOp, Value};
 
 /// A value during evaluation; `Unset` is an attribute that holds nothing.
@@ -145,6 +145,8 @@ pub(crate) struct Scope<'a> {
     /// Indexed by `HoursId`.
     pub zones: &'a [Tz],
     pub item: Option<&'a Value>,
+    /// The OTP code being sent: only set while `otp` sends it, since sessions keep a hash.
+    pub otp_code: Option<&'a str>,
 }
 
 impl<'a> Scope<'a> {
@@ -166,10 +168,7 @@ impl<'a> Scope<'a> {
 
     /// The code of the OTP being sent or checked.
     pub(crate) fn otp_code(&self) -> Option<&'a str> {
-        match &self.session.wait {
-            Some(Wait::Otp { code, .. }) => Some(code),
-            _ => None,
-        }
+        self.otp_code
     }
 
     pub(crate) fn sys(&self, name: &str) -> Val<'a> {

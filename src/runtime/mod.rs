@@ -33,7 +33,7 @@
 //!   next answer), `sys.email_error` are stored in the session; `sys.now` (RFC 3339, UTC),
 //!   `sys.date` (`YYYY-MM-DD`) and `sys.time` (`HH:MM`) are read from the clock or
 //!   [`Session::fixed_now`]; `sys.bot_name` from the program; `sys.otp_code` is the code of the
-//!   OTP being sent and, in API requests, is masked as `***` in events like a secret.
+//!   OTP being sent (only while it is sent; it is never stored in the session) and, in API requests, is masked as `***` in events like a secret.
 //! - **Actions** (`docs/actions.md`): a conversation starts with `Profile`, then the greeting.
 //!   Menus and carousels match an answer by label (trimmed, case-insensitive), then by 1-based
 //!   number (menus) or card title (carousels; a button label shared by several cards does not
@@ -41,7 +41,8 @@
 //!   and the options again. A form answer is a JSON object keyed by attribute name or values
 //!   in field order separated by `;` or new lines; absent values stay missing. OTP codes come
 //!   from the OS random generator; a wrong code re-prompts until `tries` answers were wrong,
-//!   then `fail`. `transfer` leaves the session [`SessionState::Transferred`]. Sub-flows nest
+//!   then `fail`. While waiting, the session keeps only a random salt and the SHA-256 of salt
+//!   and code (see [`Wait::Otp`]), never the code. `transfer` leaves the session [`SessionState::Transferred`]. Sub-flows nest
 //!   at most [`MAX_CALL_DEPTH`] deep; deeper stops the turn like the step limit.
 //! - **Sessions from storage** whose node the program lacks get a `RuntimeError`; their
 //!   attribute list is resized to the program's.
@@ -57,6 +58,7 @@ use crate::ir::{NodeId, Value};
 mod engine;
 mod eval;
 pub mod http;
+mod otp;
 mod smtp;
 pub mod validate;
 
@@ -272,8 +274,13 @@ pub enum Wait {
         labels: Vec<String>,
         slots: Vec<Value>,
     },
-    /// A sent one-time code and the answers still allowed.
-    Otp { code: String, tries_left: u32 },
+    /// A sent one-time code, kept only as a random salt and `sha256(salt || code)` (both
+    /// hex) so a stored session never reveals it, and the answers still allowed.
+    Otp {
+        salt: String,
+        digest: String,
+        tries_left: u32,
+    },
     /// Indices (into the form's fields) still to be filled.
     Form { missing: Vec<u32> },
 }

@@ -9,7 +9,7 @@ use crate::ir::{
 use crate::runtime::eval::{lookup_value, value_text, Scope};
 use crate::runtime::validate::{kind_name, validate};
 use crate::runtime::{
-    http, smtp, CardView, ChoiceView, Event, FormFieldView, Session, SessionState, Wait,
+    http, otp, smtp, CardView, ChoiceView, Event, FormFieldView, Session, SessionState, Wait,
 };
 
 /// What the interpreter does after a statement or an answer.
@@ -454,19 +454,27 @@ impl Engine {
                 return Next::Go;
             }
         };
-        s.wait = Some(Wait::Otp {
-            code: code.clone(),
-            tries_left: otp.tries.max(1),
-        });
+        match otp::sealed_wait(&code, otp.tries.max(1)) {
+            Ok(sealed) => s.wait = Some(sealed),
+            Err(message) => {
+                events.push(Event::RuntimeError { message });
+                jump(s, otp.fail);
+                return Next::Go;
+            }
+        }
         match &otp.send {
             OtpSend::Email(to) => {
-                let to = self.scope(s).render(to);
+                let scope = Scope {
+                    otp_code: Some(&code),
+                    ..self.scope(s)
+                };
+                let to = scope.render(to);
                 let body = format!("Your verification code is {code}.");
                 self.send_email(s, to, OTP_SUBJECT.into(), body, events)
                     .await;
             }
             OtpSend::Call(api) => {
-                let (event, _) = self.call(s, *api).await;
+                let (event, _) = self.call_with_code(s, *api, Some(&code)).await;
                 events.push(event);
             }
         }
@@ -486,11 +494,16 @@ impl Engine {
     }
 
     fn answer_otp(&self, s: &mut Session, otp: &Otp, input: &str, events: &mut Vec<Event>) -> Next {
-        let Some(Wait::Otp { code, tries_left }) = &mut s.wait else {
+        let Some(Wait::Otp {
+            salt,
+            digest,
+            tries_left,
+        }) = &mut s.wait
+        else {
             return Next::Stop;
         };
         let answer: String = input.chars().filter(|c| !c.is_whitespace()).collect();
-        if same_code(&answer, code) {
+        if otp::answer_matches(&answer, salt, digest) {
             s.wait = None;
             jump(s, otp.ok);
             return Next::Go;
@@ -813,16 +826,6 @@ fn new_code(digits: u32, fixed: bool) -> Result<String, String> {
         );
     }
     Ok(code)
-}
-
-/// Compare without stopping at the first difference.
-fn same_code(answer: &str, code: &str) -> bool {
-    answer.len() == code.len()
-        && answer
-            .bytes()
-            .zip(code.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
 }
 
 fn menu_style(style: MenuStyle) -> &'static str {
