@@ -8,16 +8,6 @@ use chatflow::ir::*;
 use chatflow::runtime::{Engine, EngineConfig, Event, LoadError, Session, SessionState};
 use common::*;
 
-fn attr(engine: &Engine, s: &Session, name: &str) -> Option<Value> {
-    let id = engine
-        .program()
-        .attrs
-        .iter()
-        .position(|a| a.name == name)
-        .unwrap();
-    s.attrs[id].clone()
-}
-
 #[tokio::test]
 async fn a_conversation_waits_at_asks_and_closes_when_statements_run_out() {
     let mut b = B::new();

@@ -13,16 +13,6 @@ fn engine_with(b: &B, config: EngineConfig) -> Engine {
     Engine::new(b.build(), config).unwrap()
 }
 
-fn attr(engine: &Engine, s: &Session, name: &str) -> Option<Value> {
-    let id = engine
-        .program()
-        .attrs
-        .iter()
-        .position(|a| a.name == name)
-        .unwrap();
-    s.attrs[id].clone()
-}
-
 fn text(s: &str) -> Option<Value> {
     Some(Value::Text(s.into()))
 }

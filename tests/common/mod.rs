@@ -481,3 +481,18 @@ pub fn says(events: &[chatflow::runtime::Event]) -> Vec<String> {
 pub fn engine(b: &B) -> chatflow::runtime::Engine {
     chatflow::runtime::Engine::new(b.build(), chatflow::runtime::EngineConfig::default()).unwrap()
 }
+
+/// The value of the attribute `name` in a session of `engine`'s program.
+pub fn attr(
+    engine: &chatflow::runtime::Engine,
+    s: &chatflow::runtime::Session,
+    name: &str,
+) -> Option<Value> {
+    let id = engine
+        .program()
+        .attrs
+        .iter()
+        .position(|a| a.name == name)
+        .unwrap();
+    s.attrs[id].clone()
+}
