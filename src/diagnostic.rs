@@ -8,37 +8,7 @@ use std::sync::Arc;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 use serde::Serialize;
 
-use crate::syntax::ast::Span;
-
-/// Index into [`SourceSet::files`].
-pub type FileId = u32;
-
-/// Every source file read for one compilation (the root and its imports).
-#[derive(Debug, Clone, Default)]
-pub struct SourceSet {
-    pub files: Vec<SourceFile>,
-}
-
-#[derive(Debug, Clone)]
-pub struct SourceFile {
-    /// The path as the user gave it (or as resolved from an `import`).
-    pub name: String,
-    pub text: Arc<str>,
-}
-
-impl SourceSet {
-    pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
-        self.files.push(SourceFile {
-            name: name.into(),
-            text: text.into(),
-        });
-        (self.files.len() - 1) as FileId
-    }
-
-    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
-        self.files.get(id as usize)
-    }
-}
+use crate::source::{line_col, FileId, SourceSet, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -265,13 +235,4 @@ pub fn to_json_line(d: &Diag, sources: &SourceSet) -> String {
         help: d.help.as_deref(),
     };
     serde_json::to_string(&j).unwrap_or_default()
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
 }

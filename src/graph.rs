@@ -2,16 +2,16 @@
 //!
 //! One vertex per node (labelled with the APIs it calls and `close` when the chat ends there),
 //! one edge per `goto` and per branch arm, each arm labelled with its condition as source text
-//! (rendered by [`crate::testing::show_expr`], the same text `chatflow run --trace` prints).
+//! (rendered by [`crate::ir::show_expr`], the same text `chatflow run --trace` prints).
 //!
 //! Adding a statement: one arm in [`statement`] saying what the statement adds to its node.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::ir::{
-    Carousel, MenuOption, MenuSource, OptionKind, OtpSend, Program, Stmt, Template, TemplatePart,
+    quote, show_expr, Carousel, MenuOption, MenuSource, OptionKind, OtpSend, Program, Stmt,
+    Template, TemplatePart,
 };
-use crate::testing::{quote, show_expr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

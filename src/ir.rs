@@ -6,7 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::syntax::ast::{CmpOp, Method, PathStep, Span, TextOp};
+pub use crate::source::Span;
+pub use crate::vocab::{CmpOp, MediaKind, MenuStyle, Method, PathStep, TextOp, TransferKind};
+
+mod show;
+pub use show::{quote, show_arm, show_expr, show_number, show_value};
 
 /// The IR format this build writes.
 pub const FORMAT_VERSION: u32 = 2;
@@ -350,8 +354,6 @@ pub enum Text {
     /// (language code, text), in declaration order of the bot's `languages`.
     Translated(Vec<(String, Template)>),
 }
-
-pub use crate::syntax::ast::{MediaKind, MenuStyle, TransferKind};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Menu {

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::collections::HashMap;
 
 use chatflow::compile::{compile_str, compile_with, Loader};
-use chatflow::diagnostic::{render, to_json_line, Diag, SourceSet};
+use chatflow::diagnostic::{render, to_json_line, Diag};
+use chatflow::source::SourceSet;
 
 /// The examples of `language.md`, beside the ok inputs.
 const LANGUAGE_EXAMPLES: &[&str] = &[

@@ -1204,7 +1204,7 @@ fn diagnostics_render_without_panicking() {
     let src = "node a {\n  sya \"x\"\n}\nnode status { say \"{a b} }\" }\ntest \"t\" { stub a 200 {\"a\": tru} }\nnode n { say \"é";
     let (_, diags) = parse(src);
     assert!(diags.len() >= 4, "{diags:#?}");
-    let mut sources = chatflow::diagnostic::SourceSet::default();
+    let mut sources = chatflow::source::SourceSet::default();
     sources.add("t.flow", src);
     let text = chatflow::diagnostic::render(&diags, &sources, false);
     for d in &diags {

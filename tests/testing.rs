@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chatflow::compile::compile_str;
-use chatflow::diagnostic::SourceSet;
 use chatflow::ir::{Program, StubAnswer};
+use chatflow::source::SourceSet;
 use chatflow::testing::{
     closing_line, parse_stub_file, render_outcome, run_tests, StubServer, TestOptions, TestOutcome,
 };
@@ -491,7 +491,7 @@ fn conditions_are_shown_as_written_and_read_back_the_same() {
     };
     for cond in conditions {
         let (program, expr) = compiled_expr(cond);
-        let shown = chatflow::testing::show_expr(&program, &expr);
+        let shown = chatflow::ir::show_expr(&program, &expr);
         let (_, again) = compiled_expr(&shown);
         assert_eq!(
             again, expr,
@@ -499,12 +499,12 @@ fn conditions_are_shown_as_written_and_read_back_the_same() {
         );
     }
     let (program, expr) = compiled_expr(conditions[0]);
-    assert_eq!(chatflow::testing::show_expr(&program, &expr), conditions[0]);
+    assert_eq!(chatflow::ir::show_expr(&program, &expr), conditions[0]);
     let (program, expr) = compiled_expr(conditions[1]);
-    assert_eq!(chatflow::testing::show_expr(&program, &expr), conditions[1]);
+    assert_eq!(chatflow::ir::show_expr(&program, &expr), conditions[1]);
     for cond in &conditions[8..] {
         let (program, expr) = compiled_expr(cond);
-        assert_eq!(&chatflow::testing::show_expr(&program, &expr), cond);
+        assert_eq!(&chatflow::ir::show_expr(&program, &expr), cond);
     }
 }
 
@@ -524,7 +524,7 @@ fn branch_arms_are_shown_with_their_keyword_for_traces_and_coverage() {
         })
         .expect("a branch");
     let shown: Vec<String> = (0..3)
-        .map(|arm| chatflow::testing::show_arm(&program, table, arm))
+        .map(|arm| chatflow::ir::show_arm(&program, table, arm))
         .collect();
     assert_eq!(
         shown,

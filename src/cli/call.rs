@@ -4,9 +4,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use chatflow::diagnostic::did_you_mean;
-use chatflow::ir::{JsonTemplate, Program, RequestBody, Template, TemplatePart, Value, ValueType};
+use chatflow::ir::{
+    show_number, show_value, JsonTemplate, Program, RequestBody, Template, TemplatePart, Value,
+    ValueType,
+};
 use chatflow::runtime::{Engine, Event, Session};
-use chatflow::testing::{secret_names, show_number, show_value};
+use chatflow::testing::secret_names;
 
 use super::run::{engine_config, start_stubs};
 use super::{compile_for_use, usage_error, FAILED};

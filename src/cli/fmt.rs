@@ -4,7 +4,8 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use chatflow::diagnostic::{self, SourceSet};
+use chatflow::diagnostic;
+use chatflow::source::SourceSet;
 use chatflow::syntax::format::format_source;
 
 use super::{ensure_readable, FAILED, USAGE};

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use chatflow::diagnostic::did_you_mean;
-use chatflow::ir::{Program, Stmt};
+use chatflow::ir::{show_arm, Program, Stmt};
 use chatflow::runtime::{Engine, EngineConfig, Event, SessionState};
-use chatflow::testing::{parse_stub_file, secret_names, show_arm, StubServer};
+use chatflow::testing::{parse_stub_file, secret_names, StubServer};
 
 use super::show::show_event;
 use super::{compile_for_use, usage_error, SessionArgs, FAILED};

@@ -7,8 +7,9 @@ use super::check::{
 };
 use super::resolve::Ctx;
 use super::types::type_name;
-use crate::diagnostic::{did_you_mean, Diag, FileId};
+use crate::diagnostic::{did_you_mean, Diag};
 use crate::ir::ValueType;
+use crate::source::FileId;
 use crate::syntax::ast::{self, Span, StmtKind};
 
 pub(crate) const OTP_DIGITS: std::ops::RangeInclusive<u32> = 4..=10;

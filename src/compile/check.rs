@@ -4,8 +4,9 @@
 use super::resolve::Ctx;
 use super::types::{comparable, literal_type, ref_type_fixed, type_name};
 use super::{actions, hours, shadow};
-use crate::diagnostic::{did_you_mean, Diag, FileId};
+use crate::diagnostic::{did_you_mean, Diag};
 use crate::ir::{AskKind, ValueType};
+use crate::source::FileId;
 use crate::syntax::ast::{self, ApiProp, CmpOp, ExprKind, Literal, RefKind, Span, StmtKind};
 
 /// System attributes a flow may read as `sys.NAME`.

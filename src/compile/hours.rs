@@ -3,8 +3,9 @@
 //! here, and a valid item is turned into its [`ir::HoursTable`] for lowering.
 
 use super::resolve::Ctx;
-use crate::diagnostic::{did_you_mean, Diag, FileId};
+use crate::diagnostic::{did_you_mean, Diag};
 use crate::ir;
+use crate::source::FileId;
 use crate::syntax::ast::{self, HoursRule, Span};
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];

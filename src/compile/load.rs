@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use super::Loader;
-use crate::diagnostic::{Diag, FileId, SourceSet};
+use crate::diagnostic::Diag;
+use crate::source::{FileId, SourceSet};
 use crate::syntax::{self, ast};
 
 /// Every file of one compilation, parsed. `files[i]` belongs to `FileId` `i`.

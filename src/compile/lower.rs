@@ -4,8 +4,8 @@
 
 use super::actions::{OTP_DEFAULT_DIGITS, OTP_DEFAULT_TRIES};
 use super::resolve::{ApiDef, Ctx};
-use crate::diagnostic::FileId;
 use crate::ir::{self, AskKind, Value};
+use crate::source::FileId;
 use crate::syntax::ast::{self, ApiProp, ExprKind, Literal, Method, RefKind, Span};
 
 pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {

@@ -18,8 +18,9 @@ mod resolve;
 mod shadow;
 mod types;
 
-use crate::diagnostic::{Diag, SourceSet};
+use crate::diagnostic::Diag;
 use crate::ir::Program;
+use crate::source::SourceSet;
 
 /// Every diagnostic code the compiler and parser can report, for docs and tests.
 pub const CODES: &[&str] = &[

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use super::names::NameMap;
-use crate::diagnostic::{did_you_mean, Diag, FileId, SourceFile};
+use crate::diagnostic::{did_you_mean, Diag};
 use crate::ir::{self, AttrId, FlowId, NodeId, ValueType};
+use crate::source::{FileId, SourceFile};
 use crate::syntax::ast::{self, ApiProp, Method, Span};
 
 /// The longest timeout an API may ask for.
@@ -507,7 +508,7 @@ fn with_first(
             .sources
             .get(first_file as usize)
             .map_or("?", |f| f.name.as_str());
-        let (line, col) = crate::diagnostic::line_col(
+        let (line, col) = crate::source::line_col(
             ctx.sources
                 .get(first_file as usize)
                 .map_or("", |f| &*f.text),

@@ -3,7 +3,8 @@
 //! check over `and`/`or` with value atoms (`==`, ranges, lists, order comparisons, `is set`).
 
 use super::resolve::Ctx;
-use crate::diagnostic::{Diag, FileId};
+use crate::diagnostic::Diag;
+use crate::source::FileId;
 use crate::syntax::ast::{self, CmpOp, ExprKind, Literal, RefKind};
 
 pub(crate) fn check_arms(ctx: &mut Ctx<'_>, file: FileId, arms: &[ast::BranchArm]) {

@@ -3,28 +3,8 @@
 
 use serde::Serialize;
 
-/// Byte offsets `[start, end)` into one source file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
-    }
-    pub fn len(&self) -> usize {
-        self.end.saturating_sub(self.start)
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// The smallest span covering both.
-    pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-}
+pub use crate::source::Span;
+pub use crate::vocab::{CmpOp, MediaKind, MenuStyle, Method, PathStep, TextOp, TransferKind};
 
 /// A name as written: a node, an API, an attribute, a kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -94,28 +74,6 @@ pub struct Api {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Method {
-    Get,
-    Post,
-    Put,
-    Patch,
-    Delete,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum ApiProp {
     /// `live` or `draft`; `live == true` for live.
@@ -153,12 +111,6 @@ pub enum ApiProp {
 pub struct SavePath {
     pub steps: Vec<PathStep>,
     pub span: Span,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub enum PathStep {
-    Field(String),
-    Index(usize),
 }
 
 /// A JSON value inside `json { ... }` whose strings are templates.
@@ -307,23 +259,6 @@ pub enum Literal {
     Null,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub enum CmpOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub enum TextOp {
-    Contains,
-    StartsWith,
-    EndsWith,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum ExprKind {
     Lit(Literal),
@@ -451,15 +386,6 @@ pub enum Text {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MenuStyle {
-    /// `choose`: quick replies.
-    QuickReplies,
-    /// `buttons`: link / postback / branch buttons.
-    Buttons,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Menu {
     pub style: MenuStyle,
@@ -585,22 +511,6 @@ pub struct FormField {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MediaKind {
-    Image,
-    Audio,
-    Video,
-    File,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TransferKind {
-    Department,
-    Agent,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Appointment {
     /// `slots call API from body.path`
@@ -661,43 +571,6 @@ impl Text {
         match self {
             Text::Plain(t) => t.span,
             Text::Translated { span, .. } => *span,
-        }
-    }
-}
-
-impl CmpOp {
-    /// The operator as written in a flow, with the spaces around it: `" == "`.
-    pub fn spaced(self) -> &'static str {
-        match self {
-            CmpOp::Eq => " == ",
-            CmpOp::Ne => " != ",
-            CmpOp::Lt => " < ",
-            CmpOp::Le => " <= ",
-            CmpOp::Gt => " > ",
-            CmpOp::Ge => " >= ",
-        }
-    }
-}
-
-impl TextOp {
-    /// The operator as written in a flow, with the spaces around it: `" contains "`.
-    pub fn spaced(self) -> &'static str {
-        match self {
-            TextOp::Contains => " contains ",
-            TextOp::StartsWith => " starts_with ",
-            TextOp::EndsWith => " ends_with ",
-        }
-    }
-}
-
-impl MediaKind {
-    /// The keyword, as written in a flow and carried by `media` events.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MediaKind::Image => "image",
-            MediaKind::Audio => "audio",
-            MediaKind::Video => "video",
-            MediaKind::File => "file",
         }
     }
 }

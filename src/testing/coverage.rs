@@ -12,11 +12,11 @@
 
 use std::collections::HashSet;
 
-use crate::diagnostic::{line_col, SourceSet};
-use crate::ir::{Program, SourceSpan, Stmt};
+use crate::ir::{show_arm, Program, SourceSpan, Stmt};
 use crate::runtime::Event;
+use crate::source::{line_col, SourceSet};
 
-use super::{show_arm, TestOutcome};
+use super::TestOutcome;
 
 /// What a `call` can end with, as counted by coverage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

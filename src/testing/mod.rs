@@ -6,13 +6,11 @@
 
 pub mod coverage;
 mod runner;
-mod show;
 mod stub;
 
 pub use runner::{
     closing_line, render_outcome, run_tests, Failure, TestOptions, TestOutcome, TEST_SECRET_PREFIX,
 };
-pub use show::{quote, show_arm, show_expr, show_number, show_value};
 pub use stub::{parse_stub_file, RecordedRequest, StubServer};
 
 use crate::ir::{JsonTemplate, Program, RequestBody, Template, TemplatePart};

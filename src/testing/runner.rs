@@ -4,12 +4,14 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::diagnostic::{self, Diag, SourceSet};
+use crate::diagnostic::{self, Diag};
 use crate::ir::{Program, SourceSpan, Span, StubAnswer, TestCase, TestStep, TestStepKind, Value};
 use crate::runtime::{Engine, EngineConfig, Event, Session, SessionState, SmtpConfig};
+use crate::source::{line_col, SourceSet};
 
+use super::secret_names;
 use super::stub::StubServer;
-use super::{quote, secret_names, show_value};
+use crate::ir::{quote, show_value};
 
 /// Tests never read real secrets: each `{secret.NAME}` is `test-secret-NAME`.
 pub const TEST_SECRET_PREFIX: &str = "test-secret-";
@@ -665,7 +667,7 @@ pub fn render_outcome(
     let span = Span::new(failure.span.start as usize, failure.span.end as usize);
     let location = match file.and_then(|id| sources.get(id)) {
         Some(f) => {
-            let (line, col) = diagnostic::line_col(&f.text, span.start);
+            let (line, col) = line_col(&f.text, span.start);
             format!("{}:{line}:{col}", f.name)
         }
         None => "<unknown location>".to_string(),

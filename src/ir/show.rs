@@ -1,6 +1,6 @@
 //! Shows IR values and conditions the way a flow writes them, for traces and test reports.
 
-use crate::ir::{BranchTable, Expr, Program, Value};
+use super::{BranchTable, Expr, Program, Value};
 
 /// Shows a value the way a flow writes it: numbers in shortest form, text quoted.
 pub fn show_value(value: Option<&Value>) -> String {
