@@ -10,7 +10,7 @@ pub use crate::source::Span;
 pub use crate::vocab::{CmpOp, MediaKind, MenuStyle, Method, PathStep, TextOp, TransferKind};
 
 mod show;
-pub use show::{quote, show_arm, show_expr, show_number, show_value};
+pub use show::{quote, show_arm, show_expr, show_value, value_json, value_text};
 
 /// The IR format this build writes.
 pub const FORMAT_VERSION: u32 = 2;

@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use chatflow::diagnostic::did_you_mean;
 use chatflow::ir::{
-    show_number, show_value, JsonTemplate, Program, RequestBody, Template, TemplatePart, Value,
-    ValueType,
+    show_value, JsonTemplate, Program, RequestBody, Template, TemplatePart, Value, ValueType,
 };
 use chatflow::runtime::{Engine, Event, Session};
 use chatflow::testing::secret_names;
@@ -196,7 +195,7 @@ fn plain(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
         Some(Value::Bool(b)) => b.to_string(),
-        Some(Value::Number(n)) => show_number(*n),
+        Some(Value::Number(n)) => chatflow::vocab::number_text(*n),
         Some(Value::Text(t)) => t.clone(),
         Some(v @ (Value::List(_) | Value::Map(_))) => serde_json::to_string(v).unwrap_or_default(),
     }

@@ -1,25 +1,46 @@
 //! Shows IR values and conditions the way a flow writes them, for traces and test reports.
 
 use super::{BranchTable, Expr, Program, Value};
+use crate::vocab::{number_json, number_text, write_condition, Condition};
 
-/// Shows a value the way a flow writes it: numbers in shortest form, text quoted.
+/// A value as a template inserts it: text as is, numbers in their shortest form
+/// ([`number_text`]), lists and maps as compact JSON, unset and `null` as nothing.
+pub fn value_text(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::Bool(b)) => b.to_string(),
+        Some(Value::Number(n)) => number_text(*n),
+        Some(Value::Text(t)) => t.clone(),
+        Some(v @ (Value::List(_) | Value::Map(_))) => value_json(v).to_string(),
+    }
+}
+
+/// Shows a value the way a flow writes it, for traces and test reports: like
+/// [`value_text`], but text quoted, `null` as `null` and unset as `not set`.
 pub fn show_value(value: Option<&Value>) -> String {
     match value {
         None => "not set".to_string(),
         Some(Value::Null) => "null".to_string(),
-        Some(Value::Bool(b)) => b.to_string(),
-        Some(Value::Number(n)) => show_number(*n),
         Some(Value::Text(t)) => quote(t),
-        Some(v @ (Value::List(_) | Value::Map(_))) => serde_json::to_string(v).unwrap_or_default(),
+        other => value_text(other),
     }
 }
 
-/// `24`, `3.5`, `-2`: Rust's shortest round-trip form, without a trailing `.0`.
-pub fn show_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
+/// A value as JSON, numbers as [`number_json`] writes them (`2`, not `2.0`).
+pub fn value_json(value: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Number(n) => number_json(*n),
+        Value::Text(s) => J::String(s.clone()),
+        Value::List(items) => J::Array(items.iter().map(value_json).collect()),
+        Value::Map(fields) => J::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), value_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -31,7 +52,7 @@ pub fn quote(text: &str) -> String {
 /// A condition as source text: `status == 200 and city == "Chicago"`.
 pub fn show_expr(program: &Program, expr: &Expr) -> String {
     let mut out = String::new();
-    write_expr(program, expr, 0, &mut out);
+    write_condition(expr, &|e| condition(program, e), &mut out);
     out
 }
 
@@ -48,87 +69,62 @@ pub fn show_arm(program: &Program, table: &BranchTable, arm: usize) -> String {
     }
 }
 
-/// Binding strength: `or` < `and` < `not` < comparisons < operands.
-fn precedence(expr: &Expr) -> u8 {
+/// An IR condition node as the shared printer sees it.
+fn condition<'e>(program: &Program, expr: &'e Expr) -> Condition<'e, Expr> {
+    let name = |names: Option<&str>| names.unwrap_or("?").to_string();
     match expr {
-        Expr::Or(..) => 1,
-        Expr::And(..) => 2,
-        Expr::Not(..) => 3,
-        Expr::Lit(_) | Expr::Attr(_) | Expr::Status | Expr::Sys(_) | Expr::Open(_) => 6,
-        _ => 5,
-    }
-}
-
-fn write_expr(program: &Program, expr: &Expr, min: u8, out: &mut String) {
-    let parens = precedence(expr) < min;
-    if parens {
-        out.push('(');
-    }
-    match expr {
-        Expr::Lit(v) => out.push_str(&show_value(Some(v))),
-        Expr::Attr(id) => out.push_str(
-            program
-                .attrs
-                .get(*id as usize)
-                .map_or("?", |a| a.name.as_str()),
-        ),
-        Expr::Status => out.push_str("status"),
-        Expr::Open(id) => out.push_str(&format!(
-            "open({})",
-            program
-                .hours
-                .get(*id as usize)
-                .map_or("?", |h| h.name.as_str())
+        Expr::Lit(v) => Condition::Operand(show_value(Some(v))),
+        Expr::Attr(id) => Condition::Operand(name(
+            program.attrs.get(*id as usize).map(|a| a.name.as_str()),
         )),
-        Expr::Sys(name) => out.push_str(&format!("sys.{name}")),
-        Expr::Not(inner) if matches!(**inner, Expr::IsSet(_)) => {
-            if let Expr::IsSet(e) = &**inner {
-                write_expr(program, e, 6, out);
-            }
-            out.push_str(" is not set");
-        }
-        Expr::Not(e) => {
-            out.push_str("not ");
-            write_expr(program, e, 3, out);
-        }
-        Expr::And(a, b) => binary(program, a, " and ", b, (2, 3), out),
-        Expr::Or(a, b) => binary(program, a, " or ", b, (1, 2), out),
-        Expr::Cmp(op, a, b) => binary(program, a, op.spaced(), b, (6, 6), out),
-        Expr::Text(op, a, b) => binary(program, a, op.spaced(), b, (6, 6), out),
-        Expr::InRange(e, lo, hi) => {
-            write_expr(program, e, 6, out);
-            out.push_str(&format!(" in {lo}..{hi}"));
-        }
-        Expr::InList(e, items) => {
-            write_expr(program, e, 6, out);
-            out.push_str(" in [");
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                // Items are operands in the grammar: a compound item needs its parentheses.
-                write_expr(program, item, 6, out);
-            }
-            out.push(']');
-        }
-        Expr::Matches(e, pattern) => {
-            write_expr(program, e, 6, out);
-            out.push_str(&format!(" matches {}", quote(pattern)));
-        }
-        Expr::IsSet(e) => {
-            write_expr(program, e, 6, out);
-            out.push_str(" is set");
-        }
-    }
-    if parens {
-        out.push(')');
+        Expr::Status => Condition::Operand("status".to_string()),
+        Expr::Open(id) => Condition::Operand(format!(
+            "open({})",
+            name(program.hours.get(*id as usize).map(|h| h.name.as_str()))
+        )),
+        Expr::Sys(sys) => Condition::Operand(format!("sys.{sys}")),
+        Expr::Not(inner) => match &**inner {
+            Expr::IsSet(e) => Condition::IsSet(e, true),
+            _ => Condition::Not(inner),
+        },
+        Expr::And(a, b) => Condition::And(a, b),
+        Expr::Or(a, b) => Condition::Or(a, b),
+        Expr::Cmp(op, a, b) => Condition::Binary(a, op.spaced(), b),
+        Expr::Text(op, a, b) => Condition::Binary(a, op.spaced(), b),
+        Expr::InRange(e, low, high) => Condition::InRange(e, *low, *high),
+        Expr::InList(e, items) => Condition::InList(e, items),
+        Expr::Matches(e, pattern) => Condition::Matches(e, quote(pattern)),
+        Expr::IsSet(e) => Condition::IsSet(e, false),
     }
 }
 
-/// `mins`: the binding strength each operand needs to go without parentheses. `and`/`or`
-/// chain to the left, so their right operand needs one more than the operator itself.
-fn binary(program: &Program, a: &Expr, op: &str, b: &Expr, mins: (u8, u8), out: &mut String) {
-    write_expr(program, a, mins.0, out);
-    out.push_str(op);
-    write_expr(program, b, mins.1, out);
+#[cfg(test)]
+mod tests {
+    use super::{show_value, value_text, Value};
+
+    #[test]
+    fn values_as_templates_insert_them_and_as_flows_write_them() {
+        let list = Value::List(vec![
+            Value::Number(1.0),
+            Value::Number(-0.0),
+            Value::Number(3.5),
+        ]);
+        let cases = [
+            (None, "", "not set"),
+            (Some(Value::Null), "", "null"),
+            (Some(Value::Bool(true)), "true", "true"),
+            (Some(Value::Number(24.0)), "24", "24"),
+            (
+                Some(Value::Text("a \"b\"".into())),
+                "a \"b\"",
+                r#""a \"b\"""#,
+            ),
+            // Lists are compact JSON, whole numbers without `.0`.
+            (Some(list), "[1,0,3.5]", "[1,0,3.5]"),
+        ];
+        for (value, inserted, shown) in cases {
+            assert_eq!(value_text(value.as_ref()), inserted, "{value:?}");
+            assert_eq!(show_value(value.as_ref()), shown, "{value:?}");
+        }
+    }
 }

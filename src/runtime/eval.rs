@@ -5,14 +5,16 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use chrono_tz::Tz;
 use regex::Regex;
 
 use super::Session;
-use crate::ir::{CmpOp, Expr, HoursId, Program, Template, TemplatePart, Text, TextOp, Value};
+use crate::ir::{
+    value_json, CmpOp, Expr, HoursId, Program, Template, TemplatePart, Text, TextOp, Value,
+};
+use crate::vocab::write_number;
 
 /// A value during evaluation; `Unset` is an attribute that holds nothing.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +36,7 @@ impl<'a> Val<'a> {
             Some(Value::Text(s)) => Val::Text(Cow::Borrowed(s)),
             // Lists and objects read as their compact JSON text.
             Some(v @ (Value::List(_) | Value::Map(_))) => {
-                Val::Text(Cow::Owned(to_json(v).to_string()))
+                Val::Text(Cow::Owned(value_json(v).to_string()))
             }
         }
     }
@@ -80,41 +82,6 @@ impl<'a> Val<'a> {
                 Some(Cow::Owned(s))
             }
         }
-    }
-}
-
-/// A number in its shortest form: `24`, `3.5`, `-2`.
-pub(crate) fn write_number(n: f64, out: &mut String) {
-    if n == 0.0 {
-        out.push('0'); // also turns -0 into 0
-    } else {
-        let _ = write!(out, "{n}");
-    }
-}
-
-/// A value as a template writes it (lists and maps as compact JSON).
-pub(crate) fn value_text(v: &Value) -> String {
-    let mut out = String::new();
-    Val::of(Some(v)).write_to(&mut out);
-    out
-}
-
-/// A value as JSON; whole numbers are written without a fraction (`2`, not `2.0`).
-pub(crate) fn to_json(v: &Value) -> serde_json::Value {
-    use serde_json::Value as J;
-    match v {
-        Value::Null => J::Null,
-        Value::Bool(b) => J::Bool(*b),
-        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => J::from(*n as i64),
-        Value::Number(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
-        Value::Text(s) => J::String(s.clone()),
-        Value::List(items) => J::Array(items.iter().map(to_json).collect()),
-        Value::Map(fields) => J::Object(
-            fields
-                .iter()
-                .map(|(k, v)| (k.clone(), to_json(v)))
-                .collect(),
-        ),
     }
 }
 

@@ -35,6 +35,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use super::eval::{is_otp_code, Inserted, Scope, Val, OTP_CODE};
 use super::EngineConfig;
 use crate::ir::{Api, JsonTemplate, Method, PathStep, Template, TemplatePart, Value};
+use crate::vocab::number_json;
 
 /// Characters left as they are in an inserted URL value: RFC 3986 unreserved.
 const URL_VALUE: &AsciiSet = &NON_ALPHANUMERIC
@@ -402,15 +403,6 @@ fn json_value(
         JsonTemplate::Number(n) => number_json(*n),
         JsonTemplate::Bool(b) => J::Bool(*b),
         JsonTemplate::Null => J::Null,
-    }
-}
-
-/// Whole numbers as JSON integers (`42`, not `42.0`).
-fn number_json(n: f64) -> serde_json::Value {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        serde_json::Value::from(n as i64)
-    } else {
-        serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
     }
 }
 

@@ -2,11 +2,12 @@
 //! ones that wait.
 
 use super::{jump, Engine};
+use crate::ir::value_text;
 use crate::ir::{
     Appointment, AttrId, Card, CardTemplate, Carousel, Email, Form, ItemSave, Menu, MenuOption,
     MenuSource, MenuStyle, NodeId, OptionKind, Otp, OtpSend, Stmt, Template, TransferKind, Value,
 };
-use crate::runtime::eval::{lookup_value, value_text, Scope};
+use crate::runtime::eval::{lookup_value, Scope};
 use crate::runtime::validate::{kind_name, validate};
 use crate::runtime::{
     http, otp, smtp, CardView, ChoiceView, Event, FormFieldView, Session, SessionState, Wait,
@@ -387,7 +388,7 @@ impl Engine {
                 let opt = |t: &Option<Template>| t.as_ref().map(|t| scope.render(t));
                 let button = opt(&card.button).unwrap_or_else(|| DEFAULT_BUTTON.to_string());
                 CardView {
-                    title: opt(&card.title).unwrap_or_else(|| value_text(item)),
+                    title: opt(&card.title).unwrap_or_else(|| value_text(Some(item))),
                     subtitle: opt(&card.subtitle),
                     image: opt(&card.image),
                     buttons: vec![reply(&button)],
@@ -679,7 +680,7 @@ fn slot_list(body: &[u8], path: &[crate::ir::PathStep]) -> Option<Vec<Value>> {
 fn item_label(scope: &Scope, label: Option<&Template>, item: &Value) -> String {
     match label {
         Some(t) => scope.with_item(item).render(t),
-        None => value_text(item),
+        None => value_text(Some(item)),
     }
 }
 

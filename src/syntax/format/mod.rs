@@ -18,6 +18,7 @@ mod actions;
 
 use super::ast::*;
 use crate::diagnostic::Diag;
+use crate::vocab::{number_text, write_condition, Condition};
 
 const INDENT: &str = "  ";
 
@@ -514,20 +515,9 @@ fn is_name(text: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// `24`, `3.5`, `-2`: the shortest form that reads back as the same number.
-pub fn number(n: f64) -> String {
-    if n == 0.0 && n.is_sign_negative() {
-        "-0".to_string()
-    } else if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
-}
-
 fn literal(lit: &Literal) -> String {
     match lit {
-        Literal::Number(n) => number(*n),
+        Literal::Number(n) => number_text(*n),
         Literal::String(s) => plain(s),
         Literal::Bool(b) => b.to_string(),
         Literal::Null => "null".to_string(),
@@ -636,7 +626,7 @@ fn json_inline(value: &JsonTemplate) -> String {
             format!("[{}]", items.join(", "))
         }
         JsonTemplate::String(t) => template(t),
-        JsonTemplate::Number(n, _) => number(*n),
+        JsonTemplate::Number(n, _) => number_text(*n),
         JsonTemplate::Bool(b, _) => b.to_string(),
         JsonTemplate::Null(_) => "null".to_string(),
     }
@@ -666,75 +656,28 @@ fn json_span(value: &JsonTemplate) -> Span {
 /// A condition with canonical spacing and only the parentheses the grammar needs.
 pub fn expr(e: &Expr) -> String {
     let mut out = String::new();
-    write_expr(e, 0, &mut out);
+    write_condition(e, &condition, &mut out);
     out
 }
 
-/// Binding strength: `or` < `and` < `not` < comparisons < operands.
-fn precedence(e: &Expr) -> u8 {
+/// A syntax-tree condition node as the shared printer sees it.
+fn condition(e: &Expr) -> Condition<'_, Expr> {
     match &e.kind {
-        ExprKind::Or(..) => 1,
-        ExprKind::And(..) => 2,
-        ExprKind::Not(..) => 3,
-        ExprKind::Lit(_) | ExprKind::Ref(_) | ExprKind::Open(_) => 6,
-        _ => 5,
-    }
-}
-
-/// Operands of comparisons, `in`, `matches`, `is set` and list items must be operands
-/// (strength 6); `and`/`or` chain to the left, so their right side needs one more.
-fn write_expr(e: &Expr, min: u8, out: &mut String) {
-    let parens = precedence(e) < min;
-    if parens {
-        out.push('(');
-    }
-    match &e.kind {
-        ExprKind::Lit(l) => out.push_str(&literal(l)),
-        ExprKind::Ref(r) => out.push_str(&ref_name(&r.kind)),
-        ExprKind::Open(hours) => out.push_str(&format!("open({})", hours.name)),
-        ExprKind::Or(a, b) => binary(a, " or ", b, (1, 2), out),
-        ExprKind::And(a, b) => binary(a, " and ", b, (2, 3), out),
-        ExprKind::Not(inner) => {
-            out.push_str("not ");
-            write_expr(inner, 3, out);
-        }
-        ExprKind::Cmp { op, lhs, rhs } => binary(lhs, op.spaced(), rhs, (6, 6), out),
-        ExprKind::Text { op, lhs, rhs } => binary(lhs, op.spaced(), rhs, (6, 6), out),
+        ExprKind::Lit(l) => Condition::Operand(literal(l)),
+        ExprKind::Ref(r) => Condition::Operand(ref_name(&r.kind)),
+        ExprKind::Open(hours) => Condition::Operand(format!("open({})", hours.name)),
+        ExprKind::Or(a, b) => Condition::Or(a, b),
+        ExprKind::And(a, b) => Condition::And(a, b),
+        ExprKind::Not(inner) => Condition::Not(inner),
+        ExprKind::Cmp { op, lhs, rhs } => Condition::Binary(lhs, op.spaced(), rhs),
+        ExprKind::Text { op, lhs, rhs } => Condition::Binary(lhs, op.spaced(), rhs),
         ExprKind::InRange {
             value, low, high, ..
-        } => {
-            write_expr(value, 6, out);
-            out.push_str(&format!(" in {low}..{high}"));
-        }
-        ExprKind::InList { value, items } => {
-            write_expr(value, 6, out);
-            out.push_str(" in [");
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_expr(item, 6, out);
-            }
-            out.push(']');
-        }
-        ExprKind::Matches { value, pattern } => {
-            write_expr(value, 6, out);
-            out.push_str(&format!(" matches {}", plain(&pattern.value)));
-        }
-        ExprKind::IsSet { value, negated } => {
-            write_expr(value, 6, out);
-            out.push_str(if *negated { " is not set" } else { " is set" });
-        }
+        } => Condition::InRange(value, *low, *high),
+        ExprKind::InList { value, items } => Condition::InList(value, items),
+        ExprKind::Matches { value, pattern } => Condition::Matches(value, plain(&pattern.value)),
+        ExprKind::IsSet { value, negated } => Condition::IsSet(value, *negated),
     }
-    if parens {
-        out.push(')');
-    }
-}
-
-fn binary(a: &Expr, op: &str, b: &Expr, mins: (u8, u8), out: &mut String) {
-    write_expr(a, mins.0, out);
-    out.push_str(op);
-    write_expr(b, mins.1, out);
 }
 
 // ---- comments -------------------------------------------------------------------------------

@@ -1,0 +1,158 @@
+//! The one printer of conditions: `fmt` (over the syntax tree) and traces, graphs and
+//! coverage (over the IR) describe each node of their tree as a [`Condition`], and this module
+//! writes it with canonical spacing and only the parentheses the grammar needs.
+
+/// One node of a condition, as the printer sees it.
+pub enum Condition<'e, E> {
+    /// An operand already written: a literal, a name, `open(hours)`.
+    Operand(String),
+    Or(&'e E, &'e E),
+    And(&'e E, &'e E),
+    Not(&'e E),
+    /// A comparison or text operator with its spaces: `" == "`, `" contains "`.
+    Binary(&'e E, &'static str, &'e E),
+    InRange(&'e E, i64, i64),
+    InList(&'e E, &'e [E]),
+    /// The pattern already quoted.
+    Matches(&'e E, String),
+    /// `x is set`, or `x is not set` when `negated`.
+    IsSet(&'e E, bool),
+}
+
+/// Binding strength, loosest first: `or` < `and` < `not` < comparisons < operands.
+const OR: u8 = 1;
+const AND: u8 = 2;
+const NOT: u8 = 3;
+const COMPARISON: u8 = 5;
+const OPERAND: u8 = 6;
+
+impl<E> Condition<'_, E> {
+    fn strength(&self) -> u8 {
+        match self {
+            Condition::Or(..) => OR,
+            Condition::And(..) => AND,
+            Condition::Not(..) => NOT,
+            Condition::Operand(_) => OPERAND,
+            _ => COMPARISON,
+        }
+    }
+}
+
+/// Writes `expr`, asking `view` what each node is.
+pub fn write_condition<'e, E>(
+    expr: &'e E,
+    view: &impl Fn(&'e E) -> Condition<'e, E>,
+    out: &mut String,
+) {
+    write(expr, view, 0, out);
+}
+
+/// `min`: the binding strength `expr` needs to go without parentheses. Operands of
+/// comparisons, `in`, `matches`, `is set` and list items must be operands; `and`/`or` chain
+/// to the left, so their right side needs one more than the operator itself.
+fn write<'e, E>(expr: &'e E, view: &impl Fn(&'e E) -> Condition<'e, E>, min: u8, out: &mut String) {
+    let node = view(expr);
+    let parens = node.strength() < min;
+    if parens {
+        out.push('(');
+    }
+    let binary = |a, op: &str, b, mins: (u8, u8), out: &mut String| {
+        write(a, view, mins.0, out);
+        out.push_str(op);
+        write(b, view, mins.1, out);
+    };
+    match node {
+        Condition::Operand(text) => out.push_str(&text),
+        Condition::Or(a, b) => binary(a, " or ", b, (OR, AND), out),
+        Condition::And(a, b) => binary(a, " and ", b, (AND, NOT), out),
+        Condition::Not(e) => {
+            out.push_str("not ");
+            write(e, view, NOT, out);
+        }
+        Condition::Binary(a, op, b) => binary(a, op, b, (OPERAND, OPERAND), out),
+        Condition::InRange(e, low, high) => {
+            write(e, view, OPERAND, out);
+            out.push_str(&format!(" in {low}..{high}"));
+        }
+        Condition::InList(e, items) => {
+            write(e, view, OPERAND, out);
+            out.push_str(" in [");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write(item, view, OPERAND, out);
+            }
+            out.push(']');
+        }
+        Condition::Matches(e, pattern) => {
+            write(e, view, OPERAND, out);
+            out.push_str(" matches ");
+            out.push_str(&pattern);
+        }
+        Condition::IsSet(e, negated) => {
+            write(e, view, OPERAND, out);
+            out.push_str(if negated { " is not set" } else { " is set" });
+        }
+    }
+    if parens {
+        out.push(')');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{write_condition, Condition};
+
+    /// A tiny tree to print: just enough shapes to show where parentheses go.
+    enum T {
+        Name(&'static str),
+        Or(Box<T>, Box<T>),
+        And(Box<T>, Box<T>),
+        Not(Box<T>),
+        Eq(Box<T>, Box<T>),
+        IsSet(Box<T>),
+        In(Box<T>, Vec<T>),
+    }
+
+    fn show(t: &T) -> String {
+        let mut out = String::new();
+        write_condition(
+            t,
+            &|t: &T| match t {
+                T::Name(n) => Condition::Operand(n.to_string()),
+                T::Or(a, b) => Condition::Or(a, b),
+                T::And(a, b) => Condition::And(a, b),
+                T::Not(e) => Condition::Not(e),
+                T::Eq(a, b) => Condition::Binary(a, " == ", b),
+                T::IsSet(e) => Condition::IsSet(e, false),
+                T::In(e, items) => Condition::InList(e, items),
+            },
+            &mut out,
+        );
+        out
+    }
+
+    fn b(t: T) -> Box<T> {
+        Box::new(t)
+    }
+
+    #[test]
+    fn parentheses_only_where_the_grammar_needs_them() {
+        use T::*;
+        let (a, c, d) = (|| b(Name("a")), || b(Name("c")), || b(Name("d")));
+        assert_eq!(show(&Or(b(And(a(), c())), d())), "a and c or d");
+        assert_eq!(show(&And(b(Or(a(), c())), d())), "(a or c) and d");
+        // Left-leaning chains print flat; a right-nested one keeps its parentheses.
+        assert_eq!(show(&Or(b(Or(a(), c())), d())), "a or c or d");
+        assert_eq!(show(&Or(a(), b(Or(c(), d())))), "a or (c or d)");
+        assert_eq!(show(&Not(b(And(a(), c())))), "not (a and c)");
+        assert_eq!(show(&And(b(Not(a())), c())), "not a and c");
+        assert_eq!(show(&Eq(b(Eq(a(), c())), d())), "(a == c) == d");
+        assert_eq!(show(&IsSet(b(Not(a())))), "(not a) is set");
+        assert_eq!(
+            show(&In(a(), vec![Name("c"), Or(c(), d())])),
+            "a in [c, (c or d)]"
+        );
+    }
+}
