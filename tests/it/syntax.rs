@@ -5,10 +5,10 @@ use chatflow::syntax::ast::*;
 use chatflow::syntax::parse;
 
 /// The items example of language.md, verbatim.
-const LANGUAGE_EXAMPLE: &str = include_str!("contract/language_items.flow");
+const LANGUAGE_EXAMPLE: &str = include_str!("../contract/language_items.flow");
 
 /// The test example of language.md, verbatim.
-const TEST_EXAMPLE: &str = include_str!("contract/language_test.flow");
+const TEST_EXAMPLE: &str = include_str!("../contract/language_test.flow");
 
 /// Parses and insists on no diagnostics.
 fn ok(src: &str) -> File {

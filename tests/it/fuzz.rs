@@ -13,8 +13,8 @@ use chatflow::source::SourceSet;
 
 /// The examples of `language.md`, beside the ok inputs.
 const LANGUAGE_EXAMPLES: &[&str] = &[
-    include_str!("contract/language_items.flow"),
-    include_str!("contract/language_test.flow"),
+    include_str!("../contract/language_items.flow"),
+    include_str!("../contract/language_test.flow"),
 ];
 
 const TOKENS: &[&str] = &[

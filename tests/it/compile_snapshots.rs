@@ -46,7 +46,7 @@ fn inputs(dir: &str) -> Vec<PathBuf> {
 
 #[test]
 fn ok_inputs_compile_and_pin_their_ir() {
-    insta::glob!("inputs/ok/*.flow", |path| {
+    insta::glob!("../inputs/ok", "*.flow", |path| {
         let compiled = compile(path);
         // Ok inputs are clean: not even a warning (warning cases live under err/).
         assert!(
@@ -70,7 +70,7 @@ fn ok_inputs_compile_and_pin_their_ir() {
 
 #[test]
 fn err_inputs_pin_their_diagnostics() {
-    insta::glob!("inputs/err/*.flow", |path| {
+    insta::glob!("../inputs/err", "*.flow", |path| {
         let compiled = compile(path);
         assert!(
             !compiled.diagnostics.is_empty(),

@@ -1,7 +1,7 @@
 //! The bot-builder actions at run time (docs/actions.md), on hand-built IR, with real
 //! loopback HTTP and SMTP servers.
 
-mod common;
+use crate::common;
 
 use chatflow::ir::*;
 use chatflow::runtime::{

@@ -177,7 +177,7 @@ fn conversations() {
         .enable_all()
         .build()
         .expect("runtime");
-    insta::glob!("conversations/*.chat", |path| {
+    insta::glob!("../conversations", "*.chat", |path| {
         let text = std::fs::read_to_string(path).expect("read script");
         let script = parse_script(&text);
         let transcript = runtime.block_on(converse(&script));

@@ -1,6 +1,6 @@
 //! The interpreter: turns, asks, expressions, the step limit, sessions as data.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

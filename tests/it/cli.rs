@@ -615,7 +615,7 @@ fn tempdir() -> String {
 
 // ---- run: the actions in the terminal --------------------------------------------------------
 
-mod common;
+use crate::common;
 
 const ACTIONS: &str = "tests/conversations/actions.flow";
 

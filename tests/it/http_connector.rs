@@ -1,6 +1,6 @@
 //! The API Connector against real loopback HTTP servers.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

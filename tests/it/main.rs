@@ -1,0 +1,19 @@
+//! The integration tests, one binary: a module per area. One binary links once, where thirteen
+//! binaries each linked the whole library and its dependencies again.
+//!
+//! Run one area with `cargo test --test it cli::`, one test with its name as a filter.
+
+mod cli;
+mod common;
+mod compile_snapshots;
+mod conversations;
+mod coverage;
+mod fmt;
+mod fuzz;
+mod graph;
+mod http_connector;
+mod runtime;
+mod runtime_actions;
+mod syntax;
+mod syntax_actions;
+mod testing;
