@@ -246,9 +246,12 @@ impl Seen {
 
 /// A loopback axum server that records every request. Routes:
 /// `/ok` 200 `{"ok":true}`; `/weather` nested JSON; `/flaky` 500 twice then 200; `/slow` never
-/// answers; `/sleep100` answers after 100 ms; `/big` a 4000-byte JSON body; `/text` a non-JSON 200; `/empty` an empty 200;
+/// answers; `/together` answers once [`TOGETHER`] requests to it have arrived; `/big` a 4000-byte JSON body; `/text` a non-JSON 200; `/empty` an empty 200;
 /// `/stores` two stores (`/nostores` none); `/slots` two appointment slots;
 /// `/redirect` 302 to `/weather`; `/loop` redirects to itself; `/status/N` answers N.
+/// How many requests to `/together` wait for each other.
+pub const TOGETHER: usize = 10;
+
 pub struct Server {
     pub base: String,
     pub seen: Arc<Mutex<Vec<Seen>>>,
@@ -258,10 +261,11 @@ impl Server {
     pub async fn start() -> Server {
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let flaky = Arc::new(AtomicUsize::new(0));
+        let arrived = Arc::new(tokio::sync::watch::Sender::new(0));
         let (seen2, flaky2) = (seen.clone(), flaky.clone());
         let app = axum::Router::new().fallback(move |req: Request<Body>| {
-            let (seen, flaky) = (seen2.clone(), flaky2.clone());
-            async move { handle(req, seen, flaky).await }
+            let (seen, flaky, arrived) = (seen2.clone(), flaky2.clone(), arrived.clone());
+            async move { handle(req, seen, flaky, arrived).await }
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -280,6 +284,7 @@ async fn handle(
     req: Request<Body>,
     seen: Arc<Mutex<Vec<Seen>>>,
     flaky: Arc<AtomicUsize>,
+    arrived: Arc<tokio::sync::watch::Sender<usize>>,
 ) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX)
@@ -341,9 +346,21 @@ async fn handle(
             200,
             r#"{"slots":[{"id":"s1","start":"09:00"},{"id":"s2","start":"10:30"}]}"#,
         ),
-        "/sleep100" => {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            json(200, r#"{"ok":true}"#)
+        "/together" => {
+            arrived.send_modify(|n| *n += 1);
+            let mut count = arrived.subscribe();
+            // Only a client that stops sending while one request waits gets here; fail, and
+            // let the others through.
+            let gathered =
+                tokio::time::timeout(Duration::from_secs(30), count.wait_for(|n| *n >= TOGETHER))
+                    .await
+                    .is_ok_and(|r| r.is_ok());
+            if gathered {
+                json(200, r#"{"ok":true}"#)
+            } else {
+                arrived.send_replace(usize::MAX);
+                json(504, r#"{"ok":false}"#)
+            }
         }
         "/text" => Response::builder()
             .status(200)

@@ -772,17 +772,18 @@ async fn sessions_from_storage_that_do_not_fit_are_refused_or_fitted() {
     );
 }
 
-/// One engine serves many conversations at once: 1,000 sessions whose API answers after
-/// 100 ms finish together, not one after the other.
+/// One engine serves many conversations at once: the server answers `/together` only once
+/// several of the 1,000 sessions' requests wait on it at the same time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_conversations_wait_on_their_apis_concurrently() {
     let server = Server::start().await;
     let mut b = B::new();
-    let api = b.http_api(
-        "slowish",
+    let mut api = b.http_api(
+        "together",
         Method::Get,
-        &format!("{}/sleep100?id={{id}}", server.base),
+        &format!("{}/together?id={{id}}", server.base),
     );
+    api.timeout_ms = 60_000; // a busy machine must not time out the first requests
     let api = b.api(api);
     let stmts = vec![
         b.ask("id", AskKind::Number, None),
@@ -791,7 +792,6 @@ async fn many_conversations_wait_on_their_apis_concurrently() {
     ];
     b.add("main", stmts);
     let e = engine(&b);
-    let started = std::time::Instant::now();
     let tasks: Vec<_> = (0..1000)
         .map(|i| {
             let e = e.clone();
@@ -805,11 +805,6 @@ async fn many_conversations_wait_on_their_apis_concurrently() {
     for (i, task) in tasks.into_iter().enumerate() {
         assert_eq!(task.await.unwrap(), [format!("{i}: 200")]);
     }
-    assert!(
-        started.elapsed().as_secs_f64() < 5.0,
-        "took {:?}",
-        started.elapsed()
-    );
     assert_eq!(server.seen().len(), 1000);
 }
 
