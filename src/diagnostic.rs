@@ -10,6 +10,10 @@ use serde::Serialize;
 
 use crate::source::{line_col, FileId, SourceSet, Span};
 
+mod code;
+
+pub use code::{Code, Scope};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -26,9 +30,8 @@ pub struct Note {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diag {
-    /// Stable code, e.g. `chatflow::unknown_node`.
-    pub code: &'static str,
-    pub severity: Severity,
+    /// Stable code, e.g. `chatflow::unknown_node`; its severity is the code's.
+    pub code: Code,
     pub message: String,
     pub file: FileId,
     pub span: Span,
@@ -38,23 +41,15 @@ pub struct Diag {
 }
 
 impl Diag {
-    pub fn error(code: &'static str, message: impl Into<String>, span: Span) -> Self {
+    pub fn new(code: Code, message: impl Into<String>, span: Span) -> Self {
         Diag {
             code,
-            severity: Severity::Error,
             message: message.into(),
             file: 0,
             span,
             label: String::new(),
             help: None,
             notes: Vec::new(),
-        }
-    }
-
-    pub fn warning(code: &'static str, message: impl Into<String>, span: Span) -> Self {
-        Diag {
-            severity: Severity::Warning,
-            ..Diag::error(code, message, span)
         }
     }
 
@@ -81,8 +76,13 @@ impl Diag {
         self
     }
 
+    /// The code's severity.
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+
     pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
+        self.severity() == Severity::Error
     }
 }
 
@@ -150,10 +150,10 @@ impl std::error::Error for Report {}
 
 impl miette::Diagnostic for Report {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.diag.code))
+        Some(Box::new(self.diag.code.name()))
     }
     fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.diag.severity {
+        Some(match self.diag.severity() {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         })
@@ -223,8 +223,8 @@ pub fn to_json_line(d: &Diag, sources: &SourceSet) -> String {
     };
     let (line, column) = line_col(text, d.span.start);
     let j = JsonDiag {
-        code: d.code,
-        severity: d.severity,
+        code: d.code.name(),
+        severity: d.severity(),
         message: &d.message,
         file,
         line,

@@ -12,6 +12,10 @@ pub use crate::vocab::{CmpOp, MediaKind, MenuStyle, Method, PathStep, TextOp, Tr
 mod show;
 pub use show::{quote, show_arm, show_expr, show_value, value_json, value_text};
 
+mod sys;
+
+pub use sys::SysAttr;
+
 /// The IR format this build writes.
 pub const FORMAT_VERSION: u32 = 2;
 /// The oldest IR format this runtime still reads.
@@ -504,5 +508,45 @@ impl Text {
             Text::Translated(texts) => (None, &texts[..]),
         };
         one.into_iter().chain(many.iter().map(|(_, t)| t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::{AskKind, SysAttr};
+
+    /// The words of the inline list `marker`...`` in the entry of `code` in
+    /// `docs/diagnostics.md`.
+    fn listed_under(code: &str, marker: &str) -> BTreeSet<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md");
+        let text = std::fs::read_to_string(path).expect("docs/diagnostics.md");
+        let list = text
+            .split(&format!("### `{code}`"))
+            .nth(1)
+            .and_then(|s| s.split("\n### ").next())
+            .and_then(|s| s.split(marker).nth(1))
+            .and_then(|s| s.split('`').next())
+            .unwrap_or_else(|| panic!("a {marker}...` list under {code}"));
+        list.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn unknown_ask_kind_docs_list_every_kind() {
+        let kinds = AskKind::ALL.iter().map(|(name, _)| name.to_string());
+        assert_eq!(
+            listed_under("chatflow::unknown_ask_kind", "Kinds: `"),
+            kinds.collect()
+        );
+    }
+
+    #[test]
+    fn unknown_sys_docs_list_every_system_attribute() {
+        let attrs = SysAttr::ALL.iter().map(|a| a.name().to_string());
+        assert_eq!(
+            listed_under("chatflow::unknown_sys", "Known: `"),
+            attrs.collect()
+        );
     }
 }

@@ -266,7 +266,7 @@ fn report(compiled: &Compiled, args: DiagnosticArgs) -> bool {
     }
     diags
         .iter()
-        .any(|d| d.severity == Severity::Error || args.deny_warnings)
+        .any(|d| d.severity() == Severity::Error || args.deny_warnings)
         || compiled.program.is_none()
 }
 

@@ -7,8 +7,8 @@ use super::check::{
 };
 use super::resolve::Ctx;
 use super::types::type_name;
-use crate::diagnostic::{did_you_mean, Diag};
-use crate::ir::ValueType;
+use crate::diagnostic::{did_you_mean, Code, Diag};
+use crate::ir::{SysAttr, ValueType};
 use crate::source::FileId;
 use crate::syntax::ast::{self, Span, StmtKind};
 
@@ -67,8 +67,8 @@ pub(crate) fn check_bot(ctx: &mut Ctx<'_>, file: FileId, bot: &ast::Bot) {
         };
         if let Some(&(_, first)) = seen.iter().find(|(w, _)| *w == what) {
             ctx.error(
-                Diag::error(
-                    "chatflow::duplicate_property",
+                Diag::new(
+                    Code::DuplicateProperty,
                     format!("the bot has one `{what}`, this is a second one"),
                     span,
                 )
@@ -93,8 +93,8 @@ fn duplicate_languages<'a>(
     for lang in langs {
         if let Some(first) = seen.iter().find(|l| l.name == lang.name) {
             ctx.error(
-                Diag::error(
-                    "chatflow::duplicate_language",
+                Diag::new(
+                    Code::DuplicateLanguage,
                     format!("language `{}` is given twice", lang.name),
                     lang.span,
                 )
@@ -119,8 +119,8 @@ pub(crate) fn check_translations(
 ) {
     if ctx.languages.is_empty() {
         ctx.error(
-            Diag::error(
-                "chatflow::no_languages",
+            Diag::new(
+                Code::NoLanguages,
                 "a translation set needs the bot's `languages`",
                 span,
             )
@@ -151,8 +151,8 @@ pub(crate) fn check_translations(
             .collect::<Vec<_>>()
             .join(", ");
         ctx.error(
-            Diag::warning(
-                "chatflow::missing_translation",
+            Diag::new(
+                Code::MissingTranslation,
                 format!("this message has no text in {list}"),
                 span,
             )
@@ -179,8 +179,8 @@ fn unknown_language(ctx: &mut Ctx<'_>, file: FileId, name: &str, span: Span) {
         }
     });
     ctx.error(
-        Diag::error(
-            "chatflow::unknown_language",
+        Diag::new(
+            Code::UnknownLanguage,
             format!("language `{name}` is not declared by the bot"),
             span,
         )
@@ -194,10 +194,10 @@ fn unknown_language(ctx: &mut Ctx<'_>, file: FileId, name: &str, span: Span) {
 
 pub(crate) fn check_set_sys(ctx: &mut Ctx<'_>, file: FileId, name: &ast::Ident, value: &ast::Expr) {
     let ty = check_expr(ctx, file, value);
-    if name.name != "language" {
+    if !SysAttr::from_name(&name.name).is_some_and(SysAttr::is_writable) {
         ctx.error(
-            Diag::error(
-                "chatflow::readonly_sys",
+            Diag::new(
+                Code::ReadonlySys,
                 format!("`sys.{}` cannot be set", name.name),
                 name.span,
             )
@@ -207,8 +207,8 @@ pub(crate) fn check_set_sys(ctx: &mut Ctx<'_>, file: FileId, name: &ast::Ident, 
         );
     } else if matches!(ty, ValueType::Number | ValueType::Bool) {
         ctx.error(
-            Diag::error(
-                "chatflow::type_mismatch",
+            Diag::new(
+                Code::TypeMismatch,
                 format!(
                     "`sys.language` is a language code, but this is {}",
                     type_name(ty)
@@ -236,8 +236,8 @@ pub(crate) fn check_run(
         let help = did_you_mean(&flow.name, ctx.flow_ids.keys().copied())
             .unwrap_or_else(|| "define it with `flow NAME(params) { node ... }`".into());
         ctx.error(
-            Diag::error(
-                "chatflow::unknown_flow",
+            Diag::new(
+                Code::UnknownFlow,
                 format!("unknown flow `{}`", flow.name),
                 flow.span,
             )
@@ -255,8 +255,8 @@ pub(crate) fn check_run(
             .map(|p| p.name.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let mut diag = Diag::error(
-            "chatflow::arity",
+        let mut diag = Diag::new(
+            Code::Arity,
             format!(
                 "flow `{}` takes {} argument{}, but {} {} given",
                 flow.name,
@@ -336,8 +336,8 @@ fn missing(ctx: &mut Ctx<'_>, file: FileId, at: Span, action: &str, what: &str) 
         _ => "-> NODE",
     };
     ctx.error(
-        Diag::error(
-            "chatflow::missing_property",
+        Diag::new(
+            Code::MissingProperty,
             format!("this `{action}` has no `{what}`"),
             at,
         )
@@ -373,8 +373,8 @@ fn check_menu(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, at: Span, men
 
 fn no_options(ctx: &mut Ctx<'_>, file: FileId, at: Span, word: &str) {
     ctx.error(
-        Diag::error(
-            "chatflow::no_options",
+        Diag::new(
+            Code::NoOptions,
             format!("this `{word}` offers nothing to choose"),
             at,
         )
@@ -419,8 +419,8 @@ fn check_options(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, options: &
 fn duplicate_option(ctx: &mut Ctx<'_>, file: FileId, span: Span, first: Span) {
     let text = ctx.snippet(file, span).to_string();
     ctx.error(
-        Diag::error(
-            "chatflow::duplicate_option",
+        Diag::new(
+            Code::DuplicateOption,
             format!("{text} is offered twice"),
             span,
         )
@@ -445,8 +445,8 @@ fn dynamic_block(
     match target {
         Some(t) => check_target(ctx, file, scope, t),
         None => ctx.error(
-            Diag::error(
-                "chatflow::missing_property",
+            Diag::new(
+                Code::MissingProperty,
                 format!("the options built from `{}` lead nowhere", list.name),
                 span,
             )
@@ -458,8 +458,8 @@ fn dynamic_block(
     match empty {
         Some(t) => check_target(ctx, file, scope, t),
         None => ctx.error(
-            Diag::error(
-                "chatflow::missing_empty",
+            Diag::new(
+                Code::MissingEmpty,
                 format!("nothing says where to go when `{}` is empty", list.name),
                 span,
             )
@@ -542,17 +542,13 @@ fn check_otp(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, at: Span, otp:
         if let Some((n, span)) = value {
             if !range.contains(&n) {
                 ctx.error(
-                    Diag::error(
-                        "chatflow::bad_otp",
-                        format!("`{what} {n}` is out of range"),
-                        span,
-                    )
-                    .label(format!("{what} here"))
-                    .help(format!(
-                        "give {who} between {} and {} {what}",
-                        range.start(),
-                        range.end()
-                    )),
+                    Diag::new(Code::BadOtp, format!("`{what} {n}` is out of range"), span)
+                        .label(format!("{what} here"))
+                        .help(format!(
+                            "give {who} between {} and {} {what}",
+                            range.start(),
+                            range.end()
+                        )),
                     file,
                 );
             }
@@ -572,8 +568,8 @@ fn check_form(ctx: &mut Ctx<'_>, file: FileId, at: Span, form: &ast::Form) {
     }
     if form.fields.is_empty() {
         ctx.error(
-            Diag::error(
-                "chatflow::no_fields",
+            Diag::new(
+                Code::NoFields,
                 "this form has no field",
                 keyword(at, "form"),
             )
@@ -592,8 +588,8 @@ fn check_form(ctx: &mut Ctx<'_>, file: FileId, at: Span, form: &ast::Form) {
             Some(first) => {
                 let first = first.span;
                 ctx.error(
-                    Diag::error(
-                        "chatflow::duplicate_option",
+                    Diag::new(
+                        Code::DuplicateOption,
                         format!("the form asks for `{}` twice", field.attr.name),
                         field.attr.span,
                     )
@@ -643,8 +639,8 @@ fn check_appointment(
 pub(crate) fn check_clock(ctx: &mut Ctx<'_>, file: FileId, at: &ast::StrLit) {
     if let Err(err) = chrono::DateTime::parse_from_rfc3339(&at.value) {
         ctx.error(
-            Diag::error(
-                "chatflow::bad_clock",
+            Diag::new(
+                Code::BadClock,
                 format!("`{}` is not an RFC 3339 time: {err}", at.value),
                 at.span,
             )

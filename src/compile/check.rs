@@ -4,25 +4,10 @@
 use super::resolve::Ctx;
 use super::types::{comparable, literal_type, ref_type_fixed, type_name};
 use super::{actions, hours, shadow};
-use crate::diagnostic::{did_you_mean, Diag};
-use crate::ir::{AskKind, ValueType};
+use crate::diagnostic::{did_you_mean, Code, Diag};
+use crate::ir::{AskKind, SysAttr, ValueType};
 use crate::source::FileId;
 use crate::syntax::ast::{self, ApiProp, CmpOp, ExprKind, Literal, RefKind, Span, StmtKind};
-
-/// System attributes a flow may read as `sys.NAME`.
-pub(crate) const SYS_ATTRS: [&str; 11] = [
-    "channel",
-    "now",
-    "visitor_id",
-    "language",
-    "last_message",
-    "api_error",
-    "date",
-    "time",
-    "email_error",
-    "bot_name",
-    "otp_code",
-];
 
 /// Where a template is used, and so which references it may hold.
 #[derive(Clone, Copy, PartialEq)]
@@ -111,8 +96,8 @@ fn check_json(ctx: &mut Ctx<'_>, file: FileId, json: &ast::JsonTemplate) {
 fn check_flow(ctx: &mut Ctx<'_>, file: FileId, flow: &ast::Flow) {
     if flow.nodes.is_empty() {
         ctx.error(
-            Diag::error(
-                "chatflow::no_nodes",
+            Diag::new(
+                Code::NoNodes,
                 format!("flow `{}` has no node", flow.name.name),
                 flow.name.span,
             )
@@ -141,8 +126,8 @@ fn check_params(ctx: &mut Ctx<'_>, file: FileId, flow: &ast::Flow) {
             continue;
         };
         ctx.error(
-            Diag::error(
-                "chatflow::duplicate_param",
+            Diag::new(
+                Code::DuplicateParam,
                 format!(
                     "flow `{}` has two parameters named `{}`",
                     flow.name.name, param.name
@@ -180,8 +165,8 @@ fn check_node(ctx: &mut Ctx<'_>, file: FileId, node: &ast::Node, scope: Option<u
         if let (Some(end), false) = (ended, warned) {
             warned = true;
             ctx.error(
-                Diag::warning(
-                    "chatflow::unreachable_statement",
+                Diag::new(
+                    Code::UnreachableStatement,
                     "this statement never runs",
                     stmt.span,
                 )
@@ -221,8 +206,8 @@ fn check_stmt(ctx: &mut Ctx<'_>, file: FileId, stmt: &ast::Stmt, scope: Option<u
         StmtKind::Return => {
             if scope.is_none() {
                 ctx.error(
-                    Diag::error(
-                        "chatflow::return_outside_flow",
+                    Diag::new(
+                        Code::ReturnOutsideFlow,
                         "`return` outside a flow",
                         stmt.span,
                     )
@@ -243,8 +228,8 @@ pub(crate) fn check_call(ctx: &mut Ctx<'_>, file: FileId, api: &ast::Ident) {
         Some(&id) if !ctx.apis[id as usize].live => {
             let def = ctx.apis[id as usize].mode_span.unwrap_or(api.span);
             let same_file = ctx.apis[id as usize].file == file;
-            let mut diag = Diag::error(
-                "chatflow::draft_api",
+            let mut diag = Diag::new(
+                Code::DraftApi,
                 format!(
                     "only live APIs can be called, and `{}` is a draft",
                     api.name
@@ -282,8 +267,8 @@ pub(crate) fn check_ask_kind(ctx: &mut Ctx<'_>, file: FileId, kind: &ast::Ident)
     let help = did_you_mean(&kind.name, names)
         .unwrap_or_else(|| format!("the kinds are: {}", names.join(", ")));
     ctx.error(
-        Diag::error(
-            "chatflow::unknown_ask_kind",
+        Diag::new(
+            Code::UnknownAskKind,
             format!("unknown answer kind `{}`", kind.name),
             kind.span,
         )
@@ -309,7 +294,7 @@ fn check_branch(
         None => {
             let at = branch.arms.last().map_or(span, |a| a.span);
             ctx.error(
-                Diag::error("chatflow::missing_else", "this branch has no `else`", at)
+                Diag::new(Code::MissingElse, "this branch has no `else`", at)
                     .label("when no condition holds, the flow would have nowhere to go")
                     .help("add `else -> NODE` after the last arm"),
                 file,
@@ -349,8 +334,8 @@ fn check_ref(ctx: &mut Ctx<'_>, file: FileId, r: &ast::Ref, place: Place) -> Val
         RefKind::Item(_) => {
             if !place.item {
                 ctx.error(
-                    Diag::error(
-                        "chatflow::item_outside_list",
+                    Diag::new(
+                        Code::ItemOutsideList,
                         "`item` is only defined while a list is shown",
                         r.span,
                     )
@@ -361,10 +346,10 @@ fn check_ref(ctx: &mut Ctx<'_>, file: FileId, r: &ast::Ref, place: Place) -> Val
             }
             ValueType::Any
         }
-        RefKind::Sys(name) if name == "otp_code" && !place.otp_code => {
+        RefKind::Sys(name) if name == SysAttr::OtpCode.name() && !place.otp_code => {
             ctx.error(
-                Diag::error(
-                    "chatflow::secret_outside_api",
+                Diag::new(
+                    Code::SecretOutsideApi,
                     "the one-time code `sys.otp_code` would be shown to the user",
                     r.span,
                 )
@@ -375,13 +360,17 @@ fn check_ref(ctx: &mut Ctx<'_>, file: FileId, r: &ast::Ref, place: Place) -> Val
             ValueType::Text
         }
         RefKind::Sys(name) => {
-            if !SYS_ATTRS.contains(&name.as_str()) {
-                let help = did_you_mean(name, SYS_ATTRS).unwrap_or_else(|| {
-                    format!("the system attributes are: {}", SYS_ATTRS.join(", "))
+            if SysAttr::from_name(name).is_none() {
+                let names = SysAttr::ALL.iter().map(|a| a.name());
+                let help = did_you_mean(name, names.clone()).unwrap_or_else(|| {
+                    format!(
+                        "the system attributes are: {}",
+                        names.collect::<Vec<_>>().join(", ")
+                    )
                 });
                 ctx.error(
-                    Diag::error(
-                        "chatflow::unknown_sys",
+                    Diag::new(
+                        Code::UnknownSys,
                         format!("unknown system attribute `sys.{name}`"),
                         r.span,
                     )
@@ -395,8 +384,8 @@ fn check_ref(ctx: &mut Ctx<'_>, file: FileId, r: &ast::Ref, place: Place) -> Val
         RefKind::Secret(name) => {
             if !place.secrets {
                 ctx.error(
-                    Diag::error(
-                        "chatflow::secret_outside_api",
+                    Diag::new(
+                        Code::SecretOutsideApi,
                         format!("the secret `{name}` would be shown to the user"),
                         r.span,
                     )
@@ -416,8 +405,8 @@ fn check_condition(ctx: &mut Ctx<'_>, file: FileId, e: &ast::Expr) {
     let ty = check_expr(ctx, file, e);
     if matches!(ty, ValueType::Text | ValueType::Number) {
         ctx.error(
-            Diag::error(
-                "chatflow::type_mismatch",
+            Diag::new(
+                Code::TypeMismatch,
                 format!(
                     "a condition must be true or false, but this is {}",
                     type_name(ty)
@@ -477,8 +466,8 @@ pub(crate) fn check_expr(ctx: &mut Ctx<'_>, file: FileId, e: &ast::Expr) -> Valu
             }
             if low > high {
                 ctx.error(
-                    Diag::error(
-                        "chatflow::bad_range",
+                    Diag::new(
+                        Code::BadRange,
                         format!(
                             "the range {low}..{high} is empty: its low end is above its high end"
                         ),
@@ -538,8 +527,8 @@ pub(crate) fn check_expr(ctx: &mut Ctx<'_>, file: FileId, e: &ast::Expr) -> Valu
                 let last = reason.lines().last().unwrap_or("invalid pattern").trim();
                 let last = last.trim_start_matches("error:").trim().to_string();
                 ctx.error(
-                    Diag::error(
-                        "chatflow::bad_regex",
+                    Diag::new(
+                        Code::BadRegex,
                         format!("this regular expression is invalid: {last}"),
                         pattern.span,
                     )
@@ -619,7 +608,7 @@ fn quote_help(lhs: &ast::Expr, lt: ValueType, rhs: &ast::Expr, rt: ValueType) ->
 
 fn mismatch(ctx: &mut Ctx<'_>, file: FileId, span: Span, message: String, help: &str) {
     ctx.error(
-        Diag::error("chatflow::type_mismatch", message, span)
+        Diag::new(Code::TypeMismatch, message, span)
             .label("can never be true")
             .help(help),
         file,
@@ -636,8 +625,8 @@ fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
                 if let ast::StubAnswer::Status { status, .. } = answer {
                     if !(100..=599).contains(status) {
                         ctx.error(
-                            Diag::error(
-                                "chatflow::bad_status",
+                            Diag::new(
+                                Code::BadStatus,
                                 format!("{status} is not an HTTP status"),
                                 step.span,
                             )

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 
 use super::check::ends_node;
 use super::resolve::Ctx;
-use crate::diagnostic::Diag;
+use crate::diagnostic::{Code, Diag};
 use crate::ir::{AttrId, FlowId, NodeId};
 use crate::syntax::ast::{self, ApiProp, ExprKind, RefKind, Span, StmtKind};
 
@@ -533,8 +533,8 @@ fn report_unreachable(ctx: &mut Ctx<'_>, reachable: &[bool], start: NodeId) {
             }
         }
         let shown = ctx.node_name(n);
-        let diag = Diag::warning(
-            "chatflow::unreachable_node",
+        let diag = Diag::new(
+            Code::UnreachableNode,
             format!("node `{shown}` can never be reached from the start node `{start_name}`"),
             name.span,
         )
@@ -550,8 +550,8 @@ fn report_unreachable(ctx: &mut Ctx<'_>, reachable: &[bool], start: NodeId) {
 fn unused_flow(ctx: &mut Ctx<'_>, f: FlowId) {
     let def = &ctx.flows[f as usize];
     let (file, name) = (def.file, &def.ast.name);
-    let diag = Diag::warning(
-        "chatflow::unused_flow",
+    let diag = Diag::new(
+        Code::UnusedFlow,
         format!(
             "flow `{}` is never run from a node the start can reach",
             name.name
@@ -613,7 +613,7 @@ fn status_before_call(ctx: &mut Ctx<'_>, summaries: &Graph, reachable: &[bool], 
                 ),
                 None => format!("`status` is read in node `{name}` before any `call` has happened"),
             };
-            let diag = Diag::error("chatflow::status_before_call", message, span)
+            let diag = Diag::new(Code::StatusBeforeCall, message, span)
                 .label("no call has set `status` on this path")
                 .help(help);
             let file = ctx.nodes[node].file;
@@ -761,7 +761,7 @@ fn unset_diag(ctx: &Ctx<'_>, node: usize, attr: AttrId, span: Span, via: Option<
         ),
         None => format!("`{name}` is read in node `{node_name}`, but no path from the start sets it first"),
     };
-    Diag::warning("chatflow::unset_attribute", message, span)
+    Diag::new(Code::UnsetAttribute, message, span)
         .label("always unset here")
         .help(format!(
             "fill `{name}` (with `ask`, `set` or an API `save`) before this point, or check it with `{name} is set`"
@@ -859,7 +859,7 @@ fn report_loop(ctx: &mut Ctx<'_>, scc: &[usize]) {
                 .join(", ")
         )
     };
-    let diag = Diag::warning("chatflow::loop_without_wait", message, name.span)
+    let diag = Diag::new(Code::LoopWithoutWait, message, name.span)
     .label("this loop never waits for the user")
     .help("put an `ask` (or a menu, form or other wait) somewhere on the loop, or leave it with a branch that can close the chat");
     ctx.error(diag, file);
@@ -868,9 +868,10 @@ fn report_loop(ctx: &mut Ctx<'_>, scc: &[usize]) {
 #[cfg(test)]
 mod tests {
     use crate::compile::compile_str;
+    use crate::diagnostic::Code;
     use std::fmt::Write;
 
-    fn codes(src: &str) -> Vec<&'static str> {
+    fn codes(src: &str) -> Vec<Code> {
         compile_str("t.flow", src)
             .diagnostics
             .iter()
@@ -886,7 +887,7 @@ mod tests {
         for i in 0..n {
             let _ = writeln!(src, "node n{i} {{ goto n{} }}", (i + 1) % n);
         }
-        assert_eq!(codes(&src), ["chatflow::loop_without_wait"]);
+        assert_eq!(codes(&src), [Code::LoopWithoutWait]);
     }
 
     /// Diamonds in sequence have exponentially many paths; the analyses stay linear.
@@ -905,7 +906,7 @@ mod tests {
         src.push_str("node d2000 { say \"{w} {status}\"; close }\n");
         let c = codes(&src);
         // `status` is read where one path (all `l` arms) never called: an error, found fast.
-        assert_eq!(c, ["chatflow::status_before_call"]);
+        assert_eq!(c, [Code::StatusBeforeCall]);
     }
 
     #[test]
@@ -926,8 +927,8 @@ mod tests {
         // The `call` after `goto` never runs, so `b` still reads status before any call.
         let src = "api a { get \"https://x.test\" }\nnode s { goto b; call a }\nnode b { say \"{status}\"; call a; close }\n";
         let c = codes(src);
-        assert!(c.contains(&"chatflow::status_before_call"), "{c:?}");
-        assert!(c.contains(&"chatflow::unreachable_statement"), "{c:?}");
+        assert!(c.contains(&Code::StatusBeforeCall), "{c:?}");
+        assert!(c.contains(&Code::UnreachableStatement), "{c:?}");
     }
 
     #[test]
@@ -936,19 +937,19 @@ mod tests {
         assert!(codes(src).is_empty(), "{:?}", codes(src));
         // A menu of links only neither waits nor branches: the loop spins.
         let src = "node m { buttons \"FAQ\" { link \"FAQ\" \"https://x.test\" }; goto a }\nnode a { goto m }\n";
-        assert_eq!(codes(src), ["chatflow::loop_without_wait"]);
+        assert_eq!(codes(src), [Code::LoopWithoutWait]);
     }
 
     #[test]
     fn menu_targets_are_successors() {
         let src = "node m { choose \"?\" { \"A\" -> a; postback \"B\" \"B\" -> b } }\nnode a { close }\nnode b { close }\nnode c { close }\n";
-        assert_eq!(codes(src), ["chatflow::unreachable_node"]);
+        assert_eq!(codes(src), [Code::UnreachableNode]);
     }
 
     #[test]
     fn a_transfer_has_no_successor() {
         let src = "node t { transfer agent \"a@x.test\" }\nnode after { close }\n";
-        assert_eq!(codes(src), ["chatflow::unreachable_node"]);
+        assert_eq!(codes(src), [Code::UnreachableNode]);
     }
 
     #[test]
@@ -957,7 +958,7 @@ mod tests {
         assert!(codes(src).is_empty(), "{:?}", codes(src));
         // Without the run, `out` is never set on the way to the say.
         let src = "flow f(p) { node a { set out = p; return } }\nnode s { ask v; say \"{out}\"; run f(v); close }\n";
-        assert_eq!(codes(src), ["chatflow::unset_attribute"]);
+        assert_eq!(codes(src), [Code::UnsetAttribute]);
     }
 
     #[test]
@@ -970,10 +971,7 @@ mod tests {
     fn flows_are_reachable_only_when_run() {
         let src = "flow f() { node a { return } }\nflow g() { node a { run f(); return } }\nnode s { close }\n";
         // `g` is never run, so neither is `f`: two unused flows, no unreachable nodes.
-        assert_eq!(
-            codes(src),
-            ["chatflow::unused_flow", "chatflow::unused_flow"]
-        );
+        assert_eq!(codes(src), [Code::UnusedFlow, Code::UnusedFlow]);
         let src = "flow f() { node a { return } }\nflow g() { node a { run f(); return } }\nnode s { run g(); close }\n";
         assert!(codes(src).is_empty(), "{:?}", codes(src));
     }
@@ -983,7 +981,7 @@ mod tests {
         let src = "flow f() { node a { ask x; return } }\nnode s { run f(); goto s }\n";
         assert!(codes(src).is_empty(), "{:?}", codes(src));
         let src = "flow f() { node a { say \"hi\"; return } }\nnode s { run f(); goto s }\n";
-        assert_eq!(codes(src), ["chatflow::loop_without_wait"]);
+        assert_eq!(codes(src), [Code::LoopWithoutWait]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! here, and a valid item is turned into its [`ir::HoursTable`] for lowering.
 
 use super::resolve::Ctx;
-use crate::diagnostic::{did_you_mean, Diag};
+use crate::diagnostic::{did_you_mean, Code, Diag};
 use crate::ir;
 use crate::source::FileId;
 use crate::syntax::ast::{self, HoursRule, Span};
@@ -27,8 +27,8 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, file: FileId, hours: &ast::Hours) {
             HoursRule::Zone(zone) => {
                 if let Some(first) = zone_span {
                     ctx.error(
-                        Diag::error(
-                            "chatflow::duplicate_property",
+                        Diag::new(
+                            Code::DuplicateProperty,
                             format!(
                                 "hours `{}` have one `zone`, this is a second one",
                                 hours.name.name
@@ -91,8 +91,8 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, file: FileId, hours: &ast::Hours) {
     }
     if zone_span.is_none() {
         ctx.error(
-            Diag::error(
-                "chatflow::missing_property",
+            Diag::new(
+                Code::MissingProperty,
                 format!("hours `{}` have no `zone`", hours.name.name),
                 hours.name.span,
             )
@@ -125,8 +125,8 @@ fn overlap(name: &str, seen: &[Opening], new: &[Opening]) -> Option<Diag> {
         Some((day, span, *earlier))
     })?;
     Some(
-        Diag::warning(
-            "chatflow::overlapping_hours",
+        Diag::new(
+            Code::OverlappingHours,
             format!(
                 "hours `{name}`: this range overlaps an earlier one on {}",
                 DAYS[day as usize]
@@ -151,8 +151,8 @@ fn check_zone(ctx: &mut Ctx<'_>, file: FileId, zone: &ast::StrLit) {
         "use an IANA time-zone name such as `America/Chicago`, `Europe/Madrid` or `UTC`".into()
     });
     ctx.error(
-        Diag::error(
-            "chatflow::unknown_zone",
+        Diag::new(
+            Code::UnknownZone,
             format!("`{}` is not a time zone", zone.value),
             zone.span,
         )
@@ -247,7 +247,7 @@ fn parse_hhmm(s: &str) -> Option<u16> {
 
 fn bad_hours(ctx: &mut Ctx<'_>, file: FileId, span: Span, message: String, help: &str) {
     ctx.error(
-        Diag::error("chatflow::bad_hours", message, span)
+        Diag::new(Code::BadHours, message, span)
             .label("malformed hours")
             .help(help),
         file,
@@ -263,8 +263,8 @@ pub(crate) fn check_open(ctx: &mut Ctx<'_>, file: FileId, name: &ast::Ident) {
         "define the hours with `hours NAME { zone \"...\"; mon-fri 09:00-17:00 }`".into()
     });
     ctx.error(
-        Diag::error(
-            "chatflow::unknown_hours",
+        Diag::new(
+            Code::UnknownHours,
             format!("unknown hours `{}`", name.name),
             name.span,
         )

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use super::Loader;
-use crate::diagnostic::Diag;
+use crate::diagnostic::{Code, Diag};
 use crate::source::{FileId, SourceSet};
 use crate::syntax::{self, ast};
 
@@ -25,8 +25,8 @@ pub(crate) fn load_path(path: &str, loader: &dyn Loader) -> Loaded {
         Err(err) => {
             let mut sources = SourceSet::default();
             let id = sources.add(path, "");
-            let diag = Diag::error(
-                "chatflow::unreadable_file",
+            let diag = Diag::new(
+                Code::UnreadableFile,
                 format!("cannot read `{path}`: {err}"),
                 ast::Span::new(0, 0),
             )
@@ -107,8 +107,8 @@ impl State<'_> {
         match self.loader.load(&key) {
             Ok(text) => self.visit(key.clone(), key, text),
             Err(err) => self.diags.push(
-                Diag::error(
-                    "chatflow::import_unreadable",
+                Diag::new(
+                    Code::ImportUnreadable,
                     format!("cannot read imported file `{key}`: {err}"),
                     import.path.span,
                 )
@@ -129,8 +129,8 @@ impl State<'_> {
         }
         let cycle = chain.join(" -> ");
         self.diags.push(
-            Diag::error(
-                "chatflow::import_cycle",
+            Diag::new(
+                Code::ImportCycle,
                 format!("circular import: {cycle}"),
                 import.path.span,
             )

@@ -18,78 +18,9 @@ mod resolve;
 mod shadow;
 mod types;
 
-use crate::diagnostic::Diag;
+use crate::diagnostic::{Diag, Scope};
 use crate::ir::Program;
 use crate::source::SourceSet;
-
-/// Every diagnostic code the compiler and parser can report, for docs and tests.
-pub const CODES: &[&str] = &[
-    "chatflow::syntax",
-    "chatflow::reserved_word",
-    "chatflow::unterminated_template",
-    "chatflow::unmatched_brace",
-    "chatflow::bad_template_ref",
-    "chatflow::bad_json",
-    "chatflow::bad_number",
-    "chatflow::unreadable_file",
-    "chatflow::import_unreadable",
-    "chatflow::import_cycle",
-    "chatflow::unknown_node",
-    "chatflow::unknown_api",
-    "chatflow::unknown_attribute",
-    "chatflow::unknown_ask_kind",
-    "chatflow::unknown_sys",
-    "chatflow::unknown_start",
-    "chatflow::duplicate_node",
-    "chatflow::duplicate_api",
-    "chatflow::duplicate_bot",
-    "chatflow::duplicate_test",
-    "chatflow::duplicate_property",
-    "chatflow::missing_method",
-    "chatflow::body_not_allowed",
-    "chatflow::draft_api",
-    "chatflow::missing_else",
-    "chatflow::type_mismatch",
-    "chatflow::bad_range",
-    "chatflow::bad_regex",
-    "chatflow::status_before_call",
-    "chatflow::secret_outside_api",
-    "chatflow::no_nodes",
-    "chatflow::bad_timeout",
-    "chatflow::bad_retry",
-    "chatflow::bad_status",
-    "chatflow::unreachable_node",
-    "chatflow::unreachable_statement",
-    "chatflow::shadowed_condition",
-    "chatflow::unset_attribute",
-    "chatflow::loop_without_wait",
-    // Bot-builder actions (docs/actions.md).
-    "chatflow::no_languages",
-    "chatflow::unknown_language",
-    "chatflow::missing_translation",
-    "chatflow::duplicate_language",
-    "chatflow::readonly_sys",
-    "chatflow::duplicate_option",
-    "chatflow::no_options",
-    "chatflow::missing_empty",
-    "chatflow::item_outside_list",
-    "chatflow::missing_property",
-    "chatflow::bad_otp",
-    "chatflow::no_fields",
-    "chatflow::unknown_zone",
-    "chatflow::bad_hours",
-    "chatflow::unknown_hours",
-    "chatflow::duplicate_hours",
-    "chatflow::duplicate_flow",
-    "chatflow::unknown_flow",
-    "chatflow::arity",
-    "chatflow::duplicate_param",
-    "chatflow::overlapping_hours",
-    "chatflow::return_outside_flow",
-    "chatflow::goto_outside_flow",
-    "chatflow::unused_flow",
-    "chatflow::bad_clock",
-];
 
 /// The result of compiling a root file and everything it imports.
 #[derive(Debug)]
@@ -147,46 +78,6 @@ pub fn compile_text_with(name: &str, text: &str, loader: &dyn Loader) -> Compile
     finish(name, load::load_text(name, text.to_string(), loader))
 }
 
-/// Codes whose check looks at one item only, so they stay trustworthy next to syntax errors.
-const LOCAL_CODES: &[&str] = &[
-    "chatflow::unknown_ask_kind",
-    "chatflow::unknown_sys",
-    "chatflow::duplicate_node",
-    "chatflow::duplicate_api",
-    "chatflow::duplicate_bot",
-    "chatflow::duplicate_test",
-    "chatflow::duplicate_property",
-    "chatflow::missing_method",
-    "chatflow::body_not_allowed",
-    "chatflow::missing_else",
-    "chatflow::type_mismatch",
-    "chatflow::bad_range",
-    "chatflow::bad_regex",
-    "chatflow::secret_outside_api",
-    "chatflow::bad_timeout",
-    "chatflow::bad_retry",
-    "chatflow::bad_status",
-    "chatflow::unreachable_statement",
-    "chatflow::shadowed_condition",
-    "chatflow::duplicate_language",
-    "chatflow::readonly_sys",
-    "chatflow::duplicate_option",
-    "chatflow::no_options",
-    "chatflow::missing_empty",
-    "chatflow::item_outside_list",
-    "chatflow::missing_property",
-    "chatflow::bad_otp",
-    "chatflow::no_fields",
-    "chatflow::unknown_zone",
-    "chatflow::bad_hours",
-    "chatflow::duplicate_hours",
-    "chatflow::duplicate_flow",
-    "chatflow::return_outside_flow",
-    "chatflow::bad_clock",
-    "chatflow::duplicate_param",
-    "chatflow::overlapping_hours",
-];
-
 fn finish(root: &str, loaded: load::Loaded) -> Compiled {
     let mut diagnostics = loaded.diags;
     let mut program = None;
@@ -215,7 +106,7 @@ fn finish(root: &str, loaded: load::Loaded) -> Compiled {
         diagnostics.extend(
             ctx.diags
                 .into_iter()
-                .filter(|d| LOCAL_CODES.contains(&d.code) && !overlaps(d)),
+                .filter(|d| d.code.scope() == Scope::Item && !overlaps(d)),
         );
     }
     diagnostics.sort_by_key(|d| (d.file, d.span.start, d.span.end));
@@ -236,6 +127,7 @@ fn bot_name(root: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Code;
     use crate::syntax::ast;
 
     /// The parser refuses out-of-range statuses itself; the compiler still guards ASTs
@@ -257,14 +149,14 @@ mod tests {
         }
         let compiled = finish("t.flow", loaded);
         assert!(compiled.program.is_none());
-        assert_eq!(compiled.diagnostics[0].code, "chatflow::bad_status");
+        assert_eq!(compiled.diagnostics[0].code, Code::BadStatus);
     }
 
     #[test]
     fn compile_str_refuses_imports() {
         let compiled = compile_str("a.flow", "import \"b.flow\"\nnode n { close }\n");
         assert_eq!(compiled.diagnostics.len(), 1);
-        assert_eq!(compiled.diagnostics[0].code, "chatflow::import_unreadable");
+        assert_eq!(compiled.diagnostics[0].code, Code::ImportUnreadable);
     }
 
     /// Overlapping ranges are only a warning: the program compiles and keeps every range.
@@ -274,7 +166,7 @@ mod tests {
         let compiled = compile_str("h.flow", text);
         let codes: Vec<_> = compiled.diagnostics.iter().map(|d| d.code).collect();
         // `tue 16:59` overlaps `mon-tue ..17:00` by a minute; `mon 17:00` only meets it.
-        assert_eq!(codes, ["chatflow::overlapping_hours"]);
+        assert_eq!(codes, [Code::OverlappingHours]);
         let program = compiled.program.expect("warnings do not stop compiling");
         assert_eq!(program.hours[0].weekly.len(), 4);
     }
@@ -369,12 +261,8 @@ mod tests {
     fn flow_nodes_come_after_top_level_nodes() {
         let src = "flow f(x) { node a { goto b }\n node b { return } }\nnode s { run f(1); close }\nnode t { close }\n";
         let compiled = compile_str("t.flow", src);
-        let codes: Vec<&str> = compiled.diagnostics.iter().map(|d| d.code).collect();
-        assert_eq!(
-            codes,
-            ["chatflow::unreachable_node"],
-            "only `t` is unreachable"
-        );
+        let codes: Vec<Code> = compiled.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::UnreachableNode], "only `t` is unreachable");
         let program = compiled.program.expect("compiles");
         let names: Vec<&str> = program.nodes.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["s", "t", "f.a", "f.b"]);

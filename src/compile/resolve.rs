@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::names::NameMap;
-use crate::diagnostic::{did_you_mean, Diag};
+use crate::diagnostic::{did_you_mean, Code, Diag};
 use crate::ir::{self, AttrId, FlowId, NodeId, ValueType};
 use crate::source::{FileId, SourceFile};
 use crate::syntax::ast::{self, ApiProp, Method, Span};
@@ -124,8 +124,8 @@ impl<'a> Ctx<'a> {
         let help = suggestion
             .unwrap_or_else(|| "define it with `node NAME { ... }` or use an existing node".into());
         self.error(
-            Diag::error(
-                "chatflow::unknown_node",
+            Diag::new(
+                Code::UnknownNode,
                 format!("unknown node `{}`", name.name),
                 name.span,
             )
@@ -139,8 +139,8 @@ impl<'a> Ctx<'a> {
         let help = did_you_mean(&name.name, self.api_ids.keys().copied())
             .unwrap_or_else(|| "define it with `api NAME { ... }` or use an existing API".into());
         self.error(
-            Diag::error(
-                "chatflow::unknown_api",
+            Diag::new(
+                Code::UnknownApi,
                 format!("unknown API `{}`", name.name),
                 name.span,
             )
@@ -155,8 +155,8 @@ impl<'a> Ctx<'a> {
             format!("set it first: `ask {name}`, `set {name} = ...` or an API's `save {name} = body...`")
         });
         self.error(
-            Diag::error(
-                "chatflow::unknown_attribute",
+            Diag::new(
+                Code::UnknownAttribute,
                 format!("unknown attribute `{name}`"),
                 span,
             )
@@ -239,8 +239,8 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                 }
                 ast::Item::Bot(bot) => match ctx.bot {
                     Some((first_file, first)) => {
-                        let diag = Diag::error(
-                            "chatflow::duplicate_bot",
+                        let diag = Diag::new(
+                            Code::DuplicateBot,
                             "a flow has one `bot` item, this is a second one",
                             bot.name.span,
                         )
@@ -254,8 +254,8 @@ pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> 
                 ast::Item::Test(test) => {
                     let name = test.name.value.as_str();
                     if let Some(&(first_file, first)) = first_test.get(name) {
-                        let diag = Diag::error(
-                            "chatflow::duplicate_test",
+                        let diag = Diag::new(
+                            Code::DuplicateTest,
                             format!("a test named \"{name}\" already exists"),
                             test.name.span,
                         )
@@ -430,8 +430,8 @@ impl<'a> Ctx<'a> {
             }
             Target::OutsideFlow => {
                 let flow = scope.map_or("", |f| self.flows[f as usize].ast.name.name.as_str());
-                let diag = Diag::error(
-                    "chatflow::goto_outside_flow",
+                let diag = Diag::new(
+                    Code::GotoOutsideFlow,
                     format!("`{}` is not a node of flow `{flow}`", target.name),
                     target.span,
                 )
@@ -457,8 +457,8 @@ impl<'a> Ctx<'a> {
         )
         .unwrap_or_else(|| "define it inside the flow with `node NAME { ... }`".into());
         self.error(
-            Diag::error(
-                "chatflow::unknown_node",
+            Diag::new(
+                Code::UnknownNode,
                 format!("unknown node `{}`", name.name),
                 name.span,
             )
@@ -472,12 +472,12 @@ impl<'a> Ctx<'a> {
 impl Ctx<'_> {
     fn duplicate(&mut self, what: &str, name: &ast::Ident, file: FileId, first: (FileId, Span)) {
         let code = match what {
-            "node" => "chatflow::duplicate_node",
-            "flow" => "chatflow::duplicate_flow",
-            "hours" => "chatflow::duplicate_hours",
-            _ => "chatflow::duplicate_api",
+            "node" => Code::DuplicateNode,
+            "flow" => Code::DuplicateFlow,
+            "hours" => Code::DuplicateHours,
+            _ => Code::DuplicateApi,
         };
-        let diag = Diag::error(
+        let diag = Diag::new(
             code,
             format!("{what} `{}` is defined twice", name.name),
             name.span,
@@ -563,8 +563,8 @@ fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) -> ApiDef<'a>
                 ctx.once(file, &mut seen_timeout, *span, "`timeout`");
                 if *millis == 0 || *millis > MAX_TIMEOUT_MS {
                     ctx.error(
-                        Diag::error(
-                            "chatflow::bad_timeout",
+                        Diag::new(
+                            Code::BadTimeout,
                             format!("a timeout of {millis}ms is out of range"),
                             *span,
                         )
@@ -579,8 +579,8 @@ fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) -> ApiDef<'a>
                 ctx.once(file, &mut seen_retry, *span, "`retry`");
                 if *count > MAX_RETRY {
                     ctx.error(
-                        Diag::error(
-                            "chatflow::bad_retry",
+                        Diag::new(
+                            Code::BadRetry,
                             format!("{count} retries is too many"),
                             *span,
                         )
@@ -598,8 +598,8 @@ fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) -> ApiDef<'a>
     }
     match def.method {
         None => ctx.error(
-            Diag::error(
-                "chatflow::missing_method",
+            Diag::new(
+                Code::MissingMethod,
                 format!("API `{}` has no request method", api.name.name),
                 api.name.span,
             )
@@ -610,8 +610,8 @@ fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) -> ApiDef<'a>
         Some(method @ (Method::Get | Method::Delete)) => {
             if let Some(body) = seen_body {
                 ctx.error(
-                    Diag::error(
-                        "chatflow::body_not_allowed",
+                    Diag::new(
+                        Code::BodyNotAllowed,
                         format!("a {} request cannot carry a body", method.as_str()),
                         body,
                     )
@@ -634,8 +634,8 @@ impl Ctx<'_> {
         match *seen {
             Some(first) => {
                 self.error(
-                    Diag::error(
-                        "chatflow::duplicate_property",
+                    Diag::new(
+                        Code::DuplicateProperty,
                         format!("an API has one {what}, this is a second one"),
                         span,
                     )
@@ -745,8 +745,8 @@ fn resolve_start(ctx: &mut Ctx<'_>) {
                 let help = did_you_mean(&name.name, ctx.node_ids.keys().copied())
                     .unwrap_or_else(|| "name a node that the flow defines".into());
                 ctx.error(
-                    Diag::error(
-                        "chatflow::unknown_start",
+                    Diag::new(
+                        Code::UnknownStart,
                         format!("the start node `{}` does not exist", name.name),
                         name.span,
                     )
@@ -762,7 +762,7 @@ fn resolve_start(ctx: &mut Ctx<'_>) {
         let span = ctx.bot.map(|(_, b)| b.name.span).unwrap_or(Span::new(0, 0));
         let file = ctx.bot.map_or(0, |(f, _)| f);
         ctx.error(
-            Diag::error("chatflow::no_nodes", "this flow has no node", span)
+            Diag::new(Code::NoNodes, "this flow has no node", span)
                 .label("a flow needs at least one node")
                 .help("add a node, e.g. `node greet { say \"Hello!\" }`"),
             file,

@@ -3,7 +3,7 @@
 //! check over `and`/`or` with value atoms (`==`, ranges, lists, order comparisons, `is set`).
 
 use super::resolve::Ctx;
-use crate::diagnostic::Diag;
+use crate::diagnostic::{Code, Diag};
 use crate::source::FileId;
 use crate::syntax::ast::{self, CmpOp, ExprKind, Literal, RefKind};
 
@@ -15,8 +15,8 @@ pub(crate) fn check_arms(ctx: &mut Ctx<'_>, file: FileId, arms: &[ast::BranchArm
         });
         if let Some(earlier) = covering {
             ctx.error(
-                Diag::warning(
-                    "chatflow::shadowed_condition",
+                Diag::new(
+                    Code::ShadowedCondition,
                     "this arm can never be taken",
                     later.span,
                 )
@@ -247,6 +247,7 @@ fn order_implies(op: CmpOp, m: f64, op2: CmpOp, m2: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::compile::compile_str;
+    use crate::diagnostic::Code;
 
     /// Compiles `if A -> t elif B -> t else -> t` and says whether B was flagged.
     fn shadowed(a: &str, b: &str) -> bool {
@@ -265,7 +266,7 @@ mod tests {
         compiled
             .diagnostics
             .iter()
-            .any(|d| d.code == "chatflow::shadowed_condition")
+            .any(|d| d.code == Code::ShadowedCondition)
     }
 
     #[test]

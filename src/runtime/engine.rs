@@ -10,7 +10,9 @@ use super::eval::{collect_patterns, Scope};
 use super::http::{self, HttpConnector};
 use super::validate::{kind_name, reprompt, validate};
 use super::{EngineConfig, Event, Session, SessionState, Wait};
-use crate::ir::{self, ApiId, AskKind, AttrId, Expr, FlowId, NodeId, Program, Stmt, Text, Value};
+use crate::ir::{
+    self, ApiId, AskKind, AttrId, Expr, FlowId, NodeId, Program, Stmt, SysAttr, Text, Value,
+};
 
 mod actions;
 mod refs;
@@ -121,12 +123,12 @@ impl Engine {
     pub fn new_session(&self) -> Session {
         let config = &self.inner.config;
         let mut sys = HashMap::new();
-        sys.insert("channel".to_string(), Value::Text(config.channel.clone()));
-        sys.insert("language".to_string(), Value::Text(config.language.clone()));
-        sys.insert(
-            "visitor_id".to_string(),
-            Value::Text(format!("{:016x}", fastrand::u64(..))),
-        );
+        let mut text = |attr: SysAttr, value: String| {
+            sys.insert(attr.name().to_string(), Value::Text(value));
+        };
+        text(SysAttr::Channel, config.channel.clone());
+        text(SysAttr::Language, config.language.clone());
+        text(SysAttr::VisitorId, format!("{:016x}", fastrand::u64(..)));
         Session {
             node: self.inner.program.bot.start,
             pc: 0,
@@ -200,8 +202,7 @@ impl Engine {
                 }
             }
         }
-        s.sys
-            .insert("last_message".into(), Value::Text(input.to_string()));
+        s.set_sys(SysAttr::LastMessage, input.to_string());
         let program = &*self.inner.program;
         let waiting_at =
             s.pc.checked_sub(1)
@@ -226,8 +227,7 @@ impl Engine {
 
     /// A message while a human has the chat: only reported.
     fn forward(&self, s: &mut Session, input: &str, mut events: Vec<Event>) -> Vec<Event> {
-        s.sys
-            .insert("last_message".into(), Value::Text(input.to_string()));
+        s.set_sys(SysAttr::LastMessage, input.to_string());
         events.push(Event::Forwarded {
             text: input.to_string(),
         });
@@ -508,10 +508,10 @@ impl Engine {
         s.status = Some(outcome.status);
         match outcome.error {
             Some(code) => {
-                s.sys.insert("api_error".into(), Value::Text(code.into()));
+                s.set_sys(SysAttr::ApiError, code.into());
             }
             None => {
-                s.sys.remove("api_error");
+                s.clear_sys(SysAttr::ApiError);
                 if let Some(body) = &outcome.body {
                     apply_saves(s, api, body);
                 }

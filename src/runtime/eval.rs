@@ -12,7 +12,7 @@ use regex::Regex;
 
 use super::Session;
 use crate::ir::{
-    value_json, CmpOp, Expr, HoursId, Program, Template, TemplatePart, Text, TextOp, Value,
+    value_json, CmpOp, Expr, HoursId, Program, SysAttr, Template, TemplatePart, Text, TextOp, Value,
 };
 use crate::vocab::write_number;
 
@@ -99,7 +99,12 @@ pub(crate) fn lookup_value<'v>(v: &'v Value, path: &[crate::ir::PathStep]) -> Op
 pub(crate) const OTP_CODE: &str = "sys.otp_code";
 
 pub(crate) fn is_otp_code(sys_name: &str) -> bool {
-    sys_name.strip_prefix("sys.").unwrap_or(sys_name) == "otp_code"
+    sys_attr(sys_name) == Some(SysAttr::OtpCode)
+}
+
+/// The system attribute named `sys_name`, with or without its `sys.` prefix.
+fn sys_attr(sys_name: &str) -> Option<SysAttr> {
+    SysAttr::from_name(sys_name.strip_prefix("sys.").unwrap_or(sys_name))
 }
 
 /// Where evaluation reads from: the session, the program, the engine's precompiled regexes
@@ -140,19 +145,33 @@ impl<'a> Scope<'a> {
 
     pub(crate) fn sys(&self, name: &str) -> Val<'a> {
         let name = name.strip_prefix("sys.").unwrap_or(name);
+        match SysAttr::from_name(name) {
+            Some(attr) => self.sys_attr(attr),
+            // Not a name the compiler accepts: only a program made by other means holds it.
+            None => Val::of(self.session.sys.get(name)),
+        }
+    }
+
+    /// The value of a system attribute: computed, or kept in the session.
+    fn sys_attr(&self, attr: SysAttr) -> Val<'a> {
         let owned = |s: String| Val::Text(Cow::Owned(s));
-        match name {
-            "now" => owned(
+        match attr {
+            SysAttr::Now => owned(
                 self.now()
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             ),
-            "date" => owned(self.now().format("%Y-%m-%d").to_string()),
-            "time" => owned(self.now().format("%H:%M").to_string()),
-            "bot_name" => Val::Text(Cow::Borrowed(&self.program.bot.name)),
-            "otp_code" => self
+            SysAttr::Date => owned(self.now().format("%Y-%m-%d").to_string()),
+            SysAttr::Time => owned(self.now().format("%H:%M").to_string()),
+            SysAttr::BotName => Val::Text(Cow::Borrowed(&self.program.bot.name)),
+            SysAttr::OtpCode => self
                 .otp_code()
                 .map_or(Val::Unset, |c| Val::Text(Cow::Borrowed(c))),
-            _ => Val::of(self.session.sys.get(name)),
+            SysAttr::Channel
+            | SysAttr::VisitorId
+            | SysAttr::Language
+            | SysAttr::LastMessage
+            | SysAttr::ApiError
+            | SysAttr::EmailError => Val::of(self.session.sys.get(attr.name())),
         }
     }
 
@@ -313,7 +332,7 @@ impl<'a> Scope<'a> {
         match text {
             Text::Plain(t) => self.render(t),
             Text::Translated(texts) => {
-                let lang = self.sys("language");
+                let lang = self.sys_attr(SysAttr::Language);
                 let lang = lang.as_text();
                 texts
                     .iter()

@@ -53,7 +53,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ir::{NodeId, Value};
+use crate::ir::{NodeId, SysAttr, Value};
 
 mod engine;
 mod eval;
@@ -256,6 +256,18 @@ pub struct Session {
     /// A fixed clock (RFC 3339) for `sys.now`, `sys.date`, `sys.time` and `open(...)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixed_now: Option<String>,
+}
+
+impl Session {
+    /// Sets a system attribute the runtime keeps in the session.
+    pub fn set_sys(&mut self, attr: SysAttr, text: String) {
+        self.sys.insert(attr.name().to_string(), Value::Text(text));
+    }
+
+    /// Unsets a system attribute kept in the session.
+    pub fn clear_sys(&mut self, attr: SysAttr) {
+        self.sys.remove(attr.name());
+    }
 }
 
 /// The data a waiting statement keeps between turns.

@@ -9,8 +9,8 @@ use pest::iterators::{Pair, Pairs};
 use super::ast::*;
 use super::leaf::{self, lit, null_expr, reference, NameRole, MAX_CHAIN, MAX_DEPTH};
 use super::template::{str_lit, template};
-use super::{codes, Rule};
-use crate::diagnostic::Diag;
+use super::Rule;
+use crate::diagnostic::{Code, Diag};
 
 type P<'i> = Pair<'i, Rule>;
 
@@ -302,7 +302,7 @@ impl<'d> Builder<'d> {
         let span = self.span(&p);
         if self.depth >= MAX_DEPTH {
             self.diags.push(
-                Diag::error(codes::SYNTAX, "this JSON value is nested too deeply", span)
+                Diag::new(Code::Syntax, "this JSON value is nested too deeply", span)
                     .label("too deep")
                     .help("flatten this JSON value"),
             );

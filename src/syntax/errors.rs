@@ -3,8 +3,8 @@
 use pest::error::{Error, ErrorVariant, InputLocation};
 
 use super::ast::Span;
-use super::{codes, is_reserved, Rule};
-use crate::diagnostic::Diag;
+use super::{is_reserved, Rule};
+use crate::diagnostic::{Code, Diag};
 
 const STATEMENT: &str = "a statement (`say`, `ask`, `set`, `call`, `if`, `goto`, `close`)";
 const ITEM: &str = "`bot`, `api`, `node`, `test`, `import`, `hours` or `flow`";
@@ -39,8 +39,8 @@ pub fn syntax_error(text: &str, base: usize, err: &Error<Rule>) -> Diag {
     let positives: &[Rule] = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives,
         ErrorVariant::CustomError { .. } => {
-            return Diag::error(
-                codes::SYNTAX,
+            return Diag::new(
+                Code::Syntax,
                 "this item is nested too deeply to read",
                 Span::new(pos, pos),
             )
@@ -50,8 +50,8 @@ pub fn syntax_error(text: &str, base: usize, err: &Error<Rule>) -> Diag {
     };
     let (found, found_span) = found_token(text, pos);
     if positives.contains(&Rule::ident) && is_reserved(&found) {
-        return Diag::error(
-            codes::RESERVED_WORD,
+        return Diag::new(
+            Code::ReservedWord,
             format!("`{found}` is a reserved word and cannot be used as a name"),
             found_span,
         )
@@ -61,7 +61,7 @@ pub fn syntax_error(text: &str, base: usize, err: &Error<Rule>) -> Diag {
         ));
     }
     if found == "=" && positives.contains(&Rule::cmp_op) {
-        return Diag::error(codes::SYNTAX, "`=` does not compare; write `==`", found_span)
+        return Diag::new(Code::Syntax, "`=` does not compare; write `==`", found_span)
             .label("use `==` here")
             .help("conditions compare with `==`, `!=`, `<`, `<=`, `>`, `>=`; `=` only appears in `set NAME = VALUE`");
     }
@@ -81,7 +81,7 @@ pub fn syntax_error(text: &str, base: usize, err: &Error<Rule>) -> Diag {
     } else {
         format!("expected {expected}, found {found_words}")
     };
-    Diag::error(codes::SYNTAX, message, found_span)
+    Diag::new(Code::Syntax, message, found_span)
         .label(if expected.is_empty() {
             "not expected here".to_owned()
         } else {
@@ -163,7 +163,7 @@ fn unclosed_string(text: &str, pos: usize) -> Option<Diag> {
     }
     let start = open.filter(|&q| q <= pos)?;
     Some(
-        Diag::error(codes::SYNTAX, "this string is never closed", Span::new(start, line_end))
+        Diag::new(Code::Syntax, "this string is never closed", Span::new(start, line_end))
             .label("string starts here")
             .help("add a closing `\"` before the end of the line (write `\\\"` for a quote inside the text)"),
     )

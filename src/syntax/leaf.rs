@@ -2,8 +2,8 @@
 //! token's text and its source offset, and reports problems as diagnostics.
 
 use super::ast::*;
-use super::{codes, is_reserved};
-use crate::diagnostic::Diag;
+use super::is_reserved;
+use crate::diagnostic::{Code, Diag};
 
 /// Deeper expressions than this are refused (keeps recursion, and dropping, bounded).
 pub const MAX_DEPTH: u32 = 200;
@@ -42,8 +42,8 @@ pub fn ident(name: &str, start: usize, role: NameRole, diags: &mut Vec<Diag>) ->
     let span = span_of(name, start);
     if is_reserved(name) {
         diags.push(
-            Diag::error(
-                codes::RESERVED_WORD,
+            Diag::new(
+                Code::ReservedWord,
                 format!(
                     "`{name}` is a reserved word and cannot name {}",
                     role.noun()
@@ -64,8 +64,8 @@ pub fn ident(name: &str, start: usize, role: NameRole, diags: &mut Vec<Diag>) ->
 
 pub fn bad_number(text: &str, start: usize, what: &str, help: &str, diags: &mut Vec<Diag>) {
     diags.push(
-        Diag::error(
-            codes::BAD_NUMBER,
+        Diag::new(
+            Code::BadNumber,
             format!("`{text}` is not a valid {what}"),
             span_of(text, start),
         )
@@ -176,8 +176,8 @@ pub fn stub_json(text: &str, start: usize, diags: &mut Vec<Diag>) -> Option<serd
                 to += 1;
             }
             diags.push(
-                Diag::error(
-                    codes::BAD_JSON,
+                Diag::new(
+                    Code::BadJson,
                     format!("the stub body is not valid JSON: {e}"),
                     Span::new(from, to),
                 )
@@ -212,8 +212,8 @@ pub fn dotted(text: &str, start: usize, diags: &mut Vec<Diag>) -> Expr {
             format!("conditions can read `status`, an attribute like `{prefix}`, or a system attribute like `sys.{name}`")
         };
         diags.push(
-            Diag::error(
-                codes::SYNTAX,
+            Diag::new(
+                Code::Syntax,
                 format!("`{text}` cannot be used in a condition"),
                 span,
             )
@@ -225,13 +225,13 @@ pub fn dotted(text: &str, start: usize, diags: &mut Vec<Diag>) -> Expr {
 }
 
 pub fn too_deep(span: Span) -> Diag {
-    Diag::error(codes::SYNTAX, "this condition is nested too deeply", span)
+    Diag::new(Code::Syntax, "this condition is nested too deeply", span)
         .label("too deep")
         .help("split the condition into simpler parts")
 }
 
 pub fn too_long(span: Span) -> Diag {
-    Diag::error(codes::SYNTAX, "this condition is too long", span)
+    Diag::new(Code::Syntax, "this condition is too long", span)
         .label("too many `and`/`or` parts")
         .help("split the condition over several nodes")
 }

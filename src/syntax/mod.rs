@@ -20,17 +20,6 @@ use crate::diagnostic::Diag;
 #[grammar = "grammar/chatflow.pest"]
 pub(crate) struct FlowParser;
 
-/// Diagnostic codes produced by this phase.
-pub mod codes {
-    pub const SYNTAX: &str = "chatflow::syntax";
-    pub const RESERVED_WORD: &str = "chatflow::reserved_word";
-    pub const UNTERMINATED_TEMPLATE: &str = "chatflow::unterminated_template";
-    pub const UNMATCHED_BRACE: &str = "chatflow::unmatched_brace";
-    pub const BAD_TEMPLATE_REF: &str = "chatflow::bad_template_ref";
-    pub const BAD_JSON: &str = "chatflow::bad_json";
-    pub const BAD_NUMBER: &str = "chatflow::bad_number";
-}
-
 /// Parses one file. Always returns a (possibly partial) AST together with every syntax
 /// diagnostic found; the caller treats the file as broken if any diagnostic is an error.
 /// Diagnostics carry `file == 0`; the caller sets the real file id.

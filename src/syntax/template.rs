@@ -2,8 +2,7 @@
 //! Both walk the raw source text of the literal, so every span is an exact source offset.
 
 use super::ast::{PathStep, Ref, RefKind, Span, StrLit, Template, TemplatePart};
-use super::codes;
-use crate::diagnostic::Diag;
+use crate::diagnostic::{Code, Diag};
 
 /// The text between the quotes of a raw literal (the grammar guarantees both quotes).
 fn inner(raw: &str) -> &str {
@@ -179,17 +178,13 @@ fn item_path(mut rest: &str) -> Option<Vec<PathStep>> {
 }
 
 fn unterminated(span: Span) -> Diag {
-    Diag::error(
-        codes::UNTERMINATED_TEMPLATE,
-        "this `{` is never closed",
-        span,
-    )
-    .label("opened here")
-    .help("close it with `}`, or write `{{` for a literal brace")
+    Diag::new(Code::UnterminatedTemplate, "this `{` is never closed", span)
+        .label("opened here")
+        .help("close it with `}`, or write `{{` for a literal brace")
 }
 
 fn unmatched_brace(span: Span) -> Diag {
-    Diag::error(codes::UNMATCHED_BRACE, "this `}` closes nothing", span)
+    Diag::new(Code::UnmatchedBrace, "this `}` closes nothing", span)
         .label("unmatched `}`")
         .help("write `}}` for a literal brace")
 }
@@ -202,8 +197,8 @@ fn bad_ref(written: &str, span: Span) -> Diag {
         ),
         _ => "write an attribute name like `{name}`, `{sys.NAME}` or `{secret.NAME}`, or `{{` and `}}` for literal braces".to_owned(),
     };
-    Diag::error(
-        codes::BAD_TEMPLATE_REF,
+    Diag::new(
+        Code::BadTemplateRef,
         format!("`{written}` is not a valid reference"),
         span,
     )

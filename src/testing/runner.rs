@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::diagnostic::{self, Diag};
-use crate::ir::{Program, SourceSpan, Span, StubAnswer, TestCase, TestStep, TestStepKind, Value};
+use crate::diagnostic::{self, Code, Diag};
+use crate::ir::{Program, SourceSpan, Span, StubAnswer, SysAttr, TestCase, TestStep, TestStepKind};
 use crate::runtime::{Engine, EngineConfig, Event, Session, SessionState, SmtpConfig};
 use crate::source::{line_col, SourceSet};
 
@@ -299,9 +299,7 @@ impl Run<'_> {
                 Ok(())
             }
             TestStepKind::Language(code) => {
-                self.session
-                    .sys
-                    .insert("language".to_string(), Value::Text(code.clone()));
+                self.session.set_sys(SysAttr::Language, code.clone());
                 Ok(())
             }
             kind => {
@@ -680,8 +678,8 @@ pub fn render_outcome(
         out.push_str(&format!("    note: {note}\n"));
     }
     if let Some(id) = file {
-        let diag = Diag::error(
-            "chatflow::test_failed",
+        let diag = Diag::new(
+            Code::TestFailed,
             format!("test {} failed", quote(&outcome.name)),
             span,
         )

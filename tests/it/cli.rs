@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
+use chatflow::diagnostic::Code;
+
 fn chatflow(args: &[&str]) -> Output {
     chatflow_with_input(args, "")
 }
@@ -59,9 +61,9 @@ fn check_reports_every_error_on_stderr_with_exit_1() {
     assert_eq!(code(&o), 1);
     assert_eq!(stdout(&o), "");
     let err = stderr(&o);
-    assert!(err.contains("chatflow::unknown_node"), "{err}");
+    assert!(err.contains(Code::UnknownNode.name()), "{err}");
     assert!(err.contains("did you mean `report`?"), "{err}");
-    assert!(err.contains("chatflow::type_mismatch"), "{err}");
+    assert!(err.contains(Code::TypeMismatch.name()), "{err}");
     assert!(err.contains("broken.flow:10"), "points at the line: {err}");
     assert!(
         !err.contains('\u{1b}'),
@@ -79,11 +81,11 @@ fn check_json_format_prints_one_object_per_diagnostic_on_stdout() {
         .map(|l| serde_json::from_str(l).expect("each line is JSON"))
         .collect();
     let codes: Vec<&str> = diags.iter().filter_map(|d| d["code"].as_str()).collect();
-    assert!(codes.contains(&"chatflow::unknown_node"), "{codes:?}");
-    assert!(codes.contains(&"chatflow::type_mismatch"), "{codes:?}");
+    assert!(codes.contains(&Code::UnknownNode.name()), "{codes:?}");
+    assert!(codes.contains(&Code::TypeMismatch.name()), "{codes:?}");
     let unknown = diags
         .iter()
-        .find(|d| d["code"] == "chatflow::unknown_node")
+        .find(|d| d["code"] == Code::UnknownNode.name())
         .expect("unknown_node is reported");
     assert_eq!(unknown["line"], 10);
     assert_eq!(unknown["file"], "tests/flows/broken.flow");
@@ -96,7 +98,7 @@ fn check_warnings_go_to_stderr_and_fail_only_when_denied() {
     assert_eq!(code(&o), 0);
     assert_eq!(stdout(&o), "");
     assert!(
-        stderr(&o).contains("chatflow::unreachable_node"),
+        stderr(&o).contains(Code::UnreachableNode.name()),
         "{}",
         stderr(&o)
     );
@@ -155,7 +157,7 @@ fn garbage_input_is_a_diagnostic_not_a_panic() {
     .expect("write");
     let o = chatflow(&["check", &path]);
     assert_eq!(code(&o), 1, "stderr: {}", stderr(&o));
-    assert!(stderr(&o).contains("chatflow::syntax"), "{}", stderr(&o));
+    assert!(stderr(&o).contains(Code::Syntax.name()), "{}", stderr(&o));
 }
 
 // ---- build ----------------------------------------------------------------------------------
@@ -186,7 +188,7 @@ fn build_of_a_broken_flow_writes_nothing() {
     let o = chatflow(&["build", "tests/flows/broken.flow", "-o", &out]);
     assert_eq!(code(&o), 1);
     assert!(!std::path::Path::new(&out).exists());
-    assert!(stderr(&o).contains("chatflow::unknown_node"));
+    assert!(stderr(&o).contains(Code::UnknownNode.name()));
 }
 
 // ---- test -----------------------------------------------------------------------------------
@@ -289,7 +291,7 @@ fn test_explains_a_call_without_a_stub() {
 fn test_of_a_broken_file_prints_diagnostics_and_fails() {
     let o = chatflow(&["test", "tests/flows/broken.flow"]);
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).contains("chatflow::unknown_node"));
+    assert!(stderr(&o).contains(Code::UnknownNode.name()));
     assert!(
         stdout(&o).ends_with("0 passed, 0 failed\n"),
         "{}",

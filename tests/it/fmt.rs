@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use chatflow::compile::{compile_text_with, Compiled, Loader};
+use chatflow::diagnostic::Code;
 use chatflow::syntax::format::{format_source, scan_comments};
 
 fn root() -> &'static Path {
@@ -82,7 +83,7 @@ fn strip_positions(value: &mut serde_json::Value) {
     }
 }
 
-fn codes(compiled: &Compiled) -> Vec<&'static str> {
+fn codes(compiled: &Compiled) -> Vec<Code> {
     compiled.diagnostics.iter().map(|d| d.code).collect()
 }
 
@@ -198,10 +199,7 @@ fn a_hash_inside_a_string_is_not_a_comment() {
 #[test]
 fn a_file_with_syntax_errors_is_refused() {
     let diags = format_source("node a {\n  say \"hi\"\n  gotoo b\n}\n").expect_err("syntax error");
-    assert!(
-        diags.iter().any(|d| d.code == "chatflow::syntax"),
-        "{diags:?}"
-    );
+    assert!(diags.iter().any(|d| d.code == Code::Syntax), "{diags:?}");
 }
 
 // ---- snapshots of messy inputs --------------------------------------------------------------
@@ -313,7 +311,7 @@ fn fmt_leaves_a_broken_file_untouched_and_exits_1() {
     let o = chatflow(&["fmt", &p]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("chatflow::syntax"), "{err}");
+    assert!(err.contains(Code::Syntax.name()), "{err}");
     assert!(err.contains("was not formatted"), "{err}");
     assert_eq!(std::fs::read_to_string(&path).expect("read"), broken);
 }

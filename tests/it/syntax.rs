@@ -1,6 +1,7 @@
 //! Parser tests: the normative examples of language.md, separators, comments, templates,
 //! diagnostics and robustness.
 
+use chatflow::diagnostic::Code;
 use chatflow::syntax::ast::*;
 use chatflow::syntax::parse;
 
@@ -764,37 +765,25 @@ fn templates_refs_escapes_and_braces() {
 
 #[test]
 fn template_errors() {
-    let cases: [(&str, &str, &str); 6] = [
+    let cases: [(&str, Code, &str); 6] = [
         (
             r#"node n { say "a {name" }"#,
-            "chatflow::unterminated_template",
+            Code::UnterminatedTemplate,
             "{name",
         ),
-        (
-            r#"node n { say "a } b" }"#,
-            "chatflow::unmatched_brace",
-            "}",
-        ),
-        (
-            r#"node n { say "a {} b" }"#,
-            "chatflow::bad_template_ref",
-            "{}",
-        ),
+        (r#"node n { say "a } b" }"#, Code::UnmatchedBrace, "}"),
+        (r#"node n { say "a {} b" }"#, Code::BadTemplateRef, "{}"),
         (
             r#"node n { say "a {a b} b" }"#,
-            "chatflow::bad_template_ref",
+            Code::BadTemplateRef,
             "{a b}",
         ),
         (
             r#"node n { say "a {foo.bar} b" }"#,
-            "chatflow::bad_template_ref",
+            Code::BadTemplateRef,
             "{foo.bar}",
         ),
-        (
-            r#"node n { say "é{1x}" }"#,
-            "chatflow::bad_template_ref",
-            "{1x}",
-        ),
+        (r#"node n { say "é{1x}" }"#, Code::BadTemplateRef, "{1x}"),
     ];
     for (src, code, at) in cases {
         let (_, diags) = say_template(src);
@@ -826,7 +815,7 @@ fn syntax_error_unknown_statement() {
     let src = "node n {\n  say \"hi\"\n  shout \"hi\"\n}";
     let d = diags_of(src);
     assert_eq!(d.len(), 1, "{d:#?}");
-    assert_eq!(d[0].code, "chatflow::syntax");
+    assert_eq!(d[0].code, Code::Syntax);
     assert_eq!(slice(src, d[0].span), "shout");
     assert!(
         d[0].message
@@ -882,7 +871,7 @@ fn unclosed_string_is_explained() {
     let src = "node n {\n  say \"hello\n  close\n}\nnode m { close }";
     let d = diags_of(src);
     assert_eq!(d.len(), 1, "{d:#?}");
-    assert_eq!(d[0].code, "chatflow::syntax");
+    assert_eq!(d[0].code, Code::Syntax);
     assert_eq!(d[0].message, "this string is never closed");
     assert_eq!(slice(src, d[0].span), "\"hello");
     let (file, _) = parse(src);
@@ -909,7 +898,7 @@ fn reserved_words_cannot_be_names() {
     for (src, word, role) in cases {
         let d = diags_of(src);
         assert_eq!(d.len(), 1, "{src}: {d:#?}");
-        assert_eq!(d[0].code, "chatflow::reserved_word", "{src}");
+        assert_eq!(d[0].code, Code::ReservedWord, "{src}");
         assert_eq!(
             d[0].message,
             format!("`{word}` is a reserved word and cannot name {role}")
@@ -926,7 +915,7 @@ fn all_errors_reported_and_good_items_kept() {
     let src = "node a { say \"ok\" }\nnode b {\n  sya \"x\"\n}\nnode c { goto a }\nnode d {\n  if x == -> a\n}\napi e {\n  git \"u\"\n}\nnode f { close }\n";
     let (file, d) = parse(src);
     assert_eq!(d.len(), 3, "{d:#?}");
-    assert!(d.iter().all(|d| d.code == "chatflow::syntax"));
+    assert!(d.iter().all(|d| d.code == Code::Syntax));
     assert_eq!(slice(src, d[0].span), "sya");
     assert_eq!(slice(src, d[1].span), "->");
     assert_eq!(slice(src, d[2].span), "git");
@@ -970,17 +959,17 @@ fn number_and_json_diagnostics() {
     assert!(!d.is_empty());
     let d = diags_of("node n { if x in 1..99999999999999999999 -> a else -> b }");
     assert_eq!(d.len(), 1, "{d:#?}");
-    assert_eq!(d[0].code, "chatflow::bad_number");
+    assert_eq!(d[0].code, Code::BadNumber);
     let d = diags_of("api a { retry 99999999999 }");
-    assert_eq!(d[0].code, "chatflow::bad_number");
+    assert_eq!(d[0].code, Code::BadNumber);
     let d = diags_of("api a { timeout 99999999999999999999h }");
-    assert_eq!(d[0].code, "chatflow::bad_number");
+    assert_eq!(d[0].code, Code::BadNumber);
     let d = diags_of("test \"t\" { stub a 999 }");
-    assert_eq!(d[0].code, "chatflow::bad_number");
+    assert_eq!(d[0].code, Code::BadNumber);
     let src = "test \"t\" { stub a 200 {\"a\": tru} }";
     let d = diags_of(src);
     assert_eq!(d.len(), 1, "{d:#?}");
-    assert_eq!(d[0].code, "chatflow::bad_json");
+    assert_eq!(d[0].code, Code::BadJson);
     let json_at = src.find("{\"a\"").unwrap_or(0);
     assert!(
         d[0].span.start > json_at && d[0].span.end <= src.len() - 2,
@@ -993,7 +982,7 @@ fn number_and_json_diagnostics() {
 fn secret_in_condition_is_refused() {
     let d = diags_of("node n { if secret.TOKEN == \"x\" -> a else -> b }");
     assert_eq!(d.len(), 1, "{d:#?}");
-    assert_eq!(d[0].code, "chatflow::syntax");
+    assert_eq!(d[0].code, Code::Syntax);
 }
 
 #[test]
@@ -1208,7 +1197,7 @@ fn diagnostics_render_without_panicking() {
     sources.add("t.flow", src);
     let text = chatflow::diagnostic::render(&diags, &sources, false);
     for d in &diags {
-        assert!(text.contains(d.code), "{text}");
+        assert!(text.contains(d.code.name()), "{text}");
     }
 }
 
@@ -1217,7 +1206,7 @@ fn single_equals_in_a_condition_is_explained() {
     let src = "node n { if status = 200 -> a else -> b }";
     let d = diags_of(src);
     assert_eq!(d.len(), 1, "{d:#?}");
-    assert_eq!(d[0].code, "chatflow::syntax");
+    assert_eq!(d[0].code, Code::Syntax);
     assert_eq!(slice(src, d[0].span), "=");
     assert!(d[0].message.contains("write `==`"), "{}", d[0].message);
 }
@@ -1245,7 +1234,7 @@ fn numbers_too_large_are_diagnostics() {
     ] {
         let d = diags_of(&src);
         assert_eq!(d.len(), 1, "{src}: {d:#?}");
-        assert_eq!(d[0].code, "chatflow::bad_number", "{src}");
+        assert_eq!(d[0].code, Code::BadNumber, "{src}");
         assert_eq!(slice(&src, d[0].span).trim_start_matches('-'), huge);
         assert_same_as_pest(&src);
     }
@@ -1269,7 +1258,7 @@ fn expect_node_names_a_flow_node() {
     assert!(matches!(&t.steps[1].kind, TestStepKind::ExpectNode(n) if n.name == "plain"));
 
     let (_, diags) = parse("test \"t\" { expect node flow.if }");
-    assert_eq!(diags[0].code, "chatflow::reserved_word");
+    assert_eq!(diags[0].code, Code::ReservedWord);
     let (_, diags) = parse("test \"t\" { expect node flow . n }");
-    assert_eq!(diags[0].code, "chatflow::syntax");
+    assert_eq!(diags[0].code, Code::Syntax);
 }

@@ -1,6 +1,7 @@
 //! Parser tests for the bot-builder actions of docs/actions.md: every example block, one-line
 //! forms, translation sets, contextual keywords, and friendly syntax errors.
 
+use chatflow::diagnostic::Code;
 use chatflow::syntax::ast::*;
 use chatflow::syntax::{parse, parse_with_pest_only};
 
@@ -442,7 +443,7 @@ fn item_refs_in_templates() {
     for bad in ["{item.}", "{item[x]}", "{item.a b}", "{item[]}"] {
         let (_, d) = parse(&format!("node n {{ say \"{bad}\" }}"));
         assert_eq!(d.len(), 1, "{bad}: {d:#?}");
-        assert_eq!(d[0].code, "chatflow::bad_template_ref", "{bad}");
+        assert_eq!(d[0].code, Code::BadTemplateRef, "{bad}");
     }
 }
 
@@ -846,7 +847,7 @@ fn everything_old_and_new_together_agrees_with_pest() {
 fn error(src: &str) -> chatflow::diagnostic::Diag {
     let (_, d) = parse(src);
     assert_eq!(d.len(), 1, "{src}: {d:#?}");
-    assert_eq!(d[0].code, "chatflow::syntax", "{src}");
+    assert_eq!(d[0].code, Code::Syntax, "{src}");
     d.into_iter().next().unwrap()
 }
 

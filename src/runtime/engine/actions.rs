@@ -5,7 +5,8 @@ use super::{jump, Engine};
 use crate::ir::value_text;
 use crate::ir::{
     Appointment, AttrId, Card, CardTemplate, Carousel, Email, Form, ItemSave, Menu, MenuOption,
-    MenuSource, MenuStyle, NodeId, OptionKind, Otp, OtpSend, Stmt, Template, TransferKind, Value,
+    MenuSource, MenuStyle, NodeId, OptionKind, Otp, OtpSend, Stmt, SysAttr, Template, TransferKind,
+    Value,
 };
 use crate::runtime::eval::{lookup_value, Scope};
 use crate::runtime::validate::{kind_name, validate};
@@ -42,7 +43,7 @@ impl Engine {
             Stmt::SetLanguage(expr) => {
                 let language = self.scope(s).eval(expr).as_text().map(|t| t.into_owned());
                 if let Some(language) = language {
-                    s.sys.insert("language".into(), Value::Text(language));
+                    s.set_sys(SysAttr::Language, language);
                 }
                 Next::Go
             }
@@ -428,10 +429,10 @@ impl Engine {
         };
         match &error {
             Some(e) => {
-                s.sys.insert("email_error".into(), Value::Text(e.clone()));
+                s.set_sys(SysAttr::EmailError, e.clone());
             }
             None if delivered => {
-                s.sys.remove("email_error");
+                s.clear_sys(SysAttr::EmailError);
             }
             None => {}
         }
