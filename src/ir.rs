@@ -516,10 +516,11 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::{AskKind, SysAttr};
+    use crate::diagnostic::Code;
 
     /// The words of the inline list `marker`...`` in the entry of `code` in
     /// `docs/diagnostics.md`.
-    fn listed_under(code: &str, marker: &str) -> BTreeSet<String> {
+    fn listed_under(code: Code, marker: &str) -> BTreeSet<String> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md");
         let text = std::fs::read_to_string(path).expect("docs/diagnostics.md");
         let list = text
@@ -536,7 +537,7 @@ mod tests {
     fn unknown_ask_kind_docs_list_every_kind() {
         let kinds = AskKind::ALL.iter().map(|(name, _)| name.to_string());
         assert_eq!(
-            listed_under("chatflow::unknown_ask_kind", "Kinds: `"),
+            listed_under(Code::UnknownAskKind, "Kinds: `"),
             kinds.collect()
         );
     }
@@ -544,9 +545,6 @@ mod tests {
     #[test]
     fn unknown_sys_docs_list_every_system_attribute() {
         let attrs = SysAttr::ALL.iter().map(|a| a.name().to_string());
-        assert_eq!(
-            listed_under("chatflow::unknown_sys", "Known: `"),
-            attrs.collect()
-        );
+        assert_eq!(listed_under(Code::UnknownSys, "Known: `"), attrs.collect());
     }
 }
