@@ -15,8 +15,9 @@
 //!   `***` in its place. A secret that is not defined fails the call with `missing_secret`.
 //! - One attempt (connect, send, read the answer) is bounded by the API's `timeout`. Transport
 //!   errors (`timeout`, `connect`, `other`) and 5xx answers are retried up to `retry` extra
-//!   times, waiting 100 ms × 2ⁿ (±50 % jitter, at most 2 s) between attempts, for GET, PUT and
-//!   DELETE only unless the API allows retrying other methods.
+//!   times, waiting [`EngineConfig::backoff`] between attempts (by default 100 ms × 2ⁿ, ±50 %
+//!   jitter, at most 2 s), for GET, PUT and DELETE only unless the API allows retrying other
+//!   methods.
 //! - The answer is read in chunks up to [`EngineConfig::max_response_bytes`]; a longer one fails
 //!   the call with `too_large` (status 0, nothing saved).
 //! - Redirects are followed up to 5 times; more fail with `redirect`.
@@ -27,13 +28,15 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
 use super::eval::{is_otp_code, Inserted, Scope, Val, OTP_CODE};
-use super::EngineConfig;
+use super::{Backoff, EngineConfig};
 use crate::ir::{Api, JsonTemplate, Method, PathStep, Template, TemplatePart, Value};
 use crate::vocab::number_json;
 
@@ -45,8 +48,6 @@ const URL_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 const MAX_REDIRECTS: usize = 5;
-const BACKOFF_BASE_MS: f64 = 100.0;
-const BACKOFF_CAP_MS: f64 = 2000.0;
 
 /// Sends API requests. Cheap to clone; the connection pool is shared.
 #[derive(Clone, Debug)]
@@ -56,6 +57,7 @@ pub struct HttpConnector {
     max_response_bytes: usize,
     secrets: Option<Arc<HashMap<String, String>>>,
     timeout_cap_ms: Option<u64>,
+    backoff: Backoff,
 }
 
 /// A request ready to send: secrets already inserted.
@@ -97,6 +99,7 @@ impl HttpConnector {
             max_response_bytes: config.max_response_bytes,
             secrets: config.secrets.clone(),
             timeout_cap_ms: config.timeout_cap_ms,
+            backoff: config.backoff,
         })
     }
 
@@ -265,7 +268,10 @@ impl HttpConnector {
                 Err(code) => matches!(*code, "timeout" | "connect" | "other"),
             };
             if transient && attempts < prepared.attempts_allowed {
-                tokio::time::sleep(backoff(attempts - 1)).await;
+                let wait = self.backoff.delay(attempts - 1, fastrand::f64());
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
                 continue;
             }
             let (status, error, body) = match result {
@@ -322,13 +328,6 @@ fn classify(e: &reqwest::Error) -> &'static str {
     } else {
         "other"
     }
-}
-
-/// 100 ms × 2ⁿ with ±50 % jitter, capped.
-fn backoff(retry: u32) -> Duration {
-    let base = (BACKOFF_BASE_MS * 2f64.powi(retry.min(16) as i32)).min(BACKOFF_CAP_MS);
-    let jittered = base * (0.5 + fastrand::f64());
-    Duration::from_millis(jittered as u64)
 }
 
 fn method(m: Method) -> reqwest::Method {

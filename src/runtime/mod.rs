@@ -50,6 +50,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -192,6 +193,8 @@ pub struct EngineConfig {
     /// When set, no attempt waits longer than this many milliseconds, whatever the API's
     /// `timeout` says (lets `chatflow test` make `stub API timeout` fast).
     pub timeout_cap_ms: Option<u64>,
+    /// The wait between attempts of a retried API call.
+    pub backoff: Backoff,
     /// `sys.channel` of new sessions (`terminal` by default).
     pub channel: String,
     /// `sys.language` of new sessions (`en` by default).
@@ -201,6 +204,55 @@ pub struct EngineConfig {
     /// OTP codes are the first `digits` digits of `1234567890` instead of random ones
     /// (`chatflow test`, `run --otp-code`).
     pub fixed_otp: bool,
+}
+
+/// The wait before retry `n` (counting from 0) of an API call: `first × 2ⁿ`, at most `max`,
+/// then spread by up to ±`jitter` (a fraction of the wait) so that many conversations retrying
+/// at once do not hit the API in step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backoff {
+    /// The wait before the first retry.
+    pub first: Duration,
+    /// The longest wait, before jitter.
+    pub max: Duration,
+    /// From 0 (always the same wait) to 1.
+    pub jitter: f64,
+}
+
+impl Backoff {
+    /// Retry at once: no wait between attempts.
+    pub const NONE: Backoff = Backoff {
+        first: Duration::ZERO,
+        max: Duration::ZERO,
+        jitter: 0.0,
+    };
+
+    /// The wait before retry `n`; `spread` in `[0, 1)` picks the point within the jitter
+    /// (0.5 is the middle: no jitter).
+    pub fn delay(&self, n: u32, spread: f64) -> Duration {
+        let wait = self
+            .first
+            .saturating_mul(2u32.saturating_pow(n.min(31)))
+            .min(self.max);
+        let jitter = self.jitter.clamp(0.0, 1.0);
+        let factor = 1.0 - jitter + 2.0 * jitter * spread.clamp(0.0, 1.0);
+        if factor == 1.0 {
+            wait // exact, without a round trip through floating point
+        } else {
+            wait.mul_f64(factor)
+        }
+    }
+}
+
+impl Default for Backoff {
+    /// 100 ms, 200 ms, 400 ms, ... at most 2 s, ±50 %.
+    fn default() -> Self {
+        Backoff {
+            first: Duration::from_millis(100),
+            max: Duration::from_secs(2),
+            jitter: 0.5,
+        }
+    }
 }
 
 /// A plain SMTP server (no TLS, no authentication): a local relay or a test server.
@@ -221,6 +273,7 @@ impl Default for EngineConfig {
             max_response_bytes: 1024 * 1024,
             secrets: None,
             timeout_cap_ms: None,
+            backoff: Backoff::default(),
             channel: "terminal".to_string(),
             language: "en".to_string(),
             smtp: None,

@@ -3,7 +3,7 @@
 //! pest spends most of its time in bookkeeping (call limits, stack probes, error attempts) on
 //! every token, which makes it several times too slow for the compile-speed target. Most
 //! files are valid, so this reader tries each item first. It accepts only what the pest
-//! grammar accepts and builds the same AST (a differential test in `tests/syntax.rs` checks
+//! grammar accepts and builds the same AST (a differential test in `tests/it/syntax.rs` checks
 //! this); on anything unexpected it gives up, and the item is read again by pest, which then
 //! produces the AST or the syntax error. Diagnostics from the shared leaf builders are kept
 //! only when the item is accepted.

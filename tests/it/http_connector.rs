@@ -4,11 +4,13 @@ use crate::common;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 use chatflow::ir::*;
-use chatflow::runtime::{Engine, EngineConfig, Event, Session};
+use chatflow::runtime::{Backoff, Engine, EngineConfig, Event, Session};
 use common::*;
+
+use crate::clock::{advance_ms, hold_clock, wait_until};
 
 const CITY: &str = "São Paulo & \"Rio\"";
 const CITY_ENCODED: &str = "S%C3%A3o%20Paulo%20%26%20%22Rio%22";
@@ -50,6 +52,33 @@ fn api_call(events: &[Event]) -> (String, u16, Option<String>, u32) {
         .collect();
     assert_eq!(calls.len(), 1, "{events:?}");
     calls[0].clone()
+}
+
+/// The single ApiCall event's `latency_ms`.
+fn latency_ms(events: &[Event]) -> u64 {
+    let latencies: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ApiCall { latency_ms, .. } => Some(*latency_ms),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(latencies.len(), 1, "{events:?}");
+    latencies[0]
+}
+
+/// Retries follow each other at once: for tests of how often, not how long.
+fn no_backoff() -> EngineConfig {
+    EngineConfig {
+        backoff: Backoff::NONE,
+        ..EngineConfig::default()
+    }
+}
+
+/// Waits until `server` has received `n` requests.
+fn received(server: &Server, n: usize) -> impl Fn() -> bool + Send + 'static {
+    let seen = server.seen.clone();
+    move || seen.lock().unwrap().len() >= n
 }
 
 fn api_error(s: &Session) -> Option<String> {
@@ -238,29 +267,88 @@ async fn text_bodies_are_sent_as_is() {
     );
 }
 
-#[tokio::test]
-async fn a_server_that_never_answers_times_out() {
+/// On the paused clock, held still: each attempt waits its whole timeout, each retry its
+/// backoff, and the call reports the sum as its latency.
+#[tokio::test(start_paused = true)]
+async fn a_server_that_never_answers_times_out_on_every_attempt() {
+    let _held = hold_clock();
     let server = Server::start().await;
     let mut b = B::new();
     let mut api = b.http_api("slow", Method::Get, &format!("{}/slow", server.base));
     api.timeout_ms = 200;
-    let started = Instant::now();
-    let (s, events) = run_call(b, api, vec![], EngineConfig::default()).await;
-    assert!(
-        started.elapsed().as_millis() < 2000,
-        "took {:?}",
-        started.elapsed()
-    );
+    api.retry = 2;
+    let config = EngineConfig {
+        backoff: Backoff {
+            first: Duration::from_millis(100),
+            max: Duration::from_millis(150),
+            jitter: 0.0,
+        },
+        ..EngineConfig::default()
+    };
+    let mut call = tokio::spawn(run_call(b, api, vec![], config));
+
+    wait_until(received(&server, 1), &mut call).await;
+    advance_ms(199).await;
+    assert!(!call.is_finished(), "the first attempt still waits");
+    advance_ms(1).await; // its timeout; then 100 ms of backoff
+    advance_ms(99).await;
+    assert_eq!(server.seen().len(), 1, "no retry during the backoff");
+    advance_ms(1).await;
+
+    wait_until(received(&server, 2), &mut call).await;
+    advance_ms(200).await; // the second timeout; then 150 ms, the backoff's max
+    advance_ms(149).await;
+    assert_eq!(server.seen().len(), 2, "no retry during the backoff");
+    advance_ms(1).await;
+
+    wait_until(received(&server, 3), &mut call).await;
+    advance_ms(199).await;
+    assert!(!call.is_finished(), "the last attempt still waits");
+    advance_ms(1).await;
+    assert!(call.is_finished(), "the last timeout ends the call");
+
+    let (s, events) = call.await.unwrap();
     let (_, status, error, attempts) = api_call(&events);
     assert_eq!(
         (status, error.as_deref(), attempts),
-        (0, Some("timeout"), 1)
+        (0, Some("timeout"), 3)
     );
+    assert_eq!(latency_ms(&events), 200 + 100 + 200 + 150 + 200);
     assert_eq!(api_error(&s).as_deref(), Some("timeout"));
+    assert_eq!(server.seen().len(), 3);
 }
 
-#[tokio::test]
+#[test]
+fn backoff_doubles_up_to_its_max_and_jitter_spreads_it() {
+    let backoff = Backoff::default();
+    let ms = Duration::from_millis;
+    let middle: Vec<Duration> = (0..7).map(|n| backoff.delay(n, 0.5)).collect();
+    assert_eq!(
+        middle,
+        [
+            ms(100),
+            ms(200),
+            ms(400),
+            ms(800),
+            ms(1600),
+            ms(2000),
+            ms(2000)
+        ]
+    );
+    assert_eq!(backoff.delay(u32::MAX, 0.5), ms(2000), "no overflow");
+    let near = |d: Duration, want: f64| (d.as_secs_f64() - want).abs() < 1e-6;
+    assert!(near(backoff.delay(0, 0.0), 0.050), "-50 %");
+    assert!(near(backoff.delay(1, 1.0), 0.300), "+50 %");
+    assert!(
+        near(backoff.delay(5, 0.25), 1.500),
+        "the max is jittered too"
+    );
+    assert_eq!(Backoff::NONE.delay(3, 0.9), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
 async fn gets_are_retried_on_5xx_until_they_succeed() {
+    let _held = hold_clock(); // no time passes: the attempt timeouts never fire
     let server = Server::start().await;
     let mut b = B::new();
     let mut api = b.http_api("flaky", Method::Get, &format!("{}/flaky", server.base));
@@ -269,32 +357,39 @@ async fn gets_are_retried_on_5xx_until_they_succeed() {
         attr: b.attr("ok"),
         path: vec![PathStep::Field("ok".into())],
     }];
-    let (s, events) = run_call(b, api, vec![], EngineConfig::default()).await;
+    let (s, events) = run_call(b, api, vec![], no_backoff()).await;
     let (_, status, error, attempts) = api_call(&events);
     assert_eq!((status, error, attempts), (200, None, 3));
+    assert_eq!(
+        latency_ms(&events),
+        0,
+        "no backoff: the retries follow at once"
+    );
     assert_eq!(server.seen().len(), 3);
     assert_eq!(s.attrs[0], Some(Value::Bool(true)));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn retries_stop_after_the_limit() {
+    let _held = hold_clock(); // no time passes: the attempt timeouts never fire
     let server = Server::start().await;
     let mut b = B::new();
     let mut api = b.http_api("flaky", Method::Get, &format!("{}/flaky", server.base));
     api.retry = 1;
-    let (_, events) = run_call(b, api, vec![], EngineConfig::default()).await;
+    let (_, events) = run_call(b, api, vec![], no_backoff()).await;
     let (_, status, _, attempts) = api_call(&events);
     assert_eq!((status, attempts), (500, 2));
     assert_eq!(server.seen().len(), 2);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn posts_are_not_retried_unless_allowed() {
+    let _held = hold_clock(); // no time passes: the attempt timeouts never fire
     let server = Server::start().await;
     let mut b = B::new();
     let mut api = b.http_api("flaky", Method::Post, &format!("{}/flaky", server.base));
     api.retry = 2;
-    let (_, events) = run_call(b, api.clone(), vec![], EngineConfig::default()).await;
+    let (_, events) = run_call(b, api.clone(), vec![], no_backoff()).await;
     assert_eq!(api_call(&events).1, 500);
     assert_eq!(server.seen().len(), 1, "a POST must not be retried");
 
@@ -302,7 +397,7 @@ async fn posts_are_not_retried_unless_allowed() {
     let mut b = B::new();
     api.url = b.t(&format!("{}/flaky", server.base));
     api.retry_non_idempotent = true;
-    let (_, events) = run_call(b, api, vec![], EngineConfig::default()).await;
+    let (_, events) = run_call(b, api, vec![], no_backoff()).await;
     assert_eq!(api_call(&events).1, 200);
     assert_eq!(server.seen().len(), 3);
 }
@@ -562,13 +657,14 @@ async fn call_api_reports_body_and_saves() {
     assert_eq!(s.attrs[0], Some(Value::Number(3.5)));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn transport_errors_are_retried_too() {
+    let _held = hold_clock(); // no time passes: the attempt timeouts never fire
     let base = refused_base().await;
     let mut b = B::new();
     let mut api = b.http_api("down", Method::Get, &format!("{base}/ok"));
     api.retry = 2;
-    let (_, events) = run_call(b, api, vec![], EngineConfig::default()).await;
+    let (_, events) = run_call(b, api, vec![], no_backoff()).await;
     let (_, status, error, attempts) = api_call(&events);
     assert_eq!(
         (status, error.as_deref(), attempts),
@@ -576,8 +672,9 @@ async fn transport_errors_are_retried_too() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_timeout_cap_shortens_long_timeouts() {
+    let _held = hold_clock();
     let server = Server::start().await;
     let mut b = B::new();
     let api = b.http_api("slow", Method::Get, &format!("{}/slow", server.base)); // 5 s timeout
@@ -585,12 +682,13 @@ async fn the_timeout_cap_shortens_long_timeouts() {
         timeout_cap_ms: Some(150),
         ..Default::default()
     };
-    let started = Instant::now();
-    let (_, events) = run_call(b, api, vec![], config).await;
-    assert!(
-        started.elapsed().as_millis() < 1500,
-        "took {:?}",
-        started.elapsed()
-    );
+    let mut call = tokio::spawn(run_call(b, api, vec![], config));
+    wait_until(received(&server, 1), &mut call).await;
+    advance_ms(149).await;
+    assert!(!call.is_finished(), "the call still waits");
+    advance_ms(1).await;
+    assert!(call.is_finished(), "150 ms end the call, not 5 s");
+    let (_, events) = call.await.unwrap();
     assert_eq!(api_call(&events).2.as_deref(), Some("timeout"));
+    assert_eq!(latency_ms(&events), 150);
 }

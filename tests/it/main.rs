@@ -4,6 +4,7 @@
 //! Run one area with `cargo test --test it cli::`, one test with its name as a filter.
 
 mod cli;
+mod clock;
 mod common;
 mod compile_snapshots;
 mod conversations;

@@ -262,7 +262,7 @@ fn one_line_branch_is_two_statements() {
 }
 
 /// Throughput check; run with
-/// `cargo test --release --test syntax -- --ignored parse_speed --nocapture`.
+/// `cargo test --release --test it -- --ignored parse_speed --nocapture`.
 #[test]
 #[ignore]
 fn parse_speed() {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chatflow::compile::compile_str;
 use chatflow::ir::{Program, StubAnswer};
@@ -10,6 +10,8 @@ use chatflow::source::SourceSet;
 use chatflow::testing::{
     closing_line, parse_stub_file, render_outcome, run_tests, StubServer, TestOptions, TestOutcome,
 };
+
+use crate::clock::{advance_ms, hold_clock, wait_until};
 
 fn answers(pairs: &[(&str, StubAnswer)]) -> HashMap<String, StubAnswer> {
     pairs
@@ -113,21 +115,32 @@ async fn stub_server_without_a_body_answers_empty_and_unknown_apis_get_501() {
     assert_eq!(server.requests().len(), 3);
 }
 
-#[tokio::test]
+/// On the paused clock, held still: the client's timeout, not an answer, ends the request.
+#[tokio::test(start_paused = true)]
 async fn stub_timeout_never_answers_so_the_client_times_out() {
-    let server = StubServer::start(answers(&[("slow", StubAnswer::Timeout)]))
-        .await
-        .expect("starts");
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    let result = client
-        .get(format!("{}/slow", server.base_url()))
-        .timeout(Duration::from_millis(300))
-        .send()
-        .await;
-    let err = result.expect_err("no answer");
+    let _held = hold_clock();
+    let server = Arc::new(
+        StubServer::start(answers(&[("slow", StubAnswer::Timeout)]))
+            .await
+            .expect("starts"),
+    );
+    let url = format!("{}/slow", server.base_url());
+    let mut call = tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        client
+            .get(url)
+            .timeout(Duration::from_millis(300))
+            .send()
+            .await
+    });
+    let watched = server.clone();
+    wait_until(move || !watched.requests_to("slow").is_empty(), &mut call).await;
+    advance_ms(299).await;
+    assert!(!call.is_finished(), "the stub has not answered");
+    advance_ms(1).await;
+    assert!(call.is_finished(), "the client's timeout ends the request");
+    let err = call.await.unwrap().expect_err("no answer");
     assert!(err.is_timeout(), "{err}");
-    assert!(started.elapsed() >= Duration::from_millis(300));
     assert_eq!(
         server.requests_to("slow").len(),
         1,
