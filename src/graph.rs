@@ -4,14 +4,11 @@
 //! one edge per `goto` and per branch arm, each arm labelled with its condition as source text
 //! (rendered by [`crate::ir::show_expr`], the same text `chatflow run --trace` prints).
 //!
-//! Adding a statement: one arm in [`statement`] saying what the statement adds to its node.
+//! Where a statement leads is [`ir::exits`]; [`notes`] says what it shows on its vertex.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::ir::{
-    quote, show_expr, Carousel, MenuOption, MenuSource, OptionKind, OtpSend, Program, Stmt,
-    Template, TemplatePart,
-};
+use crate::ir::{self, quote, show_template, OtpSend, Program, Stmt};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -111,27 +108,23 @@ pub struct Effect {
     pub closes: bool,
 }
 
-impl Effect {
-    fn note(note: String) -> Effect {
-        Effect {
-            notes: vec![note],
-            ..Effect::default()
-        }
-    }
-
-    /// A statement that ends the node by branching to labelled targets.
-    fn branches(edges: Vec<(u32, Option<String>)>) -> Effect {
-        Effect {
-            edges,
-            ends_node: true,
-            ..Effect::default()
-        }
+/// What a statement adds to the graph: its exits ([`ir::exits`]) as labelled edges, and a note
+/// for what it does on the way (`call weather`).
+pub fn statement(program: &Program, stmt: &Stmt) -> Effect {
+    let exits = ir::exits(program, stmt);
+    Effect {
+        notes: notes(program, stmt),
+        edges: exits
+            .to
+            .iter()
+            .map(|(to, exit)| (*to, exit.label(program)))
+            .collect(),
+        ends_node: exits.ends_node,
+        closes: exits.closes,
     }
 }
 
-/// What a statement adds to the graph. Adding a statement adds one arm here; coverage
-/// (`testing::coverage`) counts every labelled edge as a branch to reach.
-pub fn statement(program: &Program, stmt: &Stmt) -> Effect {
+fn notes(program: &Program, stmt: &Stmt) -> Vec<String> {
     let api_name = |id: u32| {
         program
             .apis
@@ -139,122 +132,29 @@ pub fn statement(program: &Program, stmt: &Stmt) -> Effect {
             .map_or("?", |a| a.name.as_str())
     };
     match stmt {
-        Stmt::Say(_)
-        | Stmt::Ask { .. }
-        | Stmt::Set { .. }
-        | Stmt::SetLanguage(_)
-        | Stmt::Email(_)
-        | Stmt::Form(_)
-        | Stmt::Media { .. } => Effect::default(),
-        Stmt::Call(api) => Effect::note(format!("call {}", api_name(*api))),
-        Stmt::Goal(name) => Effect::note(format!("goal {}", quote(name))),
-        Stmt::Goto(target) => Effect::branches(vec![(*target, None)]),
-        Stmt::Branch(table) => {
-            let mut edges: Vec<(u32, Option<String>)> = table
-                .arms
-                .iter()
-                .map(|arm| (arm.target, Some(show_expr(program, &arm.cond))))
-                .collect();
-            edges.push((table.otherwise, Some("else".to_string())));
-            Effect::branches(edges)
-        }
-        Stmt::Close => Effect {
-            ends_node: true,
-            closes: true,
-            ..Effect::default()
-        },
-        Stmt::Menu(menu) => match &menu.source {
-            MenuSource::Static(options) => option_edges(program, options),
-            MenuSource::Dynamic(items) => Effect::branches(vec![
-                (
-                    items.target,
-                    Some(format!("each of {}", attr_name(program, items.list))),
-                ),
-                (items.empty, Some("empty".to_string())),
-            ]),
-        },
-        Stmt::Carousel(Carousel::Static { cards, .. }) => {
-            let buttons: Vec<MenuOption> = cards
-                .iter()
-                .flat_map(|c| c.buttons.iter().cloned())
-                .collect();
-            option_edges(program, &buttons)
-        }
-        Stmt::Carousel(Carousel::Dynamic {
-            list,
-            target,
-            empty,
-            ..
-        }) => Effect::branches(vec![
-            (
-                *target,
-                Some(format!("each of {}", attr_name(program, *list))),
-            ),
-            (*empty, Some("empty".to_string())),
-        ]),
-        Stmt::Otp(otp) => {
-            let mut effect = Effect::branches(vec![
-                (otp.ok, Some("ok".into())),
-                (otp.fail, Some("fail".into())),
-            ]);
-            effect.notes.push(match &otp.send {
-                OtpSend::Email(_) => "otp by email".to_string(),
-                OtpSend::Call(api) => format!("otp: call {}", api_name(*api)),
-            });
-            effect
-        }
-        Stmt::Appointment(a) => {
-            let mut effect = Effect::branches(vec![
-                (a.booked, Some("booked".into())),
-                (a.failed, Some("failed".into())),
-            ]);
-            effect.notes.push(format!("call {}", api_name(a.slots_api)));
-            effect.notes.push(format!("call {}", api_name(a.book_api)));
-            effect
-        }
-        Stmt::Transfer { kind, to, .. } => Effect {
-            notes: vec![format!(
-                "transfer {} {}",
-                transfer_word(*kind),
-                quote(&show_template(program, to))
-            )],
-            ends_node: true,
-            ..Effect::default()
-        },
-        Stmt::Run { flow, .. } => {
-            let Some(info) = program.flows.get(*flow as usize) else {
-                return Effect::default();
-            };
-            Effect {
-                notes: vec![format!("run {}", info.name)],
-                edges: vec![(info.entry, Some("run".to_string()))],
-                ..Effect::default()
-            }
-        }
-        Stmt::Return => Effect {
-            notes: vec!["return".to_string()],
-            ends_node: true,
-            ..Effect::default()
-        },
-    }
-}
-
-/// Branch and postback options become labelled edges; links do not branch. A menu branches
-/// (ends the node) when any option does.
-fn option_edges(program: &Program, options: &[MenuOption]) -> Effect {
-    let edges: Vec<(u32, Option<String>)> = options
-        .iter()
-        .filter_map(|o| match &o.kind {
-            OptionKind::Branch(target) | OptionKind::Postback { target, .. } => {
-                Some((*target, Some(quote(&show_template(program, &o.label)))))
-            }
-            OptionKind::Link(_) => None,
-        })
-        .collect();
-    Effect {
-        ends_node: !edges.is_empty(),
-        edges,
-        ..Effect::default()
+        Stmt::Call(api) => vec![format!("call {}", api_name(*api))],
+        Stmt::Goal(name) => vec![format!("goal {}", quote(name))],
+        Stmt::Otp(otp) => vec![match &otp.send {
+            OtpSend::Email(_) => "otp by email".to_string(),
+            OtpSend::Call(api) => format!("otp: call {}", api_name(*api)),
+        }],
+        Stmt::Appointment(a) => vec![
+            format!("call {}", api_name(a.slots_api)),
+            format!("call {}", api_name(a.book_api)),
+        ],
+        Stmt::Transfer { kind, to, .. } => vec![format!(
+            "transfer {} {}",
+            transfer_word(*kind),
+            quote(&show_template(program, to))
+        )],
+        Stmt::Run { flow, .. } => program
+            .flows
+            .get(*flow as usize)
+            .map(|f| format!("run {}", f.name))
+            .into_iter()
+            .collect(),
+        Stmt::Return => vec!["return".to_string()],
+        _ => Vec::new(),
     }
 }
 
@@ -263,38 +163,6 @@ fn transfer_word(kind: crate::ir::TransferKind) -> &'static str {
         crate::ir::TransferKind::Department => "department",
         crate::ir::TransferKind::Agent => "agent",
     }
-}
-
-fn attr_name(program: &Program, id: u32) -> &str {
-    program
-        .attrs
-        .get(id as usize)
-        .map_or("?", |a| a.name.as_str())
-}
-
-/// A template as written, without quotes: `Order {order_id}`.
-pub fn show_template(program: &Program, t: &Template) -> String {
-    let mut out = String::new();
-    for part in &t.parts {
-        match part {
-            TemplatePart::Text(text) => out.push_str(&text.replace('{', "{{").replace('}', "}}")),
-            TemplatePart::Attr(id) => out.push_str(&format!("{{{}}}", attr_name(program, *id))),
-            TemplatePart::Status => out.push_str("{status}"),
-            TemplatePart::Sys(name) => out.push_str(&format!("{{sys.{name}}}")),
-            TemplatePart::Secret(name) => out.push_str(&format!("{{secret.{name}}}")),
-            TemplatePart::Item(steps) => {
-                out.push_str("{item");
-                for step in steps {
-                    match step {
-                        crate::ir::PathStep::Field(f) => out.push_str(&format!(".{f}")),
-                        crate::ir::PathStep::Index(i) => out.push_str(&format!("[{i}]")),
-                    }
-                }
-                out.push('}');
-            }
-        }
-    }
-    out
 }
 
 /// Writes the graph in the given format.

@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 pub use crate::source::Span;
 pub use crate::vocab::{CmpOp, MediaKind, MenuStyle, Method, PathStep, TextOp, TransferKind};
 
+mod exits;
 mod show;
-pub use show::{quote, show_arm, show_expr, show_value, value_json, value_text};
+pub use exits::{exits, Exit, Exits};
+pub use show::{quote, show_arm, show_expr, show_template, show_value, value_json, value_text};
 
 mod sys;
 

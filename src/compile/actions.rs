@@ -17,27 +17,6 @@ pub(crate) const OTP_TRIES: std::ops::RangeInclusive<u32> = 1..=10;
 pub(crate) const OTP_DEFAULT_DIGITS: u32 = 6;
 pub(crate) const OTP_DEFAULT_TRIES: u32 = 3;
 
-/// A menu waits and branches when one of its options leads somewhere (not only links).
-pub(crate) fn menu_branches(menu: &ast::Menu) -> bool {
-    match &menu.source {
-        ast::MenuSource::Static(options) => options.iter().any(option_branches),
-        ast::MenuSource::Dynamic(_) => true,
-    }
-}
-
-pub(crate) fn carousel_branches(c: &ast::Carousel) -> bool {
-    match c {
-        ast::Carousel::Static { cards, .. } => {
-            cards.iter().flat_map(|c| &c.buttons).any(option_branches)
-        }
-        ast::Carousel::Dynamic { .. } => true,
-    }
-}
-
-fn option_branches(o: &ast::MenuOption) -> bool {
-    !matches!(o.kind, ast::OptionKind::Link(_))
-}
-
 // ---- bot settings and translations ----
 
 pub(crate) fn check_bot(ctx: &mut Ctx<'_>, file: FileId, bot: &ast::Bot) {

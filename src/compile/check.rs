@@ -1,6 +1,7 @@
 //! Per-item checks: names in statements, ask kinds, templates, expression types, regexes,
 //! ranges, `else`, statements after the end of a node, shadowed arms and test steps.
 
+use super::exits::exits;
 use super::resolve::Ctx;
 use super::types::{comparable, literal_type, ref_type_fixed, type_name};
 use super::{actions, hours, shadow};
@@ -142,22 +143,6 @@ fn check_params(ctx: &mut Ctx<'_>, file: FileId, flow: &ast::Flow) {
     }
 }
 
-/// Whether a statement ends its node: nothing after it runs.
-pub(crate) fn ends_node(kind: &StmtKind) -> bool {
-    match kind {
-        StmtKind::Goto(_)
-        | StmtKind::Branch(_)
-        | StmtKind::Close
-        | StmtKind::Return
-        | StmtKind::Transfer { .. }
-        | StmtKind::Otp(_)
-        | StmtKind::Appointment(_) => true,
-        StmtKind::Menu(m) => actions::menu_branches(m),
-        StmtKind::Carousel(c) => actions::carousel_branches(c),
-        _ => false,
-    }
-}
-
 fn check_node(ctx: &mut Ctx<'_>, file: FileId, node: &ast::Node, scope: Option<u32>) {
     let mut ended: Option<Span> = None;
     let mut warned = false;
@@ -177,7 +162,7 @@ fn check_node(ctx: &mut Ctx<'_>, file: FileId, node: &ast::Node, scope: Option<u
             );
         }
         check_stmt(ctx, file, stmt, scope);
-        if ended.is_none() && ends_node(&stmt.kind) {
+        if ended.is_none() && exits(&stmt.kind).ends_node {
             ended = Some(stmt.span);
         }
     }

@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use super::check::ends_node;
+use super::exits::exits;
 use super::resolve::Ctx;
 use crate::diagnostic::{Code, Diag};
 use crate::ir::{AttrId, FlowId, NodeId};
@@ -124,12 +124,9 @@ fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
             StmtKind::Branch(b) => {
                 for arm in &b.arms {
                     expr_reads(ctx, &arm.cond, out.events);
-                    out.target(Some(&arm.target));
                 }
-                out.target(b.otherwise.as_ref());
             }
-            StmtKind::Goto(t) => out.target(Some(t)),
-            StmtKind::Close | StmtKind::Return | StmtKind::Goal(_) => {}
+            StmtKind::Goto(_) | StmtKind::Close | StmtKind::Return | StmtKind::Goal(_) => {}
             StmtKind::Run { flow, args } => {
                 for a in args {
                     expr_reads(ctx, a, out.events);
@@ -151,7 +148,7 @@ fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
                 match &m.source {
                     ast::MenuSource::Static(options) => out.options(options),
                     ast::MenuSource::Dynamic(d) => {
-                        out.dynamic((&d.list, &d.saves, &d.target, &d.empty), [d.label.as_ref()]);
+                        out.dynamic((&d.list, &d.saves), [d.label.as_ref()]);
                     }
                 }
                 if let Some(save) = &m.save {
@@ -174,11 +171,7 @@ fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
                 }
             }
             StmtKind::Carousel(ast::Carousel::Dynamic {
-                list,
-                card,
-                saves,
-                target,
-                empty,
+                list, card, saves, ..
             }) => {
                 let templates = [
                     card.title.as_ref(),
@@ -186,7 +179,7 @@ fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
                     card.image.as_ref(),
                     card.button.as_ref(),
                 ];
-                out.dynamic((list, saves, target, empty), templates);
+                out.dynamic((list, saves), templates);
             }
             StmtKind::Email(e) => {
                 for t in [e.to.as_ref(), e.subject.as_ref(), e.body.as_ref()] {
@@ -203,8 +196,6 @@ fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
                     None => {}
                 }
                 out.text(otp.prompt.as_ref());
-                out.target(otp.ok.as_ref());
-                out.target(otp.fail.as_ref());
                 facts.asks = true;
             }
             StmtKind::Form(form) => {
@@ -239,18 +230,19 @@ fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
                 if let Some(api) = &a.book {
                     out.call(api);
                 }
-                out.target(a.booked.as_ref());
-                out.target(a.failed.as_ref());
                 facts.asks = true;
                 facts.calls = true;
             }
         }
-        match &stmt.kind {
-            // Waiting menus and carousels give the user a turn.
-            StmtKind::Menu(_) | StmtKind::Carousel(_) if ends_node(&stmt.kind) => facts.asks = true,
-            _ => {}
+        let exits = exits(&stmt.kind);
+        for target in exits.to {
+            out.target(Some(target));
         }
-        if ends_node(&stmt.kind) {
+        if exits.ends_node {
+            // Waiting menus and carousels give the user a turn.
+            if matches!(stmt.kind, StmtKind::Menu(_) | StmtKind::Carousel(_)) {
+                facts.asks = true;
+            }
             break;
         }
     }
@@ -311,11 +303,8 @@ impl Summary<'_, '_, '_> {
     fn options(&mut self, options: &[ast::MenuOption]) {
         for o in options {
             self.template(Some(&o.label));
-            match &o.kind {
-                ast::OptionKind::Branch(t) | ast::OptionKind::Postback { target: t, .. } => {
-                    self.target(Some(t))
-                }
-                ast::OptionKind::Link(url) => self.template(Some(url)),
+            if let ast::OptionKind::Link(url) = &o.kind {
+                self.template(Some(url));
             }
         }
     }
@@ -323,12 +312,7 @@ impl Summary<'_, '_, '_> {
     /// `from LIST { ...; save A = item.x; -> n; empty -> n }`: reads the list, sets the saves.
     fn dynamic<const N: usize>(
         &mut self,
-        (list, saves, target, empty): (
-            &ast::Ident,
-            &[ast::ItemSave],
-            &Option<ast::Ident>,
-            &Option<ast::Ident>,
-        ),
+        (list, saves): (&ast::Ident, &[ast::ItemSave]),
         templates: [Option<&ast::Template>; N],
     ) {
         if let Some(&attr) = self.ctx.attr_ids.get(list.name.as_str()) {
@@ -344,8 +328,6 @@ impl Summary<'_, '_, '_> {
         for save in saves {
             self.set(&save.attr);
         }
-        self.target(target.as_ref());
-        self.target(empty.as_ref());
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod actions;
 mod check;
+mod exits;
 mod graph;
 mod hours;
 mod load;

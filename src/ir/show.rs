@@ -1,6 +1,6 @@
 //! Shows IR values and conditions the way a flow writes them, for traces and test reports.
 
-use super::{BranchTable, Expr, Program, Value};
+use super::{BranchTable, Expr, PathStep, Program, Template, TemplatePart, Value};
 use crate::vocab::{number_json, number_text, write_condition, Condition};
 
 /// A value as a template inserts it: text as is, numbers in their shortest form
@@ -42,6 +42,37 @@ pub fn value_json(value: &Value) -> serde_json::Value {
                 .collect(),
         ),
     }
+}
+
+/// A template as written, without quotes: `Order {order_id}`.
+pub fn show_template(program: &Program, t: &Template) -> String {
+    let mut out = String::new();
+    for part in &t.parts {
+        match part {
+            TemplatePart::Text(text) => out.push_str(&text.replace('{', "{{").replace('}', "}}")),
+            TemplatePart::Attr(id) => out.push_str(&format!(
+                "{{{}}}",
+                program
+                    .attrs
+                    .get(*id as usize)
+                    .map_or("?", |a| a.name.as_str())
+            )),
+            TemplatePart::Status => out.push_str("{status}"),
+            TemplatePart::Sys(name) => out.push_str(&format!("{{sys.{name}}}")),
+            TemplatePart::Secret(name) => out.push_str(&format!("{{secret.{name}}}")),
+            TemplatePart::Item(steps) => {
+                out.push_str("{item");
+                for step in steps {
+                    match step {
+                        PathStep::Field(f) => out.push_str(&format!(".{f}")),
+                        PathStep::Index(i) => out.push_str(&format!("[{i}]")),
+                    }
+                }
+                out.push('}');
+            }
+        }
+    }
+    out
 }
 
 /// A string in double quotes with `"` and `\` and control characters escaped.

@@ -4,15 +4,14 @@
 //! The targets come from the IR ([`targets`]); what the tests reached comes from the trace
 //! events the runner records (`NodeEntered`, `Returned`, `Condition`, `ApiCall`).
 //!
-//! Branching statements other than `if` (menus, carousels, `otp`, `appointment`, `run`) are
-//! covered through their labelled edges in [`crate::graph::statement`]: an edge counts as taken
-//! when a test entered its target right after its node. So adding a statement is one arm in
-//! `graph::statement`; [`statement_targets`] needs an arm only for special counting (`call`
-//! outcomes, `if` arms read from `Condition` events).
+//! Where statements lead comes from [`crate::ir::exits`], the same walk `chatflow graph` draws.
+//! `if` arms are counted from `Condition` events; the other exits (menus, carousels, `otp`,
+//! `appointment`, `run`) count as taken when a test entered the target right after the node.
+//! [`statement_targets`] adds what only coverage counts: the outcome classes of a `call`.
 
 use std::collections::HashSet;
 
-use crate::ir::{show_arm, Program, SourceSpan, Stmt};
+use crate::ir::{show_arm, Exit, Program, SourceSpan, Stmt};
 use crate::runtime::Event;
 use crate::source::{line_col, SourceSet};
 
@@ -162,48 +161,36 @@ fn statement_targets(
                 })
                 .collect()
         }
-        Stmt::Branch(table) => {
-            let name_of = |id: u32| {
-                program
-                    .nodes
-                    .get(id as usize)
-                    .map_or("?", |n| n.name.as_str())
-            };
-            let targets = table.arms.iter().map(|a| a.target).chain([table.otherwise]);
-            targets
-                .enumerate()
-                .map(|(arm, to)| {
-                    let label = format!("{} -> {}", show_arm(program, table, arm), name_of(to));
-                    let target = Target::Arm {
-                        node: node.to_string(),
-                        arm,
-                        label,
-                    };
-                    (target, span)
-                })
-                .collect()
-        }
         other => {
             let name_of = |id: u32| {
                 program
                     .nodes
                     .get(id as usize)
                     .map_or("?", |n| n.name.as_str())
+                    .to_string()
             };
-            crate::graph::statement(program, other)
-                .edges
+            crate::ir::exits(program, other)
+                .to
                 .into_iter()
-                .filter_map(|(to, label)| {
-                    let to = name_of(to).to_string();
-                    let label = format!("{} -> {to}", label?);
-                    Some((
-                        Target::Edge {
+                .filter_map(|(to, exit)| {
+                    let target = match exit {
+                        Exit::Goto => return None,
+                        // `if` arms are counted from `Condition` events, by index.
+                        Exit::Arm(table, arm) => Target::Arm {
                             node: node.to_string(),
-                            to,
-                            label,
+                            arm,
+                            label: format!("{} -> {}", show_arm(program, table, arm), name_of(to)),
                         },
-                        span,
-                    ))
+                        other => {
+                            let to = name_of(to);
+                            Target::Edge {
+                                node: node.to_string(),
+                                label: format!("{} -> {to}", other.label(program)?),
+                                to,
+                            }
+                        }
+                    };
+                    Some((target, span))
                 })
                 .collect()
         }
