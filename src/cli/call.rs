@@ -1,14 +1,12 @@
 //! `chatflow call`: one API request as the flow would build it, its answer, and the saves.
+//! What is printed of the request comes from the runtime, which reports what it sent.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use chatflow::diagnostic::did_you_mean;
-use chatflow::ir::{
-    show_value, JsonTemplate, Program, RequestBody, Template, TemplatePart, Value, ValueType,
-};
-use chatflow::runtime::{Engine, Event, Session};
-use chatflow::testing::secret_names;
+use chatflow::ir::{show_value, Program, Value, ValueType};
+use chatflow::runtime::{CallReport, Engine, Event};
 
 use super::run::{engine_config, start_stubs};
 use super::{compile_for_use, usage_error, FAILED};
@@ -48,8 +46,7 @@ pub async fn call(file: &str, api: &str, sets: &[String], stubs: Option<&str>) -
         session.attrs[attr] = Some(value);
     }
     let report = engine.call_api(&mut session, api_id as u32).await;
-    let secrets = secret_values(&engine);
-    print_request(&program, api_id, &session, &report.event, &secrets);
+    print_request(&report);
     print_answer(&report.event, report.body.as_deref());
     for (attr, value) in &report.saved {
         outln!("save {attr} = {}", show_value(value.as_ref()));
@@ -97,107 +94,21 @@ fn parse_sets(program: &Program, sets: &[String]) -> Result<Vec<(usize, Value)>,
     Ok(values)
 }
 
-/// `GET url`, the headers and the body, secrets masked as `***`.
-fn print_request(
-    program: &Program,
-    api_id: usize,
-    session: &Session,
-    event: &Event,
-    secrets: &[String],
-) {
-    if let Event::ApiCall { method, url, .. } = event {
-        let mut url = url.clone();
-        for secret in secrets {
-            url = url.replace(secret.as_str(), "***");
-        }
-        outln!("{method} {url}");
-    }
-    let api = &program.apis[api_id];
-    for header in &api.headers {
-        outln!("{}: {}", header.name, masked(&header.value, session));
-    }
-    match &api.body {
-        Some(RequestBody::Text(t)) => outln!("\n{}\n", masked(t, session)),
-        Some(RequestBody::Json(j)) => {
-            let json = json_body(j, session);
-            outln!(
-                "\n{}\n",
-                serde_json::to_string_pretty(&json).unwrap_or_default()
-            );
-        }
-        None => {}
-    }
-}
-
-/// The `json {}` body as it is sent (secrets masked).
-fn json_body(template: &JsonTemplate, session: &Session) -> serde_json::Value {
-    use serde_json::Value as J;
-    match template {
-        JsonTemplate::Object(fields) => J::Object(
-            fields
-                .iter()
-                .map(|(k, v)| (k.clone(), json_body(v, session)))
-                .collect(),
-        ),
-        JsonTemplate::Array(items) => {
-            J::Array(items.iter().map(|v| json_body(v, session)).collect())
-        }
-        JsonTemplate::String(t) => J::String(masked(t, session)),
-        JsonTemplate::Number(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
-        JsonTemplate::Bool(b) => J::Bool(*b),
-        JsonTemplate::Null => J::Null,
-    }
-}
-
-/// The values of the flow's secrets, to mask them wherever they might be printed.
-fn secret_values(engine: &Engine) -> Vec<String> {
-    let names = secret_names(engine.program());
-    names
-        .iter()
-        .filter_map(|name| match &engine.config().secrets {
-            Some(map) => map.get(name).cloned(),
-            None => std::env::var(name).ok(),
-        })
-        .filter(|v| !v.is_empty())
-        .flat_map(|v| {
-            let encoded =
-                percent_encoding::utf8_percent_encode(&v, percent_encoding::NON_ALPHANUMERIC)
-                    .to_string();
-            [v, encoded]
-        })
-        .collect()
-}
-
-/// A header template filled from the session, with every secret shown as `***`.
-fn masked(template: &Template, session: &Session) -> String {
-    let mut out = String::new();
-    for part in &template.parts {
-        match part {
-            TemplatePart::Text(t) => out.push_str(t),
-            TemplatePart::Attr(id) => {
-                let value = session.attrs.get(*id as usize).and_then(Option::as_ref);
-                out.push_str(&plain(value));
+/// The request as the runtime sent it (secrets already masked there): `GET url`, the headers,
+/// the body. A request that could not be built shows only what the event knows.
+fn print_request(report: &CallReport) {
+    match (&report.request, &report.event) {
+        (Some(request), _) => {
+            outln!("{} {}", request.method, request.url);
+            for (name, value) in &request.headers {
+                outln!("{name}: {value}");
             }
-            TemplatePart::Status => {
-                out.push_str(&session.status.map(|s| s.to_string()).unwrap_or_default())
+            if let Some(body) = &request.body {
+                outln!("\n{body}\n");
             }
-            TemplatePart::Sys(name) => out.push_str(&plain(session.sys.get(name))),
-            TemplatePart::Secret(_) => out.push_str("***"),
-            // Only in dynamic-data labels, never in an API's templates.
-            TemplatePart::Item(_) => {}
         }
-    }
-    out
-}
-
-/// A value as a template inserts it: unset is empty, text is unquoted.
-fn plain(value: Option<&Value>) -> String {
-    match value {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::Bool(b)) => b.to_string(),
-        Some(Value::Number(n)) => chatflow::vocab::number_text(*n),
-        Some(Value::Text(t)) => t.clone(),
-        Some(v @ (Value::List(_) | Value::Map(_))) => serde_json::to_string(v).unwrap_or_default(),
+        (None, Event::ApiCall { method, url, .. }) => outln!("{method} {url} (not sent)"),
+        (None, _) => {}
     }
 }
 

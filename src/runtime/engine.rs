@@ -8,6 +8,7 @@ use regex::Regex;
 
 use super::eval::{collect_patterns, Scope};
 use super::http::{self, HttpConnector};
+use super::sent::SentRequest;
 use super::validate::{kind_name, reprompt, validate};
 use super::{EngineConfig, Event, Session, SessionState, Wait};
 use crate::ir::{
@@ -25,6 +26,13 @@ pub const MAX_CALL_DEPTH: usize = 64;
 /// Largest part of a response body kept in a [`CallReport`].
 const REPORT_BODY_LIMIT: usize = 64 * 1024;
 
+/// One API call: its event, the request as sent and the raw answer.
+struct Called {
+    event: Event,
+    request: Option<SentRequest>,
+    body: Option<Vec<u8>>,
+}
+
 /// Why a program cannot be run.
 #[derive(thiserror::Error, Debug)]
 pub enum LoadError {
@@ -41,12 +49,26 @@ pub enum LoadError {
 /// What `chatflow call` shows for one API call.
 #[derive(Debug, Clone)]
 pub struct CallReport {
-    /// Always an [`Event::ApiCall`].
+    /// An [`Event::ApiCall`] (a [`Event::RuntimeError`] when the call could not be made).
     pub event: Event,
+    /// The request as it was sent, secrets masked; `None` when it could not be built (the
+    /// event's `error` says why: `missing_secret`, `bad_header`, `bad_url`).
+    pub request: Option<SentRequest>,
     /// The response text (lossy UTF-8, at most 64 KiB), when a response arrived.
     pub body: Option<String>,
     /// Each `save` of the API with the value it stored (`None`: left unset).
     pub saved: Vec<(String, Option<Value>)>,
+}
+
+impl CallReport {
+    fn failed(event: Event) -> CallReport {
+        CallReport {
+            event,
+            request: None,
+            body: None,
+            saved: Vec::new(),
+        }
+    }
 }
 
 /// A loaded program, ready to run any number of sessions. Cheap to clone, `Send + Sync`.
@@ -268,26 +290,28 @@ impl Engine {
         Next::Stay
     }
 
-    /// Make one API call as the flow would (templates, retries, saves applied to `s`).
+    /// Make one API call as the flow would (templates, retries, saves applied to `s`) and
+    /// report the request as it was sent. `{sys.otp_code}` is a fresh code, made as the `otp`
+    /// that sends through this API would make it.
     pub async fn call_api(&self, s: &mut Session, api: ApiId) -> CallReport {
         let Some(api_def) = self.inner.program.apis.get(api as usize) else {
             let event = Event::RuntimeError {
                 message: format!("no API with id {api}"),
             };
-            return CallReport {
-                event,
-                body: None,
-                saved: Vec::new(),
-            };
+            return CallReport::failed(event);
         };
         if let Err(event) = self.fit(s) {
-            return CallReport {
-                event,
-                body: None,
-                saved: Vec::new(),
-            };
+            return CallReport::failed(event);
         }
-        let (event, body) = self.call(s, api).await;
+        let code = match self.code_for_call(api) {
+            Ok(code) => code,
+            Err(message) => return CallReport::failed(Event::RuntimeError { message }),
+        };
+        let Called {
+            event,
+            request,
+            body,
+        } = self.call_with_code(s, api, Some(&code)).await;
         let saved = api_def
             .saves
             .iter()
@@ -300,7 +324,12 @@ impl Engine {
             let cut = b.len().min(REPORT_BODY_LIMIT);
             String::from_utf8_lossy(&b[..cut]).into_owned()
         });
-        CallReport { event, body, saved }
+        CallReport {
+            event,
+            request,
+            body,
+            saved,
+        }
     }
 
     /// Sessions come from storage: make one safe to run against this program (attributes
@@ -387,8 +416,7 @@ impl Engine {
                     s.attrs[*attr as usize] = v;
                 }
                 Stmt::Call(api) => {
-                    let (event, _) = self.call(s, *api).await;
-                    events.push(event);
+                    events.push(self.call(s, *api).await.event);
                 }
                 Stmt::Branch(table) => {
                     let target = self.branch(s, table, &node.name, events);
@@ -477,7 +505,7 @@ impl Engine {
     }
 
     /// Send one API request and apply its result to the session.
-    async fn call(&self, s: &mut Session, api_id: ApiId) -> (Event, Option<Vec<u8>>) {
+    async fn call(&self, s: &mut Session, api_id: ApiId) -> Called {
         self.call_with_code(s, api_id, None).await
     }
 
@@ -487,7 +515,7 @@ impl Engine {
         s: &mut Session,
         api_id: ApiId,
         otp_code: Option<&str>,
-    ) -> (Event, Option<Vec<u8>>) {
+    ) -> Called {
         let api = &self.inner.program.apis[api_id as usize];
         let scope = Scope {
             otp_code,
@@ -495,9 +523,10 @@ impl Engine {
         };
         let prepared = self.inner.http.prepare(api, &scope);
         let outcome = match prepared {
-            Ok((request, display_url)) => self.inner.http.send(request, display_url, api).await,
+            Ok(request) => self.inner.http.send(request).await,
             Err((display_url, code)) => http::Outcome {
                 display_url,
+                request: None,
                 status: 0,
                 error: Some(code),
                 body: None,
@@ -526,7 +555,11 @@ impl Engine {
             latency_ms: outcome.latency.as_millis() as u64,
             attempts: outcome.attempts,
         };
-        (event, outcome.body)
+        Called {
+            event,
+            request: outcome.request,
+            body: outcome.body,
+        }
     }
 }
 

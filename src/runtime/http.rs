@@ -11,8 +11,9 @@
 //! - A header value with CR or LF after templating (or otherwise not a valid header value) is
 //!   refused: nothing is sent, `status` is 0 and `sys.api_error` is `bad_header`.
 //! - `{secret.NAME}` is read from [`EngineConfig::secrets`] (or the environment when that is
-//!   `None`) when the request is built, and lives only in the request. URLs in events show
-//!   `***` in its place. A secret that is not defined fails the call with `missing_secret`.
+//!   `None`) when the request is built, and lives only in the request. URLs in events and the
+//!   [`SentRequest`] show `***` in its place. A secret that is not defined fails the call with
+//!   `missing_secret`.
 //! - One attempt (connect, send, read the answer) is bounded by the API's `timeout`. Transport
 //!   errors (`timeout`, `connect`, `other`) and 5xx answers are retried up to `retry` extra
 //!   times, waiting [`EngineConfig::backoff`] between attempts (by default 100 ms × 2ⁿ, ±50 %
@@ -35,7 +36,8 @@ use tokio::time::Instant;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
-use super::eval::{is_otp_code, Inserted, Scope, Val, OTP_CODE};
+use super::eval::{Inserted, Scope, Val, OTP_CODE};
+use super::sent::{Filled, SentRequest};
 use super::{Backoff, EngineConfig};
 use crate::ir::{Api, JsonTemplate, Method, PathStep, Template, TemplatePart, Value};
 use crate::vocab::number_json;
@@ -68,6 +70,8 @@ pub(crate) struct Prepared {
     body: Option<Vec<u8>>,
     timeout: Duration,
     attempts_allowed: u32,
+    /// The same request with its secrets masked.
+    shown: SentRequest,
 }
 
 /// What one `call` produced.
@@ -75,6 +79,8 @@ pub(crate) struct Prepared {
 pub(crate) struct Outcome {
     /// The URL as the flow built it, secrets shown as `***`.
     pub display_url: String,
+    /// What was sent, when the request could be built.
+    pub request: Option<SentRequest>,
     /// 0 when no response arrived.
     pub status: u16,
     pub error: Option<&'static str>,
@@ -121,36 +127,36 @@ impl HttpConnector {
         &self,
         api: &Api,
         scope: &Scope,
-    ) -> Result<(Prepared, String), (String, &'static str)> {
-        let display_url = render_url(scope, &api.url, &mut |_| None);
-        let mut missing = false;
-        let real_url = if has_secret(&api.url) {
-            render_url(scope, &api.url, &mut |name| {
-                let v = self.secret(scope, name);
-                missing |= v.is_none();
-                Some(v.unwrap_or_default())
-            })
-        } else {
-            display_url.clone()
-        };
-        if missing {
+    ) -> Result<Prepared, (String, &'static str)> {
+        let built_url = self.fill(scope, &api.url, encode_url_value);
+        let display_url = built_url.masked();
+        if built_url.missing {
             return Err((display_url, "missing_secret"));
         }
-        let url = match self.target_url(&api.name, &real_url) {
+        let url = match self.target_url(&api.name, &built_url.text) {
             Some(u) => u,
             None => return Err((display_url, "bad_url")),
         };
-        let headers = match self.headers(api, scope) {
+        let (mut headers, mut shown_headers) = match self.headers(api, scope) {
             Ok(h) => h,
             Err(code) => return Err((display_url, code)),
         };
-        let body = match self.body(api, scope) {
-            Ok(b) => b,
+        let (body, shown_body) = match self.body(api, scope) {
+            Ok(Some((sent, shown))) => (Some(sent), Some(shown)),
+            Ok(None) => (None, None),
             Err(code) => return Err((display_url, code)),
         };
+        if body.is_some() && !headers.contains_key(CONTENT_TYPE) {
+            let ct = match api.body {
+                Some(crate::ir::RequestBody::Json(_)) => "application/json",
+                _ => "text/plain; charset=utf-8",
+            };
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+            shown_headers.push(("Content-Type".to_string(), ct.to_string()));
+        }
         let retryable = api.retry_non_idempotent
             || matches!(api.method, Method::Get | Method::Put | Method::Delete);
-        let prepared = Prepared {
+        Ok(Prepared {
             method: method(api.method),
             url,
             headers,
@@ -165,8 +171,37 @@ impl HttpConnector {
             } else {
                 1
             },
-        };
-        Ok((prepared, display_url))
+            shown: SentRequest {
+                method: api.method.as_str().to_string(),
+                url: display_url,
+                headers: shown_headers,
+                body: shown_body,
+            },
+        })
+    }
+
+    /// Render `t` for a request: each inserted value through `encode`, secrets (and
+    /// `sys.otp_code`) filled in, their places remembered for masking.
+    fn fill(&self, scope: &Scope, t: &Template, encode: fn(&str, &mut String)) -> Filled {
+        let mut text = String::with_capacity(64);
+        let mut secrets = Vec::new();
+        let mut missing = false;
+        scope.render_with(t, &mut text, |out, ins| match ins {
+            Inserted::Value(v) => encode(v, out),
+            Inserted::Secret(name) => {
+                let start = out.len();
+                match self.secret(scope, name) {
+                    Some(v) => encode(&v, out),
+                    None => missing = true,
+                }
+                secrets.push(start..out.len());
+            }
+        });
+        Filled {
+            text,
+            secrets,
+            missing,
+        }
     }
 
     /// The URL to send to: the built one, or the same path and query under `redirect_base`.
@@ -182,78 +217,110 @@ impl HttpConnector {
         reqwest::Url::parse(&format!("{base}/{api_name}{}{query}", url.path())).ok()
     }
 
-    fn headers(&self, api: &Api, scope: &Scope) -> Result<HeaderMap, &'static str> {
+    /// The API's headers as sent, and as shown (secrets masked, names as written).
+    fn headers(&self, api: &Api, scope: &Scope) -> Result<(HeaderMap, ShownHeaders), &'static str> {
         let mut map = HeaderMap::new();
+        let mut shown = Vec::with_capacity(api.headers.len());
         for header in &api.headers {
-            let mut value = String::new();
-            let mut missing = false;
-            scope.render_with(&header.value, &mut value, |out, ins| match ins {
-                Inserted::Value(v) => out.push_str(v),
-                Inserted::Secret(name) => match self.secret(scope, name) {
-                    Some(s) => out.push_str(&s),
-                    None => missing = true,
-                },
-            });
-            if missing {
+            let value = self.fill(scope, &header.value, push_plain);
+            if value.missing {
                 return Err("missing_secret");
             }
-            if value.contains(['\r', '\n']) {
+            if value.text.contains(['\r', '\n']) {
                 return Err("bad_header");
             }
             let name = HeaderName::from_bytes(header.name.as_bytes()).map_err(|_| "bad_header")?;
-            let mut value = HeaderValue::from_str(&value).map_err(|_| "bad_header")?;
-            value.set_sensitive(has_secret(&header.value));
-            map.append(name, value);
+            let mut sent = HeaderValue::from_str(&value.text).map_err(|_| "bad_header")?;
+            sent.set_sensitive(value.has_secret());
+            map.append(name, sent);
+            shown.push((header.name.clone(), value.masked()));
         }
-        Ok(map)
+        Ok((map, shown))
     }
 
-    fn body(&self, api: &Api, scope: &Scope) -> Result<Option<Vec<u8>>, &'static str> {
+    /// The body as sent and as shown (secrets masked).
+    fn body(&self, api: &Api, scope: &Scope) -> Result<Option<(Vec<u8>, String)>, &'static str> {
         let Some(body) = &api.body else {
             return Ok(None);
         };
         let mut missing = false;
-        let mut secret = |name: &str| {
-            let v = self.secret(scope, name);
-            missing |= v.is_none();
-            v.unwrap_or_default()
-        };
-        let bytes = match body {
+        let (sent, shown) = match body {
             crate::ir::RequestBody::Text(t) => {
-                let mut out = String::new();
-                scope.render_with(t, &mut out, |out, ins| match ins {
-                    Inserted::Value(v) => out.push_str(v),
-                    Inserted::Secret(name) => out.push_str(&secret(name)),
-                });
-                out.into_bytes()
+                let text = self.fill(scope, t, push_plain);
+                missing = text.missing;
+                let shown = text.masked();
+                (text.text.into_bytes(), shown)
             }
             crate::ir::RequestBody::Json(j) => {
-                let value = json_value(scope, j, &mut secret);
-                serde_json::to_vec(&value).map_err(|_| "other")?
+                let (sent, shown) = self.json_value(scope, j, &mut missing);
+                let bytes = serde_json::to_vec(&sent).map_err(|_| "other")?;
+                let shown = match shown {
+                    Some(masked) => serde_json::to_string(&masked).map_err(|_| "other")?,
+                    None => String::from_utf8_lossy(&bytes).into_owned(),
+                };
+                (bytes, shown)
             }
         };
         if missing {
             return Err("missing_secret");
         }
-        Ok(Some(bytes))
+        Ok(Some((sent, shown)))
+    }
+
+    /// A `json {}` template as sent and, when a secret went into it, as shown.
+    fn json_value(
+        &self,
+        scope: &Scope,
+        t: &JsonTemplate,
+        missing: &mut bool,
+    ) -> (serde_json::Value, Option<serde_json::Value>) {
+        use serde_json::Value as J;
+        match t {
+            JsonTemplate::Object(fields) => {
+                let (sent, shown) = split_shown(
+                    fields
+                        .iter()
+                        .map(|(k, v)| (k.clone(), self.json_value(scope, v, missing)))
+                        .collect(),
+                );
+                (
+                    J::Object(sent.into_iter().collect()),
+                    shown.map(|s| J::Object(s.into_iter().collect())),
+                )
+            }
+            JsonTemplate::Array(items) => {
+                let (sent, shown) = split_shown(
+                    items
+                        .iter()
+                        .map(|i| ((), self.json_value(scope, i, missing)))
+                        .collect(),
+                );
+                let values = |v: Vec<((), J)>| J::Array(v.into_iter().map(|(_, j)| j).collect());
+                (values(sent), shown.map(values))
+            }
+            JsonTemplate::String(template) => {
+                if let [part @ (TemplatePart::Attr(_) | TemplatePart::Status)] =
+                    template.parts.as_slice()
+                {
+                    match scope.part_value(part) {
+                        Val::Num(n) => return (number_json(n), None),
+                        Val::Bool(b) => return (J::Bool(b), None),
+                        _ => {}
+                    }
+                }
+                let text = self.fill(scope, template, push_plain);
+                *missing |= text.missing;
+                let shown = text.has_secret().then(|| J::String(text.masked()));
+                (J::String(text.text), shown)
+            }
+            JsonTemplate::Number(n) => (number_json(*n), None),
+            JsonTemplate::Bool(b) => (J::Bool(*b), None),
+            JsonTemplate::Null => (J::Null, None),
+        }
     }
 
     /// Send with retries. Never fails: failures are `status == 0` with an error code.
-    pub(crate) async fn send(
-        &self,
-        mut prepared: Prepared,
-        display_url: String,
-        api: &Api,
-    ) -> Outcome {
-        if prepared.body.is_some() && !prepared.headers.contains_key(CONTENT_TYPE) {
-            let ct = match api.body {
-                Some(crate::ir::RequestBody::Json(_)) => "application/json",
-                _ => "text/plain; charset=utf-8",
-            };
-            prepared
-                .headers
-                .insert(CONTENT_TYPE, HeaderValue::from_static(ct));
-        }
+    pub(crate) async fn send(&self, prepared: Prepared) -> Outcome {
         let started = Instant::now();
         let mut attempts = 0;
         loop {
@@ -279,7 +346,8 @@ impl HttpConnector {
                 Err(code) => (0, Some(code), None),
             };
             return Outcome {
-                display_url,
+                display_url: prepared.shown.url.clone(),
+                request: Some(prepared.shown),
                 status,
                 error,
                 body,
@@ -340,69 +408,39 @@ fn method(m: Method) -> reqwest::Method {
     }
 }
 
-fn has_secret(t: &Template) -> bool {
-    t.parts.iter().any(|p| match p {
-        TemplatePart::Secret(_) => true,
-        TemplatePart::Sys(name) => is_otp_code(name),
-        _ => false,
-    })
+/// An inserted URL value, percent-encoded.
+fn encode_url_value(v: &str, out: &mut String) {
+    out.extend(utf8_percent_encode(v, URL_VALUE));
 }
 
-/// Render a URL template, percent-encoding each inserted value; `secret` supplies secrets
-/// (`None` writes the `***` mask).
-fn render_url(
-    scope: &Scope,
-    t: &Template,
-    secret: &mut dyn FnMut(&str) -> Option<String>,
-) -> String {
-    let mut out = String::with_capacity(64);
-    scope.render_with(t, &mut out, |out, ins| match ins {
-        Inserted::Value(v) => out.extend(utf8_percent_encode(v, URL_VALUE)),
-        Inserted::Secret(name) => match secret(name) {
-            Some(v) => out.extend(utf8_percent_encode(&v, URL_VALUE)),
-            None => out.push_str("***"),
-        },
+/// An inserted header or body value, as it is.
+fn push_plain(v: &str, out: &mut String) {
+    out.push_str(v);
+}
+
+/// Header names as written and values with secrets masked.
+type ShownHeaders = Vec<(String, String)>;
+
+/// Children as sent and as shown: the shown list exists only when some child holds a secret.
+type SentAndShown<K> = (
+    Vec<(K, serde_json::Value)>,
+    Option<Vec<(K, serde_json::Value)>>,
+);
+
+fn split_shown<K: Clone>(
+    children: Vec<(K, (serde_json::Value, Option<serde_json::Value>))>,
+) -> SentAndShown<K> {
+    let shown = children.iter().any(|(_, (_, m))| m.is_some()).then(|| {
+        children
+            .iter()
+            .map(|(k, (sent, masked))| (k.clone(), masked.clone().unwrap_or_else(|| sent.clone())))
+            .collect()
     });
-    out
-}
-
-fn json_value(
-    scope: &Scope,
-    t: &JsonTemplate,
-    secret: &mut dyn FnMut(&str) -> String,
-) -> serde_json::Value {
-    use serde_json::Value as J;
-    match t {
-        JsonTemplate::Object(fields) => J::Object(
-            fields
-                .iter()
-                .map(|(k, v)| (k.clone(), json_value(scope, v, secret)))
-                .collect(),
-        ),
-        JsonTemplate::Array(items) => {
-            J::Array(items.iter().map(|i| json_value(scope, i, secret)).collect())
-        }
-        JsonTemplate::String(template) => {
-            if let [part @ (TemplatePart::Attr(_) | TemplatePart::Status)] =
-                template.parts.as_slice()
-            {
-                match scope.part_value(part) {
-                    Val::Num(n) => return number_json(n),
-                    Val::Bool(b) => return J::Bool(b),
-                    _ => {}
-                }
-            }
-            let mut out = String::new();
-            scope.render_with(template, &mut out, |out, ins| match ins {
-                Inserted::Value(v) => out.push_str(v),
-                Inserted::Secret(name) => out.push_str(&secret(name)),
-            });
-            J::String(out)
-        }
-        JsonTemplate::Number(n) => number_json(*n),
-        JsonTemplate::Bool(b) => J::Bool(*b),
-        JsonTemplate::Null => J::Null,
-    }
+    let sent = children
+        .into_iter()
+        .map(|(k, (sent, _))| (k, sent))
+        .collect();
+    (sent, shown)
 }
 
 /// Follow a `save` path into a JSON answer.

@@ -60,11 +60,13 @@ mod engine;
 mod eval;
 pub mod http;
 mod otp;
+mod sent;
 mod smtp;
 pub mod validate;
 
 pub use engine::{CallReport, Engine, LoadError, MAX_CALL_DEPTH};
 pub use http::HttpConnector;
+pub use sent::SentRequest;
 
 /// Something the bot did during a turn, in order. Trace-only events (marked) are emitted
 /// only when [`EngineConfig::trace`] is on.

@@ -576,9 +576,12 @@ fn call_with_stubs_shows_the_json_body_it_sends() {
         out.starts_with("POST https://support.example.test/v2/tickets\n"),
         "{out}"
     );
-    assert!(out.contains("\"subject\": \"Order 1042\""), "{out}");
     assert!(
-        out.contains(r#""reason": "said \"hi\"""#),
+        out.contains("\n{\"subject\":\"Order 1042\","),
+        "the body as sent, compact: {out}"
+    );
+    assert!(
+        out.contains(r#""reason":"said \"hi\"""#),
         "JSON-escaped: {out}"
     );
     assert!(out.contains("status: 201"), "{out}");
@@ -601,6 +604,160 @@ fn call_without_an_answer_exits_1_and_says_why() {
         stdout(&o).contains("status: 0, no response (connect)"),
         "{}",
         stdout(&o)
+    );
+}
+
+/// Run `chatflow call FILE API ARGS...` off the test's runtime, so its server keeps answering.
+async fn call_binary(flow: String, api: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chatflow"));
+    command.arg("call").arg(flow).arg(api).args(args);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    tokio::task::spawn_blocking(move || command.output().expect("runs"))
+        .await
+        .expect("joined")
+}
+
+/// The request part of `call`'s output: the request line, the headers, the body (when the
+/// printout has one).
+struct PrintedRequest {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+}
+
+fn printed_request(out: &str) -> PrintedRequest {
+    let mut lines = out.lines();
+    let first = lines.next().expect("a request line");
+    let (method, url) = first.split_once(' ').expect("METHOD URL");
+    let mut headers = Vec::new();
+    for line in lines.by_ref() {
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(": ").expect("NAME: VALUE");
+        headers.push((name.to_string(), value.to_string()));
+    }
+    let body = lines.next().filter(|l| !l.starts_with("status:"));
+    PrintedRequest {
+        method: method.to_string(),
+        url: url.to_string(),
+        headers,
+        body: body.map(str::to_string),
+    }
+}
+
+/// What `call` printed, with `***` read as `secret`, is exactly what the server received.
+fn assert_printed_is_received(
+    printed: &PrintedRequest,
+    seen: &common::Seen,
+    base: &str,
+    secret: &str,
+) {
+    let unmask = |text: &str| text.replace("***", secret);
+    assert_eq!(printed.method, seen.method);
+    assert_eq!(printed.url, format!("{base}{}", seen.target));
+    for (name, value) in &printed.headers {
+        assert_eq!(
+            seen.header(name),
+            Some(unmask(value).as_str()),
+            "header {name} as printed and as received"
+        );
+    }
+    let received = String::from_utf8(seen.body.clone()).expect("a UTF-8 body");
+    assert_eq!(printed.body.as_deref().map(unmask), Some(received));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_prints_the_request_the_server_received_not_one_rebuilt_after_the_saves() {
+    let server = common::Server::start().await;
+    let dir = tempdir();
+    let flow = format!("{dir}/print.flow");
+    // The answer (`/weather`) saves other values into the attributes the request was built
+    // from: the printed request must still show what was sent.
+    std::fs::write(
+        &flow,
+        format!(
+            "api report {{\n  live\n  post \"{base}/weather/v1?q={{city}}&n={{n}}\"\n  \
+             header \"X-Trace\" = \"trace-{{n}}\"\n  \
+             header \"Authorization\" = \"Bearer {{secret.CALL_PRINT_TOKEN}}\"\n  \
+             json {{\n    \"n\": \"{{n}}\",\n    \"city\": \"{{city}}\",\n    \"temp\": \"{{temp}}\",\n    \
+             \"key\": \"k-{{secret.CALL_PRINT_TOKEN}}\"\n  }}\n  \
+             save temp = body.main.temp\n  save city = body.name\n}}\n\
+             node start {{\n  ask city\n  ask n as number\n  call report\n  say \"{{temp}}\"\n  close\n}}\n",
+            base = server.base
+        ),
+    )
+    .expect("write");
+    let secret = "tok-never-printed";
+    let output = call_binary(
+        flow,
+        "report",
+        &["--set", "city=Oslo", "--set", "n=7", "--set", "temp=cold"],
+        &[("CALL_PRINT_TOKEN", secret)],
+    )
+    .await;
+    let out = stdout(&output);
+    assert_eq!(code(&output), 0, "{out}{}", stderr(&output));
+    assert!(!out.contains(secret), "the secret is masked: {out}");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1, "one request: {seen:?}");
+    let printed = printed_request(&out);
+    assert_printed_is_received(&printed, &seen[0], &server.base, secret);
+    assert!(
+        seen[0].header("authorization") == Some("Bearer tok-never-printed"),
+        "the secret was sent: {:?}",
+        seen[0].headers
+    );
+    assert_eq!(
+        printed.body.as_deref(),
+        Some(r#"{"n":7,"city":"Oslo","temp":"cold","key":"k-***"}"#),
+        "the values before the saves, numbers as the runtime writes them"
+    );
+    assert!(
+        out.contains("save temp = 3.5\n") && out.contains("save city = \"Chicago\"\n"),
+        "the saves did change the attributes: {out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_fills_sys_otp_code_like_the_otp_that_sends_through_the_api() {
+    let server = common::Server::start().await;
+    let dir = tempdir();
+    let flow = format!("{dir}/otp.flow");
+    std::fs::write(
+        &flow,
+        format!(
+            "api sms {{\n  live\n  post \"{base}/ok\"\n  header \"X-Code\" = \"{{sys.otp_code}}\"\n  \
+             json {{\n    \"to\": \"{{phone}}\",\n    \"text\": \"Your code: {{sys.otp_code}}\"\n  }}\n}}\n\
+             node start {{\n  ask phone\n  otp {{\n    send call sms\n    digits 4\n    ok -> done\n    fail -> done\n  }}\n}}\n\
+             node done {{\n  say \"Done.\"\n}}\n",
+            base = server.base
+        ),
+    )
+    .expect("write");
+    let output = call_binary(flow, "sms", &["--set", "phone=555"], &[]).await;
+    let out = stdout(&output);
+    assert_eq!(code(&output), 0, "{out}{}", stderr(&output));
+    assert!(out.contains("status: 200"), "no missing_secret: {out}");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1, "one request: {seen:?}");
+    let code_sent = seen[0]
+        .header("x-code")
+        .expect("the code header")
+        .to_string();
+    assert!(
+        code_sent.len() == 4 && code_sent.bytes().all(|b| b.is_ascii_digit()),
+        "a code of the otp's 4 digits: {code_sent:?}"
+    );
+    let printed = printed_request(&out);
+    assert_printed_is_received(&printed, &seen[0], &server.base, &code_sent);
+    assert_eq!(
+        printed.body.as_deref(),
+        Some(r#"{"to":"555","text":"Your code: ***"}"#),
+        "the code is masked like a secret"
     );
 }
 

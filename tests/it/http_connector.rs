@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chatflow::ir::*;
-use chatflow::runtime::{Backoff, Engine, EngineConfig, Event, Session};
+use chatflow::runtime::{Backoff, Engine, EngineConfig, Event, SentRequest, Session};
 use common::*;
 
 use crate::clock::{advance_ms, hold_clock, wait_until};
@@ -655,6 +655,97 @@ async fn call_api_reports_body_and_saves() {
         ]
     );
     assert_eq!(s.attrs[0], Some(Value::Number(3.5)));
+}
+
+/// The request `call_api` reports is the one the server received: values as the runtime writes
+/// them (a list's whole numbers without `.0`), secrets masked only in the report.
+#[tokio::test]
+async fn call_api_reports_the_request_it_sent() {
+    let server = Server::start().await;
+    let mut b = B::new();
+    let mut api = b.http_api(
+        "echo",
+        Method::Post,
+        &format!("{}/ok?things={{things}}", server.base),
+    );
+    api.headers = vec![
+        Header {
+            name: "X-Things".into(),
+            value: b.t("{things}"),
+        },
+        Header {
+            name: "X-Key".into(),
+            value: b.t("k-{secret.KEY}"),
+        },
+    ];
+    api.body = Some(RequestBody::Json(JsonTemplate::Object(vec![
+        ("things".into(), JsonTemplate::String(b.t("{things}"))),
+        ("count".into(), JsonTemplate::String(b.t("{count}"))),
+        ("key".into(), JsonTemplate::String(b.t("{secret.KEY}"))),
+    ])));
+    let id = b.api(api);
+    b.add("main", vec![Stmt::Close]);
+    let (things, count) = (b.attr("things"), b.attr("count"));
+    let config = EngineConfig {
+        secrets: Some(Arc::new(HashMap::from([(
+            "KEY".to_string(),
+            "sek".to_string(),
+        )]))),
+        ..Default::default()
+    };
+    let engine = Engine::new(b.build(), config).unwrap();
+    let mut s = engine.new_session();
+    s.attrs[things as usize] = Some(Value::List(vec![Value::Number(11.0), Value::Number(2.5)]));
+    s.attrs[count as usize] = Some(Value::Number(11.0));
+    let report = engine.call_api(&mut s, id).await;
+
+    let request = report.request.expect("the request was sent");
+    assert_eq!(
+        request,
+        SentRequest {
+            method: "POST".into(),
+            url: format!("{}/ok?things=%5B11%2C2.5%5D", server.base),
+            headers: vec![
+                ("X-Things".into(), "[11,2.5]".into()),
+                ("X-Key".into(), "k-***".into()),
+                ("Content-Type".into(), "application/json".into()),
+            ],
+            body: Some(r#"{"things":"[11,2.5]","count":11,"key":"***"}"#.into()),
+        }
+    );
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, request.method);
+    assert_eq!(format!("{}{}", server.base, seen[0].target), request.url);
+    assert_eq!(seen[0].header("x-things"), Some("[11,2.5]"));
+    assert_eq!(seen[0].header("x-key"), Some("k-sek"));
+    assert_eq!(seen[0].header("content-type"), Some("application/json"));
+    assert_eq!(
+        String::from_utf8_lossy(&seen[0].body),
+        request.body.unwrap().replace("***", "sek")
+    );
+}
+
+#[tokio::test]
+async fn call_api_reports_no_request_when_it_cannot_be_built() {
+    let mut b = B::new();
+    let api = b.http_api("keyed", Method::Get, "http://127.0.0.1:9/x?k={secret.NOPE}");
+    let id = b.api(api);
+    b.add("main", vec![Stmt::Close]);
+    let config = EngineConfig {
+        secrets: Some(Arc::default()),
+        ..Default::default()
+    };
+    let engine = Engine::new(b.build(), config).unwrap();
+    let mut s = engine.new_session();
+    let report = engine.call_api(&mut s, id).await;
+    assert_eq!(report.request, None);
+    assert!(
+        matches!(&report.event, Event::ApiCall { error: Some(e), url, attempts: 0, .. }
+            if e == "missing_secret" && url == "http://127.0.0.1:9/x?k=***"),
+        "{:?}",
+        report.event
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,12 +1,12 @@
 //! The bot-builder actions (`docs/actions.md`): offering them, and taking the answer to the
 //! ones that wait.
 
-use super::{jump, Engine};
+use super::{jump, Called, Engine};
 use crate::ir::value_text;
 use crate::ir::{
-    Appointment, AttrId, Card, CardTemplate, Carousel, Email, Form, ItemSave, Menu, MenuOption,
-    MenuSource, MenuStyle, NodeId, OptionKind, Otp, OtpSend, Stmt, SysAttr, Template, TransferKind,
-    Value,
+    ApiId, Appointment, AttrId, Card, CardTemplate, Carousel, Email, Form, ItemSave, Menu,
+    MenuOption, MenuSource, MenuStyle, NodeId, OptionKind, Otp, OtpSend, Stmt, SysAttr, Template,
+    TransferKind, Value,
 };
 use crate::runtime::eval::{lookup_value, Scope};
 use crate::runtime::validate::{kind_name, validate};
@@ -28,6 +28,8 @@ pub(super) enum Next {
 const DEFAULT_FALLBACK: &str = "Sorry, I didn't understand. Please choose one of the options.";
 const WRONG_CODE: &str = "That code is not correct. Please try again.";
 const OTP_SUBJECT: &str = "Your verification code";
+/// The code length of an `otp` without `digits` (the compiler's default).
+const DEFAULT_OTP_DIGITS: u32 = 6;
 /// The button of a dynamic card without a `button` template.
 const DEFAULT_BUTTON: &str = "Choose";
 
@@ -476,12 +478,33 @@ impl Engine {
                     .await;
             }
             OtpSend::Call(api) => {
-                let (event, _) = self.call_with_code(s, *api, Some(&code)).await;
-                events.push(event);
+                let called = self.call_with_code(s, *api, Some(&code)).await;
+                events.push(called.event);
             }
         }
         self.otp_prompt(s, otp, events);
         wait(s)
+    }
+
+    /// The code [`Engine::call_api`] inserts as `{sys.otp_code}`: made as the first `otp` that
+    /// sends through `api` would make it (6 digits, the default, when none does).
+    pub(super) fn code_for_call(&self, api: ApiId) -> Result<String, String> {
+        let sends_through = |stmt: &Stmt| match stmt {
+            Stmt::Otp(otp) => match otp.send {
+                OtpSend::Call(through) if through == api => Some(otp.digits),
+                _ => None,
+            },
+            _ => None,
+        };
+        let digits = self
+            .inner
+            .program
+            .nodes
+            .iter()
+            .flat_map(|node| &node.stmts)
+            .find_map(sends_through)
+            .unwrap_or(DEFAULT_OTP_DIGITS);
+        new_code(digits, self.inner.config.fixed_otp)
     }
 
     fn otp_prompt(&self, s: &Session, otp: &Otp, events: &mut Vec<Event>) {
@@ -597,7 +620,7 @@ impl Engine {
     // ---- appointments ----
 
     async fn offer_slots(&self, s: &mut Session, a: &Appointment, events: &mut Vec<Event>) -> Next {
-        let (event, body) = self.call(s, a.slots_api).await;
+        let Called { event, body, .. } = self.call(s, a.slots_api).await;
         events.push(event);
         let answered = matches!(s.status, Some(200..=299));
         let slots = body
@@ -640,7 +663,7 @@ impl Engine {
         };
         s.wait = None;
         run_item_saves(s, &a.saves, &slot);
-        let (event, _) = self.call(s, a.book_api).await;
+        let event = self.call(s, a.book_api).await.event;
         events.push(event);
         let booked = matches!(s.status, Some(200..=299));
         jump(s, if booked { a.booked } else { a.failed });
