@@ -29,6 +29,7 @@ fn program(nodes: Vec<(&str, Vec<Stmt>)>, attrs: &[&str], apis: Vec<Api>) -> Arc
             avatar: None,
             fallback: None,
             languages: vec![],
+            webhook: None,
         },
         apis,
         nodes: nodes

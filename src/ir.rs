@@ -57,7 +57,30 @@ pub struct BotInfo {
     pub fallback: Option<Text>,
     /// Declared languages; the first is the default. Empty: single-language bot.
     pub languages: Vec<String>,
+    /// Where `chatflow serve` posts conversation events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<Webhook>,
 }
+
+/// The bot's `webhook` setting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub url: String,
+    /// Name of the environment variable holding the HMAC key (never the key).
+    pub secret: String,
+    /// Which events to send: `started`, `message`, `closed`, `transferred`, `goal`, `failed`.
+    pub events: Vec<String>,
+}
+
+/// The events a `webhook` may ask for.
+pub const WEBHOOK_EVENTS: [&str; 6] = [
+    "started",
+    "message",
+    "closed",
+    "transferred",
+    "goal",
+    "failed",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttrInfo {

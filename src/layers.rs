@@ -15,6 +15,8 @@ const LAYERS: &[&str] = &[
     "runtime",
     "graph",
     "testing",
+    "store",
+    "serve",
 ];
 
 /// The top-level modules a Rust file names through `crate::…` (including `crate::{a, b}`).

@@ -8,7 +8,7 @@ use super::check::{
 use super::resolve::Ctx;
 use super::types::type_name;
 use crate::diagnostic::{did_you_mean, Code, Diag};
-use crate::ir::{SysAttr, ValueType};
+use crate::ir::{self, SysAttr, ValueType};
 use crate::source::FileId;
 use crate::syntax::ast::{self, Span, StmtKind};
 
@@ -43,6 +43,10 @@ pub(crate) fn check_bot(ctx: &mut Ctx<'_>, file: FileId, bot: &ast::Bot) {
                 });
                 ("languages", span.unwrap_or(bot.name.span))
             }
+            ast::BotSetting::Webhook(hook) => {
+                check_webhook(ctx, file, hook);
+                ("webhook", hook.url.span)
+            }
         };
         if let Some(&(_, first)) = seen.iter().find(|(w, _)| *w == what) {
             ctx.error(
@@ -59,6 +63,43 @@ pub(crate) fn check_bot(ctx: &mut Ctx<'_>, file: FileId, bot: &ast::Bot) {
         } else {
             seen.push((what, span));
         }
+    }
+}
+
+/// A webhook needs an absolute http(s) URL and known event names.
+fn check_webhook(ctx: &mut Ctx<'_>, file: FileId, hook: &ast::Webhook) {
+    let url_ok = url::Url::parse(&hook.url.value)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    if !url_ok {
+        ctx.error(
+            Diag::new(
+                Code::BadWebhook,
+                format!("`{}` is not an http or https URL", hook.url.value),
+                hook.url.span,
+            )
+            .label("not a URL the webhook can post to")
+            .help("give an absolute URL, e.g. `\"https://example.com/hooks/chat\"`"),
+            file,
+        );
+    }
+    for event in &hook.events {
+        if ir::WEBHOOK_EVENTS.contains(&event.name.as_str()) {
+            continue;
+        }
+        let help = match did_you_mean(&event.name, ir::WEBHOOK_EVENTS.iter().copied()) {
+            Some(hint) => format!("{hint} The events are {}", ir::WEBHOOK_EVENTS.join(", ")),
+            None => format!("the events are {}", ir::WEBHOOK_EVENTS.join(", ")),
+        };
+        ctx.error(
+            Diag::new(
+                Code::BadWebhook,
+                format!("`{}` is not a webhook event", event.name),
+                event.span,
+            )
+            .label("unknown event")
+            .help(help),
+            file,
+        );
     }
 }
 

@@ -58,6 +58,14 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
                 _ => None,
             }),
             languages: ctx.languages.iter().map(|l| l.to_string()).collect(),
+            webhook: setting(ctx, |s| match s {
+                ast::BotSetting::Webhook(w) => Some(ir::Webhook {
+                    url: w.url.value.clone(),
+                    secret: w.secret.name.clone(),
+                    events: w.events.iter().map(|e| e.name.clone()).collect(),
+                }),
+                _ => None,
+            }),
         },
         hours: ctx
             .hours

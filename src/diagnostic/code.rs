@@ -107,6 +107,7 @@ codes! {
     NoLanguages "chatflow::no_languages" Error Flow "A translation set in a bot that declares no `languages`.";
     UnknownLanguage "chatflow::unknown_language" Error Flow "A language the bot does not declare.";
     DuplicateLanguage "chatflow::duplicate_language" Error Item "The same language twice in one list or translation set.";
+    BadWebhook "chatflow::bad_webhook" Error Item "The bot's `webhook` has a URL that is not http(s) or an unknown event name.";
     ReadonlySys "chatflow::readonly_sys" Error Item "`set sys.NAME` for a system attribute other than `sys.language`.";
     DuplicateOption "chatflow::duplicate_option" Error Item "Two options, cards or form fields that an answer could not tell apart.";
     NoOptions "chatflow::no_options" Error Item "A `choose`, `buttons` or `carousel` with nothing in it.";

@@ -64,6 +64,17 @@ pub enum BotSetting {
     Fallback(Text),
     /// `languages en, es`: declared languages, the first is the default.
     Languages(Vec<Ident>),
+    /// `webhook "https://..." secret NAME events [started, closed]`: where `serve` posts
+    /// conversation events.
+    Webhook(Webhook),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Webhook {
+    pub url: StrLit,
+    /// The environment variable holding the HMAC key.
+    pub secret: Ident,
+    pub events: Vec<Ident>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

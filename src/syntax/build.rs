@@ -200,6 +200,18 @@ impl<'d> Builder<'d> {
                         .map(|q| self.word(&q))
                         .collect(),
                 ),
+                Rule::webhook => {
+                    let url = self.next_str(&mut s);
+                    let mut names = s
+                        .filter(|q| q.as_rule() == Rule::ident)
+                        .map(|q| self.word(&q));
+                    let Some(secret) = names.next() else { continue };
+                    BotSetting::Webhook(Webhook {
+                        url,
+                        secret,
+                        events: names.collect(),
+                    })
+                }
                 _ => continue,
             });
         }

@@ -26,7 +26,7 @@ const SEP: &str = "a new line or `;`";
 const SEP_OR_CLOSE: &str = "a new line, `;` or `}`";
 const AND_OR: &str = "`and`/`or`";
 const BOT_SETTING: &str =
-    "a bot setting (`start NODE`, `greeting`, `avatar`, `fallback`, `languages`)";
+    "a bot setting (`start NODE`, `greeting`, `avatar`, `fallback`, `languages`, `webhook`)";
 const NAME: &str = "a name";
 const STRING: &str = "a string in double quotes";
 
@@ -251,7 +251,9 @@ fn phrase(rule: Rule) -> Option<&'static str> {
         lang_text => TRANSLATION,
         open_call | kw_open => VALUE,
         greeting | avatar | fallback | languages | kw_greeting | kw_avatar | kw_fallback
-        | kw_languages => BOT_SETTING,
+        | kw_languages | webhook | kw_webhook => BOT_SETTING,
+        kw_wh_secret => "`secret NAME`",
+        kw_wh_events => "`events [started, message, closed, ...]`",
         clock | language | kw_clock | kw_language => TEST_STEP,
         expect_choices | expect_transfer | expect_email | expect_goal | expect_media
         | kw_choices | kw_media => EXPECT_WHAT,

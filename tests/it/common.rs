@@ -31,6 +31,7 @@ impl B {
                     avatar: None,
                     fallback: None,
                     languages: vec![],
+                    webhook: None,
                 },
                 apis: vec![],
                 nodes: vec![],

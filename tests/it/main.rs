@@ -15,6 +15,7 @@ mod graph;
 mod http_connector;
 mod runtime;
 mod runtime_actions;
+mod serve;
 mod syntax;
 mod syntax_actions;
 mod testing;

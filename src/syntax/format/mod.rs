@@ -434,6 +434,16 @@ fn bot_setting(setting: &BotSetting) -> (usize, Part<'_>) {
             let at = langs.first().map_or(0, |l| l.span.start);
             (at, Part::Line(format!("languages {}", names.join(", "))))
         }
+        BotSetting::Webhook(hook) => {
+            let events: Vec<&str> = hook.events.iter().map(|e| e.name.as_str()).collect();
+            let line = format!(
+                "webhook {} secret {} events [{}]",
+                plain(&hook.url.value),
+                hook.secret.name,
+                events.join(", ")
+            );
+            (hook.url.span.start, Part::Line(line))
+        }
     }
 }
 

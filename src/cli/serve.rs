@@ -1,0 +1,186 @@
+//! `chatflow serve`: the flow behind the HTTP API of `docs/http-api.md`.
+//!
+//! Prints exactly one line on stdout, `listening on http://HOST:PORT`, once the store is open
+//! and the port is bound; logs go to stderr. SIGINT or SIGTERM stop it cleanly: no new
+//! requests, turns in progress commit, exit 0.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::ValueEnum;
+
+use chatflow::runtime::{Engine, EngineConfig};
+use chatflow::serve::{ServeOptions, WebhookTarget};
+use chatflow::store::Store;
+
+use super::run::{engine_config, start_stubs};
+use super::{compile_for_use, usage_error, SessionArgs, FAILED};
+
+#[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// What `chatflow serve` was asked for.
+pub struct ServeArgs {
+    pub addr: String,
+    pub store: String,
+    pub stubs: Option<String>,
+    pub session_ttl: String,
+    pub admin_token_env: String,
+    pub log_format: LogFormat,
+    pub max_steps: u32,
+    pub otp_code: bool,
+    pub session: SessionArgs,
+}
+
+pub async fn serve(file: &str, args: ServeArgs) -> ExitCode {
+    init_logs(args.log_format);
+    let session_ttl = match parse_duration(&args.session_ttl) {
+        Ok(ttl) => ttl,
+        Err(e) => return usage_error(&format!("--session-ttl: {e}")),
+    };
+    let compiled = match compile_for_use(file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(program) = compiled.program else {
+        return ExitCode::from(FAILED);
+    };
+    let program = Arc::new(program);
+    let webhook = match webhook_target(&program) {
+        Ok(w) => w,
+        Err(e) => return usage_error(&e),
+    };
+    // Kept alive for as long as the server runs.
+    let stubs = match start_stubs(args.stubs.as_deref(), &program).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let base = args.session.apply(EngineConfig {
+        channel: "web".to_string(),
+        ..engine_config(&program, stubs.as_ref())
+    });
+    let config = EngineConfig {
+        max_steps: args.max_steps,
+        fixed_otp: args.otp_code,
+        ..base
+    };
+    let engine = match Engine::new(program, config) {
+        Ok(e) => e,
+        Err(e) => return usage_error(&format!("cannot load the flow: {e}")),
+    };
+    let store = match Store::open_sqlite(std::path::Path::new(&args.store)).await {
+        Ok(s) => s,
+        Err(e) => return usage_error(&format!("cannot open the store `{}`: {e}", args.store)),
+    };
+    let listener = match tokio::net::TcpListener::bind(&args.addr).await {
+        Ok(l) => l,
+        Err(e) => return usage_error(&format!("cannot listen on {}: {e}", args.addr)),
+    };
+    let addr = match listener.local_addr() {
+        Ok(a) => a,
+        Err(e) => return usage_error(&format!("cannot listen on {}: {e}", args.addr)),
+    };
+    let admin_token = std::env::var(&args.admin_token_env)
+        .ok()
+        .filter(|t| !t.is_empty());
+    if admin_token.is_none() {
+        tracing::info!(variable = %args.admin_token_env, "no admin token: admin endpoints are off");
+    }
+    let options = ServeOptions {
+        session_ttl,
+        admin_token,
+        webhook,
+    };
+    outln!("listening on http://{addr}");
+    tracing::info!(%addr, store = %args.store, "serving");
+    match chatflow::serve::serve(listener, engine, store, options, stop_signal()).await {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => usage_error(&format!("the server stopped: {e}")),
+    }
+}
+
+/// The bot's `webhook` setting, with its secret read from the environment.
+fn webhook_target(
+    program: &chatflow::ir::Program,
+) -> Result<Option<(WebhookTarget, Vec<String>)>, String> {
+    let Some(hook) = &program.bot.webhook else {
+        return Ok(None);
+    };
+    let secret = std::env::var(&hook.secret).map_err(|_| {
+        format!(
+            "the bot's webhook is signed with secret `{0}`: set the environment variable `{0}`",
+            hook.secret
+        )
+    })?;
+    let target = WebhookTarget {
+        url: hook.url.clone(),
+        secret,
+    };
+    Ok(Some((target, hook.events.clone())))
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CHATFLOW_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(false).try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// SIGINT or SIGTERM.
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("stopping: finishing the turns in progress");
+}
+
+/// `30m`, `2h`, `45s`, `1d`, `500ms`; `0` or `off` for never.
+pub fn parse_duration(text: &str) -> Result<Option<Duration>, String> {
+    let text = text.trim();
+    if text == "0" || text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 30m, 2h or 45s"))?;
+    let seconds = match unit {
+        "ms" => return Ok(Some(Duration::from_millis(n))),
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86400,
+        _ => return Err(format!("`{text}` is not a duration like 30m, 2h or 45s")),
+    };
+    Ok(Some(Duration::from_secs(seconds)))
+}

@@ -1,0 +1,426 @@
+//! The HTTP API (`docs/http-api.md`): routes, request bodies, statuses and error shapes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value as Json_};
+use tokio_util::task::TaskTracker;
+
+use super::service::{constant_time_eq, OpenRequest, Service, ServiceError};
+
+/// Largest request body.
+pub const MAX_BODY: usize = 64 * 1024;
+/// Largest message text.
+pub const MAX_MESSAGE: usize = 4 * 1024;
+/// Largest `message_id`.
+const MAX_MESSAGE_ID: usize = 256;
+/// Admin list page sizes.
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 500;
+
+/// The OpenAPI description served at `/api/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Every route, as (method, path): what `/api/openapi.json` must describe (a test checks).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/conversations"),
+    ("GET", "/api/conversations"),
+    ("GET", "/api/conversations/{id}"),
+    ("DELETE", "/api/conversations/{id}"),
+    ("POST", "/api/conversations/{id}/messages"),
+    ("GET", "/api/conversations/{id}/transcript"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/healthz"),
+    ("GET", "/metrics"),
+];
+
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Arc<Service>,
+    /// The admin token; `None` turns the admin endpoints off.
+    pub admin_token: Option<Arc<str>>,
+    /// Turns run as tracked tasks: a client that hangs up does not cancel a turn half-way,
+    /// and shutdown waits for them.
+    pub tasks: TaskTracker,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/conversations", post(open).get(list))
+        .route("/api/conversations/{id}", get(show).delete(erase))
+        .route("/api/conversations/{id}/messages", post(message))
+        .route("/api/conversations/{id}/transcript", get(transcript))
+        .route("/api/openapi.json", get(openapi))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        })
+        .with_state(state)
+}
+
+/// An error answer: `{"error": {"code": ..., "message": ...}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> ApiError {
+        match e {
+            ServiceError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such conversation")
+            }
+            ServiceError::Unauthorized => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing or wrong bearer token",
+            ),
+            ServiceError::Conflict(state) => {
+                let code = if state == "failed" {
+                    "conversation_failed"
+                } else {
+                    "conversation_closed"
+                };
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    code,
+                    format!("the conversation is {state}"),
+                )
+            }
+            ServiceError::Invalid(message) => ApiError::invalid(message),
+            other => {
+                tracing::error!(error = %other, "request failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    other.to_string(),
+                )
+            }
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer TOKEN`.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Checks the admin token; admin endpoints do not exist (404) when none is configured.
+fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(admin) = &state.admin_token else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "admin endpoints are off",
+        ));
+    };
+    match bearer(headers) {
+        Some(token) if constant_time_eq(token, admin) => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or wrong admin token",
+        )),
+    }
+}
+
+/// Reads a JSON body: 413 over [`MAX_BODY`], 415 when it is not JSON, 400 when it does not
+/// parse, 422 when it parses but does not fit `T`. An empty body reads as `{}` when allowed.
+async fn json_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    allow_empty: bool,
+) -> Result<T, ApiError> {
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body is over {MAX_BODY} bytes"),
+        )
+    })?;
+    let empty_allowed = bytes.is_empty() && allow_empty;
+    let bytes: &[u8] = if empty_allowed { b"{}" } else { &bytes };
+    if !empty_allowed && !is_json(headers) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ));
+    }
+    let value: Json_ = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    serde_json::from_value(value).map_err(|e| ApiError::invalid(e.to_string()))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenBody {
+    language: Option<String>,
+    channel: Option<String>,
+    #[serde(default)]
+    attributes: serde_json::Map<String, Json_>,
+}
+
+async fn open(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body: OpenBody = json_body(&headers, body, true).await?;
+    let req = OpenRequest {
+        language: body.language,
+        channel: Some(body.channel.unwrap_or_else(|| "web".to_string())),
+        attributes: body.attributes,
+    };
+    let service = Arc::clone(&state.service);
+    let opened = state
+        .tasks
+        .spawn(async move { service.open(req).await })
+        .await
+        .map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })??;
+    let body = json!({
+        "id": opened.id,
+        "token": opened.token,
+        "state": opened.answer.state,
+        "events": opened.answer.events,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MessageBody {
+    text: String,
+    message_id: Option<String>,
+}
+
+async fn message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let token = bearer(&headers).map(str::to_string);
+    // Authorize before reading the body, so strangers learn nothing from its checks.
+    state.service.authorize(&id, token.as_deref(), None).await?;
+    let body: MessageBody = json_body(&headers, body, false).await?;
+    if body.text.len() > MAX_MESSAGE {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "message_too_large",
+            format!("the message is over {MAX_MESSAGE} bytes"),
+        ));
+    }
+    if let Some(mid) = &body.message_id {
+        if mid.is_empty() || mid.len() > MAX_MESSAGE_ID {
+            return Err(ApiError::invalid(format!(
+                "message_id must have 1 to {MAX_MESSAGE_ID} bytes"
+            )));
+        }
+    }
+    let service = Arc::clone(&state.service);
+    let answer = state
+        .tasks
+        .spawn(async move {
+            service
+                .message(&id, token.as_deref(), body.text, body.message_id)
+                .await
+        })
+        .await
+        .map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })??;
+    Ok(Json(json!({"state": answer.state, "events": answer.events})).into_response())
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let c = state
+        .service
+        .authorize(&id, bearer(&headers), state.admin_token.as_deref())
+        .await?;
+    let attributes = state.service.attributes(&c)?;
+    Ok(Json(json!({
+        "id": c.id,
+        "state": c.state,
+        "node": c.node,
+        "attributes": attributes,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+    }))
+    .into_response())
+}
+
+async fn transcript(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    state
+        .service
+        .authorize(&id, bearer(&headers), state.admin_token.as_deref())
+        .await?;
+    let turns = state
+        .service
+        .store
+        .transcript(&id)
+        .await
+        .map_err(ServiceError::from)?;
+    let turns: Vec<Json_> = turns
+        .into_iter()
+        .map(|t| {
+            let events: Json_ = serde_json::from_str(&t.events).unwrap_or(Json_::Array(Vec::new()));
+            json!({
+                "message": t.message.map(|m| json!({"text": m.text, "message_id": m.message_id})),
+                "events": events,
+                "at": t.at,
+                "state": t.state,
+                "flow_version": t.flow_version,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"turns": turns})).into_response())
+}
+
+async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    require_admin(&state, &headers)?;
+    let limit = match query.get("limit") {
+        None => DEFAULT_PAGE,
+        Some(text) => match text.parse::<u32>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => {
+                return Err(ApiError::invalid(format!(
+                    "limit must be a number from 1 to {MAX_PAGE}"
+                )))
+            }
+        },
+    };
+    let after = query.get("after").cloned();
+    let rows = state
+        .service
+        .store
+        .list(limit, after)
+        .await
+        .map_err(ServiceError::from)?;
+    let next = (rows.len() == limit as usize)
+        .then(|| rows.last().map(|r| r.id.clone()))
+        .flatten();
+    let conversations: Vec<Json_> = rows
+        .into_iter()
+        .map(|r| {
+            json!({"id": r.id, "state": r.state, "node": r.node, "created_at": r.created_at, "updated_at": r.updated_at})
+        })
+        .collect();
+    Ok(Json(json!({"conversations": conversations, "next": next})).into_response())
+}
+
+async fn erase(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    require_admin(&state, &headers)?;
+    if !state
+        .service
+        .store
+        .delete(&id)
+        .await
+        .map_err(ServiceError::from)?
+    {
+        return Err(ServiceError::NotFound.into());
+    }
+    tracing::info!(conversation = %id, "conversation erased");
+    Ok(Json(json!({"id": id, "deleted": true})).into_response())
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.service.store.ping().await {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Err(e) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            e.to_string(),
+        )
+        .into_response(),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let by_state = state
+        .service
+        .store
+        .count_by_state()
+        .await
+        .unwrap_or_default();
+    let text = state.service.metrics.render(&by_state);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}

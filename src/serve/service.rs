@@ -1,0 +1,486 @@
+//! Conversations over the store: opening one, taking a message, reading one back. No HTTP
+//! here; [`super::http`] maps these results to statuses.
+//!
+//! A turn: take the conversation's lock, read its row, restore the session against the
+//! current flow ([`super::resume`]), run the engine (API calls happen here, with no store
+//! transaction open), then commit session, turn and webhook outbox rows in one transaction.
+//! The answer is returned only after that commit.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value as Json};
+use sha2::{Digest, Sha256};
+
+use super::locks::Locks;
+use super::metrics::{outcome_class, Metrics};
+use super::resume::{self, StoredSession};
+use crate::ir::{Program, Value, ValueType};
+use crate::runtime::{Engine, Event, Session, SessionState};
+use crate::store::{Committed, Conversation, Message, OutboxItem, Store, StoreError, TurnCommit};
+
+/// What the visitor is told when the conversation expired (`--session-ttl`).
+pub const EXPIRED: &str = "This conversation was closed because it was idle for too long.";
+
+/// The answer to a turn: state after it and its events (as JSON values).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub state: String,
+    pub events: Json,
+}
+
+/// A new conversation.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub id: String,
+    pub token: String,
+    pub answer: Answer,
+}
+
+/// What a new conversation may know beforehand.
+#[derive(Debug, Clone, Default)]
+pub struct OpenRequest {
+    pub language: Option<String>,
+    pub channel: Option<String>,
+    pub attributes: serde_json::Map<String, Json>,
+}
+
+#[derive(thiserror::Error, Debug)]
+pub enum ServiceError {
+    #[error("no such conversation")]
+    NotFound,
+    #[error("missing or wrong token")]
+    Unauthorized,
+    #[error("the conversation is {0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Without OS randomness, ids and tokens would be guessable: refuse to make any.
+    #[error("the operating system's random generator failed: {0}")]
+    Random(String),
+    #[error("the stored session cannot be read: {0}")]
+    Corrupt(String),
+}
+
+/// Which webhook events the bot asked for (`None`: no webhook).
+pub type WebhookEvents = Option<Vec<String>>;
+
+pub struct Service {
+    pub engine: Engine,
+    pub store: Store,
+    /// Content hash of the flow, stored with each turn.
+    pub flow_version: String,
+    pub session_ttl: Option<Duration>,
+    pub metrics: Arc<Metrics>,
+    pub webhook_events: WebhookEvents,
+    /// Woken when a turn wrote webhook events, so they go out at once.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
+    locks: Locks,
+}
+
+impl Service {
+    pub fn new(
+        engine: Engine,
+        store: Store,
+        session_ttl: Option<Duration>,
+        webhook_events: WebhookEvents,
+    ) -> Service {
+        let flow_version = flow_version(engine.program());
+        Service {
+            engine,
+            store,
+            flow_version,
+            session_ttl,
+            metrics: Arc::default(),
+            webhook_events,
+            outbox_wake: Arc::default(),
+            locks: Locks::default(),
+        }
+    }
+
+    pub fn program(&self) -> &Program {
+        self.engine.program()
+    }
+
+    /// Starts a conversation: runs the opening turn and stores it.
+    pub async fn open(&self, req: OpenRequest) -> Result<Opened, ServiceError> {
+        let began = Instant::now();
+        let mut session = self.engine.new_session();
+        self.apply_open_request(&mut session, req)?;
+        let events = self.engine.start(&mut session).await;
+        let id = random_hex(16)?;
+        let token = random_hex(32)?;
+        let now = now();
+        let state = state_name(&session);
+        let outbox = self.outbox_for(&id, &now, None, &events, state, true);
+        let commit = self.commit_for(&id, None, &events, &session, &now, outbox);
+        let conversation = Conversation {
+            id: id.clone(),
+            token_hash: token_hash(&token),
+            state: state.to_string(),
+            node: commit.node.clone(),
+            session: commit.session.clone(),
+            flow_version: self.flow_version.clone(),
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        let wake = !commit.outbox.is_empty();
+        self.store.create(conversation, commit).await?;
+        if wake {
+            self.outbox_wake.notify_one();
+        }
+        self.observe(&events, began);
+        tracing::info!(conversation = %id, state, "conversation opened");
+        Ok(Opened {
+            id,
+            token,
+            answer: Answer {
+                state: state.to_string(),
+                events: events_json(&events),
+            },
+        })
+    }
+
+    fn apply_open_request(
+        &self,
+        session: &mut Session,
+        req: OpenRequest,
+    ) -> Result<(), ServiceError> {
+        let program = self.program();
+        if let Some(language) = req.language {
+            let declared = &program.bot.languages;
+            if !declared.is_empty() && !declared.contains(&language) {
+                return Err(ServiceError::Invalid(format!(
+                    "language `{language}` is not one of the bot's languages ({})",
+                    declared.join(", ")
+                )));
+            }
+            session.sys.insert("language".into(), Value::Text(language));
+        }
+        if let Some(channel) = req.channel {
+            session.sys.insert("channel".into(), Value::Text(channel));
+        }
+        for (name, json) in req.attributes {
+            let Some(i) = program.attrs.iter().position(|a| a.name == name) else {
+                return Err(ServiceError::Invalid(format!(
+                    "the flow has no attribute `{name}`"
+                )));
+            };
+            let fits = matches!(
+                (program.attrs[i].ty, &json),
+                (ValueType::Text, Json::String(_))
+                    | (ValueType::Number, Json::Number(_))
+                    | (ValueType::Bool, Json::Bool(_))
+                    | (ValueType::Any, _)
+            );
+            if !fits {
+                return Err(ServiceError::Invalid(format!(
+                    "attribute `{name}` is {}, not {json}",
+                    type_name(program.attrs[i].ty)
+                )));
+            }
+            let value: Value =
+                serde_json::from_value(json).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            session.attrs[i] = Some(value);
+        }
+        Ok(())
+    }
+
+    /// The conversation if `token` is its token (or the admin's, when `admin` is true).
+    pub async fn authorize(
+        &self,
+        id: &str,
+        token: Option<&str>,
+        admin: Option<&str>,
+    ) -> Result<Conversation, ServiceError> {
+        let conversation = self
+            .store
+            .conversation(id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let token = token.ok_or(ServiceError::Unauthorized)?;
+        let own = constant_time_eq(&token_hash(token), &conversation.token_hash);
+        let admin = admin.is_some_and(|a| constant_time_eq(a, token));
+        if own || admin {
+            Ok(conversation)
+        } else {
+            Err(ServiceError::Unauthorized)
+        }
+    }
+
+    /// One visitor message. Duplicates (same `message_id`) get the first answer again.
+    pub async fn message(
+        &self,
+        id: &str,
+        token: Option<&str>,
+        text: String,
+        message_id: Option<String>,
+    ) -> Result<Answer, ServiceError> {
+        self.authorize(id, token, None).await?;
+        let began = Instant::now();
+        let _held = self.locks.lock(id).await;
+        if let Some(mid) = &message_id {
+            if let Some(turn) = self.store.turn_for_message(id, mid).await? {
+                return Ok(stored_answer(&turn.state, &turn.events));
+            }
+        }
+        // Read again under the lock: this is the state the turn starts from.
+        let conversation = self
+            .store
+            .conversation(id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if conversation.state == "closed" || conversation.state == "failed" {
+            return Err(ServiceError::Conflict(conversation.state));
+        }
+        let (mut session, mut events) = self.restore(&conversation)?;
+        let now_time = Utc::now();
+        if self.expired(&conversation, now_time) {
+            session.state = SessionState::Closed;
+            events.push(Event::Say {
+                text: EXPIRED.into(),
+            });
+            events.push(Event::Closed);
+        } else if session.state == SessionState::New && !events.is_empty() {
+            // The flow changed under the conversation: it starts over; the message is not
+            // an answer to anything the visitor has seen, so it is not consumed.
+            events.extend(self.engine.start(&mut session).await);
+        } else {
+            events.extend(self.engine.step(&mut session, &text).await);
+        }
+        let at = now_time.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let message = Message { text, message_id };
+        let state = state_name(&session);
+        let outbox = self.outbox_for(id, &at, Some(&message), &events, state, false);
+        let commit = self.commit_for(id, Some(message), &events, &session, &at, outbox);
+        let wake = !commit.outbox.is_empty();
+        match self.store.commit_turn(commit).await? {
+            Committed::Stored { .. } if wake => self.outbox_wake.notify_one(),
+            Committed::Stored { .. } => {}
+            Committed::Duplicate(turn) => return Ok(stored_answer(&turn.state, &turn.events)),
+            Committed::Gone => return Err(ServiceError::NotFound),
+        }
+        self.observe(&events, began);
+        tracing::info!(conversation = %id, state, events = events.len(), "turn");
+        Ok(Answer {
+            state: state.to_string(),
+            events: events_json(&events),
+        })
+    }
+
+    /// The session to run, and any events the restore itself produced.
+    fn restore(&self, c: &Conversation) -> Result<(Session, Vec<Event>), ServiceError> {
+        let stored: StoredSession =
+            serde_json::from_str(&c.session).map_err(|e| ServiceError::Corrupt(e.to_string()))?;
+        match resume::restore(self.program(), stored, self.engine.new_session()) {
+            Ok(session) => Ok((session, Vec::new())),
+            Err(fresh) => {
+                let fresh = *fresh;
+                tracing::warn!(conversation = %c.id, node = %c.node, "stored place is gone from the flow; starting over");
+                Ok((
+                    fresh,
+                    vec![Event::Say {
+                        text: resume::RESTARTED.into(),
+                    }],
+                ))
+            }
+        }
+    }
+
+    fn expired(&self, c: &Conversation, now: DateTime<Utc>) -> bool {
+        let Some(ttl) = self.session_ttl else {
+            return false;
+        };
+        let Ok(updated) = DateTime::parse_from_rfc3339(&c.updated_at) else {
+            return false;
+        };
+        let idle = now.signed_duration_since(updated.with_timezone(&Utc));
+        idle.to_std().is_ok_and(|idle| idle > ttl)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn outbox_for(
+        &self,
+        id: &str,
+        at: &str,
+        message: Option<&Message>,
+        events: &[Event],
+        state: &str,
+        opening: bool,
+    ) -> Vec<OutboxItem> {
+        let Some(wanted) = &self.webhook_events else {
+            return Vec::new();
+        };
+        let mut out: Vec<(&str, Json)> = Vec::new();
+        if opening {
+            out.push(("started", json!({})));
+        }
+        if let Some(m) = message {
+            out.push((
+                "message",
+                json!({"text": m.text, "message_id": m.message_id, "events": events_json(events)}),
+            ));
+        }
+        for event in events {
+            match event {
+                Event::Goal { name, count } => {
+                    out.push(("goal", json!({"name": name, "count": count})))
+                }
+                Event::Transfer { kind, to } => {
+                    out.push(("transferred", json!({"kind": kind, "to": to})))
+                }
+                Event::Closed => out.push(("closed", json!({}))),
+                _ => {}
+            }
+        }
+        if state == "failed" {
+            out.push(("failed", json!({})));
+        }
+        out.into_iter()
+            .filter(|(name, _)| wanted.iter().any(|w| w == name))
+            .map(|(name, data)| OutboxItem {
+                body: json!({
+                    "event": name,
+                    "conversation": id,
+                    "at": at,
+                    "flow_version": self.flow_version,
+                    "data": data,
+                })
+                .to_string(),
+            })
+            .collect()
+    }
+
+    fn commit_for(
+        &self,
+        id: &str,
+        message: Option<Message>,
+        events: &[Event],
+        session: &Session,
+        at: &str,
+        outbox: Vec<OutboxItem>,
+    ) -> TurnCommit {
+        let program = self.program();
+        let stored = resume::store(program, session);
+        TurnCommit {
+            conversation: id.to_string(),
+            message,
+            events: events_json(events).to_string(),
+            state: state_name(session).to_string(),
+            node: resume::node_name(program, session),
+            session: serde_json::to_string(&stored).unwrap_or_default(),
+            flow_version: self.flow_version.clone(),
+            at: at.to_string(),
+            outbox,
+        }
+    }
+
+    fn observe(&self, events: &[Event], began: Instant) {
+        self.metrics.turn(began.elapsed().as_secs_f64());
+        for event in events {
+            if let Event::ApiCall {
+                api,
+                status,
+                error,
+                latency_ms,
+                ..
+            } = event
+            {
+                let class = outcome_class(*status, error.as_deref());
+                self.metrics
+                    .api_call(api, class, *latency_ms as f64 / 1000.0);
+            }
+        }
+    }
+
+    /// The attributes of a stored conversation, by name (only set ones).
+    pub fn attributes(
+        &self,
+        c: &Conversation,
+    ) -> Result<serde_json::Map<String, Json>, ServiceError> {
+        let stored: StoredSession =
+            serde_json::from_str(&c.session).map_err(|e| ServiceError::Corrupt(e.to_string()))?;
+        Ok(stored
+            .attrs
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::to_value(v).unwrap_or(Json::Null)))
+            .collect())
+    }
+
+    /// Conversations with a turn in flight (for tests).
+    pub fn busy(&self) -> usize {
+        self.locks.busy()
+    }
+}
+
+/// `waiting`, `closed`, `transferred`, or `failed` (the bot could not start the
+/// conversation: its opening hit a runtime error and left the session unstarted).
+pub fn state_name(s: &Session) -> &'static str {
+    match s.state {
+        SessionState::Waiting => "waiting",
+        SessionState::Closed => "closed",
+        SessionState::Transferred => "transferred",
+        SessionState::New => "failed",
+    }
+}
+
+fn stored_answer(state: &str, events: &str) -> Answer {
+    Answer {
+        state: state.to_string(),
+        events: serde_json::from_str(events).unwrap_or(Json::Array(Vec::new())),
+    }
+}
+
+fn events_json(events: &[Event]) -> Json {
+    serde_json::to_value(events).unwrap_or(Json::Array(Vec::new()))
+}
+
+fn type_name(ty: ValueType) -> &'static str {
+    match ty {
+        ValueType::Text => "text",
+        ValueType::Number => "a number",
+        ValueType::Bool => "a boolean",
+        ValueType::Any => "any value",
+    }
+}
+
+/// RFC 3339 UTC with milliseconds (sorts as text).
+pub fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The flow's content hash: SHA-256 of its IR without tests and source positions, so a
+/// change of layout or comments is not a new version.
+pub fn flow_version(program: &Program) -> String {
+    let mut p = program.clone();
+    p.tests.clear();
+    p.source_map = Default::default();
+    let json = serde_json::to_vec(&p).unwrap_or_default();
+    hex(&Sha256::digest(&json)[..16])
+}
+
+/// `bytes` random bytes from the OS, as hex.
+pub fn random_hex(bytes: usize) -> Result<String, ServiceError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::getrandom(&mut buf).map_err(|e| ServiceError::Random(e.to_string()))?;
+    Ok(hex(&buf))
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Equality that takes the same time wherever the first difference is.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+pub type Shared = Arc<Service>;

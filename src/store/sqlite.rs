@@ -1,0 +1,397 @@
+//! The SQLite backend: one file, WAL mode, schema migrations embedded in the binary.
+//!
+//! - **Durability.** `journal_mode=WAL` with `synchronous=NORMAL`. In WAL mode a commit has
+//!   written its frames to the WAL file (through the OS) before it returns, so a process that
+//!   is killed — `SIGKILL`, a panic, an OOM kill — loses no committed turn: the next open
+//!   replays the WAL. `NORMAL` only skips the `fsync` at each commit, so a power cut or an OS
+//!   crash may lose the last few commits; `FULL` would pay an `fsync` per turn for that.
+//! - **Threads.** rusqlite is blocking: every call runs on tokio's blocking pool
+//!   (`spawn_blocking`) over one connection behind a mutex, so no transaction spans an
+//!   `.await` and async workers are never blocked. Writes to one SQLite file are serialized by
+//!   SQLite anyway; each turn's transaction is a handful of indexed statements.
+//! - **Schema versions** live in `PRAGMA user_version`. [`MIGRATIONS`] are applied in order,
+//!   each in its own transaction; a store whose version is newer than this binary knows is
+//!   refused ([`StoreError::SchemaTooNew`]) instead of being misread.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction};
+
+use super::{Committed, Conversation, Message, OutboxRow, StoreError, Summary, Turn, TurnCommit};
+
+/// The schema, one step per version: `MIGRATIONS[i]` takes version `i` to `i + 1`.
+/// Append only: never edit a released step.
+pub const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE conversations (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL,
+    state TEXT NOT NULL,
+    node TEXT NOT NULL,
+    session TEXT NOT NULL,
+    flow_version TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE turns (
+    conversation TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    message_text TEXT,
+    message_id TEXT,
+    events TEXT NOT NULL,
+    state TEXT NOT NULL,
+    flow_version TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (conversation, seq),
+    UNIQUE (conversation, message_id)
+);
+CREATE TABLE outbox (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    last_error TEXT
+);
+CREATE INDEX outbox_by_conversation ON outbox (conversation, n);
+"#];
+
+/// The schema version this binary writes.
+pub fn schema_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    pub async fn open(path: PathBuf) -> Result<SqliteStore, StoreError> {
+        let conn = blocking(move || {
+            let mut conn = Connection::open(&path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            migrate(&mut conn)?;
+            Ok(conn)
+        })
+        .await?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` on the connection, on the blocking pool.
+    async fn with<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        blocking(move || {
+            // A panic while holding the lock cannot leave a transaction open (rusqlite rolls
+            // back on drop), so a poisoned lock is still a usable connection.
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+    }
+
+    pub async fn create(&self, c: Conversation, opening: TurnCommit) -> Result<(), StoreError> {
+        self.with(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO conversations (id, token_hash, state, node, session, flow_version, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![c.id, c.token_hash, c.state, c.node, c.session, c.flow_version, c.created_at, c.updated_at],
+            )?;
+            insert_turn(&tx, &opening, 1)?;
+            insert_outbox(&tx, &opening)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn conversation(&self, id: String) -> Result<Option<Conversation>, StoreError> {
+        self.with(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT id, token_hash, state, node, session, flow_version, created_at, updated_at
+                     FROM conversations WHERE id = ?1",
+                    params![id],
+                    |r| {
+                        Ok(Conversation {
+                            id: r.get(0)?,
+                            token_hash: r.get(1)?,
+                            state: r.get(2)?,
+                            node: r.get(3)?,
+                            session: r.get(4)?,
+                            flow_version: r.get(5)?,
+                            created_at: r.get(6)?,
+                            updated_at: r.get(7)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    pub async fn turn_for_message(
+        &self,
+        id: String,
+        message_id: String,
+    ) -> Result<Option<Turn>, StoreError> {
+        self.with(move |conn| turn_by_message(conn, &id, &message_id))
+            .await
+    }
+
+    pub async fn commit_turn(&self, t: TurnCommit) -> Result<Committed, StoreError> {
+        self.with(move |conn| {
+            let tx = conn.transaction()?;
+            let seq: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE conversation = ?1",
+                params![t.conversation],
+                |r| r.get(0),
+            )?;
+            match insert_turn(&tx, &t, seq) {
+                Ok(()) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    drop(tx);
+                    let id = t.message.as_ref().and_then(|m| m.message_id.clone()).unwrap_or_default();
+                    return Ok(match turn_by_message(conn, &t.conversation, &id)? {
+                        Some(turn) => Committed::Duplicate(turn),
+                        None => Committed::Gone,
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let updated = tx.execute(
+                "UPDATE conversations SET state = ?2, node = ?3, session = ?4, flow_version = ?5, updated_at = ?6
+                 WHERE id = ?1",
+                params![t.conversation, t.state, t.node, t.session, t.flow_version, t.at],
+            )?;
+            if updated == 0 {
+                return Ok(Committed::Gone);
+            }
+            insert_outbox(&tx, &t)?;
+            tx.commit()?;
+            Ok(Committed::Stored { seq })
+        })
+        .await
+    }
+
+    pub async fn transcript(&self, id: String) -> Result<Vec<Turn>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {TURN_COLUMNS} FROM turns WHERE conversation = ?1 ORDER BY seq"
+            ))?;
+            let turns = stmt
+                .query_map(params![id], read_turn)?
+                .collect::<Result<_, _>>()?;
+            Ok(turns)
+        })
+        .await
+    }
+
+    pub async fn list(
+        &self,
+        limit: u32,
+        after: Option<String>,
+    ) -> Result<Vec<Summary>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, state, node, created_at, updated_at FROM conversations
+                 WHERE ?1 IS NULL OR n < COALESCE((SELECT n FROM conversations WHERE id = ?1), 0)
+                 ORDER BY n DESC LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![after, limit], |r| {
+                    Ok(Summary {
+                        id: r.get(0)?,
+                        state: r.get(1)?,
+                        node: r.get(2)?,
+                        created_at: r.get(3)?,
+                        updated_at: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    pub async fn delete(&self, id: String) -> Result<bool, StoreError> {
+        self.with(move |conn| {
+            let tx = conn.transaction()?;
+            let n = tx.execute("DELETE FROM conversations WHERE id = ?1", params![id])?;
+            tx.execute("DELETE FROM turns WHERE conversation = ?1", params![id])?;
+            tx.execute("DELETE FROM outbox WHERE conversation = ?1", params![id])?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    pub async fn count_by_state(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT state, COUNT(*) FROM conversations GROUP BY state ORDER BY state",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.with(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
+    pub async fn due_deliveries(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT o.n, o.conversation, o.body, o.attempts FROM outbox o
+                 WHERE o.n = (SELECT MIN(n) FROM outbox WHERE conversation = o.conversation)
+                   AND o.next_at <= ?1
+                 ORDER BY o.n LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![now_ms, limit], |r| {
+                    Ok(OutboxRow {
+                        n: r.get(0)?,
+                        conversation: r.get(1)?,
+                        body: r.get(2)?,
+                        attempts: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    pub async fn delivered(&self, n: i64) -> Result<(), StoreError> {
+        self.with(move |conn| {
+            conn.execute("DELETE FROM outbox WHERE n = ?1", params![n])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn retry_later(
+        &self,
+        n: i64,
+        next_at_ms: i64,
+        error: String,
+    ) -> Result<(), StoreError> {
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_at = ?2, last_error = ?3 WHERE n = ?1",
+                params![n, next_at_ms, error],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn pending_deliveries(&self) -> Result<u64, StoreError> {
+        self.with(|conn| {
+            let n: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+            Ok(n.max(0) as u64)
+        })
+        .await
+    }
+}
+
+async fn blocking<R, F>(f: F) -> Result<R, StoreError>
+where
+    R: Send + 'static,
+    F: FnOnce() -> Result<R, StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Worker(e.to_string()))?
+}
+
+/// Brings the schema up to [`schema_version`], refusing a newer one.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let supported = schema_version();
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+const TURN_COLUMNS: &str = "seq, message_text, message_id, events, state, flow_version, at";
+
+fn read_turn(r: &rusqlite::Row<'_>) -> rusqlite::Result<Turn> {
+    let text: Option<String> = r.get(1)?;
+    let message_id: Option<String> = r.get(2)?;
+    Ok(Turn {
+        seq: r.get(0)?,
+        message: text.map(|text| Message { text, message_id }),
+        events: r.get(3)?,
+        state: r.get(4)?,
+        flow_version: r.get(5)?,
+        at: r.get(6)?,
+    })
+}
+
+fn turn_by_message(
+    conn: &Connection,
+    id: &str,
+    message_id: &str,
+) -> Result<Option<Turn>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {TURN_COLUMNS} FROM turns WHERE conversation = ?1 AND message_id = ?2"
+    ))?;
+    Ok(stmt
+        .query_row(params![id, message_id], read_turn)
+        .optional()?)
+}
+
+fn insert_turn(tx: &Transaction<'_>, t: &TurnCommit, seq: i64) -> rusqlite::Result<()> {
+    let (text, message_id) = match &t.message {
+        Some(m) => (Some(&m.text), m.message_id.as_ref()),
+        None => (None, None),
+    };
+    tx.prepare_cached(
+        "INSERT INTO turns (conversation, seq, message_text, message_id, events, state, flow_version, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![t.conversation, seq, text, message_id, t.events, t.state, t.flow_version, t.at])?;
+    Ok(())
+}
+
+fn insert_outbox(tx: &Transaction<'_>, t: &TurnCommit) -> rusqlite::Result<()> {
+    let mut stmt =
+        tx.prepare_cached("INSERT INTO outbox (conversation, body, next_at) VALUES (?1, ?2, 0)")?;
+    for item in &t.outbox {
+        stmt.execute(params![t.conversation, item.body])?;
+    }
+    Ok(())
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+}

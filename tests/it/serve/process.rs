@@ -1,0 +1,132 @@
+//! The real `chatflow serve` process: the ready line, a clean stop on signals, and what a
+//! kill does not lose.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use crate::serve::support::{counter_flow, read, says, TempDir};
+
+/// A running `chatflow serve` and its base URL.
+pub struct Process {
+    pub child: Child,
+    pub base: String,
+    /// Lines printed on stdout after the ready line.
+    pub stray: Arc<Mutex<Vec<String>>>,
+}
+
+impl Process {
+    /// Starts `chatflow serve FLOW --addr 127.0.0.1:0 --store DB ARGS` and waits for the
+    /// ready line.
+    pub fn start(flow: &Path, db: &Path, args: &[&str], env: &[(&str, &str)]) -> Process {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chatflow"));
+        cmd.arg("serve")
+            .arg(flow)
+            .args(["--addr", "127.0.0.1:0", "--store"])
+            .arg(db)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("chatflow serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let base = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("expected the ready line, got {first:?}"))
+            .to_string();
+        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+        // Nothing else may come on stdout: keep what does, for tests to look at.
+        let stray = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&stray);
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                seen.lock().unwrap().push(line);
+            }
+        });
+        Process { child, base, stray }
+    }
+
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn write_flow(dir: &TempDir, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.path(name);
+    std::fs::write(&path, text).expect("write flow");
+    path
+}
+
+#[tokio::test]
+async fn serve_prints_one_ready_line_and_stops_cleanly_on_sigterm_and_sigint() {
+    let dir = TempDir::new("serve-proc");
+    let flow = write_flow(&dir, "c.flow", &counter_flow(5));
+    let db = dir.path("s.db");
+    for signal in ["TERM", "INT"] {
+        let mut p = Process::start(&flow, &db, &[], &[]);
+        let client = reqwest::Client::new();
+        let (status, opened) = read(
+            client
+                .post(p.url("/api/conversations"))
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 201);
+        assert_eq!(says(&opened), ["count 0"]);
+        p.signal(signal);
+        let stray = Arc::clone(&p.stray);
+        let status = tokio::task::spawn_blocking(move || {
+            let status = p.child.wait().expect("wait");
+            drop(p);
+            status
+        })
+        .await
+        .unwrap();
+        assert_eq!(status.code(), Some(0), "SIG{signal} ends serve with exit 0");
+        assert!(
+            stray.lock().unwrap().is_empty(),
+            "one stdout line only: {stray:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn serve_refuses_bad_options_with_exit_2() {
+    let dir = TempDir::new("serve-proc");
+    let flow = write_flow(&dir, "c.flow", &counter_flow(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .arg("serve")
+        .arg(&flow)
+        .args(["--session-ttl", "soon", "--store"])
+        .arg(dir.path("s.db"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--session-ttl"));
+    assert!(out.stdout.is_empty());
+}
