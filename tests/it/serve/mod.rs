@@ -4,6 +4,7 @@
 //! (`process`) for what a process does: the ready line, signals, kills and restarts.
 
 mod api;
+mod durability;
 mod process;
 mod support;
 mod turns;
