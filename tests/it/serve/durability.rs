@@ -11,6 +11,9 @@ use serde_json::{json, Value};
 use super::process::{write_flow, Process};
 use super::support::{counter_flow, read, says, TempDir};
 
+/// The answers a conversation got a 200 for: (message_id, answer), by conversation id.
+type Acked = HashMap<String, Vec<(String, Value)>>;
+
 async fn open(client: &reqwest::Client, p: &Process) -> (String, String) {
     let r = client
         .post(p.url("/api/conversations"))
@@ -83,7 +86,7 @@ async fn every_answered_turn_survives_a_sigkill_mid_load_and_every_conversation_
     }
     // Each conversation sends messages one after another until the server goes away; every
     // 200 is remembered with its answer.
-    let acked: Arc<Mutex<HashMap<String, Vec<(String, Value)>>>> = Arc::default();
+    let acked: Arc<Mutex<Acked>> = Arc::default();
     let mut senders = Vec::new();
     for (id, token) in conversations.clone() {
         let (client, base, acked) = (client.clone(), p.base.clone(), Arc::clone(&acked));
