@@ -128,14 +128,24 @@ pub fn resume_point(text: &str, base: usize, err: &Error<Rule>) -> Option<usize>
 
 /// Whether `rest` begins with a top-level keyword.
 pub fn starts_item(rest: &[u8]) -> bool {
-    ["bot", "api", "node", "test", "import", "hours", "flow"]
-        .iter()
-        .any(|kw| {
-            rest.starts_with(kw.as_bytes())
-                && rest
-                    .get(kw.len())
-                    .is_none_or(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-        })
+    use super::keywords::Kw;
+    [
+        Kw::Bot,
+        Kw::Api,
+        Kw::Node,
+        Kw::Test,
+        Kw::Import,
+        Kw::Hours,
+        Kw::Flow,
+    ]
+    .iter()
+    .any(|kw| {
+        let word = kw.word();
+        rest.starts_with(word.as_bytes())
+            && rest
+                .get(word.len())
+                .is_none_or(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+    })
 }
 
 /// A string opened on the error's line and never closed before the line ends.

@@ -3,12 +3,14 @@
 //! pest spends most of its time in bookkeeping (call limits, stack probes, error attempts) on
 //! every token, which makes it several times too slow for the compile-speed target. Most
 //! files are valid, so this reader tries each item first. It accepts only what the pest
-//! grammar accepts and builds the same AST (a differential test in `tests/it/syntax.rs` checks
-//! this); on anything unexpected it gives up, and the item is read again by pest, which then
-//! produces the AST or the syntax error. Diagnostics from the shared leaf builders are kept
-//! only when the item is accepted.
+//! grammar accepts and builds the same AST (differential tests in `tests/it/syntax.rs` and over
+//! the fuzz corpus in `tests/it/fuzz.rs` check this); on anything unexpected it gives up, and
+//! the item is read again by pest, which then produces the AST or the syntax error. Diagnostics
+//! from the shared leaf builders are kept only when the item is accepted. Keywords come from
+//! the one list in `keywords.rs`.
 
 use super::ast::*;
+use super::keywords::{self, Kw};
 use super::leaf::{self, lit, null_expr, reference, NameRole, MAX_CHAIN, MAX_DEPTH};
 use super::template::{str_lit, template};
 use crate::diagnostic::Diag;
@@ -95,7 +97,8 @@ impl<'a> Reader<'a> {
     }
 
     /// A keyword: the word not followed by a name character.
-    fn kw(&mut self, word: &str) -> bool {
+    fn kw(&mut self, kw: Kw) -> bool {
+        let word = kw.word();
         let end = self.p + word.len();
         if self.b[self.p..].starts_with(word.as_bytes())
             && !self.b.get(end).is_some_and(|&c| is_ident_char(c))
@@ -245,7 +248,7 @@ impl<'a> Reader<'a> {
 
     fn item(&mut self) -> Option<Item> {
         let start = self.p;
-        if self.kw("import") {
+        if self.kw(Kw::Import) {
             self.skip();
             let path = self.str_lit()?;
             return Some(Item::Import(Import {
@@ -253,12 +256,12 @@ impl<'a> Reader<'a> {
                 path,
             }));
         }
-        if self.kw("bot") {
+        if self.kw(Kw::Bot) {
             self.skip();
             let name = self.str_lit()?;
             self.skip();
             let settings = self.block(|r| {
-                if !r.kw("start") {
+                if !r.kw(Kw::Start) {
                     return None;
                 }
                 r.skip();
@@ -270,7 +273,7 @@ impl<'a> Reader<'a> {
                 span: self.span_from(start),
             }));
         }
-        if self.kw("api") {
+        if self.kw(Kw::Api) {
             self.skip();
             let name = self.ident(NameRole::Api)?;
             self.skip();
@@ -281,7 +284,7 @@ impl<'a> Reader<'a> {
                 span: self.span_from(start),
             }));
         }
-        if self.kw("node") {
+        if self.kw(Kw::Node) {
             self.skip();
             let name = self.ident(NameRole::Node)?;
             self.skip();
@@ -292,7 +295,7 @@ impl<'a> Reader<'a> {
                 span: self.span_from(start),
             }));
         }
-        if self.kw("test") {
+        if self.kw(Kw::Test) {
             self.skip();
             let name = self.str_lit()?;
             self.skip();
@@ -308,7 +311,7 @@ impl<'a> Reader<'a> {
 
     fn api_prop(&mut self) -> Option<ApiProp> {
         let start = self.p;
-        if self.kw("live") || self.kw("draft") {
+        if self.kw(Kw::Live) || self.kw(Kw::Draft) {
             let live = self.b[start] == b'l';
             return Some(ApiProp::Mode {
                 live,
@@ -316,14 +319,14 @@ impl<'a> Reader<'a> {
             });
         }
         let method = [
-            ("get", Method::Get),
-            ("post", Method::Post),
-            ("put", Method::Put),
-            ("patch", Method::Patch),
-            ("delete", Method::Delete),
+            (Kw::Get, Method::Get),
+            (Kw::Post, Method::Post),
+            (Kw::Put, Method::Put),
+            (Kw::Patch, Method::Patch),
+            (Kw::Delete, Method::Delete),
         ]
         .into_iter()
-        .find(|(w, _)| self.kw(w))
+        .find(|&(kw, _)| self.kw(kw))
         .map(|(_, m)| m);
         if let Some(method) = method {
             self.skip();
@@ -334,7 +337,7 @@ impl<'a> Reader<'a> {
                 span: self.span_from(start),
             });
         }
-        if self.kw("header") {
+        if self.kw(Kw::Header) {
             self.skip();
             let name = self.str_lit()?;
             self.skip();
@@ -347,7 +350,7 @@ impl<'a> Reader<'a> {
                 span: self.span_from(start),
             });
         }
-        if self.kw("body") {
+        if self.kw(Kw::Body) {
             self.skip();
             let body = self.template()?;
             return Some(ApiProp::Body {
@@ -355,7 +358,7 @@ impl<'a> Reader<'a> {
                 span: self.span_from(start),
             });
         }
-        if self.kw("json") {
+        if self.kw(Kw::Json) {
             self.skip();
             let body = self.json_object()?;
             return Some(ApiProp::Json {
@@ -363,7 +366,7 @@ impl<'a> Reader<'a> {
                 span: self.span_from(start),
             });
         }
-        if self.kw("timeout") {
+        if self.kw(Kw::Timeout) {
             self.skip();
             let (text, at) = self.duration_raw()?;
             let millis = leaf::duration(text, at, &mut self.diags);
@@ -372,7 +375,7 @@ impl<'a> Reader<'a> {
                 span: self.span_from(start),
             });
         }
-        if self.kw("retry") {
+        if self.kw(Kw::Retry) {
             self.skip();
             let (text, at) = self.int_raw(false)?;
             let count = leaf::retry(text, at, &mut self.diags);
@@ -381,7 +384,7 @@ impl<'a> Reader<'a> {
                 span: self.span_from(start),
             });
         }
-        if self.kw("save") {
+        if self.kw(Kw::Save) {
             self.skip();
             let attr = self.ident(NameRole::Attribute)?;
             self.skip();
@@ -415,7 +418,7 @@ impl<'a> Reader<'a> {
 
     fn save_path(&mut self) -> Option<SavePath> {
         let start = self.p;
-        if !self.kw("body") {
+        if !self.kw(Kw::Body) {
             return None;
         }
         let mut steps = Vec::new();
@@ -466,9 +469,9 @@ impl<'a> Reader<'a> {
                 Some(JsonTemplate::Array(items, self.span_from(start)))
             }
             b'"' => Some(JsonTemplate::String(self.template()?)),
-            _ if self.kw("true") => Some(JsonTemplate::Bool(true, self.span_from(start))),
-            _ if self.kw("false") => Some(JsonTemplate::Bool(false, self.span_from(start))),
-            _ if self.kw("null") => Some(JsonTemplate::Null(self.span_from(start))),
+            _ if self.kw(Kw::True) => Some(JsonTemplate::Bool(true, self.span_from(start))),
+            _ if self.kw(Kw::False) => Some(JsonTemplate::Bool(false, self.span_from(start))),
+            _ if self.kw(Kw::Null) => Some(JsonTemplate::Null(self.span_from(start))),
             _ => {
                 let (text, at) = self.number_raw(true)?;
                 let n = leaf::number(text, at, &mut self.diags);
@@ -541,12 +544,12 @@ impl<'a> Reader<'a> {
     fn stmt(&mut self) -> Option<Stmt> {
         let start = self.p;
         let kind = match self.peek()? {
-            b's' if self.kw("say") => {
+            b's' if self.kw(Kw::Say) => {
                 self.skip();
                 StmtKind::Say(Text::Plain(self.template()?))
             }
-            b'a' if self.kw("ask") => self.ask()?,
-            b's' if self.kw("set") => {
+            b'a' if self.kw(Kw::Ask) => self.ask()?,
+            b's' if self.kw(Kw::Set) => {
                 self.skip();
                 let attr = self.ident(NameRole::Attribute)?;
                 self.skip();
@@ -557,16 +560,16 @@ impl<'a> Reader<'a> {
                     value: self.expr()?,
                 }
             }
-            b'c' if self.kw("call") => {
+            b'c' if self.kw(Kw::Call) => {
                 self.skip();
                 StmtKind::Call(self.ident(NameRole::Api)?)
             }
-            b'i' if self.kw("if") => StmtKind::Branch(self.branch(start)?),
-            b'g' if self.kw("goto") => {
+            b'i' if self.kw(Kw::If) => StmtKind::Branch(self.branch(start)?),
+            b'g' if self.kw(Kw::Goto) => {
                 self.skip();
                 StmtKind::Goto(self.ident(NameRole::Node)?)
             }
-            b'c' if self.kw("close") => StmtKind::Close,
+            b'c' if self.kw(Kw::Close) => StmtKind::Close,
             _ => return None,
         };
         Some(Stmt {
@@ -582,7 +585,7 @@ impl<'a> Reader<'a> {
         let mut prompt = None;
         let save = self.p;
         self.skip();
-        if self.kw("as") {
+        if self.kw(Kw::As) {
             self.skip();
             kind = Some(self.ident(NameRole::Kind)?);
         } else {
@@ -609,7 +612,7 @@ impl<'a> Reader<'a> {
             let save = self.p;
             self.skip_nl();
             let at = self.p;
-            if self.kw("elif") {
+            if self.kw(Kw::Elif) {
                 arms.push(self.arm(at)?);
             } else {
                 self.p = save;
@@ -620,7 +623,7 @@ impl<'a> Reader<'a> {
         self.skip_nl();
         let at = self.p;
         let (mut otherwise, mut otherwise_span) = (None, None);
-        if self.kw("else") {
+        if self.kw(Kw::Else) {
             self.skip();
             self.punct("->")?;
             self.skip();
@@ -654,17 +657,17 @@ impl<'a> Reader<'a> {
     // ---- expressions ----------------------------------------------------------------------
 
     fn expr(&mut self) -> Option<Expr> {
-        self.chain("or", Self::and_expr, ExprKind::Or)
+        self.chain(Kw::Or, Self::and_expr, ExprKind::Or)
     }
 
     fn and_expr(&mut self) -> Option<Expr> {
-        self.chain("and", Self::not_expr, ExprKind::And)
+        self.chain(Kw::And, Self::not_expr, ExprKind::And)
     }
 
     /// `operand (word operand)*`, folded to the left.
     fn chain(
         &mut self,
-        word: &str,
+        word: Kw,
         operand: fn(&mut Self) -> Option<Expr>,
         make: fn(Box<Expr>, Box<Expr>) -> ExprKind,
     ) -> Option<Expr> {
@@ -693,7 +696,7 @@ impl<'a> Reader<'a> {
 
     fn not_expr(&mut self) -> Option<Expr> {
         let start = self.p;
-        if self.kw("not") {
+        if self.kw(Kw::Not) {
             self.skip();
             self.depth_in()?;
             let inner = self.not_expr()?;
@@ -719,7 +722,7 @@ impl<'a> Reader<'a> {
                 lhs: Box::new(lhs),
                 rhs: Box::new(rhs),
             }
-        } else if self.kw("in") {
+        } else if self.kw(Kw::In) {
             self.skip();
             if self.peek() == Some(b'[') {
                 self.p += 1;
@@ -764,19 +767,19 @@ impl<'a> Reader<'a> {
                 lhs: Box::new(lhs),
                 rhs: Box::new(rhs),
             }
-        } else if self.kw("matches") {
+        } else if self.kw(Kw::Matches) {
             self.skip();
             ExprKind::Matches {
                 value: Box::new(lhs),
                 pattern: self.str_lit()?,
             }
-        } else if self.kw("is") {
+        } else if self.kw(Kw::Is) {
             self.skip();
-            let negated = self.kw("not");
+            let negated = self.kw(Kw::Not);
             if negated {
                 self.skip();
             }
-            if !self.kw("set") {
+            if !self.kw(Kw::Set) {
                 return None;
             }
             ExprKind::IsSet {
@@ -806,11 +809,11 @@ impl<'a> Reader<'a> {
     }
 
     fn text_op(&mut self) -> Option<TextOp> {
-        if self.kw("contains") {
+        if self.kw(Kw::Contains) {
             Some(TextOp::Contains)
-        } else if self.kw("starts_with") {
+        } else if self.kw(Kw::StartsWith) {
             Some(TextOp::StartsWith)
-        } else if self.kw("ends_with") {
+        } else if self.kw(Kw::EndsWith) {
             Some(TextOp::EndsWith)
         } else {
             None
@@ -844,10 +847,11 @@ impl<'a> Reader<'a> {
                 // Same order as the grammar: literals, then `a.b`, then `status`, then names.
                 let (s, e) = self.ident_raw()?;
                 let span = Span::new(s, e);
-                match &self.t[s..e] {
-                    "true" => return Some(lit(Literal::Bool(true), span)),
-                    "false" => return Some(lit(Literal::Bool(false), span)),
-                    "null" => return Some(null_expr(span)),
+                let word = keywords::lookup(&self.t[s..e]);
+                match word {
+                    Some(Kw::True) => return Some(lit(Literal::Bool(true), span)),
+                    Some(Kw::False) => return Some(lit(Literal::Bool(false), span)),
+                    Some(Kw::Null) => return Some(null_expr(span)),
                     _ => {}
                 }
                 if self.peek() == Some(b'.')
@@ -860,12 +864,11 @@ impl<'a> Reader<'a> {
                     self.ident_raw()?;
                     return Some(leaf::dotted(&self.t[start..self.p], start, &mut self.diags));
                 }
-                Some(match &self.t[s..e] {
-                    "status" => reference(RefKind::Status, span),
-                    name => {
-                        let id = leaf::ident(name, s, NameRole::Attribute, &mut self.diags);
-                        reference(RefKind::Attr(id.name), span)
-                    }
+                Some(if word == Some(Kw::Status) {
+                    reference(RefKind::Status, span)
+                } else {
+                    let id = leaf::ident(&self.t[s..e], s, NameRole::Attribute, &mut self.diags);
+                    reference(RefKind::Attr(id.name), span)
                 })
             }
         }
@@ -875,11 +878,11 @@ impl<'a> Reader<'a> {
 
     fn step(&mut self) -> Option<TestStep> {
         let start = self.p;
-        let kind = if self.kw("stub") {
+        let kind = if self.kw(Kw::Stub) {
             self.skip();
             let api = self.ident(NameRole::Api)?;
             self.skip();
-            let answer = if self.kw("timeout") {
+            let answer = if self.kw(Kw::Timeout) {
                 StubAnswer::Timeout
             } else {
                 let (text, at) = self.int_raw(false)?;
@@ -899,10 +902,10 @@ impl<'a> Reader<'a> {
                 StubAnswer::Status { status, body }
             };
             TestStepKind::Stub { api, answer }
-        } else if self.kw("user") {
+        } else if self.kw(Kw::User) {
             self.skip();
             TestStepKind::User(self.str_lit()?)
-        } else if self.kw("expect") {
+        } else if self.kw(Kw::Expect) {
             self.skip();
             self.expectation()?
         } else {
@@ -915,11 +918,11 @@ impl<'a> Reader<'a> {
     }
 
     fn expectation(&mut self) -> Option<TestStepKind> {
-        if self.kw("say") {
+        if self.kw(Kw::Say) {
             self.skip();
             return Some(TestStepKind::ExpectSay(self.str_lit()?));
         }
-        if self.kw("node") {
+        if self.kw(Kw::Node) {
             self.skip();
             let node = self.ident(NameRole::Node)?;
             // `expect node flow.node`: left to the pest reader.
@@ -928,7 +931,7 @@ impl<'a> Reader<'a> {
             }
             return Some(TestStepKind::ExpectNode(node));
         }
-        if self.kw("attr") {
+        if self.kw(Kw::Attr) {
             self.skip();
             let attr = self.ident(NameRole::Attribute)?;
             self.skip();
@@ -942,13 +945,13 @@ impl<'a> Reader<'a> {
                     ExprKind::Lit(l) => AttrExpectation::Equals(l),
                     _ => return None,
                 }
-            } else if self.kw("is") {
+            } else if self.kw(Kw::Is) {
                 self.skip();
-                if !self.kw("not") {
+                if !self.kw(Kw::Not) {
                     return None;
                 }
                 self.skip();
-                if !self.kw("set") {
+                if !self.kw(Kw::Set) {
                     return None;
                 }
                 AttrExpectation::NotSet
@@ -957,14 +960,14 @@ impl<'a> Reader<'a> {
             };
             return Some(TestStepKind::ExpectAttr { attr, expect });
         }
-        if self.kw("request") {
+        if self.kw(Kw::Request) {
             self.skip();
             let api = self.ident(NameRole::Api)?;
             self.skip();
             let url = self.str_lit()?;
             return Some(TestStepKind::ExpectRequest { api, url });
         }
-        if self.kw("closed") {
+        if self.kw(Kw::Closed) {
             return Some(TestStepKind::ExpectClosed);
         }
         None

@@ -9,12 +9,14 @@ mod build;
 mod errors;
 mod fast;
 pub mod format;
+pub mod keywords;
 mod leaf;
 mod template;
 
 use pest::Parser;
 
 use crate::diagnostic::Diag;
+pub use keywords::is_reserved;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar/chatflow.pest"]
@@ -92,55 +94,4 @@ fn skip_between_items(text: &str, mut pos: usize) -> usize {
         }
     }
     pos
-}
-
-/// Words that may not name a node, an API or an attribute.
-pub fn is_reserved(word: &str) -> bool {
-    matches!(
-        word,
-        "bot"
-            | "api"
-            | "node"
-            | "test"
-            | "import"
-            | "live"
-            | "draft"
-            | "get"
-            | "post"
-            | "put"
-            | "patch"
-            | "delete"
-            | "header"
-            | "body"
-            | "json"
-            | "timeout"
-            | "retry"
-            | "save"
-            | "say"
-            | "ask"
-            | "set"
-            | "call"
-            | "if"
-            | "elif"
-            | "else"
-            | "goto"
-            | "close"
-            | "stub"
-            | "user"
-            | "expect"
-            | "and"
-            | "or"
-            | "not"
-            | "in"
-            | "contains"
-            | "starts_with"
-            | "ends_with"
-            | "matches"
-            | "is"
-            | "true"
-            | "false"
-            | "null"
-            | "status"
-            | "as"
-    )
 }

@@ -1,6 +1,7 @@
 //! Fuzz-style property test: random token soups and mutations of real flows never make the
-//! compiler or the renderers panic, and every diagnostic span lies inside its file on char
-//! boundaries. Deterministic (fixed seed), so a failure reproduces.
+//! compiler or the renderers panic, every diagnostic span lies inside its file on char
+//! boundaries, and the parser's fast path reads every case as the pest grammar alone does.
+//! Deterministic (fixed seed), so a failure reproduces.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -10,6 +11,7 @@ use std::collections::HashMap;
 use chatflow::compile::{compile_path, compile_str, compile_with, Loader};
 use chatflow::diagnostic::{render, to_json_line, Code, Diag};
 use chatflow::source::SourceSet;
+use chatflow::syntax::keywords::KEYWORDS;
 
 /// The examples of `language.md`, beside the ok inputs.
 const LANGUAGE_EXAMPLES: &[&str] = &[
@@ -17,57 +19,10 @@ const LANGUAGE_EXAMPLES: &[&str] = &[
     include_str!("../contract/language_test.flow"),
 ];
 
-const TOKENS: &[&str] = &[
-    "bot",
-    "api",
-    "node",
-    "test",
-    "import",
-    "start",
-    "live",
-    "draft",
-    "get",
-    "post",
-    "put",
-    "patch",
-    "delete",
-    "header",
-    "body",
-    "json",
-    "timeout",
-    "retry",
-    "save",
-    "say",
-    "ask",
-    "as",
-    "set",
-    "call",
-    "if",
-    "elif",
-    "else",
-    "goto",
-    "close",
-    "stub",
-    "user",
-    "expect",
-    "attr",
-    "request",
-    "closed",
-    "status",
+/// Tokens of the soups besides the keywords (which come from the one keyword list).
+const OTHER_TOKENS: &[&str] = &[
     "sys",
     "secret",
-    "and",
-    "or",
-    "not",
-    "in",
-    "contains",
-    "starts_with",
-    "ends_with",
-    "matches",
-    "is",
-    "null",
-    "true",
-    "false",
     "number",
     "city",
     "n1",
@@ -114,6 +69,15 @@ const TOKENS: &[&str] = &[
     "\r\n",
 ];
 
+/// Every keyword of the language, then the other tokens.
+fn tokens() -> Vec<&'static str> {
+    KEYWORDS
+        .iter()
+        .map(|&(_, word, _)| word)
+        .chain(OTHER_TOKENS.iter().copied())
+        .collect()
+}
+
 /// The `.flow` files of one inputs directory, sorted.
 fn inputs(dir: &str) -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -144,11 +108,11 @@ fn seeds() -> Vec<String> {
     out
 }
 
-fn token_soup(rng: &mut fastrand::Rng) -> String {
+fn token_soup(rng: &mut fastrand::Rng, tokens: &[&str]) -> String {
     let len = rng.usize(0..80);
     let mut s = String::new();
     for _ in 0..len {
-        s.push_str(TOKENS[rng.usize(..TOKENS.len())]);
+        s.push_str(tokens[rng.usize(..tokens.len())]);
         if rng.bool() {
             s.push(' ');
         }
@@ -156,7 +120,7 @@ fn token_soup(rng: &mut fastrand::Rng) -> String {
     s
 }
 
-fn mutate(rng: &mut fastrand::Rng, seed: &str) -> String {
+fn mutate(rng: &mut fastrand::Rng, seed: &str, tokens: &[&str]) -> String {
     let mut bytes = seed.as_bytes().to_vec();
     for _ in 0..rng.usize(1..6) {
         let len = bytes.len();
@@ -180,7 +144,7 @@ fn mutate(rng: &mut fastrand::Rng, seed: &str) -> String {
             3 => bytes.truncate(rng.usize(..=len)),
             4 => {
                 let at = rng.usize(..=len);
-                let tok = TOKENS[rng.usize(..TOKENS.len())].as_bytes();
+                let tok = tokens[rng.usize(..tokens.len())].as_bytes();
                 bytes.splice(at..at, tok.iter().copied());
             }
             _ if len > 2 => {
@@ -237,28 +201,35 @@ fn run_one(src: &str) -> Result<(), String> {
     }
 }
 
-#[test]
-fn random_and_mutated_sources_never_panic() {
+/// The 16,000 fuzz cases: every fourth a token soup, the others mutated seeds. Deterministic;
+/// `FUZZ_SEED` explores other cases locally, CI uses the fixed default.
+fn corpus() -> impl Iterator<Item = String> {
     let seeds = seeds();
     assert!(
         seeds.len() >= 50,
         "the ok and err inputs are the mutation seeds"
     );
-    // FUZZ_SEED explores other cases locally; CI uses the fixed default.
+    let tokens = tokens();
     let seed = std::env::var("FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x00c4_a7f1_0e5e_ed00);
     let mut rng = fastrand::Rng::with_seed(seed);
-    let mut failures = Vec::new();
-    for i in 0..16_000 {
-        let src = if i % 4 == 0 {
-            token_soup(&mut rng)
+    (0..16_000).map(move |i| {
+        if i % 4 == 0 {
+            token_soup(&mut rng, &tokens)
         } else {
             let seed = rng.usize(..seeds.len());
-            mutate(&mut rng, &seeds[seed])
-        };
-        if let Err(why) = run_one(&src) {
+            mutate(&mut rng, &seeds[seed], &tokens)
+        }
+    })
+}
+
+/// Runs `check` on every case of the corpus; fails with the first few cases it refuses.
+fn check_corpus(check: impl Fn(&str) -> Result<(), String>) {
+    let mut failures = Vec::new();
+    for (i, src) in corpus().enumerate() {
+        if let Err(why) = check(&src) {
             failures.push(format!("case {i}: {why}\n---\n{src}\n---"));
             if failures.len() > 5 {
                 break;
@@ -266,6 +237,44 @@ fn random_and_mutated_sources_never_panic() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn random_and_mutated_sources_never_panic() {
+    check_corpus(run_one);
+}
+
+/// The fast path reads each case as pest alone does: the same AST, the same diagnostics.
+fn parsers_agree(src: &str) -> Result<(), String> {
+    let both = catch_unwind(|| {
+        (
+            chatflow::syntax::parse(src),
+            chatflow::syntax::parse_with_pest_only(src),
+        )
+    });
+    let Ok(((fast, fast_diags), (pest, pest_diags))) = both else {
+        return Err("a parser panicked".to_string());
+    };
+    if let Some(i) = (0..fast.items.len().max(pest.items.len()))
+        .find(|&i| fast.items.get(i) != pest.items.get(i))
+    {
+        return Err(format!(
+            "item {i} differs\nfast path: {:?}\npest only: {:?}",
+            fast.items.get(i),
+            pest.items.get(i)
+        ));
+    }
+    if fast_diags != pest_diags {
+        return Err(format!(
+            "diagnostics differ\nfast path: {fast_diags:?}\npest only: {pest_diags:?}"
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn the_fast_path_reads_the_fuzz_corpus_as_pest_does() {
+    check_corpus(parsers_agree);
 }
 
 #[test]
@@ -329,6 +338,7 @@ impl Loader for MemLoader {
 #[test]
 fn random_import_graphs_never_panic() {
     let seeds = seeds();
+    let tokens = tokens();
     let names = ["main.flow", "a.flow", "lib/b.flow", "lib/c.flow"];
     let routes = [
         "a.flow",
@@ -359,7 +369,7 @@ fn random_import_graphs_never_panic() {
             text.push_str(&if rng.bool() {
                 seeds[seed].clone()
             } else {
-                mutate(&mut rng, &seeds[seed])
+                mutate(&mut rng, &seeds[seed], &tokens)
             });
             files.insert(name.to_string(), text);
         }
