@@ -2,7 +2,7 @@
 //! Anything that would not resolve here is a bug in the checks, so it lowers to a harmless
 //! placeholder rather than panicking.
 
-use super::actions::{OTP_DEFAULT_DIGITS, OTP_DEFAULT_TRIES};
+use super::check::{OTP_DEFAULT_DIGITS, OTP_DEFAULT_TRIES};
 use super::resolve::{ApiDef, Ctx};
 use crate::ir::{self, AskKind, Value};
 use crate::source::FileId;

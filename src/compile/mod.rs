@@ -7,10 +7,9 @@
 //! API properties, duplicates, ...): whole-flow checks (names, the flow graph) would only
 //! echo the items the syntax errors swallowed, as a cascade of "unknown node" errors.
 
-mod actions;
 mod check;
 mod exits;
-mod graph;
+mod flow_analysis;
 mod hours;
 mod load;
 mod lower;
@@ -87,7 +86,7 @@ fn finish(root: &str, loaded: load::Loaded) -> Compiled {
     types::infer(&mut ctx);
     check::check_all(&mut ctx);
     if syntax_ok {
-        graph::analyse(&mut ctx);
+        flow_analysis::analyse(&mut ctx);
         if !ctx.diags.iter().any(Diag::is_error) {
             program = Some(lower::lower(&ctx, &bot_name(root)));
         }

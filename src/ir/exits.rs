@@ -2,7 +2,7 @@
 //! `chatflow graph` draws these exits as edges and coverage counts them as branches, so adding
 //! a statement that branches is one arm in [`exits`].
 //!
-//! The compiler asks the same question of the syntax tree (`compile::check::exits`), before
+//! The compiler asks the same question of the syntax tree (`compile::exits`), before
 //! there is IR; a test there checks that both answers agree on every example.
 
 use super::{

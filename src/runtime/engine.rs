@@ -15,10 +15,10 @@ use crate::ir::{
     self, ApiId, AskKind, AttrId, Expr, FlowId, NodeId, Program, Stmt, SysAttr, Text, Value,
 };
 
-mod actions;
+mod builder;
 mod refs;
 
-use actions::Next;
+use builder::Next;
 
 /// How deeply sub-flows may nest; a deeper `run` stops the turn like the step limit.
 pub const MAX_CALL_DEPTH: usize = 64;

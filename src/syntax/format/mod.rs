@@ -12,13 +12,20 @@
 //! operator, strings re-escaped canonically, trailing comments aligned within a run of lines.
 //!
 //! Adding a statement: one arm in [`Printer::stmt`]; a statement with a block builds its
-//! children as [`Part`]s (see `actions.rs`, which prints the bot-builder actions).
+//! children as [`Part`]s (see `blocks.rs`, which prints the bot-builder actions).
 
-mod actions;
+mod blocks;
+mod layout;
+mod leaves;
 
 use super::ast::*;
 use crate::diagnostic::Diag;
 use crate::vocab::{number_text, write_condition, Condition};
+
+use layout::*;
+pub use layout::{scan_comments, Comment};
+use leaves::*;
+pub use leaves::{expr, plain, template};
 
 const INDENT: &str = "  ";
 
@@ -139,7 +146,7 @@ impl<'a> Printer<'a> {
             }),
             Item::Node(n) => self.node(n, 0, gap),
             Item::Hours(h) => self.block(0, h.span, gap, format!("hours {}", h.name.name), |p| {
-                let parts = h.rules.iter().map(actions::hours_rule).collect();
+                let parts = h.rules.iter().map(blocks::hours_rule).collect();
                 p.parts(1, parts);
             }),
             Item::Flow(f) => {
@@ -347,11 +354,7 @@ impl<'a> Printer<'a> {
                 format!("{} {}{caption}", kind.as_str(), template(url))
             }
             StmtKind::Transfer { kind, to, message } => {
-                let head = format!(
-                    "transfer {} {}",
-                    actions::transfer_kind(*kind),
-                    template(to)
-                );
+                let head = format!("transfer {} {}", blocks::transfer_kind(*kind), template(to));
                 return self.with_text(indent, at, gap, head, message.as_ref(), "");
             }
             StmtKind::Appointment(a) => return self.appointment(a, stmt.span, indent, gap),
@@ -489,364 +492,4 @@ fn test_step(step: &TestStepKind) -> String {
         TestStepKind::Clock(at) => format!("clock {}", plain(&at.value)),
         TestStepKind::Language(lang) => format!("language {}", plain(&lang.value)),
     }
-}
-
-// ---- leaves ---------------------------------------------------------------------------------
-
-/// `500ms`, `2s`: seconds when whole, else milliseconds.
-fn duration(millis: u64) -> String {
-    if millis.is_multiple_of(1000) && millis > 0 {
-        format!("{}s", millis / 1000)
-    } else {
-        format!("{millis}ms")
-    }
-}
-
-fn save_path(path: &SavePath) -> String {
-    path_string("body", &path.steps)
-}
-
-/// `body.main.temp`, `item.tags[0]`, `body["odd key"]`.
-fn path_string(root: &str, steps: &[PathStep]) -> String {
-    let mut out = String::from(root);
-    for step in steps {
-        match step {
-            PathStep::Field(name) if is_name(name) => out.push_str(&format!(".{name}")),
-            PathStep::Field(name) => out.push_str(&format!("[{}]", plain(name))),
-            PathStep::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    out
-}
-
-fn is_name(text: &str) -> bool {
-    let mut chars = text.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn literal(lit: &Literal) -> String {
-    match lit {
-        Literal::Number(n) => number_text(*n),
-        Literal::String(s) => plain(s),
-        Literal::Bool(b) => b.to_string(),
-        Literal::Null => "null".to_string(),
-    }
-}
-
-/// A plain string literal with canonical escapes.
-pub fn plain(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    escape_into(value, false, &mut out);
-    out.push('"');
-    out
-}
-
-/// A template literal: text escaped (`{` as `{{`), references as `{name}`.
-pub fn template(t: &Template) -> String {
-    let mut out = String::from("\"");
-    for part in &t.parts {
-        match part {
-            TemplatePart::Text(text) => escape_into(text, true, &mut out),
-            TemplatePart::Ref(r) => {
-                out.push('{');
-                out.push_str(&ref_name(&r.kind));
-                out.push('}');
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn ref_name(kind: &RefKind) -> String {
-    match kind {
-        RefKind::Status => "status".to_string(),
-        RefKind::Attr(name) => name.clone(),
-        RefKind::Sys(name) => format!("sys.{name}"),
-        RefKind::Secret(name) => format!("secret.{name}"),
-        RefKind::Item(steps) => path_string("item", steps),
-    }
-}
-
-/// Escapes `"`, newline, tab and CR. A backslash is written bare when the character after it
-/// does not form an escape (so a regex keeps reading `"\d+"`), else doubled. In templates,
-/// braces are doubled.
-fn escape_into(value: &str, in_template: bool, out: &mut String) {
-    let mut chars = value.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '{' if in_template => out.push_str("{{"),
-            '}' if in_template => out.push_str("}}"),
-            '\\' => {
-                let bare = match chars.peek() {
-                    None => false,
-                    Some('n' | 't' | 'r' | '"' | '\\' | '\n' | '\t' | '\r') => false,
-                    Some('{' | '}') => !in_template,
-                    Some(_) => true,
-                };
-                out.push_str(if bare { "\\" } else { "\\\\" });
-            }
-            c => out.push(c),
-        }
-    }
-}
-
-// ---- JSON -----------------------------------------------------------------------------------
-
-/// A stub body on one line: `{"name": "Chicago", "temps": [1, 2]}`.
-fn json_value(value: &serde_json::Value) -> String {
-    use serde_json::Value;
-    match value {
-        Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(json_value).collect();
-            format!("[{}]", items.join(", "))
-        }
-        Value::Object(map) => {
-            let members: Vec<String> = map
-                .iter()
-                .map(|(k, v)| format!("{}: {}", json_string(k), json_value(v)))
-                .collect();
-            format!("{{{}}}", members.join(", "))
-        }
-        other => other.to_string(),
-    }
-}
-
-fn json_string(text: &str) -> String {
-    serde_json::Value::String(text.to_string()).to_string()
-}
-
-fn json_inline(value: &JsonTemplate) -> String {
-    match value {
-        JsonTemplate::Object(members, _) => {
-            let members: Vec<String> = members
-                .iter()
-                .map(|(k, v)| format!("{}: {}", plain(&k.value), json_inline(v)))
-                .collect();
-            format!("{{{}}}", members.join(", "))
-        }
-        JsonTemplate::Array(items, _) => {
-            let items: Vec<String> = items.iter().map(json_inline).collect();
-            format!("[{}]", items.join(", "))
-        }
-        JsonTemplate::String(t) => template(t),
-        JsonTemplate::Number(n, _) => number_text(*n),
-        JsonTemplate::Bool(b, _) => b.to_string(),
-        JsonTemplate::Null(_) => "null".to_string(),
-    }
-}
-
-fn json_is_empty(value: &JsonTemplate) -> bool {
-    match value {
-        JsonTemplate::Object(members, _) => members.is_empty(),
-        JsonTemplate::Array(items, _) => items.is_empty(),
-        _ => true,
-    }
-}
-
-fn json_span(value: &JsonTemplate) -> Span {
-    match value {
-        JsonTemplate::Object(_, span)
-        | JsonTemplate::Array(_, span)
-        | JsonTemplate::Number(_, span)
-        | JsonTemplate::Bool(_, span)
-        | JsonTemplate::Null(span) => *span,
-        JsonTemplate::String(t) => t.span,
-    }
-}
-
-// ---- expressions ----------------------------------------------------------------------------
-
-/// A condition with canonical spacing and only the parentheses the grammar needs.
-pub fn expr(e: &Expr) -> String {
-    let mut out = String::new();
-    write_condition(e, &condition, &mut out);
-    out
-}
-
-/// A syntax-tree condition node as the shared printer sees it.
-fn condition(e: &Expr) -> Condition<'_, Expr> {
-    match &e.kind {
-        ExprKind::Lit(l) => Condition::Operand(literal(l)),
-        ExprKind::Ref(r) => Condition::Operand(ref_name(&r.kind)),
-        ExprKind::Open(hours) => Condition::Operand(format!("open({})", hours.name)),
-        ExprKind::Or(a, b) => Condition::Or(a, b),
-        ExprKind::And(a, b) => Condition::And(a, b),
-        ExprKind::Not(inner) => Condition::Not(inner),
-        ExprKind::Cmp { op, lhs, rhs } => Condition::Binary(lhs, op.spaced(), rhs),
-        ExprKind::Text { op, lhs, rhs } => Condition::Binary(lhs, op.spaced(), rhs),
-        ExprKind::InRange {
-            value, low, high, ..
-        } => Condition::InRange(value, *low, *high),
-        ExprKind::InList { value, items } => Condition::InList(value, items),
-        ExprKind::Matches { value, pattern } => Condition::Matches(value, plain(&pattern.value)),
-        ExprKind::IsSet { value, negated } => Condition::IsSet(value, *negated),
-    }
-}
-
-// ---- comments -------------------------------------------------------------------------------
-
-/// A `#` comment found in the source.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Comment {
-    /// Offset of the `#`.
-    pub start: usize,
-    /// From `#` to the end of the line, trailing spaces removed.
-    pub text: String,
-    /// Nothing but spaces (or `;`) before it on its line.
-    pub own_line: bool,
-}
-
-/// Every comment of a source that parses, in order. Strings (which cannot span lines) are
-/// skipped, so a `#` inside one is not a comment.
-pub fn scan_comments(text: &str) -> Vec<Comment> {
-    let bytes = text.as_bytes();
-    let mut comments = Vec::new();
-    let mut i = 0;
-    let mut line_start = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\n' => line_start = i + 1,
-            b'"' => i = string_end(bytes, i),
-            b'#' => {
-                let end = bytes[i..]
-                    .iter()
-                    .position(|b| matches!(b, b'\n' | b'\r'))
-                    .map_or(bytes.len(), |n| i + n);
-                let before = text.get(line_start..i).unwrap_or("");
-                comments.push(Comment {
-                    start: i,
-                    text: text.get(i..end).unwrap_or("#").trim_end().to_string(),
-                    own_line: before
-                        .chars()
-                        .all(|c| c.is_whitespace() || c == ';' || c == '\u{FEFF}'),
-                });
-                i = end;
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    comments
-}
-
-/// The offset of the closing quote of the string opening at `open` (or of the line end).
-fn string_end(bytes: &[u8], open: usize) -> usize {
-    let mut i = open + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 1,
-            b'"' => return i,
-            b'\n' => return i - 1,
-            _ => {}
-        }
-        i += 1;
-    }
-    bytes.len()
-}
-
-// ---- layout ---------------------------------------------------------------------------------
-
-/// Merges comments into the printed lines and renders the text.
-fn layout(source: &str, lines: Vec<Line>, comments: Vec<Comment>) -> String {
-    let mut merged: Vec<Line> = Vec::with_capacity(lines.len() + comments.len());
-    let mut pending = comments.into_iter().peekable();
-    for mut line in lines {
-        while let Some(comment) = pending.next_if(|c| c.start < line.at) {
-            place(&mut merged, comment, Some(&mut line));
-        }
-        merged.push(line);
-    }
-    for comment in pending {
-        place(&mut merged, comment, None);
-    }
-    render(source, &merged)
-}
-
-/// Puts one comment before `next` (own line) or after the last printed line (trailing).
-fn place(merged: &mut Vec<Line>, comment: Comment, next: Option<&mut Line>) {
-    if !comment.own_line {
-        if let Some(last) = merged.last_mut() {
-            last.trailing.push(comment.text);
-            return;
-        }
-    }
-    let (indent, gap) = match next {
-        // The first comment before a line takes that line's place in the layout.
-        Some(line) if line.closes => (line.indent + 1, Gap::Keep),
-        Some(line) => (line.indent, std::mem::replace(&mut line.gap, Gap::Keep)),
-        None => (0, Gap::Keep),
-    };
-    merged.push(Line {
-        indent,
-        text: comment.text,
-        at: comment.start,
-        gap,
-        closes: false,
-        trailing: Vec::new(),
-    });
-}
-
-fn render(source: &str, lines: &[Line]) -> String {
-    let mut out = String::with_capacity(source.len() + 64);
-    let mut i = 0;
-    while i < lines.len() {
-        // A run of consecutive lines with trailing comments aligns them in one column.
-        let mut end = i + 1;
-        let blank_at = |j: usize| j > 0 && wants_blank(source, &lines[j]);
-        if !lines[i].trailing.is_empty() {
-            while end < lines.len() && !lines[end].trailing.is_empty() && !blank_at(end) {
-                end += 1;
-            }
-        }
-        let column = lines[i..end].iter().map(width).max().unwrap_or(0) + 2;
-        for (j, line) in lines.iter().enumerate().take(end).skip(i) {
-            if blank_at(j) {
-                out.push('\n');
-            }
-            let code = format!("{}{}", INDENT.repeat(line.indent), line.text);
-            out.push_str(&code);
-            if !line.trailing.is_empty() {
-                let pad = column.saturating_sub(code.chars().count());
-                out.push_str(&" ".repeat(pad));
-                out.push_str(&line.trailing.join(" "));
-            }
-            out.push('\n');
-        }
-        i = end;
-    }
-    out
-}
-
-fn width(line: &Line) -> usize {
-    INDENT.len() * line.indent + line.text.chars().count()
-}
-
-fn wants_blank(source: &str, line: &Line) -> bool {
-    match line.gap {
-        Gap::Never => false,
-        Gap::Force => true,
-        Gap::Keep => blank_line_before(source, line.at),
-    }
-}
-
-/// Whether the code at `at` starts its line and the line before it is blank.
-fn blank_line_before(source: &str, at: usize) -> bool {
-    let Some(head) = source.get(..at) else {
-        return false;
-    };
-    let line_start = head.rfind('\n').map_or(0, |i| i + 1);
-    if line_start == 0 || !head[line_start..].trim().is_empty() {
-        return false;
-    }
-    let prev = &head[..line_start - 1];
-    let prev_start = prev.rfind('\n').map_or(0, |i| i + 1);
-    prev[prev_start..].trim().is_empty()
 }

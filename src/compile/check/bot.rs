@@ -1,0 +1,194 @@
+//! The `bot` block's settings, and translations against its `languages`.
+
+use super::*;
+
+pub(crate) fn check_bot(ctx: &mut Ctx<'_>, file: FileId, bot: &ast::Bot) {
+    let mut seen: Vec<(&'static str, Span)> = Vec::new();
+    for setting in &bot.settings {
+        let (what, span) = match setting {
+            ast::BotSetting::Start(n) => ("start", n.span),
+            ast::BotSetting::Greeting(t) => {
+                check_text(ctx, file, t);
+                ("greeting", t.span())
+            }
+            ast::BotSetting::Avatar(t) => {
+                check_template(ctx, file, t, Place::USER);
+                ("avatar", t.span)
+            }
+            ast::BotSetting::Fallback(t) => {
+                check_text(ctx, file, t);
+                ("fallback", t.span())
+            }
+            ast::BotSetting::Languages(langs) => {
+                duplicate_languages(ctx, file, langs.iter());
+                let span = langs.iter().fold(None, |acc: Option<Span>, l| {
+                    Some(acc.map_or(l.span, |a| a.to(l.span)))
+                });
+                ("languages", span.unwrap_or(bot.name.span))
+            }
+            ast::BotSetting::Webhook(hook) => {
+                check_webhook(ctx, file, hook);
+                ("webhook", hook.url.span)
+            }
+        };
+        if let Some(&(_, first)) = seen.iter().find(|(w, _)| *w == what) {
+            ctx.error(
+                Diag::new(
+                    Code::DuplicateProperty,
+                    format!("the bot has one `{what}`, this is a second one"),
+                    span,
+                )
+                .label("repeated setting")
+                .note(first, "first given here")
+                .help("remove one of the two lines"),
+                file,
+            );
+        } else {
+            seen.push((what, span));
+        }
+    }
+}
+
+/// A webhook needs an absolute http(s) URL and known event names.
+pub(super) fn check_webhook(ctx: &mut Ctx<'_>, file: FileId, hook: &ast::Webhook) {
+    let url_ok = url::Url::parse(&hook.url.value)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    if !url_ok {
+        ctx.error(
+            Diag::new(
+                Code::BadWebhook,
+                format!("`{}` is not an http or https URL", hook.url.value),
+                hook.url.span,
+            )
+            .label("not a URL the webhook can post to")
+            .help("give an absolute URL, e.g. `\"https://example.com/hooks/chat\"`"),
+            file,
+        );
+    }
+    for event in &hook.events {
+        if ir::WEBHOOK_EVENTS.contains(&event.name.as_str()) {
+            continue;
+        }
+        let help = match did_you_mean(&event.name, ir::WEBHOOK_EVENTS.iter().copied()) {
+            Some(hint) => format!("{hint} The events are {}", ir::WEBHOOK_EVENTS.join(", ")),
+            None => format!("the events are {}", ir::WEBHOOK_EVENTS.join(", ")),
+        };
+        ctx.error(
+            Diag::new(
+                Code::BadWebhook,
+                format!("`{}` is not a webhook event", event.name),
+                event.span,
+            )
+            .label("unknown event")
+            .help(help),
+            file,
+        );
+    }
+}
+
+/// Reports a language named twice in one list.
+pub(super) fn duplicate_languages<'a>(
+    ctx: &mut Ctx<'_>,
+    file: FileId,
+    langs: impl Iterator<Item = &'a ast::Ident>,
+) {
+    let mut seen: Vec<&ast::Ident> = Vec::new();
+    for lang in langs {
+        if let Some(first) = seen.iter().find(|l| l.name == lang.name) {
+            ctx.error(
+                Diag::new(
+                    Code::DuplicateLanguage,
+                    format!("language `{}` is given twice", lang.name),
+                    lang.span,
+                )
+                .label("second time")
+                .note(first.span, "first given here")
+                .help("give each language once"),
+                file,
+            );
+        } else {
+            seen.push(lang);
+        }
+    }
+}
+
+/// A translation set: the bot declares languages, each text's language is declared, none
+/// is repeated, and (a warning) none of the declared ones is missing.
+pub(crate) fn check_translations(
+    ctx: &mut Ctx<'_>,
+    file: FileId,
+    texts: &[(ast::Ident, ast::Template)],
+    span: Span,
+) {
+    if ctx.languages.is_empty() {
+        ctx.error(
+            Diag::new(
+                Code::NoLanguages,
+                "a translation set needs the bot's `languages`",
+                span,
+            )
+            .label("texts per language, but the bot declares no language")
+            .help(
+                "declare the languages in the bot item, e.g. `bot \"Acme\" { languages en, es }`",
+            ),
+            file,
+        );
+        return;
+    }
+    duplicate_languages(ctx, file, texts.iter().map(|(l, _)| l));
+    for (lang, _) in texts {
+        if !ctx.languages.contains(&lang.name.as_str()) {
+            unknown_language(ctx, file, &lang.name, lang.span);
+        }
+    }
+    let missing: Vec<&str> = ctx
+        .languages
+        .iter()
+        .copied()
+        .filter(|l| !texts.iter().any(|(t, _)| t.name == *l))
+        .collect();
+    if !missing.is_empty() {
+        let list = missing
+            .iter()
+            .map(|l| format!("`{l}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        ctx.error(
+            Diag::new(
+                Code::MissingTranslation,
+                format!("this message has no text in {list}"),
+                span,
+            )
+            .label("missing a declared language")
+            .help(format!(
+                "add a line for {list}; until then the bot's first language ({}) is used",
+                ctx.languages[0]
+            )),
+            file,
+        );
+    }
+}
+
+pub(super) fn unknown_language(ctx: &mut Ctx<'_>, file: FileId, name: &str, span: Span) {
+    let langs = ctx.languages.clone();
+    let help = did_you_mean(name, langs.iter().copied()).unwrap_or_else(|| {
+        if langs.is_empty() {
+            "the bot declares no languages: add `languages ...` to the bot item".into()
+        } else {
+            format!(
+                "the declared languages are: {}; add it to the bot's `languages` to use it",
+                langs.join(", ")
+            )
+        }
+    });
+    ctx.error(
+        Diag::new(
+            Code::UnknownLanguage,
+            format!("language `{name}` is not declared by the bot"),
+            span,
+        )
+        .label("not in the bot's `languages`")
+        .help(help),
+        file,
+    );
+}

@@ -1,0 +1,92 @@
+//! `test` blocks: stubs, expectations, `clock` and `language` lines.
+
+use super::*;
+
+pub(super) fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
+    for step in &test.steps {
+        match &step.kind {
+            ast::TestStepKind::Stub { api, answer } => {
+                if !ctx.api_ids.contains_key(api.name.as_str()) {
+                    ctx.unknown_api(file, api);
+                }
+                if let ast::StubAnswer::Status { status, .. } = answer {
+                    if !(100..=599).contains(status) {
+                        ctx.error(
+                            Diag::new(
+                                Code::BadStatus,
+                                format!("{status} is not an HTTP status"),
+                                step.span,
+                            )
+                            .label("stubbed status")
+                            .help("HTTP statuses run from 100 to 599; use `stub API timeout` for a failed call"),
+                            file,
+                        );
+                    }
+                }
+            }
+            ast::TestStepKind::ExpectNode(node) => check_target(ctx, file, None, node),
+            ast::TestStepKind::ExpectAttr { attr, expect } => {
+                match ctx.attr_ids.get(attr.name.as_str()) {
+                    None => ctx.unknown_attribute(file, &attr.name, attr.span),
+                    Some(&id) => {
+                        if let ast::AttrExpectation::Equals(lit) = expect {
+                            let (ty, lt) = (ctx.attrs[id as usize].ty, literal_type(lit));
+                            if !comparable(ty, lt) {
+                                mismatch(
+                                    ctx,
+                                    file,
+                                    step.span,
+                                    format!(
+                                        "`{}` is {} but the expected value is {}: this expectation can never hold",
+                                        attr.name,
+                                        type_name(ty),
+                                        type_name(lt)
+                                    ),
+                                    "expect a value of the attribute's type (`ask ... as number` gives numbers, other asks give text)",
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            ast::TestStepKind::ExpectRequest { api, .. } => {
+                if !ctx.api_ids.contains_key(api.name.as_str()) {
+                    ctx.unknown_api(file, api);
+                }
+            }
+            ast::TestStepKind::User(_)
+            | ast::TestStepKind::ExpectSay(_)
+            | ast::TestStepKind::ExpectClosed => {}
+            ast::TestStepKind::Clock(at) => check_clock(ctx, file, at),
+            ast::TestStepKind::Language(lang) => check_test_language(ctx, file, lang),
+            ast::TestStepKind::ExpectChoices(_)
+            | ast::TestStepKind::ExpectTransfer(_)
+            | ast::TestStepKind::ExpectEmail { .. }
+            | ast::TestStepKind::ExpectGoal(_)
+            | ast::TestStepKind::ExpectMedia { .. } => {}
+        }
+    }
+}
+
+pub(crate) fn check_clock(ctx: &mut Ctx<'_>, file: FileId, at: &ast::StrLit) {
+    if let Err(err) = chrono::DateTime::parse_from_rfc3339(&at.value) {
+        ctx.error(
+            Diag::new(
+                Code::BadClock,
+                format!("`{}` is not an RFC 3339 time: {err}", at.value),
+                at.span,
+            )
+            .label("not a date and time with an offset")
+            .help(
+                "write the full date, time and offset, e.g. `clock \"2026-11-27T15:00:00-06:00\"`",
+            ),
+            file,
+        );
+    }
+}
+
+pub(crate) fn check_test_language(ctx: &mut Ctx<'_>, file: FileId, lang: &ast::StrLit) {
+    if !ctx.languages.contains(&lang.value.as_str()) {
+        unknown_language(ctx, file, &lang.value, lang.span);
+    }
+}

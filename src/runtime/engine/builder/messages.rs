@@ -1,0 +1,157 @@
+//! Email, and one-time codes sent by email or by an API.
+
+use super::*;
+
+impl Engine {
+    pub(super) fn render_email(&self, s: &Session, email: &Email) -> (String, String, String) {
+        let scope = self.scope(s);
+        (
+            scope.render(&email.to),
+            scope.render(&email.subject),
+            scope.render(&email.body),
+        )
+    }
+
+    /// Record the email and, with an SMTP server configured, deliver it. A failure sets
+    /// `sys.email_error`; the flow goes on either way.
+    pub(super) async fn send_email(
+        &self,
+        s: &mut Session,
+        to: String,
+        subject: String,
+        body: String,
+        events: &mut Vec<Event>,
+    ) {
+        let (delivered, error) = match &self.inner.config.smtp {
+            None => (false, None),
+            Some(smtp) => match smtp::deliver(smtp, &to, &subject, &body).await {
+                Ok(()) => (true, None),
+                Err(e) => (false, Some(e)),
+            },
+        };
+        match &error {
+            Some(e) => {
+                s.set_sys(SysAttr::EmailError, e.clone());
+            }
+            None if delivered => {
+                s.clear_sys(SysAttr::EmailError);
+            }
+            None => {}
+        }
+        events.push(Event::Email {
+            to,
+            subject,
+            body,
+            delivered,
+            error,
+        });
+    }
+
+    pub(super) async fn start_otp(
+        &self,
+        s: &mut Session,
+        otp: &Otp,
+        events: &mut Vec<Event>,
+    ) -> Next {
+        let code = match new_code(otp.digits, self.inner.config.fixed_otp) {
+            Ok(code) => code,
+            Err(message) => {
+                events.push(Event::RuntimeError { message });
+                jump(s, otp.fail);
+                return Next::Go;
+            }
+        };
+        match otp::sealed_wait(&code, otp.tries.max(1)) {
+            Ok(sealed) => s.wait = Some(sealed),
+            Err(message) => {
+                events.push(Event::RuntimeError { message });
+                jump(s, otp.fail);
+                return Next::Go;
+            }
+        }
+        match &otp.send {
+            OtpSend::Email(to) => {
+                let scope = Scope {
+                    otp_code: Some(&code),
+                    ..self.scope(s)
+                };
+                let to = scope.render(to);
+                let body = format!("Your verification code is {code}.");
+                self.send_email(s, to, OTP_SUBJECT.into(), body, events)
+                    .await;
+            }
+            OtpSend::Call(api) => {
+                let called = self.call_with_code(s, *api, Some(&code)).await;
+                events.push(called.event);
+            }
+        }
+        self.otp_prompt(s, otp, events);
+        wait(s)
+    }
+
+    /// The code [`Engine::call_api`] inserts as `{sys.otp_code}`: made as the first `otp` that
+    /// sends through `api` would make it (6 digits, the default, when none does).
+    pub(in crate::runtime::engine) fn code_for_call(&self, api: ApiId) -> Result<String, String> {
+        let sends_through = |stmt: &Stmt| match stmt {
+            Stmt::Otp(otp) => match otp.send {
+                OtpSend::Call(through) if through == api => Some(otp.digits),
+                _ => None,
+            },
+            _ => None,
+        };
+        let digits = self
+            .inner
+            .program
+            .nodes
+            .iter()
+            .flat_map(|node| &node.stmts)
+            .find_map(sends_through)
+            .unwrap_or(DEFAULT_OTP_DIGITS);
+        new_code(digits, self.inner.config.fixed_otp)
+    }
+
+    pub(super) fn otp_prompt(&self, s: &Session, otp: &Otp, events: &mut Vec<Event>) {
+        let text = match &otp.prompt {
+            Some(p) => self.scope(s).render_text(p),
+            None => format!(
+                "Please enter the {}-digit code we sent you.",
+                code_len(otp.digits)
+            ),
+        };
+        events.push(Event::Say { text });
+    }
+
+    pub(super) fn answer_otp(
+        &self,
+        s: &mut Session,
+        otp: &Otp,
+        input: &str,
+        events: &mut Vec<Event>,
+    ) -> Next {
+        let Some(Wait::Otp {
+            salt,
+            digest,
+            tries_left,
+        }) = &mut s.wait
+        else {
+            return Next::Stop;
+        };
+        let answer: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+        if otp::answer_matches(&answer, salt, digest) {
+            s.wait = None;
+            jump(s, otp.ok);
+            return Next::Go;
+        }
+        *tries_left = tries_left.saturating_sub(1);
+        if *tries_left == 0 {
+            s.wait = None;
+            jump(s, otp.fail);
+            return Next::Go;
+        }
+        events.push(Event::Say {
+            text: WRONG_CODE.into(),
+        });
+        self.otp_prompt(s, otp, events);
+        Next::Stay
+    }
+}
