@@ -62,8 +62,10 @@ pub mod diagnostic;
 pub mod graph;
 pub mod ir;
 pub mod runtime;
+#[cfg(feature = "serve")]
 pub mod serve;
 pub mod source;
+#[cfg(feature = "serve")]
 pub mod store;
 pub mod syntax;
 pub mod testing;
