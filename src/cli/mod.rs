@@ -6,6 +6,7 @@ mod check;
 mod fmt;
 mod graph;
 mod run;
+#[cfg(feature = "serve")]
 mod serve;
 mod show;
 mod test;
@@ -74,6 +75,7 @@ enum Command {
         session: SessionArgs,
     },
     /// Serve the flow over HTTP (docs/http-api.md), keeping conversations in a SQLite file.
+    #[cfg(feature = "serve")]
     Serve {
         #[arg(value_name = "FLOW")]
         file: String,
@@ -248,6 +250,7 @@ pub fn main() -> ExitCode {
                 };
                 run::run(&file, &options).await
             }
+            #[cfg(feature = "serve")]
             Command::Serve {
                 file,
                 addr,

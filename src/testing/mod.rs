@@ -4,13 +4,19 @@
 //! `redirect_base` points at it, so the requests the flow builds are really sent over HTTP.
 //! [`coverage`] measures what the tests reached, from the trace events they recorded.
 
+// The stub server needs axum and a tokio reactor; the runner and coverage need the stub server.
+#[cfg(feature = "stub-server")]
 pub mod coverage;
+#[cfg(feature = "stub-server")]
 mod runner;
+#[cfg(feature = "stub-server")]
 mod stub;
 
+#[cfg(feature = "stub-server")]
 pub use runner::{
     closing_line, render_outcome, run_tests, Failure, TestOptions, TestOutcome, TEST_SECRET_PREFIX,
 };
+#[cfg(feature = "stub-server")]
 pub use stub::{parse_stub_file, RecordedRequest, StubServer};
 
 use crate::ir::{JsonTemplate, Program, RequestBody, Template, TemplatePart};
