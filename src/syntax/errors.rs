@@ -262,8 +262,8 @@ fn phrase(rule: Rule) -> Option<&'static str> {
         open_call | kw_open => VALUE,
         greeting | avatar | fallback | languages | kw_greeting | kw_avatar | kw_fallback
         | kw_languages | webhook | kw_webhook => BOT_SETTING,
-        kw_wh_secret => "`secret NAME`",
-        kw_wh_events => "`events [started, message, closed, ...]`",
+        kw_secret => "`secret NAME`",
+        kw_events => "`events [started, message, closed, ...]`",
         clock | language | kw_clock | kw_language => TEST_STEP,
         expect_choices | expect_transfer | expect_email | expect_goal | expect_media
         | kw_choices | kw_media => EXPECT_WHAT,

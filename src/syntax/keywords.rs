@@ -85,7 +85,8 @@ keywords! {
     ]
     Contextual: [
         Greeting = "greeting", Avatar = "avatar", Fallback = "fallback",
-        Languages = "languages", Choose = "choose", Buttons = "buttons", Link = "link",
+        Languages = "languages", Webhook = "webhook", Secret = "secret", Events = "events",
+        Choose = "choose", Buttons = "buttons", Link = "link",
         Postback = "postback", Carousel = "carousel", Card = "card", Subtitle = "subtitle",
         Image = "image", Audio = "audio", Video = "video", File = "file", Email = "email",
         To = "to", Subject = "subject", Otp = "otp", Send = "send", Digits = "digits",
