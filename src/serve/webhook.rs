@@ -46,8 +46,9 @@ const MAX_BACKOFF_MS: i64 = 5 * 60 * 1000;
 pub fn signature(secret: &str, body: &[u8]) -> String {
     let mut mac =
         <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| {
-            // HMAC accepts keys of any length; this branch is unreachable.
-            <Hmac<Sha256> as KeyInit>::new_from_slice(b"").expect("empty HMAC key")
+            // HMAC accepts keys of any length; this branch is unreachable. A zero block is
+            // what HMAC pads the empty key to, so this is the empty key.
+            <Hmac<Sha256> as KeyInit>::new(&Default::default())
         });
     mac.update(body);
     let digest = mac.finalize().into_bytes();

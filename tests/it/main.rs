@@ -3,6 +3,9 @@
 //!
 //! Run one area with `cargo test --test it cli::`, one test with its name as a filter.
 
+// Tests and benches fail by panicking; the no-panic rule is for the library and the binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod cli;
 mod clock;
 mod common;
