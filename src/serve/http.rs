@@ -61,10 +61,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .merge(super::web::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
         .with_state(state)
+        .layer(axum::middleware::from_fn(super::web::cors))
 }
 
 /// An error answer: `{"error": {"code": ..., "message": ...}}`.

@@ -5,7 +5,8 @@
 //!   one conversation's messages one after the other ([`locks`]);
 //! - [`resume`]: sessions stored by name, so conversations survive an edited flow;
 //! - [`webhook`]: the bot's webhook, delivered from the store's outbox;
-//! - [`metrics`]: Prometheus text.
+//! - [`metrics`]: Prometheus text;
+//! - [`web`]: the web chat page and the widget script a website embeds.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub mod locks;
 pub mod metrics;
 pub mod resume;
 pub mod service;
+pub mod web;
 pub mod webhook;
 
 pub use service::Service;

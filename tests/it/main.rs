@@ -22,3 +22,4 @@ mod serve;
 mod syntax;
 mod syntax_actions;
 mod testing;
+mod webchat;
