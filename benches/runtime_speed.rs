@@ -76,7 +76,7 @@ fn api(url: &str) -> Api {
 }
 
 fn num(n: f64) -> Expr {
-    Expr::Lit(Value::Number(n))
+    Expr::Lit(Value::Number(chatflow::ir::Number::from_f64(n)))
 }
 fn eq(a: Expr, b: Expr) -> Expr {
     Expr::Cmp(CmpOp::Eq, Box::new(a), Box::new(b))

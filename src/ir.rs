@@ -7,7 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::source::Span;
-pub use crate::vocab::{CmpOp, MediaKind, MenuStyle, Method, PathStep, TextOp, TransferKind};
+pub use crate::vocab::{
+    ArithOp, CmpOp, MediaKind, MenuStyle, Method, Number, PathStep, TextOp, TransferKind,
+};
 
 mod exits;
 mod show;
@@ -18,10 +20,15 @@ mod sys;
 
 pub use sys::SysAttr;
 
-/// The IR format this build writes.
-pub const FORMAT_VERSION: u32 = 2;
-/// The oldest IR format this runtime still reads.
+/// The IR format this build writes. 3: numbers are integers or floats ([`Number`]; whole
+/// numbers are written `200`, not `200.0`) and `json {}` bodies may hold bare references
+/// ([`JsonTemplate::Value`]).
+pub const FORMAT_VERSION: u32 = 3;
+/// The oldest IR format this runtime still reads (a format-2 number reads as a float).
 pub const MIN_READ_VERSION: u32 = 2;
+/// The oldest runtime format that reads the IR this build writes: a format-2 runtime knows
+/// neither integers nor bare references in JSON bodies.
+pub const WRITTEN_MIN_READ_VERSION: u32 = 3;
 
 pub type NodeId = u32;
 pub type ApiId = u32;
@@ -132,9 +139,11 @@ pub enum JsonTemplate {
     Object(Vec<(String, JsonTemplate)>),
     Array(Vec<JsonTemplate>),
     String(Template),
-    Number(f64),
+    Number(Number),
     Bool(bool),
     Null,
+    /// A bare reference: its value with its type (`null` when unset).
+    Value(Expr),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -259,7 +268,7 @@ pub struct BranchArm {
 pub enum Value {
     Null,
     Bool(bool),
-    Number(f64),
+    Number(Number),
     Text(String),
     /// A JSON array from an API answer (dynamic data).
     List(Vec<Value>),

@@ -7,38 +7,25 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 mod condition;
+mod number;
 pub use condition::{write_condition, Condition};
+pub use number::{ArithOp, Number};
 
 /// Writes a number the way the language does everywhere (templates, `fmt`, traces, test
-/// reports): its shortest decimal form that reads back as the same number, without exponent
-/// and without a trailing `.0` (`24`, `3.5`, `-2`, `0.1`, `10000000000000000`). The grammar
-/// has no exponent form, so `fmt` can write every number back. `-0` is `0`: the language
-/// cannot tell them apart.
-pub fn write_number(n: f64, out: &mut String) {
-    if n == 0.0 {
-        out.push('0');
-    } else {
-        // Rust's `Display` for f64 is the shortest round-trip form, never in exponent form.
-        let _ = write!(out, "{n}");
-    }
+/// reports): see [`Number`]'s `Display`. The grammar has no exponent form, so `fmt` can write
+/// every number back.
+pub fn write_number(n: Number, out: &mut String) {
+    let _ = write!(out, "{n}");
 }
 
 /// [`write_number`] into a new string.
-pub fn number_text(n: f64) -> String {
-    let mut out = String::new();
-    write_number(n, &mut out);
-    out
+pub fn number_text(n: Number) -> String {
+    n.to_string()
 }
 
-/// Whole numbers below 9·10^15 in magnitude (under 2^53: every integer there is exact) are JSON
-/// integers (`42`, not `42.0`); other numbers are JSON floats; NaN and infinities, which JSON lacks,
-/// are `null`.
-pub fn number_json(n: f64) -> serde_json::Value {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        serde_json::Value::from(n as i64)
-    } else {
-        serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
-    }
+/// A number as JSON: see [`Number::to_json`].
+pub fn number_json(n: Number) -> serde_json::Value {
+    n.to_json()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,7 +137,7 @@ pub enum TransferKind {
 
 #[cfg(test)]
 mod tests {
-    use super::{number_json, number_text};
+    use super::{number_json, number_text, Number};
 
     #[test]
     fn numbers_are_written_in_their_shortest_form() {
@@ -169,21 +156,27 @@ mod tests {
             (1e21, "1000000000000000000000"),
         ];
         for (n, text) in cases {
-            assert_eq!(number_text(n), text, "{n:?}");
+            assert_eq!(number_text(Number::from_f64(n)), text, "{n:?}");
             assert_eq!(text.parse::<f64>().ok(), Some(n), "{text} reads back");
         }
     }
 
     #[test]
-    fn whole_numbers_are_json_integers_while_exact() {
-        assert_eq!(number_json(42.0).to_string(), "42");
-        assert_eq!(number_json(-0.0).to_string(), "0");
-        assert_eq!(number_json(0.1).to_string(), "0.1");
-        assert_eq!(number_json(1e15).to_string(), "1000000000000000");
-        assert_eq!(number_json(8.9e15).to_string(), "8900000000000000");
-        // From 9e15 on a float: integers are no longer exact there.
-        assert_eq!(number_json(1e16).to_string(), "1e+16");
-        assert_eq!(number_json(f64::NAN), serde_json::Value::Null);
-        assert_eq!(number_json(f64::INFINITY), serde_json::Value::Null);
+    fn whole_numbers_are_json_integers() {
+        let json = |f: f64| number_json(Number::from_f64(f)).to_string();
+        assert_eq!(json(42.0), "42");
+        assert_eq!(json(-0.0), "0");
+        assert_eq!(json(0.1), "0.1");
+        assert_eq!(json(1e15), "1000000000000000");
+        assert_eq!(json(8.9e15), "8900000000000000");
+        // From 9e15 on a float is not known to be an exact integer.
+        assert_eq!(json(1e16), "1e+16");
+        // An integer read as one keeps every digit.
+        assert_eq!(
+            number_json(Number::Int(9007199254740993)).to_string(),
+            "9007199254740993"
+        );
+        assert_eq!(json(f64::NAN), "null");
+        assert_eq!(json(f64::INFINITY), "null");
     }
 }

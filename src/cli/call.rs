@@ -79,7 +79,7 @@ fn parse_sets(program: &Program, sets: &[String]) -> Result<Vec<(usize, Value)>,
                 .trim()
                 .parse::<f64>()
                 .ok()
-                .filter(|n| n.is_finite())
+                .and_then(|_| chatflow::ir::Number::parse(raw.trim()))
                 .map(Value::Number)
                 .ok_or_else(|| format!("`--set {set}`: `{name}` is a number, `{raw}` is not"))?,
             ValueType::Bool => match raw.trim() {

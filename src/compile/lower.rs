@@ -38,7 +38,7 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
     };
     ir::Program {
         format_version: ir::FORMAT_VERSION,
-        min_read_version: ir::MIN_READ_VERSION,
+        min_read_version: ir::WRITTEN_MIN_READ_VERSION,
         bot: ir::BotInfo {
             name: ctx.bot.map_or_else(
                 || bot_fallback_name.to_string(),
@@ -172,6 +172,7 @@ fn json(ctx: &Ctx<'_>, j: &ast::JsonTemplate) -> ir::JsonTemplate {
         ast::JsonTemplate::Number(n, _) => ir::JsonTemplate::Number(*n),
         ast::JsonTemplate::Bool(b, _) => ir::JsonTemplate::Bool(*b),
         ast::JsonTemplate::Null(_) => ir::JsonTemplate::Null,
+        ast::JsonTemplate::Ref(e) => ir::JsonTemplate::Value(expr(ctx, e)),
     }
 }
 

@@ -144,7 +144,7 @@ fn atom(e: &ast::Expr) -> Option<(&RefKind, Con<'_>)> {
                 (CmpOp::Eq, Literal::Null) => None,
                 (CmpOp::Eq, lit) => Some((&r.kind, Con::Eq(lit))),
                 (CmpOp::Ne, _) => None,
-                (op, Literal::Number(n)) => Some((&r.kind, Con::Order(op, *n))),
+                (op, Literal::Number(n)) => Some((&r.kind, Con::Order(op, n.to_f64()))),
                 _ => None,
             }
         }
@@ -189,7 +189,7 @@ fn flip(op: CmpOp) -> CmpOp {
 
 fn number(lit: &Literal) -> Option<f64> {
     match lit {
-        Literal::Number(n) => Some(*n),
+        Literal::Number(n) => Some(n.to_f64()),
         _ => None,
     }
 }

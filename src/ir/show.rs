@@ -132,19 +132,20 @@ fn condition<'e>(program: &Program, expr: &'e Expr) -> Condition<'e, Expr> {
 #[cfg(test)]
 mod tests {
     use super::{show_value, value_text, Value};
+    use crate::vocab::Number;
 
     #[test]
     fn values_as_templates_insert_them_and_as_flows_write_them() {
         let list = Value::List(vec![
-            Value::Number(1.0),
-            Value::Number(-0.0),
-            Value::Number(3.5),
+            Value::Number(Number::from_f64(1.0)),
+            Value::Number(Number::from_f64(-0.0)),
+            Value::Number(Number::from_f64(3.5)),
         ]);
         let cases = [
             (None, "", "not set"),
             (Some(Value::Null), "", "null"),
             (Some(Value::Bool(true)), "true", "true"),
-            (Some(Value::Number(24.0)), "24", "24"),
+            (Some(Value::Number(Number::Int(24))), "24", "24"),
             (
                 Some(Value::Text("a \"b\"".into())),
                 "a \"b\"",

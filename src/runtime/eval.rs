@@ -12,7 +12,8 @@ use regex::Regex;
 
 use super::Session;
 use crate::ir::{
-    value_json, CmpOp, Expr, HoursId, Program, SysAttr, Template, TemplatePart, Text, TextOp, Value,
+    value_json, CmpOp, Expr, HoursId, Number, Program, SysAttr, Template, TemplatePart, Text,
+    TextOp, Value,
 };
 use crate::vocab::write_number;
 
@@ -22,7 +23,7 @@ pub(crate) enum Val<'a> {
     Unset,
     Null,
     Bool(bool),
-    Num(f64),
+    Num(Number),
     Text(Cow<'a, str>),
 }
 
@@ -56,7 +57,7 @@ impl<'a> Val<'a> {
         match self {
             Val::Unset | Val::Null => false,
             Val::Bool(b) => *b,
-            Val::Num(n) => *n != 0.0,
+            Val::Num(n) => n.to_f64() != 0.0,
             Val::Text(s) => !s.is_empty(),
         }
     }
@@ -206,7 +207,7 @@ impl<'a> Scope<'a> {
                     .and_then(Option::as_ref),
             ),
             Expr::Status => match self.session.status {
-                Some(s) => Val::Num(f64::from(s)),
+                Some(s) => Val::Num(Number::from(s)),
                 None => Val::Unset,
             },
             Expr::Sys(name) => self.sys(name),
@@ -242,7 +243,7 @@ impl<'a> Scope<'a> {
             Expr::Or(a, b) => self.test(a) || self.test(b),
             Expr::Cmp(op, a, b) => compare(*op, &self.eval(a), &self.eval(b)),
             Expr::InRange(e, low, high) => match self.eval(e) {
-                Val::Num(n) => n >= *low as f64 && n <= *high as f64,
+                Val::Num(n) => n >= Number::Int(*low) && n <= Number::Int(*high),
                 _ => false,
             },
             Expr::InList(e, items) => {
@@ -315,7 +316,7 @@ impl<'a> Scope<'a> {
                     .and_then(Option::as_ref),
             ),
             TemplatePart::Status => match self.session.status {
-                Some(s) => Val::Num(f64::from(s)),
+                Some(s) => Val::Num(Number::from(s)),
                 None => Val::Unset,
             },
             TemplatePart::Sys(name) => self.sys(name),

@@ -36,10 +36,10 @@ use tokio::time::Instant;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
-use super::eval::{Inserted, Scope, Val, OTP_CODE};
+use super::eval::{Inserted, Scope, OTP_CODE};
 use super::sent::{Filled, SentRequest};
 use super::{Backoff, EngineConfig};
-use crate::ir::{Api, JsonTemplate, Method, PathStep, Template, TemplatePart, Value};
+use crate::ir::{value_json, Api, JsonTemplate, Method, Number, PathStep, Template, Value};
 use crate::vocab::number_json;
 
 /// Characters left as they are in an inserted URL value: RFC 3986 unreserved.
@@ -267,11 +267,13 @@ impl HttpConnector {
         Ok(Some((sent, shown)))
     }
 
-    /// A `json {}` template as sent and, when a secret went into it, as shown.
-    fn json_value(
+    /// A `json {}` template as sent and, when a secret went into it, as shown. A bare
+    /// reference sends its value with its type (`null` when unset); a string template always
+    /// sends text, its inserted values JSON-escaped by serde_json.
+    fn json_value<'a>(
         &self,
-        scope: &Scope,
-        t: &JsonTemplate,
+        scope: &Scope<'a>,
+        t: &'a JsonTemplate,
         missing: &mut bool,
     ) -> (serde_json::Value, Option<serde_json::Value>) {
         use serde_json::Value as J;
@@ -298,16 +300,11 @@ impl HttpConnector {
                 let values = |v: Vec<((), J)>| J::Array(v.into_iter().map(|(_, j)| j).collect());
                 (values(sent), shown.map(values))
             }
+            JsonTemplate::Value(expr) => (
+                scope.eval_value(expr).map_or(J::Null, |v| value_json(&v)),
+                None,
+            ),
             JsonTemplate::String(template) => {
-                if let [part @ (TemplatePart::Attr(_) | TemplatePart::Status)] =
-                    template.parts.as_slice()
-                {
-                    match scope.part_value(part) {
-                        Val::Num(n) => return (number_json(n), None),
-                        Val::Bool(b) => return (J::Bool(b), None),
-                        _ => {}
-                    }
-                }
                 let text = self.fill(scope, template, push_plain);
                 *missing |= text.missing;
                 let shown = text.has_secret().then(|| J::String(text.masked()));
@@ -459,7 +456,7 @@ pub(crate) fn from_json(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => n.as_f64().map_or(Value::Null, Value::Number),
+        serde_json::Value::Number(n) => Number::from_json(n).map_or(Value::Null, Value::Number),
         serde_json::Value::String(s) => Value::Text(s.clone()),
         serde_json::Value::Array(items) => Value::List(items.iter().map(from_json).collect()),
         serde_json::Value::Object(fields) => Value::Map(

@@ -14,7 +14,7 @@
 
 use chrono::NaiveDate;
 
-use crate::ir::{AskKind, Value};
+use crate::ir::{AskKind, Number, Value};
 
 /// The stored value for a valid answer, `None` for an answer the kind refuses.
 pub fn validate(kind: AskKind, answer: &str) -> Option<Value> {
@@ -100,20 +100,13 @@ fn is_phone(a: &str) -> bool {
     allowed && (7..=15).contains(&digits)
 }
 
-fn parse_number(a: &str) -> Option<f64> {
+fn parse_number(a: &str) -> Option<Number> {
     let plain = if a.contains(',') {
         strip_thousands(a)?
     } else {
         a.to_string()
     };
-    // Refuse words f64 would accept ("inf", "NaN").
-    if !plain
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
-    {
-        return None;
-    }
-    plain.parse::<f64>().ok().filter(|n| n.is_finite())
+    Number::parse(&plain)
 }
 
 /// `1,234,567.5` -> `1234567.5`; `None` when the commas are not thousands separators.
@@ -271,9 +264,15 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert_eq!(ok(AskKind::Number, " 42 "), Some(Value::Number(42.0)));
-        assert_eq!(ok(AskKind::Number, "1,234.5"), Some(Value::Number(1234.5)));
-        assert_eq!(ok(AskKind::Number, "-3.5"), Some(Value::Number(-3.5)));
+        let num = |f: f64| Some(Value::Number(Number::from_f64(f)));
+        assert_eq!(ok(AskKind::Number, " 42 "), num(42.0));
+        assert_eq!(ok(AskKind::Number, "1,234.5"), num(1234.5));
+        assert_eq!(ok(AskKind::Number, "-3.5"), num(-3.5));
+        // Every digit of a long integer is kept.
+        assert_eq!(
+            ok(AskKind::Number, "9007199254740993"),
+            Some(Value::Number(Number::Int(9007199254740993)))
+        );
         for bad in ["12,34", "abc", "inf", "NaN", "", "1.2.3"] {
             assert_eq!(ok(AskKind::Number, bad), None, "{bad}");
         }

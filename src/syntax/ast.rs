@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 pub use crate::source::Span;
-pub use crate::vocab::{CmpOp, MediaKind, MenuStyle, Method, PathStep, TextOp, TransferKind};
+pub use crate::vocab::{
+    ArithOp, CmpOp, MediaKind, MenuStyle, Method, Number, PathStep, TextOp, TransferKind,
+};
 
 /// A name as written: a node, an API, an attribute, a kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,7 +132,9 @@ pub enum JsonTemplate {
     Object(Vec<(StrLit, JsonTemplate)>, Span),
     Array(Vec<JsonTemplate>, Span),
     String(Template),
-    Number(f64, Span),
+    Number(Number, Span),
+    /// A bare reference (`qty`, `status`, `sys.language`): its value, with its type.
+    Ref(Expr),
     Bool(bool, Span),
     Null(Span),
 }
@@ -264,7 +268,7 @@ pub struct Expr {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Literal {
-    Number(f64),
+    Number(Number),
     String(String),
     Bool(bool),
     Null,

@@ -178,7 +178,7 @@ impl<'d> Builder<'d> {
             }))
     }
 
-    fn number(&mut self, p: &P) -> f64 {
+    fn number(&mut self, p: &P) -> Number {
         leaf::number(p.as_str(), self.at(p), self.diags)
     }
 
@@ -354,6 +354,7 @@ impl<'d> Builder<'d> {
             Rule::json_number => JsonTemplate::Number(self.number(&p), span),
             Rule::kw_true => JsonTemplate::Bool(true, span),
             Rule::kw_false => JsonTemplate::Bool(false, span),
+            Rule::ident | Rule::kw_status | Rule::dotted_ref => JsonTemplate::Ref(self.expr(p)),
             _ => JsonTemplate::Null(span),
         }
     }

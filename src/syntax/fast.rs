@@ -472,6 +472,7 @@ impl<'a> Reader<'a> {
             _ if self.kw(Kw::True) => Some(JsonTemplate::Bool(true, self.span_from(start))),
             _ if self.kw(Kw::False) => Some(JsonTemplate::Bool(false, self.span_from(start))),
             _ if self.kw(Kw::Null) => Some(JsonTemplate::Null(self.span_from(start))),
+            c if c.is_ascii_alphabetic() || c == b'_' => Some(JsonTemplate::Ref(self.operand()?)),
             _ => {
                 let (text, at) = self.number_raw(true)?;
                 let n = leaf::number(text, at, &mut self.diags);

@@ -74,12 +74,12 @@ pub fn bad_number(text: &str, start: usize, what: &str, help: &str, diags: &mut 
     );
 }
 
-pub fn number(text: &str, start: usize, diags: &mut Vec<Diag>) -> f64 {
-    match text.parse::<f64>() {
-        Ok(n) if n.is_finite() => n,
-        _ => {
+pub fn number(text: &str, start: usize, diags: &mut Vec<Diag>) -> Number {
+    match Number::parse(text) {
+        Some(n) => n,
+        None => {
             bad_number(text, start, "number", "write a smaller number", diags);
-            0.0
+            Number::Int(0)
         }
     }
 }

@@ -55,6 +55,9 @@ fn collect_json_secrets(json: &JsonTemplate, names: &mut Vec<String>) {
             .for_each(|(_, v)| collect_json_secrets(v, names)),
         JsonTemplate::Array(items) => items.iter().for_each(|v| collect_json_secrets(v, names)),
         JsonTemplate::String(t) => collect_secrets(t, names),
-        JsonTemplate::Number(_) | JsonTemplate::Bool(_) | JsonTemplate::Null => {}
+        JsonTemplate::Number(_)
+        | JsonTemplate::Bool(_)
+        | JsonTemplate::Null
+        | JsonTemplate::Value(_) => {}
     }
 }

@@ -217,7 +217,7 @@ pub fn path(text: &str) -> Vec<PathStep> {
 }
 
 pub fn lit_num(n: f64) -> Expr {
-    Expr::Lit(Value::Number(n))
+    Expr::Lit(Value::Number(Number::from_f64(n)))
 }
 pub fn lit_text(s: &str) -> Expr {
     Expr::Lit(Value::Text(s.into()))

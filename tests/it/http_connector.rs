@@ -202,7 +202,7 @@ async fn header_values_with_cr_or_lf_are_refused() {
 }
 
 #[tokio::test]
-async fn json_bodies_escape_inserted_text_and_keep_numbers() {
+async fn json_bodies_escape_inserted_text_and_strings_stay_text() {
     let server = Server::start().await;
     let mut b = B::new();
     let pre = vec![
@@ -223,7 +223,7 @@ async fn json_bodies_escape_inserted_text_and_keep_numbers() {
             "list".into(),
             JsonTemplate::Array(vec![
                 field(&mut b, "{city}"),
-                JsonTemplate::Number(1.5),
+                JsonTemplate::Number(Number::from_f64(1.5)),
                 JsonTemplate::Bool(false),
                 JsonTemplate::Null,
             ]),
@@ -241,12 +241,57 @@ async fn json_bodies_escape_inserted_text_and_keep_numbers() {
         serde_json::json!({
             "city": CITY,
             "note": format!("line1\nsays {CITY}!"),
-            "count": 42,
+            // A string is text even when it only inserts a number or a boolean.
+            "count": "42",
             "count_text": "n=42",
-            "vip": true,
+            "vip": "true",
             "missing": "",
             "list": [CITY, 1.5, false, null],
         })
+    );
+}
+
+#[tokio::test]
+async fn bare_references_in_json_bodies_send_typed_values() {
+    let server = Server::start().await;
+    let mut b = B::new();
+    let order: serde_json::Value =
+        serde_json::from_str(r#"{"id": 9007199254740993, "tags": ["a", "b"], "gift": true}"#)
+            .unwrap();
+    let order = Value::Map(match order {
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::from_value(v.clone()).unwrap()))
+            .collect(),
+        _ => unreachable!(),
+    });
+    let pre = vec![
+        set_text(&mut b, "city", CITY),
+        b.set("qty", lit_num(2.0)),
+        b.set("price", lit_num(19.99)),
+        b.set("order", Expr::Lit(order)),
+        b.set("vip", Expr::Lit(Value::Bool(false))),
+    ];
+    let mut api = b.http_api("book", Method::Post, &format!("{}/ok", server.base));
+    let mut field = |name: &str| JsonTemplate::Value(Expr::Attr(b.attr(name)));
+    api.body = Some(RequestBody::Json(JsonTemplate::Object(vec![
+        ("qty".into(), field("qty")),
+        ("price".into(), field("price")),
+        ("city".into(), field("city")),
+        ("order".into(), field("order")),
+        ("vip".into(), field("vip")),
+        ("missing".into(), field("nothing")),
+    ])));
+    let (_, events) = run_call(b, api, pre, EngineConfig::default()).await;
+    assert_eq!(api_call(&events).1, 200);
+    let body = String::from_utf8(server.seen()[0].body.clone()).unwrap();
+    // Compared as text: every digit of the id must be on the wire.
+    assert_eq!(
+        body,
+        format!(
+            r#"{{"qty":2,"price":19.99,"city":{},"order":{{"gift":true,"id":9007199254740993,"tags":["a","b"]}},"vip":false,"missing":null}}"#,
+            serde_json::Value::String(CITY.into())
+        )
     );
 }
 
@@ -482,7 +527,7 @@ async fn redirects_are_followed_up_to_a_limit() {
     }];
     let (s, events) = run_call(b, api, vec![], EngineConfig::default()).await;
     assert_eq!(api_call(&events).1, 200);
-    assert_eq!(s.attrs[0], Some(Value::Number(3.5)));
+    assert_eq!(s.attrs[0], Some(Value::Number(Number::from_f64(3.5))));
     let targets: Vec<String> = server.seen().into_iter().map(|r| r.target).collect();
     assert_eq!(targets, ["/redirect", "/weather"]);
 
@@ -552,7 +597,10 @@ async fn save_paths_follow_fields_and_indexes() {
         entry: None,
     };
     let (s, _) = run_call(b, api, pre, EngineConfig::default()).await;
-    assert_eq!(attr(&b2, &s, "temp"), Some(Value::Number(3.5)));
+    assert_eq!(
+        attr(&b2, &s, "temp"),
+        Some(Value::Number(Number::from_f64(3.5)))
+    );
     assert_eq!(attr(&b2, &s, "summary"), Some(Value::Text("wind".into())));
     assert_eq!(
         attr(&b2, &s, "missing"),
@@ -650,11 +698,14 @@ async fn call_api_reports_body_and_saves() {
     assert_eq!(
         report.saved,
         vec![
-            ("temp".to_string(), Some(Value::Number(3.5))),
+            (
+                "temp".to_string(),
+                Some(Value::Number(Number::from_f64(3.5)))
+            ),
             ("nope".to_string(), None)
         ]
     );
-    assert_eq!(s.attrs[0], Some(Value::Number(3.5)));
+    assert_eq!(s.attrs[0], Some(Value::Number(Number::from_f64(3.5))));
 }
 
 /// The request `call_api` reports is the one the server received: values as the runtime writes
@@ -680,7 +731,10 @@ async fn call_api_reports_the_request_it_sent() {
     ];
     api.body = Some(RequestBody::Json(JsonTemplate::Object(vec![
         ("things".into(), JsonTemplate::String(b.t("{things}"))),
-        ("count".into(), JsonTemplate::String(b.t("{count}"))),
+        (
+            "count".into(),
+            JsonTemplate::Value(Expr::Attr(b.attr("count"))),
+        ),
         ("key".into(), JsonTemplate::String(b.t("{secret.KEY}"))),
     ])));
     let id = b.api(api);
@@ -695,8 +749,11 @@ async fn call_api_reports_the_request_it_sent() {
     };
     let engine = Engine::new(b.build(), config).unwrap();
     let mut s = engine.new_session();
-    s.attrs[things as usize] = Some(Value::List(vec![Value::Number(11.0), Value::Number(2.5)]));
-    s.attrs[count as usize] = Some(Value::Number(11.0));
+    s.attrs[things as usize] = Some(Value::List(vec![
+        Value::Number(Number::from_f64(11.0)),
+        Value::Number(Number::from_f64(2.5)),
+    ]));
+    s.attrs[count as usize] = Some(Value::Number(Number::from_f64(11.0)));
     let report = engine.call_api(&mut s, id).await;
 
     let request = report.request.expect("the request was sent");

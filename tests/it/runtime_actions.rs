@@ -299,7 +299,10 @@ async fn a_dynamic_menu_offers_the_list_from_an_api_answer() {
 
     let events = e.step(&mut s, "2").await;
     assert_eq!(says(&events), ["store 2: South"]);
-    assert_eq!(attr(&e, &s, "store_id"), Some(Value::Number(2.0)));
+    assert_eq!(
+        attr(&e, &s, "store_id"),
+        Some(Value::Number(Number::from_f64(2.0)))
+    );
     assert_eq!(attr(&e, &s, "store_label"), text("South (Austin)"));
 
     let mut s = e.new_session();
@@ -818,7 +821,10 @@ async fn a_form_takes_a_json_answer() {
         )
         .await;
     assert_eq!(says(&events), ["Ana <ana@x.test> x2"]);
-    assert_eq!(attr(&e, &s, "people"), Some(Value::Number(2.0)));
+    assert_eq!(
+        attr(&e, &s, "people"),
+        Some(Value::Number(Number::from_f64(2.0)))
+    );
 }
 
 #[tokio::test]
@@ -837,7 +843,10 @@ async fn a_form_keeps_valid_fields_and_asks_again_for_the_rest() {
     );
     assert_eq!(form_fields(&events), ["email"]);
     assert_eq!(attr(&e, &s, "name"), text("Ana"));
-    assert_eq!(attr(&e, &s, "people"), Some(Value::Number(2.0)));
+    assert_eq!(
+        attr(&e, &s, "people"),
+        Some(Value::Number(Number::from_f64(2.0)))
+    );
     assert_eq!(s.state, SessionState::Waiting);
 
     // Mid-form, the session is plain data.

@@ -177,7 +177,7 @@ fn language_example_nodes() {
     };
     assert!(matches!(&l.kind, ExprKind::Cmp { op: CmpOp::Eq, lhs, rhs }
         if matches!(lhs.kind, ExprKind::Ref(Ref { kind: RefKind::Status, .. }))
-        && rhs.kind == ExprKind::Lit(Literal::Number(200.0))));
+        && rhs.kind == ExprKind::Lit(Literal::Number(Number::Int(200)))));
     assert!(matches!(&r.kind, ExprKind::Cmp { op: CmpOp::Eq, rhs, .. }
         if rhs.kind == ExprKind::Lit(Literal::String("Chicago".into()))));
     assert_eq!(b.arms[1].target.name, "report");
@@ -234,7 +234,7 @@ fn language_example_test_block() {
     assert!(matches!(&t.steps[4].kind, TestStepKind::ExpectNode(n) if n.name == "chicago"));
     assert!(
         matches!(&t.steps[5].kind, TestStepKind::ExpectAttr { attr, expect: AttrExpectation::Equals(Literal::Number(n)) }
-        if attr.name == "temperature" && *n == 3.5)
+        if attr.name == "temperature" && *n == Number::from_f64(3.5))
     );
     assert!(
         matches!(&t.steps[6].kind, TestStepKind::ExpectRequest { api, url }
@@ -418,7 +418,7 @@ fn expression_operators() {
         let e = cond(&format!("x {text} -1"));
         assert!(
             matches!(&e.kind, ExprKind::Cmp { op: o, rhs, .. }
-            if *o == op && rhs.kind == ExprKind::Lit(Literal::Number(-1.0))),
+            if *o == op && rhs.kind == ExprKind::Lit(Literal::Number(Number::Int(-1)))),
             "{text}"
         );
     }
@@ -484,7 +484,7 @@ fn expression_operators() {
         matches!(cond("flag == true").kind, ExprKind::Cmp { ref rhs, .. } if rhs.kind == ExprKind::Lit(Literal::Bool(true)))
     );
     assert!(
-        matches!(cond("t == 3.5").kind, ExprKind::Cmp { ref rhs, .. } if rhs.kind == ExprKind::Lit(Literal::Number(3.5)))
+        matches!(cond("t == 3.5").kind, ExprKind::Cmp { ref rhs, .. } if rhs.kind == ExprKind::Lit(Literal::Number(Number::from_f64(3.5))))
     );
     assert!(
         matches!(cond("s == \"a\\\"b\\\\c\\nd\\te\"").kind, ExprKind::Cmp { ref rhs, .. }
@@ -575,8 +575,8 @@ api p { put "u"; patch "v" }"#;
     assert!(
         matches!(&t.parts[0], TemplatePart::Ref(Ref { kind: RefKind::Attr(a), span }) if a == "name" && slice(src, *span) == "{name}")
     );
-    assert!(matches!(members[1].1, JsonTemplate::Number(n, _) if n == 2.0));
-    assert!(matches!(members[2].1, JsonTemplate::Number(n, _) if n == -1.5));
+    assert!(matches!(members[1].1, JsonTemplate::Number(n, _) if n == Number::Int(2)));
+    assert!(matches!(members[2].1, JsonTemplate::Number(n, _) if n == Number::from_f64(-1.5)));
     assert!(matches!(members[3].1, JsonTemplate::Bool(true, _)));
     assert!(matches!(members[4].1, JsonTemplate::Null(_)));
     let JsonTemplate::Object(nested, _) = &members[5].1 else {
@@ -691,7 +691,7 @@ fn test_steps_all_forms() {
         }
     ));
     assert!(
-        matches!(&t.steps[5].kind, TestStepKind::ExpectAttr { expect: AttrExpectation::Equals(Literal::Number(n)), .. } if *n == -2.0)
+        matches!(&t.steps[5].kind, TestStepKind::ExpectAttr { expect: AttrExpectation::Equals(Literal::Number(n)), .. } if *n == Number::Int(-2))
     );
     assert!(
         matches!(&t.steps[6].kind, TestStepKind::ExpectAttr { expect: AttrExpectation::Equals(Literal::String(s)), .. } if s == "x")

@@ -103,6 +103,9 @@ fn check_json(ctx: &mut Ctx<'_>, file: FileId, json: &ast::JsonTemplate) {
             }
         }
         ast::JsonTemplate::String(t) => check_template(ctx, file, t, Place::API),
+        ast::JsonTemplate::Ref(e) => {
+            check_expr(ctx, file, e);
+        }
         _ => {}
     }
 }

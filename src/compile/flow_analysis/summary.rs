@@ -339,6 +339,11 @@ pub(super) fn json_reads(
             }
         }
         ast::JsonTemplate::String(t) => template_reads(ctx, t, Some(api), Some(at), events),
+        ast::JsonTemplate::Ref(e) => {
+            if let ExprKind::Ref(r) = &e.kind {
+                ref_read(ctx, r, Some(api), at, events);
+            }
+        }
         _ => {}
     }
 }

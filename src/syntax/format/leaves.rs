@@ -147,6 +147,7 @@ pub(super) fn json_inline(value: &JsonTemplate) -> String {
         JsonTemplate::Number(n, _) => number_text(*n),
         JsonTemplate::Bool(b, _) => b.to_string(),
         JsonTemplate::Null(_) => "null".to_string(),
+        JsonTemplate::Ref(e) => expr(e),
     }
 }
 
@@ -166,6 +167,7 @@ pub(super) fn json_span(value: &JsonTemplate) -> Span {
         | JsonTemplate::Bool(_, span)
         | JsonTemplate::Null(span) => *span,
         JsonTemplate::String(t) => t.span,
+        JsonTemplate::Ref(e) => e.span,
     }
 }
 
