@@ -683,7 +683,7 @@ async fn call_prints_the_request_the_server_received_not_one_rebuilt_after_the_s
             "api report {{\n  live\n  post \"{base}/weather/v1?q={{city}}&n={{n}}\"\n  \
              header \"X-Trace\" = \"trace-{{n}}\"\n  \
              header \"Authorization\" = \"Bearer {{secret.CALL_PRINT_TOKEN}}\"\n  \
-             json {{\n    \"n\": \"{{n}}\",\n    \"city\": \"{{city}}\",\n    \"temp\": \"{{temp}}\",\n    \
+             json {{\n    \"n\": n,\n    \"city\": \"{{city}}\",\n    \"temp\": \"{{temp}}\",\n    \
              \"key\": \"k-{{secret.CALL_PRINT_TOKEN}}\"\n  }}\n  \
              save temp = body.main.temp\n  save city = body.name\n}}\n\
              node start {{\n  ask city\n  ask n as number\n  call report\n  say \"{{temp}}\"\n  close\n}}\n",
