@@ -14,33 +14,46 @@ mod code;
 
 pub use code::{Code, Scope};
 
+/// How serious a diagnostic is; any error stops the build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The program builds, but something is likely a mistake.
     Warning,
+    /// The program is refused.
     Error,
 }
 
 /// A secondary label: "first defined here", "this call", ...
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Note {
+    /// What the note points at.
     pub span: Span,
+    /// What it says there.
     pub label: String,
 }
 
+/// A problem found in the source: the code, where, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diag {
     /// Stable code, e.g. `chatflow::unknown_node`; its severity is the code's.
     pub code: Code,
+    /// One line saying what is wrong.
     pub message: String,
+    /// The file the span is in.
     pub file: FileId,
+    /// The primary position.
     pub span: Span,
+    /// Text shown under the primary position.
     pub label: String,
+    /// How to fix it, when there is a concrete suggestion.
     pub help: Option<String>,
+    /// Secondary positions (a first definition, a related call).
     pub notes: Vec<Note>,
 }
 
 impl Diag {
+    /// A diagnostic in file 0 with no label, help or notes yet.
     pub fn new(code: Code, message: impl Into<String>, span: Span) -> Self {
         Diag {
             code,
@@ -53,21 +66,25 @@ impl Diag {
         }
     }
 
+    /// Sets the file the span is in.
     pub fn in_file(mut self, file: FileId) -> Self {
         self.file = file;
         self
     }
 
+    /// Sets the text under the primary position.
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = label.into();
         self
     }
 
+    /// Adds a line on how to fix it.
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
+    /// Adds a secondary position with its text.
     pub fn note(mut self, span: Span, label: impl Into<String>) -> Self {
         self.notes.push(Note {
             span,
@@ -81,6 +98,7 @@ impl Diag {
         self.code.severity()
     }
 
+    /// Whether this diagnostic stops the build.
     pub fn is_error(&self) -> bool {
         self.severity() == Severity::Error
     }
@@ -108,6 +126,7 @@ pub struct Report {
 }
 
 impl Report {
+    /// Pairs a diagnostic with its source text so miette can render it.
     pub fn new(diag: Diag, sources: &SourceSet) -> Self {
         let (name, text) = match sources.get(diag.file) {
             Some(f) => (f.name.clone(), f.text.clone()),
@@ -203,19 +222,29 @@ pub fn render(diags: &[Diag], sources: &SourceSet, color: bool) -> String {
 /// One JSON object per diagnostic, for `--format json`.
 #[derive(Serialize)]
 pub struct JsonDiag<'a> {
+    /// The stable code, e.g. `chatflow::unknown_node`.
     pub code: &'a str,
+    /// `error` or `warning`.
     pub severity: Severity,
+    /// One line saying what is wrong.
     pub message: &'a str,
+    /// The file's path as given.
     pub file: &'a str,
     /// 1-based line and column of the span start.
     pub line: usize,
+    /// 1-based column, in characters.
     pub column: usize,
+    /// Byte offset of the span start.
     pub start: usize,
+    /// Byte offset after the span end.
     pub end: usize,
+    /// Text shown under the position.
     pub label: &'a str,
+    /// How to fix it, when known.
     pub help: Option<&'a str>,
 }
 
+/// The diagnostic as one line of JSON ([`JsonDiag`]), for `--format json`.
 pub fn to_json_line(d: &Diag, sources: &SourceSet) -> String {
     let (file, text) = match sources.get(d.file) {
         Some(f) => (f.name.as_str(), &*f.text),

@@ -10,24 +10,32 @@ use std::collections::{HashMap, HashSet};
 
 use crate::ir::{self, quote, show_template, OtpSend, Program, Stmt};
 
+/// The text format `chatflow graph` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// A Mermaid `flowchart` (renders on GitHub).
     Mermaid,
+    /// Graphviz dot.
     Dot,
 }
 
 /// The graph of a program, independent of the output format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Graph {
+    /// The bot's name.
     pub title: String,
     /// Name of the entry node.
     pub start: String,
+    /// One vertex per node, in program order.
     pub vertices: Vec<Vertex>,
+    /// Transitions between nodes, in statement order.
     pub edges: Vec<Edge>,
 }
 
+/// A node of the program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vertex {
+    /// The node's name.
     pub name: String,
     /// Lines under the name: `call weather`, `close`.
     pub notes: Vec<String>,
@@ -35,9 +43,12 @@ pub struct Vertex {
     pub closes: bool,
 }
 
+/// A transition from one node to another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edge {
+    /// Name of the node it leaves.
     pub from: String,
+    /// Name of the node it enters.
     pub to: String,
     /// The branch condition (`else` for the default arm); `None` for `goto`.
     pub label: Option<String>,
@@ -105,6 +116,7 @@ pub struct Effect {
     pub edges: Vec<(u32, Option<String>)>,
     /// Nothing after this statement runs in this node.
     pub ends_node: bool,
+    /// The chat closes here.
     pub closes: bool,
 }
 

@@ -30,14 +30,21 @@ pub const MIN_READ_VERSION: u32 = 2;
 /// neither integers nor bare references in JSON bodies.
 pub const WRITTEN_MIN_READ_VERSION: u32 = 3;
 
+/// Index into [`Program::nodes`].
 pub type NodeId = u32;
+/// Index into [`Program::apis`].
 pub type ApiId = u32;
+/// Index into [`Program::attrs`].
 pub type AttrId = u32;
 
+/// A compiled bot: everything the runtime needs, with names resolved to indices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Program {
+    /// The IR format this file was written in ([`FORMAT_VERSION`] when built).
     pub format_version: u32,
+    /// The oldest runtime format that can read this file.
     pub min_read_version: u32,
+    /// The `bot` block's settings.
     pub bot: BotInfo,
     /// Indexed by `ApiId`.
     pub apis: Vec<Api>,
@@ -45,20 +52,26 @@ pub struct Program {
     pub nodes: Vec<Node>,
     /// Indexed by `AttrId`: every attribute the flow sets or reads.
     pub attrs: Vec<AttrInfo>,
+    /// The `test` blocks, for `chatflow test`.
     pub tests: Vec<TestCase>,
     /// Indexed by `HoursId`.
     pub hours: Vec<HoursTable>,
     /// Indexed by `FlowId`.
     pub flows: Vec<FlowInfo>,
+    /// Where each node, statement and API came from, for messages that point at the source.
     pub source_map: SourceMap,
 }
 
+/// The `bot` block, resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BotInfo {
+    /// The bot's display name.
     pub name: String,
+    /// The node a conversation starts in.
     pub start: NodeId,
     /// Said once when a conversation starts, before the start node.
     pub greeting: Option<Text>,
+    /// Picture URL, reported in the profile event.
     pub avatar: Option<Template>,
     /// Said when an answer matches no option; `None` uses the built-in sentence.
     pub fallback: Option<Text>,
@@ -72,6 +85,7 @@ pub struct BotInfo {
 /// The bot's `webhook` setting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Webhook {
+    /// The endpoint URL.
     pub url: String,
     /// Name of the environment variable holding the HMAC key (never the key).
     pub secret: String,
@@ -89,43 +103,62 @@ pub const WEBHOOK_EVENTS: [&str; 6] = [
     "failed",
 ];
 
+/// An attribute the flow uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttrInfo {
+    /// The name as written in the flow.
     pub name: String,
     /// The type the compiler inferred, when it could.
     pub ty: ValueType,
 }
 
+/// The type of an attribute's values, as far as the compiler knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ValueType {
+    /// A string.
     Text,
+    /// A number.
     Number,
+    /// `true` or `false`.
     Bool,
     /// Filled from a JSON answer or mixed: any type at run time.
     Any,
 }
 
+/// An `api` block, resolved: one HTTP request and what to save from the answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Api {
+    /// The name, for reports and stubs.
     pub name: String,
+    /// The HTTP method.
     pub method: Method,
+    /// The URL, filled in at send time.
     pub url: Template,
+    /// Headers in source order.
     pub headers: Vec<Header>,
+    /// The request body, when there is one.
     pub body: Option<RequestBody>,
+    /// How long one attempt may take.
     pub timeout_ms: u64,
+    /// How many times to try again after a failed attempt.
     pub retry: u32,
     /// Whether 5xx/transport errors may be retried: GET, PUT and DELETE by default.
     pub retry_non_idempotent: bool,
+    /// Values saved from a successful answer.
     pub saves: Vec<Save>,
 }
 
+/// A request header.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
+    /// Header name.
     pub name: String,
+    /// Header value, filled in at send time.
     pub value: Template,
 }
 
+/// An API's request body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RequestBody {
     /// `body "..."`: sent as is (templated, not escaped).
@@ -134,20 +167,29 @@ pub enum RequestBody {
     Json(JsonTemplate),
 }
 
+/// A JSON value whose strings are templates: the body of `json {}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum JsonTemplate {
+    /// An object, keys in source order.
     Object(Vec<(String, JsonTemplate)>),
+    /// An array.
     Array(Vec<JsonTemplate>),
+    /// A string, templated and JSON-escaped when sent.
     String(Template),
+    /// A number, sent as written.
     Number(Number),
+    /// `true` or `false`.
     Bool(bool),
+    /// `null`
     Null,
     /// A bare reference: its value with its type (`null` when unset).
     Value(Expr),
 }
 
+/// `save ATTR = body.path`: copy part of a JSON answer into an attribute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Save {
+    /// The attribute set.
     pub attr: AttrId,
     /// Steps after the leading `body`.
     pub path: Vec<PathStep>,
@@ -156,14 +198,20 @@ pub struct Save {
 /// A template, split once at compile time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Template {
+    /// Literal text and inserted values in order.
     pub parts: Vec<TemplatePart>,
 }
 
+/// One piece of a template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TemplatePart {
+    /// Literal text.
     Text(String),
+    /// An attribute's value; empty when unset.
     Attr(AttrId),
+    /// The last call's HTTP status.
     Status,
+    /// A system attribute (`sys.NAME`).
     Sys(String),
     /// Read from the environment at send time; only the name is stored.
     Secret(String),
@@ -171,63 +219,106 @@ pub enum TemplatePart {
     Item(Vec<PathStep>),
 }
 
+/// A node: statements run in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
+    /// The name as written (`flow.node` inside sub-flows).
     pub name: String,
+    /// The statements in order.
     pub stmts: Vec<Stmt>,
 }
 
+/// A statement the interpreter runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Stmt {
+    /// Say a message.
     Say(Text),
+    /// Wait for an answer and store it, asking again while it does not fit the kind.
     Ask {
+        /// Where the answer is stored.
         attr: AttrId,
+        /// What a valid answer looks like.
         kind: AskKind,
+        /// The question; `None` uses the kind's built-in question.
         prompt: Option<Text>,
     },
+    /// Evaluate an expression into an attribute.
     Set {
+        /// The attribute set.
         attr: AttrId,
+        /// The value stored.
         value: Expr,
     },
+    /// Send an API's request and save from its answer.
     Call(ApiId),
+    /// Go to the first arm whose condition holds.
     Branch(BranchTable),
+    /// Continue in another node.
     Goto(NodeId),
+    /// End the conversation.
     Close,
     /// `set sys.language = EXPR`
     SetLanguage(Expr),
+    /// Offer options and wait for a pick.
     Menu(Menu),
+    /// Offer cards and wait for a pick.
     Carousel(Carousel),
+    /// Send an email.
     Email(Email),
+    /// Send a one-time code and check it.
     Otp(Otp),
+    /// Ask several fields in turn.
     Form(Form),
+    /// Show an image, audio, video or file.
     Media {
+        /// Which kind of media.
         kind: MediaKind,
+        /// Where it is.
         url: Template,
+        /// Text shown with it.
         caption: Option<Template>,
     },
+    /// Hand the conversation to a department or an agent.
     Transfer {
+        /// A department or an agent.
         kind: TransferKind,
+        /// Whom to hand over to.
         to: Template,
+        /// Said before the handover.
         message: Option<Text>,
     },
+    /// Offer slots from one API and book the pick with another.
     Appointment(Appointment),
+    /// Record that a named goal was reached (reported in events and coverage).
     Goal(String),
+    /// Run a sub-flow, then continue after this statement.
     Run {
+        /// The sub-flow.
         flow: FlowId,
+        /// Its arguments, set as its parameters.
         args: Vec<Expr>,
     },
+    /// Leave the current sub-flow.
     Return,
 }
 
+/// What an `ask` accepts, and how an answer is normalised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AskKind {
+    /// Any text.
     Text,
+    /// A person's name.
     Name,
+    /// An email address.
     Email,
+    /// A phone number.
     Phone,
+    /// A number.
     Number,
+    /// A date.
     Date,
+    /// A time of day.
     Time,
     /// Free text, like `text`.
     Question,
@@ -236,6 +327,7 @@ pub enum AskKind {
 }
 
 impl AskKind {
+    /// Every kind with the name the flow uses for it.
     pub const ALL: [(&'static str, AskKind); 9] = [
         ("text", AskKind::Text),
         ("name", AskKind::Name),
@@ -252,13 +344,18 @@ impl AskKind {
 /// A multilayer condition: the first arm whose condition holds wins, else `otherwise`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BranchTable {
+    /// Arms in order.
     pub arms: Vec<BranchArm>,
+    /// Where to go when no arm holds.
     pub otherwise: NodeId,
 }
 
+/// One arm of a branch table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BranchArm {
+    /// The condition.
     pub cond: Expr,
+    /// Where it leads when the condition holds.
     pub target: NodeId,
 }
 
@@ -266,9 +363,13 @@ pub struct BranchArm {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Value {
+    /// JSON `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A number, exact as written or computed.
     Number(Number),
+    /// A string.
     Text(String),
     /// A JSON array from an API answer (dynamic data).
     List(Vec<Value>),
@@ -276,21 +377,34 @@ pub enum Value {
     Map(std::collections::BTreeMap<String, Value>),
 }
 
+/// An expression, ready to evaluate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Expr {
+    /// A constant.
     Lit(Value),
+    /// An attribute's value.
     Attr(AttrId),
+    /// The last call's HTTP status.
     Status,
+    /// A system attribute (`sys.NAME`).
     Sys(String),
+    /// `not a`
     Not(Box<Expr>),
+    /// `a and b`
     And(Box<Expr>, Box<Expr>),
+    /// `a or b`
     Or(Box<Expr>, Box<Expr>),
+    /// A comparison.
     Cmp(CmpOp, Box<Expr>, Box<Expr>),
+    /// Inclusive integer range test.
     InRange(Box<Expr>, i64, i64),
+    /// Equal to any of the values.
     InList(Box<Expr>, Vec<Expr>),
+    /// A text test (`contains`, `starts with`, `ends with`).
     Text(TextOp, Box<Expr>, Box<Expr>),
     /// The pattern is checked at compile time; the runtime compiles it once at load.
     Matches(Box<Expr>, String),
+    /// Whether the value is set.
     IsSet(Box<Expr>),
     /// Whether the business hours are open now.
     Open(HoursId),
@@ -307,15 +421,21 @@ pub struct SourceMap {
     pub apis: Vec<SourceSpan>,
 }
 
+/// A byte range in one source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SourceSpan {
+    /// Index into [`SourceMap::files`].
     pub file: u32,
+    /// First byte.
     pub start: u32,
+    /// Byte after the last.
     pub end: u32,
 }
 
+/// A node's source positions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct NodeSpans {
+    /// The whole `node` block.
     pub node: SourceSpan,
     /// One per statement of the node.
     pub stmts: Vec<SourceSpan>,
@@ -324,201 +444,322 @@ pub struct NodeSpans {
 /// A `test` block, resolved: what the test runner executes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestCase {
+    /// The test's name, as reported.
     pub name: String,
+    /// The whole `test` block.
     pub span: SourceSpan,
+    /// The steps in order.
     pub steps: Vec<TestStep>,
 }
 
+/// A test step with its position, so a failure can point at it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestStep {
+    /// What the step does.
     pub kind: TestStepKind,
+    /// The whole step.
     pub span: SourceSpan,
 }
 
+/// What a stubbed API answers in a test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum StubAnswer {
+    /// An HTTP answer.
     Status {
+        /// The HTTP status.
         status: u16,
+        /// The body, sent as JSON.
         body: Option<serde_json::Value>,
     },
+    /// No answer: the call times out.
     Timeout,
 }
 
+/// What a test step does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TestStepKind {
+    /// Set the stub server's answer for an API.
     Stub {
+        /// The API stubbed.
         api: ApiId,
+        /// Its answer.
         answer: StubAnswer,
     },
+    /// The visitor's next message.
     User(String),
+    /// The bot said this in the last turn.
     ExpectSay(String),
+    /// The conversation waits in this node.
     ExpectNode(NodeId),
+    /// The attribute holds this value.
     ExpectAttrEquals {
+        /// The attribute checked.
         attr: AttrId,
+        /// The expected value.
         value: Value,
     },
+    /// The attribute is unset.
     ExpectAttrNotSet {
+        /// The attribute checked.
         attr: AttrId,
     },
+    /// The API was called with this URL.
     ExpectRequest {
+        /// The API called.
         api: ApiId,
+        /// The expected URL.
         url: String,
     },
+    /// The conversation has ended.
     ExpectClosed,
+    /// These options were offered, in order.
     ExpectChoices(Vec<String>),
+    /// The conversation was handed to this department or agent.
     ExpectTransfer(String),
+    /// An email was sent.
     ExpectEmail {
+        /// Expected recipient.
         to: String,
+        /// Expected subject.
         subject: String,
     },
+    /// This goal was reached.
     ExpectGoal(String),
+    /// This media was shown.
     ExpectMedia {
+        /// Expected kind.
         kind: MediaKind,
+        /// Expected URL.
         url: String,
     },
     /// RFC 3339, validated at compile time.
     Clock(String),
+    /// Switch the conversation's language before the next step.
     Language(String),
 }
 
 // ---- bot-builder actions (docs/actions.md) ----
 
+/// Index into [`Program::hours`].
 pub type HoursId = u32;
+/// Index into [`Program::flows`].
 pub type FlowId = u32;
 
+/// A message: one template, or one per language.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Text {
+    /// The same template in every language.
     Plain(Template),
     /// (language code, text), in declaration order of the bot's `languages`.
     Translated(Vec<(String, Template)>),
 }
 
+/// `choose` or `buttons`: options to pick from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Menu {
+    /// Choice list or buttons.
     pub style: MenuStyle,
+    /// The prompt above the options.
     pub text: Option<Text>,
+    /// Where the options come from.
     pub source: MenuSource,
+    /// Stores the picked label or payload.
     pub save: Option<AttrId>,
 }
 
+/// Where a menu's options come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MenuSource {
+    /// Written in the flow.
     Static(Vec<MenuOption>),
+    /// One per element of a list attribute.
     Dynamic(DynamicItems),
 }
 
+/// One option of a menu or a card button.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MenuOption {
+    /// The text shown, also an answer that picks it.
     pub label: Template,
+    /// What picking it does.
     pub kind: OptionKind,
 }
 
+/// What picking an option does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum OptionKind {
+    /// Continue in this node.
     Branch(NodeId),
+    /// Open a URL; the conversation stays.
     Link(Template),
-    Postback { payload: String, target: NodeId },
+    /// Report a payload instead of the label, and continue in a node.
+    Postback {
+        /// The value reported instead of the label.
+        payload: String,
+        /// Where picking it leads.
+        target: NodeId,
+    },
 }
 
+/// Options built from the elements of a list attribute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DynamicItems {
+    /// The list attribute.
     pub list: AttrId,
     /// `None`: the element itself rendered as text.
     pub label: Option<Template>,
+    /// Values saved from the picked element.
     pub saves: Vec<ItemSave>,
+    /// Where picking leads.
     pub target: NodeId,
+    /// Where to go when the list is empty.
     pub empty: NodeId,
 }
 
+/// `save ATTR = item.path`: copy part of the picked element.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemSave {
+    /// The attribute set.
     pub attr: AttrId,
+    /// The steps after `item`; empty for the whole element.
     pub path: Vec<PathStep>,
 }
 
+/// Cards to pick from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Carousel {
+    /// Cards written in the flow.
     Static {
+        /// The cards in order.
         cards: Vec<Card>,
+        /// Stores the picked card's title.
         save: Option<AttrId>,
     },
+    /// One card per element of a list attribute.
     Dynamic {
+        /// The list attribute.
         list: AttrId,
+        /// How each card is built.
         card: CardTemplate,
+        /// Values saved from the picked element.
         saves: Vec<ItemSave>,
+        /// Where picking leads.
         target: NodeId,
+        /// Where to go when the list is empty.
         empty: NodeId,
     },
 }
 
+/// A card written in the flow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Card {
+    /// Heading; also an answer that picks the card.
     pub title: Template,
+    /// Text under the title.
     pub subtitle: Option<Template>,
+    /// Picture URL.
     pub image: Option<Template>,
+    /// Buttons in order.
     pub buttons: Vec<MenuOption>,
 }
 
+/// How each card of a `carousel from LIST` is built from `item`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardTemplate {
+    /// Heading per element.
     pub title: Option<Template>,
+    /// Text under the title, per element.
     pub subtitle: Option<Template>,
+    /// Picture URL, per element.
     pub image: Option<Template>,
+    /// The one button each card gets.
     pub button: Option<Template>,
 }
 
+/// An email sent over SMTP.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Email {
+    /// Recipient address.
     pub to: Template,
+    /// Subject line.
     pub subject: Template,
+    /// Message body.
     pub body: Template,
 }
 
+/// How a one-time code reaches the visitor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum OtpSend {
+    /// By email to this address.
     Email(Template),
+    /// Through this API; the code is `sys.otp_code` in its request.
     Call(ApiId),
 }
 
+/// Send a one-time code and ask for it back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Otp {
+    /// How the code is sent.
     pub send: OtpSend,
+    /// The question; `None` uses the built-in one.
     pub prompt: Option<Text>,
+    /// Code length.
     pub digits: u32,
+    /// Wrong answers allowed before `fail`.
     pub tries: u32,
+    /// Where a right code leads.
     pub ok: NodeId,
+    /// Where running out of tries leads.
     pub fail: NodeId,
 }
 
+/// Several fields asked one after another.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Form {
+    /// Heading said before the first field.
     pub title: Option<Text>,
+    /// Fields in order.
     pub fields: Vec<FormField>,
 }
 
+/// One field of a form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FormField {
+    /// Where the answer is stored.
     pub attr: AttrId,
+    /// What a valid answer looks like.
     pub kind: AskKind,
+    /// The question.
     pub label: Template,
 }
 
+/// Offer slots from one API, book the picked one with another.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Appointment {
+    /// The API that lists free slots.
     pub slots_api: ApiId,
+    /// Where the slot list is in its answer, after `body`.
     pub slots_path: Vec<PathStep>,
+    /// Each slot's label, built from `item`.
     pub label: Option<Template>,
+    /// The question above the slots.
     pub prompt: Option<Text>,
+    /// Values saved from the picked slot.
     pub saves: Vec<ItemSave>,
+    /// The API that books the picked slot.
     pub book_api: ApiId,
+    /// Where a successful booking leads.
     pub booked: NodeId,
+    /// Where a failed slots or booking call leads.
     pub failed: NodeId,
 }
 
 /// Weekly opening hours in a named IANA time zone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HoursTable {
+    /// The name `open(NAME)` uses.
     pub name: String,
+    /// IANA time zone of the rules.
     pub zone: String,
     /// (weekday 0 = Monday, from minute of day, to minute of day), `from < to`.
     pub weekly: Vec<(u8, u16, u16)>,
@@ -529,8 +770,11 @@ pub struct HoursTable {
 /// A sub-flow: its nodes live in `Program::nodes` with names `flow.node`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlowInfo {
+    /// The name `run` uses.
     pub name: String,
+    /// The node it starts in.
     pub entry: NodeId,
+    /// Parameters, set from `run`'s arguments.
     pub params: Vec<AttrId>,
 }
 

@@ -57,6 +57,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod compile;
 pub mod diagnostic;
 pub mod graph;

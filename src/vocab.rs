@@ -28,17 +28,24 @@ pub fn number_json(n: Number) -> serde_json::Value {
     n.to_json()
 }
 
+/// An HTTP method an API may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
+    /// `GET`
     Get,
+    /// `POST`
     Post,
+    /// `PUT`
     Put,
+    /// `PATCH`
     Patch,
+    /// `DELETE`
     Delete,
 }
 
 impl Method {
+    /// The method in upper case, as sent.
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -50,19 +57,29 @@ impl Method {
     }
 }
 
+/// One step of a path into JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PathStep {
+    /// `.name`: an object's field.
     Field(String),
+    /// `[n]`: an array's element.
     Index(usize),
 }
 
+/// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CmpOp {
+    /// `==`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
 }
 
@@ -80,10 +97,14 @@ impl CmpOp {
     }
 }
 
+/// A text test between two strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TextOp {
+    /// `contains`
     Contains,
+    /// `starts with`
     StartsWith,
+    /// `ends with`
     EndsWith,
 }
 
@@ -98,6 +119,7 @@ impl TextOp {
     }
 }
 
+/// How a menu shows its options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MenuStyle {
@@ -107,12 +129,17 @@ pub enum MenuStyle {
     Buttons,
 }
 
+/// What kind of media a statement shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MediaKind {
+    /// `image`
     Image,
+    /// `audio`
     Audio,
+    /// `video`
     Video,
+    /// `file`
     File,
 }
 
@@ -128,10 +155,13 @@ impl MediaKind {
     }
 }
 
+/// Whom a `transfer` hands the conversation to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TransferKind {
+    /// `transfer department "Name"`: a team queue.
     Department,
+    /// `transfer agent "address"`: one person.
     Agent,
 }
 

@@ -24,6 +24,7 @@ pub struct Exits<'p> {
 /// What takes a statement to one of its targets.
 #[derive(Debug, Clone, Copy)]
 pub enum Exit<'p> {
+    /// `goto NODE`
     Goto,
     /// Arm `n` of a branch; `n == arms.len()` is `else`.
     Arm(&'p BranchTable, usize),
@@ -33,9 +34,13 @@ pub enum Exit<'p> {
     Each(AttrId),
     /// A dynamic menu or carousel whose list is empty.
     Empty,
+    /// The `otp` was answered with the right code.
     OtpOk,
+    /// The `otp` ran out of tries.
     OtpFail,
+    /// The `appointment` was booked.
     Booked,
+    /// Listing slots or booking failed.
     BookingFailed,
     /// `run FLOW`: into the flow's entry node.
     Run,

@@ -36,12 +36,28 @@ struct Called {
 /// Why a program cannot be run.
 #[derive(thiserror::Error, Debug)]
 pub enum LoadError {
+    /// The program was written in an IR format this runtime does not read.
     #[error("IR format version {found} is not supported (this runtime reads {min} to {max})")]
-    UnsupportedVersion { found: u32, min: u32, max: u32 },
+    UnsupportedVersion {
+        /// The program's format.
+        found: u32,
+        /// Oldest format this runtime reads.
+        min: u32,
+        /// Newest format this runtime reads.
+        max: u32,
+    },
+    /// A `matches` pattern the regex crate refuses.
     #[error("invalid regular expression {pattern:?}: {message}")]
-    BadRegex { pattern: String, message: String },
+    BadRegex {
+        /// The pattern as written.
+        pattern: String,
+        /// Why the regex crate refused it.
+        message: String,
+    },
+    /// An index or name that points nowhere (a hand-edited or corrupt IR file).
     #[error("the program is inconsistent: {0}")]
     BadReference(String),
+    /// The HTTP client could not be built (TLS setup).
     #[error("cannot set up the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
 }
@@ -116,6 +132,8 @@ impl ResumePoint {
 }
 
 impl Engine {
+    /// Checks the program (format version, references, time zones, regexes) and builds the
+    /// HTTP client once, so that a bad program fails here and not in a conversation.
     pub fn new(program: Arc<Program>, config: EngineConfig) -> Result<Engine, LoadError> {
         check_version(&program)?;
         refs::check_references(&program)?;
@@ -133,10 +151,12 @@ impl Engine {
         })
     }
 
+    /// The program this engine runs.
     pub fn program(&self) -> &Program {
         &self.inner.program
     }
 
+    /// The settings this engine was built with.
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config
     }

@@ -90,6 +90,7 @@ pub(crate) struct Outcome {
 }
 
 impl HttpConnector {
+    /// A client with the configured limits (timeouts, response size), shared by every call.
     pub fn new(config: &EngineConfig) -> Result<HttpConnector, reqwest::Error> {
         let mut builder =
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS));

@@ -74,106 +74,179 @@ pub use sent::SentRequest;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A text message from the bot (`say`, an `ask` prompt, a re-prompt).
-    Say { text: String },
+    Say {
+        /// The message, in the conversation's language.
+        text: String,
+    },
     /// The bot now waits for the user's answer to fill `attr`.
-    Ask { attr: String, kind: String },
+    Ask {
+        /// The attribute the answer goes to.
+        attr: String,
+        /// The ask kind (`text`, `number`, ...).
+        kind: String,
+    },
     /// The user's answer failed the `ask` kind's check; a re-prompt `Say` follows.
     Invalid {
+        /// The attribute the answer was for.
         attr: String,
+        /// The ask kind it failed.
         kind: String,
+        /// The answer as typed.
         answer: String,
     },
     /// Trace: the conversation entered a node.
-    NodeEntered { node: String },
+    NodeEntered {
+        /// The node's name.
+        node: String,
+    },
     /// Trace: a sub-flow returned (by `return` or by running out of statements) and the
     /// conversation goes on in `node`, the caller's node, after its `run`. Not a node entry.
-    Returned { node: String },
+    Returned {
+        /// The node the conversation goes on in.
+        node: String,
+    },
     /// Trace: a branch arm was evaluated (`arm` is 0-based; `else` is reported as taken
     /// with `arm == arms.len()` and `result == true`).
     Condition {
+        /// The node of the branch.
         node: String,
+        /// Which arm (0-based).
         arm: usize,
+        /// Whether its condition held.
         result: bool,
+        /// Where the arm leads.
         target: String,
     },
     /// An API call finished (always emitted). `url` is the URL as the flow built it.
     ApiCall {
+        /// The API's name.
         api: String,
+        /// The HTTP method.
         method: String,
+        /// The URL as sent.
         url: String,
+        /// The final HTTP status; 0 when no response arrived.
         status: u16,
         /// Why no response arrived when `status == 0`: `timeout`, `connect`, `too_large`, ...
         error: Option<String>,
+        /// Time from the first attempt to the last answer.
         latency_ms: u64,
+        /// How many requests were sent (retries included).
         attempts: u32,
     },
     /// The chat is closed; further input gets no answer.
     Closed,
     /// The turn stopped because of a runtime fault (step limit, ...); the session stays usable.
-    RuntimeError { message: String },
+    RuntimeError {
+        /// What went wrong, for the visitor and the log.
+        message: String,
+    },
     /// First event of a conversation: the bot's profile.
     Profile {
+        /// The bot's name.
         name: String,
+        /// Picture URL.
         avatar: Option<String>,
     },
     /// Quick replies (`style` = `quick_replies`) or buttons (`buttons`); the bot waits when
     /// any option branches.
     Choices {
+        /// `quick_replies` or `buttons`.
         style: String,
+        /// The prompt shown above the options.
         text: Option<String>,
+        /// The options in order.
         options: Vec<ChoiceView>,
     },
     /// A carousel of cards.
-    Carousel { cards: Vec<CardView> },
+    Carousel {
+        /// The cards in order.
+        cards: Vec<CardView>,
+    },
     /// An email: always recorded; `delivered` when an SMTP server accepted it.
     Email {
+        /// Recipient address.
         to: String,
+        /// Subject line.
         subject: String,
+        /// Message body.
         body: String,
+        /// Whether an SMTP server accepted it.
         delivered: bool,
+        /// Why it was not delivered, when it was meant to be.
         error: Option<String>,
     },
     /// A form: the bot waits for one answer that fills the listed fields.
     Form {
+        /// Heading shown before the fields.
         title: Option<String>,
+        /// The fields in order.
         fields: Vec<FormFieldView>,
     },
     /// `image`, `audio`, `video` or `file`.
     Media {
+        /// `image`, `audio`, `video` or `file`.
         kind: String,
+        /// Where the media is.
         url: String,
+        /// Text shown with it.
         caption: Option<String>,
     },
     /// Handed over to a human (`kind` = `department` or `agent`); later input gives `Forwarded`.
-    Transfer { kind: String, to: String },
+    Transfer {
+        /// `department` or `agent`.
+        kind: String,
+        /// Whom the conversation went to.
+        to: String,
+    },
     /// A user message received while the conversation waits for a human.
-    Forwarded { text: String },
+    Forwarded {
+        /// The visitor's message.
+        text: String,
+    },
     /// A conversion mark; `count` is how many times this conversation reached the goal.
-    Goal { name: String, count: u32 },
+    Goal {
+        /// The goal's name.
+        name: String,
+        /// How many times this conversation reached it, this time included.
+        count: u32,
+    },
 }
 
 /// One option of a `Choices` event or a card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChoiceView {
+    /// The text shown; typing it picks the option.
     pub label: String,
     /// `reply`, `link` or `postback`.
     pub kind: String,
+    /// Where a `link` option leads.
     pub url: Option<String>,
+    /// What a `postback` option reports instead of its label.
     pub payload: Option<String>,
 }
 
+/// One card of a `Carousel` event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardView {
+    /// Heading; typing it picks the card.
     pub title: String,
+    /// Text under the title.
     pub subtitle: Option<String>,
+    /// Picture URL.
     pub image: Option<String>,
+    /// The card's buttons.
     pub buttons: Vec<ChoiceView>,
 }
 
+/// One field of a `Form` event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FormFieldView {
+    /// The attribute the field fills.
     pub attr: String,
+    /// The ask kind the answer must fit.
     pub kind: String,
+    /// The question.
     pub label: String,
 }
 
@@ -297,6 +370,7 @@ pub struct Session {
     pub status: Option<u16>,
     /// System attributes (`sys.api_error`, `sys.last_message`, `sys.channel`, ...).
     pub sys: HashMap<String, Value>,
+    /// Where the conversation is: new, waiting, closed or handed over.
     pub state: SessionState,
     /// What the waiting statement needs to take the next answer, beyond the IR (rendered
     /// dynamic options, OTP code, missing form fields). `None` for `ask` and static menus.
@@ -332,26 +406,37 @@ pub enum Wait {
     /// A dynamic menu or carousel: the labels as offered (button labels for carousels) and,
     /// for carousels, the card titles. The elements stay in the list attribute.
     Items {
+        /// The option labels as offered.
         labels: Vec<String>,
+        /// Carousel card titles, which also pick a card.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         titles: Vec<String>,
     },
     /// Appointment slots as offered: labels and the slot elements from the API answer.
     Slots {
+        /// The slot labels as offered.
         labels: Vec<String>,
+        /// The slots as the API listed them.
         slots: Vec<Value>,
     },
     /// A sent one-time code, kept only as a random salt and `sha256(salt || code)` (both
     /// hex) so a stored session never reveals it, and the answers still allowed.
     Otp {
+        /// Random salt, hex.
         salt: String,
+        /// `sha256(salt || code)`, hex.
         digest: String,
+        /// Wrong answers still allowed.
         tries_left: u32,
     },
     /// Indices (into the form's fields) still to be filled.
-    Form { missing: Vec<u32> },
+    Form {
+        /// Field indices not yet answered.
+        missing: Vec<u32>,
+    },
 }
 
+/// Where a conversation is in its life.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionState {
@@ -360,6 +445,7 @@ pub enum SessionState {
     /// Waiting for the answer to the statement at `pc - 1` of `node` (an `ask`, a menu, a
     /// carousel, a form, an OTP or an appointment; see [`Session::wait`]).
     Waiting,
+    /// Ended by `close` or by running out of statements; input gets no answer.
     Closed,
     /// Handed to a human by `transfer`: every message gives `Forwarded` and nothing else.
     Transferred,

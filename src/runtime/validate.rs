@@ -51,6 +51,7 @@ pub fn reprompt(kind: AskKind) -> &'static str {
     }
 }
 
+/// The name a flow uses for the kind (`number`, `email`, ...).
 pub fn kind_name(kind: AskKind) -> &'static str {
     AskKind::ALL
         .iter()

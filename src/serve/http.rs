@@ -42,8 +42,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/metrics"),
 ];
 
+/// What each HTTP handler shares.
 #[derive(Clone)]
 pub struct AppState {
+    /// The conversation service the handlers call.
     pub service: Arc<Service>,
     /// The admin token; `None` turns the admin endpoints off.
     pub admin_token: Option<Arc<str>>,
@@ -52,6 +54,7 @@ pub struct AppState {
     pub tasks: TaskTracker,
 }
 
+/// The HTTP routes of `chatflow serve` over `state`.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/conversations", post(open).get(list))

@@ -9,6 +9,8 @@ use tokio::sync::OwnedMutexGuard;
 
 type Slot = Arc<tokio::sync::Mutex<()>>;
 
+/// One lock per conversation id, so that turns of one conversation run one at a time
+/// while different conversations run in parallel.
 #[derive(Default)]
 pub struct Locks {
     map: Mutex<HashMap<String, Slot>>,
@@ -22,6 +24,7 @@ pub struct Held<'a> {
 }
 
 impl Locks {
+    /// Waits for the conversation's lock; it is released when the guard drops.
     pub async fn lock(&self, id: &str) -> Held<'_> {
         let slot = {
             let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());

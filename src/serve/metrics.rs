@@ -58,6 +58,7 @@ struct Inner {
     webhook_deliveries: BTreeMap<&'static str, u64>,
 }
 
+/// Counters and histograms exposed at `/metrics` in the Prometheus text format.
 #[derive(Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
@@ -82,6 +83,7 @@ impl Metrics {
         f(&mut self.inner.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
+    /// Records one turn's duration.
     pub fn turn(&self, seconds: f64) {
         self.with(|m| {
             m.turns += 1;
@@ -89,6 +91,7 @@ impl Metrics {
         });
     }
 
+    /// Records one API call by name and outcome class.
     pub fn api_call(&self, api: &str, class: &'static str, seconds: f64) {
         self.with(|m| {
             *m.api_calls.entry((api.to_string(), class)).or_default() += 1;
@@ -99,6 +102,7 @@ impl Metrics {
         });
     }
 
+    /// Records one webhook delivery attempt by outcome.
     pub fn webhook(&self, outcome: &'static str) {
         self.with(|m| *m.webhook_deliveries.entry(outcome).or_default() += 1);
     }

@@ -30,18 +30,27 @@ pub const RESTARTED: &str =
 /// A session in flow-independent form (what the store keeps as JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredSession {
+    /// Where the conversation is or waits.
     pub at: Anchor,
+    /// Attribute values by name; unset ones are absent.
     pub attrs: BTreeMap<String, Value>,
+    /// HTTP status of the last call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// System attributes by name.
     pub sys: HashMap<String, Value>,
+    /// Where the conversation is in its life.
     pub state: SessionState,
+    /// What the waiting statement keeps between turns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<Wait>,
+    /// Return points of the sub-flows being run, innermost last.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<Anchor>,
+    /// How many times each goal was reached.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub goals: BTreeMap<String, u32>,
+    /// A fixed clock (RFC 3339), when one is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixed_now: Option<String>,
 }
@@ -50,10 +59,14 @@ pub struct StoredSession {
 /// `after` (its `occurrence`-th statement with that description in the node).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Anchor {
+    /// The node's name.
     pub node: String,
+    /// Index of the next statement.
     pub pc: u32,
+    /// Description of the statement before `pc`, to find the place again if the flow changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+    /// Which statement with that description it is (0-based).
     #[serde(default)]
     pub occurrence: u32,
 }

@@ -26,41 +26,56 @@ pub const EXPIRED: &str = "This conversation was closed because it was idle for 
 /// The answer to a turn: state after it and its events (as JSON values).
 #[derive(Debug, Clone)]
 pub struct Answer {
+    /// `waiting`, `closed`, `transferred` or `failed`.
     pub state: String,
+    /// The turn's events as a JSON array.
     pub events: Json,
 }
 
 /// A new conversation.
 #[derive(Debug, Clone)]
 pub struct Opened {
+    /// The conversation's id, for the URL.
     pub id: String,
+    /// The bearer token for later turns; only its hash is stored.
     pub token: String,
+    /// The opening turn.
     pub answer: Answer,
 }
 
 /// What a new conversation may know beforehand.
 #[derive(Debug, Clone, Default)]
 pub struct OpenRequest {
+    /// `sys.language` to start in.
     pub language: Option<String>,
+    /// `sys.channel` of the conversation.
     pub channel: Option<String>,
+    /// Attributes set before the start node runs, by name.
     pub attributes: serde_json::Map<String, Json>,
 }
 
+/// Why the service refused or failed a request.
 #[derive(thiserror::Error, Debug)]
 pub enum ServiceError {
+    /// No conversation with that id.
     #[error("no such conversation")]
     NotFound,
+    /// The token is missing or does not match.
     #[error("missing or wrong token")]
     Unauthorized,
+    /// The conversation cannot take a message in this state.
     #[error("the conversation is {0}")]
     Conflict(String),
+    /// The request is malformed.
     #[error("{0}")]
     Invalid(String),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Without OS randomness, ids and tokens would be guessable: refuse to make any.
     #[error("the operating system's random generator failed: {0}")]
     Random(String),
+    /// A stored session no longer fits the flow or is damaged.
     #[error("the stored session cannot be read: {0}")]
     Corrupt(String),
 }
@@ -68,13 +83,19 @@ pub enum ServiceError {
 /// Which webhook events the bot asked for (`None`: no webhook).
 pub type WebhookEvents = Option<Vec<String>>;
 
+/// `chatflow serve`'s conversation service: runs turns on the engine and stores them.
 pub struct Service {
+    /// The engine running the flow.
     pub engine: Engine,
+    /// Where conversations and turns are kept.
     pub store: Store,
     /// Content hash of the flow, stored with each turn.
     pub flow_version: String,
+    /// Idle time after which a conversation expires; `None`: never.
     pub session_ttl: Option<Duration>,
+    /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The webhook events to write to the outbox.
     pub webhook_events: WebhookEvents,
     /// Woken when a turn wrote webhook events, so they go out at once.
     pub outbox_wake: Arc<tokio::sync::Notify>,
@@ -82,6 +103,7 @@ pub struct Service {
 }
 
 impl Service {
+    /// A service over `engine` and `store`; the flow's version is its content hash.
     pub fn new(
         engine: Engine,
         store: Store,
@@ -101,6 +123,7 @@ impl Service {
         }
     }
 
+    /// The program being served.
     pub fn program(&self) -> &Program {
         self.engine.program()
     }
@@ -469,6 +492,7 @@ pub fn random_hex(bytes: usize) -> Result<String, ServiceError> {
     Ok(hex(&buf))
 }
 
+/// SHA-256 of a token, hex: what the store keeps instead of the token.
 pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
@@ -483,4 +507,5 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+/// The service as the HTTP handlers share it.
 pub type Shared = Arc<Service>;

@@ -13,6 +13,7 @@ use axum::Router;
 pub const PAGE: &str = include_str!("web/index.html");
 /// The chat script; it loads `/widget.css` from its own origin.
 pub const SCRIPT: &str = include_str!("web/widget.js");
+/// The chat widget's stylesheet, served with the page and the widget script.
 pub const STYLE: &str = include_str!("web/widget.css");
 
 /// What the page may load: its own script and style, API calls to its own origin, and the

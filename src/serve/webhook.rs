@@ -23,6 +23,7 @@ use crate::store::{OutboxRow, Store};
 /// Where and how events are sent.
 #[derive(Clone)]
 pub struct WebhookTarget {
+    /// The endpoint URL.
     pub url: String,
     /// The HMAC key (the secret's value).
     pub secret: String,

@@ -13,13 +13,21 @@ pub mod sqlite;
 /// Why the store could not do what was asked.
 #[derive(thiserror::Error, Debug)]
 pub enum StoreError {
+    /// SQLite refused an operation.
     #[error("store error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The file was written by a newer chatflow.
     #[error(
         "the store's schema is version {found}, newer than this chatflow reads (up to {supported}); \
          use a newer chatflow"
     )]
-    SchemaTooNew { found: i64, supported: i64 },
+    SchemaTooNew {
+        /// The schema version in the file.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// The thread that owns the connection is gone.
     #[error("the store's worker stopped: {0}")]
     Worker(String),
 }
@@ -27,6 +35,7 @@ pub enum StoreError {
 /// A conversation as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
+    /// Random id, also in the conversation's URL.
     pub id: String,
     /// SHA-256 of the conversation's token (hex); the token itself is never stored.
     pub token_hash: String,
@@ -40,12 +49,14 @@ pub struct Conversation {
     pub flow_version: String,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// RFC 3339, UTC: when the last turn was stored.
     pub updated_at: String,
 }
 
 /// One turn of a transcript.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Turn {
+    /// 1 for the opening turn, then one more per message.
     pub seq: i64,
     /// `None` for the opening turn.
     pub message: Option<Message>,
@@ -53,13 +64,18 @@ pub struct Turn {
     pub events: String,
     /// The conversation's state after this turn.
     pub state: String,
+    /// Content hash of the flow the turn ran on.
     pub flow_version: String,
+    /// RFC 3339, UTC.
     pub at: String,
 }
 
+/// A visitor's message as received.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
+    /// The text.
     pub text: String,
+    /// The client's id for the message, so a resent message is answered once.
     pub message_id: Option<String>,
 }
 
@@ -73,23 +89,36 @@ pub struct OutboxItem {
 /// A pending webhook delivery.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRow {
+    /// Row number, in write order.
     pub n: i64,
+    /// The conversation it belongs to.
     pub conversation: String,
+    /// The JSON body to POST.
     pub body: String,
+    /// Failed attempts so far.
     pub attempts: i64,
 }
 
 /// Everything one turn changes, written in one transaction.
 #[derive(Debug, Clone)]
 pub struct TurnCommit {
+    /// The conversation's id.
     pub conversation: String,
+    /// The message the turn answered; `None` for the opening turn.
     pub message: Option<Message>,
+    /// The turn's events as a JSON array.
     pub events: String,
+    /// State after the turn.
     pub state: String,
+    /// Node after the turn, by name.
     pub node: String,
+    /// The session after the turn (JSON).
     pub session: String,
+    /// Content hash of the flow.
     pub flow_version: String,
+    /// RFC 3339, UTC.
     pub at: String,
+    /// Webhook deliveries the turn produced.
     pub outbox: Vec<OutboxItem>,
 }
 
@@ -97,7 +126,10 @@ pub struct TurnCommit {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Committed {
     /// The turn is stored with this sequence number.
-    Stored { seq: i64 },
+    Stored {
+        /// The turn's sequence number.
+        seq: i64,
+    },
     /// A turn with the same `message_id` was stored first; this one was not.
     Duplicate(Turn),
     /// The conversation no longer exists (deleted meanwhile).
@@ -107,10 +139,15 @@ pub enum Committed {
 /// One row of the admin list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
+    /// The conversation's id.
     pub id: String,
+    /// Its state.
     pub state: String,
+    /// The node it is in.
     pub node: String,
+    /// RFC 3339, UTC.
     pub created_at: String,
+    /// RFC 3339, UTC: when the last turn was stored.
     pub updated_at: String,
 }
 
@@ -145,6 +182,7 @@ impl Store {
         }
     }
 
+    /// The conversation with this id, if any.
     pub async fn conversation(&self, id: &str) -> Result<Option<Conversation>, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.conversation(id.to_string()).await,

@@ -62,12 +62,14 @@ pub fn schema_version() -> i64 {
     MIGRATIONS.len() as i64
 }
 
+/// A SQLite store file; one connection, used from a blocking thread.
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
 }
 
 impl SqliteStore {
+    /// Opens (creating and migrating as needed) the file at `path`.
     pub async fn open(path: PathBuf) -> Result<SqliteStore, StoreError> {
         let conn = blocking(move || {
             let mut conn = Connection::open(&path)?;
@@ -99,6 +101,7 @@ impl SqliteStore {
         .await
     }
 
+    /// Writes a new conversation and its opening turn in one transaction.
     pub async fn create(&self, c: Conversation, opening: TurnCommit) -> Result<(), StoreError> {
         self.with(move |conn| {
             let tx = conn.transaction()?;
@@ -115,6 +118,7 @@ impl SqliteStore {
         .await
     }
 
+    /// The conversation with this id, if any.
     pub async fn conversation(&self, id: String) -> Result<Option<Conversation>, StoreError> {
         self.with(move |conn| {
             Ok(conn
@@ -140,6 +144,7 @@ impl SqliteStore {
         .await
     }
 
+    /// The stored turn that processed `message_id`, if any.
     pub async fn turn_for_message(
         &self,
         id: String,
@@ -149,6 +154,7 @@ impl SqliteStore {
             .await
     }
 
+    /// Stores a turn: session, turn and outbox together, or nothing.
     pub async fn commit_turn(&self, t: TurnCommit) -> Result<Committed, StoreError> {
         self.with(move |conn| {
             let tx = conn.transaction()?;
@@ -184,6 +190,7 @@ impl SqliteStore {
         .await
     }
 
+    /// Every turn of a conversation, oldest first.
     pub async fn transcript(&self, id: String) -> Result<Vec<Turn>, StoreError> {
         self.with(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
@@ -197,6 +204,7 @@ impl SqliteStore {
         .await
     }
 
+    /// Conversations newest first: at most `limit`, older than the one with id `after`.
     pub async fn list(
         &self,
         limit: u32,
@@ -224,6 +232,7 @@ impl SqliteStore {
         .await
     }
 
+    /// Erases a conversation, its transcript and its pending deliveries.
     pub async fn delete(&self, id: String) -> Result<bool, StoreError> {
         self.with(move |conn| {
             let tx = conn.transaction()?;
@@ -236,6 +245,7 @@ impl SqliteStore {
         .await
     }
 
+    /// How many conversations are in each state.
     pub async fn count_by_state(&self) -> Result<Vec<(String, u64)>, StoreError> {
         self.with(|conn| {
             let mut stmt = conn.prepare_cached(
@@ -251,11 +261,13 @@ impl SqliteStore {
         .await
     }
 
+    /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.with(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
             .await
     }
 
+    /// The oldest due delivery of each conversation, so deliveries stay in order.
     pub async fn due_deliveries(
         &self,
         now_ms: i64,
@@ -283,6 +295,7 @@ impl SqliteStore {
         .await
     }
 
+    /// A delivery was accepted: forget it.
     pub async fn delivered(&self, n: i64) -> Result<(), StoreError> {
         self.with(move |conn| {
             conn.execute("DELETE FROM outbox WHERE n = ?1", params![n])?;
@@ -291,6 +304,7 @@ impl SqliteStore {
         .await
     }
 
+    /// A delivery failed: try again at `next_at_ms`.
     pub async fn retry_later(
         &self,
         n: i64,
@@ -307,6 +321,7 @@ impl SqliteStore {
         .await
     }
 
+    /// Pending deliveries.
     pub async fn pending_deliveries(&self) -> Result<u64, StoreError> {
         self.with(|conn| {
             let n: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;

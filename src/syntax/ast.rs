@@ -11,29 +11,40 @@ pub use crate::vocab::{
 /// A name as written: a node, an API, an attribute, a kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Ident {
+    /// The name itself, case kept.
     pub name: String,
+    /// Where it is written, for diagnostics.
     pub span: Span,
 }
 
 /// A string literal after unescaping (`\"`, `\\`, `\n`, `\t`), not a template.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StrLit {
+    /// The text after unescaping.
     pub value: String,
+    /// Where the literal stands, quotes included.
     pub span: Span,
 }
 
 /// One parsed `.flow` file.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct File {
+    /// Top-level items in source order.
     pub items: Vec<Item>,
 }
 
+/// A top-level item of a file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Item {
+    /// `bot "Name" { ... }`: the bot's settings (one per program).
     Bot(Bot),
+    /// `api NAME { ... }`: an HTTP API the flow may call.
     Api(Api),
+    /// `node NAME { ... }`: a step of the conversation.
     Node(Node),
+    /// `test "name" { ... }`: a scripted conversation run by `chatflow test`.
     Test(Test),
+    /// `import "file.flow"`: another file whose items join this program.
     Import(Import),
     /// `hours NAME { ... }`: business hours.
     Hours(Hours),
@@ -41,19 +52,27 @@ pub enum Item {
     Flow(Flow),
 }
 
+/// `import "path"`: a file to compile with this one, relative to the importing file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Import {
+    /// The path as written.
     pub path: StrLit,
+    /// The whole statement.
     pub span: Span,
 }
 
+/// The `bot "Name" { ... }` block: name and conversation-wide settings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Bot {
+    /// The bot's display name.
     pub name: StrLit,
+    /// Settings in source order; the compiler checks for repeats.
     pub settings: Vec<BotSetting>,
+    /// The whole block.
     pub span: Span,
 }
 
+/// One setting in the `bot` block.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum BotSetting {
     /// `start NODE`
@@ -71,50 +90,91 @@ pub enum BotSetting {
     Webhook(Webhook),
 }
 
+/// Where `serve` posts conversation events, signed with an HMAC key.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Webhook {
+    /// The endpoint URL.
     pub url: StrLit,
     /// The environment variable holding the HMAC key.
     pub secret: Ident,
+    /// The event names to post (`started`, `closed`, ...); checked by the compiler.
     pub events: Vec<Ident>,
 }
 
+/// `api NAME { ... }`: an HTTP request the flow sends with `call NAME`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Api {
+    /// The name `call` uses.
     pub name: Ident,
     /// Properties in source order; the compiler checks for missing and repeated ones.
     pub props: Vec<ApiProp>,
+    /// The whole block.
     pub span: Span,
 }
 
+/// One property of an `api` block.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum ApiProp {
     /// `live` or `draft`; `live == true` for live.
-    Mode { live: bool, span: Span },
+    Mode {
+        /// `true` for `live`, `false` for `draft`.
+        live: bool,
+        /// The keyword.
+        span: Span,
+    },
     /// `get "url-template"` and friends.
     Request {
+        /// The HTTP method.
         method: Method,
+        /// The URL, which may insert attributes and secrets.
         url: Template,
+        /// The whole property.
         span: Span,
     },
     /// `header "Name" = "value-template"`
     Header {
+        /// The header name.
         name: StrLit,
+        /// The header value, which may insert attributes and secrets.
         value: Template,
+        /// The whole property.
         span: Span,
     },
     /// `body "template"` — sent as is.
-    Body { body: Template, span: Span },
+    Body {
+        /// The text sent as the request body.
+        body: Template,
+        /// The whole property.
+        span: Span,
+    },
     /// `json { "key": "template" or literal, ... }`
-    Json { body: JsonTemplate, span: Span },
+    Json {
+        /// The JSON sent; its strings may insert values.
+        body: JsonTemplate,
+        /// The whole property.
+        span: Span,
+    },
     /// `timeout 2s` / `timeout 500ms`; stored in milliseconds.
-    Timeout { millis: u64, span: Span },
+    Timeout {
+        /// The limit in milliseconds.
+        millis: u64,
+        /// The whole property.
+        span: Span,
+    },
     /// `retry 2`
-    Retry { count: u32, span: Span },
+    Retry {
+        /// How many times to try again after the first attempt.
+        count: u32,
+        /// The whole property.
+        span: Span,
+    },
     /// `save ATTR = body.path[0].x`
     Save {
+        /// The attribute that receives the value.
         attr: Ident,
+        /// Where in the answer's body the value is.
         path: SavePath,
+        /// The whole property.
         span: Span,
     },
 }
@@ -122,31 +182,41 @@ pub enum ApiProp {
 /// `body` followed by `.field` and `[index]` steps.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SavePath {
+    /// The steps after `body`, in order.
     pub steps: Vec<PathStep>,
+    /// The whole path, `body` included.
     pub span: Span,
 }
 
 /// A JSON value inside `json { ... }` whose strings are templates.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum JsonTemplate {
+    /// `{ "key": value, ... }`, keys in source order.
     Object(Vec<(StrLit, JsonTemplate)>, Span),
+    /// `[value, ...]`
     Array(Vec<JsonTemplate>, Span),
+    /// A string, which may insert values.
     String(Template),
+    /// A number literal.
     Number(Number, Span),
     /// A bare reference (`qty`, `status`, `sys.language`): its value, with its type.
     Ref(Expr),
+    /// `true` or `false`.
     Bool(bool, Span),
+    /// `null`
     Null(Span),
 }
 
 /// A string literal that may insert values: `"Hello {name}, {{literal}}"`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Template {
+    /// Literal text and references in source order.
     pub parts: Vec<TemplatePart>,
     /// The whole literal including quotes.
     pub span: Span,
 }
 
+/// One piece of a template.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum TemplatePart {
     /// Literal text, unescaped (`{{` already turned into `{`).
@@ -158,10 +228,13 @@ pub enum TemplatePart {
 /// A reference to a value: in templates and in expressions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Ref {
+    /// What is referred to.
     pub kind: RefKind,
+    /// Where the reference is written.
     pub span: Span,
 }
 
+/// What a reference names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum RefKind {
     /// `status`
@@ -177,65 +250,99 @@ pub enum RefKind {
     Item(Vec<PathStep>),
 }
 
+/// `node NAME { ... }`: statements run in order when the conversation reaches it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Node {
+    /// The name `goto` and arrows use.
     pub name: Ident,
+    /// The statements in source order.
     pub body: Vec<Stmt>,
+    /// The whole block.
     pub span: Span,
 }
 
+/// A statement with its position, so diagnostics can point at it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stmt {
+    /// What the statement does.
     pub kind: StmtKind,
+    /// The whole statement.
     pub span: Span,
 }
 
+/// What a statement in a node does.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum StmtKind {
+    /// `say TEXT`: a message to the visitor.
     Say(Text),
     /// `ask ATTR [as KIND] ["prompt"]`; the kind is checked by the compiler.
     Ask {
+        /// The attribute the answer is stored in.
         attr: Ident,
+        /// `as KIND` (`number`, `email`, ...); free text when absent.
         kind: Option<Ident>,
+        /// The question; the compiler supplies one per kind when absent.
         prompt: Option<Text>,
     },
+    /// `set ATTR = EXPR`
     Set {
+        /// The attribute set.
         attr: Ident,
+        /// Its new value.
         value: Expr,
     },
+    /// `call API`: send the API's request and save from its answer.
     Call(Ident),
+    /// `if C -> n elif C -> n else -> n`
     Branch(Branch),
+    /// `goto NODE`
     Goto(Ident),
+    /// `close`: the conversation ends.
     Close,
     /// `set sys.language = EXPR` (`name` is the part after `sys.`).
     SetSys {
+        /// The system attribute's name.
         name: Ident,
+        /// Its new value.
         value: Expr,
     },
     /// `choose` / `buttons`
     Menu(Menu),
+    /// `carousel { card ... }` or `carousel from LIST { ... }`
     Carousel(Carousel),
+    /// `email { to ...; subject ...; body ... }`
     Email(Email),
+    /// `otp { send ...; prompt ...; ok -> n; fail -> n }`: a one-time code check.
     Otp(Otp),
+    /// `form { field ... }`: several questions asked together.
     Form(Form),
     /// `image "url" ["caption"]`, `audio`, `video`, `file`
     Media {
+        /// Image, audio, video or file.
         kind: MediaKind,
+        /// Where the media is.
         url: Template,
+        /// Text shown with it.
         caption: Option<Template>,
     },
     /// `transfer department "Billing" ["message"]` / `transfer agent "a@b" ["message"]`
     Transfer {
+        /// A department or an agent.
         kind: TransferKind,
+        /// Whom to hand over to.
         to: Template,
+        /// Said to the visitor before the handover.
         message: Option<Text>,
     },
+    /// `appointment { slots call ...; book call ...; booked -> n; failed -> n }`
     Appointment(Appointment),
     /// `goal "name"`
     Goal(StrLit),
     /// `run FLOW(args)`
     Run {
+        /// The sub-flow run.
         flow: Ident,
+        /// Its arguments, one per parameter.
         args: Vec<Expr>,
     },
     /// `return` (inside a sub-flow)
@@ -246,101 +353,149 @@ pub enum StmtKind {
 /// compiler can explain why it is needed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Branch {
+    /// `if` and `elif` arms, tried in order.
     pub arms: Vec<BranchArm>,
+    /// The `else` target, when written.
     pub otherwise: Option<Ident>,
     /// Span of the `else` keyword clause, when present.
     pub otherwise_span: Option<Span>,
 }
 
+/// One `if C -> n` or `elif C -> n` arm.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BranchArm {
+    /// The condition.
     pub cond: Expr,
+    /// Where it leads when the condition holds.
     pub target: Ident,
     /// The whole `if C -> n` / `elif C -> n` clause.
     pub span: Span,
 }
 
+/// An expression with its position.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Expr {
+    /// What the expression is.
     pub kind: ExprKind,
+    /// The whole expression.
     pub span: Span,
 }
 
+/// A literal value in an expression.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Literal {
+    /// A number as written (exact).
     Number(Number),
+    /// A string, without template parts.
     String(String),
+    /// `true` or `false`.
     Bool(bool),
+    /// `null`: no value.
     Null,
 }
 
+/// The forms an expression takes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum ExprKind {
+    /// A literal.
     Lit(Literal),
+    /// An attribute, system attribute, `status` or `item` reference.
     Ref(Ref),
+    /// `a or b`
     Or(Box<Expr>, Box<Expr>),
+    /// `a and b`
     And(Box<Expr>, Box<Expr>),
+    /// `not a`
     Not(Box<Expr>),
+    /// `a == b`, `a < b`, ...
     Cmp {
+        /// The comparison.
         op: CmpOp,
+        /// Left operand.
         lhs: Box<Expr>,
+        /// Right operand.
         rhs: Box<Expr>,
     },
     /// `x in 400..499` — inclusive integer bounds.
     InRange {
+        /// The value tested.
         value: Box<Expr>,
+        /// Lowest value in range.
         low: i64,
+        /// Highest value in range.
         high: i64,
+        /// The `LOW..HIGH` bounds as written.
         bounds_span: Span,
     },
     /// `x in [v1, v2]`
     InList {
+        /// The value tested.
         value: Box<Expr>,
+        /// The values it may equal.
         items: Vec<Expr>,
     },
+    /// `a contains b`, `a starts with b`, `a ends with b`
     Text {
+        /// Which text test.
         op: TextOp,
+        /// The text searched.
         lhs: Box<Expr>,
+        /// What is searched for.
         rhs: Box<Expr>,
     },
     /// `x matches "regex"`
     Matches {
+        /// The text tested.
         value: Box<Expr>,
+        /// The regular expression.
         pattern: StrLit,
     },
     /// `x is set` (`negated == false`) / `x is not set`
     IsSet {
+        /// The value tested.
         value: Box<Expr>,
+        /// `true` for `is not set`.
         negated: bool,
     },
     /// `open(HOURS)`: whether the business hours are open now.
     Open(Ident),
 }
 
+/// `test "name" { ... }`: a scripted conversation with expectations.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Test {
+    /// The name reported by `chatflow test`.
     pub name: StrLit,
+    /// Steps in source order.
     pub steps: Vec<TestStep>,
+    /// The whole block.
     pub span: Span,
 }
 
+/// A step of a test with its position, so a failure can point at it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TestStep {
+    /// What the step does.
     pub kind: TestStepKind,
+    /// The whole step.
     pub span: Span,
 }
 
+/// What a stubbed API answers in a test.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum StubAnswer {
     /// `stub API 200 {json}`; `body` is the JSON value, already parsed.
     Status {
+        /// The HTTP status.
         status: u16,
+        /// The body, sent as JSON.
         body: Option<serde_json::Value>,
     },
     /// `stub API timeout`
     Timeout,
 }
 
+/// What `expect attr` checks.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum AttrExpectation {
     /// `expect attr A == VALUE`
@@ -349,23 +504,37 @@ pub enum AttrExpectation {
     NotSet,
 }
 
+/// What a test step does.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum TestStepKind {
+    /// `stub API ...`: the stub server's answer for that API from now on.
     Stub {
+        /// The API stubbed.
         api: Ident,
+        /// Its answer.
         answer: StubAnswer,
     },
+    /// `user "text"`: the visitor's next message.
     User(StrLit),
+    /// `expect say "text"`: the bot said this in the last turn.
     ExpectSay(StrLit),
+    /// `expect node NAME`: the conversation waits in this node.
     ExpectNode(Ident),
+    /// `expect attr A == VALUE` / `is not set`
     ExpectAttr {
+        /// The attribute checked.
         attr: Ident,
+        /// What it must hold.
         expect: AttrExpectation,
     },
+    /// `expect request API "url"`: the API was called with this URL.
     ExpectRequest {
+        /// The API called.
         api: Ident,
+        /// The expected URL.
         url: StrLit,
     },
+    /// `expect closed`: the conversation has ended.
     ExpectClosed,
     /// `expect choices "A", "B"`
     ExpectChoices(Vec<StrLit>),
@@ -373,14 +542,18 @@ pub enum TestStepKind {
     ExpectTransfer(StrLit),
     /// `expect email "to@x.test" "Subject"`
     ExpectEmail {
+        /// Expected recipient.
         to: StrLit,
+        /// Expected subject.
         subject: StrLit,
     },
     /// `expect goal "name"`
     ExpectGoal(StrLit),
     /// `expect media image "url"`
     ExpectMedia {
+        /// Expected kind of media.
         kind: MediaKind,
+        /// Expected URL.
         url: StrLit,
     },
     /// `clock "2026-11-27T15:00:00-06:00"`
@@ -394,35 +567,51 @@ pub enum TestStepKind {
 /// A message text: one template, or a translation set `{ en "..." es "..." }`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Text {
+    /// One template for every language.
     Plain(Template),
+    /// `{ en "..." es "..." }`: a template per declared language.
     Translated {
+        /// Language code and its template, in source order.
         texts: Vec<(Ident, Template)>,
+        /// The whole set, braces included.
         span: Span,
     },
 }
 
+/// `choose` or `buttons`: options the visitor picks from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Menu {
+    /// Choice list or buttons.
     pub style: MenuStyle,
+    /// The prompt shown above the options.
     pub text: Option<Text>,
+    /// Where the options come from.
     pub source: MenuSource,
     /// `save ATTR` (static menus): stores the chosen label or payload.
     pub save: Option<Ident>,
 }
 
+/// Where a menu's options come from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum MenuSource {
+    /// Options written in the flow.
     Static(Vec<MenuOption>),
+    /// One option per element of a list attribute.
     Dynamic(DynamicItems),
 }
 
+/// One option of a menu or a card button.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MenuOption {
+    /// The text the visitor sees and may type.
     pub label: Template,
+    /// What picking it does.
     pub kind: OptionKind,
+    /// The whole option.
     pub span: Span,
 }
 
+/// What picking an option does.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum OptionKind {
     /// `"Label" -> node`
@@ -430,69 +619,109 @@ pub enum OptionKind {
     /// `link "Label" "url"`
     Link(Template),
     /// `postback "Label" "PAYLOAD" -> node`
-    Postback { payload: StrLit, target: Ident },
+    Postback {
+        /// The value reported instead of the label.
+        payload: StrLit,
+        /// Where picking it leads.
+        target: Ident,
+    },
 }
 
 /// `from LIST { label "..."; save A = item.x; -> node; empty -> node }`
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DynamicItems {
+    /// The list attribute the options come from.
     pub list: Ident,
+    /// Each option's label, built from `item`; the element's text when absent.
     pub label: Option<Template>,
+    /// Values saved from the picked element.
     pub saves: Vec<ItemSave>,
+    /// Where picking leads; the next statement when absent.
     pub target: Option<Ident>,
+    /// Where to go when the list is empty.
     pub empty: Option<Ident>,
+    /// The whole block.
     pub span: Span,
 }
 
 /// `save ATTR = item.path` — `path` is the steps after `item` (empty = the whole element).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ItemSave {
+    /// The attribute set.
     pub attr: Ident,
+    /// The steps after `item`.
     pub path: Vec<PathStep>,
+    /// The whole `save`.
     pub span: Span,
 }
 
+/// `carousel`: cards with buttons, side by side.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Carousel {
+    /// Cards written in the flow.
     Static {
+        /// The cards in order.
         cards: Vec<Card>,
+        /// `save ATTR`: stores the chosen card's title.
         save: Option<Ident>,
     },
     /// `carousel from LIST { title ".."; subtitle ".."; image ".."; button "Buy"; save ..; -> n; empty -> n }`
     Dynamic {
+        /// The list attribute the cards come from.
         list: Ident,
+        /// How each card is built from `item`.
         card: Box<CardTemplate>,
+        /// Values saved from the picked element.
         saves: Vec<ItemSave>,
+        /// Where picking leads; the next statement when absent.
         target: Option<Ident>,
+        /// Where to go when the list is empty.
         empty: Option<Ident>,
     },
 }
 
+/// A card written in the flow.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Card {
+    /// The card's heading, also an answer that picks it.
     pub title: Template,
+    /// Text under the title.
     pub subtitle: Option<Template>,
+    /// Picture URL.
     pub image: Option<Template>,
+    /// Buttons in order.
     pub buttons: Vec<MenuOption>,
+    /// The whole card.
     pub span: Span,
 }
 
+/// How `carousel from LIST` builds each card from `item`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CardTemplate {
+    /// Heading per element.
     pub title: Option<Template>,
+    /// Text under the title, per element.
     pub subtitle: Option<Template>,
+    /// Picture URL, per element.
     pub image: Option<Template>,
+    /// The one button each card gets.
     pub button: Option<Template>,
+    /// The whole block.
     pub span: Span,
 }
 
+/// `email { ... }`: a message sent over SMTP; the compiler requires each part.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Email {
+    /// Recipient address.
     pub to: Option<Template>,
+    /// Subject line.
     pub subject: Option<Template>,
+    /// Message body.
     pub body: Option<Template>,
 }
 
+/// How a one-time code reaches the visitor.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum OtpSend {
     /// `send email "{email}"`
@@ -501,62 +730,92 @@ pub enum OtpSend {
     Call(Ident),
 }
 
+/// `otp { ... }`: send a one-time code and ask for it back.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Otp {
+    /// How the code is sent.
     pub send: Option<OtpSend>,
+    /// The question asking for the code.
     pub prompt: Option<Text>,
+    /// Code length (`digits 6`).
     pub digits: Option<(u32, Span)>,
+    /// How many wrong answers before `fail` (`tries 3`).
     pub tries: Option<(u32, Span)>,
+    /// Where a right code leads.
     pub ok: Option<Ident>,
+    /// Where running out of tries leads.
     pub fail: Option<Ident>,
 }
 
+/// `form { ... }`: several fields asked one after another.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Form {
+    /// Heading shown before the first field.
     pub title: Option<Text>,
+    /// Fields in order.
     pub fields: Vec<FormField>,
 }
 
 /// `field ATTR [as KIND] "label"`
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FormField {
+    /// The attribute the answer is stored in.
     pub attr: Ident,
+    /// `as KIND`; free text when absent.
     pub kind: Option<Ident>,
+    /// The question for this field.
     pub label: Template,
+    /// The whole field.
     pub span: Span,
 }
 
+/// `appointment { ... }`: offer slots from one API and book the picked one with another.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Appointment {
     /// `slots call API from body.path`
     pub slots: Option<(Ident, SavePath)>,
+    /// Each slot's label, built from `item`.
     pub label: Option<Template>,
+    /// The question above the slots.
     pub prompt: Option<Text>,
+    /// Values saved from the picked slot.
     pub saves: Vec<ItemSave>,
     /// `book call API`
     pub book: Option<Ident>,
+    /// Where a successful booking leads.
     pub booked: Option<Ident>,
+    /// Where a failed slots or booking call leads.
     pub failed: Option<Ident>,
 }
 
 /// `hours NAME { zone "America/Chicago"; mon-fri 09:00-17:00; closed 2026-12-25, ... }`
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hours {
+    /// The name `open(NAME)` uses.
     pub name: Ident,
+    /// Rules in source order.
     pub rules: Vec<HoursRule>,
+    /// The whole block.
     pub span: Span,
 }
 
+/// One rule of an `hours` block.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum HoursRule {
+    /// `zone "Area/City"`: the IANA time zone the rules are in.
     Zone(StrLit),
     /// Days as written (`mon`, `mon-fri`) and times as written (`09:00`); the compiler
     /// validates them so it can point at a bad one.
     Weekly {
+        /// First day (`mon`).
         first_day: Ident,
+        /// Last day of a range (`fri` in `mon-fri`).
         last_day: Option<Ident>,
+        /// Opening time.
         from: StrLit,
+        /// Closing time.
         to: StrLit,
+        /// The whole rule.
         span: Span,
     },
     /// `closed 2026-12-25, 2027-01-01` — each date as written.
@@ -566,9 +825,13 @@ pub enum HoursRule {
 /// `flow NAME(param, ...) { node ... }`
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Flow {
+    /// The name `run` uses.
     pub name: Ident,
+    /// Parameters, set as attributes when the flow runs.
     pub params: Vec<Ident>,
+    /// The flow's nodes; the first one starts it.
     pub nodes: Vec<Node>,
+    /// The whole block.
     pub span: Span,
 }
 
@@ -582,6 +845,7 @@ impl Text {
         one.into_iter().chain(many.iter().map(|(_, t)| t))
     }
 
+    /// Where the text stands: the template, or the whole translation set.
     pub fn span(&self) -> Span {
         match self {
             Text::Plain(t) => t.span,

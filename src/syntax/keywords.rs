@@ -33,7 +33,7 @@ macro_rules! keywords {
         /// A keyword, named by its word.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Kw {
-            $($($variant,)*)*
+            $($(#[doc = concat!("`", $word, "`")] $variant,)*)*
         }
 
         /// Every keyword with its word and class, in the grammar's order.
@@ -49,6 +49,7 @@ macro_rules! keywords {
                 }
             }
 
+            /// Where the keyword may stand: what [`Class`] it belongs to.
             pub const fn class(self) -> Class {
                 match self {
                     $($(Kw::$variant => Class::$class,)*)*

@@ -18,9 +18,14 @@ use pest::Parser;
 use crate::diagnostic::Diag;
 pub use keywords::is_reserved;
 
-#[derive(pest_derive::Parser)]
-#[grammar = "grammar/chatflow.pest"]
-pub(crate) struct FlowParser;
+/// The pest parser, in a private room: its generated `Rule` enum is an implementation detail,
+/// not part of the library's API.
+mod pest_parser {
+    #[derive(pest_derive::Parser)]
+    #[grammar = "grammar/chatflow.pest"]
+    pub(crate) struct FlowParser;
+}
+pub(crate) use pest_parser::{FlowParser, Rule};
 
 /// Parses one file. Always returns a (possibly partial) AST together with every syntax
 /// diagnostic found; the caller treats the file as broken if any diagnostic is an error.

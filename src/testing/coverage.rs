@@ -20,13 +20,18 @@ use super::TestOutcome;
 /// What a `call` can end with, as counted by coverage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
+    /// A 2xx answer.
     Success,
+    /// A 4xx answer.
     ClientError,
+    /// A 5xx answer.
     ServerError,
+    /// A timeout or a connection failure.
     NoResponse,
 }
 
 impl Outcome {
+    /// Every outcome, in report order.
     pub const ALL: [Outcome; 4] = [
         Outcome::Success,
         Outcome::ClientError,
@@ -45,6 +50,7 @@ impl Outcome {
         }
     }
 
+    /// How reports show the outcome (`2xx`, `no response`).
     pub fn label(self) -> &'static str {
         match self {
             Outcome::Success => "2xx",
@@ -58,27 +64,38 @@ impl Outcome {
 /// One thing a test may reach.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
+    /// The node was entered.
     Node {
+        /// The node's name.
         node: String,
     },
     /// Arm `arm` of the branch in `node` (`arm == arms.len()` is `else`); `label` is the arm as
     /// written: `elif status == 200 -> report`.
     Arm {
+        /// The node of the branch.
         node: String,
+        /// Arm index.
         arm: usize,
+        /// The arm as written.
         label: String,
     },
     /// One outcome class of `call api` in `node`.
     Call {
+        /// The node of the `call`.
         node: String,
+        /// The API called.
         api: String,
+        /// The outcome class.
         outcome: Outcome,
     },
     /// A labelled edge of a menu, carousel, `otp`, `appointment` or `run`: taken when a test
     /// entered `to` right after `node`; `label` is the edge as shown: `"Yes" -> confirm`.
     Edge {
+        /// The node the edge leaves.
         node: String,
+        /// The node it enters.
         to: String,
+        /// The edge as shown.
         label: String,
     },
 }
@@ -86,13 +103,18 @@ pub enum Target {
 /// Targets with where they are and whether a test reached them.
 #[derive(Debug, Clone)]
 pub struct Coverage {
+    /// Every target of the program, in program order.
     pub entries: Vec<Entry>,
 }
 
+/// A target, where it is, and whether a test reached it.
 #[derive(Debug, Clone)]
 pub struct Entry {
+    /// What could be reached.
     pub target: Target,
+    /// Where it is in the source.
     pub span: SourceSpan,
+    /// Whether a test reached it.
     pub reached: bool,
 }
 
@@ -264,6 +286,7 @@ impl Coverage {
         (of_kind.iter().filter(|e| e.reached).count(), of_kind.len())
     }
 
+    /// Nodes reached, of all nodes.
     pub fn nodes(&self) -> (usize, usize) {
         self.count(|t| matches!(t, Target::Node { .. }))
     }
@@ -273,6 +296,7 @@ impl Coverage {
         self.count(|t| matches!(t, Target::Arm { .. } | Target::Edge { .. }))
     }
 
+    /// API outcome classes reached, of all.
     pub fn api_outcomes(&self) -> (usize, usize) {
         self.count(|t| matches!(t, Target::Call { .. }))
     }

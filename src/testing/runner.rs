@@ -19,6 +19,7 @@ pub const TEST_SECRET_PREFIX: &str = "test-secret-";
 /// Tests of one file that run at the same time.
 const MAX_CONCURRENT_TESTS: usize = 16;
 
+/// How `chatflow test` runs a file's tests.
 #[derive(Debug, Clone)]
 pub struct TestOptions {
     /// Node entries allowed per turn.
@@ -45,6 +46,7 @@ impl Default for TestOptions {
 /// The result of one test.
 #[derive(Debug, Clone)]
 pub struct TestOutcome {
+    /// The test's name.
     pub name: String,
     /// Where the `test` block is.
     pub span: SourceSpan,
@@ -56,6 +58,7 @@ pub struct TestOutcome {
 }
 
 impl TestOutcome {
+    /// Whether every step passed.
     pub fn passed(&self) -> bool {
         self.failure.is_none()
     }
@@ -68,7 +71,9 @@ pub struct Failure {
     pub span: SourceSpan,
     /// The check, e.g. `expect say`.
     pub check: String,
+    /// What the check expected.
     pub expected: String,
+    /// What it saw.
     pub actual: String,
     /// Extra context: runtime errors of the turn, what the stub server received, ...
     pub notes: Vec<String>,

@@ -24,12 +24,15 @@ use crate::ir::StubAnswer;
 pub struct RecordedRequest {
     /// The first path segment: the API's name.
     pub api: String,
+    /// HTTP method, upper case.
     pub method: String,
     /// The path after `/{api}`, as the flow built it (still percent-encoded).
     pub path: String,
     /// The raw query string, without `?`.
     pub query: Option<String>,
+    /// Headers as received, in order.
     pub headers: Vec<(String, String)>,
+    /// The body as received, lossily decoded as UTF-8.
     pub body: String,
 }
 
@@ -42,6 +45,7 @@ impl RecordedRequest {
         }
     }
 
+    /// The first header with this name, compared without case.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

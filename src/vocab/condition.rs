@@ -6,12 +6,17 @@
 pub enum Condition<'e, E> {
     /// An operand already written: a literal, a name, `open(hours)`.
     Operand(String),
+    /// `a or b`
     Or(&'e E, &'e E),
+    /// `a and b`
     And(&'e E, &'e E),
+    /// `not a`
     Not(&'e E),
     /// A comparison or text operator with its spaces: `" == "`, `" contains "`.
     Binary(&'e E, &'static str, &'e E),
+    /// Inclusive integer range test.
     InRange(&'e E, i64, i64),
+    /// Equal to any of the values.
     InList(&'e E, &'e [E]),
     /// The pattern already quoted.
     Matches(&'e E, String),

@@ -58,6 +58,7 @@ impl Number {
         }
     }
 
+    /// The nearest float, for maths that has no exact form (rounding, formatting).
     pub fn to_f64(self) -> f64 {
         match self {
             Number::Int(i) => i as f64,
@@ -177,14 +178,20 @@ impl Number {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ArithOp {
+    /// `+`
     Add,
+    /// `-`
     Sub,
+    /// `*`
     Mul,
+    /// `/`
     Div,
+    /// `%`
     Rem,
 }
 
 impl ArithOp {
+    /// The operator as written.
     pub fn as_str(self) -> &'static str {
         match self {
             ArithOp::Add => "+",
