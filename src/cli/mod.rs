@@ -79,33 +79,8 @@ enum Command {
     Serve {
         #[arg(value_name = "FLOW")]
         file: String,
-        /// Address to listen on; port 0 picks a free one.
-        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
-        addr: String,
-        /// The SQLite file conversations are kept in (created when missing).
-        #[arg(long, value_name = "FILE", default_value = "chatflow.db")]
-        store: String,
-        /// Serve API answers from this JSON file on a local stub server (works offline).
-        #[arg(long, value_name = "STUBS.json")]
-        stubs: Option<String>,
-        /// Close conversations idle longer than this at their next message (`30m`, `2h`,
-        /// `45s`; `off` never).
-        #[arg(long, value_name = "DURATION", default_value = "30m")]
-        session_ttl: String,
-        /// The environment variable holding the admin token; unset, admin endpoints are off.
-        #[arg(long, value_name = "NAME", default_value = "CHATFLOW_ADMIN_TOKEN")]
-        admin_token_env: String,
-        /// Logs on stderr as text or as JSON lines.
-        #[arg(long, value_enum, default_value_t = serve::LogFormat::Text)]
-        log_format: serve::LogFormat,
-        /// Node entries allowed per turn before the turn stops with a runtime error.
-        #[arg(long, value_name = "N", default_value_t = 1000)]
-        max_steps: u32,
-        /// Use the fixed one-time code `123456` instead of random ones (demos and tests).
-        #[arg(long)]
-        otp_code: bool,
         #[command(flatten)]
-        session: SessionArgs,
+        args: serve::ServeArgs,
     },
     /// Send one API's request as the flow would build it and show the answer and the saves.
     Call {
@@ -251,31 +226,7 @@ pub fn main() -> ExitCode {
                 run::run(&file, &options).await
             }
             #[cfg(feature = "serve")]
-            Command::Serve {
-                file,
-                addr,
-                store,
-                stubs,
-                session_ttl,
-                admin_token_env,
-                log_format,
-                max_steps,
-                otp_code,
-                session,
-            } => {
-                let args = serve::ServeArgs {
-                    addr,
-                    store,
-                    stubs,
-                    session_ttl,
-                    admin_token_env,
-                    log_format,
-                    max_steps,
-                    otp_code,
-                    session,
-                };
-                serve::serve(&file, args).await
-            }
+            Command::Serve { file, args } => serve::serve(&file, args).await,
             Command::Call {
                 file,
                 api,

@@ -23,16 +23,36 @@ pub enum LogFormat {
     Json,
 }
 
+// The `///` comments of these fields are `chatflow serve --help`.
 /// What `chatflow serve` was asked for.
+#[derive(clap::Args)]
 pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub addr: String,
+    /// The SQLite file conversations are kept in (created when missing).
+    #[arg(long, value_name = "FILE", default_value = "chatflow.db")]
     pub store: String,
+    /// Serve API answers from this JSON file on a local stub server (works offline).
+    #[arg(long, value_name = "STUBS.json")]
     pub stubs: Option<String>,
+    /// Close conversations idle longer than this at their next message (`30m`, `2h`,
+    /// `45s`; `off` never).
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
     pub session_ttl: String,
+    /// The environment variable holding the admin token; unset, admin endpoints are off.
+    #[arg(long, value_name = "NAME", default_value = "CHATFLOW_ADMIN_TOKEN")]
     pub admin_token_env: String,
+    /// Logs on stderr as text or as JSON lines.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Node entries allowed per turn before the turn stops with a runtime error.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_steps: u32,
+    /// Use the fixed one-time code `123456` instead of random ones (demos and tests).
+    #[arg(long)]
     pub otp_code: bool,
+    #[command(flatten)]
     pub session: SessionArgs,
 }
 

@@ -495,6 +495,20 @@ pub fn says(events: &[chatflow::runtime::Event]) -> Vec<String> {
         .collect()
 }
 
+/// Compiles `src` as the file `name`; any error diagnostic fails the test. Returns the program
+/// and the sources, for rendering failures.
+pub fn compile_clean(name: &str, src: &str) -> (Arc<Program>, chatflow::source::SourceSet) {
+    let compiled = chatflow::compile::compile_str(name, src);
+    let errors: Vec<_> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let program = Arc::new(compiled.program.expect("no errors, so a program"));
+    (program, compiled.sources)
+}
+
 /// An engine with the default configuration for a hand-built program.
 pub fn engine(b: &B) -> chatflow::runtime::Engine {
     chatflow::runtime::Engine::new(b.build(), chatflow::runtime::EngineConfig::default()).unwrap()

@@ -644,14 +644,7 @@ node failed { say "The weather service is down ({sys.api_error})." }
 "#;
 
 fn compiled(src: &str) -> Arc<Program> {
-    let compiled = chatflow::compile::compile_str("test.flow", src);
-    let errors: Vec<_> = compiled
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    Arc::new(compiled.program.expect("program"))
+    compile_clean("test.flow", src).0
 }
 
 /// Latency varies from run to run; everything else of the stream is pinned.

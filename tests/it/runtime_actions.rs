@@ -1367,14 +1367,7 @@ async fn an_idle_session_stays_small_with_the_new_fields() {
 
 fn compiled_file(path: &str) -> std::sync::Arc<Program> {
     let src = std::fs::read_to_string(path).unwrap();
-    let compiled = chatflow::compile::compile_str(path, &src);
-    let errors: Vec<_> = compiled
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    std::sync::Arc::new(compiled.program.expect("program"))
+    compile_clean(path, &src).0
 }
 
 /// A loopback server for the support bot's APIs (reached through `redirect_base`, so the

@@ -12,6 +12,7 @@ use chatflow::testing::{
 };
 
 use crate::clock::{advance_ms, hold_clock, wait_until};
+use crate::common::compile_clean;
 
 fn answers(pairs: &[(&str, StubAnswer)]) -> HashMap<String, StubAnswer> {
     pairs
@@ -240,17 +241,9 @@ node broken {
 "#;
 
 async fn run(tests: &str) -> (Vec<TestOutcome>, Arc<Program>, SourceSet) {
-    let source = format!("{ECHO}\n{tests}");
-    let compiled = compile_str("echo.flow", &source);
-    let errors: Vec<_> = compiled
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    let program = Arc::new(compiled.program.expect("compiles"));
+    let (program, sources) = compile_clean("echo.flow", &format!("{ECHO}\n{tests}"));
     let outcomes = run_tests(program.clone(), &TestOptions::default()).await;
-    (outcomes, program, compiled.sources)
+    (outcomes, program, sources)
 }
 
 fn failure_text(outcome: &TestOutcome, program: &Program, sources: &SourceSet) -> String {
@@ -638,15 +631,7 @@ node done {
 "#;
 
 async fn run_shop(tests: &str) -> Vec<TestOutcome> {
-    let source = format!("{SHOP}\n{tests}");
-    let compiled = compile_str("shop.flow", &source);
-    let errors: Vec<_> = compiled
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    let program = Arc::new(compiled.program.expect("compiles"));
+    let (program, _) = compile_clean("shop.flow", &format!("{SHOP}\n{tests}"));
     run_tests(program, &TestOptions::default()).await
 }
 

@@ -9,17 +9,16 @@ use chatflow::serve::ServeOptions;
 
 use crate::serve::support::{counter_flow, engine, says, Server, TempDir, TWO_ASKS};
 
+/// A shared server of the counting flow, its store in `dir`.
+async fn counter_server(dir: &TempDir) -> Arc<Server> {
+    let options = ServeOptions::default();
+    Arc::new(Server::start(&counter_flow(40), &dir.path("s.db"), options).await)
+}
+
 #[tokio::test]
 async fn concurrent_messages_to_one_conversation_never_share_a_starting_state() {
     let dir = TempDir::new("serve-turns");
-    let server = Arc::new(
-        Server::start(
-            &counter_flow(40),
-            &dir.path("s.db"),
-            ServeOptions::default(),
-        )
-        .await,
-    );
+    let server = counter_server(&dir).await;
     let (id, token, opened) = server.open_ok().await;
     assert_eq!(says(&opened), ["count 0"]);
     let mut tasks = Vec::new();
@@ -48,14 +47,7 @@ async fn concurrent_messages_to_one_conversation_never_share_a_starting_state() 
 #[tokio::test]
 async fn a_repeated_message_id_is_answered_from_the_first_and_processed_once() {
     let dir = TempDir::new("serve-turns");
-    let server = Arc::new(
-        Server::start(
-            &counter_flow(40),
-            &dir.path("s.db"),
-            ServeOptions::default(),
-        )
-        .await,
-    );
+    let server = counter_server(&dir).await;
     let (id, token, _) = server.open_ok().await;
     let (_, first) = server.say(&id, &token, "hello", Some("m-1")).await;
     let (status, again) = server.say(&id, &token, "hello", Some("m-1")).await;

@@ -1,0 +1,171 @@
+//! An `api` block's properties: each at most once, timeouts and retries in range, and a
+//! request method that fits the body.
+
+use super::{ApiDef, Ctx};
+use crate::diagnostic::{Code, Diag};
+use crate::source::FileId;
+use crate::syntax::ast::{self, ApiProp, Method, Span};
+
+/// The longest timeout an API may ask for.
+const MAX_TIMEOUT_MS: u64 = 120_000;
+const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+const MAX_RETRY: u32 = 10;
+
+/// Where each property that may appear once was first given.
+#[derive(Default)]
+struct Seen {
+    mode: Option<Span>,
+    method: Option<Span>,
+    body: Option<Span>,
+    timeout: Option<Span>,
+    retry: Option<Span>,
+}
+
+/// Reads an API's properties, reporting repeats, values out of range and a body on a
+/// request that cannot carry one.
+pub(super) fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) -> ApiDef<'a> {
+    let mut def = ApiDef {
+        file,
+        ast: api,
+        live: true,
+        mode_span: None,
+        method: None,
+        url: None,
+        body: None,
+        timeout_ms: DEFAULT_TIMEOUT_MS,
+        retry: 0,
+    };
+    let mut seen = Seen::default();
+    for prop in &api.props {
+        read_prop(ctx, file, &mut def, &mut seen, prop);
+    }
+    check_method(ctx, file, api, def.method, seen.body);
+    def
+}
+
+fn read_prop<'a>(
+    ctx: &mut Ctx<'a>,
+    file: FileId,
+    def: &mut ApiDef<'a>,
+    seen: &mut Seen,
+    prop: &'a ApiProp,
+) {
+    match prop {
+        ApiProp::Mode { live, span } => {
+            if ctx.once(file, &mut seen.mode, *span, "`live`/`draft`") {
+                def.live = *live;
+                def.mode_span = Some(*span);
+            }
+        }
+        ApiProp::Request { method, url, span } => {
+            let what = "method (get/post/put/patch/delete)";
+            if ctx.once(file, &mut seen.method, *span, what) {
+                def.method = Some(*method);
+                def.url = Some(url);
+            }
+        }
+        ApiProp::Body { span, .. } | ApiProp::Json { span, .. } => {
+            if ctx.once(file, &mut seen.body, *span, "body (`body` or `json`)") {
+                def.body = Some(prop);
+            }
+        }
+        ApiProp::Timeout { millis, span } => {
+            ctx.once(file, &mut seen.timeout, *span, "`timeout`");
+            check_timeout(ctx, file, *millis, *span);
+            def.timeout_ms = *millis;
+        }
+        ApiProp::Retry { count, span } => {
+            ctx.once(file, &mut seen.retry, *span, "`retry`");
+            check_retry(ctx, file, *count, *span);
+            def.retry = *count;
+        }
+        ApiProp::Header { .. } | ApiProp::Save { .. } => {}
+    }
+}
+
+fn check_timeout(ctx: &mut Ctx<'_>, file: FileId, millis: u64, span: Span) {
+    if millis == 0 || millis > MAX_TIMEOUT_MS {
+        ctx.error(
+            Diag::new(
+                Code::BadTimeout,
+                format!("a timeout of {millis}ms is out of range"),
+                span,
+            )
+            .label("timeout here")
+            .help("use a timeout between 1ms and 120s, e.g. `timeout 5s`"),
+            file,
+        );
+    }
+}
+
+fn check_retry(ctx: &mut Ctx<'_>, file: FileId, count: u32, span: Span) {
+    if count > MAX_RETRY {
+        ctx.error(
+            Diag::new(Code::BadRetry, format!("{count} retries is too many"), span)
+                .label("retry count here")
+                .help(format!(
+                    "use at most {MAX_RETRY} retries; each one waits longer than the last"
+                )),
+            file,
+        );
+    }
+}
+
+/// An API needs a method, and a GET or DELETE carries no body.
+fn check_method(
+    ctx: &mut Ctx<'_>,
+    file: FileId,
+    api: &ast::Api,
+    method: Option<Method>,
+    body: Option<Span>,
+) {
+    match (method, body) {
+        (None, _) => ctx.error(
+            Diag::new(
+                Code::MissingMethod,
+                format!("API `{}` has no request method", api.name.name),
+                api.name.span,
+            )
+            .label("no get/post/put/patch/delete line")
+            .help("add a request line such as `get \"https://api.example.test/v1/...\"`"),
+            file,
+        ),
+        (Some(method @ (Method::Get | Method::Delete)), Some(body)) => ctx.error(
+            Diag::new(
+                Code::BodyNotAllowed,
+                format!("a {} request cannot carry a body", method.as_str()),
+                body,
+            )
+            .label("body here")
+            .help("use `post`, `put` or `patch` to send a body, or put the values in the URL"),
+            file,
+        ),
+        _ => {}
+    }
+}
+
+impl Ctx<'_> {
+    /// Records the first occurrence of a property; reports later ones. True for the first.
+    fn once(&mut self, file: FileId, seen: &mut Option<Span>, span: Span, what: &str) -> bool {
+        match *seen {
+            Some(first) => {
+                self.error(
+                    Diag::new(
+                        Code::DuplicateProperty,
+                        format!("an API has one {what}, this is a second one"),
+                        span,
+                    )
+                    .label("repeated property")
+                    .note(first, "first given here")
+                    .help("remove one of the two lines"),
+                    file,
+                );
+                false
+            }
+            None => {
+                *seen = Some(span);
+                true
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Attributes: interned in order of first appearance, with every place that fills one (an
+//! `ask`, a `set`, a `save`, a flow parameter) recorded for type inference.
+
+use super::{AttrDef, Ctx, Filler};
+use crate::ir::ValueType;
+use crate::syntax::ast;
+
+/// `run FLOW(args)` statements: the flow's name and the arguments.
+pub(super) type Runs<'a> = Vec<(&'a ast::Ident, &'a [ast::Expr])>;
+
+/// Interns the attributes a node's `ask`s and `set`s fill, and records how they fill them.
+pub(super) fn node_fillers<'a>(ctx: &mut Ctx<'a>, node: &'a ast::Node, runs: &mut Runs<'a>) {
+    for stmt in &node.body {
+        match &stmt.kind {
+            ast::StmtKind::Ask { attr, kind, .. } => fixed(ctx, attr, kind_type(kind.as_ref())),
+            ast::StmtKind::Set { attr, value } => {
+                let id = intern(ctx, &attr.name);
+                ctx.fillers.push((id, Filler::Expr(value)));
+            }
+            ast::StmtKind::Menu(menu) => match &menu.source {
+                ast::MenuSource::Static(_) => {
+                    if let Some(save) = &menu.save {
+                        fixed(ctx, save, ValueType::Text);
+                    }
+                }
+                ast::MenuSource::Dynamic(d) => item_saves(ctx, &d.saves),
+            },
+            ast::StmtKind::Carousel(ast::Carousel::Static {
+                save: Some(save), ..
+            }) => {
+                fixed(ctx, save, ValueType::Text);
+            }
+            ast::StmtKind::Carousel(ast::Carousel::Dynamic { saves, .. }) => item_saves(ctx, saves),
+            ast::StmtKind::Appointment(a) => item_saves(ctx, &a.saves),
+            ast::StmtKind::Form(form) => {
+                for field in &form.fields {
+                    fixed(ctx, &field.attr, kind_type(field.kind.as_ref()));
+                }
+            }
+            ast::StmtKind::Run { flow, args } => runs.push((flow, args)),
+            _ => {}
+        }
+    }
+}
+
+/// A flow's parameters take the types of the arguments every `run` passes.
+pub(super) fn run_fillers<'a>(ctx: &mut Ctx<'a>, runs: &Runs<'a>) {
+    for &(flow, args) in runs {
+        let Some(&f) = ctx.flow_ids.get(flow.name.as_str()) else {
+            continue;
+        };
+        let params = &ctx.flows[f as usize].params;
+        if params.len() == args.len() {
+            let fills: Vec<_> = params
+                .iter()
+                .zip(args)
+                .map(|(&p, a)| (p, Filler::Expr(a)))
+                .collect();
+            ctx.fillers.extend(fills);
+        }
+    }
+}
+
+/// `as number` answers are numbers; every other kind of answer is text.
+fn kind_type(kind: Option<&ast::Ident>) -> ValueType {
+    match kind {
+        Some(k) if k.name == "number" => ValueType::Number,
+        _ => ValueType::Text,
+    }
+}
+
+fn fixed<'a>(ctx: &mut Ctx<'a>, attr: &'a ast::Ident, ty: ValueType) {
+    let id = intern(ctx, &attr.name);
+    ctx.fillers.push((id, Filler::Fixed(ty)));
+}
+
+/// `save A = item.path`: list elements come from JSON, so any type.
+fn item_saves<'a>(ctx: &mut Ctx<'a>, saves: &'a [ast::ItemSave]) {
+    for save in saves {
+        fixed(ctx, &save.attr, ValueType::Any);
+    }
+}
+
+/// The attribute's id, assigned in order of first appearance.
+pub(super) fn intern<'a>(ctx: &mut Ctx<'a>, name: &'a str) -> u32 {
+    if let Some(&id) = ctx.attr_ids.get(name) {
+        return id;
+    }
+    let id = ctx.attrs.len() as u32;
+    ctx.attr_ids.insert(name, id);
+    ctx.attrs.push(AttrDef {
+        name,
+        ty: ValueType::Any,
+    });
+    id
+}
