@@ -104,19 +104,33 @@ impl Diag {
     }
 }
 
-/// "did you mean `x`?" — the closest candidate by edit distance, if any is close enough.
+/// "did you mean `x`?" — the closest candidate (see [`closest`]), if any is close enough.
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The candidate `name` most likely misspells: the most similar by Jaro-Winkler (0.8 or
+/// more), else one typo away (a letter added, dropped, changed or two swapped), which is what
+/// Jaro-Winkler misses in short names such as `c1` for `c2` or `ab` for `ba`.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;
+    let mut one_typo: Option<&str> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(name, c);
         if score >= 0.8 && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, c));
         }
+        // One letter alone says too little: `goto c` is not a typo of `b`.
+        let typo = name.chars().count() >= 2 && strsim::osa_distance(name, c) == 1;
+        // The first in name order, so the suggestion does not depend on hashing.
+        if typo && one_typo.is_none_or(|o| c < o) {
+            one_typo = Some(c);
+        }
     }
-    best.map(|(_, c)| format!("did you mean `{c}`?"))
+    best.map(|(_, c)| c).or(one_typo)
 }
 
 /// A [`Diag`] joined with its source so miette can render it.

@@ -258,6 +258,58 @@ mod tests {
     }
 
     #[test]
+    fn a_near_miss_target_gets_a_suggestion_and_its_node_no_unreachable_warning() {
+        for (target, node) in [
+            ("c1", "c2"),
+            ("ab", "ba"),
+            ("confrim", "confirm"),
+            ("c", "cc"),
+        ] {
+            let src = format!("node s {{\n  ask x\n  goto {target}\n}}\nnode {node} {{ close }}\n");
+            let compiled = compile_str("t.flow", &src);
+            let codes: Vec<Code> = compiled.diagnostics.iter().map(|d| d.code).collect();
+            assert_eq!(
+                codes,
+                [Code::UnknownNode],
+                "{target}: {:?}",
+                compiled.diagnostics
+            );
+            let help = compiled.diagnostics[0].help.as_deref();
+            assert_eq!(help, Some(format!("did you mean `{node}`?").as_str()));
+        }
+        // Inside a flow, among the flow's own nodes.
+        let src =
+            "flow f() { node first { goto nxt }\n node next { return } }\nnode s { run f(); close }\n";
+        let compiled = compile_str("t.flow", src);
+        let codes: Vec<Code> = compiled.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::UnknownNode], "{:?}", compiled.diagnostics);
+        assert_eq!(
+            compiled.diagnostics[0].help.as_deref(),
+            Some("did you mean `next`?")
+        );
+        // No near miss: the help says how to define it, and a lone node is still unreachable.
+        let src = "node s {\n  ask x\n  goto zz\n}\nnode other { close }\n";
+        let compiled = compile_str("t.flow", src);
+        let codes: Vec<Code> = compiled.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::UnknownNode, Code::UnreachableNode]);
+    }
+
+    #[test]
+    fn else_if_is_answered_with_elif() {
+        let src =
+            "node s {\n  ask x\n  if x == \"1\" -> s\n  else if x == \"2\" -> s\n  else -> s\n}\n";
+        let compiled = compile_str("t.flow", src);
+        let d = &compiled.diagnostics[0];
+        assert_eq!(d.code, Code::Syntax);
+        assert_eq!(&src[d.span.start..d.span.end], "else if");
+        assert_eq!(d.label, "write `elif` here");
+        assert!(d
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("elif CONDITION -> node")));
+    }
+
+    #[test]
     fn flow_nodes_come_after_top_level_nodes() {
         let src = "flow f(x) { node a { goto b }\n node b { return } }\nnode s { run f(1); close }\nnode t { close }\n";
         let compiled = compile_str("t.flow", src);

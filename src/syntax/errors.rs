@@ -60,6 +60,9 @@ pub fn syntax_error(text: &str, base: usize, err: &Error<Rule>) -> Diag {
             "choose another name, such as `{found}_1` or `my_{found}`"
         ));
     }
+    if let Some(d) = else_if(text, &found, found_span) {
+        return d;
+    }
     if found == "=" && positives.contains(&Rule::cmp_op) {
         return Diag::new(Code::Syntax, "`=` does not compare; write `==`", found_span)
             .label("use `==` here")
@@ -88,6 +91,31 @@ pub fn syntax_error(text: &str, base: usize, err: &Error<Rule>) -> Diag {
             format!("expected {}", short(&phrases))
         })
         .help(help_for(&phrases))
+}
+
+/// `else if C -> n`, as other languages write it: the grammar's word is `elif`.
+fn else_if(text: &str, found: &str, found_span: Span) -> Option<Diag> {
+    if found != "if" {
+        return None;
+    }
+    let before = text.get(..found_span.start)?.trim_end_matches([' ', '\t']);
+    let else_start = before.strip_suffix("else")?.len();
+    let boundary = before[..else_start]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+    if !boundary {
+        return None;
+    }
+    Some(
+        Diag::new(
+            Code::Syntax,
+            "expected `->` after `else`, found `if`",
+            Span::new(else_start, found_span.end),
+        )
+        .label("write `elif` here")
+        .help("another condition is written `elif CONDITION -> node`; `else -> node` takes no condition and comes last"),
+    )
 }
 
 fn error_offset(err: &Error<Rule>) -> usize {

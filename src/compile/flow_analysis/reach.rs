@@ -19,7 +19,11 @@ pub(super) fn reachable(summaries: &Graph, start: NodeId) -> Vec<bool> {
 
 pub(super) fn report_unreachable(ctx: &mut Ctx<'_>, reachable: &[bool], start: NodeId) {
     let start_name = ctx.node_name(start as usize);
-    let unreachable: Vec<usize> = (0..ctx.nodes.len()).filter(|&n| !reachable[n]).collect();
+    // A node a "did you mean" named is reached once the typo is fixed: saying it is
+    // unreachable would send the reader the wrong way.
+    let unreachable: Vec<usize> = (0..ctx.nodes.len())
+        .filter(|&n| !reachable[n] && !ctx.suggested.contains(&(n as NodeId)))
+        .collect();
     for n in unreachable {
         let (file, name) = (ctx.nodes[n].file, &ctx.nodes[n].ast.name);
         if let Some(f) = ctx.nodes[n].flow {

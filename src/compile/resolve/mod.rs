@@ -89,6 +89,9 @@ pub(crate) struct Ctx<'a> {
     pub tests: Vec<(FileId, &'a ast::Test)>,
     /// The entry node, when it is known.
     pub start: Option<NodeId>,
+    /// Nodes an unknown target was taken to misspell ("did you mean"): not also reported as
+    /// unreachable, since the fix of the typo reaches them.
+    pub suggested: Vec<NodeId>,
     pub diags: Vec<Diag>,
 }
 
@@ -112,6 +115,7 @@ impl<'a> Ctx<'a> {
             bot: None,
             tests: Vec::new(),
             start: None,
+            suggested: Vec::new(),
             diags: Vec::new(),
         }
     }

@@ -2,7 +2,7 @@
 //! and the "unknown ..." diagnostics with their suggestions.
 
 use super::Ctx;
-use crate::diagnostic::{did_you_mean, Code, Diag};
+use crate::diagnostic::{closest, did_you_mean, Code, Diag};
 use crate::ir::{FlowId, NodeId};
 use crate::source::FileId;
 use crate::syntax::ast::{self, Span};
@@ -91,15 +91,16 @@ impl Ctx<'_> {
     }
 
     fn unknown_node_in(&mut self, file: FileId, scope: Option<FlowId>, name: &ast::Ident) {
-        if scope.is_none() {
+        let Some(f) = scope else {
             return self.unknown_node(file, name);
-        }
-        let local = scope.map(|f| &self.flows[f as usize].node_ids);
-        let help = did_you_mean(
-            &name.name,
-            local.into_iter().flat_map(|m| m.keys().copied()),
-        )
-        .unwrap_or_else(|| "define it inside the flow with `node NAME { ... }`".into());
+        };
+        let local = &self.flows[f as usize].node_ids;
+        let guess =
+            closest(&name.name, local.keys().copied()).and_then(|c| Some((*local.get(c)?, c)));
+        let help = match guess {
+            Some((id, c)) => self.suggest(id, c),
+            None => "define it inside the flow with `node NAME { ... }`".into(),
+        };
         self.error(
             Diag::new(
                 Code::UnknownNode,
@@ -113,17 +114,22 @@ impl Ctx<'_> {
     }
 
     pub fn unknown_node(&mut self, file: FileId, name: &ast::Ident) {
-        let suggestion = if name.name.contains('.') {
-            let qualified: Vec<String> = (0..self.nodes.len())
+        let guess = if name.name.contains('.') {
+            let qualified: Vec<(String, NodeId)> = (0..self.nodes.len())
                 .filter(|&n| self.nodes[n].flow.is_some())
-                .map(|n| self.node_name(n))
+                .map(|n| (self.node_name(n), n as NodeId))
                 .collect();
-            did_you_mean(&name.name, qualified.iter().map(String::as_str))
+            closest(&name.name, qualified.iter().map(|(q, _)| q.as_str()))
+                .and_then(|c| qualified.iter().find(|(q, _)| q == c))
+                .map(|(q, id)| (*id, q.clone()))
         } else {
-            did_you_mean(&name.name, self.node_ids.keys().copied())
+            closest(&name.name, self.node_ids.keys().copied())
+                .and_then(|c| Some((*self.node_ids.get(c)?, c.to_string())))
         };
-        let help = suggestion
-            .unwrap_or_else(|| "define it with `node NAME { ... }` or use an existing node".into());
+        let help = match guess {
+            Some((id, c)) => self.suggest(id, &c),
+            None => "define it with `node NAME { ... }` or use an existing node".into(),
+        };
         self.error(
             Diag::new(
                 Code::UnknownNode,
@@ -134,6 +140,12 @@ impl Ctx<'_> {
             .help(help),
             file,
         );
+    }
+
+    /// "did you mean" a node, remembered so the node is not also called unreachable.
+    fn suggest(&mut self, id: NodeId, shown: &str) -> String {
+        self.suggested.push(id);
+        format!("did you mean `{shown}`?")
     }
 
     pub fn unknown_api(&mut self, file: FileId, name: &ast::Ident) {
