@@ -9,6 +9,8 @@ mod run;
 #[cfg(feature = "serve")]
 mod serve;
 mod show;
+#[cfg(test)]
+mod summary;
 mod test;
 
 use std::io::IsTerminal;
@@ -131,7 +133,7 @@ enum Command {
 struct SessionArgs {
     /// Deliver `email` messages to this SMTP server (plain SMTP, no TLS); without it emails are
     /// only shown.
-    #[arg(long, value_name = "HOST:PORT")]
+    #[arg(long, value_name = "HOST:PORT", value_parser = host_port)]
     smtp: Option<String>,
     /// The sender address of delivered emails.
     #[arg(
@@ -147,6 +149,22 @@ struct SessionArgs {
     /// `sys.channel` of the conversation (`terminal` by default).
     #[arg(long, value_name = "NAME")]
     channel: Option<String>,
+}
+
+/// `--smtp`'s value: a host and a port, checked when the command line is read so that a typo
+/// is a usage error rather than a failure of every email later.
+fn host_port(text: &str) -> Result<String, String> {
+    let fix = "expected HOST:PORT, e.g. `localhost:2525` or `[::1]:25`";
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(format!("no port; {fix}"));
+    };
+    if host.is_empty() || host.chars().any(char::is_whitespace) {
+        return Err(format!("no host before the port; {fix}"));
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(text.to_string()),
+        _ => Err(format!("`{port}` is not a port number (1 to 65535); {fix}")),
+    }
 }
 
 impl SessionArgs {

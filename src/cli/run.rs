@@ -65,7 +65,7 @@ async fn converse(engine: &Engine, trace: bool) -> ExitCode {
     let events = engine.start(&mut session).await;
     show_turn(engine.program(), &events, trace);
     let mut stdin = BufReader::new(tokio::io::stdin());
-    while session.state != SessionState::Closed {
+    while !matches!(session.state, SessionState::Closed | SessionState::Failed) {
         if interactive {
             out!("you> ");
         }
@@ -88,6 +88,10 @@ async fn converse(engine: &Engine, trace: bool) -> ExitCode {
         }
         let events = engine.step(&mut session, line).await;
         show_turn(engine.program(), &events, trace);
+    }
+    if session.state == SessionState::Failed {
+        errln!("error: the conversation failed: its opening turn stopped on a runtime error");
+        return ExitCode::from(FAILED);
     }
     ExitCode::SUCCESS
 }

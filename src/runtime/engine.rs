@@ -226,6 +226,9 @@ impl Engine {
                 if s.state == SessionState::Transferred {
                     return self.forward(s, input, events);
                 }
+                if s.state == SessionState::Failed {
+                    events.push(not_read(input));
+                }
                 if s.state != SessionState::Waiting {
                     return events;
                 }
@@ -234,6 +237,10 @@ impl Engine {
                 events.push(Event::RuntimeError {
                     message: "chat is closed".into(),
                 });
+                return events;
+            }
+            SessionState::Failed => {
+                events.push(not_read(input));
                 return events;
             }
             SessionState::Transferred => return self.forward(s, input, events),
@@ -596,9 +603,19 @@ fn apply_saves(s: &mut Session, api: &ir::Api, body: &[u8]) {
     }
 }
 
+/// The answer to a message for a conversation that failed to start: said, not dropped.
+fn not_read(input: &str) -> Event {
+    Event::RuntimeError {
+        message: format!(
+            "the conversation failed to start and has ended; the message {input:?} was not read"
+        ),
+    }
+}
+
 /// The turn cannot go on (step limit, nesting): report it and put the session back where the
-/// turn began, so the next message is handled like the one that started this turn (a session
-/// that was not started yet is started again).
+/// turn began, so the next message is handled like the one that started this turn. A failed
+/// opening turn ends the conversation instead ([`SessionState::Failed`]): starting it again
+/// would fail again and swallow each message.
 fn stop_turn(s: &mut Session, events: &mut Vec<Event>, resume: &ResumePoint, message: String) {
     events.push(Event::RuntimeError { message });
     s.node = resume.node;
@@ -606,7 +623,7 @@ fn stop_turn(s: &mut Session, events: &mut Vec<Event>, resume: &ResumePoint, mes
     s.wait = resume.wait.clone();
     s.calls = resume.calls.clone();
     s.state = if resume.was_new {
-        SessionState::New
+        SessionState::Failed
     } else {
         SessionState::Waiting
     };

@@ -449,4 +449,7 @@ pub enum SessionState {
     Closed,
     /// Handed to a human by `transfer`: every message gives `Forwarded` and nothing else.
     Transferred,
+    /// The opening turn stopped on a runtime error (the step limit, ...), so the conversation
+    /// never began and has ended: every later message answers with a `RuntimeError` saying so.
+    Failed,
 }

@@ -440,13 +440,14 @@ impl Service {
 }
 
 /// `waiting`, `closed`, `transferred`, or `failed` (the bot could not start the
-/// conversation: its opening hit a runtime error and left the session unstarted).
+/// conversation: its opening hit a runtime error; a session still `New` after its opening
+/// turn is one too).
 pub fn state_name(s: &Session) -> &'static str {
     match s.state {
         SessionState::Waiting => "waiting",
         SessionState::Closed => "closed",
         SessionState::Transferred => "transferred",
-        SessionState::New => "failed",
+        SessionState::New | SessionState::Failed => "failed",
     }
 }
 

@@ -293,6 +293,15 @@ impl Run<'_> {
             }
             TestStepKind::User(text) => {
                 self.ensure_started().await;
+                if self.session.state == SessionState::Failed {
+                    return Err(Failure {
+                        span: step.span,
+                        check: "user".into(),
+                        expected: "the conversation to take a message".into(),
+                        actual: "the conversation failed in its opening turn".into(),
+                        notes: self.turn_notes(),
+                    });
+                }
                 let events = self.engine.step(&mut self.session, text).await;
                 self.begin_turn(events);
                 Ok(())

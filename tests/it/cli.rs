@@ -468,6 +468,69 @@ fn run_with_max_steps_stops_a_looping_turn() {
     assert!(stdout(&o).contains("[runtime error]"), "{}", stdout(&o));
 }
 
+#[test]
+fn run_reports_a_conversation_whose_opening_fails_and_exits_1() {
+    let dir = tempdir();
+    let flow = format!("{dir}/spin.flow");
+    std::fs::write(&flow, "node a {\n  say \"hi\"\n  goto a\n}\n").expect("write");
+    let o = chatflow_with_input(&["run", &flow, "--max-steps", "5"], "hello\nagain\n");
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.matches("[runtime error]").count(), 1, "{out}");
+    assert_eq!(
+        out.matches("bot> hi").count(),
+        5,
+        "one opening, not one per line: {out}"
+    );
+    assert!(
+        stderr(&o).contains("the conversation failed"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_test_whose_opening_fails_says_so_at_its_first_user_line() {
+    let dir = tempdir();
+    let flow = format!("{dir}/spin.flow");
+    std::fs::write(
+        &flow,
+        "node a {\n  say \"hi\"\n  goto a\n}\ntest \"talks\" {\n  user \"hello\"\n  expect say \"hi\"\n}\n",
+    )
+    .expect("write");
+    let o = chatflow(&["test", &flow, "--max-steps", "5"]);
+    assert_eq!(code(&o), 1);
+    let out = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(
+        out.contains("the conversation failed in its opening turn"),
+        "{out}"
+    );
+    assert!(out.contains("step limit"), "{out}");
+}
+
+#[test]
+fn a_smtp_address_without_a_port_is_a_usage_error() {
+    for bad in [
+        "notahost",
+        "host:",
+        ":25",
+        "host:0",
+        "host:99999",
+        "host:smtp",
+    ] {
+        for command in ["run", "test"] {
+            let o = chatflow(&[command, "examples/weather.flow", "--smtp", bad]);
+            assert_eq!(code(&o), 2, "{command} --smtp {bad}: {}", stderr(&o));
+            assert!(stderr(&o).contains("HOST:PORT"), "{}", stderr(&o));
+        }
+    }
+    let o = chatflow_with_input(
+        &["run", "examples/weather.flow", "--smtp", "localhost:2525"],
+        "",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
 // ---- call -----------------------------------------------------------------------------------
 
 /// What the loopback server saw: the request line and the headers.

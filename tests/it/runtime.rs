@@ -408,6 +408,72 @@ async fn the_step_limit_ends_the_turn_and_the_session_stays_usable() {
 }
 
 #[tokio::test]
+async fn a_step_limit_in_the_opening_turn_fails_the_conversation_once() {
+    // The start node loops before anything waits: the opening turn cannot finish.
+    let mut b = B::new();
+    let stmts = vec![b.say("spinning"), b.goto("main")];
+    b.add("main", stmts);
+    let config = EngineConfig {
+        max_steps: 3,
+        ..Default::default()
+    };
+    let e = Engine::new(b.build(), config).unwrap();
+    let mut s = e.new_session();
+    let opening = e.start(&mut s).await;
+    let errors = |events: &[Event]| -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::RuntimeError { message } => Some(message.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let opening_errors = errors(&opening);
+    assert_eq!(opening_errors.len(), 1, "{opening:?}");
+    assert!(opening_errors[0].contains("step limit"), "{opening:?}");
+    assert_eq!(s.state, SessionState::Failed);
+
+    // A message is not swallowed by a restart: no second opening, no second step limit,
+    // and the answer says the message was not read.
+    let events = e.step(&mut s, "hello?").await;
+    assert_eq!(says(&events), Vec::<String>::new(), "{events:?}");
+    let [Event::RuntimeError { message }] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert!(
+        message.contains("failed") && message.contains("hello?"),
+        "{message}"
+    );
+    assert_eq!(s.state, SessionState::Failed);
+}
+
+#[tokio::test]
+async fn a_first_message_to_an_unstarted_conversation_that_fails_is_not_dropped() {
+    let mut b = B::new();
+    let stmts = vec![b.goto("main")];
+    b.add("main", stmts);
+    let config = EngineConfig {
+        max_steps: 3,
+        ..Default::default()
+    };
+    let e = Engine::new(b.build(), config).unwrap();
+    let mut s = e.new_session();
+    let events = e.step(&mut s, "hi there").await;
+    let messages: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RuntimeError { message } => Some(message.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(messages.len(), 2, "{events:?}");
+    assert!(messages[0].contains("step limit"), "{messages:?}");
+    assert!(messages[1].contains("hi there"), "{messages:?}");
+    assert_eq!(s.state, SessionState::Failed);
+}
+
+#[tokio::test]
 async fn the_step_limit_counts_node_entries() {
     // main -> a -> b -> c waits: 4 entries.
     let mut b = B::new();

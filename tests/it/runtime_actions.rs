@@ -1246,7 +1246,7 @@ async fn endless_recursion_stops_the_turn() {
         "{events:?}"
     );
     assert!(s.calls.is_empty());
-    assert_eq!(s.state, SessionState::New);
+    assert_eq!(s.state, SessionState::Failed);
 }
 
 // ---- load checks, sizes ----
