@@ -8,14 +8,18 @@
 #[cfg(feature = "stub-server")]
 pub mod coverage;
 #[cfg(feature = "stub-server")]
+mod expect;
+#[cfg(feature = "stub-server")]
+mod report;
+#[cfg(feature = "stub-server")]
 mod runner;
 #[cfg(feature = "stub-server")]
 mod stub;
 
 #[cfg(feature = "stub-server")]
-pub use runner::{
-    closing_line, render_outcome, run_tests, Failure, TestOptions, TestOutcome, TEST_SECRET_PREFIX,
-};
+pub use report::{closing_line, render_outcome};
+#[cfg(feature = "stub-server")]
+pub use runner::{run_tests, Failure, TestOptions, TestOutcome, TEST_SECRET_PREFIX};
 #[cfg(feature = "stub-server")]
 pub use stub::{parse_stub_file, RecordedRequest, StubServer};
 

@@ -4,14 +4,14 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::diagnostic::{self, Code, Diag};
-use crate::ir::{Program, SourceSpan, Span, StubAnswer, SysAttr, TestCase, TestStep, TestStepKind};
-use crate::runtime::{Engine, EngineConfig, Event, Session, SessionState, SmtpConfig};
-use crate::source::{line_col, SourceSet};
+use crate::ir::{
+    quote, Program, SourceSpan, StubAnswer, SysAttr, TestCase, TestStep, TestStepKind,
+};
+use crate::runtime::{Engine, EngineConfig, Event, Session, SmtpConfig};
 
+use super::expect::Mismatch;
 use super::secret_names;
 use super::stub::StubServer;
-use crate::ir::{quote, show_value};
 
 /// Tests never read real secrets: each `{secret.NAME}` is `test-secret-NAME`.
 pub const TEST_SECRET_PREFIX: &str = "test-secret-";
@@ -79,6 +79,18 @@ pub struct Failure {
     pub notes: Vec<String>,
 }
 
+impl Failure {
+    pub(super) fn new(span: SourceSpan, mismatch: Mismatch, notes: Vec<String>) -> Failure {
+        Failure {
+            span,
+            check: mismatch.check.to_string(),
+            expected: mismatch.expected,
+            actual: mismatch.actual,
+            notes,
+        }
+    }
+}
+
 /// Runs every test of `program`, concurrently, and returns the outcomes in source order.
 pub async fn run_tests(program: Arc<Program>, options: &TestOptions) -> Vec<TestOutcome> {
     // Each running test holds a server, an HTTP client and sockets: bound how many at once.
@@ -97,14 +109,12 @@ pub async fn run_tests(program: Arc<Program>, options: &TestOptions) -> Vec<Test
     let mut outcomes = Vec::new();
     for (test, handle) in program.tests.iter().zip(handles) {
         let (result, events) = handle.await.unwrap_or_else(|e| {
-            let failure = Failure {
-                span: test.span,
-                check: "test".into(),
-                expected: "the test to run".into(),
-                actual: format!("the test task failed: {e}"),
-                notes: Vec::new(),
-            };
-            (Err(failure), Vec::new())
+            let actual = format!("the test task failed: {e}");
+            let mismatch = Mismatch::new("test", "the test to run", actual);
+            (
+                Err(Failure::new(test.span, mismatch, Vec::new())),
+                Vec::new(),
+            )
         });
         outcomes.push(TestOutcome {
             name: test.name.clone(),
@@ -117,28 +127,28 @@ pub async fn run_tests(program: Arc<Program>, options: &TestOptions) -> Vec<Test
 }
 
 /// A conversation under test: the engine, its session, the current turn's events.
-struct Run<'a> {
-    program: &'a Program,
+pub(super) struct Run<'a> {
+    pub program: &'a Program,
     engine: Engine,
-    session: Session,
-    server: StubServer,
+    pub session: Session,
+    pub server: StubServer,
     started: bool,
     /// Events of the current turn.
-    turn: Vec<Event>,
+    pub turn: Vec<Event>,
     /// Index into `turn` of the first message no `expect say` has taken yet.
-    said: usize,
-    /// The URL (as the flow built it) of the last request to each API, over the whole test.
-    last_url: HashMap<String, ApiCallSeen>,
+    pub said: usize,
+    /// The last call of each API over the whole test, as the flow built it.
+    pub last_call: HashMap<String, ApiCallSeen>,
     /// APIs with a `stub` line so far.
     stubbed: HashSet<String>,
     /// Events of every turn so far.
     history: Vec<Event>,
 }
 
-struct ApiCallSeen {
-    url: String,
-    status: u16,
-    error: Option<String>,
+pub(super) struct ApiCallSeen {
+    pub url: String,
+    pub status: u16,
+    pub error: Option<String>,
 }
 
 /// Runs one test: its result and every event the conversation produced.
@@ -158,12 +168,9 @@ async fn run_steps(
     options: &TestOptions,
     history: &mut Vec<Event>,
 ) -> Result<(), Failure> {
-    let setup_failed = |actual: String| Failure {
-        span: test.span,
-        check: "test setup".into(),
-        expected: "a stub server and an engine".into(),
-        actual,
-        notes: Vec::new(),
+    let setup_failed = |actual: String| {
+        let mismatch = Mismatch::new("test setup", "a stub server and an engine", actual);
+        Failure::new(test.span, mismatch, Vec::new())
     };
     let server = StubServer::start(HashMap::new())
         .await
@@ -199,7 +206,7 @@ async fn run_steps(
         started: false,
         turn: Vec::new(),
         said: 0,
-        last_url: HashMap::new(),
+        last_call: HashMap::new(),
         stubbed: HashSet::new(),
         history: Vec::new(),
     };
@@ -225,21 +232,21 @@ async fn run_steps(
 }
 
 impl Run<'_> {
-    fn api_name(&self, api: u32) -> String {
+    pub fn api_name(&self, api: u32) -> String {
         self.program
             .apis
             .get(api as usize)
             .map_or_else(|| format!("api#{api}"), |a| a.name.clone())
     }
 
-    fn node_name(&self, node: u32) -> String {
+    pub fn node_name(&self, node: u32) -> String {
         self.program
             .nodes
             .get(node as usize)
             .map_or_else(|| format!("node#{node}"), |n| n.name.clone())
     }
 
-    fn attr_name(&self, attr: u32) -> String {
+    pub fn attr_name(&self, attr: u32) -> String {
         self.program
             .attrs
             .get(attr as usize)
@@ -275,7 +282,7 @@ impl Run<'_> {
                     status: *status,
                     error: error.clone(),
                 };
-                self.last_url.insert(api.clone(), seen);
+                self.last_call.insert(api.clone(), seen);
             }
         }
         self.history.extend(events.iter().cloned());
@@ -319,308 +326,12 @@ impl Run<'_> {
             kind => {
                 self.ensure_started().await;
                 self.check(kind)
-                    .map_err(|(check, expected, actual)| Failure {
-                        span: step.span,
-                        check,
-                        expected,
-                        actual,
-                        notes: self.turn_notes(),
-                    })
+                    .map_err(|m| Failure::new(step.span, m, self.turn_notes()))
             }
         }
     }
 
-    /// Checks one `expect`: `Err((check, expected, actual))` when it does not hold.
-    fn check(&mut self, kind: &TestStepKind) -> Result<(), (String, String, String)> {
-        match kind {
-            TestStepKind::ExpectSay(text) => self.expect_say(text),
-            TestStepKind::ExpectNode(node) => self.expect_node(*node),
-            TestStepKind::ExpectAttrEquals { attr, value } => {
-                let actual = self
-                    .session
-                    .attrs
-                    .get(*attr as usize)
-                    .and_then(Option::as_ref);
-                if actual == Some(value) {
-                    return Ok(());
-                }
-                let name = self.attr_name(*attr);
-                Err((
-                    "expect attr".into(),
-                    format!("{name} == {}", show_value(Some(value))),
-                    format!("{name} is {}", show_value(actual)),
-                ))
-            }
-            TestStepKind::ExpectAttrNotSet { attr } => {
-                let actual = self
-                    .session
-                    .attrs
-                    .get(*attr as usize)
-                    .and_then(Option::as_ref);
-                if actual.is_none() {
-                    return Ok(());
-                }
-                let name = self.attr_name(*attr);
-                Err((
-                    "expect attr".into(),
-                    format!("{name} is not set"),
-                    format!("{name} is {}", show_value(actual)),
-                ))
-            }
-            TestStepKind::ExpectRequest { api, url } => self.expect_request(*api, url),
-            TestStepKind::ExpectClosed => {
-                if self.session.state == SessionState::Closed {
-                    return Ok(());
-                }
-                Err((
-                    "expect closed".into(),
-                    "the chat is closed".into(),
-                    format!(
-                        "the chat is open, in node `{}`",
-                        self.node_name(self.session.node)
-                    ),
-                ))
-            }
-            TestStepKind::ExpectChoices(labels) => self.expect_choices(labels),
-            TestStepKind::ExpectTransfer(to) => self.expect_transfer(to),
-            TestStepKind::ExpectEmail { to, subject } => self.expect_email(to, subject),
-            TestStepKind::ExpectGoal(name) => self.expect_goal(name),
-            TestStepKind::ExpectMedia { kind, url } => self.expect_media(kind.as_str(), url),
-            TestStepKind::Stub { .. }
-            | TestStepKind::User(_)
-            | TestStepKind::Clock(_)
-            | TestStepKind::Language(_) => Ok(()),
-        }
-    }
-
-    /// The options of the last `choices` or `carousel` event of the turn: every option of a
-    /// menu, the branch (and postback) buttons of a carousel's cards.
-    fn expect_choices(&self, labels: &[String]) -> Result<(), (String, String, String)> {
-        let expected = format!("choices {}", quote_list(labels));
-        let offered = self.turn.iter().rev().find_map(|e| match e {
-            Event::Choices { options, .. } => {
-                Some(options.iter().map(|o| o.label.clone()).collect::<Vec<_>>())
-            }
-            Event::Carousel { cards } => Some(
-                cards
-                    .iter()
-                    .flat_map(|c| &c.buttons)
-                    .filter(|b| b.kind != "link")
-                    .map(|b| b.label.clone())
-                    .collect(),
-            ),
-            _ => None,
-        });
-        match offered {
-            Some(actual) if actual == labels => Ok(()),
-            Some(actual) => Err((
-                "expect choices".into(),
-                expected,
-                format!("choices {}", quote_list(&actual)),
-            )),
-            None => Err((
-                "expect choices".into(),
-                expected,
-                "no choices or carousel in this turn".into(),
-            )),
-        }
-    }
-
-    fn expect_transfer(&self, to: &str) -> Result<(), (String, String, String)> {
-        let seen: Vec<String> = self
-            .turn
-            .iter()
-            .filter_map(|e| match e {
-                Event::Transfer { kind, to } => Some(format!("transfer to {kind} {}", quote(to))),
-                _ => None,
-            })
-            .collect();
-        let hit = self
-            .turn
-            .iter()
-            .any(|e| matches!(e, Event::Transfer { to: t, .. } if t == to));
-        self.found(
-            hit,
-            "expect transfer",
-            format!("transfer to {}", quote(to)),
-            seen,
-            "no transfer",
-        )
-    }
-
-    fn expect_email(&self, to: &str, subject: &str) -> Result<(), (String, String, String)> {
-        let seen: Vec<String> = self
-            .turn
-            .iter()
-            .filter_map(|e| match e {
-                Event::Email { to, subject, .. } => {
-                    Some(format!("email to {} {}", quote(to), quote(subject)))
-                }
-                _ => None,
-            })
-            .collect();
-        let hit = self.turn.iter().any(
-            |e| matches!(e, Event::Email { to: t, subject: s, .. } if t == to && s == subject),
-        );
-        let expected = format!("email to {} {}", quote(to), quote(subject));
-        self.found(hit, "expect email", expected, seen, "no email")
-    }
-
-    fn expect_goal(&self, name: &str) -> Result<(), (String, String, String)> {
-        let seen: Vec<String> = self
-            .turn
-            .iter()
-            .filter_map(|e| match e {
-                Event::Goal { name, count } => {
-                    Some(format!("goal {} (count {count})", quote(name)))
-                }
-                _ => None,
-            })
-            .collect();
-        let hit = self
-            .turn
-            .iter()
-            .any(|e| matches!(e, Event::Goal { name: n, .. } if n == name));
-        self.found(
-            hit,
-            "expect goal",
-            format!("goal {}", quote(name)),
-            seen,
-            "no goal",
-        )
-    }
-
-    fn expect_media(&self, kind: &str, url: &str) -> Result<(), (String, String, String)> {
-        let seen: Vec<String> = self
-            .turn
-            .iter()
-            .filter_map(|e| match e {
-                Event::Media { kind, url, .. } => Some(format!("{kind} {}", quote(url))),
-                _ => None,
-            })
-            .collect();
-        let hit = self
-            .turn
-            .iter()
-            .any(|e| matches!(e, Event::Media { kind: k, url: u, .. } if k == kind && u == url));
-        self.found(
-            hit,
-            "expect media",
-            format!("{kind} {}", quote(url)),
-            seen,
-            "no media",
-        )
-    }
-
-    /// The verdict of an `expect` that looks for one event in the turn: `seen` lists the
-    /// events of that type the turn had, for the failure message.
-    fn found(
-        &self,
-        hit: bool,
-        check: &str,
-        expected: String,
-        seen: Vec<String>,
-        none: &str,
-    ) -> Result<(), (String, String, String)> {
-        if hit {
-            return Ok(());
-        }
-        let actual = if seen.is_empty() {
-            format!("{none} in this turn")
-        } else {
-            seen.join("; ")
-        };
-        Err((check.to_string(), expected, actual))
-    }
-
-    fn expect_say(&mut self, text: &str) -> Result<(), (String, String, String)> {
-        let next = self.turn[self.said.min(self.turn.len())..]
-            .iter()
-            .position(|e| matches!(e, Event::Say { .. }))
-            .map(|i| i + self.said);
-        let expected = format!("say {}", quote(text));
-        let Some(index) = next else {
-            let actual = if self.turn_says().is_empty() {
-                "no message in this turn".to_string()
-            } else {
-                "no further message in this turn".to_string()
-            };
-            return Err(("expect say".into(), expected, actual));
-        };
-        self.said = index + 1;
-        match &self.turn[index] {
-            Event::Say { text: said } if said == text => Ok(()),
-            Event::Say { text: said } => Err((
-                "expect say".into(),
-                expected,
-                format!("say {}", quote(said)),
-            )),
-            _ => Ok(()),
-        }
-    }
-
-    fn expect_node(&self, node: u32) -> Result<(), (String, String, String)> {
-        let name = self.node_name(node);
-        let entered: Vec<&str> = self
-            .turn
-            .iter()
-            .filter_map(|e| match e {
-                Event::NodeEntered { node } => Some(node.as_str()),
-                _ => None,
-            })
-            .collect();
-        if entered.contains(&name.as_str()) {
-            return Ok(());
-        }
-        let actual = if entered.is_empty() {
-            "no node entered in this turn".to_string()
-        } else {
-            format!("nodes entered in this turn: {}", entered.join(", "))
-        };
-        Err((
-            "expect node".into(),
-            format!("node {name} entered in this turn"),
-            actual,
-        ))
-    }
-
-    fn expect_request(&self, api: u32, url: &str) -> Result<(), (String, String, String)> {
-        let name = self.api_name(api);
-        let expected = format!("request {name} {}", quote(url));
-        let fail = |actual: String| Err(("expect request".into(), expected.clone(), actual));
-        let Some(seen) = self.last_url.get(&name) else {
-            return fail(format!("no request to {name} in this test"));
-        };
-        if seen.url != url {
-            return fail(format!("request {name} {}", quote(&seen.url)));
-        }
-        // The event says what the flow built; the stub server says what really arrived.
-        let Some(arrived) = self.server.requests_to(&name).pop() else {
-            let why = seen.error.as_deref().unwrap_or("unknown error");
-            return fail(format!(
-                "the request never reached the stub server (status {}, {why})",
-                seen.status
-            ));
-        };
-        if let Ok(parsed) = url::Url::parse(url) {
-            let want = match parsed.query() {
-                Some(q) => format!("{}?{q}", parsed.path()),
-                None => parsed.path().to_string(),
-            };
-            if arrived.path_and_query() != want
-                && !(want == "/" && arrived.path_and_query().is_empty())
-            {
-                return fail(format!(
-                    "the stub server received {} {}",
-                    arrived.method,
-                    arrived.path_and_query()
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn turn_says(&self) -> Vec<&str> {
+    pub fn turn_says(&self) -> Vec<&str> {
         self.turn
             .iter()
             .filter_map(|e| match e {
@@ -650,75 +361,4 @@ impl Run<'_> {
         notes.dedup();
         notes
     }
-}
-
-/// `"A", "B"`: labels as a test line writes them.
-fn quote_list(labels: &[String]) -> String {
-    if labels.is_empty() {
-        return "(none)".to_string();
-    }
-    labels
-        .iter()
-        .map(|l| quote(l))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `PASS name`, or `FAIL name` followed by the failing line's location, the expected and the
-/// actual value, notes, and a snippet of the source.
-pub fn render_outcome(
-    outcome: &TestOutcome,
-    program: &Program,
-    sources: &SourceSet,
-    color: bool,
-) -> String {
-    let Some(failure) = &outcome.failure else {
-        return format!("PASS {}\n", outcome.name);
-    };
-    let file = resolve_file(failure.span, program, sources);
-    let span = Span::new(failure.span.start as usize, failure.span.end as usize);
-    let location = match file.and_then(|id| sources.get(id)) {
-        Some(f) => {
-            let (line, col) = line_col(&f.text, span.start);
-            format!("{}:{line}:{col}", f.name)
-        }
-        None => "<unknown location>".to_string(),
-    };
-    let mut out = format!("FAIL {}\n", outcome.name);
-    out.push_str(&format!("  {location}: {} failed\n", failure.check));
-    out.push_str(&format!("    expected: {}\n", failure.expected));
-    out.push_str(&format!("    actual:   {}\n", failure.actual));
-    for note in &failure.notes {
-        out.push_str(&format!("    note: {note}\n"));
-    }
-    if let Some(id) = file {
-        let diag = Diag::new(
-            Code::TestFailed,
-            format!("test {} failed", quote(&outcome.name)),
-            span,
-        )
-        .in_file(id)
-        .label(format!("{} failed here", failure.check));
-        for line in diagnostic::render(&[diag], sources, color).lines() {
-            let line = format!("  {line}");
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// The `SourceSet` file of a span, matched by the name the source map recorded.
-fn resolve_file(span: SourceSpan, program: &Program, sources: &SourceSet) -> Option<u32> {
-    let name = program.source_map.files.get(span.file as usize);
-    let by_name = name.and_then(|n| sources.files.iter().position(|f| &f.name == n));
-    by_name
-        .map(|i| i as u32)
-        .or_else(|| sources.get(span.file).map(|_| span.file))
-}
-
-/// The closing line: `N passed, M failed`.
-pub fn closing_line(outcomes: &[TestOutcome]) -> String {
-    let passed = outcomes.iter().filter(|o| o.passed()).count();
-    format!("{passed} passed, {} failed", outcomes.len() - passed)
 }
