@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chatflow::compile;
 use chatflow::testing::{
-    closing_line, coverage, render_outcome, run_tests, TestOptions, TestOutcome,
+    coverage, render_outcome, run_tests, summary_line, uncompiled_line, TestOptions, TestOutcome,
 };
 
 use super::{ensure_readable, report, DiagnosticArgs, Format, SessionArgs, FAILED};
@@ -30,7 +30,7 @@ pub async fn test(
         channel: session.channel.clone(),
     };
     let mut outcomes: Vec<TestOutcome> = Vec::new();
-    let mut broken = false;
+    let mut uncompiled = 0;
     let mut reports: Vec<String> = Vec::new();
     // A test block is identified by its file and position, so a file imported by several
     // of the given files runs its tests once.
@@ -41,12 +41,11 @@ pub async fn test(
             format: Format::Human,
             deny_warnings: false,
         };
-        if report(&compiled, human) {
-            broken = true;
-            continue;
-        }
-        let Some(mut program) = compiled.program else {
-            broken = true;
+        let failed = report(&compiled, human);
+        let Some(mut program) = compiled.program.filter(|_| !failed) else {
+            let errors = compiled.diagnostics.iter().filter(|d| d.is_error()).count();
+            out!("{}", uncompiled_line(file, errors));
+            uncompiled += 1;
             continue;
         };
         let files_of = program.source_map.files.clone();
@@ -75,12 +74,12 @@ pub async fn test(
         }
         outcomes.extend(results);
     }
-    outln!("{}", closing_line(&outcomes));
+    outln!("{}", summary_line(&outcomes, uncompiled));
     // Coverage is information: it never changes the exit code.
     for report in reports {
         out!("{report}");
     }
-    if broken || outcomes.iter().any(|o| !o.passed()) {
+    if uncompiled > 0 || outcomes.iter().any(|o| !o.passed()) {
         ExitCode::from(FAILED)
     } else {
         ExitCode::SUCCESS

@@ -26,19 +26,19 @@
 //!   `other` (any other transport error). When the request could not even be built
 //!   (`bad_header`, `bad_url`, `missing_secret`) the `ApiCall` event has `attempts == 0`.
 //! - [`EngineConfig::timeout_cap_ms`] lowers every API's timeout (for fast test runs).
+//! - Timeouts and backoff waits are on [`EngineConfig::clock`]: tokio's, or a virtual one
+//!   (`chatflow test`), on which they take no real time.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-
-use tokio::time::Instant;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
 use super::eval::{Inserted, Scope, OTP_CODE};
 use super::sent::{Filled, SentRequest};
-use super::{Backoff, EngineConfig};
+use super::{Backoff, Clock, EngineConfig};
 use crate::ir::{value_json, Api, JsonTemplate, Method, Number, PathStep, Template, Value};
 use crate::vocab::number_json;
 
@@ -60,6 +60,7 @@ pub struct HttpConnector {
     secrets: Option<Arc<HashMap<String, String>>>,
     timeout_cap_ms: Option<u64>,
     backoff: Backoff,
+    clock: Clock,
 }
 
 /// A request ready to send: secrets already inserted.
@@ -107,6 +108,7 @@ impl HttpConnector {
             secrets: config.secrets.clone(),
             timeout_cap_ms: config.timeout_cap_ms,
             backoff: config.backoff,
+            clock: config.clock.clone(),
         })
     }
 
@@ -319,15 +321,15 @@ impl HttpConnector {
 
     /// Send with retries. Never fails: failures are `status == 0` with an error code.
     pub(crate) async fn send(&self, prepared: Prepared) -> Outcome {
-        let started = Instant::now();
+        let started = self.clock.stamp();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let result = match tokio::time::timeout(prepared.timeout, self.attempt(&prepared)).await
-            {
-                Ok(r) => r,
-                Err(_) => Err("timeout"),
-            };
+            let result = self
+                .clock
+                .timeout(prepared.timeout, self.attempt(&prepared))
+                .await
+                .unwrap_or(Err("timeout"));
             let transient = match &result {
                 Ok((status, _)) => *status >= 500,
                 Err(code) => matches!(*code, "timeout" | "connect" | "other"),
@@ -335,7 +337,7 @@ impl HttpConnector {
             if transient && attempts < prepared.attempts_allowed {
                 let wait = self.backoff.delay(attempts - 1, fastrand::f64());
                 if !wait.is_zero() {
-                    tokio::time::sleep(wait).await;
+                    self.clock.sleep(wait).await;
                 }
                 continue;
             }
@@ -350,7 +352,7 @@ impl HttpConnector {
                 error,
                 body,
                 attempts,
-                latency: started.elapsed(),
+                latency: self.clock.elapsed(started),
             };
         }
     }

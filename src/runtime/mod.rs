@@ -56,6 +56,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ir::{NodeId, SysAttr, Value};
 
+pub mod clock;
 mod engine;
 mod eval;
 pub mod http;
@@ -64,6 +65,7 @@ mod sent;
 mod smtp;
 pub mod validate;
 
+pub use clock::{Clock, VirtualClock};
 pub use engine::{CallReport, Engine, LoadError, MAX_CALL_DEPTH};
 pub use http::HttpConnector;
 pub use sent::SentRequest;
@@ -279,6 +281,8 @@ pub struct EngineConfig {
     /// OTP codes are the first `digits` digits of `1234567890` instead of random ones
     /// (`chatflow test`, `run --otp-code`).
     pub fixed_otp: bool,
+    /// What API timeouts and retry waits wait on (`chatflow test` gives each test a virtual one).
+    pub clock: Clock,
 }
 
 /// The wait before retry `n` (counting from 0) of an API call: `first × 2ⁿ`, at most `max`,
@@ -353,6 +357,7 @@ impl Default for EngineConfig {
             language: "en".to_string(),
             smtp: None,
             fixed_otp: false,
+            clock: Clock::System,
         }
     }
 }

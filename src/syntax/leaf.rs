@@ -137,10 +137,14 @@ pub fn range_bound(text: &str, start: usize, diags: &mut Vec<Diag>) -> i64 {
 }
 
 pub fn http_status(text: &str, start: usize, diags: &mut Vec<Diag>) -> u16 {
-    match text.parse::<u16>() {
-        Ok(s) if (100..=599).contains(&s) => s,
-        _ => {
-            let help = "an HTTP status is between 100 and 599";
+    match text
+        .parse::<u64>()
+        .ok()
+        .and_then(crate::ir::StubAnswer::status)
+    {
+        Some(s) => s,
+        None => {
+            let help = crate::ir::StubAnswer::STATUS_RULE;
             bad_number(text, start, "HTTP status", help, diags);
             0
         }

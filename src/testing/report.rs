@@ -61,6 +61,21 @@ fn resolve_file(span: SourceSpan, program: &Program, sources: &SourceSet) -> Opt
 
 /// The closing line: `N passed, M failed`.
 pub fn closing_line(outcomes: &[TestOutcome]) -> String {
+    summary_line(outcomes, 0)
+}
+
+/// The closing line of a run in which `uncompiled` files did not compile: each counts as one
+/// failure, since its tests could not run.
+pub fn summary_line(outcomes: &[TestOutcome], uncompiled: usize) -> String {
     let passed = outcomes.iter().filter(|o| o.passed()).count();
-    format!("{passed} passed, {} failed", outcomes.len() - passed)
+    let failed = outcomes.len() - passed + uncompiled;
+    format!("{passed} passed, {failed} failed")
+}
+
+/// The line for a file whose tests could not run because it does not compile.
+pub fn uncompiled_line(file: &str, errors: usize) -> String {
+    let noun = if errors == 1 { "error" } else { "errors" };
+    format!(
+        "FAIL {file}: does not compile ({errors} {noun}, shown on stderr); its tests did not run\n"
+    )
 }

@@ -3,11 +3,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::ir::{
     quote, Program, SourceSpan, StubAnswer, SysAttr, TestCase, TestStep, TestStepKind,
 };
-use crate::runtime::{Engine, EngineConfig, Event, Session, SmtpConfig};
+use crate::runtime::{
+    Backoff, Clock, Engine, EngineConfig, Event, Session, SessionState, SmtpConfig,
+    VirtualClock,
+};
 
 use super::expect::Mismatch;
 use super::secret_names;
@@ -55,6 +59,9 @@ pub struct TestOutcome {
     /// Every event of the conversation, all turns in order (trace events included), for
     /// coverage.
     pub events: Vec<Event>,
+    /// How far the test's virtual clock moved: the API timeouts and retry waits the test went
+    /// through, which took no real time.
+    pub waited: Duration,
 }
 
 impl TestOutcome {
@@ -108,20 +115,18 @@ pub async fn run_tests(program: Arc<Program>, options: &TestOptions) -> Vec<Test
     }
     let mut outcomes = Vec::new();
     for (test, handle) in program.tests.iter().zip(handles) {
-        let (result, events) = handle.await.unwrap_or_else(|e| {
+        let outcome = handle.await.unwrap_or_else(|e| {
             let actual = format!("the test task failed: {e}");
             let mismatch = Mismatch::new("test", "the test to run", actual);
-            (
-                Err(Failure::new(test.span, mismatch, Vec::new())),
-                Vec::new(),
-            )
+            TestOutcome {
+                name: test.name.clone(),
+                span: test.span,
+                failure: Some(Failure::new(test.span, mismatch, Vec::new())),
+                events: Vec::new(),
+                waited: Duration::ZERO,
+            }
         });
-        outcomes.push(TestOutcome {
-            name: test.name.clone(),
-            span: test.span,
-            failure: result.err(),
-            events,
-        });
+        outcomes.push(outcome);
     }
     outcomes
 }
@@ -141,6 +146,8 @@ pub(super) struct Run<'a> {
     pub last_call: HashMap<String, ApiCallSeen>,
     /// APIs with a `stub` line so far.
     stubbed: HashSet<String>,
+    /// APIs with a `stub` line since the last `user` line: another one adds to their script.
+    scripted: HashSet<String>,
     /// Events of every turn so far.
     history: Vec<Event>,
 }
@@ -151,50 +158,36 @@ pub(super) struct ApiCallSeen {
     pub error: Option<String>,
 }
 
-/// Runs one test: its result and every event the conversation produced.
-async fn run_one(
-    program: &Arc<Program>,
-    test: &TestCase,
-    options: &TestOptions,
-) -> (Result<(), Failure>, Vec<Event>) {
+/// Runs one test on its own virtual clock.
+async fn run_one(program: &Arc<Program>, test: &TestCase, options: &TestOptions) -> TestOutcome {
+    let clock = VirtualClock::new();
     let mut history = Vec::new();
-    let result = run_steps(program, test, options, &mut history).await;
-    (result, history)
+    let result = run_steps(program, test, options, &clock, &mut history).await;
+    TestOutcome {
+        name: test.name.clone(),
+        span: test.span,
+        failure: result.err(),
+        events: history,
+        waited: clock.now(),
+    }
 }
 
 async fn run_steps(
     program: &Arc<Program>,
     test: &TestCase,
     options: &TestOptions,
+    clock: &Arc<VirtualClock>,
     history: &mut Vec<Event>,
 ) -> Result<(), Failure> {
     let setup_failed = |actual: String| {
         let mismatch = Mismatch::new("test setup", "a stub server and an engine", actual);
         Failure::new(test.span, mismatch, Vec::new())
     };
-    let server = StubServer::start(HashMap::new())
+    let server = StubServer::start_with_clock(HashMap::new(), Some(clock.clone()))
         .await
         .map_err(|e| setup_failed(format!("could not start the stub server: {e}")))?;
-    let secrets = secret_names(program)
-        .into_iter()
-        .map(|name| (name.clone(), format!("{TEST_SECRET_PREFIX}{name}")))
-        .collect();
-    let config = EngineConfig {
-        max_steps: options.max_steps,
-        trace: true,
-        redirect_base: Some(server.base_url().to_string()),
-        secrets: Some(Arc::new(secrets)),
-        // The OTP code is `123456` (the first `digits` digits of `1234567890`), so a test can type it.
-        fixed_otp: true,
-        smtp: options.smtp.clone(),
-        ..EngineConfig::default()
-    };
-    let defaults = EngineConfig::default();
-    let config = EngineConfig {
-        language: options.language.clone().unwrap_or(defaults.language),
-        channel: options.channel.clone().unwrap_or(defaults.channel),
-        ..config
-    };
+    let mut config = engine_config(program, options, &server);
+    config.clock = Clock::Virtual(clock.clone());
     let engine = Engine::new(program.clone(), config)
         .map_err(|e| setup_failed(format!("the engine refused the program: {e}")))?;
     let session = engine.new_session();
@@ -208,20 +201,25 @@ async fn run_steps(
         said: 0,
         last_call: HashMap::new(),
         stubbed: HashSet::new(),
+        scripted: HashSet::new(),
         history: Vec::new(),
     };
     // Stubs before the first `user` line are in place for the opening turn.
-    let opening_stubs = test
+    let opening = test
         .steps
         .iter()
-        .take_while(|s| !matches!(s.kind, TestStepKind::User(_)));
-    for step in opening_stubs {
+        .position(|s| matches!(s.kind, TestStepKind::User(_)))
+        .unwrap_or(test.steps.len());
+    for step in &test.steps[..opening] {
         if let TestStepKind::Stub { api, answer } = &step.kind {
             run.stub(*api, answer);
         }
     }
     let mut result = Ok(());
-    for step in &test.steps {
+    for (index, step) in test.steps.iter().enumerate() {
+        if index < opening && matches!(step.kind, TestStepKind::Stub { .. }) {
+            continue; // already in place
+        }
         result = run.step(step).await;
         if result.is_err() {
             break;
@@ -229,6 +227,35 @@ async fn run_steps(
     }
     *history = std::mem::take(&mut run.history);
     result
+}
+
+/// The engine of one test: requests go to its stub server, secrets are placeholders.
+fn engine_config(program: &Program, options: &TestOptions, server: &StubServer) -> EngineConfig {
+    let secrets = secret_names(program)
+        .into_iter()
+        .map(|name| (name.clone(), format!("{TEST_SECRET_PREFIX}{name}")))
+        .collect();
+    let defaults = EngineConfig::default();
+    EngineConfig {
+        max_steps: options.max_steps,
+        trace: true,
+        redirect_base: Some(server.base_url().to_string()),
+        secrets: Some(Arc::new(secrets)),
+        // The OTP code is `123456` (the first `digits` digits of `1234567890`), so a test can type it.
+        fixed_otp: true,
+        // Retry waits without jitter: the same test waits the same (virtual) time every run.
+        backoff: Backoff {
+            jitter: 0.0,
+            ..defaults.backoff
+        },
+        smtp: options.smtp.clone(),
+        language: options
+            .language
+            .clone()
+            .unwrap_or(defaults.language.clone()),
+        channel: options.channel.clone().unwrap_or(defaults.channel.clone()),
+        ..defaults
+    }
 }
 
 impl Run<'_> {
@@ -253,9 +280,16 @@ impl Run<'_> {
             .map_or_else(|| format!("attr#{attr}"), |a| a.name.clone())
     }
 
+    /// A `stub` line: the first for an API since the last `user` line replaces its answers;
+    /// the next ones add to them, so `stub pay 503` then `stub pay 200` answer two calls.
     fn stub(&mut self, api: u32, answer: &StubAnswer) {
         let name = self.api_name(api);
-        self.server.set(&name, answer.clone());
+        if self.scripted.contains(&name) {
+            self.server.push(&name, answer.clone());
+        } else {
+            self.server.set(&name, answer.clone());
+            self.scripted.insert(name.clone());
+        }
         self.stubbed.insert(name);
     }
 
@@ -293,22 +327,20 @@ impl Run<'_> {
     async fn step(&mut self, step: &TestStep) -> Result<(), Failure> {
         match &step.kind {
             TestStepKind::Stub { api, answer } => {
-                if self.started {
-                    self.stub(*api, answer);
-                }
+                self.stub(*api, answer);
                 Ok(())
             }
             TestStepKind::User(text) => {
                 self.ensure_started().await;
                 if self.session.state == SessionState::Failed {
-                    return Err(Failure {
-                        span: step.span,
-                        check: "user".into(),
-                        expected: "the conversation to take a message".into(),
-                        actual: "the conversation failed in its opening turn".into(),
-                        notes: self.turn_notes(),
-                    });
+                    let mismatch = Mismatch::new(
+                        "user",
+                        "the conversation to take a message",
+                        "the conversation failed in its opening turn",
+                    );
+                    return Err(Failure::new(step.span, mismatch, self.turn_notes()));
                 }
+                self.scripted.clear();
                 let events = self.engine.step(&mut self.session, text).await;
                 self.begin_turn(events);
                 Ok(())

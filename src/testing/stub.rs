@@ -1,5 +1,8 @@
 //! A real HTTP server on 127.0.0.1 that answers API calls with canned answers.
 //!
+//! Each API has a script of answers given to its calls in order; the last one answers every
+//! later call (so a one-answer script answers every call the same way).
+//!
 //! The engine's `redirect_base` points at it, so a request for API `weather` built as
 //! `https://api.example.test/v1/weather?q=Chicago` arrives here as
 //! `GET /weather/v1/weather?q=Chicago`. Every request is recorded, so tests can check that it
@@ -18,6 +21,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::ir::StubAnswer;
+use crate::runtime::VirtualClock;
 
 /// One request as the stub server received it.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,16 +58,44 @@ impl RecordedRequest {
     }
 }
 
+/// The answers of one API, oldest first; see the module documentation.
+pub type StubScript = Vec<StubAnswer>;
+
 #[derive(Default)]
 struct Shared {
-    answers: HashMap<String, StubAnswer>,
+    scripts: HashMap<String, Script>,
     requests: Vec<RecordedRequest>,
+}
+
+struct Script {
+    answers: StubScript,
+    /// Calls answered so far.
+    calls: usize,
+}
+
+impl Script {
+    fn new(answers: StubScript) -> Script {
+        Script { answers, calls: 0 }
+    }
+
+    /// The answer for the next call: the next in line, then the last one again.
+    fn next(&mut self) -> Option<StubAnswer> {
+        let answer = self
+            .answers
+            .get(self.calls)
+            .or_else(|| self.answers.last())
+            .cloned();
+        self.calls += 1;
+        answer
+    }
 }
 
 #[derive(Clone)]
 struct AppState {
     shared: Arc<Mutex<Shared>>,
     shutdown: watch::Receiver<bool>,
+    /// Told when a request gets a `timeout` answer, so the caller's timeout ends at once.
+    clock: Option<Arc<VirtualClock>>,
 }
 
 /// A running stub server; it stops when dropped.
@@ -75,18 +107,32 @@ pub struct StubServer {
 }
 
 impl StubServer {
-    /// Binds 127.0.0.1 on a free port and starts serving `answers` (API name -> answer).
-    pub async fn start(answers: HashMap<String, StubAnswer>) -> std::io::Result<StubServer> {
+    /// Binds 127.0.0.1 on a free port and starts serving `scripts` (API name -> answers).
+    pub async fn start(scripts: HashMap<String, StubScript>) -> std::io::Result<StubServer> {
+        Self::start_with_clock(scripts, None).await
+    }
+
+    /// Like [`StubServer::start`], for callers whose API timeouts run on `clock`: a request
+    /// answered `timeout` moves it to the caller's deadline (see [`VirtualClock::expire_next`]).
+    pub async fn start_with_clock(
+        scripts: HashMap<String, StubScript>,
+        clock: Option<Arc<VirtualClock>>,
+    ) -> std::io::Result<StubServer> {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let addr = listener.local_addr()?;
+        let scripts = scripts
+            .into_iter()
+            .map(|(api, answers)| (api, Script::new(answers)))
+            .collect();
         let shared = Arc::new(Mutex::new(Shared {
-            answers,
+            scripts,
             requests: Vec::new(),
         }));
         let (shutdown, shutdown_rx) = watch::channel(false);
         let app = Router::new().fallback(handle).with_state(AppState {
             shared: shared.clone(),
             shutdown: shutdown_rx,
+            clock,
         });
         let task = tokio::spawn(async move {
             // An accept error ends serving; requests then fail with `connect`, which the
@@ -106,9 +152,23 @@ impl StubServer {
         &self.base_url
     }
 
-    /// Sets (or replaces) the answer for one API.
+    /// Sets (or replaces) the answer for one API: a script of that one answer.
     pub fn set(&self, api: &str, answer: StubAnswer) {
-        lock(&self.shared).answers.insert(api.to_string(), answer);
+        let script = Script::new(vec![answer]);
+        lock(&self.shared).scripts.insert(api.to_string(), script);
+    }
+
+    /// Adds an answer at the end of an API's script (starts one if it has none).
+    pub fn push(&self, api: &str, answer: StubAnswer) {
+        let mut shared = lock(&self.shared);
+        match shared.scripts.get_mut(api) {
+            Some(script) => script.answers.push(answer),
+            None => {
+                shared
+                    .scripts
+                    .insert(api.to_string(), Script::new(vec![answer]));
+            }
+        }
     }
 
     /// Every request received so far, oldest first.
@@ -167,12 +227,15 @@ async fn handle(
     let answer = {
         let mut shared = lock(&state.shared);
         shared.requests.push(request);
-        shared.answers.get(&api).cloned()
+        shared.scripts.get_mut(&api).and_then(Script::next)
     };
     match answer {
         Some(StubAnswer::Status { status, body }) => answer_with(status, body),
         Some(StubAnswer::Timeout) => {
             // Never answer: the API's own timeout ends the call. Released on shutdown.
+            if let Some(clock) = &state.clock {
+                clock.expire_next();
+            }
             let mut shutdown = state.shutdown.clone();
             let _ = shutdown.wait_for(|stop| *stop).await;
             plain(StatusCode::SERVICE_UNAVAILABLE, "stub server stopped")
@@ -215,8 +278,9 @@ fn plain(status: StatusCode, text: &str) -> Response {
 }
 
 /// Reads a `--stubs` file: `{"weather": {"status": 200, "body": {...}}, "other": "timeout"}`.
-/// `body` is optional. Errors are messages for the user.
-pub fn parse_stub_file(text: &str) -> Result<HashMap<String, StubAnswer>, String> {
+/// `body` is optional. An API may also have a list of answers, given to its calls in order
+/// (`"pay": [{"status": 503}, {"status": 200}]`). Errors are messages for the user.
+pub fn parse_stub_file(text: &str) -> Result<HashMap<String, StubScript>, String> {
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
     let object = json
@@ -224,10 +288,20 @@ pub fn parse_stub_file(text: &str) -> Result<HashMap<String, StubAnswer>, String
         .ok_or("expected a JSON object mapping API names to answers")?;
     let mut answers = HashMap::new();
     for (api, answer) in object {
-        answers.insert(
-            api.clone(),
-            parse_answer(answer).map_err(|e| format!("`{api}`: {e}"))?,
-        );
+        let script = match answer {
+            serde_json::Value::Array(list) if list.is_empty() => {
+                return Err(format!("`{api}`: an empty list of answers"))
+            }
+            serde_json::Value::Array(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    parse_answer(a).map_err(|e| format!("`{api}`, answer {}: {e}", i + 1))
+                })
+                .collect::<Result<StubScript, String>>()?,
+            single => vec![parse_answer(single).map_err(|e| format!("`{api}`: {e}"))?],
+        };
+        answers.insert(api.clone(), script);
     }
     Ok(answers)
 }
@@ -238,7 +312,7 @@ fn parse_answer(answer: &serde_json::Value) -> Result<StubAnswer, String> {
     }
     let object = answer
         .as_object()
-        .ok_or(r#"expected "timeout" or {"status": 200, "body": ...}"#)?;
+        .ok_or(r#"expected "timeout", {"status": 200, "body": ...} or a list of these"#)?;
     if let Some(key) = object.keys().find(|k| *k != "status" && *k != "body") {
         return Err(format!(
             "unknown key `{key}` (expected `status` and `body`)"
@@ -247,10 +321,10 @@ fn parse_answer(answer: &serde_json::Value) -> Result<StubAnswer, String> {
     let status = object
         .get("status")
         .and_then(serde_json::Value::as_u64)
-        .filter(|s| (100..=999).contains(s))
-        .ok_or("`status` must be an HTTP status code between 100 and 999")?;
+        .and_then(StubAnswer::status)
+        .ok_or_else(|| format!("`status`: {}", StubAnswer::STATUS_RULE))?;
     Ok(StubAnswer::Status {
-        status: status as u16,
+        status,
         body: object.get("body").cloned(),
     })
 }

@@ -293,9 +293,28 @@ fn test_of_a_broken_file_prints_diagnostics_and_fails() {
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains(Code::UnknownNode.name()));
     assert!(
-        stdout(&o).ends_with("0 passed, 0 failed\n"),
+        stdout(&o).ends_with("0 passed, 1 failed\n"),
         "{}",
         stdout(&o)
+    );
+}
+
+/// A file that does not compile gets a line saying so, and counts as a failure, so the
+/// closing line never reads `N passed, 0 failed` while the command exits 1.
+#[test]
+fn test_names_each_file_that_did_not_compile_and_counts_it() {
+    let o = chatflow(&[
+        "test",
+        "tests/flows/broken.flow",
+        "tests/flows/imports/main.flow",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains(Code::UnknownNode.name()));
+    // broken.flow has two mistakes: an unknown node and a status compared to text.
+    assert_eq!(
+        stdout(&o),
+        "FAIL tests/flows/broken.flow: does not compile (2 errors, shown on stderr); \
+         its tests did not run\nPASS greets\nPASS says goodbye by name\n2 passed, 1 failed\n"
     );
 }
 

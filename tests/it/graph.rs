@@ -350,6 +350,7 @@ fn coverage_counts_menu_options_by_the_node_entered_next() {
         span: Default::default(),
         failure: None,
         events: vec![entered("a"), entered("b"), entered("c"), entered("a")],
+        waited: Default::default(),
     };
     let coverage = measure(&program, &[outcome]);
     let missed: Vec<String> = coverage

@@ -21,5 +21,6 @@ mod runtime_actions;
 mod serve;
 mod syntax;
 mod syntax_actions;
+mod test_blocks;
 mod testing;
 mod webchat;

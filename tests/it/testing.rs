@@ -8,16 +8,17 @@ use chatflow::compile::compile_str;
 use chatflow::ir::{Program, StubAnswer};
 use chatflow::source::SourceSet;
 use chatflow::testing::{
-    closing_line, parse_stub_file, render_outcome, run_tests, StubServer, TestOptions, TestOutcome,
+    closing_line, parse_stub_file, render_outcome, run_tests, StubScript, StubServer, TestOptions,
+    TestOutcome,
 };
 
 use crate::clock::{advance_ms, hold_clock, wait_until};
 use crate::common::compile_clean;
 
-fn answers(pairs: &[(&str, StubAnswer)]) -> HashMap<String, StubAnswer> {
+fn answers(pairs: &[(&str, StubAnswer)]) -> HashMap<String, StubScript> {
     pairs
         .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
+        .map(|(k, v)| (k.to_string(), vec![v.clone()]))
         .collect()
 }
 
@@ -171,19 +172,67 @@ fn stub_files_parse_statuses_bodies_and_timeouts() {
     .expect("valid");
     assert_eq!(
         parsed["weather"],
-        StubAnswer::Status {
+        vec![StubAnswer::Status {
             status: 200,
             body: Some(serde_json::json!({"t": 1}))
-        }
+        }]
     );
-    assert_eq!(parsed["slow"], StubAnswer::Timeout);
+    assert_eq!(parsed["slow"], vec![StubAnswer::Timeout]);
     assert_eq!(
         parsed["empty"],
-        StubAnswer::Status {
+        vec![StubAnswer::Status {
             status: 204,
             body: None
-        }
+        }]
     );
+}
+
+#[test]
+fn stub_files_may_give_an_api_a_list_of_answers() {
+    let parsed = parse_stub_file(
+        r#"{"pay": [{"status": 503}, "timeout", {"status": 200, "body": {"ok": true}}]}"#,
+    )
+    .expect("valid");
+    assert_eq!(
+        parsed["pay"],
+        vec![
+            StubAnswer::Status {
+                status: 503,
+                body: None
+            },
+            StubAnswer::Timeout,
+            StubAnswer::Status {
+                status: 200,
+                body: Some(serde_json::json!({"ok": true}))
+            },
+        ]
+    );
+}
+
+/// Answers of a script go to successive calls in order; the last one answers every later
+/// call. Over real HTTP.
+#[tokio::test]
+async fn a_stub_script_answers_calls_in_order_then_repeats_its_last_answer() {
+    let parsed = parse_stub_file(r#"{"pay": [{"status": 503}, {"status": 200}]}"#).expect("valid");
+    let server = StubServer::start(parsed).await.expect("starts");
+    server.push(
+        "pay",
+        StubAnswer::Status {
+            status: 201,
+            body: None,
+        },
+    );
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let r = client
+            .post(format!("{}/pay/charge", server.base_url()))
+            .send()
+            .await
+            .expect("answered");
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [503, 200, 201, 201]);
 }
 
 #[test]
@@ -193,6 +242,14 @@ fn bad_stub_files_are_explained() {
         ("[1]", "JSON object"),
         (r#"{"a": "later"}"#, "`a`"),
         (r#"{"a": {"status": 42}}"#, "status"),
+        // The same rule as a `stub` line: 600 to 999 are not HTTP statuses.
+        (r#"{"a": {"status": 600}}"#, "between 100 and 599"),
+        (r#"{"a": {"status": 999}}"#, "between 100 and 599"),
+        (r#"{"a": []}"#, "empty list"),
+        (
+            r#"{"a": [{"status": 200}, {"status": 1000}]}"#,
+            "`a`, answer 2",
+        ),
         (r#"{"a": {"status": "200"}}"#, "status"),
         (r#"{"a": {"status": 200, "bdy": {}}}"#, "unknown key `bdy`"),
     ] {

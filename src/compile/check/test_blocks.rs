@@ -10,7 +10,7 @@ pub(super) fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
                     ctx.unknown_api(file, api);
                 }
                 if let ast::StubAnswer::Status { status, .. } = answer {
-                    if !(100..=599).contains(status) {
+                    if !crate::ir::StubAnswer::STATUSES.contains(status) {
                         ctx.error(
                             Diag::new(
                                 Code::BadStatus,
@@ -18,7 +18,10 @@ pub(super) fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
                                 step.span,
                             )
                             .label("stubbed status")
-                            .help("HTTP statuses run from 100 to 599; use `stub API timeout` for a failed call"),
+                            .help(format!(
+                                "{}; use `stub API timeout` for a failed call",
+                                crate::ir::StubAnswer::STATUS_RULE
+                            )),
                             file,
                         );
                     }
