@@ -82,27 +82,36 @@ fn finish(root: &str, loaded: load::Loaded) -> Compiled {
     let mut diagnostics = loaded.diags;
     let mut program = None;
     let syntax_ok = !diagnostics.iter().any(Diag::is_error);
+    // A syntax error inside a `test` block loses at most that block, which defines nothing the
+    // bot uses: the whole-flow checks still run, so it cannot hide the bot's own errors.
+    let flow_intact = !diagnostics.iter().any(|d| {
+        d.is_error()
+            && !loaded
+                .sources
+                .get(d.file)
+                .is_some_and(|f| crate::syntax::in_test_block(&f.text, d.span.start))
+    });
     let mut ctx = resolve::collect(&loaded.sources.files, &loaded.files);
     types::infer(&mut ctx);
     check::check_all(&mut ctx);
-    if syntax_ok {
+    // The parser puts placeholders where it reported a problem (a 0 for a bad number, say);
+    // checks that land on such a place would only repeat it.
+    let syntax: Vec<(u32, usize, usize)> = diagnostics
+        .iter()
+        .map(|d| (d.file, d.span.start, d.span.end))
+        .collect();
+    let overlaps = |d: &Diag| {
+        syntax
+            .iter()
+            .any(|&(f, s, e)| f == d.file && s <= d.span.end && d.span.start <= e)
+    };
+    if flow_intact {
         flow_analysis::analyse(&mut ctx);
-        if !ctx.diags.iter().any(Diag::is_error) {
+        if syntax_ok && !ctx.diags.iter().any(Diag::is_error) {
             program = Some(lower::lower(&ctx, &bot_name(root)));
         }
-        diagnostics.extend(ctx.diags);
+        diagnostics.extend(ctx.diags.into_iter().filter(|d| syntax_ok || !overlaps(d)));
     } else {
-        // The parser puts placeholders where it reported a problem (a 0 for a bad number,
-        // say); checks that land on such a place would only repeat it.
-        let syntax: Vec<(u32, usize, usize)> = diagnostics
-            .iter()
-            .map(|d| (d.file, d.span.start, d.span.end))
-            .collect();
-        let overlaps = |d: &Diag| {
-            syntax
-                .iter()
-                .any(|&(f, s, e)| f == d.file && s <= d.span.end && d.span.start <= e)
-        };
         diagnostics.extend(
             ctx.diags
                 .into_iter()

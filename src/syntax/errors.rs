@@ -154,6 +154,36 @@ pub fn resume_point(text: &str, base: usize, err: &Error<Rule>) -> Option<usize>
     None
 }
 
+/// Whether `offset` lies in a `test` block: the nearest line at or before it that starts (after
+/// indentation) with a top-level keyword starts with `test`. Test lines never start with such
+/// a keyword, and a stub's JSON stops before a line that does, so this also holds for a block
+/// the parser could not read.
+pub fn in_test_block(text: &str, offset: usize) -> bool {
+    let bytes = text.as_bytes();
+    let mut end = offset.min(bytes.len());
+    loop {
+        let line = bytes[..end]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let first = &bytes[line..];
+        let first = &first[first
+            .iter()
+            .position(|&b| b != b' ' && b != b'\t')
+            .unwrap_or(first.len())..];
+        if starts_item(first) {
+            return first.starts_with(b"test")
+                && !first
+                    .get(4)
+                    .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_');
+        }
+        if line == 0 {
+            return false;
+        }
+        end = line - 1;
+    }
+}
+
 /// Whether `rest` begins with a top-level keyword.
 pub fn starts_item(rest: &[u8]) -> bool {
     use super::keywords::Kw;

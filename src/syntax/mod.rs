@@ -16,6 +16,7 @@ mod template;
 use pest::Parser;
 
 use crate::diagnostic::Diag;
+pub use errors::in_test_block;
 pub use keywords::is_reserved;
 
 /// The pest parser, in a private room: its generated `Rule` enum is an implementation detail,
