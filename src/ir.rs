@@ -489,6 +489,52 @@ impl StubAnswer {
     }
 }
 
+/// What `expect request API ...` checks besides the URL, in the last request to API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RequestPart {
+    /// The request's method.
+    Method(Method),
+    /// A header of the request.
+    Header {
+        /// The header's name, in any case.
+        name: String,
+        /// The header's value with secrets masked as `***`.
+        value: String,
+    },
+    /// One value of the JSON body, or the whole body.
+    Json {
+        /// As written, e.g. `items[0].sku` (checked at compile time); `None` for the whole body.
+        path: Option<String>,
+        /// The expected JSON.
+        value: serde_json::Value,
+    },
+}
+
+/// A JSON path of a test line, `items[0].sku`: fields separated by `.`, indexes in `[]`
+/// (`[0].sku` starts in an array body). `None` when it is not one.
+pub fn parse_json_path(text: &str) -> Option<Vec<PathStep>> {
+    let mut steps = Vec::new();
+    for (i, segment) in text.split('.').enumerate() {
+        let (field, mut rest) = segment.split_at(segment.find('[').unwrap_or(segment.len()));
+        if field.contains(']') {
+            return None;
+        } else if !field.is_empty() {
+            steps.push(PathStep::Field(field.to_string()));
+        } else if i > 0 || rest.is_empty() {
+            return None; // `a..b`, `a.`, `.a`, or an empty path
+        }
+        while let Some(after) = rest.strip_prefix('[') {
+            let close = after.find(']')?;
+            steps.push(PathStep::Index(after[..close].parse().ok()?));
+            rest = &after[close + 1..];
+        }
+        if !rest.is_empty() {
+            return None;
+        }
+    }
+    Some(steps)
+}
+
 /// What a test step does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TestStepKind {
@@ -523,6 +569,13 @@ pub enum TestStepKind {
         api: ApiId,
         /// The expected URL.
         url: String,
+    },
+    /// The last request to the API that reached the stub server has this part.
+    ExpectRequestPart {
+        /// The API called.
+        api: ApiId,
+        /// What is checked.
+        part: RequestPart,
     },
     /// The conversation has ended.
     ExpectClosed,

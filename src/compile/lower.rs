@@ -505,6 +505,20 @@ fn test_step(ctx: &Ctx<'_>, k: &ast::TestStepKind) -> ir::TestStepKind {
             api: api_id(ctx, api),
             url: url.value.clone(),
         },
+        S::ExpectRequestPart { api, part } => ir::TestStepKind::ExpectRequestPart {
+            api: api_id(ctx, api),
+            part: match part {
+                ast::RequestPart::Method(m) => ir::RequestPart::Method(*m),
+                ast::RequestPart::Header { name, value } => ir::RequestPart::Header {
+                    name: name.value.clone(),
+                    value: value.value.clone(),
+                },
+                ast::RequestPart::Json { path, value } => ir::RequestPart::Json {
+                    path: path.as_ref().map(|p| p.value.clone()),
+                    value: value.clone(),
+                },
+            },
+        },
         S::ExpectClosed => ir::TestStepKind::ExpectClosed,
         S::ExpectChoices(labels) => {
             ir::TestStepKind::ExpectChoices(labels.iter().map(|l| l.value.clone()).collect())

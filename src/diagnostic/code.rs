@@ -66,7 +66,7 @@ codes! {
     UnterminatedTemplate "chatflow::unterminated_template" Error Syntax "A `{` in a template is never closed.";
     UnmatchedBrace "chatflow::unmatched_brace" Error Syntax "A `}` in a template closes nothing.";
     BadTemplateRef "chatflow::bad_template_ref" Error Syntax "What is inside `{...}` in a template is not a reference.";
-    BadJson "chatflow::bad_json" Error Syntax "The JSON of a test's `stub` line is not valid JSON.";
+    BadJson "chatflow::bad_json" Error Syntax "The JSON of a test's `stub` or `expect request` line is not valid JSON.";
     BadNumber "chatflow::bad_number" Error Syntax "A number does not fit, or is out of range, where it is written.";
     // Files and imports.
     UnreadableFile "chatflow::unreadable_file" Error Files "The root file could not be read.";
@@ -101,6 +101,7 @@ codes! {
     StatusBeforeCall "chatflow::status_before_call" Error Flow "`status` is read where some path has made no `call`.";
     // Tests.
     BadStatus "chatflow::bad_status" Error Item "A stubbed HTTP status outside 100..=599.";
+    BadJsonPath "chatflow::bad_json_path" Error Item "The JSON path of an `expect request API json` line is not one.";
     BadClock "chatflow::bad_clock" Error Item "A test's `clock` is not an RFC 3339 date-time with an offset.";
     TestFailed "chatflow::test_failed" Error Test "A test block's expectation did not hold when the test ran.";
     // Bot-builder actions.

@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -121,11 +122,19 @@ impl VirtualClock {
         // finish finds the deadline to move to.
         let _pending = self.register(deadline);
         let mut now = self.now.subscribe();
-        tokio::select! {
-            biased;
-            out = work => Some(out),
-            _ = now.wait_for(|t| *t >= deadline) => None,
-        }
+        let mut work = std::pin::pin!(work);
+        let mut expired = std::pin::pin!(now.wait_for(|t| *t >= deadline));
+        // Finished work wins over a deadline reached at the same time.
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(out) = work.as_mut().poll(cx) {
+                return Poll::Ready(Some(out));
+            }
+            match expired.as_mut().poll(cx) {
+                Poll::Ready(_) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
     }
 
     fn register(&self, deadline: Duration) -> PendingDeadline<'_> {

@@ -495,6 +495,27 @@ pub enum StubAnswer {
     Timeout,
 }
 
+/// What `expect request API ...` checks besides the URL.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum RequestPart {
+    /// `method post`
+    Method(Method),
+    /// `header "Name" == "value"`
+    Header {
+        /// The header's name.
+        name: StrLit,
+        /// Its expected value, secrets written `***`.
+        value: StrLit,
+    },
+    /// `json "path" == JSON` (one value of the body) or `json JSON` (the whole body).
+    Json {
+        /// The path into the body; `None` for the whole body.
+        path: Option<StrLit>,
+        /// The expected JSON.
+        value: serde_json::Value,
+    },
+}
+
 /// What `expect attr` checks.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum AttrExpectation {
@@ -533,6 +554,13 @@ pub enum TestStepKind {
         api: Ident,
         /// The expected URL.
         url: StrLit,
+    },
+    /// `expect request API method post` / `header "N" == "V"` / `json ...`
+    ExpectRequestPart {
+        /// The API called.
+        api: Ident,
+        /// What is checked.
+        part: RequestPart,
     },
     /// `expect closed`: the conversation has ended.
     ExpectClosed,

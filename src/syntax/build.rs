@@ -241,13 +241,7 @@ impl<'d> Builder<'d> {
             Rule::kw_live => ApiProp::Mode { live: true, span },
             Rule::kw_draft => ApiProp::Mode { live: false, span },
             Rule::request => {
-                let method = match inner.next().map(|m| m.as_str()) {
-                    Some("post") => Method::Post,
-                    Some("put") => Method::Put,
-                    Some("patch") => Method::Patch,
-                    Some("delete") => Method::Delete,
-                    _ => Method::Get,
-                };
+                let method = method_of(inner.next().map_or("get", |m| m.as_str()));
                 let url = self.next_template(&mut inner);
                 ApiProp::Request { method, url, span }
             }
@@ -674,8 +668,13 @@ impl<'d> Builder<'d> {
             Rule::expect_node => TestStepKind::ExpectNode(self.node_path(&mut inner)),
             Rule::expect_request => {
                 let api = self.next_ident(&mut inner, NameRole::Api);
-                let url = self.next_str(&mut inner);
-                TestStepKind::ExpectRequest { api, url }
+                let what = inner.find(|q| q.as_rule() != Rule::kw_request)?;
+                if what.as_rule() == Rule::string {
+                    let url = self.str_of(&what);
+                    return Some(TestStepKind::ExpectRequest { api, url });
+                }
+                let part = self.request_part(what)?;
+                TestStepKind::ExpectRequestPart { api, part }
             }
             Rule::expect_attr => {
                 let attr = self.next_ident(&mut inner, NameRole::Attribute);
@@ -710,6 +709,33 @@ impl<'d> Builder<'d> {
         })
     }
 
+    /// `method post`, `header "N" == "V"` or `json ...` of `expect request`.
+    fn request_part(&mut self, p: P) -> Option<RequestPart> {
+        let rule = p.as_rule();
+        let mut inner = p.into_inner();
+        Some(match rule {
+            Rule::request_method => {
+                let method = inner.find(|q| q.as_rule() == Rule::method)?;
+                RequestPart::Method(method_of(method.as_str()))
+            }
+            Rule::request_header => {
+                let name = self.next_str(&mut inner);
+                let value = self.next_str(&mut inner);
+                RequestPart::Header { name, value }
+            }
+            Rule::request_json => {
+                let path = inner.clone().find(|q| q.as_rule() == Rule::string);
+                let path = path.map(|q| self.str_of(&q));
+                let raw = inner.find(|q| q.as_rule() == Rule::raw_json)?;
+                let value =
+                    leaf::test_json(raw.as_str(), self.at(&raw), "the expected JSON", self.diags)
+                        .unwrap_or(serde_json::Value::Null);
+                RequestPart::Json { path, value }
+            }
+            _ => return None,
+        })
+    }
+
     fn literal(&mut self, p: &P) -> Literal {
         match p.as_rule() {
             Rule::number => Literal::Number(self.number(p)),
@@ -718,5 +744,16 @@ impl<'d> Builder<'d> {
             Rule::kw_false => Literal::Bool(false),
             _ => Literal::Null,
         }
+    }
+}
+
+/// An HTTP method as the `method` rule spells it.
+fn method_of(word: &str) -> Method {
+    match word {
+        "post" => Method::Post,
+        "put" => Method::Put,
+        "patch" => Method::Patch,
+        "delete" => Method::Delete,
+        _ => Method::Get,
     }
 }

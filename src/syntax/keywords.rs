@@ -98,6 +98,7 @@ keywords! {
         Run = "run", Return = "return", Hours = "hours", Zone = "zone", Flow = "flow",
         Open = "open", Title = "title", Button = "button", Prompt = "prompt",
         Choices = "choices", Media = "media", Clock = "clock", Language = "language",
+        Method = "method",
     ]
     Method: [Get = "get", Post = "post", Put = "put", Patch = "patch", Delete = "delete"]
 }

@@ -164,6 +164,16 @@ pub fn cmp_op(text: &str) -> CmpOp {
 
 /// A stub body: JSON text handed to serde_json; its error points into the text.
 pub fn stub_json(text: &str, start: usize, diags: &mut Vec<Diag>) -> Option<serde_json::Value> {
+    test_json(text, start, "the stub body", diags)
+}
+
+/// JSON written in a test line (`what` it is, for the message); its error points into the text.
+pub fn test_json(
+    text: &str,
+    start: usize,
+    what: &str,
+    diags: &mut Vec<Diag>,
+) -> Option<serde_json::Value> {
     match serde_json::from_str(text) {
         Ok(v) => Some(v),
         Err(e) => {
@@ -182,7 +192,7 @@ pub fn stub_json(text: &str, start: usize, diags: &mut Vec<Diag>) -> Option<serd
             diags.push(
                 Diag::new(
                     Code::BadJson,
-                    format!("the stub body is not valid JSON: {e}"),
+                    format!("{what} is not valid JSON: {e}"),
                     Span::new(from, to),
                 )
                 .label("invalid JSON here")

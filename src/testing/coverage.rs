@@ -7,11 +7,13 @@
 //! Where statements lead comes from [`crate::ir::exits`], the same walk `chatflow graph` draws.
 //! `if` arms are counted from `Condition` events; the other exits (menus, carousels, `otp`,
 //! `appointment`, `run`) count as taken when a test entered the target right after the node.
-//! [`statement_targets`] adds what only coverage counts: the outcome classes of a `call`.
+//! [`statement_targets`] adds what only coverage counts: the outcome classes of each API call a
+//! statement makes (`call`, an `otp` that sends through an API, an `appointment`'s slots and
+//! booking calls).
 
 use std::collections::HashSet;
 
-use crate::ir::{show_arm, Exit, Program, SourceSpan, Stmt};
+use crate::ir::{show_arm, ApiId, Exit, OtpSend, Program, SourceSpan, Stmt};
 use crate::runtime::Event;
 use crate::source::{line_col, SourceSet};
 
@@ -158,65 +160,100 @@ pub fn targets(program: &Program) -> Vec<(Target, SourceSpan)> {
     out
 }
 
-/// What one statement can reach. Adding a statement adds one arm here.
+/// What one statement can reach: the outcome classes of the API calls it makes, and its
+/// exits. Adding a statement that calls an API adds one arm to [`apis_called`].
 fn statement_targets(
     program: &Program,
     node: &str,
     stmt: &Stmt,
     span: SourceSpan,
 ) -> Vec<(Target, SourceSpan)> {
-    match stmt {
-        Stmt::Call(api) => {
-            let api = program
-                .apis
-                .get(*api as usize)
-                .map_or("?", |a| a.name.as_str());
-            Outcome::ALL
-                .iter()
-                .map(|&outcome| {
-                    let target = Target::Call {
-                        node: node.to_string(),
-                        api: api.to_string(),
-                        outcome,
-                    };
-                    (target, span)
-                })
-                .collect()
-        }
-        other => {
-            let name_of = |id: u32| {
-                program
-                    .nodes
-                    .get(id as usize)
-                    .map_or("?", |n| n.name.as_str())
-                    .to_string()
-            };
-            crate::ir::exits(program, other)
-                .to
-                .into_iter()
-                .filter_map(|(to, exit)| {
-                    let target = match exit {
-                        Exit::Goto => return None,
-                        // `if` arms are counted from `Condition` events, by index.
-                        Exit::Arm(table, arm) => Target::Arm {
-                            node: node.to_string(),
-                            arm,
-                            label: format!("{} -> {}", show_arm(program, table, arm), name_of(to)),
-                        },
-                        other => {
-                            let to = name_of(to);
-                            Target::Edge {
-                                node: node.to_string(),
-                                label: format!("{} -> {to}", other.label(program)?),
-                                to,
-                            }
-                        }
-                    };
-                    Some((target, span))
-                })
-                .collect()
-        }
+    let mut out: Vec<(Target, SourceSpan)> = apis_called(stmt)
+        .into_iter()
+        .flat_map(|api| call_targets(program, node, api, span))
+        .collect();
+    if !matches!(stmt, Stmt::Call(_)) {
+        out.extend(exit_targets(program, node, stmt, span));
     }
+    out
+}
+
+/// The APIs a statement calls.
+fn apis_called(stmt: &Stmt) -> Vec<ApiId> {
+    match stmt {
+        Stmt::Call(api) => vec![*api],
+        Stmt::Otp(otp) => match otp.send {
+            OtpSend::Call(api) => vec![api],
+            OtpSend::Email(_) => Vec::new(),
+        },
+        Stmt::Appointment(a) if a.slots_api == a.book_api => vec![a.slots_api],
+        Stmt::Appointment(a) => vec![a.slots_api, a.book_api],
+        _ => Vec::new(),
+    }
+}
+
+/// The outcome classes of one API called in `node`.
+fn call_targets(
+    program: &Program,
+    node: &str,
+    api: ApiId,
+    span: SourceSpan,
+) -> Vec<(Target, SourceSpan)> {
+    let api = program
+        .apis
+        .get(api as usize)
+        .map_or("?", |a| a.name.as_str());
+    Outcome::ALL
+        .iter()
+        .map(|&outcome| {
+            let target = Target::Call {
+                node: node.to_string(),
+                api: api.to_string(),
+                outcome,
+            };
+            (target, span)
+        })
+        .collect()
+}
+
+/// The labelled exits of a statement: `if` arms, menu options, `otp` and `appointment` arms.
+fn exit_targets(
+    program: &Program,
+    node: &str,
+    stmt: &Stmt,
+    span: SourceSpan,
+) -> Vec<(Target, SourceSpan)> {
+    let name_of = |id: u32| {
+        program
+            .nodes
+            .get(id as usize)
+            .map_or("?", |n| n.name.as_str())
+            .to_string()
+    };
+    crate::ir::exits(program, stmt)
+        .to
+        .into_iter()
+        .filter_map(|(to, exit)| {
+            let target = match exit {
+                Exit::Goto => return None,
+                // `if` arms are counted from `Condition` events, by index.
+                Exit::Arm(table, arm) => Target::Arm {
+                    node: node.to_string(),
+                    arm,
+                    label: format!("{} -> {}", show_arm(program, table, arm), name_of(to)),
+                },
+                other => {
+                    let to = name_of(to);
+                    Target::Edge {
+                        node: node.to_string(),
+                        label: format!("{} -> {to}", other.label(program)?),
+                        to,
+                    }
+                }
+            };
+            Some((target, span))
+        })
+        .collect()
 }
 
 /// What the tests reached: nodes and call outcomes as [`Target`]s; arms by `(node, arm)`,

@@ -1,10 +1,11 @@
 //! The `expect` lines of a test. Each check compares what the conversation showed with what the
 //! line wants and describes a difference as a [`Mismatch`]; `report` renders it.
 
-use crate::ir::{quote, show_value, TestStepKind, Value};
+use crate::ir::{parse_json_path, quote, show_value, RequestPart, TestStepKind, Value};
+use crate::runtime::http::lookup;
 use crate::runtime::{Event, SessionState};
 
-use super::runner::Run;
+use super::runner::{message_text, Run};
 
 /// What a test line wanted and what the conversation showed instead.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +42,7 @@ impl Run<'_> {
             TestStepKind::ExpectAttrEquals { attr, value } => self.expect_attr(*attr, Some(value)),
             TestStepKind::ExpectAttrNotSet { attr } => self.expect_attr(*attr, None),
             TestStepKind::ExpectRequest { api, url } => self.expect_request(*api, url),
+            TestStepKind::ExpectRequestPart { api, part } => self.expect_request_part(*api, part),
             TestStepKind::ExpectClosed => self.expect_closed(),
             TestStepKind::ExpectChoices(labels) => self.expect_choices(labels),
             _ => Ok(()),
@@ -51,7 +53,7 @@ impl Run<'_> {
         let expected = format!("say {}", quote(text));
         let next = self.turn[self.said.min(self.turn.len())..]
             .iter()
-            .position(|e| matches!(e, Event::Say { .. }))
+            .position(|e| message_text(e).is_some())
             .map(|i| i + self.said);
         let Some(index) = next else {
             let actual = if self.turn_says().is_empty() {
@@ -62,8 +64,8 @@ impl Run<'_> {
             return Err(Mismatch::new("expect say", expected, actual));
         };
         self.said = index + 1;
-        match &self.turn[index] {
-            Event::Say { text: said } if said != text => Err(Mismatch::new(
+        match message_text(&self.turn[index]) {
+            Some(said) if said != text => Err(Mismatch::new(
                 "expect say",
                 expected,
                 format!("say {}", quote(said)),
@@ -191,6 +193,115 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+}
+
+impl Run<'_> {
+    /// `expect request API method|header|json ...`: checked in the last request to API that
+    /// reached the stub server, with the test's secrets masked as `***` (so a failure never
+    /// shows one).
+    fn expect_request_part(&self, api: u32, part: &RequestPart) -> Result<(), Mismatch> {
+        let name = self.api_name(api);
+        let expected = format!("request {name} {}", show_part(part));
+        let fail = |actual: String| Err(Mismatch::new("expect request", expected.clone(), actual));
+        let Some(arrived) = self.server.requests_to(&name).pop() else {
+            return fail(format!(
+                "no request to {name} reached the stub server in this test"
+            ));
+        };
+        let actual = match part {
+            RequestPart::Method(m) if arrived.method == m.as_str() => return Ok(()),
+            RequestPart::Method(_) => format!("method {}", arrived.method.to_ascii_lowercase()),
+            RequestPart::Header {
+                name: header,
+                value,
+            } => match arrived.header(header).map(|v| self.mask(v)) {
+                Some(sent) if sent == *value => return Ok(()),
+                Some(sent) => format!("header {} == {}", quote(header), quote(&sent)),
+                None => format!("no header {}", quote(header)),
+            },
+            RequestPart::Json { path, value } => {
+                let Ok(body) = serde_json::from_str::<serde_json::Value>(&arrived.body) else {
+                    return fail(format!(
+                        "request {name} with a body that is not JSON: {}",
+                        quote(&self.mask(&arrived.body))
+                    ));
+                };
+                let body = self.mask_json(body);
+                let steps = path.as_deref().map_or(Some(Vec::new()), parse_json_path);
+                match (steps.and_then(|s| lookup(&body, &s).cloned()), path) {
+                    (Some(sent), _) if json_eq(&sent, value) => return Ok(()),
+                    (Some(sent), None) => format!("json {sent}"),
+                    (Some(sent), Some(p)) => format!("json {} == {sent}", quote(p)),
+                    (None, p) => format!(
+                        "json without {} in {body}",
+                        quote(p.as_deref().unwrap_or(""))
+                    ),
+                }
+            }
+        };
+        fail(format!("request {name} {actual}"))
+    }
+
+    /// `text` with every secret value of the test replaced by `***`.
+    fn mask(&self, text: &str) -> String {
+        self.secret_values
+            .iter()
+            .fold(text.to_string(), |t, secret| {
+                t.replace(secret.as_str(), "***")
+            })
+    }
+
+    fn mask_json(&self, value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value as J;
+        match value {
+            J::String(s) => J::String(self.mask(&s)),
+            J::Array(items) => J::Array(items.into_iter().map(|v| self.mask_json(v)).collect()),
+            J::Object(fields) => J::Object(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (k, self.mask_json(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+}
+
+/// A request part as a test line writes it, after `request API`.
+fn show_part(part: &RequestPart) -> String {
+    match part {
+        RequestPart::Method(m) => format!("method {}", m.as_str().to_ascii_lowercase()),
+        RequestPart::Header { name, value } => {
+            format!("header {} == {}", quote(name), quote(value))
+        }
+        RequestPart::Json { path: None, value } => format!("json {value}"),
+        RequestPart::Json {
+            path: Some(path),
+            value,
+        } => format!("json {} == {value}", quote(path)),
+    }
+}
+
+/// JSON equality where numbers compare by value: `2` equals `2.0`.
+fn json_eq(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    match (a, b) {
+        (J::Number(x), J::Number(y)) => {
+            x == y
+                || (x.as_i64().is_none() || y.as_i64().is_none())
+                    && x.as_f64().is_some()
+                    && x.as_f64() == y.as_f64()
+        }
+        (J::Array(x), J::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y))
+        }
+        (J::Object(x), J::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        _ => a == b,
     }
 }
 

@@ -131,6 +131,21 @@ pub async fn run_tests(program: Arc<Program>, options: &TestOptions) -> Vec<Test
     outcomes
 }
 
+/// The text a visitor reads in an event: a message, or the prompt shown with a menu
+/// (`choose`, `buttons`, an `appointment`'s slots) or a form. `expect say` takes these in order.
+pub(super) fn message_text(event: &Event) -> Option<&str> {
+    match event {
+        Event::Say { text } => Some(text),
+        Event::Choices {
+            text: Some(text), ..
+        } => Some(text),
+        Event::Form {
+            title: Some(title), ..
+        } => Some(title),
+        _ => None,
+    }
+}
+
 /// A conversation under test: the engine, its session, the current turn's events.
 pub(super) struct Run<'a> {
     pub program: &'a Program,
@@ -146,6 +161,8 @@ pub(super) struct Run<'a> {
     pub last_call: HashMap<String, ApiCallSeen>,
     /// APIs with a `stub` line so far.
     stubbed: HashSet<String>,
+    /// The values the test gives the flow's secrets, masked in what checks show.
+    pub secret_values: Vec<String>,
     /// APIs with a `stub` line since the last `user` line: another one adds to their script.
     scripted: HashSet<String>,
     /// Events of every turn so far.
@@ -201,6 +218,7 @@ async fn run_steps(
         said: 0,
         last_call: HashMap::new(),
         stubbed: HashSet::new(),
+        secret_values: secret_values(program),
         scripted: HashSet::new(),
         history: Vec::new(),
     };
@@ -227,6 +245,17 @@ async fn run_steps(
     }
     *history = std::mem::take(&mut run.history);
     result
+}
+
+/// The values a test gives the flow's secrets, longest first, so that masking one never
+/// leaves part of a longer one.
+fn secret_values(program: &Program) -> Vec<String> {
+    let mut values: Vec<String> = secret_names(program)
+        .into_iter()
+        .map(|name| format!("{TEST_SECRET_PREFIX}{name}"))
+        .collect();
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values
 }
 
 /// The engine of one test: requests go to its stub server, secrets are placeholders.
@@ -363,14 +392,9 @@ impl Run<'_> {
         }
     }
 
+    /// Every text the visitor read in this turn, in order (see [`message_text`]).
     pub fn turn_says(&self) -> Vec<&str> {
-        self.turn
-            .iter()
-            .filter_map(|e| match e {
-                Event::Say { text } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect()
+        self.turn.iter().filter_map(message_text).collect()
     }
 
     /// What helps to read a failure: the turn's messages and runtime errors.

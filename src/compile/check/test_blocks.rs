@@ -57,6 +57,12 @@ pub(super) fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
                     ctx.unknown_api(file, api);
                 }
             }
+            ast::TestStepKind::ExpectRequestPart { api, part } => {
+                if !ctx.api_ids.contains_key(api.name.as_str()) {
+                    ctx.unknown_api(file, api);
+                }
+                check_request_part(ctx, file, part);
+            }
             ast::TestStepKind::User(_)
             | ast::TestStepKind::ExpectSay(_)
             | ast::TestStepKind::ExpectClosed => {}
@@ -91,5 +97,27 @@ pub(crate) fn check_clock(ctx: &mut Ctx<'_>, file: FileId, at: &ast::StrLit) {
 pub(crate) fn check_test_language(ctx: &mut Ctx<'_>, file: FileId, lang: &ast::StrLit) {
     if !ctx.languages.contains(&lang.value.as_str()) {
         unknown_language(ctx, file, &lang.value, lang.span);
+    }
+}
+
+/// A JSON path that does not parse can never match: say so at compile time.
+fn check_request_part(ctx: &mut Ctx<'_>, file: FileId, part: &ast::RequestPart) {
+    let ast::RequestPart::Json {
+        path: Some(path), ..
+    } = part
+    else {
+        return;
+    };
+    if crate::ir::parse_json_path(&path.value).is_none() {
+        ctx.error(
+            Diag::new(
+                Code::BadJsonPath,
+                format!("`{}` is not a JSON path", path.value),
+                path.span,
+            )
+            .label("JSON path")
+            .help("write fields separated by `.` and indexes in brackets, e.g. `\"items[0].sku\"`"),
+            file,
+        );
     }
 }

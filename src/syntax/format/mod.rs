@@ -450,6 +450,20 @@ fn bot_setting(setting: &BotSetting) -> (usize, Part<'_>) {
     }
 }
 
+fn request_part(part: &RequestPart) -> String {
+    match part {
+        RequestPart::Method(m) => format!("method {}", m.as_str().to_ascii_lowercase()),
+        RequestPart::Header { name, value } => {
+            format!("header {} == {}", plain(&name.value), plain(&value.value))
+        }
+        RequestPart::Json { path: None, value } => format!("json {}", json_value(value)),
+        RequestPart::Json {
+            path: Some(path),
+            value,
+        } => format!("json {} == {}", plain(&path.value), json_value(value)),
+    }
+}
+
 fn test_step(step: &TestStepKind) -> String {
     match step {
         TestStepKind::Stub { api, answer } => match answer {
@@ -471,6 +485,9 @@ fn test_step(step: &TestStepKind) -> String {
         },
         TestStepKind::ExpectRequest { api, url } => {
             format!("expect request {} {}", api.name, plain(&url.value))
+        }
+        TestStepKind::ExpectRequestPart { api, part } => {
+            format!("expect request {} {}", api.name, request_part(part))
         }
         TestStepKind::ExpectClosed => "expect closed".to_string(),
         TestStepKind::ExpectChoices(labels) => {
