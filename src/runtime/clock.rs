@@ -26,11 +26,14 @@ pub enum Clock {
 /// A point in time of a [`Clock`], to measure how long something took.
 #[derive(Debug, Clone, Copy)]
 pub enum Stamp {
+    /// A moment of tokio's clock.
     System(tokio::time::Instant),
+    /// A reading of a [`VirtualClock`].
     Virtual(Duration),
 }
 
 impl Clock {
+    /// Now, to measure from.
     pub fn stamp(&self) -> Stamp {
         match self {
             Clock::System => Stamp::System(tokio::time::Instant::now()),
@@ -47,6 +50,7 @@ impl Clock {
         }
     }
 
+    /// Waits `wait`: really, or by moving a virtual clock at once.
     pub async fn sleep(&self, wait: Duration) {
         match self {
             Clock::System => tokio::time::sleep(wait).await,
@@ -88,6 +92,7 @@ impl Default for VirtualClock {
 }
 
 impl VirtualClock {
+    /// A clock at zero, shared by the engine and the stub server of one test.
     pub fn new() -> Arc<VirtualClock> {
         Arc::new(VirtualClock::default())
     }
