@@ -477,15 +477,13 @@ pub enum StubAnswer {
 
 impl StubAnswer {
     /// The statuses a stub may answer with, in `stub` lines and `--stubs` files alike.
-    pub const STATUSES: std::ops::RangeInclusive<u16> = 100..=599;
+    pub const STATUSES: std::ops::RangeInclusive<u16> = crate::vocab::STUB_STATUSES;
     /// The rule, as help lines and stub-file errors say it.
-    pub const STATUS_RULE: &'static str = "an HTTP status is between 100 and 599";
+    pub const STATUS_RULE: &'static str = crate::vocab::STUB_STATUS_RULE;
 
     /// `status` as a stubbed status, when it is one.
     pub fn status(status: u64) -> Option<u16> {
-        u16::try_from(status)
-            .ok()
-            .filter(|s| Self::STATUSES.contains(s))
+        crate::vocab::stub_status(status)
     }
 }
 

@@ -23,6 +23,18 @@ pub fn number_text(n: Number) -> String {
     n.to_string()
 }
 
+/// The statuses a test may stub, in `stub` lines and `--stubs` files alike.
+pub const STUB_STATUSES: std::ops::RangeInclusive<u16> = 100..=599;
+/// [`STUB_STATUSES`] as help lines and stub-file errors say it.
+pub const STUB_STATUS_RULE: &str = "an HTTP status is between 100 and 599";
+
+/// `status` as a stubbed status, when it is one.
+pub fn stub_status(status: u64) -> Option<u16> {
+    u16::try_from(status)
+        .ok()
+        .filter(|s| STUB_STATUSES.contains(s))
+}
+
 /// A number as JSON: see [`Number::to_json`].
 pub fn number_json(n: Number) -> serde_json::Value {
     n.to_json()

@@ -137,14 +137,10 @@ pub fn range_bound(text: &str, start: usize, diags: &mut Vec<Diag>) -> i64 {
 }
 
 pub fn http_status(text: &str, start: usize, diags: &mut Vec<Diag>) -> u16 {
-    match text
-        .parse::<u64>()
-        .ok()
-        .and_then(crate::ir::StubAnswer::status)
-    {
+    match text.parse::<u64>().ok().and_then(crate::vocab::stub_status) {
         Some(s) => s,
         None => {
-            let help = crate::ir::StubAnswer::STATUS_RULE;
+            let help = crate::vocab::STUB_STATUS_RULE;
             bad_number(text, start, "HTTP status", help, diags);
             0
         }
