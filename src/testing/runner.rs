@@ -9,8 +9,7 @@ use crate::ir::{
     quote, Program, SourceSpan, StubAnswer, SysAttr, TestCase, TestStep, TestStepKind,
 };
 use crate::runtime::{
-    Backoff, Clock, Engine, EngineConfig, Event, Session, SessionState, SmtpConfig,
-    VirtualClock,
+    Backoff, Clock, Engine, EngineConfig, Event, Session, SessionState, SmtpConfig, VirtualClock,
 };
 
 use super::expect::Mismatch;
