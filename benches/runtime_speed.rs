@@ -33,6 +33,7 @@ fn program(nodes: Vec<(&str, Vec<Stmt>)>, attrs: &[&str], apis: Vec<Api>) -> Arc
             fallback: None,
             languages: vec![],
             webhook: None,
+            timezone: None,
         },
         apis,
         nodes: nodes

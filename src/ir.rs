@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::source::Span;
 pub use crate::vocab::{
-    ArithOp, CmpOp, MediaKind, MenuStyle, Method, Number, PathStep, TextOp, TransferKind,
+    ArithOp, CmpOp, Func, MediaKind, MenuStyle, Method, Number, PathStep, TextOp, TransferKind,
 };
 
 mod exits;
@@ -22,13 +22,14 @@ pub use sys::SysAttr;
 
 /// The IR format this build writes. 3: numbers are integers or floats ([`Number`]; whole
 /// numbers are written `200`, not `200.0`) and `json {}` bodies may hold bare references
-/// ([`JsonTemplate::Value`]).
-pub const FORMAT_VERSION: u32 = 3;
+/// ([`JsonTemplate::Value`]). 4: expressions hold arithmetic, function calls and templates
+/// ([`Expr::Arith`], [`Expr::Call`], [`Expr::Template`]); the bot may name a time zone.
+pub const FORMAT_VERSION: u32 = 4;
 /// The oldest IR format this runtime still reads (a format-2 number reads as a float).
 pub const MIN_READ_VERSION: u32 = 2;
-/// The oldest runtime format that reads the IR this build writes: a format-2 runtime knows
-/// neither integers nor bare references in JSON bodies.
-pub const WRITTEN_MIN_READ_VERSION: u32 = 3;
+/// The oldest runtime format that reads the IR this build writes: a format-3 runtime knows
+/// no arithmetic, function calls or templates in expressions.
+pub const WRITTEN_MIN_READ_VERSION: u32 = 4;
 
 /// Index into [`Program::nodes`].
 pub type NodeId = u32;
@@ -80,6 +81,9 @@ pub struct BotInfo {
     /// Where `chatflow serve` posts conversation events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<Webhook>,
+    /// The IANA zone of `sys.date` and `sys.time` (`Europe/Paris`); `None` is UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
 }
 
 /// The bot's `webhook` setting.
@@ -408,6 +412,12 @@ pub enum Expr {
     IsSet(Box<Expr>),
     /// Whether the business hours are open now.
     Open(HoursId),
+    /// Arithmetic on numbers; anything else, or division by zero, is unset.
+    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    /// A built-in function, with as many arguments as it takes.
+    Call(Func, Vec<Expr>),
+    /// A string in a `set` value: a template.
+    Template(Template),
 }
 
 /// Source positions for the IR, kept apart from the data the interpreter touches.
@@ -882,6 +892,15 @@ mod tests {
         assert_eq!(
             listed_under(Code::UnknownAskKind, "Kinds: `"),
             kinds.collect()
+        );
+    }
+
+    #[test]
+    fn unknown_function_docs_list_every_function() {
+        let names = crate::vocab::Func::ALL.iter().map(|f| f.name().to_string());
+        assert_eq!(
+            listed_under(Code::UnknownFunction, "Functions: `"),
+            names.collect()
         );
     }
 

@@ -7,8 +7,10 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 mod condition;
+mod function;
 mod number;
 pub use condition::{write_condition, Condition};
+pub use function::Func;
 pub use number::{ArithOp, Number};
 
 /// Writes a number the way the language does everywhere (templates, `fmt`, traces, test

@@ -139,7 +139,8 @@ fn overlap(name: &str, seen: &[Opening], new: &[Opening]) -> Option<Diag> {
     )
 }
 
-fn check_zone(ctx: &mut Ctx<'_>, file: FileId, zone: &ast::StrLit) {
+/// An IANA zone name, for `hours` and the bot's `timezone`; a near miss gets "did you mean".
+pub(crate) fn check_zone(ctx: &mut Ctx<'_>, file: FileId, zone: &ast::StrLit) {
     if zone.value.parse::<chrono_tz::Tz>().is_ok() {
         return;
     }

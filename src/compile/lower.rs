@@ -4,7 +4,7 @@
 
 use super::check::{OTP_DEFAULT_DIGITS, OTP_DEFAULT_TRIES};
 use super::resolve::{ApiDef, Ctx};
-use crate::ir::{self, AskKind, Value};
+use crate::ir::{self, AskKind, Func, Value};
 use crate::source::FileId;
 use crate::syntax::ast::{self, ApiProp, ExprKind, Literal, Method, RefKind, Span};
 
@@ -64,6 +64,10 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
                     secret: w.secret.name.clone(),
                     events: w.events.iter().map(|e| e.name.clone()).collect(),
                 }),
+                _ => None,
+            }),
+            timezone: setting(ctx, |s| match s {
+                ast::BotSetting::Timezone(z) => Some(z.value.clone()),
                 _ => None,
             }),
         },
@@ -449,6 +453,13 @@ fn expr(ctx: &Ctx<'_>, e: &ast::Expr) -> ir::Expr {
         }
         ExprKind::Text { op, lhs, rhs } => ir::Expr::Text(*op, b(lhs), b(rhs)),
         ExprKind::Matches { value, pattern } => ir::Expr::Matches(b(value), pattern.value.clone()),
+        ExprKind::Arith { op, lhs, rhs } => ir::Expr::Arith(*op, b(lhs), b(rhs)),
+        ExprKind::Call { name, args } => match Func::from_name(&name.name) {
+            Some(func) => ir::Expr::Call(func, args.iter().map(|a| expr(ctx, a)).collect()),
+            // Reported by the checks; a program with errors is never run.
+            None => ir::Expr::Lit(Value::Null),
+        },
+        ExprKind::Template(t) => ir::Expr::Template(template(ctx, t)),
         ExprKind::IsSet { value, negated } => {
             let set = ir::Expr::IsSet(b(value));
             if *negated {

@@ -117,6 +117,20 @@ fn same(a: &ast::Expr, b: &ast::Expr) -> bool {
                 negated: n2,
             },
         ) => negated == n2 && same(value, v2),
+        (
+            Arith { op, lhs, rhs },
+            Arith {
+                op: op2,
+                lhs: l2,
+                rhs: r2,
+            },
+        ) => op == op2 && same(lhs, l2) && same(rhs, r2),
+        (Call { name, args }, Call { name: n2, args: a2 }) => {
+            name.name == n2.name
+                && args.len() == a2.len()
+                && args.iter().zip(a2).all(|(x, y)| same(x, y))
+        }
+        (Template(x), Template(y)) => x.parts == y.parts,
         _ => false,
     }
 }

@@ -1,11 +1,13 @@
 //! Attribute types, inferred from every place that fills an attribute.
 //!
-//! `ask x as number` gives Number, any other `ask` Text, `set x = EXPR` the type of EXPR, and
+//! `ask x as number` gives Number, any other `ask` Text, `set x = EXPR` the type of EXPR
+//! (arithmetic and `len`/`round`/`number` a number, templates and the text functions text), and
 //! `save x = body...` Any (a JSON answer may hold anything). Conflicting definitions give Any.
 
 use super::resolve::{Ctx, Filler};
 use crate::ir::ValueType;
 use crate::syntax::ast::{self, ExprKind, Literal, RefKind};
+use crate::vocab::Func;
 
 /// A type while inference runs: `None` means "no definition seen yet".
 type Slot = Option<ValueType>;
@@ -63,7 +65,19 @@ fn expr_type(ctx: &Ctx<'_>, slots: &[Slot], expr: &ast::Expr) -> Option<ValueTyp
                 .map_or(Some(ValueType::Any), |&id| slots[id as usize]),
             other => Some(ref_type_fixed(other)),
         },
+        ExprKind::Arith { .. } => Some(ValueType::Number),
+        ExprKind::Template(_) => Some(ValueType::Text),
+        ExprKind::Call { name, .. } => Some(call_type(&name.name)),
         _ => Some(ValueType::Bool),
+    }
+}
+
+/// What a function call gives; `Any` for a name that is no function (reported elsewhere).
+pub(crate) fn call_type(name: &str) -> ValueType {
+    match Func::from_name(name) {
+        Some(Func::Len | Func::Round | Func::Number) => ValueType::Number,
+        Some(Func::Lower | Func::Upper | Func::Trim | Func::Text) => ValueType::Text,
+        None => ValueType::Any,
     }
 }
 

@@ -98,6 +98,8 @@ codes! {
     TypeMismatch "chatflow::type_mismatch" Error Item "A comparison that can never hold, or an operator on the wrong type.";
     BadRange "chatflow::bad_range" Error Item "A range whose low end is above its high end.";
     BadRegex "chatflow::bad_regex" Error Item "The pattern of `matches` is not a valid regular expression.";
+    UnknownFunction "chatflow::unknown_function" Error Item "A call of a function that does not exist.";
+    BadCall "chatflow::bad_call" Error Item "A function called with the wrong number of arguments, or `round` with impossible decimal places.";
     StatusBeforeCall "chatflow::status_before_call" Error Flow "`status` is read where some path has made no `call`.";
     // Tests.
     BadStatus "chatflow::bad_status" Error Item "A stubbed HTTP status outside 100..=599.";
@@ -117,7 +119,7 @@ codes! {
     ItemOutsideList "chatflow::item_outside_list" Error Item "`{item}` where no list element is being shown.";
     MissingProperty "chatflow::missing_property" Error Item "An action or item lacks a line it cannot work without.";
     BadOtp "chatflow::bad_otp" Error Item "An `otp` with `digits` outside 4..=10 or `tries` outside 1..=10.";
-    UnknownZone "chatflow::unknown_zone" Error Item "An `hours` zone that is not a time zone of the IANA database.";
+    UnknownZone "chatflow::unknown_zone" Error Item "An `hours` zone or the bot's `timezone` that is not a time zone of the IANA database.";
     BadHours "chatflow::bad_hours" Error Item "A malformed `hours` line: a bad day, time, range or closed date.";
     UnknownHours "chatflow::unknown_hours" Error Flow "`open(NAME)` names no `hours` item.";
     DuplicateHours "chatflow::duplicate_hours" Error Item "Two `hours` items share a name.";

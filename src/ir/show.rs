@@ -80,7 +80,7 @@ pub fn quote(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))
 }
 
-/// A condition as source text: `status == 200 and city == "Chicago"`.
+/// A condition or value as source text: `status == 200 and city == "Chicago"`, `total * 2`.
 pub fn show_expr(program: &Program, expr: &Expr) -> String {
     let mut out = String::new();
     write_condition(expr, &|e| condition(program, e), &mut out);
@@ -126,6 +126,9 @@ fn condition<'e>(program: &Program, expr: &'e Expr) -> Condition<'e, Expr> {
         Expr::InList(e, items) => Condition::InList(e, items),
         Expr::Matches(e, pattern) => Condition::Matches(e, quote(pattern)),
         Expr::IsSet(e) => Condition::IsSet(e, false),
+        Expr::Arith(op, a, b) => Condition::Arith(a, *op, b),
+        Expr::Call(func, args) => Condition::Call(func.name(), args),
+        Expr::Template(t) => Condition::Operand(quote(&show_template(program, t))),
     }
 }
 

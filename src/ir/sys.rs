@@ -34,11 +34,12 @@ sys_attrs! {
     Language "language" "The conversation's language; the only one a flow may set.";
     LastMessage "last_message" "The user's last message.";
     ApiError "api_error" "Why the last call got no answer (`timeout`, `connect`, ...), when `status` is 0.";
-    Date "date" "Today as `YYYY-MM-DD` (UTC).";
-    Time "time" "Now as `HH:MM` (UTC).";
+    Date "date" "Today as `YYYY-MM-DD`, in the bot's `timezone` (UTC without one).";
+    Time "time" "Now as `HH:MM`, in the bot's `timezone` (UTC without one).";
     EmailError "email_error" "Why the last email was not delivered.";
     BotName "bot_name" "The bot's name.";
     OtpCode "otp_code" "The code being sent by `otp`: API templates and the `otp` email only.";
+    Error "error" "Why the last `set` got no value (`division_by_zero`, `not_a_number`, `out_of_range`); cleared by a `set` that succeeds.";
 }
 
 impl SysAttr {

@@ -99,6 +99,8 @@ struct Inner {
     regexes: HashMap<String, Regex>,
     /// Time zones of `Program::hours`, parsed once.
     zones: Vec<Tz>,
+    /// The bot's `timezone` (UTC without one).
+    bot_zone: Tz,
     http: HttpConnector,
 }
 
@@ -138,6 +140,7 @@ impl Engine {
         check_version(&program)?;
         refs::check_references(&program)?;
         let zones = refs::parse_zones(&program)?;
+        let bot_zone = refs::parse_bot_zone(&program)?;
         let regexes = compile_regexes(&program)?;
         let http = HttpConnector::new(&config)?;
         Ok(Engine {
@@ -146,6 +149,7 @@ impl Engine {
                 config,
                 regexes,
                 zones,
+                bot_zone,
                 http,
             }),
         })
@@ -382,6 +386,7 @@ impl Engine {
             regexes: &self.inner.regexes,
             program: &self.inner.program,
             zones: &self.inner.zones,
+            bot_zone: self.inner.bot_zone,
             item: None,
             otp_code: None,
         }
@@ -440,7 +445,16 @@ impl Engine {
                 }
                 Stmt::Set { attr, value } => {
                     let v = self.scope(s).eval_value(value);
-                    s.attrs[*attr as usize] = v;
+                    match v {
+                        Ok(v) => {
+                            s.attrs[*attr as usize] = v;
+                            s.clear_sys(SysAttr::Error);
+                        }
+                        Err(why) => {
+                            s.attrs[*attr as usize] = None;
+                            s.set_sys(SysAttr::Error, why.into());
+                        }
+                    }
                 }
                 Stmt::Call(api) => {
                     events.push(self.call(s, *api).await.event);

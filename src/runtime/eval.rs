@@ -12,8 +12,8 @@ use regex::Regex;
 
 use super::Session;
 use crate::ir::{
-    value_json, CmpOp, Expr, HoursId, Number, Program, SysAttr, Template, TemplatePart, Text,
-    TextOp, Value,
+    value_json, ArithOp, CmpOp, Expr, Func, HoursId, Number, Program, SysAttr, Template,
+    TemplatePart, Text, TextOp, Value,
 };
 use crate::vocab::write_number;
 
@@ -21,6 +21,9 @@ use crate::vocab::write_number;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Val<'a> {
     Unset,
+    /// A calculation that failed (`division_by_zero`, `not_a_number`): unset, with the reason
+    /// that `set` puts in `sys.error`.
+    Failed(&'static str),
     Null,
     Bool(bool),
     Num(Number),
@@ -44,7 +47,7 @@ impl<'a> Val<'a> {
 
     pub(crate) fn into_value(self) -> Option<Value> {
         match self {
-            Val::Unset => None,
+            Val::Unset | Val::Failed(_) => None,
             Val::Null => Some(Value::Null),
             Val::Bool(b) => Some(Value::Bool(b)),
             Val::Num(n) => Some(Value::Number(n)),
@@ -55,7 +58,7 @@ impl<'a> Val<'a> {
     /// Truth of a value used as a condition: unset, null, false, 0 and "" are false.
     fn truthy(&self) -> bool {
         match self {
-            Val::Unset | Val::Null => false,
+            Val::Unset | Val::Failed(_) | Val::Null => false,
             Val::Bool(b) => *b,
             Val::Num(n) => n.to_f64() != 0.0,
             Val::Text(s) => !s.is_empty(),
@@ -65,7 +68,7 @@ impl<'a> Val<'a> {
     /// The text a template writes for this value.
     fn write_to(&self, out: &mut String) {
         match self {
-            Val::Unset | Val::Null => {}
+            Val::Unset | Val::Failed(_) | Val::Null => {}
             Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Val::Num(n) => write_number(*n, out),
             Val::Text(s) => out.push_str(s),
@@ -73,9 +76,14 @@ impl<'a> Val<'a> {
     }
 
     /// Text form for the text operators: text as is, numbers and booleans as templates write them.
+    /// Whether the value is missing: unset, or a failed calculation.
+    fn is_unset(&self) -> bool {
+        matches!(self, Val::Unset | Val::Failed(_))
+    }
+
     pub(crate) fn as_text(&self) -> Option<Cow<'_, str>> {
         match self {
-            Val::Unset | Val::Null => None,
+            Val::Unset | Val::Failed(_) | Val::Null => None,
             Val::Text(s) => Some(Cow::Borrowed(s)),
             other => {
                 let mut s = String::new();
@@ -117,6 +125,8 @@ pub(crate) struct Scope<'a> {
     pub program: &'a Program,
     /// Indexed by `HoursId`.
     pub zones: &'a [Tz],
+    /// The bot's `timezone`, for `sys.date` and `sys.time`.
+    pub bot_zone: Tz,
     pub item: Option<&'a Value>,
     /// The OTP code being sent: only set while `otp` sends it, since sessions keep a hash.
     pub otp_code: Option<&'a str>,
@@ -137,6 +147,11 @@ impl<'a> Scope<'a> {
             .as_deref()
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
+    }
+
+    /// [`Scope::now`] in the bot's time zone (UTC unless the bot names one).
+    fn local_now(&self) -> DateTime<Tz> {
+        self.now().with_timezone(&self.bot_zone)
     }
 
     /// The code of the OTP being sent or checked.
@@ -161,8 +176,8 @@ impl<'a> Scope<'a> {
                 self.now()
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             ),
-            SysAttr::Date => owned(self.now().format("%Y-%m-%d").to_string()),
-            SysAttr::Time => owned(self.now().format("%H:%M").to_string()),
+            SysAttr::Date => owned(self.local_now().format("%Y-%m-%d").to_string()),
+            SysAttr::Time => owned(self.local_now().format("%H:%M").to_string()),
             SysAttr::BotName => Val::Text(Cow::Borrowed(&self.program.bot.name)),
             SysAttr::OtpCode => self
                 .otp_code()
@@ -172,7 +187,8 @@ impl<'a> Scope<'a> {
             | SysAttr::Language
             | SysAttr::LastMessage
             | SysAttr::ApiError
-            | SysAttr::EmailError => Val::of(self.session.sys.get(attr.name())),
+            | SysAttr::EmailError
+            | SysAttr::Error => Val::of(self.session.sys.get(attr.name())),
         }
     }
 
@@ -211,14 +227,16 @@ impl<'a> Scope<'a> {
                 None => Val::Unset,
             },
             Expr::Sys(name) => self.sys(name),
+            Expr::Arith(op, a, b) => arith(*op, &self.eval(a), &self.eval(b)),
+            Expr::Call(func, args) => self.call(*func, args),
+            Expr::Template(t) => Val::Text(Cow::Owned(self.render(t))),
             _ => Val::Bool(self.test(expr)),
         }
     }
 
-    /// The value `set` stores: like [`Scope::eval`], but a list or map (a literal or another
-    /// attribute's) is copied as it is rather than as its JSON text.
-    pub(crate) fn eval_value(&self, expr: &'a Expr) -> Option<Value> {
-        let whole = match expr {
+    /// A stored value as it is, lists and maps included (which [`Val`] reads as JSON text).
+    fn whole(&self, expr: &'a Expr) -> Option<&'a Value> {
+        match expr {
             Expr::Lit(v) => Some(v),
             Expr::Attr(id) => self
                 .session
@@ -226,17 +244,77 @@ impl<'a> Scope<'a> {
                 .get(*id as usize)
                 .and_then(Option::as_ref),
             _ => None,
+        }
+    }
+
+    /// A built-in function; an argument it cannot use gives unset.
+    fn call(&self, func: Func, args: &'a [Expr]) -> Val<'a> {
+        let Some(first) = args.first() else {
+            return Val::Unset;
         };
-        match whole {
-            Some(v @ (Value::List(_) | Value::Map(_))) => Some(v.clone()),
-            _ => self.eval(expr).into_value(),
+        if func == Func::Len {
+            let count = match self.whole(first) {
+                Some(Value::List(items)) => items.len(),
+                Some(Value::Map(fields)) => fields.len(),
+                _ => match self.eval(first) {
+                    Val::Text(t) => t.chars().count(),
+                    failed @ Val::Failed(_) => return failed,
+                    _ => return Val::Unset,
+                },
+            };
+            return i64::try_from(count).map_or(Val::Unset, |n| Val::Num(Number::Int(n)));
+        }
+        let value = self.eval(first);
+        let text = |f: fn(&str) -> String| match value.as_text() {
+            Some(t) => Val::Text(Cow::Owned(f(&t))),
+            None => Val::Unset,
+        };
+        match (func, &value) {
+            (_, failed @ Val::Failed(_)) => failed.clone(),
+            (Func::Lower, _) => text(str::to_lowercase),
+            (Func::Upper, _) => text(str::to_uppercase),
+            (Func::Trim, _) => text(|t| t.trim().to_string()),
+            (Func::Text, _) => text(str::to_string),
+            (Func::Number, Val::Num(n)) => Val::Num(*n),
+            (Func::Number, Val::Text(t)) => Number::parse(t.trim()).map_or(Val::Unset, Val::Num),
+            (Func::Round, Val::Num(n)) => {
+                let digits = args.get(1).map(|d| self.eval(d));
+                match digits {
+                    Some(Val::Num(d)) => d
+                        .as_i64()
+                        .and_then(|d| n.round(d))
+                        .map_or(Val::Unset, Val::Num),
+                    _ => Val::Unset,
+                }
+            }
+            _ => Val::Unset,
+        }
+    }
+
+    /// The value `set` stores: like [`Scope::eval`], but a list or map (a literal or another
+    /// attribute's) is copied as it is rather than as its JSON text.
+    /// `Err` names why a calculation failed (`division_by_zero`, `not_a_number`): the
+    /// attribute is then unset and `sys.error` says why.
+    pub(crate) fn eval_value(&self, expr: &'a Expr) -> Result<Option<Value>, &'static str> {
+        match self.whole(expr) {
+            Some(v @ (Value::List(_) | Value::Map(_))) => Ok(Some(v.clone())),
+            _ => match self.eval(expr) {
+                Val::Failed(why) => Err(why),
+                v => Ok(v.into_value()),
+            },
         }
     }
 
     /// Evaluate `expr` as a condition.
     pub(crate) fn test(&self, expr: &'a Expr) -> bool {
         match expr {
-            Expr::Lit(_) | Expr::Attr(_) | Expr::Status | Expr::Sys(_) => self.eval(expr).truthy(),
+            Expr::Lit(_)
+            | Expr::Attr(_)
+            | Expr::Status
+            | Expr::Sys(_)
+            | Expr::Arith(..)
+            | Expr::Call(..)
+            | Expr::Template(_) => self.eval(expr).truthy(),
             Expr::Open(id) => self.open(*id),
             Expr::Not(e) => !self.test(e),
             Expr::And(a, b) => self.test(a) && self.test(b),
@@ -248,7 +326,7 @@ impl<'a> Scope<'a> {
             },
             Expr::InList(e, items) => {
                 let v = self.eval(e);
-                v != Val::Unset && items.iter().any(|item| equal(&v, &self.eval(item)))
+                !v.is_unset() && items.iter().any(|item| equal(&v, &self.eval(item)))
             }
             Expr::Text(op, a, b) => {
                 let (a, b) = (self.eval(a), self.eval(b));
@@ -268,7 +346,7 @@ impl<'a> Scope<'a> {
                     _ => false,
                 }
             }
-            Expr::IsSet(e) => self.eval(e) != Val::Unset,
+            Expr::IsSet(e) => !self.eval(e).is_unset(),
         }
     }
 
@@ -355,12 +433,29 @@ pub(crate) enum Inserted<'a> {
 /// `==`: unset equals nothing; numbers numerically; different types never match.
 fn equal(a: &Val, b: &Val) -> bool {
     match (a, b) {
-        (Val::Unset, _) | (_, Val::Unset) => false,
+        (Val::Unset | Val::Failed(_), _) | (_, Val::Unset | Val::Failed(_)) => false,
         (Val::Null, Val::Null) => true,
         (Val::Bool(x), Val::Bool(y)) => x == y,
         (Val::Num(x), Val::Num(y)) => x == y,
         (Val::Text(x), Val::Text(y)) => x == y,
         _ => false,
+    }
+}
+
+/// `a + b` and friends: numbers only. Unset (or `null`) in, unset out; anything else that is
+/// not a number, and division by zero, fail with the reason.
+fn arith<'a>(op: ArithOp, a: &Val, b: &Val) -> Val<'a> {
+    match (a, b) {
+        (Val::Failed(why), _) | (_, Val::Failed(why)) => Val::Failed(why),
+        (Val::Num(x), Val::Num(y)) => match x.apply(op, *y) {
+            Some(n) => Val::Num(n),
+            None if matches!(op, ArithOp::Div | ArithOp::Rem) && y.to_f64() == 0.0 => {
+                Val::Failed("division_by_zero")
+            }
+            None => Val::Failed("out_of_range"),
+        },
+        (Val::Unset | Val::Null, _) | (_, Val::Unset | Val::Null) => Val::Unset,
+        _ => Val::Failed("not_a_number"),
     }
 }
 
@@ -390,12 +485,22 @@ fn compare(op: CmpOp, a: &Val, b: &Val) -> bool {
 /// Collect every `matches` pattern of an expression.
 pub(crate) fn collect_patterns<'e>(expr: &'e Expr, out: &mut Vec<&'e str>) {
     match expr {
-        Expr::Lit(_) | Expr::Attr(_) | Expr::Status | Expr::Sys(_) | Expr::Open(_) => {}
+        Expr::Lit(_)
+        | Expr::Attr(_)
+        | Expr::Status
+        | Expr::Sys(_)
+        | Expr::Open(_)
+        | Expr::Template(_) => {}
         Expr::Not(e) | Expr::IsSet(e) | Expr::InRange(e, _, _) => collect_patterns(e, out),
-        Expr::And(a, b) | Expr::Or(a, b) | Expr::Cmp(_, a, b) | Expr::Text(_, a, b) => {
+        Expr::And(a, b)
+        | Expr::Or(a, b)
+        | Expr::Cmp(_, a, b)
+        | Expr::Text(_, a, b)
+        | Expr::Arith(_, a, b) => {
             collect_patterns(a, out);
             collect_patterns(b, out);
         }
+        Expr::Call(_, args) => args.iter().for_each(|a| collect_patterns(a, out)),
         Expr::InList(e, items) => {
             collect_patterns(e, out);
             items.iter().for_each(|i| collect_patterns(i, out));

@@ -304,7 +304,11 @@ impl HttpConnector {
                 (values(sent), shown.map(values))
             }
             JsonTemplate::Value(expr) => (
-                scope.eval_value(expr).map_or(J::Null, |v| value_json(&v)),
+                scope
+                    .eval_value(expr)
+                    .ok()
+                    .flatten()
+                    .map_or(J::Null, |v| value_json(&v)),
                 None,
             ),
             JsonTemplate::String(template) => {

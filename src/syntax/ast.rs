@@ -5,7 +5,7 @@ use serde::Serialize;
 
 pub use crate::source::Span;
 pub use crate::vocab::{
-    ArithOp, CmpOp, MediaKind, MenuStyle, Method, Number, PathStep, TextOp, TransferKind,
+    ArithOp, CmpOp, Func, MediaKind, MenuStyle, Method, Number, PathStep, TextOp, TransferKind,
 };
 
 /// A name as written: a node, an API, an attribute, a kind.
@@ -88,6 +88,8 @@ pub enum BotSetting {
     /// `webhook "https://..." secret NAME events [started, closed]`: where `serve` posts
     /// conversation events.
     Webhook(Webhook),
+    /// `timezone "Europe/Paris"`: the zone of `sys.date` and `sys.time`.
+    Timezone(StrLit),
 }
 
 /// Where `serve` posts conversation events, signed with an HMAC key.
@@ -459,6 +461,25 @@ pub enum ExprKind {
     },
     /// `open(HOURS)`: whether the business hours are open now.
     Open(Ident),
+    /// `a + b`, `a * b`, ...: arithmetic on numbers.
+    Arith {
+        /// The operator.
+        op: ArithOp,
+        /// The left operand.
+        lhs: Box<Expr>,
+        /// The right operand.
+        rhs: Box<Expr>,
+    },
+    /// `len(x)`, `round(x, 2)`, ...: the name as written; the compiler knows the functions.
+    Call {
+        /// The function's name as written (checked by the compiler).
+        name: Ident,
+        /// The arguments, in order.
+        args: Vec<Expr>,
+    },
+    /// A string in the value of a `set`: a template (`"{first} {last}"`). Strings in
+    /// conditions stay plain text ([`Literal::String`]).
+    Template(Template),
 }
 
 /// `test "name" { ... }`: a scripted conversation with expectations.

@@ -19,6 +19,8 @@ pub struct Builder<'d> {
     base: usize,
     diags: &'d mut Vec<Diag>,
     depth: u32,
+    /// Inside the value of a `set`, where strings are templates.
+    in_value: bool,
 }
 
 impl<'d> Builder<'d> {
@@ -27,6 +29,7 @@ impl<'d> Builder<'d> {
             base,
             diags,
             depth: 0,
+            in_value: false,
         }
     }
 
@@ -200,6 +203,7 @@ impl<'d> Builder<'d> {
                         .map(|q| self.word(&q))
                         .collect(),
                 ),
+                Rule::timezone => BotSetting::Timezone(self.next_str(&mut s)),
                 Rule::webhook => {
                     let url = self.next_str(&mut s);
                     let mut names = s
@@ -376,10 +380,10 @@ impl<'d> Builder<'d> {
             Rule::set => {
                 let attr = self.next_ident(&mut inner, NameRole::Attribute);
                 let value = inner.find(|p| p.as_rule() == Rule::expr)?;
-                StmtKind::Set {
-                    attr,
-                    value: self.expr(value),
-                }
+                self.in_value = true;
+                let value = self.expr(value);
+                self.in_value = false;
+                StmtKind::Set { attr, value }
             }
             Rule::call => StmtKind::Call(self.next_ident(&mut inner, NameRole::Api)),
             Rule::goto => StmtKind::Goto(self.next_ident(&mut inner, NameRole::Node)),
@@ -508,10 +512,27 @@ impl<'d> Builder<'d> {
                 kind: ExprKind::Lit(Literal::Number(self.number(&p))),
                 span,
             },
+            Rule::string if self.in_value => Expr {
+                kind: ExprKind::Template(self.template_of(&p)),
+                span,
+            },
             Rule::string => Expr {
                 kind: ExprKind::Lit(Literal::String(self.str_of(&p).value)),
                 span,
             },
+            Rule::sum | Rule::product => self.arith(p, span),
+            Rule::func_call => {
+                let mut inner = p.into_inner();
+                let name = self.next_ident(&mut inner, NameRole::Function);
+                let args = inner
+                    .filter(|q| q.as_rule() == Rule::expr)
+                    .map(|q| self.expr(q))
+                    .collect();
+                Expr {
+                    kind: ExprKind::Call { name, args },
+                    span,
+                }
+            }
             Rule::kw_true => lit(Literal::Bool(true), span),
             Rule::kw_false => lit(Literal::Bool(false), span),
             Rule::kw_null => lit(Literal::Null, span),
@@ -530,6 +551,34 @@ impl<'d> Builder<'d> {
             }
             _ => null_expr(span),
         }
+    }
+
+    /// `a + b - c` or `a * b / c`: operands and operators, folded to the left.
+    fn arith(&mut self, p: P, span: Span) -> Expr {
+        let mut inner = p.into_inner();
+        let Some(first) = inner.next() else {
+            return null_expr(span);
+        };
+        let mut acc = self.expr(first);
+        let mut count = 0;
+        while let (Some(op), Some(next)) = (inner.next(), inner.next()) {
+            count += 1;
+            if count > MAX_CHAIN {
+                self.diags.push(leaf::too_long(span));
+                break;
+            }
+            let rhs = self.expr(next);
+            let both = acc.span.to(rhs.span);
+            acc = Expr {
+                kind: ExprKind::Arith {
+                    op: leaf::arith_op(op.as_str()),
+                    lhs: Box::new(acc),
+                    rhs: Box::new(rhs),
+                },
+                span: both,
+            };
+        }
+        acc
     }
 
     fn cmp(&mut self, p: P, span: Span) -> Expr {

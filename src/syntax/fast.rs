@@ -23,6 +23,7 @@ pub fn item(text: &str, pos: usize, diags: &mut Vec<Diag>) -> Option<(Item, usiz
         p: pos,
         diags: Vec::new(),
         depth: 0,
+        in_value: false,
     };
     let item = r.item()?;
     diags.append(&mut r.diags);
@@ -35,6 +36,8 @@ struct Reader<'a> {
     p: usize,
     diags: Vec<Diag>,
     depth: u32,
+    /// Inside the value of a `set`, where strings are templates.
+    in_value: bool,
 }
 
 fn is_ident_char(b: u8) -> bool {
@@ -556,9 +559,12 @@ impl<'a> Reader<'a> {
                 self.skip();
                 self.punct("=")?;
                 self.skip();
+                self.in_value = true;
+                let value = self.expr();
+                self.in_value = false;
                 StmtKind::Set {
                     attr,
-                    value: self.expr()?,
+                    value: value?,
                 }
             }
             b'c' if self.kw(Kw::Call) => {
@@ -712,12 +718,12 @@ impl<'a> Reader<'a> {
 
     fn cmp(&mut self) -> Option<Expr> {
         let start = self.p;
-        let lhs = self.operand()?;
+        let lhs = self.sum()?;
         let save = self.p;
         self.skip();
         let kind = if let Some(op) = self.cmp_op() {
             self.skip();
-            let rhs = self.operand()?;
+            let rhs = self.sum()?;
             ExprKind::Cmp {
                 op,
                 lhs: Box::new(lhs),
@@ -762,7 +768,7 @@ impl<'a> Reader<'a> {
             }
         } else if let Some(op) = self.text_op() {
             self.skip();
-            let rhs = self.operand()?;
+            let rhs = self.sum()?;
             ExprKind::Text {
                 op,
                 lhs: Box::new(lhs),
@@ -793,6 +799,90 @@ impl<'a> Reader<'a> {
         };
         Some(Expr {
             kind,
+            span: self.span_from(start),
+        })
+    }
+
+    /// `product (("+" | "-") product)*`; a `-` that starts `->` ends the sum.
+    fn sum(&mut self) -> Option<Expr> {
+        self.arith_chain(Self::product, |r| match r.peek()? {
+            b'+' => Some(ArithOp::Add),
+            b'-' if r.b.get(r.p + 1) != Some(&b'>') => Some(ArithOp::Sub),
+            _ => None,
+        })
+    }
+
+    /// `operand (("*" | "/" | "%") operand)*`
+    fn product(&mut self) -> Option<Expr> {
+        self.arith_chain(Self::operand, |r| match r.peek()? {
+            b'*' => Some(ArithOp::Mul),
+            b'/' => Some(ArithOp::Div),
+            b'%' => Some(ArithOp::Rem),
+            _ => None,
+        })
+    }
+
+    /// `operand (op operand)*`, folded to the left; every operator is one byte.
+    fn arith_chain(
+        &mut self,
+        operand: fn(&mut Self) -> Option<Expr>,
+        op: fn(&Self) -> Option<ArithOp>,
+    ) -> Option<Expr> {
+        let mut acc = operand(self)?;
+        let mut count = 0;
+        loop {
+            let save = self.p;
+            self.skip();
+            let Some(op) = op(self) else {
+                self.p = save;
+                return Some(acc);
+            };
+            count += 1;
+            if count >= MAX_CHAIN {
+                return None;
+            }
+            self.p += 1;
+            self.skip();
+            let rhs = operand(self)?;
+            let span = acc.span.to(rhs.span);
+            acc = Expr {
+                kind: ExprKind::Arith {
+                    op,
+                    lhs: Box::new(acc),
+                    rhs: Box::new(rhs),
+                },
+                span,
+            };
+        }
+    }
+
+    /// `NAME(expr, ...)` after the name (`start`..`self.p`); `None` when no `(` follows.
+    fn call(&mut self, start: usize) -> Option<Expr> {
+        let name = leaf::ident(
+            &self.t[start..self.p],
+            start,
+            NameRole::Function,
+            &mut self.diags,
+        );
+        self.skip();
+        self.punct("(")?;
+        self.depth_in()?;
+        let mut args = Vec::new();
+        self.skip();
+        if self.peek() != Some(b')') {
+            loop {
+                args.push(self.expr()?);
+                self.skip();
+                if self.punct(",").is_none() {
+                    break;
+                }
+                self.skip();
+            }
+        }
+        self.punct(")")?;
+        self.depth -= 1;
+        Some(Expr {
+            kind: ExprKind::Call { name, args },
             span: self.span_from(start),
         })
     }
@@ -835,6 +925,13 @@ impl<'a> Reader<'a> {
                 e.span = self.span_from(start);
                 Some(e)
             }
+            b'"' if self.in_value => {
+                let t = self.template()?;
+                Some(Expr {
+                    span: t.span,
+                    kind: ExprKind::Template(t),
+                })
+            }
             b'"' => {
                 let s = self.str_lit()?;
                 Some(lit(Literal::String(s.value), s.span))
@@ -855,6 +952,17 @@ impl<'a> Reader<'a> {
                     Some(Kw::Null) => return Some(null_expr(span)),
                     _ => {}
                 }
+                // `open(...)` is read by pest (`open_call` before `func_call`).
+                let after_name = self.p;
+                self.skip();
+                if self.peek() == Some(b'(') {
+                    if word == Some(Kw::Open) {
+                        return None;
+                    }
+                    self.p = after_name;
+                    return self.call(start);
+                }
+                self.p = after_name;
                 if self.peek() == Some(b'.')
                     && self
                         .b

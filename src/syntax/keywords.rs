@@ -99,6 +99,7 @@ keywords! {
         Open = "open", Title = "title", Button = "button", Prompt = "prompt",
         Choices = "choices", Media = "media", Clock = "clock", Language = "language",
         Method = "method",
+        Timezone = "timezone",
     ]
     Method: [Get = "get", Post = "post", Put = "put", Patch = "patch", Delete = "delete"]
 }

@@ -19,6 +19,7 @@ pub enum NameRole {
     Kind,
     Flow,
     Hours,
+    Function,
 }
 
 impl NameRole {
@@ -30,6 +31,7 @@ impl NameRole {
             NameRole::Kind => "an answer kind",
             NameRole::Flow => "a flow",
             NameRole::Hours => "business hours",
+            NameRole::Function => "a function",
         }
     }
 }
@@ -144,6 +146,17 @@ pub fn http_status(text: &str, start: usize, diags: &mut Vec<Diag>) -> u16 {
             bad_number(text, start, "HTTP status", help, diags);
             0
         }
+    }
+}
+
+/// An arithmetic operator as the grammar's `add_op`/`mul_op` matched it.
+pub fn arith_op(text: &str) -> ArithOp {
+    match text {
+        "+" => ArithOp::Add,
+        "-" => ArithOp::Sub,
+        "*" => ArithOp::Mul,
+        "/" => ArithOp::Div,
+        _ => ArithOp::Rem,
     }
 }
 

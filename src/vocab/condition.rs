@@ -1,6 +1,9 @@
-//! The one printer of conditions: `fmt` (over the syntax tree) and traces, graphs and
-//! coverage (over the IR) describe each node of their tree as a [`Condition`], and this module
-//! writes it with canonical spacing and only the parentheses the grammar needs.
+//! The one printer of conditions and expressions: `fmt` (over the syntax tree) and traces,
+//! graphs and coverage (over the IR) describe each node of their tree as a [`Condition`], and
+//! this module writes it with canonical spacing and only the parentheses the grammar needs,
+//! from one precedence table.
+
+use super::ArithOp;
 
 /// One node of a condition, as the printer sees it.
 pub enum Condition<'e, E> {
@@ -22,14 +25,28 @@ pub enum Condition<'e, E> {
     Matches(&'e E, String),
     /// `x is set`, or `x is not set` when `negated`.
     IsSet(&'e E, bool),
+    /// `a + b`, `a * b`, ...
+    Arith(&'e E, ArithOp, &'e E),
+    /// `len(x)`, `round(x, 2)`: the function's name and its arguments.
+    Call(&'e str, &'e [E]),
 }
 
-/// Binding strength, loosest first: `or` < `and` < `not` < comparisons < operands.
+/// Binding strength, loosest first: `or` < `and` < `not` < comparisons < `+ -` < `* / %` <
+/// operands (literals, names, calls, parentheses).
 const OR: u8 = 1;
 const AND: u8 = 2;
 const NOT: u8 = 3;
 const COMPARISON: u8 = 5;
-const OPERAND: u8 = 6;
+const SUM: u8 = 6;
+const PRODUCT: u8 = 7;
+const OPERAND: u8 = 8;
+
+fn arith_strength(op: ArithOp) -> u8 {
+    match op.precedence() {
+        1 => SUM,
+        _ => PRODUCT,
+    }
+}
 
 impl<E> Condition<'_, E> {
     fn strength(&self) -> u8 {
@@ -37,7 +54,8 @@ impl<E> Condition<'_, E> {
             Condition::Or(..) => OR,
             Condition::And(..) => AND,
             Condition::Not(..) => NOT,
-            Condition::Operand(_) => OPERAND,
+            Condition::Operand(_) | Condition::Call(..) => OPERAND,
+            Condition::Arith(_, op, _) => arith_strength(*op),
             _ => COMPARISON,
         }
     }
@@ -52,9 +70,10 @@ pub fn write_condition<'e, E>(
     write(expr, view, 0, out);
 }
 
-/// `min`: the binding strength `expr` needs to go without parentheses. Operands of
-/// comparisons, `in`, `matches`, `is set` and list items must be operands; `and`/`or` chain
-/// to the left, so their right side needs one more than the operator itself.
+/// `min`: the binding strength `expr` needs to go without parentheses. Sides of comparisons,
+/// `in`, `matches` and `is set` may be sums; list items must be operands; `and`, `or` and the
+/// arithmetic operators chain to the left, so their right side needs one more than the
+/// operator itself.
 fn write<'e, E>(expr: &'e E, view: &impl Fn(&'e E) -> Condition<'e, E>, min: u8, out: &mut String) {
     let node = view(expr);
     let parens = node.strength() < min;
@@ -74,13 +93,29 @@ fn write<'e, E>(expr: &'e E, view: &impl Fn(&'e E) -> Condition<'e, E>, min: u8,
             out.push_str("not ");
             write(e, view, NOT, out);
         }
-        Condition::Binary(a, op, b) => binary(a, op, b, (OPERAND, OPERAND), out),
+        Condition::Binary(a, op, b) => binary(a, op, b, (SUM, SUM), out),
+        Condition::Arith(a, op, b) => {
+            let strength = arith_strength(op);
+            let spaced = format!(" {} ", op.as_str());
+            binary(a, &spaced, b, (strength, strength + 1), out)
+        }
+        Condition::Call(name, args) => {
+            out.push_str(name);
+            out.push('(');
+            for (i, arg) in args.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write(arg, view, 0, out);
+            }
+            out.push(')');
+        }
         Condition::InRange(e, low, high) => {
-            write(e, view, OPERAND, out);
+            write(e, view, SUM, out);
             out.push_str(&format!(" in {low}..{high}"));
         }
         Condition::InList(e, items) => {
-            write(e, view, OPERAND, out);
+            write(e, view, SUM, out);
             out.push_str(" in [");
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -91,12 +126,12 @@ fn write<'e, E>(expr: &'e E, view: &impl Fn(&'e E) -> Condition<'e, E>, min: u8,
             out.push(']');
         }
         Condition::Matches(e, pattern) => {
-            write(e, view, OPERAND, out);
+            write(e, view, SUM, out);
             out.push_str(" matches ");
             out.push_str(&pattern);
         }
         Condition::IsSet(e, negated) => {
-            write(e, view, OPERAND, out);
+            write(e, view, SUM, out);
             out.push_str(if negated { " is not set" } else { " is set" });
         }
     }
@@ -107,7 +142,7 @@ fn write<'e, E>(expr: &'e E, view: &impl Fn(&'e E) -> Condition<'e, E>, min: u8,
 
 #[cfg(test)]
 mod tests {
-    use super::{write_condition, Condition};
+    use super::{write_condition, ArithOp, Condition};
 
     /// A tiny tree to print: just enough shapes to show where parentheses go.
     enum T {
@@ -118,6 +153,8 @@ mod tests {
         Eq(Box<T>, Box<T>),
         IsSet(Box<T>),
         In(Box<T>, Vec<T>),
+        Op(Box<T>, ArithOp, Box<T>),
+        Call(Vec<T>),
     }
 
     fn show(t: &T) -> String {
@@ -132,6 +169,8 @@ mod tests {
                 T::Eq(a, b) => Condition::Binary(a, " == ", b),
                 T::IsSet(e) => Condition::IsSet(e, false),
                 T::In(e, items) => Condition::InList(e, items),
+                T::Op(a, op, b) => Condition::Arith(a, *op, b),
+                T::Call(args) => Condition::Call("round", args),
             },
             &mut out,
         );
@@ -159,5 +198,26 @@ mod tests {
             show(&In(a(), vec![Name("c"), Or(c(), d())])),
             "a in [c, (c or d)]"
         );
+    }
+
+    #[test]
+    fn arithmetic_binds_tighter_than_comparisons_and_products_than_sums() {
+        use ArithOp::{Add, Mul, Sub};
+        use T::*;
+        let (a, c, d) = (|| b(Name("a")), || b(Name("c")), || b(Name("d")));
+        let op = |x, o, y| b(Op(x, o, y));
+        assert_eq!(show(&Eq(op(a(), Add, c()), d())), "a + c == d");
+        assert_eq!(show(&Op(op(a(), Add, c()), Mul, d())), "(a + c) * d");
+        assert_eq!(show(&Op(a(), Add, op(c(), Mul, d()))), "a + c * d");
+        // Left-leaning chains print flat; `a - (c - d)` keeps its parentheses.
+        assert_eq!(show(&Op(op(a(), Sub, c()), Sub, d())), "a - c - d");
+        assert_eq!(show(&Op(a(), Sub, op(c(), Sub, d()))), "a - (c - d)");
+        assert_eq!(show(&IsSet(op(a(), Add, c()))), "a + c is set");
+        assert_eq!(show(&In(a(), vec![Op(c(), Add, d())])), "a in [(c + d)]");
+        assert_eq!(
+            show(&Call(vec![Op(a(), Mul, c()), Name("d")])),
+            "round(a * c, d)"
+        );
+        assert_eq!(show(&Op(b(Call(vec![])), Mul, a())), "round() * a");
     }
 }

@@ -32,6 +32,7 @@ impl B {
                     fallback: None,
                     languages: vec![],
                     webhook: None,
+                    timezone: None,
                 },
                 apis: vec![],
                 nodes: vec![],

@@ -12,6 +12,7 @@ mod common;
 mod compile_snapshots;
 mod conversations;
 mod coverage;
+mod expressions;
 mod fmt;
 mod fuzz;
 mod graph;

@@ -30,6 +30,10 @@ pub(crate) fn check_bot(ctx: &mut Ctx<'_>, file: FileId, bot: &ast::Bot) {
                 check_webhook(ctx, file, hook);
                 ("webhook", hook.url.span)
             }
+            ast::BotSetting::Timezone(zone) => {
+                hours::check_zone(ctx, file, zone);
+                ("timezone", zone.span)
+            }
         };
         if let Some(&(_, first)) = seen.iter().find(|(w, _)| *w == what) {
             ctx.error(

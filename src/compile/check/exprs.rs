@@ -225,6 +225,12 @@ pub(crate) fn check_expr(ctx: &mut Ctx<'_>, file: FileId, e: &ast::Expr) -> Valu
             check_expr(ctx, file, value);
             ValueType::Bool
         }
+        ExprKind::Arith { op, lhs, rhs } => check_arith(ctx, file, *op, lhs, rhs),
+        ExprKind::Call { name, args } => check_function_call(ctx, file, e, name, args),
+        ExprKind::Template(t) => {
+            check_template(ctx, file, t, Place::USER);
+            ValueType::Text
+        }
     }
 }
 

@@ -7,18 +7,20 @@ use crate::compile::resolve::Ctx;
 use crate::compile::types::{comparable, literal_type, ref_type_fixed, type_name};
 use crate::compile::{hours, shadow};
 use crate::diagnostic::{did_you_mean, Code, Diag};
-use crate::ir::{self, AskKind, SysAttr, ValueType};
+use crate::ir::{self, AskKind, Number, SysAttr, ValueType};
 use crate::source::FileId;
 use crate::syntax::ast::{self, ApiProp, CmpOp, ExprKind, Literal, RefKind, Span, StmtKind};
 
 mod bot;
 mod exprs;
+mod functions;
 mod menus;
 mod statements;
 mod test_blocks;
 
 use bot::*;
 use exprs::*;
+use functions::*;
 use menus::*;
 use statements::*;
 pub(crate) use statements::{OTP_DEFAULT_DIGITS, OTP_DEFAULT_TRIES};

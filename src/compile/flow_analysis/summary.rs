@@ -390,10 +390,18 @@ pub(super) fn expr_reads(ctx: &Ctx<'_>, e: &ast::Expr, events: &mut Vec<Event>) 
             expr_reads(ctx, a, events);
             expr_reads(ctx, b, events);
         }
-        ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Text { lhs, rhs, .. } => {
+        ExprKind::Cmp { lhs, rhs, .. }
+        | ExprKind::Text { lhs, rhs, .. }
+        | ExprKind::Arith { lhs, rhs, .. } => {
             expr_reads(ctx, lhs, events);
             expr_reads(ctx, rhs, events);
         }
+        ExprKind::Call { args, .. } => {
+            for a in args {
+                expr_reads(ctx, a, events);
+            }
+        }
+        ExprKind::Template(t) => template_reads(ctx, t, None, None, events),
         ExprKind::Not(v)
         | ExprKind::InRange { value: v, .. }
         | ExprKind::Matches { value: v, .. } => expr_reads(ctx, v, events),

@@ -106,10 +106,17 @@ impl Refs {
             Expr::Not(x) | Expr::IsSet(x) | Expr::InRange(x, _, _) | Expr::Matches(x, _) => {
                 self.expr(x)
             }
-            Expr::And(a, b) | Expr::Or(a, b) | Expr::Cmp(_, a, b) | Expr::Text(_, a, b) => {
+            Expr::And(a, b)
+            | Expr::Or(a, b)
+            | Expr::Cmp(_, a, b)
+            | Expr::Text(_, a, b)
+            | Expr::Arith(_, a, b) => {
                 self.expr(a)?;
                 self.expr(b)
             }
+            // A call with too few arguments is unset at run time, not a crash.
+            Expr::Call(_, args) => args.iter().try_for_each(|a| self.expr(a)),
+            Expr::Template(t) => self.template(t),
             Expr::InList(x, items) => {
                 self.expr(x)?;
                 items.iter().try_for_each(|i| self.expr(i))
@@ -265,6 +272,16 @@ pub(super) fn check_references(p: &Program) -> Checked {
 }
 
 /// Parse each hours table's zone and check its rules.
+/// The bot's `timezone`, UTC when it names none.
+pub(super) fn parse_bot_zone(p: &Program) -> Result<Tz, LoadError> {
+    match &p.bot.timezone {
+        None => Ok(Tz::UTC),
+        Some(name) => name
+            .parse()
+            .map_err(|_| LoadError::BadReference(format!("the bot's unknown time zone {name:?}"))),
+    }
+}
+
 pub(super) fn parse_zones(p: &Program) -> Result<Vec<Tz>, LoadError> {
     p.hours
         .iter()

@@ -195,5 +195,8 @@ pub(super) fn condition(e: &Expr) -> Condition<'_, Expr> {
         ExprKind::InList { value, items } => Condition::InList(value, items),
         ExprKind::Matches { value, pattern } => Condition::Matches(value, plain(&pattern.value)),
         ExprKind::IsSet { value, negated } => Condition::IsSet(value, *negated),
+        ExprKind::Arith { op, lhs, rhs } => Condition::Arith(lhs, *op, rhs),
+        ExprKind::Call { name, args } => Condition::Call(&name.name, args),
+        ExprKind::Template(t) => Condition::Operand(template(t)),
     }
 }

@@ -447,6 +447,10 @@ fn bot_setting(setting: &BotSetting) -> (usize, Part<'_>) {
             );
             (hook.url.span.start, Part::Line(line))
         }
+        BotSetting::Timezone(zone) => (
+            zone.span.start,
+            Part::Line(format!("timezone {}", plain(&zone.value))),
+        ),
     }
 }
 
