@@ -1,0 +1,176 @@
+//! Builds the top-level items from their pairs: `bot` settings, `api` properties, save paths
+//! and `json {}` bodies.
+
+use super::*;
+
+impl Builder<'_> {
+    pub(super) fn bot(&mut self, mut inner: Pairs<Rule>, span: Span) -> Bot {
+        let name = self.next_str(&mut inner);
+        let mut settings = Vec::new();
+        for p in inner {
+            let rule = p.as_rule();
+            let mut s = p.into_inner();
+            settings.push(match rule {
+                Rule::start => BotSetting::Start(self.next_ident(&mut s, NameRole::Node)),
+                Rule::greeting => BotSetting::Greeting(self.next_text(&mut s)),
+                Rule::avatar => BotSetting::Avatar(self.next_template(&mut s)),
+                Rule::fallback => BotSetting::Fallback(self.next_text(&mut s)),
+                Rule::languages => BotSetting::Languages(
+                    s.filter(|q| q.as_rule() == Rule::ident)
+                        .map(|q| self.word(&q))
+                        .collect(),
+                ),
+                Rule::timezone => BotSetting::Timezone(self.next_str(&mut s)),
+                Rule::webhook => {
+                    let url = self.next_str(&mut s);
+                    let mut names = s
+                        .filter(|q| q.as_rule() == Rule::ident)
+                        .map(|q| self.word(&q));
+                    let Some(secret) = names.next() else { continue };
+                    BotSetting::Webhook(Webhook {
+                        url,
+                        secret,
+                        events: names.collect(),
+                    })
+                }
+                _ => continue,
+            });
+        }
+        Bot {
+            name,
+            settings,
+            span,
+        }
+    }
+
+    pub(super) fn api(&mut self, mut inner: Pairs<Rule>, span: Span) -> Api {
+        let name = self.next_ident(&mut inner, NameRole::Api);
+        let mut props = Vec::new();
+        for p in inner {
+            if let Some(prop) = self.api_prop(p) {
+                props.push(prop);
+            }
+        }
+        Api { name, props, span }
+    }
+
+    pub(super) fn api_prop(&mut self, p: P) -> Option<ApiProp> {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut inner = p.into_inner();
+        Some(match rule {
+            Rule::kw_live => ApiProp::Mode { live: true, span },
+            Rule::kw_draft => ApiProp::Mode { live: false, span },
+            Rule::request => {
+                let method = method_of(inner.next().map_or("get", |m| m.as_str()));
+                let url = self.next_template(&mut inner);
+                ApiProp::Request { method, url, span }
+            }
+            Rule::header => {
+                let name = self.next_str(&mut inner);
+                let value = self.next_template(&mut inner);
+                ApiProp::Header { name, value, span }
+            }
+            Rule::body_prop => ApiProp::Body {
+                body: self.next_template(&mut inner),
+                span,
+            },
+            Rule::json_prop => {
+                let obj = inner.find(|p| p.as_rule() == Rule::json_object)?;
+                ApiProp::Json {
+                    body: self.json_template(obj),
+                    span,
+                }
+            }
+            Rule::timeout => {
+                let d = inner.find(|p| p.as_rule() == Rule::duration)?;
+                ApiProp::Timeout {
+                    millis: leaf::duration(d.as_str(), self.at(&d), self.diags),
+                    span,
+                }
+            }
+            Rule::retry => {
+                let n = inner.find(|p| p.as_rule() == Rule::uint)?;
+                let count = leaf::retry(n.as_str(), self.at(&n), self.diags);
+                ApiProp::Retry { count, span }
+            }
+            Rule::save => {
+                let attr = self.next_ident(&mut inner, NameRole::Attribute);
+                let path = inner.find(|p| p.as_rule() == Rule::save_path)?;
+                ApiProp::Save {
+                    attr,
+                    path: self.save_path(path),
+                    span,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    pub(super) fn save_path(&mut self, p: P) -> SavePath {
+        let span = self.span(&p);
+        let mut steps = Vec::new();
+        for step in p.into_inner() {
+            match step.as_rule() {
+                Rule::path_field => steps.push(PathStep::Field(step.as_str().to_owned())),
+                Rule::string => steps.push(PathStep::Field(self.str_of(&step).value)),
+                Rule::path_index => {
+                    if let Some(i) = leaf::index(step.as_str(), self.at(&step), self.diags) {
+                        steps.push(PathStep::Index(i));
+                    }
+                }
+                _ => {}
+            }
+        }
+        SavePath { steps, span }
+    }
+
+    pub(super) fn json_template(&mut self, p: P) -> JsonTemplate {
+        let span = self.span(&p);
+        if self.depth >= MAX_DEPTH {
+            self.diags.push(
+                Diag::new(Code::Syntax, "this JSON value is nested too deeply", span)
+                    .label("too deep")
+                    .help("flatten this JSON value"),
+            );
+            return JsonTemplate::Null(span);
+        }
+        self.depth += 1;
+        let value = self.json_template_inner(p, span);
+        self.depth -= 1;
+        value
+    }
+
+    pub(super) fn json_template_inner(&mut self, p: P, span: Span) -> JsonTemplate {
+        match p.as_rule() {
+            Rule::json_object => {
+                let mut members = Vec::new();
+                for m in p.into_inner().filter(|m| m.as_rule() == Rule::json_member) {
+                    let mut parts = m.into_inner();
+                    let key = self.next_str(&mut parts);
+                    let value = parts
+                        .find(|v| !matches!(v.as_rule(), Rule::colon))
+                        .map_or(JsonTemplate::Null(span), |v| self.json_template(v));
+                    members.push((key, value));
+                }
+                JsonTemplate::Object(members, span)
+            }
+            Rule::json_array => {
+                let items = p
+                    .into_inner()
+                    .filter(|v| {
+                        !matches!(v.as_rule(), Rule::lbracket | Rule::rbracket | Rule::comma)
+                    })
+                    .map(|v| self.json_template(v))
+                    .collect();
+                JsonTemplate::Array(items, span)
+            }
+            Rule::string => JsonTemplate::String(self.template_of(&p)),
+            Rule::json_number => JsonTemplate::Number(self.number(&p), span),
+            Rule::kw_true => JsonTemplate::Bool(true, span),
+            Rule::kw_false => JsonTemplate::Bool(false, span),
+            Rule::ident | Rule::kw_status | Rule::dotted_ref => JsonTemplate::Ref(self.expr(p)),
+            _ => JsonTemplate::Null(span),
+        }
+    }
+}
