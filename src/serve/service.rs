@@ -139,7 +139,8 @@ impl Service {
         let now = now();
         let state = state_name(&session);
         let outbox = self.outbox_for(&id, &now, None, &events, state, true);
-        let commit = self.commit_for(&id, None, &events, &session, &now, outbox);
+        let events_value = events_json(&events);
+        let commit = self.commit_for(&id, None, &events_value, &session, &now, outbox);
         let conversation = Conversation {
             id: id.clone(),
             token_hash: token_hash(&token),
@@ -162,7 +163,7 @@ impl Service {
             token,
             answer: Answer {
                 state: state.to_string(),
-                events: events_json(&events),
+                events: events_value,
             },
         })
     }
@@ -242,20 +243,19 @@ impl Service {
         text: String,
         message_id: Option<String>,
     ) -> Result<Answer, ServiceError> {
-        self.authorize(id, token, None).await?;
         let began = Instant::now();
+        // Lock first, then read once: the row read under the lock is both what the token is
+        // checked against and the state the turn starts from.
         let _held = self.locks.lock(id).await;
-        if let Some(mid) = &message_id {
-            if let Some(turn) = self.store.turn_for_message(id, mid).await? {
-                return Ok(stored_answer(&turn.state, &turn.events));
-            }
-        }
-        // Read again under the lock: this is the state the turn starts from.
-        let conversation = self
+        let (conversation, first) = self
             .store
-            .conversation(id)
+            .conversation_for_message(id, message_id.as_deref())
             .await?
             .ok_or(ServiceError::NotFound)?;
+        check_token(&conversation, token)?;
+        if let Some(turn) = first {
+            return Ok(stored_answer(&turn.state, &turn.events));
+        }
         if conversation.state == "closed" || conversation.state == "failed" {
             return Err(ServiceError::Conflict(conversation.state));
         }
@@ -278,7 +278,8 @@ impl Service {
         let message = Message { text, message_id };
         let state = state_name(&session);
         let outbox = self.outbox_for(id, &at, Some(&message), &events, state, false);
-        let commit = self.commit_for(id, Some(message), &events, &session, &at, outbox);
+        let events_value = events_json(&events);
+        let commit = self.commit_for(id, Some(message), &events_value, &session, &at, outbox);
         let wake = !commit.outbox.is_empty();
         match self.store.commit_turn(commit).await? {
             Committed::Stored { .. } if wake => self.outbox_wake.notify_one(),
@@ -290,7 +291,7 @@ impl Service {
         tracing::info!(conversation = %id, state, events = events.len(), "turn");
         Ok(Answer {
             state: state.to_string(),
-            events: events_json(&events),
+            events: events_value,
         })
     }
 
@@ -381,7 +382,7 @@ impl Service {
         &self,
         id: &str,
         message: Option<Message>,
-        events: &[Event],
+        events: &Json,
         session: &Session,
         at: &str,
         outbox: Vec<OutboxItem>,
@@ -391,7 +392,7 @@ impl Service {
         TurnCommit {
             conversation: id.to_string(),
             message,
-            events: events_json(events).to_string(),
+            events: events.to_string(),
             state: state_name(session).to_string(),
             node: resume::node_name(program, session),
             session: serde_json::to_string(&stored).unwrap_or_default(),
@@ -448,6 +449,16 @@ pub fn state_name(s: &Session) -> &'static str {
         SessionState::Closed => "closed",
         SessionState::Transferred => "transferred",
         SessionState::New | SessionState::Failed => "failed",
+    }
+}
+
+/// `Ok` when `token` is the conversation's own token.
+fn check_token(conversation: &Conversation, token: Option<&str>) -> Result<(), ServiceError> {
+    let token = token.ok_or(ServiceError::Unauthorized)?;
+    if constant_time_eq(&token_hash(token), &conversation.token_hash) {
+        Ok(())
+    } else {
+        Err(ServiceError::Unauthorized)
     }
 }
 

@@ -30,6 +30,9 @@ pub enum StoreError {
     /// The thread that owns the connection is gone.
     #[error("the store's worker stopped: {0}")]
     Worker(String),
+    /// The transaction holding this write (with others committed together) did not commit.
+    #[error("the store could not commit: {0}")]
+    Commit(String),
 }
 
 /// A conversation as stored.
@@ -198,6 +201,20 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(s) => {
                 s.turn_for_message(id.to_string(), message_id.to_string())
+                    .await
+            }
+        }
+    }
+
+    /// The conversation and, when `message_id` was already processed in it, that turn.
+    pub async fn conversation_for_message(
+        &self,
+        id: &str,
+        message_id: Option<&str>,
+    ) -> Result<Option<(Conversation, Option<Turn>)>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                s.conversation_for_message(id.to_string(), message_id.map(str::to_string))
                     .await
             }
         }

@@ -6,5 +6,6 @@
 mod api;
 mod durability;
 mod process;
+mod store;
 mod support;
 mod turns;

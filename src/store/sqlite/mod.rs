@@ -5,20 +5,22 @@
 //!   is killed — `SIGKILL`, a panic, an OOM kill — loses no committed turn: the next open
 //!   replays the WAL. `NORMAL` only skips the `fsync` at each commit, so a power cut or an OS
 //!   crash may lose the last few commits; `FULL` would pay an `fsync` per turn for that.
-//! - **Threads.** rusqlite is blocking: every call runs on tokio's blocking pool
-//!   (`spawn_blocking`) over one connection behind a mutex, so no transaction spans an
-//!   `.await` and async workers are never blocked. Writes to one SQLite file are serialized by
-//!   SQLite anyway; each turn's transaction is a handful of indexed statements.
+//! - **Threads.** rusqlite is blocking: one thread owns the connection and takes work from a
+//!   queue ([`worker`]), so no transaction spans an `.await` and async workers are never
+//!   blocked. Writes to one SQLite file are serialized by SQLite anyway; the thread commits
+//!   the turns that queued up meanwhile together (group commit), each in its own savepoint.
 //! - **Schema versions** live in `PRAGMA user_version`. [`MIGRATIONS`] are applied in order,
 //!   each in its own transaction; a store whose version is newer than this binary knows is
 //!   refused ([`StoreError::SchemaTooNew`]) instead of being misread.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 
 use super::{Committed, Conversation, Message, OutboxRow, StoreError, Summary, Turn, TurnCommit};
+use worker::Worker;
+
+mod worker;
 
 /// The schema, one step per version: `MIGRATIONS[i]` takes version `i` to `i + 1`.
 /// Append only: never edit a released step.
@@ -65,13 +67,13 @@ pub fn schema_version() -> i64 {
 /// A SQLite store file; one connection, used from a blocking thread.
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    worker: Worker,
 }
 
 impl SqliteStore {
     /// Opens (creating and migrating as needed) the file at `path`.
     pub async fn open(path: PathBuf) -> Result<SqliteStore, StoreError> {
-        let conn = blocking(move || {
+        let worker = Worker::start(move || {
             let mut conn = Connection::open(&path)?;
             conn.busy_timeout(std::time::Duration::from_secs(5))?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -80,68 +82,29 @@ impl SqliteStore {
             Ok(conn)
         })
         .await?;
-        Ok(SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
-        })
-    }
-
-    /// Runs `f` on the connection, on the blocking pool.
-    async fn with<R, F>(&self, f: F) -> Result<R, StoreError>
-    where
-        R: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
-    {
-        let conn = Arc::clone(&self.conn);
-        blocking(move || {
-            // A panic while holding the lock cannot leave a transaction open (rusqlite rolls
-            // back on drop), so a poisoned lock is still a usable connection.
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
-        })
-        .await
+        Ok(SqliteStore { worker })
     }
 
     /// Writes a new conversation and its opening turn in one transaction.
     pub async fn create(&self, c: Conversation, opening: TurnCommit) -> Result<(), StoreError> {
-        self.with(move |conn| {
-            let tx = conn.transaction()?;
+        self.worker.write(move |tx| {
             tx.execute(
                 "INSERT INTO conversations (id, token_hash, state, node, session, flow_version, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![c.id, c.token_hash, c.state, c.node, c.session, c.flow_version, c.created_at, c.updated_at],
             )?;
-            insert_turn(&tx, &opening, 1)?;
-            insert_outbox(&tx, &opening)?;
-            tx.commit()?;
-            Ok(())
+            insert_turn(tx, &opening, 1)?;
+            insert_outbox(tx, &opening)?;
+            Ok(((), true))
         })
         .await
     }
 
     /// The conversation with this id, if any.
     pub async fn conversation(&self, id: String) -> Result<Option<Conversation>, StoreError> {
-        self.with(move |conn| {
-            Ok(conn
-                .query_row(
-                    "SELECT id, token_hash, state, node, session, flow_version, created_at, updated_at
-                     FROM conversations WHERE id = ?1",
-                    params![id],
-                    |r| {
-                        Ok(Conversation {
-                            id: r.get(0)?,
-                            token_hash: r.get(1)?,
-                            state: r.get(2)?,
-                            node: r.get(3)?,
-                            session: r.get(4)?,
-                            flow_version: r.get(5)?,
-                            created_at: r.get(6)?,
-                            updated_at: r.get(7)?,
-                        })
-                    },
-                )
-                .optional()?)
-        })
-        .await
+        self.worker
+            .read(move |conn| conversation_by_id(conn, &id))
+            .await
     }
 
     /// The stored turn that processed `message_id`, if any.
@@ -150,28 +113,50 @@ impl SqliteStore {
         id: String,
         message_id: String,
     ) -> Result<Option<Turn>, StoreError> {
-        self.with(move |conn| turn_by_message(conn, &id, &message_id))
+        self.worker
+            .read(move |conn| turn_by_message(conn, &id, &message_id))
+            .await
+    }
+
+    /// The conversation and, when `message_id` was processed in it, that turn: what a new
+    /// message needs, in one read.
+    pub async fn conversation_for_message(
+        &self,
+        id: String,
+        message_id: Option<String>,
+    ) -> Result<Option<(Conversation, Option<Turn>)>, StoreError> {
+        self.worker
+            .read(move |conn| {
+                let Some(conversation) = conversation_by_id(conn, &id)? else {
+                    return Ok(None);
+                };
+                let turn = match &message_id {
+                    Some(m) => turn_by_message(conn, &id, m)?,
+                    None => None,
+                };
+                Ok(Some((conversation, turn)))
+            })
             .await
     }
 
     /// Stores a turn: session, turn and outbox together, or nothing.
     pub async fn commit_turn(&self, t: TurnCommit) -> Result<Committed, StoreError> {
-        self.with(move |conn| {
-            let tx = conn.transaction()?;
+        self.worker.write(move |tx| {
             let seq: i64 = tx.query_row(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE conversation = ?1",
                 params![t.conversation],
                 |r| r.get(0),
             )?;
-            match insert_turn(&tx, &t, seq) {
+            match insert_turn(tx, &t, seq) {
                 Ok(()) => {}
                 Err(e) if is_unique_violation(&e) => {
-                    drop(tx);
+                    // The failed INSERT wrote nothing; read the turn that was first.
                     let id = t.message.as_ref().and_then(|m| m.message_id.clone()).unwrap_or_default();
-                    return Ok(match turn_by_message(conn, &t.conversation, &id)? {
+                    let first = match turn_by_message(tx, &t.conversation, &id)? {
                         Some(turn) => Committed::Duplicate(turn),
                         None => Committed::Gone,
-                    });
+                    };
+                    return Ok((first, false));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -181,27 +166,27 @@ impl SqliteStore {
                 params![t.conversation, t.state, t.node, t.session, t.flow_version, t.at],
             )?;
             if updated == 0 {
-                return Ok(Committed::Gone);
+                return Ok((Committed::Gone, false));
             }
-            insert_outbox(&tx, &t)?;
-            tx.commit()?;
-            Ok(Committed::Stored { seq })
+            insert_outbox(tx, &t)?;
+            Ok((Committed::Stored { seq }, true))
         })
         .await
     }
 
     /// Every turn of a conversation, oldest first.
     pub async fn transcript(&self, id: String) -> Result<Vec<Turn>, StoreError> {
-        self.with(move |conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {TURN_COLUMNS} FROM turns WHERE conversation = ?1 ORDER BY seq"
-            ))?;
-            let turns = stmt
-                .query_map(params![id], read_turn)?
-                .collect::<Result<_, _>>()?;
-            Ok(turns)
-        })
-        .await
+        self.worker
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {TURN_COLUMNS} FROM turns WHERE conversation = ?1 ORDER BY seq"
+                ))?;
+                let turns = stmt
+                    .query_map(params![id], read_turn)?
+                    .collect::<Result<_, _>>()?;
+                Ok(turns)
+            })
+            .await
     }
 
     /// Conversations newest first: at most `limit`, older than the one with id `after`.
@@ -210,60 +195,62 @@ impl SqliteStore {
         limit: u32,
         after: Option<String>,
     ) -> Result<Vec<Summary>, StoreError> {
-        self.with(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, state, node, created_at, updated_at FROM conversations
+        self.worker
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, state, node, created_at, updated_at FROM conversations
                  WHERE ?1 IS NULL OR n < COALESCE((SELECT n FROM conversations WHERE id = ?1), 0)
                  ORDER BY n DESC LIMIT ?2",
-            )?;
-            let rows = stmt
-                .query_map(params![after, limit], |r| {
-                    Ok(Summary {
-                        id: r.get(0)?,
-                        state: r.get(1)?,
-                        node: r.get(2)?,
-                        created_at: r.get(3)?,
-                        updated_at: r.get(4)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            Ok(rows)
-        })
-        .await
+                )?;
+                let rows = stmt
+                    .query_map(params![after, limit], |r| {
+                        Ok(Summary {
+                            id: r.get(0)?,
+                            state: r.get(1)?,
+                            node: r.get(2)?,
+                            created_at: r.get(3)?,
+                            updated_at: r.get(4)?,
+                        })
+                    })?
+                    .collect::<Result<_, _>>()?;
+                Ok(rows)
+            })
+            .await
     }
 
     /// Erases a conversation, its transcript and its pending deliveries.
     pub async fn delete(&self, id: String) -> Result<bool, StoreError> {
-        self.with(move |conn| {
-            let tx = conn.transaction()?;
-            let n = tx.execute("DELETE FROM conversations WHERE id = ?1", params![id])?;
-            tx.execute("DELETE FROM turns WHERE conversation = ?1", params![id])?;
-            tx.execute("DELETE FROM outbox WHERE conversation = ?1", params![id])?;
-            tx.commit()?;
-            Ok(n > 0)
-        })
-        .await
+        self.worker
+            .write(move |tx| {
+                let n = tx.execute("DELETE FROM conversations WHERE id = ?1", params![id])?;
+                tx.execute("DELETE FROM turns WHERE conversation = ?1", params![id])?;
+                tx.execute("DELETE FROM outbox WHERE conversation = ?1", params![id])?;
+                Ok((n > 0, true))
+            })
+            .await
     }
 
     /// How many conversations are in each state.
     pub async fn count_by_state(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        self.with(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT state, COUNT(*) FROM conversations GROUP BY state ORDER BY state",
-            )?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
-                })?
-                .collect::<Result<_, _>>()?;
-            Ok(rows)
-        })
-        .await
+        self.worker
+            .read(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT state, COUNT(*) FROM conversations GROUP BY state ORDER BY state",
+                )?;
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+                    })?
+                    .collect::<Result<_, _>>()?;
+                Ok(rows)
+            })
+            .await
     }
 
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.with(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+        self.worker
+            .read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
             .await
     }
 
@@ -273,35 +260,37 @@ impl SqliteStore {
         now_ms: i64,
         limit: u32,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        self.with(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT o.n, o.conversation, o.body, o.attempts FROM outbox o
+        self.worker
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT o.n, o.conversation, o.body, o.attempts FROM outbox o
                  WHERE o.n = (SELECT MIN(n) FROM outbox WHERE conversation = o.conversation)
                    AND o.next_at <= ?1
                  ORDER BY o.n LIMIT ?2",
-            )?;
-            let rows = stmt
-                .query_map(params![now_ms, limit], |r| {
-                    Ok(OutboxRow {
-                        n: r.get(0)?,
-                        conversation: r.get(1)?,
-                        body: r.get(2)?,
-                        attempts: r.get(3)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            Ok(rows)
-        })
-        .await
+                )?;
+                let rows = stmt
+                    .query_map(params![now_ms, limit], |r| {
+                        Ok(OutboxRow {
+                            n: r.get(0)?,
+                            conversation: r.get(1)?,
+                            body: r.get(2)?,
+                            attempts: r.get(3)?,
+                        })
+                    })?
+                    .collect::<Result<_, _>>()?;
+                Ok(rows)
+            })
+            .await
     }
 
     /// A delivery was accepted: forget it.
     pub async fn delivered(&self, n: i64) -> Result<(), StoreError> {
-        self.with(move |conn| {
-            conn.execute("DELETE FROM outbox WHERE n = ?1", params![n])?;
-            Ok(())
-        })
-        .await
+        self.worker
+            .write(move |conn| {
+                conn.execute("DELETE FROM outbox WHERE n = ?1", params![n])?;
+                Ok(((), true))
+            })
+            .await
     }
 
     /// A delivery failed: try again at `next_at_ms`.
@@ -311,34 +300,26 @@ impl SqliteStore {
         next_at_ms: i64,
         error: String,
     ) -> Result<(), StoreError> {
-        self.with(move |conn| {
-            conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_at = ?2, last_error = ?3 WHERE n = ?1",
-                params![n, next_at_ms, error],
-            )?;
-            Ok(())
-        })
+        self.worker
+            .write(move |conn| {
+                conn.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, next_at = ?2, last_error = ?3 WHERE n = ?1",
+                    params![n, next_at_ms, error],
+                )?;
+                Ok(((), true))
+            })
         .await
     }
 
     /// Pending deliveries.
     pub async fn pending_deliveries(&self) -> Result<u64, StoreError> {
-        self.with(|conn| {
-            let n: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
-            Ok(n.max(0) as u64)
-        })
-        .await
+        self.worker
+            .read(|conn| {
+                let n: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+                Ok(n.max(0) as u64)
+            })
+            .await
     }
-}
-
-async fn blocking<R, F>(f: F) -> Result<R, StoreError>
-where
-    R: Send + 'static,
-    F: FnOnce() -> Result<R, StoreError> + Send + 'static,
-{
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::Worker(e.to_string()))?
 }
 
 /// Brings the schema up to [`schema_version`], refusing a newer one.
@@ -385,7 +366,28 @@ fn turn_by_message(
         .optional()?)
 }
 
-fn insert_turn(tx: &Transaction<'_>, t: &TurnCommit, seq: i64) -> rusqlite::Result<()> {
+fn conversation_by_id(conn: &Connection, id: &str) -> Result<Option<Conversation>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, token_hash, state, node, session, flow_version, created_at, updated_at
+         FROM conversations WHERE id = ?1",
+    )?;
+    Ok(stmt
+        .query_row(params![id], |r| {
+            Ok(Conversation {
+                id: r.get(0)?,
+                token_hash: r.get(1)?,
+                state: r.get(2)?,
+                node: r.get(3)?,
+                session: r.get(4)?,
+                flow_version: r.get(5)?,
+                created_at: r.get(6)?,
+                updated_at: r.get(7)?,
+            })
+        })
+        .optional()?)
+}
+
+fn insert_turn(tx: &Connection, t: &TurnCommit, seq: i64) -> rusqlite::Result<()> {
     let (text, message_id) = match &t.message {
         Some(m) => (Some(&m.text), m.message_id.as_ref()),
         None => (None, None),
@@ -398,7 +400,7 @@ fn insert_turn(tx: &Transaction<'_>, t: &TurnCommit, seq: i64) -> rusqlite::Resu
     Ok(())
 }
 
-fn insert_outbox(tx: &Transaction<'_>, t: &TurnCommit) -> rusqlite::Result<()> {
+fn insert_outbox(tx: &Connection, t: &TurnCommit) -> rusqlite::Result<()> {
     let mut stmt =
         tx.prepare_cached("INSERT INTO outbox (conversation, body, next_at) VALUES (?1, ?2, 0)")?;
     for item in &t.outbox {
