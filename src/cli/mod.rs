@@ -181,7 +181,7 @@ impl SessionArgs {
     fn apply(&self, config: chatflow::runtime::EngineConfig) -> chatflow::runtime::EngineConfig {
         chatflow::runtime::EngineConfig {
             smtp: self.smtp_config().or(config.smtp),
-            language: self.language.clone().unwrap_or(config.language),
+            language: self.language.clone().or(config.language),
             channel: self.channel.clone().unwrap_or(config.channel),
             ..config
         }

@@ -165,6 +165,19 @@ impl Engine {
         &self.inner.config
     }
 
+    /// The language new sessions start in: the configured one, else the bot's first declared
+    /// language, else `en`.
+    pub fn default_language(&self) -> String {
+        let declared = self.inner.program.bot.languages.first();
+        self.inner
+            .config
+            .language
+            .as_ref()
+            .or(declared)
+            .cloned()
+            .unwrap_or_else(|| "en".to_string())
+    }
+
     /// A conversation that has not started: every attribute unset.
     pub fn new_session(&self) -> Session {
         let config = &self.inner.config;
@@ -173,7 +186,7 @@ impl Engine {
             sys.insert(attr.name().to_string(), Value::Text(value));
         };
         text(SysAttr::Channel, config.channel.clone());
-        text(SysAttr::Language, config.language.clone());
+        text(SysAttr::Language, self.default_language());
         text(SysAttr::VisitorId, format!("{:016x}", fastrand::u64(..)));
         Session {
             node: self.inner.program.bot.start,

@@ -274,8 +274,9 @@ pub struct EngineConfig {
     pub backoff: Backoff,
     /// `sys.channel` of new sessions (`terminal` by default).
     pub channel: String,
-    /// `sys.language` of new sessions (`en` by default).
-    pub language: String,
+    /// `sys.language` of new sessions; `None` (the default) starts them in the bot's first
+    /// declared language, or `en` for a bot that declares none.
+    pub language: Option<String>,
     /// Where `email` is delivered; `None` records the `Email` event only.
     pub smtp: Option<SmtpConfig>,
     /// OTP codes are the first `digits` digits of `1234567890` instead of random ones
@@ -354,7 +355,7 @@ impl Default for EngineConfig {
             timeout_cap_ms: None,
             backoff: Backoff::default(),
             channel: "terminal".to_string(),
-            language: "en".to_string(),
+            language: None,
             smtp: None,
             fixed_otp: false,
             clock: Clock::System,

@@ -277,10 +277,7 @@ fn engine_config(program: &Program, options: &TestOptions, server: &StubServer) 
             ..defaults.backoff
         },
         smtp: options.smtp.clone(),
-        language: options
-            .language
-            .clone()
-            .unwrap_or(defaults.language.clone()),
+        language: options.language.clone().or(defaults.language.clone()),
         channel: options.channel.clone().unwrap_or(defaults.channel.clone()),
         ..defaults
     }

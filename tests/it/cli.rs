@@ -1086,3 +1086,27 @@ fn test_takes_language_and_channel_for_every_conversation() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_first_declared_language_is_the_default_in_run_and_test() {
+    let dir = std::env::temp_dir().join(format!("chatflow-cli-first-lang-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let flow = dir.join("fr.flow");
+    std::fs::write(
+        &flow,
+        "bot \"L\" {\n  start s\n  languages fr, en\n}\n\
+         node s {\n  say {\n    fr \"Bonjour ({sys.language})\"\n    en \"Hello ({sys.language})\"\n  }\n  close\n}\n\
+         test \"greets in French\" {\n  expect say \"Bonjour (fr)\"\n}\n",
+    )
+    .expect("write");
+    let path = flow.to_str().expect("utf-8 path");
+    let o = chatflow(&["test", path]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o), "PASS greets in French\n1 passed, 0 failed\n");
+    let o = chatflow_with_input(&["run", path], "");
+    assert!(stdout(&o).contains("bot> Bonjour (fr)\n"), "{}", stdout(&o));
+    // `--language` still wins over the default.
+    let o = chatflow_with_input(&["run", path, "--language", "en"], "");
+    assert!(stdout(&o).contains("bot> Hello (en)\n"), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

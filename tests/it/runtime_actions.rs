@@ -92,6 +92,32 @@ async fn set_language_picks_the_translation_and_unknown_languages_use_the_first(
     assert_eq!(s.sys.get("language"), Some(&Value::Text("fr".into())));
 }
 
+#[tokio::test]
+async fn a_new_session_speaks_the_first_declared_language() {
+    let mut b = B::new();
+    b.p.bot.languages = vec!["fr".into(), "en".into()];
+    let hello = Text::Translated(vec![
+        ("fr".into(), b.t("Bonjour")),
+        ("en".into(), b.t("Hello")),
+    ]);
+    b.add("main", vec![Stmt::Say(hello)]);
+    let e = engine(&b);
+    let mut s = e.new_session();
+    assert_eq!(s.sys.get("language"), Some(&Value::Text("fr".into())));
+    assert_eq!(says(&e.start(&mut s).await), ["Bonjour"]);
+    // A configured language wins; a bot without languages starts in English.
+    let config = EngineConfig {
+        language: Some("en".into()),
+        ..Default::default()
+    };
+    let mut s = engine_with(&b, config).new_session();
+    assert_eq!(s.sys.get("language"), Some(&Value::Text("en".into())));
+    let mut plain = B::new();
+    plain.add("main", vec![]);
+    s = engine(&plain).new_session();
+    assert_eq!(s.sys.get("language"), Some(&Value::Text("en".into())));
+}
+
 // ---- menus ----
 
 /// `buttons "Pick" { link "FAQ" ...; postback "Call me" "CALLBACK" -> callback; "Ticket" -> ticket }`
