@@ -23,12 +23,15 @@ pub use sys::SysAttr;
 /// The IR format this build writes. 3: numbers are integers or floats ([`Number`]; whole
 /// numbers are written `200`, not `200.0`) and `json {}` bodies may hold bare references
 /// ([`JsonTemplate::Value`]). 4: expressions hold arithmetic, function calls and templates
-/// ([`Expr::Arith`], [`Expr::Call`], [`Expr::Template`]); the bot may name a time zone.
+/// ([`Expr::Arith`], [`Expr::Call`], [`Expr::Template`]); the bot may name a time zone; option
+/// labels, card titles, subtitles and buttons, form field labels, email subjects and bodies and
+/// media captions are [`Text`]s (a format-3 bare template still reads as a plain text).
 pub const FORMAT_VERSION: u32 = 4;
 /// The oldest IR format this runtime still reads (a format-2 number reads as a float).
 pub const MIN_READ_VERSION: u32 = 2;
 /// The oldest runtime format that reads the IR this build writes: a format-3 runtime knows
-/// no arithmetic, function calls or templates in expressions.
+/// no arithmetic, function calls or templates in expressions, and reads labels and captions as
+/// bare templates.
 pub const WRITTEN_MIN_READ_VERSION: u32 = 4;
 
 /// Index into [`Program::nodes`].
@@ -280,7 +283,7 @@ pub enum Stmt {
         /// Where it is.
         url: Template,
         /// Text shown with it.
-        caption: Option<Template>,
+        caption: Option<Text>,
     },
     /// Hand the conversation to a department or an agent.
     Transfer {
@@ -620,13 +623,39 @@ pub type HoursId = u32;
 /// Index into [`Program::flows`].
 pub type FlowId = u32;
 
-/// A message: one template, or one per language.
+/// A message text: every text a visitor sees (messages, prompts, labels, titles, captions,
+/// email subjects and bodies).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "TextRepr")]
 pub enum Text {
     /// The same template in every language.
     Plain(Template),
     /// (language code, text), in declaration order of the bot's `languages`.
     Translated(Vec<(String, Template)>),
+}
+
+/// How a [`Text`] is read: tagged, or (format 3, where labels, titles, captions and email
+/// fields were bare templates) a bare template.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TextRepr {
+    Tagged(TaggedText),
+    Bare(Template),
+}
+
+#[derive(Deserialize)]
+enum TaggedText {
+    Plain(Template),
+    Translated(Vec<(String, Template)>),
+}
+
+impl From<TextRepr> for Text {
+    fn from(repr: TextRepr) -> Text {
+        match repr {
+            TextRepr::Tagged(TaggedText::Plain(t)) | TextRepr::Bare(t) => Text::Plain(t),
+            TextRepr::Tagged(TaggedText::Translated(texts)) => Text::Translated(texts),
+        }
+    }
 }
 
 /// `choose` or `buttons`: options to pick from.
@@ -655,7 +684,7 @@ pub enum MenuSource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MenuOption {
     /// The text shown, also an answer that picks it.
-    pub label: Template,
+    pub label: Text,
     /// What picking it does.
     pub kind: OptionKind,
 }
@@ -682,7 +711,7 @@ pub struct DynamicItems {
     /// The list attribute.
     pub list: AttrId,
     /// `None`: the element itself rendered as text.
-    pub label: Option<Template>,
+    pub label: Option<Text>,
     /// Values saved from the picked element.
     pub saves: Vec<ItemSave>,
     /// Where picking leads.
@@ -729,9 +758,9 @@ pub enum Carousel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Card {
     /// Heading; also an answer that picks the card.
-    pub title: Template,
+    pub title: Text,
     /// Text under the title.
-    pub subtitle: Option<Template>,
+    pub subtitle: Option<Text>,
     /// Picture URL.
     pub image: Option<Template>,
     /// Buttons in order.
@@ -742,13 +771,13 @@ pub struct Card {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardTemplate {
     /// Heading per element.
-    pub title: Option<Template>,
+    pub title: Option<Text>,
     /// Text under the title, per element.
-    pub subtitle: Option<Template>,
+    pub subtitle: Option<Text>,
     /// Picture URL, per element.
     pub image: Option<Template>,
     /// The one button each card gets.
-    pub button: Option<Template>,
+    pub button: Option<Text>,
 }
 
 /// An email sent over SMTP.
@@ -757,9 +786,9 @@ pub struct Email {
     /// Recipient address.
     pub to: Template,
     /// Subject line.
-    pub subject: Template,
+    pub subject: Text,
     /// Message body.
-    pub body: Template,
+    pub body: Text,
 }
 
 /// How a one-time code reaches the visitor.
@@ -805,7 +834,7 @@ pub struct FormField {
     /// What a valid answer looks like.
     pub kind: AskKind,
     /// The question.
-    pub label: Template,
+    pub label: Text,
 }
 
 /// Offer slots from one API, book the picked one with another.
@@ -816,7 +845,7 @@ pub struct Appointment {
     /// Where the slot list is in its answer, after `body`.
     pub slots_path: Vec<PathStep>,
     /// Each slot's label, built from `item`.
-    pub label: Option<Template>,
+    pub label: Option<Text>,
     /// The question above the slots.
     pub prompt: Option<Text>,
     /// Values saved from the picked slot.
@@ -884,6 +913,24 @@ mod tests {
             .and_then(|s| s.split('`').next())
             .unwrap_or_else(|| panic!("a {marker}...` list under {code}"));
         list.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn a_format_3_label_reads_as_a_plain_text_and_texts_round_trip() {
+        use super::{MenuOption, Template, TemplatePart, Text};
+        let old = r#"{"label": {"parts": [{"Text": "Yes"}]}, "kind": {"Branch": 1}}"#;
+        let option: MenuOption = serde_json::from_str(old).expect("a format-3 option");
+        let yes = Template {
+            parts: vec![TemplatePart::Text("Yes".into())],
+        };
+        assert_eq!(option.label, Text::Plain(yes.clone()));
+        for text in [
+            Text::Plain(yes.clone()),
+            Text::Translated(vec![("en".into(), yes.clone()), ("es".into(), yes)]),
+        ] {
+            let json = serde_json::to_string(&text).expect("serialises");
+            assert_eq!(serde_json::from_str::<Text>(&json).ok(), Some(text));
+        }
     }
 
     #[test]

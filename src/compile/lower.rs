@@ -281,7 +281,7 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
                 }
                 ast::MenuSource::Dynamic(d) => ir::MenuSource::Dynamic(ir::DynamicItems {
                     list: attr_id(ctx, &d.list.name),
-                    label: opt_template(ctx, d.label.as_ref()),
+                    label: opt_text(ctx, d.label.as_ref()),
                     saves: item_saves(ctx, &d.saves),
                     target: node_opt(ctx, scope, d.target.as_ref()),
                     empty: node_opt(ctx, scope, d.empty.as_ref()),
@@ -294,8 +294,8 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
                 cards: cards
                     .iter()
                     .map(|c| ir::Card {
-                        title: template(ctx, &c.title),
-                        subtitle: opt_template(ctx, c.subtitle.as_ref()),
+                        title: text(ctx, &c.title),
+                        subtitle: opt_text(ctx, c.subtitle.as_ref()),
                         image: opt_template(ctx, c.image.as_ref()),
                         buttons: options(ctx, scope, &c.buttons),
                     })
@@ -312,10 +312,10 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
         }) => ir::Stmt::Carousel(ir::Carousel::Dynamic {
             list: attr_id(ctx, &list.name),
             card: ir::CardTemplate {
-                title: opt_template(ctx, card.title.as_ref()),
-                subtitle: opt_template(ctx, card.subtitle.as_ref()),
+                title: opt_text(ctx, card.title.as_ref()),
+                subtitle: opt_text(ctx, card.subtitle.as_ref()),
                 image: opt_template(ctx, card.image.as_ref()),
-                button: opt_template(ctx, card.button.as_ref()),
+                button: opt_text(ctx, card.button.as_ref()),
             },
             saves: item_saves(ctx, saves),
             target: node_opt(ctx, scope, target.as_ref()),
@@ -323,8 +323,8 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
         }),
         ast::StmtKind::Email(e) => ir::Stmt::Email(ir::Email {
             to: required(ctx, e.to.as_ref()),
-            subject: required(ctx, e.subject.as_ref()),
-            body: required(ctx, e.body.as_ref()),
+            subject: required_text(ctx, e.subject.as_ref()),
+            body: required_text(ctx, e.body.as_ref()),
         }),
         ast::StmtKind::Otp(o) => ir::Stmt::Otp(ir::Otp {
             send: match &o.send {
@@ -346,14 +346,14 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
                 .map(|field| ir::FormField {
                     attr: attr_id(ctx, &field.attr.name),
                     kind: ask_kind(field.kind.as_ref()),
-                    label: template(ctx, &field.label),
+                    label: text(ctx, &field.label),
                 })
                 .collect(),
         }),
         ast::StmtKind::Media { kind, url, caption } => ir::Stmt::Media {
             kind: *kind,
             url: template(ctx, url),
-            caption: opt_template(ctx, caption.as_ref()),
+            caption: opt_text(ctx, caption.as_ref()),
         },
         ast::StmtKind::Transfer { kind, to, message } => ir::Stmt::Transfer {
             kind: *kind,
@@ -366,7 +366,7 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
                 .slots
                 .as_ref()
                 .map_or_else(Vec::new, |(_, p)| p.steps.clone()),
-            label: opt_template(ctx, a.label.as_ref()),
+            label: opt_text(ctx, a.label.as_ref()),
             prompt: opt_text(ctx, a.prompt.as_ref()),
             saves: item_saves(ctx, &a.saves),
             book_api: a.book.as_ref().map_or(0, |api| api_id(ctx, api)),
@@ -390,7 +390,7 @@ fn options(
     options
         .iter()
         .map(|o| ir::MenuOption {
-            label: template(ctx, &o.label),
+            label: text(ctx, &o.label),
             kind: match &o.kind {
                 ast::OptionKind::Branch(t) => ir::OptionKind::Branch(node_id(ctx, scope, t)),
                 ast::OptionKind::Link(url) => ir::OptionKind::Link(template(ctx, url)),
@@ -416,6 +416,13 @@ fn item_saves(ctx: &Ctx<'_>, saves: &[ast::ItemSave]) -> Vec<ir::ItemSave> {
 /// A template the checks made sure is present.
 fn required(ctx: &Ctx<'_>, t: Option<&ast::Template>) -> ir::Template {
     t.map_or(ir::Template { parts: Vec::new() }, |t| template(ctx, t))
+}
+
+/// A message text the checks made sure is present.
+fn required_text(ctx: &Ctx<'_>, t: Option<&ast::Text>) -> ir::Text {
+    t.map_or(ir::Text::Plain(ir::Template { parts: Vec::new() }), |t| {
+        text(ctx, t)
+    })
 }
 
 pub(crate) fn value(lit: &Literal) -> Value {

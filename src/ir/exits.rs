@@ -7,7 +7,7 @@
 
 use super::{
     quote, show_expr, show_template, AttrId, BranchTable, Carousel, MenuOption, MenuSource, NodeId,
-    OptionKind, Program, Stmt, Template,
+    OptionKind, Program, Stmt, Text,
 };
 
 /// Where a statement can lead.
@@ -29,7 +29,7 @@ pub enum Exit<'p> {
     /// Arm `n` of a branch; `n == arms.len()` is `else`.
     Arm(&'p BranchTable, usize),
     /// A menu or carousel option with this label.
-    Option(&'p Template),
+    Option(&'p Text),
     /// A dynamic menu or carousel: an item of this list was picked.
     Each(AttrId),
     /// A dynamic menu or carousel whose list is empty.
@@ -55,7 +55,11 @@ impl Exit<'_> {
                 Some(a) => show_expr(program, &a.cond),
                 None => "else".to_string(),
             },
-            Exit::Option(label) => quote(&show_template(program, label)),
+            // A translated label is shown in the bot's first language.
+            Exit::Option(label) => label
+                .templates()
+                .next()
+                .map_or_else(String::new, |t| quote(&show_template(program, t))),
             Exit::Each(list) => format!(
                 "each of {}",
                 program

@@ -325,7 +325,7 @@ pub enum StmtKind {
         /// Where the media is.
         url: Template,
         /// Text shown with it.
-        caption: Option<Template>,
+        caption: Option<Text>,
     },
     /// `transfer department "Billing" ["message"]` / `transfer agent "a@b" ["message"]`
     Transfer {
@@ -653,7 +653,7 @@ pub enum MenuSource {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MenuOption {
     /// The text the visitor sees and may type.
-    pub label: Template,
+    pub label: Text,
     /// What picking it does.
     pub kind: OptionKind,
     /// The whole option.
@@ -682,7 +682,7 @@ pub struct DynamicItems {
     /// The list attribute the options come from.
     pub list: Ident,
     /// Each option's label, built from `item`; the element's text when absent.
-    pub label: Option<Template>,
+    pub label: Option<Text>,
     /// Values saved from the picked element.
     pub saves: Vec<ItemSave>,
     /// Where picking leads; the next statement when absent.
@@ -733,9 +733,9 @@ pub enum Carousel {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Card {
     /// The card's heading, also an answer that picks it.
-    pub title: Template,
+    pub title: Text,
     /// Text under the title.
-    pub subtitle: Option<Template>,
+    pub subtitle: Option<Text>,
     /// Picture URL.
     pub image: Option<Template>,
     /// Buttons in order.
@@ -748,13 +748,13 @@ pub struct Card {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CardTemplate {
     /// Heading per element.
-    pub title: Option<Template>,
+    pub title: Option<Text>,
     /// Text under the title, per element.
-    pub subtitle: Option<Template>,
+    pub subtitle: Option<Text>,
     /// Picture URL, per element.
     pub image: Option<Template>,
     /// The one button each card gets.
-    pub button: Option<Template>,
+    pub button: Option<Text>,
     /// The whole block.
     pub span: Span,
 }
@@ -765,9 +765,9 @@ pub struct Email {
     /// Recipient address.
     pub to: Option<Template>,
     /// Subject line.
-    pub subject: Option<Template>,
+    pub subject: Option<Text>,
     /// Message body.
-    pub body: Option<Template>,
+    pub body: Option<Text>,
 }
 
 /// How a one-time code reaches the visitor.
@@ -813,7 +813,7 @@ pub struct FormField {
     /// `as KIND`; free text when absent.
     pub kind: Option<Ident>,
     /// The question for this field.
-    pub label: Template,
+    pub label: Text,
     /// The whole field.
     pub span: Span,
 }
@@ -824,7 +824,7 @@ pub struct Appointment {
     /// `slots call API from body.path`
     pub slots: Option<(Ident, SavePath)>,
     /// Each slot's label, built from `item`.
-    pub label: Option<Template>,
+    pub label: Option<Text>,
     /// The question above the slots.
     pub prompt: Option<Text>,
     /// Values saved from the picked slot.

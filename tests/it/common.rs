@@ -134,7 +134,7 @@ impl B {
     /// A branch option `"label" -> node`.
     pub fn option(&mut self, label: &str, target: &str) -> MenuOption {
         MenuOption {
-            label: self.t(label),
+            label: self.text(label),
             kind: OptionKind::Branch(self.node(target)),
         }
     }

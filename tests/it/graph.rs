@@ -288,7 +288,7 @@ fn program_with_menu() -> Program {
         parts: vec![TemplatePart::Text(text.into())],
     };
     let option = |text: &str, kind| MenuOption {
-        label: label(text),
+        label: chatflow::ir::Text::Plain(label(text)),
         kind,
     };
     p.nodes[0].stmts = vec![Stmt::Menu(Menu {

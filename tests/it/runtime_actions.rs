@@ -125,11 +125,11 @@ fn buttons_flow() -> B {
     let mut b = B::new();
     let options = vec![
         MenuOption {
-            label: b.t("FAQ"),
+            label: b.text("FAQ"),
             kind: OptionKind::Link(b.t("https://acme.test/faq")),
         },
         MenuOption {
-            label: b.t("Call me"),
+            label: b.text("Call me"),
             kind: OptionKind::Postback {
                 payload: "CALLBACK".into(),
                 target: b.node("callback"),
@@ -238,7 +238,7 @@ async fn an_unmatched_answer_gets_the_fallback_and_the_options_again() {
 async fn a_menu_of_links_only_does_not_wait() {
     let mut b = B::new();
     let options = vec![MenuOption {
-        label: b.t("FAQ"),
+        label: b.text("FAQ"),
         kind: OptionKind::Link(b.t("https://acme.test/faq")),
     }];
     let menu = Menu {
@@ -270,7 +270,7 @@ fn stores_flow(server: &Server, path: &str) -> B {
     let api = b.api(api);
     let dynamic = DynamicItems {
         list: b.attr("store_list"),
-        label: Some(b.t("{item.name} ({item.city})")),
+        label: Some(b.text("{item.name} ({item.city})")),
         saves: vec![
             b.item_save("store_id", "id"),
             b.item_save("store_name", "name"),
@@ -399,8 +399,8 @@ async fn a_session_survives_serialisation_mid_menu() {
 
 fn card(b: &mut B, title: &str, buttons: Vec<MenuOption>) -> Card {
     Card {
-        title: b.t(title),
-        subtitle: Some(b.t("sub")),
+        title: b.text(title),
+        subtitle: Some(b.text("sub")),
         image: None,
         buttons,
     }
@@ -410,7 +410,7 @@ fn card(b: &mut B, title: &str, buttons: Vec<MenuOption>) -> Card {
 async fn a_carousel_branches_by_button_label_or_card_title() {
     let mut b = B::new();
     let link = MenuOption {
-        label: b.t("Details"),
+        label: b.text("Details"),
         kind: OptionKind::Link(b.t("https://acme.test/classic")),
     };
     let classic = vec![link, b.option("Choose Classic", "classic")];
@@ -475,8 +475,8 @@ async fn a_dynamic_carousel_builds_cards_from_the_list() {
     let server = Server::start().await;
     let mut b = stores_flow(&server, "/stores");
     let template = CardTemplate {
-        title: Some(b.t("{item.name}")),
-        subtitle: Some(b.t("{item.city}")),
+        title: Some(b.text("{item.name}")),
+        subtitle: Some(b.text("{item.city}")),
         image: None,
         button: None,
     };
@@ -532,8 +532,8 @@ fn email_flow() -> B {
     ];
     let email = Email {
         to: b.t("{email}"),
-        subject: b.t("Ticket for {name}"),
-        body: b.t("Hi {name}, ticket 42 is open."),
+        subject: b.text("Ticket for {name}"),
+        body: b.text("Hi {name}, ticket 42 is open."),
     };
     let stmts = vec![Stmt::Email(email), b.say("sent? {sys.email_error}")];
     b.add("main", pre);
@@ -790,17 +790,17 @@ fn form_flow() -> B {
         FormField {
             attr: b.attr("name"),
             kind: AskKind::Name,
-            label: b.t("Your name"),
+            label: b.text("Your name"),
         },
         FormField {
             attr: b.attr("email"),
             kind: AskKind::Email,
-            label: b.t("Your email"),
+            label: b.text("Your email"),
         },
         FormField {
             attr: b.attr("people"),
             kind: AskKind::Number,
-            label: b.t("How many people?"),
+            label: b.text("How many people?"),
         },
     ];
     let form = Form {
@@ -910,7 +910,7 @@ async fn media_transfer_and_forwarded_messages() {
         Stmt::Media {
             kind: MediaKind::Image,
             url: b.t("https://acme.test/map.png"),
-            caption: Some(b.t("Our store")),
+            caption: Some(b.text("Our store")),
         },
         Stmt::Transfer {
             kind: TransferKind::Department,
@@ -1016,7 +1016,7 @@ fn appointment_flow(server: &Server, slots_path: &str, book_path: &str) -> B {
     let a = Appointment {
         slots_api: slots,
         slots_path: path("slots"),
-        label: Some(b.t("{item.start}")),
+        label: Some(b.text("{item.start}")),
         prompt: Some(b.text("Which time suits you?")),
         saves: vec![b.item_save("slot_id", "id")],
         book_api: book,
@@ -1283,7 +1283,7 @@ fn bad_references_in_actions_are_refused() {
     let bad_programs: Vec<Build> = vec![
         Box::new(|b| {
             let options = vec![MenuOption {
-                label: b.t("x"),
+                label: b.text("x"),
                 kind: OptionKind::Branch(99),
             }];
             let menu = Menu {
@@ -1351,7 +1351,7 @@ fn bad_references_in_actions_are_refused() {
                     fields: vec![FormField {
                         attr: 40,
                         kind: AskKind::Text,
-                        label: Template { parts: vec![] },
+                        label: Text::Plain(Template { parts: vec![] }),
                     }],
                 })],
             );

@@ -52,6 +52,14 @@ fn plain(t: &Template) -> String {
         .collect()
 }
 
+/// The template of a plain (untranslated) text.
+fn tpl(t: &Text) -> &Template {
+    match t {
+        Text::Plain(t) => t,
+        Text::Translated { .. } => panic!("a plain text, not {t:?}"),
+    }
+}
+
 fn text_plain(t: &Text) -> String {
     match t {
         Text::Plain(t) => plain(t),
@@ -228,7 +236,7 @@ buttons "Pick an option" {
         panic!()
     };
     assert_eq!(opts.len(), 2);
-    assert_eq!(plain(&opts[0].label), "Track an order");
+    assert_eq!(plain(tpl(&opts[0].label)), "Track an order");
     assert!(matches!(&opts[1].kind, OptionKind::Branch(t) if t.name == "human"));
     assert_eq!(slice(&src, opts[1].span), "\"Talk to a person\" -> human");
     assert!(slice(&src, s[0].span).starts_with("choose") && slice(&src, s[0].span).ends_with('}'));
@@ -289,8 +297,11 @@ fn carousel_of_cards() {
     };
     assert!(save.is_none());
     assert_eq!(cards.len(), 2);
-    assert_eq!(plain(&cards[0].title), "Classic");
-    assert_eq!(plain(cards[0].subtitle.as_ref().unwrap()), "$9 a month");
+    assert_eq!(plain(tpl(&cards[0].title)), "Classic");
+    assert_eq!(
+        plain(tpl(cards[0].subtitle.as_ref().unwrap())),
+        "$9 a month"
+    );
     assert_eq!(
         plain(cards[0].image.as_ref().unwrap()),
         "https://acme.test/classic.png"
@@ -337,7 +348,7 @@ fn dynamic_quick_replies() {
         panic!()
     };
     assert_eq!(d.list.name, "store_list");
-    let label = d.label.as_ref().unwrap();
+    let label = tpl(d.label.as_ref().unwrap());
     assert_eq!(
         label.parts[0],
         TemplatePart::Ref(Ref {
@@ -370,7 +381,7 @@ fn dynamic_quick_replies() {
         panic!()
     };
     assert!(
-        matches!(&d.label.as_ref().unwrap().parts[0], TemplatePart::Ref(Ref { kind: RefKind::Item(p), .. }) if p.is_empty())
+        matches!(&tpl(d.label.as_ref().unwrap()).parts[0], TemplatePart::Ref(Ref { kind: RefKind::Item(p), .. }) if p.is_empty())
     );
     assert!(d.saves[0].path.is_empty());
     assert_eq!(
@@ -404,11 +415,11 @@ fn dynamic_carousel() {
     };
     assert_eq!(list.name, "products");
     assert_eq!(
-        slice(&src, card.title.as_ref().unwrap().span),
+        slice(&src, card.title.as_ref().unwrap().span()),
         "\"{item.name}\""
     );
     assert!(card.subtitle.is_some() && card.image.is_some());
-    assert_eq!(plain(card.button.as_ref().unwrap()), "Buy");
+    assert_eq!(plain(tpl(card.button.as_ref().unwrap())), "Buy");
     assert_eq!(saves[0].attr.name, "sku");
     assert_eq!(target.as_ref().unwrap().name, "bought");
     assert_eq!(empty.as_ref().unwrap().name, "none");
@@ -459,7 +470,7 @@ fn send_email() {
         panic!()
     };
     assert_eq!(slice(&src, e.to.as_ref().unwrap().span), "\"{email}\"");
-    assert!(plain(e.subject.as_ref().unwrap()).starts_with("Your ticket"));
+    assert!(plain(tpl(e.subject.as_ref().unwrap())).starts_with("Your ticket"));
     assert!(e.body.is_some());
     let (_, file) = in_node(r#"email { to "a@b.test"; subject "S" }"#);
     assert!(matches!(
@@ -514,7 +525,7 @@ fn forms() {
     assert_eq!(f.fields.len(), 3);
     assert_eq!(f.fields[1].attr.name, "email");
     assert_eq!(f.fields[1].kind.as_ref().unwrap().name, "email");
-    assert_eq!(plain(&f.fields[2].label), "How many people?");
+    assert_eq!(plain(tpl(&f.fields[2].label)), "How many people?");
     assert_eq!(
         slice(&src, f.fields[2].span),
         "field people as number \"How many people?\""
@@ -554,7 +565,10 @@ file "https://acme.test/terms.pdf" "Terms.pdf""#;
         panic!()
     };
     assert_eq!(plain(url), "https://acme.test/map.png");
-    assert_eq!(slice(&src, caption.as_ref().unwrap().span), "\"Our store\"");
+    assert_eq!(
+        slice(&src, caption.as_ref().unwrap().span()),
+        "\"Our store\""
+    );
     assert_eq!(
         slice(&src, s[0].span),
         "image \"https://acme.test/map.png\" \"Our store\""
@@ -608,7 +622,7 @@ fn appointments() {
     assert_eq!(path.steps, vec![PathStep::Field("slots".into())]);
     assert_eq!(slice(&src, path.span), "body.slots");
     assert!(matches!(
-        &a.label.as_ref().unwrap().parts[0],
+        &tpl(a.label.as_ref().unwrap()).parts[0],
         TemplatePart::Ref(Ref {
             kind: RefKind::Item(_),
             ..

@@ -875,3 +875,24 @@ test "a wrong code is not the fixed one" {
     assert_eq!(failure("media").0, "expect media");
     assert_eq!(closing_line(&outcomes), "0 passed, 10 failed");
 }
+
+/// `tests/inputs/ok/multilingual.flow`: translated labels, cards, form fields, captions and
+/// email subjects are shown, and matched, in the conversation's language, which starts as the
+/// bot's first declared language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn translated_texts_are_shown_and_matched_in_the_conversation_language() {
+    let path = "tests/inputs/ok/multilingual.flow";
+    let source = std::fs::read_to_string(path).expect("the multilingual input");
+    let compiled = compile_str(path, &source);
+    assert!(
+        compiled.diagnostics.is_empty(),
+        "{:?}",
+        compiled.diagnostics
+    );
+    let program = Arc::new(compiled.program.expect("compiles"));
+    let outcomes = run_tests(program, &TestOptions::default()).await;
+    assert_eq!(outcomes.len(), 4);
+    for o in &outcomes {
+        assert!(o.passed(), "{}: {:?}", o.name, o.failure);
+    }
+}

@@ -118,6 +118,21 @@ pub(super) fn duplicate_languages<'a>(
 
 /// A translation set: the bot declares languages, each text's language is declared, none
 /// is repeated, and (a warning) none of the declared ones is missing.
+/// What a conversation in a missing language is shown instead: the text in the first declared
+/// language the set has (the runtime's fallback).
+fn fallback_help(languages: &[&str], texts: &[(ast::Ident, ast::Template)], list: &str) -> String {
+    let has = |l: &&&str| texts.iter().any(|(t, _)| t.name == **l);
+    match languages.iter().find(has) {
+        Some(l) if Some(l) != languages.first() => {
+            format!("add a line for {list}; until then its `{l}` text is used")
+        }
+        _ => format!(
+            "add a line for {list}; until then the bot's first language ({}) is used",
+            languages.first().copied().unwrap_or_default()
+        ),
+    }
+}
+
 pub(crate) fn check_translations(
     ctx: &mut Ctx<'_>,
     file: FileId,
@@ -164,10 +179,7 @@ pub(crate) fn check_translations(
                 span,
             )
             .label("missing a declared language")
-            .help(format!(
-                "add a line for {list}; until then the bot's first language ({}) is used",
-                ctx.languages[0]
-            )),
+            .help(fallback_help(&ctx.languages, texts, &list)),
             file,
         );
     }

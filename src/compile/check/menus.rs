@@ -25,7 +25,7 @@ pub(super) fn check_menu(
         }
         ast::MenuSource::Dynamic(d) => {
             if let Some(label) = &d.label {
-                check_template(ctx, file, label, Place::ITEM);
+                check_text_in(ctx, file, label, Place::ITEM);
             }
             dynamic_block(ctx, file, scope, (&d.list, &d.target, &d.empty));
         }
@@ -52,34 +52,55 @@ pub(super) fn check_options(
     scope: Option<u32>,
     options: &[ast::MenuOption],
 ) {
-    let mut seen: Vec<(String, Span)> = Vec::new();
+    let mut seen: Vec<(AnswerKey, Span)> = Vec::new();
     for o in options {
-        check_template(ctx, file, &o.label, Place::USER);
-        let label = ctx
-            .snippet(file, o.label.span)
-            .trim_matches('"')
-            .trim()
-            .to_lowercase();
-        let mut keys = vec![(label, o.label.span)];
+        check_text(ctx, file, &o.label);
+        let mut keys = answer_keys(ctx, file, &o.label);
         match &o.kind {
             ast::OptionKind::Branch(t) => check_target(ctx, file, scope, t),
             ast::OptionKind::Link(url) => check_template(ctx, file, url, Place::USER),
             ast::OptionKind::Postback { payload, target } => {
                 check_target(ctx, file, scope, target);
-                let key = payload.value.trim().to_lowercase();
+                let key = (None, payload.value.trim().to_lowercase());
                 // A payload equal to its own label picks the same option: no clash.
-                if key != keys[0].0 {
+                if !keys.iter().any(|(k, _)| k.1 == key.1) {
                     keys.push((key, payload.span));
                 }
             }
         }
         for (key, span) in keys {
-            match seen.iter().find(|(k, _)| *k == key) {
+            match seen.iter().find(|(k, _)| same_answer(k, &key)) {
                 Some(&(_, first)) => duplicate_option(ctx, file, span, first),
                 None => seen.push((key, span)),
             }
         }
     }
+}
+
+/// What an answer must say to pick a label, per language (`None`: in every language).
+type AnswerKey = (Option<String>, String);
+
+/// The answers a label stands for: its text as written (case and spaces ignored), one per
+/// language of a translation set.
+fn answer_keys(ctx: &Ctx<'_>, file: FileId, label: &ast::Text) -> Vec<(AnswerKey, Span)> {
+    let key = |t: &ast::Template| {
+        ctx.snippet(file, t.span)
+            .trim_matches('"')
+            .trim()
+            .to_lowercase()
+    };
+    match label {
+        ast::Text::Plain(t) => vec![((None, key(t)), t.span)],
+        ast::Text::Translated { texts, .. } => texts
+            .iter()
+            .map(|(lang, t)| ((Some(lang.name.clone()), key(t)), t.span))
+            .collect(),
+    }
+}
+
+/// Two keys clash when the texts are equal in a language both are shown in.
+fn same_answer(a: &AnswerKey, b: &AnswerKey) -> bool {
+    a.1 == b.1 && (a.0.is_none() || b.0.is_none() || a.0 == b.0)
 }
 
 pub(super) fn duplicate_option(ctx: &mut Ctx<'_>, file: FileId, span: Span, first: Span) {
@@ -148,26 +169,22 @@ pub(super) fn check_carousel(
             if cards.is_empty() {
                 no_options(ctx, file, keyword(at, "carousel"), "carousel");
             }
-            let mut titles: Vec<(String, Span)> = Vec::new();
+            let mut titles: Vec<(AnswerKey, Span)> = Vec::new();
             for card in cards {
-                let title = ctx
-                    .snippet(file, card.title.span)
-                    .trim_matches('"')
-                    .trim()
-                    .to_lowercase();
-                match titles.iter().find(|(t, _)| *t == title) {
-                    Some(&(_, first)) => duplicate_option(ctx, file, card.title.span, first),
-                    None => titles.push((title, card.title.span)),
+                for (title, span) in answer_keys(ctx, file, &card.title) {
+                    match titles.iter().find(|(t, _)| same_answer(t, &title)) {
+                        Some(&(_, first)) => duplicate_option(ctx, file, span, first),
+                        None => titles.push((title, span)),
+                    }
                 }
-                for t in [
-                    Some(&card.title),
-                    card.subtitle.as_ref(),
-                    card.image.as_ref(),
-                ]
-                .into_iter()
-                .flatten()
+                for t in [Some(&card.title), card.subtitle.as_ref()]
+                    .into_iter()
+                    .flatten()
                 {
-                    check_template(ctx, file, t, Place::USER);
+                    check_text(ctx, file, t);
+                }
+                if let Some(image) = &card.image {
+                    check_template(ctx, file, image, Place::USER);
                 }
                 check_options(ctx, file, scope, &card.buttons);
             }
@@ -179,11 +196,14 @@ pub(super) fn check_carousel(
             empty,
             ..
         } => {
-            for t in [&card.title, &card.subtitle, &card.image, &card.button]
+            for t in [&card.title, &card.subtitle, &card.button]
                 .into_iter()
                 .flatten()
             {
-                check_template(ctx, file, t, Place::ITEM);
+                check_text_in(ctx, file, t, Place::ITEM);
+            }
+            if let Some(image) = &card.image {
+                check_template(ctx, file, image, Place::ITEM);
             }
             dynamic_block(ctx, file, scope, (list, target, empty));
         }

@@ -309,8 +309,13 @@ fn check_branch(
 }
 
 pub(crate) fn check_text(ctx: &mut Ctx<'_>, file: FileId, t: &ast::Text) {
+    check_text_in(ctx, file, t, Place::USER);
+}
+
+/// A message text whose templates may use what `place` allows (`{item}` in dynamic data).
+pub(crate) fn check_text_in(ctx: &mut Ctx<'_>, file: FileId, t: &ast::Text, place: Place) {
     for t in t.templates() {
-        check_template(ctx, file, t, Place::USER);
+        check_template(ctx, file, t, place);
     }
     if let ast::Text::Translated { texts, span } = t {
         check_translations(ctx, file, texts, *span);

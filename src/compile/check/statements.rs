@@ -102,14 +102,13 @@ pub(crate) fn check_action(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, 
         StmtKind::Menu(menu) => check_menu(ctx, file, scope, at, menu),
         StmtKind::Carousel(c) => check_carousel(ctx, file, scope, at, c),
         StmtKind::Email(email) => {
-            let parts = [
-                (&email.to, "to"),
-                (&email.subject, "subject"),
-                (&email.body, "body"),
-            ];
-            for (part, what) in parts {
+            match &email.to {
+                Some(t) => check_template(ctx, file, t, Place::USER),
+                None => missing(ctx, file, keyword(at, "email"), "email", "to"),
+            }
+            for (part, what) in [(&email.subject, "subject"), (&email.body, "body")] {
                 match part {
-                    Some(t) => check_template(ctx, file, t, Place::USER),
+                    Some(t) => check_text(ctx, file, t),
                     None => missing(ctx, file, keyword(at, "email"), "email", what),
                 }
             }
@@ -119,7 +118,7 @@ pub(crate) fn check_action(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, 
         StmtKind::Media { url, caption, .. } => {
             check_template(ctx, file, url, Place::USER);
             if let Some(c) = caption {
-                check_template(ctx, file, c, Place::USER);
+                check_text(ctx, file, c);
             }
         }
         StmtKind::Transfer { to, message, .. } => {
@@ -231,7 +230,7 @@ pub(super) fn check_form(ctx: &mut Ctx<'_>, file: FileId, at: Span, form: &ast::
         if let Some(kind) = &field.kind {
             check_ask_kind(ctx, file, kind);
         }
-        check_template(ctx, file, &field.label, Place::USER);
+        check_text(ctx, file, &field.label);
         match seen.iter().find(|a| a.name == field.attr.name) {
             Some(first) => {
                 let first = first.span;
@@ -265,7 +264,7 @@ pub(super) fn check_appointment(
         None => missing(ctx, file, kw, "appointment", "slots"),
     }
     if let Some(label) = &a.label {
-        check_template(ctx, file, label, Place::ITEM);
+        check_text_in(ctx, file, label, Place::ITEM);
     }
     if let Some(p) = &a.prompt {
         check_text(ctx, file, p);

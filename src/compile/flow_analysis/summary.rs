@@ -59,7 +59,10 @@ pub(super) fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
                 match &m.source {
                     ast::MenuSource::Static(options) => out.options(options),
                     ast::MenuSource::Dynamic(d) => {
-                        out.dynamic((&d.list, &d.saves), [d.label.as_ref()]);
+                        out.dynamic(
+                            (&d.list, &d.saves),
+                            d.label.iter().flat_map(|t| t.templates()),
+                        );
                     }
                 }
                 if let Some(save) = &m.save {
@@ -68,13 +71,9 @@ pub(super) fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
             }
             StmtKind::Carousel(ast::Carousel::Static { cards, save }) => {
                 for card in cards {
-                    for t in [
-                        Some(&card.title),
-                        card.subtitle.as_ref(),
-                        card.image.as_ref(),
-                    ] {
-                        out.template(t);
-                    }
+                    out.text(Some(&card.title));
+                    out.text(card.subtitle.as_ref());
+                    out.template(card.image.as_ref());
                     out.options(&card.buttons);
                 }
                 if let Some(save) = save {
@@ -84,18 +83,18 @@ pub(super) fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
             StmtKind::Carousel(ast::Carousel::Dynamic {
                 list, card, saves, ..
             }) => {
-                let templates = [
-                    card.title.as_ref(),
-                    card.subtitle.as_ref(),
-                    card.image.as_ref(),
-                    card.button.as_ref(),
-                ];
+                let texts = [&card.title, &card.subtitle, &card.button];
+                let templates = texts
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|t| t.templates())
+                    .chain(card.image.as_ref());
                 out.dynamic((list, saves), templates);
             }
             StmtKind::Email(e) => {
-                for t in [e.to.as_ref(), e.subject.as_ref(), e.body.as_ref()] {
-                    out.template(t);
-                }
+                out.template(e.to.as_ref());
+                out.text(e.subject.as_ref());
+                out.text(e.body.as_ref());
             }
             StmtKind::Otp(otp) => {
                 match &otp.send {
@@ -112,7 +111,7 @@ pub(super) fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
             StmtKind::Form(form) => {
                 out.text(form.title.as_ref());
                 for field in &form.fields {
-                    out.template(Some(&field.label));
+                    out.text(Some(&field.label));
                 }
                 for field in &form.fields {
                     out.set(&field.attr);
@@ -121,7 +120,7 @@ pub(super) fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
             }
             StmtKind::Media { url, caption, .. } => {
                 out.template(Some(url));
-                out.template(caption.as_ref());
+                out.text(caption.as_ref());
             }
             StmtKind::Transfer { to, message, .. } => {
                 out.template(Some(to));
@@ -133,7 +132,7 @@ pub(super) fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
                 if let Some((api, _)) = &a.slots {
                     out.call(api);
                 }
-                out.template(a.label.as_ref());
+                out.text(a.label.as_ref());
                 out.text(a.prompt.as_ref());
                 for save in &a.saves {
                     out.set(&save.attr);
@@ -213,7 +212,7 @@ impl Summary<'_, '_, '_> {
 
     fn options(&mut self, options: &[ast::MenuOption]) {
         for o in options {
-            self.template(Some(&o.label));
+            self.text(Some(&o.label));
             if let ast::OptionKind::Link(url) = &o.kind {
                 self.template(Some(url));
             }
@@ -221,10 +220,10 @@ impl Summary<'_, '_, '_> {
     }
 
     /// `from LIST { ...; save A = item.x; -> n; empty -> n }`: reads the list, sets the saves.
-    fn dynamic<const N: usize>(
+    fn dynamic<'t>(
         &mut self,
         (list, saves): (&ast::Ident, &[ast::ItemSave]),
-        templates: [Option<&ast::Template>; N],
+        templates: impl IntoIterator<Item = &'t ast::Template>,
     ) {
         if let Some(&attr) = self.ctx.attr_ids.get(list.name.as_str()) {
             self.events.push(Event::Read {
@@ -234,7 +233,7 @@ impl Summary<'_, '_, '_> {
             });
         }
         for t in templates {
-            self.template(t);
+            self.template(Some(t));
         }
         for save in saves {
             self.set(&save.attr);

@@ -9,7 +9,7 @@ use super::{jump, Called, Engine};
 use crate::ir::value_text;
 use crate::ir::{
     ApiId, Appointment, AttrId, Card, CardTemplate, Carousel, Email, Form, ItemSave, Menu,
-    MenuOption, MenuSource, MenuStyle, NodeId, OptionKind, Otp, OtpSend, Stmt, SysAttr, Template,
+    MenuOption, MenuSource, MenuStyle, NodeId, OptionKind, Otp, OtpSend, Stmt, SysAttr, Text,
     TransferKind, Value,
 };
 use crate::runtime::eval::{lookup_value, Scope};
@@ -72,7 +72,7 @@ impl Engine {
                 events.push(Event::Media {
                     kind: kind.as_str().into(),
                     url: scope.render(url),
-                    caption: caption.as_ref().map(|c| scope.render(c)),
+                    caption: caption.as_ref().map(|c| scope.render_text(c)),
                 });
                 Next::Go
             }
@@ -146,9 +146,9 @@ fn slot_list(body: &[u8], path: &[crate::ir::PathStep]) -> Option<Vec<Value>> {
     }
 }
 
-fn item_label(scope: &Scope, label: Option<&Template>, item: &Value) -> String {
+fn item_label(scope: &Scope, label: Option<&Text>, item: &Value) -> String {
     match label {
-        Some(t) => scope.with_item(item).render(t),
+        Some(t) => scope.with_item(item).render_text(t),
         None => value_text(Some(item)),
     }
 }
@@ -228,7 +228,7 @@ fn reply(label: &str) -> ChoiceView {
 }
 
 fn choice_view(scope: &Scope, o: &MenuOption) -> ChoiceView {
-    let label = scope.render(&o.label);
+    let label = scope.render_text(&o.label);
     match &o.kind {
         OptionKind::Branch(_) => reply(&label),
         OptionKind::Link(url) => ChoiceView {

@@ -90,7 +90,7 @@ impl Refs {
     }
     fn options(&self, options: &[MenuOption]) -> Checked {
         options.iter().try_for_each(|o| {
-            self.template(&o.label)?;
+            self.text(Some(&o.label))?;
             match &o.kind {
                 OptionKind::Branch(n) | OptionKind::Postback { target: n, .. } => self.node(*n),
                 OptionKind::Link(url) => self.template(url),
@@ -153,7 +153,7 @@ impl Refs {
                     MenuSource::Static(options) => self.options(options),
                     MenuSource::Dynamic(d) => {
                         self.attr(d.list)?;
-                        self.opt_template(d.label.as_ref())?;
+                        self.text(d.label.as_ref())?;
                         self.item_saves(&d.saves)?;
                         self.node(d.target)?;
                         self.node(d.empty)
@@ -163,8 +163,8 @@ impl Refs {
             Stmt::Carousel(Carousel::Static { cards, save }) => {
                 save.map_or(Ok(()), |a| self.attr(a))?;
                 cards.iter().try_for_each(|c| {
-                    self.template(&c.title)?;
-                    self.opt_template(c.subtitle.as_ref())?;
+                    self.text(Some(&c.title))?;
+                    self.text(c.subtitle.as_ref())?;
                     self.opt_template(c.image.as_ref())?;
                     self.options(&c.buttons)
                 })
@@ -177,16 +177,19 @@ impl Refs {
                 empty,
             }) => {
                 self.attr(*list)?;
-                [&card.title, &card.subtitle, &card.image, &card.button]
+                [&card.title, &card.subtitle, &card.button]
                     .into_iter()
-                    .try_for_each(|t| self.opt_template(t.as_ref()))?;
+                    .try_for_each(|t| self.text(t.as_ref()))?;
+                self.opt_template(card.image.as_ref())?;
                 self.item_saves(saves)?;
                 self.node(*target)?;
                 self.node(*empty)
             }
-            Stmt::Email(e) => [&e.to, &e.subject, &e.body]
-                .into_iter()
-                .try_for_each(|t| self.template(t)),
+            Stmt::Email(e) => {
+                self.template(&e.to)?;
+                self.text(Some(&e.subject))?;
+                self.text(Some(&e.body))
+            }
             Stmt::Otp(o) => {
                 match &o.send {
                     OtpSend::Email(to) => self.template(to)?,
@@ -200,12 +203,12 @@ impl Refs {
                 self.text(f.title.as_ref())?;
                 f.fields.iter().try_for_each(|field| {
                     self.attr(field.attr)?;
-                    self.template(&field.label)
+                    self.text(Some(&field.label))
                 })
             }
             Stmt::Media { url, caption, .. } => {
                 self.template(url)?;
-                self.opt_template(caption.as_ref())
+                self.text(caption.as_ref())
             }
             Stmt::Transfer { to, message, .. } => {
                 self.template(to)?;
@@ -214,7 +217,7 @@ impl Refs {
             Stmt::Appointment(a) => {
                 self.api(a.slots_api)?;
                 self.api(a.book_api)?;
-                self.opt_template(a.label.as_ref())?;
+                self.text(a.label.as_ref())?;
                 self.text(a.prompt.as_ref())?;
                 self.item_saves(&a.saves)?;
                 self.node(a.booked)?;

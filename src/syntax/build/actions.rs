@@ -38,8 +38,8 @@ impl Builder<'_> {
                 let kind = self.media_kind(&mut inner);
                 let url = self.next_template(&mut inner);
                 let caption = inner
-                    .find(|p| p.as_rule() == Rule::string)
-                    .map(|p| self.template_of(&p));
+                    .find(|p| matches!(p.as_rule(), Rule::string | Rule::text_set))
+                    .and_then(|p| self.text_of(p));
                 StmtKind::Media { kind, url, caption }
             }
             Rule::transfer => {
@@ -122,7 +122,7 @@ impl Builder<'_> {
         let span = self.span(&p);
         let rule = p.as_rule();
         let mut inner = p.into_inner();
-        let label = self.next_template(&mut inner);
+        let label = self.next_text(&mut inner);
         let kind = match rule {
             Rule::option_link => OptionKind::Link(self.next_template(&mut inner)),
             Rule::option_postback => {
@@ -162,7 +162,7 @@ impl Builder<'_> {
         for q in inner {
             match q.as_rule() {
                 Rule::dyn_label => {
-                    let label = self.next_template(&mut q.into_inner());
+                    let label = self.next_text(&mut q.into_inner());
                     first(&mut d.label, label);
                 }
                 Rule::item_save => d.saves.push(self.item_save(q)),
@@ -194,7 +194,7 @@ impl Builder<'_> {
     fn card(&mut self, p: P) -> Card {
         let span = self.span(&p);
         let mut inner = p.into_inner();
-        let title = self.next_template(&mut inner);
+        let title = self.next_text(&mut inner);
         let mut card = Card {
             title,
             subtitle: None,
@@ -205,7 +205,7 @@ impl Builder<'_> {
         for q in inner {
             match q.as_rule() {
                 Rule::card_subtitle => {
-                    let t = self.next_template(&mut q.into_inner());
+                    let t = self.next_text(&mut q.into_inner());
                     first(&mut card.subtitle, t);
                 }
                 Rule::card_image => {
@@ -236,12 +236,15 @@ impl Builder<'_> {
         for q in inner {
             let rule = q.as_rule();
             match rule {
-                Rule::card_title | Rule::card_subtitle | Rule::card_image | Rule::card_button => {
+                Rule::card_image => {
                     let t = self.next_template(&mut q.into_inner());
+                    first(&mut card.image, t);
+                }
+                Rule::card_title | Rule::card_subtitle | Rule::card_button => {
+                    let t = self.next_text(&mut q.into_inner());
                     let slot = match rule {
                         Rule::card_title => &mut card.title,
                         Rule::card_subtitle => &mut card.subtitle,
-                        Rule::card_image => &mut card.image,
                         _ => &mut card.button,
                     };
                     first(slot, t);
@@ -268,14 +271,21 @@ impl Builder<'_> {
             body: None,
         };
         for p in inner {
-            let slot = match p.as_rule() {
-                Rule::email_to => &mut e.to,
-                Rule::email_subject => &mut e.subject,
-                Rule::email_body => &mut e.body,
-                _ => continue,
-            };
-            let t = self.next_template(&mut p.into_inner());
-            first(slot, t);
+            match p.as_rule() {
+                Rule::email_to => {
+                    let t = self.next_template(&mut p.into_inner());
+                    first(&mut e.to, t);
+                }
+                Rule::email_subject => {
+                    let t = self.next_text(&mut p.into_inner());
+                    first(&mut e.subject, t);
+                }
+                Rule::email_body => {
+                    let t = self.next_text(&mut p.into_inner());
+                    first(&mut e.body, t);
+                }
+                _ => {}
+            }
         }
         e
     }
@@ -361,17 +371,17 @@ impl Builder<'_> {
             match q.as_rule() {
                 Rule::ident if attr.is_none() => attr = Some(self.ident(&q, NameRole::Attribute)),
                 Rule::ident => kind = Some(self.ident(&q, NameRole::Kind)),
-                Rule::string => label = Some(self.template_of(&q)),
+                Rule::string | Rule::text_set => label = self.text_of(q),
                 _ => {}
             }
         }
         FormField {
             attr: attr.unwrap_or_else(leaf::empty_ident),
             kind,
-            label: label.unwrap_or(Template {
+            label: label.unwrap_or(Text::Plain(Template {
                 parts: Vec::new(),
                 span,
-            }),
+            })),
             span,
         }
     }
@@ -397,7 +407,7 @@ impl Builder<'_> {
                     }
                 }
                 Rule::dyn_label => {
-                    let t = self.next_template(&mut p.into_inner());
+                    let t = self.next_text(&mut p.into_inner());
                     first(&mut a.label, t);
                 }
                 Rule::prompt => {

@@ -47,20 +47,11 @@ impl Printer<'_> {
         }
         let after_text = match &menu.source {
             MenuSource::Static(options) => {
-                parts.extend(
-                    options
-                        .iter()
-                        .map(|o| (o.span.start, Part::Line(option(o)))),
-                );
+                parts.extend(options.iter().map(|o| (o.span.start, option(o))));
                 String::new()
             }
             MenuSource::Dynamic(items) => {
-                if let Some(label) = &items.label {
-                    parts.push((
-                        label.span.start,
-                        Part::Line(format!("label {}", template(label))),
-                    ));
-                }
+                parts.extend(text_lines(&[("label", &items.label)]));
                 parts.extend(item_parts(&items.saves, &items.target, &items.empty));
                 format!(" from {}", items.list.name)
             }
@@ -92,13 +83,12 @@ impl Printer<'_> {
                 target,
                 empty,
             } => {
-                let fields = [
+                let mut parts = text_lines(&[
                     ("title", &card.title),
                     ("subtitle", &card.subtitle),
-                    ("image", &card.image),
                     ("button", &card.button),
-                ];
-                let mut parts = template_lines(&fields);
+                ]);
+                parts.extend(template_lines(&[("image", &card.image)]));
                 parts.extend(item_parts(saves, target, empty));
                 let head = head(format!("carousel from {}", list.name));
                 self.action_block(span, indent, gap, head, parts);
@@ -108,22 +98,22 @@ impl Printer<'_> {
 
     /// `card "Title" { subtitle ..; image ..; buttons }`
     pub(super) fn card(&mut self, card: &Card, indent: usize, gap: Gap) {
-        let mut parts = template_lines(&[("subtitle", &card.subtitle), ("image", &card.image)]);
-        parts.extend(
-            card.buttons
-                .iter()
-                .map(|o| (o.span.start, Part::Line(option(o)))),
-        );
-        let head = head(format!("card {}", template(&card.title)));
+        let mut parts = text_lines(&[("subtitle", &card.subtitle)]);
+        parts.extend(template_lines(&[("image", &card.image)]));
+        parts.extend(card.buttons.iter().map(|o| (o.span.start, option(o))));
+        let head = Head {
+            text: Some(&card.title),
+            ..head("card")
+        };
         self.action_block(card.span, indent, gap, head, parts);
     }
 
     pub(super) fn email(&mut self, email: &Email, span: Span, indent: usize, gap: Gap) {
-        let parts = template_lines(&[
-            ("to", &email.to),
+        let mut parts = template_lines(&[("to", &email.to)]);
+        parts.extend(text_lines(&[
             ("subject", &email.subject),
             ("body", &email.body),
-        ]);
+        ]));
         self.action_block(span, indent, gap, head("email"), parts);
     }
 
@@ -141,13 +131,7 @@ impl Printer<'_> {
             None => {}
         }
         if let Some(text) = &otp.prompt {
-            parts.push((
-                text.span().start,
-                Part::Text {
-                    prefix: "prompt".into(),
-                    text,
-                },
-            ));
+            parts.push((text.span().start, Part::text("prompt", text)));
         }
         for (word, value) in [("digits", otp.digits), ("tries", otp.tries)] {
             if let Some((n, span)) = value {
@@ -168,8 +152,8 @@ impl Printer<'_> {
                     .as_ref()
                     .map(|k| format!(" as {}", k.name))
                     .unwrap_or_default();
-                let line = format!("field {}{kind} {}", f.attr.name, template(&f.label));
-                (f.span.start, Part::Line(line))
+                let prefix = format!("field {}{kind}", f.attr.name);
+                (f.span.start, Part::text(prefix, &f.label))
             })
             .collect();
         let head = Head {
@@ -189,15 +173,9 @@ impl Printer<'_> {
             );
             parts.push((api.span.start, Part::Line(line)));
         }
-        parts.extend(template_lines(&[("label", &a.label)]));
+        parts.extend(text_lines(&[("label", &a.label)]));
         if let Some(text) = &a.prompt {
-            parts.push((
-                text.span().start,
-                Part::Text {
-                    prefix: "prompt".into(),
-                    text,
-                },
-            ));
+            parts.push((text.span().start, Part::text("prompt", text)));
         }
         parts.extend(item_parts(&a.saves, &None, &None));
         if let Some(api) = &a.book {
@@ -211,20 +189,33 @@ impl Printer<'_> {
     }
 }
 
-/// `"Label" -> node`, `link "Label" "url"`, `postback "Label" "PAYLOAD" -> node`.
-fn option(o: &MenuOption) -> String {
-    match &o.kind {
-        OptionKind::Branch(target) => format!("{} -> {}", template(&o.label), target.name),
-        OptionKind::Link(url) => format!("link {} {}", template(&o.label), template(url)),
-        OptionKind::Postback { payload, target } => {
-            format!(
-                "postback {} {} -> {}",
-                template(&o.label),
-                plain(&payload.value),
-                target.name
-            )
-        }
+/// `"Label" -> node`, `link "Label" "url"`, `postback "Label" "PAYLOAD" -> node`; the label
+/// may be a translation set.
+fn option(o: &MenuOption) -> Part<'_> {
+    let (prefix, suffix) = match &o.kind {
+        OptionKind::Branch(target) => (String::new(), format!(" -> {}", target.name)),
+        OptionKind::Link(url) => ("link".to_string(), format!(" {}", template(url))),
+        OptionKind::Postback { payload, target } => (
+            "postback".to_string(),
+            format!(" {} -> {}", plain(&payload.value), target.name),
+        ),
+    };
+    Part::Text {
+        prefix,
+        text: &o.label,
+        suffix,
     }
+}
+
+/// `word TEXT` lines (or blocks, for translation sets) for the fields that are present.
+fn text_lines<'t>(fields: &[(&str, &'t Option<Text>)]) -> Vec<(usize, Part<'t>)> {
+    fields
+        .iter()
+        .filter_map(|(word, value)| {
+            let t = value.as_ref()?;
+            Some((t.span().start, Part::text(*word, t)))
+        })
+        .collect()
 }
 
 /// `word "template"` lines for the fields that are present.
@@ -357,7 +348,7 @@ mod tests {
         }
         fn option(&self, label: &str, kind: OptionKind) -> MenuOption {
             MenuOption {
-                label: self.tpl(label),
+                label: self.text(label),
                 kind,
                 span: self.span(),
             }
@@ -422,7 +413,7 @@ mod tests {
             text: Some(p.text("Which store?")),
             source: MenuSource::Dynamic(DynamicItems {
                 list: p.id("store_list"),
-                label: Some(Template {
+                label: Some(Text::Plain(Template {
                     parts: vec![
                         TemplatePart::Ref(Ref {
                             kind: RefKind::Item(vec![PathStep::Field("name".into())]),
@@ -431,7 +422,7 @@ mod tests {
                         TemplatePart::Text(" store".into()),
                     ],
                     span: p.span(),
-                }),
+                })),
                 saves: vec![ItemSave {
                     attr: p.id("store_id"),
                     path: vec![PathStep::Field("id".into())],
@@ -445,8 +436,8 @@ mod tests {
         }));
         let carousel = p.stmt(StmtKind::Carousel(Carousel::Static {
             cards: vec![Card {
-                title: p.tpl("Classic"),
-                subtitle: Some(p.tpl("$9 a month")),
+                title: p.text("Classic"),
+                subtitle: Some(p.text("$9 a month")),
                 image: None,
                 buttons: vec![p.option("Choose Classic", OptionKind::Branch(p.id("classic")))],
                 span: p.span(),
@@ -496,8 +487,8 @@ mod tests {
         let p = Pos(Cell::new(0));
         let email = p.stmt(StmtKind::Email(Email {
             to: Some(p.tpl("a@b.test")),
-            subject: Some(p.tpl("Hi")),
-            body: Some(p.tpl("Body")),
+            subject: Some(p.text("Hi")),
+            body: Some(p.text("Body")),
         }));
         let otp = p.stmt(StmtKind::Otp(Otp {
             send: Some(OtpSend::Call(p.id("sms"))),
@@ -512,14 +503,14 @@ mod tests {
             fields: vec![FormField {
                 attr: p.id("people"),
                 kind: Some(p.id("number")),
-                label: p.tpl("How many?"),
+                label: p.text("How many?"),
                 span: p.span(),
             }],
         }));
         let media = p.stmt(StmtKind::Media {
             kind: MediaKind::Image,
             url: p.tpl("https://x.test/m.png"),
-            caption: Some(p.tpl("Map")),
+            caption: Some(p.text("Map")),
         });
         let transfer = p.stmt(StmtKind::Transfer {
             kind: TransferKind::Department,

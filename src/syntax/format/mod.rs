@@ -193,16 +193,19 @@ impl<'a> Printer<'a> {
             let gap = first_gap(i);
             match part {
                 Part::Line(text) => self.line(indent, at, gap, text),
-                Part::Text { prefix, text } => {
-                    self.with_text(indent, at, gap, prefix, Some(text), "")
-                }
+                Part::Text {
+                    prefix,
+                    text,
+                    suffix,
+                } => self.with_text(indent, at, gap, prefix, Some(text), &suffix),
                 Part::Card(card) => self.card(card, indent, gap),
             }
         }
     }
 
     /// `prefix TEXT suffix`: one line for a plain text; a translation set opens a block with one
-    /// `LANG "text"` line per language, and `suffix` follows its closing brace.
+    /// `LANG "text"` line per language, and `suffix` follows its closing brace. An empty
+    /// `prefix` starts the line with the text (an option's label).
     fn with_text(
         &mut self,
         indent: usize,
@@ -212,13 +215,18 @@ impl<'a> Printer<'a> {
         text: Option<&Text>,
         suffix: &str,
     ) {
+        let lead = if prefix.is_empty() {
+            prefix.clone()
+        } else {
+            format!("{prefix} ")
+        };
         match text {
             None => self.line(indent, at, gap, format!("{prefix}{suffix}")),
             Some(Text::Plain(t)) => {
-                self.line(indent, at, gap, format!("{prefix} {}{suffix}", template(t)))
+                self.line(indent, at, gap, format!("{lead}{}{suffix}", template(t)))
             }
             Some(Text::Translated { texts, span }) => {
-                self.line(indent, at, gap, format!("{prefix} {{"));
+                self.line(indent, at, gap, format!("{lead}{{"));
                 for (i, (lang, t)) in texts.iter().enumerate() {
                     self.line(
                         indent + 1,
@@ -347,11 +355,8 @@ impl<'a> Printer<'a> {
             StmtKind::Otp(otp) => return self.otp(otp, stmt.span, indent, gap),
             StmtKind::Form(form) => return self.form(form, stmt.span, indent, gap),
             StmtKind::Media { kind, url, caption } => {
-                let caption = caption
-                    .as_ref()
-                    .map(|c| format!(" {}", template(c)))
-                    .unwrap_or_default();
-                format!("{} {}{caption}", kind.as_str(), template(url))
+                let head = format!("{} {}", kind.as_str(), template(url));
+                return self.with_text(indent, at, gap, head, caption.as_ref(), "");
             }
             StmtKind::Transfer { kind, to, message } => {
                 let head = format!("transfer {} {}", blocks::transfer_kind(*kind), template(to));
@@ -394,12 +399,24 @@ impl<'a> Printer<'a> {
 /// A child of a block, placed by its source offset.
 enum Part<'t> {
     Line(String),
-    /// `prefix TEXT`, where TEXT may be a translation set.
+    /// `prefix TEXT suffix`, where TEXT may be a translation set.
     Text {
         prefix: String,
         text: &'t Text,
+        suffix: String,
     },
     Card(&'t Card),
+}
+
+impl<'t> Part<'t> {
+    /// `prefix TEXT`.
+    fn text(prefix: impl Into<String>, text: &'t Text) -> Part<'t> {
+        Part::Text {
+            prefix: prefix.into(),
+            text,
+            suffix: String::new(),
+        }
+    }
 }
 
 fn first_gap(index: usize) -> Gap {
@@ -414,24 +431,12 @@ fn first_gap(index: usize) -> Gap {
 fn bot_setting(setting: &BotSetting) -> (usize, Part<'_>) {
     match setting {
         BotSetting::Start(node) => (node.span.start, Part::Line(format!("start {}", node.name))),
-        BotSetting::Greeting(text) => (
-            text.span().start,
-            Part::Text {
-                prefix: "greeting".into(),
-                text,
-            },
-        ),
+        BotSetting::Greeting(text) => (text.span().start, Part::text("greeting", text)),
         BotSetting::Avatar(url) => (
             url.span.start,
             Part::Line(format!("avatar {}", template(url))),
         ),
-        BotSetting::Fallback(text) => (
-            text.span().start,
-            Part::Text {
-                prefix: "fallback".into(),
-                text,
-            },
-        ),
+        BotSetting::Fallback(text) => (text.span().start, Part::text("fallback", text)),
         BotSetting::Languages(langs) => {
             let names: Vec<&str> = langs.iter().map(|l| l.name.as_str()).collect();
             let at = langs.first().map_or(0, |l| l.span.start);

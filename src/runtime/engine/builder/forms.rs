@@ -12,7 +12,7 @@ impl Engine {
             .map(|f| FormFieldView {
                 attr: attrs[f.attr as usize].name.clone(),
                 kind: kind_name(f.kind).into(),
-                label: scope.render(&f.label),
+                label: scope.render_text(&f.label),
             })
             .collect();
         Event::Form {

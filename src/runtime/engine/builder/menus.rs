@@ -46,7 +46,10 @@ impl Engine {
             MenuSource::Static(options) => {
                 let labels: Vec<String> = {
                     let scope = self.scope(s);
-                    options.iter().map(|o| scope.render(&o.label)).collect()
+                    options
+                        .iter()
+                        .map(|o| scope.render_text(&o.label))
+                        .collect()
                 };
                 let picked = pick_option(input, &labels, options, true);
                 let Some((value, target)) = picked.and_then(|i| chosen(&labels[i], &options[i]))
@@ -182,12 +185,12 @@ impl Engine {
             Carousel::Static { cards, save } => {
                 let (titles, buttons): (Vec<String>, Vec<(usize, String, &MenuOption)>) = {
                     let scope = self.scope(s);
-                    let titles = cards.iter().map(|c| scope.render(&c.title)).collect();
+                    let titles = cards.iter().map(|c| scope.render_text(&c.title)).collect();
                     let buttons = cards
                         .iter()
                         .enumerate()
                         .flat_map(|(ci, c)| c.buttons.iter().map(move |b| (ci, b)))
-                        .map(|(ci, b)| (ci, scope.render(&b.label), b))
+                        .map(|(ci, b)| (ci, scope.render_text(&b.label), b))
                         .collect();
                     (titles, buttons)
                 };
@@ -246,8 +249,8 @@ impl Engine {
         let cards = cards
             .iter()
             .map(|c| CardView {
-                title: scope.render(&c.title),
-                subtitle: c.subtitle.as_ref().map(|t| scope.render(t)),
+                title: scope.render_text(&c.title),
+                subtitle: c.subtitle.as_ref().map(|t| scope.render_text(t)),
                 image: c.image.as_ref().map(|t| scope.render(t)),
                 buttons: c.buttons.iter().map(|b| choice_view(&scope, b)).collect(),
             })
@@ -268,12 +271,12 @@ impl Engine {
             .iter()
             .map(|item| {
                 let scope = scope.with_item(item);
-                let opt = |t: &Option<Template>| t.as_ref().map(|t| scope.render(t));
+                let opt = |t: &Option<Text>| t.as_ref().map(|t| scope.render_text(t));
                 let button = opt(&card.button).unwrap_or_else(|| DEFAULT_BUTTON.to_string());
                 CardView {
                     title: opt(&card.title).unwrap_or_else(|| value_text(Some(item))),
                     subtitle: opt(&card.subtitle),
-                    image: opt(&card.image),
+                    image: card.image.as_ref().map(|t| scope.render(t)),
                     buttons: vec![reply(&button)],
                 }
             })

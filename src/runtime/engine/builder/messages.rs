@@ -7,8 +7,8 @@ impl Engine {
         let scope = self.scope(s);
         (
             scope.render(&email.to),
-            scope.render(&email.subject),
-            scope.render(&email.body),
+            scope.render_text(&email.subject),
+            scope.render_text(&email.body),
         )
     }
 
