@@ -90,7 +90,15 @@ pub fn syntax_error(text: &str, base: usize, err: &Error<Rule>) -> Diag {
         } else {
             format!("expected {}", short(&phrases))
         })
-        .help(help_for(&phrases))
+        .help(help_for(&phrases, text_set_allowed(positives)))
+}
+
+/// Whether a translation set could stand where the error is: only then does a help line
+/// about strings mention translation sets.
+fn text_set_allowed(positives: &[Rule]) -> bool {
+    positives
+        .iter()
+        .any(|r| matches!(r, Rule::text_set | Rule::text_open))
 }
 
 /// `else if C -> n`, as other languages write it: the grammar's word is `elif`.
@@ -454,7 +462,7 @@ fn short(phrases: &[&str]) -> String {
     }
 }
 
-fn help_for(phrases: &[&str]) -> String {
+fn help_for(phrases: &[&str], text_set_allowed: bool) -> String {
     let first = phrases.first().copied().unwrap_or("");
     match first {
         STATEMENT => "a node holds statements such as `say \"Hi\"`, `ask city`, `call weather`, `goto next`; separate them with new lines or `;`".to_owned(),
@@ -462,7 +470,8 @@ fn help_for(phrases: &[&str]) -> String {
         API_PROP => "an API block holds settings such as `live`, `get \"https://...\"`, `header \"Name\" = \"value\"`, `timeout 2s`, `save attr = body.field`".to_owned(),
         TEST_STEP | EXPECT_WHAT => "a test holds `stub API 200 {...}`, `user \"text\"`, `clock \"...\"`, `language \"es\"` and `expect say|node|attr|request|closed|choices|transfer|email|goal|media` lines".to_owned(),
         ARROW => "a branch arm reads `if CONDITION -> node_name`".to_owned(),
-        STRING => "text is written in double quotes, such as \"Hello\"; a message may also be a translation set such as `{ en \"Hello\" es \"Hola\" }`".to_owned(),
+        STRING if text_set_allowed => "text is written in double quotes, such as \"Hello\"; a message may also be a translation set such as `{ en \"Hello\" es \"Hola\" }`".to_owned(),
+        STRING => "text is written in double quotes, such as \"Hello\"".to_owned(),
         ACTION => "see docs/actions.md for every action, such as `choose \"Pick one\" { \"Yes\" -> yes }`".to_owned(),
         OPTION => "a `choose`/`buttons` block holds options such as `\"Yes\" -> yes`, `link \"FAQ\" \"https://...\"`, `postback \"Call me\" \"CALL\" -> call_back`, and `save ATTR`".to_owned(),
         DYN_LINE => "a `from LIST` block holds `label \"{item.name}\"`, `save ATTR = item.FIELD`, `-> node` and `empty -> node`".to_owned(),

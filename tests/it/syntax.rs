@@ -853,6 +853,40 @@ fn syntax_error_expected_string() {
     );
 }
 
+/// The help line names translation sets only where one may stand: a message text, not an
+/// address, a URL or a goal name.
+#[test]
+fn help_mentions_translation_sets_only_where_they_are_allowed() {
+    let help = |src: &str| {
+        let d = diags_of(src);
+        assert_eq!(d.len(), 1, "{src}: {d:#?}");
+        d[0].help.clone().unwrap_or_default()
+    };
+    for src in [
+        "node n { say hello }",
+        "node n { ask city hello }",
+        "node n { email { subject hello } }",
+        "node n { form { field a hello } }",
+    ] {
+        assert!(
+            help(src).contains("translation set"),
+            "{src}: {}",
+            help(src)
+        );
+    }
+    for src in [
+        "node n { email { to hello } }",
+        "node n { goal hello }",
+        "node n { image hello }",
+        "bot \"b\" { avatar hello }",
+        "import hello",
+    ] {
+        let h = help(src);
+        assert!(h.contains("double quotes"), "{src}: {h}");
+        assert!(!h.contains("translation set"), "{src}: {h}");
+    }
+}
+
 #[test]
 fn syntax_error_end_of_file() {
     let src = "node n {\n  say \"hi\"\n";
