@@ -34,6 +34,7 @@ fn program(nodes: Vec<(&str, Vec<Stmt>)>, attrs: &[&str], apis: Vec<Api>) -> Arc
             languages: vec![],
             webhook: None,
             timezone: None,
+            messages: vec![],
         },
         apis,
         nodes: nodes

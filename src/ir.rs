@@ -16,7 +16,10 @@ mod show;
 pub use exits::{exits, Exit, Exits};
 pub use show::{quote, show_arm, show_expr, show_template, show_value, value_json, value_text};
 
+mod messages;
 mod sys;
+
+pub use messages::{Message, BUILTIN_LANGUAGES};
 
 pub use sys::SysAttr;
 
@@ -87,6 +90,10 @@ pub struct BotInfo {
     /// The IANA zone of `sys.date` and `sys.time` (`Europe/Paris`); `None` is UTC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
+    /// The bot's own texts for built-in messages, by [`Message`] name (`wrong_code`); the
+    /// others are said in their built-in translation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<(String, Text)>,
 }
 
 /// The bot's `webhook` setting.

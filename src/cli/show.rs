@@ -84,16 +84,39 @@ fn show_carousel(cards: &[CardView]) -> String {
             out.push_str(&format!("{INDENT}  [{}]\n", option_label(button)));
         }
     }
-    if cards
-        .iter()
-        .flat_map(|c| &c.buttons)
-        .any(|b| b.kind != "link")
-    {
-        out.push_str(&format!(
-            "{INDENT}(answer with a button's label or a card's title)\n"
-        ));
+    if let Some(hint) = carousel_hint(cards) {
+        out.push_str(&format!("{INDENT}({hint})\n"));
     }
     out
+}
+
+/// Exactly the answers that pick a card: its number or title, and the labels of buttons no
+/// other button shares (a label on several cards picks none of them).
+fn carousel_hint(cards: &[CardView]) -> Option<String> {
+    let labels: Vec<&str> = cards
+        .iter()
+        .flat_map(|c| &c.buttons)
+        .filter(|b| b.kind != "link")
+        .map(|b| b.label.as_str())
+        .collect();
+    if labels.is_empty() {
+        return None;
+    }
+    let key = |l: &str| l.trim().to_lowercase();
+    let unique: Vec<&str> = labels
+        .iter()
+        .filter(|l| labels.iter().filter(|m| key(m) == key(l)).count() == 1)
+        .copied()
+        .collect();
+    let numbers = match cards.len() {
+        1 => "1".to_string(),
+        n => format!("1-{n}"),
+    };
+    let mut hint = format!("answer with a card's number ({numbers}) or title");
+    if !unique.is_empty() {
+        hint.push_str(&format!(", or a button: {}", unique.join(", ")));
+    }
+    Some(hint)
 }
 
 /// The form's fields in order, and the two ways to answer it.
@@ -212,7 +235,22 @@ mod tests {
         let shown = show_event(&Event::Carousel { cards }).unwrap();
         assert_eq!(
             shown,
-            "bot> [card 1/1] Classic\n       $9\n       [image] https://x.test/c.png\n       [Choose Classic]\n     (answer with a button's label or a card's title)\n"
+            "bot> [card 1/1] Classic\n       $9\n       [image] https://x.test/c.png\n       [Choose Classic]\n     (answer with a card's number (1) or title, or a button: Choose Classic)\n"
+        );
+        // A label on every card picks nothing, so the hint does not offer it.
+        let card = |title: &str| CardView {
+            title: title.into(),
+            subtitle: None,
+            image: None,
+            buttons: vec![option("Book", "reply", None)],
+        };
+        let shown = show_event(&Event::Carousel {
+            cards: vec![card("Lyon"), card("Nice")],
+        })
+        .unwrap();
+        assert!(
+            shown.ends_with("     (answer with a card's number (1-2) or title)\n"),
+            "{shown}"
         );
         let media = Event::Media {
             kind: "image".into(),

@@ -70,6 +70,7 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
                 ast::BotSetting::Timezone(z) => Some(z.value.clone()),
                 _ => None,
             }),
+            messages: bot_messages(ctx),
         },
         hours: ctx
             .hours
@@ -411,6 +412,59 @@ fn item_saves(ctx: &Ctx<'_>, saves: &[ast::ItemSave]) -> Vec<ir::ItemSave> {
             path: s.path.clone(),
         })
         .collect()
+}
+
+/// The bot's own texts for built-in messages; a message's placeholder (`{digits}`) stays in
+/// the text for the runtime to fill.
+fn bot_messages(ctx: &Ctx<'_>) -> Vec<(String, ir::Text)> {
+    let Some((_, bot)) = ctx.bot else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, ir::Text)> = Vec::new();
+    for setting in &bot.settings {
+        let ast::BotSetting::Messages { entries, .. } = setting else {
+            continue;
+        };
+        for (name, t) in entries {
+            let Some(message) = ir::Message::from_name(&name.name) else {
+                continue;
+            };
+            if out.iter().any(|(n, _)| *n == name.name) {
+                continue;
+            }
+            let mut lowered = text(ctx, t);
+            if let Some(placeholder) = message.placeholder() {
+                keep_placeholder(ctx, t, &mut lowered, placeholder);
+            }
+            out.push((name.name.clone(), lowered));
+        }
+    }
+    out
+}
+
+/// Puts `{placeholder}` back as text where [`text`] lowered it as an attribute.
+fn keep_placeholder(ctx: &Ctx<'_>, source: &ast::Text, lowered: &mut ir::Text, placeholder: &str) {
+    let sources: Vec<&ast::Template> = match source {
+        ast::Text::Plain(t) => vec![t],
+        ast::Text::Translated { texts, .. } => ctx
+            .languages
+            .iter()
+            .filter_map(|lang| texts.iter().find(|(l, _)| l.name == *lang).map(|(_, t)| t))
+            .collect(),
+    };
+    let targets: Vec<&mut ir::Template> = match lowered {
+        ir::Text::Plain(t) => vec![t],
+        ir::Text::Translated(texts) => texts.iter_mut().map(|(_, t)| t).collect(),
+    };
+    for (src, target) in sources.into_iter().zip(targets) {
+        for (part, out) in src.parts.iter().zip(target.parts.iter_mut()) {
+            if let ast::TemplatePart::Ref(r) = part {
+                if matches!(&r.kind, RefKind::Attr(a) if a == placeholder) {
+                    *out = ir::TemplatePart::Text(format!("{{{placeholder}}}"));
+                }
+            }
+        }
+    }
 }
 
 /// A template the checks made sure is present.

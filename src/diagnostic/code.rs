@@ -110,6 +110,7 @@ codes! {
     NoLanguages "chatflow::no_languages" Error Flow "A translation set in a bot that declares no `languages`.";
     UnknownLanguage "chatflow::unknown_language" Error Flow "A language the bot does not declare.";
     DuplicateLanguage "chatflow::duplicate_language" Error Item "The same language twice in one list or translation set.";
+    UnknownMessage "chatflow::unknown_message" Error Item "A name in the bot's `messages` block that is not a built-in message, or a placeholder it does not fill.";
     BadWebhook "chatflow::bad_webhook" Error Item "The bot's `webhook` has a URL that is not http(s) or an unknown event name.";
     ReadonlySys "chatflow::readonly_sys" Error Item "`set sys.NAME` for a system attribute other than `sys.language`.";
     DuplicateOption "chatflow::duplicate_option" Error Item "Two options, cards or form fields that an answer could not tell apart.";

@@ -12,7 +12,8 @@ use super::sent::SentRequest;
 use super::validate::{kind_name, reprompt, validate};
 use super::{EngineConfig, Event, Session, SessionState, Wait};
 use crate::ir::{
-    self, ApiId, AskKind, AttrId, Expr, FlowId, NodeId, Program, Stmt, SysAttr, Text, Value,
+    self, ApiId, AskKind, AttrId, Expr, FlowId, Message, NodeId, Program, Stmt, SysAttr, Text,
+    Value,
 };
 
 mod builder;
@@ -178,6 +179,24 @@ impl Engine {
             .unwrap_or_else(|| "en".to_string())
     }
 
+    /// A built-in message in the conversation's language: the bot's own text for it (from
+    /// its `messages` block) when it has one in that language, else the built-in translation.
+    pub(crate) fn message(&self, s: &Session, message: Message) -> String {
+        let language = match s.sys.get(SysAttr::Language.name()) {
+            Some(Value::Text(l)) => l.as_str(),
+            _ => "en",
+        };
+        let own = self.inner.program.bot.messages.iter();
+        match own.clone().find(|(name, _)| name == message.name()) {
+            Some((_, text @ Text::Plain(_))) => self.scope(s).render_text(text),
+            Some((_, Text::Translated(texts))) => match texts.iter().find(|(l, _)| l == language) {
+                Some((_, t)) => self.scope(s).render(t),
+                None => message.builtin(language).to_string(),
+            },
+            None => message.builtin(language).to_string(),
+        }
+    }
+
     /// A conversation that has not started: every attribute unset.
     pub fn new_session(&self) -> Session {
         let config = &self.inner.config;
@@ -320,7 +339,7 @@ impl Engine {
             answer: input.to_string(),
         });
         events.push(Event::Say {
-            text: reprompt(kind).into(),
+            text: self.message(s, reprompt(kind)),
         });
         if let Some(prompt) = prompt {
             events.push(Event::Say {

@@ -14,7 +14,7 @@
 
 use chrono::NaiveDate;
 
-use crate::ir::{AskKind, Number, Value};
+use crate::ir::{AskKind, Message, Number, Value};
 
 /// The stored value for a valid answer, `None` for an answer the kind refuses.
 pub fn validate(kind: AskKind, answer: &str) -> Option<Value> {
@@ -35,19 +35,17 @@ pub fn validate(kind: AskKind, answer: &str) -> Option<Value> {
     }
 }
 
-/// The re-prompt after a refused answer.
-pub fn reprompt(kind: AskKind) -> &'static str {
+/// The built-in message said after a refused answer.
+pub fn reprompt(kind: AskKind) -> Message {
     match kind {
-        AskKind::Text | AskKind::Question => "Please type an answer.",
-        AskKind::File => "Please send the file's link (an http:// or https:// address).",
-        AskKind::Name => "That doesn't look like a name. Please try again.",
-        AskKind::Email => "That doesn't look like an email address. Please try again.",
-        AskKind::Phone => "That doesn't look like a phone number. Please try again.",
-        AskKind::Number => "That doesn't look like a number. Please try again.",
-        AskKind::Date => {
-            "That doesn't look like a date (for example 2026-11-25). Please try again."
-        }
-        AskKind::Time => "That doesn't look like a time (for example 14:30). Please try again.",
+        AskKind::Text | AskKind::Question => Message::InvalidText,
+        AskKind::File => Message::InvalidFile,
+        AskKind::Name => Message::InvalidName,
+        AskKind::Email => Message::InvalidEmail,
+        AskKind::Phone => Message::InvalidPhone,
+        AskKind::Number => Message::InvalidNumber,
+        AskKind::Date => Message::InvalidDate,
+        AskKind::Time => Message::InvalidTime,
     }
 }
 

@@ -90,6 +90,13 @@ pub enum BotSetting {
     Webhook(Webhook),
     /// `timezone "Europe/Paris"`: the zone of `sys.date` and `sys.time`.
     Timezone(StrLit),
+    /// `messages { wrong_code TEXT ... }`: the bot's own texts for built-in messages.
+    Messages {
+        /// Each message's name and text, in source order.
+        entries: Vec<(Ident, Text)>,
+        /// The whole block.
+        span: Span,
+    },
 }
 
 /// Where `serve` posts conversation events, signed with an HMAC key.

@@ -100,6 +100,7 @@ keywords! {
         Choices = "choices", Media = "media", Clock = "clock", Language = "language",
         Method = "method",
         Timezone = "timezone",
+        Messages = "messages",
     ]
     Method: [Get = "get", Post = "post", Put = "put", Patch = "patch", Delete = "delete"]
 }

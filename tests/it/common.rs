@@ -33,6 +33,7 @@ impl B {
                     languages: vec![],
                     webhook: None,
                     timezone: None,
+                    messages: vec![],
                 },
                 apis: vec![],
                 nodes: vec![],

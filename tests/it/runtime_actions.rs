@@ -1603,3 +1603,195 @@ async fn sub_flows_from_source_return_to_the_caller() {
 fn engine_from(p: std::sync::Arc<Program>) -> Engine {
     Engine::new(p, EngineConfig::default()).unwrap()
 }
+
+/// A code that never reached the visitor is not asked for: a send API answering 503, or an
+/// email the SMTP server refused, takes the `fail` branch at once.
+#[tokio::test]
+async fn an_otp_whose_send_fails_takes_the_fail_branch_without_asking() {
+    let server = Server::start().await;
+    let base = server.base.clone();
+    let b = otp_flow(
+        move |b| {
+            let api = b.http_api("sms", Method::Get, &format!("{base}/status/503"));
+            OtpSend::Call(b.api(api))
+        },
+        3,
+    );
+    let e = engine_with(&b, fixed());
+    let mut s = e.new_session();
+    let events = e.start(&mut s).await;
+    assert_eq!(says(&events), ["locked"], "{events:?}");
+    assert_eq!(s.state, SessionState::Closed);
+
+    let refused = refused_base()
+        .await
+        .trim_start_matches("http://")
+        .to_string();
+    let b = otp_flow(|b| OtpSend::Email(b.t("ana@x.test")), 3);
+    let config = EngineConfig {
+        smtp: Some(SmtpConfig {
+            addr: refused,
+            from: "bot@acme.test".into(),
+        }),
+        ..fixed()
+    };
+    let e = engine_with(&b, config);
+    let mut s = e.new_session();
+    let events = e.start(&mut s).await;
+    assert_eq!(says(&events), ["locked"], "{events:?}");
+}
+
+/// Every card has the same button (`button "Book"`), so the label picks none; the number the
+/// card is shown with (`[card 2/2]`) picks it, in dynamic and static carousels alike.
+#[tokio::test]
+async fn a_carousel_card_is_picked_by_its_number() {
+    let server = Server::start().await;
+    let mut b = stores_flow(&server, "/stores");
+    let template = CardTemplate {
+        title: Some(b.text("{item.name}")),
+        subtitle: None,
+        image: None,
+        button: Some(b.text("Book")),
+    };
+    let carousel = Carousel::Dynamic {
+        list: b.attr("store_list"),
+        card: template,
+        saves: vec![
+            b.item_save("store_id", "id"),
+            b.item_save("store_name", "name"),
+        ],
+        target: b.node("chosen"),
+        empty: b.node("none"),
+    };
+    let main = b.node("main") as usize;
+    b.p.nodes[main].stmts[1] = Stmt::Carousel(carousel);
+    let e = engine(&b);
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    assert_eq!(
+        says(&e.step(&mut s, "Book").await),
+        ["Sorry, I didn't understand. Please choose one of the options."]
+    );
+    assert_eq!(says(&e.step(&mut s, "3").await).len(), 1, "no third card");
+    assert_eq!(says(&e.step(&mut s, " 2 ").await), ["store 2: South"]);
+
+    let mut b = B::new();
+    let book = |b: &mut B, target: &str| b.option("Book", target);
+    let cards = vec![
+        Card {
+            title: b.text("Lyon"),
+            subtitle: None,
+            image: None,
+            buttons: vec![book(&mut b, "lyon")],
+        },
+        Card {
+            title: b.text("Nice"),
+            subtitle: None,
+            image: None,
+            buttons: vec![book(&mut b, "nice")],
+        },
+    ];
+    b.add(
+        "main",
+        vec![Stmt::Carousel(Carousel::Static { cards, save: None })],
+    );
+    for (node, text) in [("lyon", "to Lyon"), ("nice", "to Nice")] {
+        let stmts = vec![b.say(text)];
+        b.add(node, stmts);
+    }
+    let e = engine(&b);
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    assert_eq!(says(&e.step(&mut s, "2").await), ["to Nice"]);
+}
+
+/// The runtime's own sentences follow the conversation's language: a refused number, a wrong
+/// one-time code and its default prompt, the fallback and the default card button; a bot's
+/// own text for a message replaces the built-in one in the languages it gives.
+#[tokio::test]
+async fn built_in_messages_are_said_in_the_conversation_language() {
+    let mut b = otp_flow(|b| OtpSend::Email(b.t("ana@x.test")), 3);
+    b.p.bot.languages = vec!["fr".into(), "en".into()];
+    let main = b.node("main") as usize;
+    if let Stmt::Otp(otp) = &mut b.p.nodes[main].stmts[0] {
+        otp.prompt = None;
+    }
+    let ask = b.ask("n", AskKind::Number, None);
+    b.p.nodes[main].stmts.insert(0, ask);
+    let e = engine_with(&b, fixed());
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    assert_eq!(
+        says(&e.step(&mut s, "beaucoup").await),
+        ["Cela ne ressemble pas à un nombre. Veuillez réessayer."]
+    );
+    let events = e.step(&mut s, "2").await;
+    assert!(
+        events.iter().any(|ev| matches!(ev, Event::Email { subject, body, .. }
+            if subject == "Votre code de vérification" && body == "Votre code de vérification est 123456.")),
+        "{events:?}"
+    );
+    assert_eq!(
+        says(&events),
+        ["Veuillez saisir le code à 6 chiffres que nous vous avons envoyé."]
+    );
+    s.sys.insert("language".into(), Value::Text("de".into()));
+    assert_eq!(
+        says(&e.step(&mut s, "000000").await),
+        [
+            "Dieser Code ist nicht korrekt. Bitte versuchen Sie es noch einmal.",
+            "Bitte geben Sie den 6-stelligen Code ein, den wir Ihnen gesendet haben."
+        ]
+    );
+
+    // The bot's own text wins in the languages it gives; the others stay built in.
+    let own = Text::Translated(vec![("fr".into(), b.t("Mauvais code, {sys.language} !"))]);
+    b.p.bot.messages = vec![("wrong_code".into(), own)];
+    let e = engine_with(&b, fixed());
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    e.step(&mut s, "2").await;
+    assert_eq!(
+        says(&e.step(&mut s, "000000").await)[0],
+        "Mauvais code, fr !"
+    );
+    s.sys.insert("language".into(), Value::Text("es".into()));
+    assert_eq!(
+        says(&e.step(&mut s, "000000").await)[0],
+        "El código no es correcto. Inténtalo de nuevo, por favor."
+    );
+}
+
+/// A `messages` block from source: `{digits}` is filled in the bot's own code prompt.
+#[tokio::test]
+async fn a_bot_message_from_source_fills_its_placeholder() {
+    let src = r#"bot "B" {
+  start code
+  messages {
+    code_prompt "Type the {digits} digits, {sys.language}:"
+  }
+}
+node code {
+  otp {
+    send email "a@x.test"
+    digits 4
+    ok -> done
+    fail -> done
+  }
+}
+node done { close }
+"#;
+    let compiled = chatflow::compile::compile_str("messages.flow", src);
+    assert!(
+        compiled.diagnostics.is_empty(),
+        "{:?}",
+        compiled.diagnostics
+    );
+    let e = Engine::new(
+        std::sync::Arc::new(compiled.program.expect("program")),
+        fixed(),
+    )
+    .unwrap();
+    let mut s = e.new_session();
+    assert_eq!(says(&e.start(&mut s).await), ["Type the 4 digits, en:"]);
+}

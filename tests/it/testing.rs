@@ -891,7 +891,7 @@ async fn translated_texts_are_shown_and_matched_in_the_conversation_language() {
     );
     let program = Arc::new(compiled.program.expect("compiles"));
     let outcomes = run_tests(program, &TestOptions::default()).await;
-    assert_eq!(outcomes.len(), 4);
+    assert_eq!(outcomes.len(), 5);
     for o in &outcomes {
         assert!(o.passed(), "{}: {:?}", o.name, o.failure);
     }

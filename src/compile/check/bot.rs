@@ -1,6 +1,7 @@
 //! The `bot` block's settings, and translations against its `languages`.
 
 use super::*;
+use crate::ir::Message;
 
 pub(crate) fn check_bot(ctx: &mut Ctx<'_>, file: FileId, bot: &ast::Bot) {
     let mut seen: Vec<(&'static str, Span)> = Vec::new();
@@ -34,6 +35,10 @@ pub(crate) fn check_bot(ctx: &mut Ctx<'_>, file: FileId, bot: &ast::Bot) {
                 hours::check_zone(ctx, file, zone);
                 ("timezone", zone.span)
             }
+            ast::BotSetting::Messages { entries, span } => {
+                check_messages(ctx, file, entries);
+                ("messages", *span)
+            }
         };
         if let Some(&(_, first)) = seen.iter().find(|(w, _)| *w == what) {
             ctx.error(
@@ -49,6 +54,85 @@ pub(crate) fn check_bot(ctx: &mut Ctx<'_>, file: FileId, bot: &ast::Bot) {
             );
         } else {
             seen.push((what, span));
+        }
+    }
+}
+
+/// Each name is a built-in message, given once; its text is checked like a `say`, except
+/// that the message's own placeholder (`{digits}`, `{code}`) is not an attribute.
+fn check_messages(ctx: &mut Ctx<'_>, file: FileId, entries: &[(ast::Ident, ast::Text)]) {
+    let names = || Message::ALL.iter().map(|m| m.name());
+    for (i, (name, text)) in entries.iter().enumerate() {
+        let Some(message) = Message::from_name(&name.name) else {
+            let known = names().collect::<Vec<_>>().join(", ");
+            let help = match did_you_mean(&name.name, names()) {
+                Some(hint) => format!("{hint} The built-in messages are: {known}"),
+                None => format!("the built-in messages are: {known}"),
+            };
+            ctx.error(
+                Diag::new(
+                    Code::UnknownMessage,
+                    format!("`{}` is not a built-in message", name.name),
+                    name.span,
+                )
+                .label("unknown message")
+                .help(help),
+                file,
+            );
+            continue;
+        };
+        if let Some((first, _)) = entries[..i].iter().find(|(n, _)| n.name == name.name) {
+            ctx.error(
+                Diag::new(
+                    Code::DuplicateProperty,
+                    format!("`{}` is given twice", name.name),
+                    name.span,
+                )
+                .label("second text for this message")
+                .note(first.span, "first given here")
+                .help("give one text per message; a translation set holds every language"),
+                file,
+            );
+        }
+        // A language the set lacks keeps the built-in translation: no missing-translation
+        // warning here.
+        if let ast::Text::Translated { texts, span } = text {
+            check_translation_languages(ctx, file, texts, *span);
+        }
+        for t in text.templates() {
+            for part in &t.parts {
+                let ast::TemplatePart::Ref(r) = part else {
+                    continue;
+                };
+                match &r.kind {
+                    ast::RefKind::Attr(a) if message.placeholder() == Some(a.as_str()) => {}
+                    ast::RefKind::Attr(a)
+                        if Message::ALL
+                            .iter()
+                            .any(|m| m.placeholder() == Some(a.as_str())) =>
+                    {
+                        let fills = match message.placeholder() {
+                            Some(p) => format!("`{{{p}}}`"),
+                            None => "no placeholder".to_string(),
+                        };
+                        ctx.error(
+                            Diag::new(
+                                Code::UnknownMessage,
+                                format!("`{}` does not fill `{{{a}}}`", name.name),
+                                r.span,
+                            )
+                            .label("not filled here")
+                            .help(format!(
+                                "this message fills {fills}; write the text without `{{{a}}}`"
+                            )),
+                            file,
+                        );
+                    }
+                    _ => {
+                        check_ref(ctx, file, r, Place::USER);
+                    }
+                }
+            }
         }
     }
 }
@@ -139,6 +223,20 @@ pub(crate) fn check_translations(
     texts: &[(ast::Ident, ast::Template)],
     span: Span,
 ) {
+    if !check_translation_languages(ctx, file, texts, span) {
+        return;
+    }
+    missing_translations(ctx, file, texts, span);
+}
+
+/// The languages of a translation set are declared, each once; `false` when the bot declares
+/// none (then nothing else is checked).
+fn check_translation_languages(
+    ctx: &mut Ctx<'_>,
+    file: FileId,
+    texts: &[(ast::Ident, ast::Template)],
+    span: Span,
+) -> bool {
     if ctx.languages.is_empty() {
         ctx.error(
             Diag::new(
@@ -152,7 +250,7 @@ pub(crate) fn check_translations(
             ),
             file,
         );
-        return;
+        return false;
     }
     duplicate_languages(ctx, file, texts.iter().map(|(l, _)| l));
     for (lang, _) in texts {
@@ -160,6 +258,16 @@ pub(crate) fn check_translations(
             unknown_language(ctx, file, &lang.name, lang.span);
         }
     }
+    true
+}
+
+/// A warning for each declared language the set lacks.
+fn missing_translations(
+    ctx: &mut Ctx<'_>,
+    file: FileId,
+    texts: &[(ast::Ident, ast::Template)],
+    span: Span,
+) {
     let missing: Vec<&str> = ctx
         .languages
         .iter()

@@ -9,8 +9,8 @@ use super::{jump, Called, Engine};
 use crate::ir::value_text;
 use crate::ir::{
     ApiId, Appointment, AttrId, Card, CardTemplate, Carousel, Email, Form, ItemSave, Menu,
-    MenuOption, MenuSource, MenuStyle, NodeId, OptionKind, Otp, OtpSend, Stmt, SysAttr, Text,
-    TransferKind, Value,
+    MenuOption, MenuSource, MenuStyle, Message, NodeId, OptionKind, Otp, OtpSend, Stmt, SysAttr,
+    Text, TransferKind, Value,
 };
 use crate::runtime::eval::{lookup_value, Scope};
 use crate::runtime::validate::{kind_name, validate};
@@ -29,13 +29,8 @@ pub(super) enum Next {
     Stop,
 }
 
-const DEFAULT_FALLBACK: &str = "Sorry, I didn't understand. Please choose one of the options.";
-const WRONG_CODE: &str = "That code is not correct. Please try again.";
-const OTP_SUBJECT: &str = "Your verification code";
 /// The code length of an `otp` without `digits` (the compiler's default).
 const DEFAULT_OTP_DIGITS: u32 = 6;
-/// The button of a dynamic card without a `button` template.
-const DEFAULT_BUTTON: &str = "Choose";
 
 impl Engine {
     /// Run one action statement.

@@ -9,6 +9,7 @@ impl Builder<'_> {
         let mut settings = Vec::new();
         for p in inner {
             let rule = p.as_rule();
+            let setting_span = self.span(&p);
             let mut s = p.into_inner();
             settings.push(match rule {
                 Rule::start => BotSetting::Start(self.next_ident(&mut s, NameRole::Node)),
@@ -32,6 +33,18 @@ impl Builder<'_> {
                         secret,
                         events: names.collect(),
                     })
+                }
+                Rule::messages => {
+                    let mut entries = Vec::new();
+                    for m in s.filter(|q| q.as_rule() == Rule::bot_message) {
+                        let mut parts = m.into_inner();
+                        let name = self.next_ident(&mut parts, NameRole::Attribute);
+                        entries.push((name, self.next_text(&mut parts)));
+                    }
+                    BotSetting::Messages {
+                        entries,
+                        span: setting_span,
+                    }
                 }
                 _ => continue,
             });

@@ -108,6 +108,21 @@ impl Printer<'_> {
         self.action_block(card.span, indent, gap, head, parts);
     }
 
+    /// The bot's `messages` block: one `NAME TEXT` line (or block) per message.
+    pub(super) fn messages(
+        &mut self,
+        entries: &[(Ident, Text)],
+        span: Span,
+        indent: usize,
+        gap: Gap,
+    ) {
+        let parts = entries
+            .iter()
+            .map(|(name, text)| (name.span.start, Part::text(name.name.clone(), text)))
+            .collect();
+        self.action_block(span, indent, gap, head("messages"), parts);
+    }
+
     pub(super) fn email(&mut self, email: &Email, span: Span, indent: usize, gap: Gap) {
         let mut parts = template_lines(&[("to", &email.to)]);
         parts.extend(text_lines(&[

@@ -199,6 +199,7 @@ impl<'a> Printer<'a> {
                     suffix,
                 } => self.with_text(indent, at, gap, prefix, Some(text), &suffix),
                 Part::Card(card) => self.card(card, indent, gap),
+                Part::Messages(entries, span) => self.messages(entries, span, indent, gap),
             }
         }
     }
@@ -406,6 +407,8 @@ enum Part<'t> {
         suffix: String,
     },
     Card(&'t Card),
+    /// The bot's `messages { NAME TEXT ... }` block.
+    Messages(&'t [(Ident, Text)], Span),
 }
 
 impl<'t> Part<'t> {
@@ -442,6 +445,7 @@ fn bot_setting(setting: &BotSetting) -> (usize, Part<'_>) {
             let at = langs.first().map_or(0, |l| l.span.start);
             (at, Part::Line(format!("languages {}", names.join(", "))))
         }
+        BotSetting::Messages { entries, span } => (span.start, Part::Messages(entries, *span)),
         BotSetting::Webhook(hook) => {
             let events: Vec<&str> = hook.events.iter().map(|e| e.name.as_str()).collect();
             let line = format!(

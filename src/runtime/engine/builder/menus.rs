@@ -127,7 +127,7 @@ impl Engine {
     pub(super) fn no_match(&self, s: &Session, events: &mut Vec<Event>) {
         let text = match &self.inner.program.bot.fallback {
             Some(t) => self.scope(s).render_text(t),
-            None => DEFAULT_FALLBACK.to_string(),
+            None => self.message(s, Message::Fallback),
         };
         events.push(Event::Say { text });
     }
@@ -201,7 +201,7 @@ impl Engine {
                         .position(|(ci, _, b)| *ci == card && branches(b))
                 };
                 let picked = pick_unique_label(input, &labels)
-                    .or_else(|| pick_label(input, &titles, false).and_then(by_title))
+                    .or_else(|| pick_label(input, &titles, true).and_then(by_title))
                     .or_else(|| pick_payload(input, buttons.iter().map(|(_, _, b)| *b)));
                 let Some((value, target)) =
                     picked.and_then(|i| chosen(&buttons[i].1, buttons[i].2))
@@ -224,8 +224,7 @@ impl Engine {
                 let Some(Wait::Items { labels, titles }) = &s.wait else {
                     return Next::Stop;
                 };
-                match pick_unique_label(input, labels).or_else(|| pick_label(input, titles, false))
-                {
+                match pick_unique_label(input, labels).or_else(|| pick_label(input, titles, true)) {
                     Some(i) => self.pick_item(s, *list_attr, i, saves, *target, *empty),
                     None => {
                         self.no_match(s, events);
@@ -266,13 +265,14 @@ impl Engine {
         card: &CardTemplate,
     ) -> Option<Vec<CardView>> {
         let scope = self.scope(s);
+        let default_button = self.message(s, Message::ChooseButton);
         let items = list(s, list_attr)?;
         let views = items
             .iter()
             .map(|item| {
                 let scope = scope.with_item(item);
                 let opt = |t: &Option<Text>| t.as_ref().map(|t| scope.render_text(t));
-                let button = opt(&card.button).unwrap_or_else(|| DEFAULT_BUTTON.to_string());
+                let button = opt(&card.button).unwrap_or_else(|| default_button.clone());
                 CardView {
                     title: opt(&card.title).unwrap_or_else(|| value_text(Some(item))),
                     subtitle: opt(&card.subtitle),

@@ -13,7 +13,7 @@ impl Engine {
     }
 
     /// Record the email and, with an SMTP server configured, deliver it. A failure sets
-    /// `sys.email_error`; the flow goes on either way.
+    /// `sys.email_error` and gives `false`; the flow goes on either way.
     pub(super) async fn send_email(
         &self,
         s: &mut Session,
@@ -21,7 +21,7 @@ impl Engine {
         subject: String,
         body: String,
         events: &mut Vec<Event>,
-    ) {
+    ) -> bool {
         let (delivered, error) = match &self.inner.config.smtp {
             None => (false, None),
             Some(smtp) => match smtp::deliver(smtp, &to, &subject, &body).await {
@@ -38,6 +38,7 @@ impl Engine {
             }
             None => {}
         }
+        let sent = error.is_none();
         events.push(Event::Email {
             to,
             subject,
@@ -45,6 +46,7 @@ impl Engine {
             delivered,
             error,
         });
+        sent
     }
 
     pub(super) async fn start_otp(
@@ -69,21 +71,29 @@ impl Engine {
                 return Next::Go;
             }
         }
-        match &otp.send {
+        // A code that never reached the visitor cannot be typed: a refused email or a send
+        // API without a 2xx answer takes `fail` at once.
+        let sent = match &otp.send {
             OtpSend::Email(to) => {
                 let scope = Scope {
                     otp_code: Some(&code),
                     ..self.scope(s)
                 };
                 let to = scope.render(to);
-                let body = format!("Your verification code is {code}.");
-                self.send_email(s, to, OTP_SUBJECT.into(), body, events)
-                    .await;
+                let body = self.message(s, Message::CodeEmail).replace("{code}", &code);
+                let subject = self.message(s, Message::CodeSubject);
+                self.send_email(s, to, subject, body, events).await
             }
             OtpSend::Call(api) => {
                 let called = self.call_with_code(s, *api, Some(&code)).await;
                 events.push(called.event);
+                matches!(s.status, Some(200..=299))
             }
+        };
+        if !sent {
+            s.wait = None;
+            jump(s, otp.fail);
+            return Next::Go;
         }
         self.otp_prompt(s, otp, events);
         wait(s)
@@ -113,10 +123,9 @@ impl Engine {
     pub(super) fn otp_prompt(&self, s: &Session, otp: &Otp, events: &mut Vec<Event>) {
         let text = match &otp.prompt {
             Some(p) => self.scope(s).render_text(p),
-            None => format!(
-                "Please enter the {}-digit code we sent you.",
-                code_len(otp.digits)
-            ),
+            None => self
+                .message(s, Message::CodePrompt)
+                .replace("{digits}", &code_len(otp.digits).to_string()),
         };
         events.push(Event::Say { text });
     }
@@ -149,7 +158,7 @@ impl Engine {
             return Next::Go;
         }
         events.push(Event::Say {
-            text: WRONG_CODE.into(),
+            text: self.message(s, Message::WrongCode),
         });
         self.otp_prompt(s, otp, events);
         Next::Stay
