@@ -69,7 +69,7 @@ fn api(url: &str) -> Api {
         body: None,
         timeout_ms: 5000,
         retry: 0,
-        retry_non_idempotent: false,
+        idempotent: false,
         saves: vec![Save {
             attr: 2,
             path: vec![PathStep::Field("ok".into())],

@@ -28,13 +28,14 @@ pub use sys::SysAttr;
 /// ([`JsonTemplate::Value`]). 4: expressions hold arithmetic, function calls and templates
 /// ([`Expr::Arith`], [`Expr::Call`], [`Expr::Template`]); the bot may name a time zone; option
 /// labels, card titles, subtitles and buttons, form field labels, email subjects and bodies and
-/// media captions are [`Text`]s (a format-3 bare template still reads as a plain text).
+/// media captions are [`Text`]s (a format-3 bare template still reads as a plain text); an
+/// API's `retry_non_idempotent` is named for what it says, [`Api::idempotent`].
 pub const FORMAT_VERSION: u32 = 4;
 /// The oldest IR format this runtime still reads (a format-2 number reads as a float).
 pub const MIN_READ_VERSION: u32 = 2;
 /// The oldest runtime format that reads the IR this build writes: a format-3 runtime knows
-/// no arithmetic, function calls or templates in expressions, and reads labels and captions as
-/// bare templates.
+/// no arithmetic, function calls or templates in expressions, reads labels and captions as
+/// bare templates, and looks for `retry_non_idempotent`.
 pub const WRITTEN_MIN_READ_VERSION: u32 = 4;
 
 /// Index into [`Program::nodes`].
@@ -157,8 +158,11 @@ pub struct Api {
     pub timeout_ms: u64,
     /// How many times to try again after a failed attempt.
     pub retry: u32,
-    /// Whether 5xx/transport errors may be retried: GET, PUT and DELETE by default.
-    pub retry_non_idempotent: bool,
+    /// Whether the request may be sent again after a 5xx answer or a transport error: true
+    /// for GET, PUT and DELETE, and for an API marked `idempotent`. Format 3 called it
+    /// `retry_non_idempotent` (with the same meaning, despite the name).
+    #[serde(alias = "retry_non_idempotent")]
+    pub idempotent: bool,
     /// Values saved from a successful answer.
     pub saves: Vec<Save>,
 }

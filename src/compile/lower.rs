@@ -157,7 +157,7 @@ fn lower_api(ctx: &Ctx<'_>, def: &ApiDef<'_>) -> ir::Api {
         body,
         timeout_ms: def.timeout_ms,
         retry: def.retry,
-        retry_non_idempotent: matches!(method, Method::Get | Method::Put | Method::Delete),
+        idempotent: def.idempotent || matches!(method, Method::Get | Method::Put | Method::Delete),
         saves,
     }
 }

@@ -304,6 +304,34 @@ mod tests {
     }
 
     #[test]
+    fn retry_on_a_post_warns_unless_the_api_is_idempotent() {
+        let api = |marker: &str, method: &str, retry: &str| {
+            format!("api a {{\n  {marker}\n  {method} \"https://x.test\"\n  {retry}\n}}\nnode n {{ call a; close }}\n")
+        };
+        let cases = [
+            ("", "post", "retry 3", true, false),
+            ("", "patch", "retry 1", true, false),
+            ("idempotent", "post", "retry 3", false, true),
+            ("", "post", "", false, false),
+            ("", "get", "retry 3", false, true),
+            ("", "put", "retry 3", false, true),
+        ];
+        for (marker, method, retry, warns, idempotent) in cases {
+            let src = api(marker, method, retry);
+            let compiled = compile_str("t.flow", &src);
+            let codes: Vec<Code> = compiled.diagnostics.iter().map(|d| d.code).collect();
+            let expected: &[Code] = if warns {
+                &[Code::RetryNotIdempotent]
+            } else {
+                &[]
+            };
+            assert_eq!(codes, expected, "{src}");
+            let program = compiled.program.expect("warnings only");
+            assert_eq!(program.apis[0].idempotent, idempotent, "{src}");
+        }
+    }
+
+    #[test]
     fn else_if_is_answered_with_elif() {
         let src =
             "node s {\n  ask x\n  if x == \"1\" -> s\n  else if x == \"2\" -> s\n  else -> s\n}\n";

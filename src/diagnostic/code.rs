@@ -139,6 +139,7 @@ codes! {
     MissingTranslation "chatflow::missing_translation" Warning Flow "A translation set lacks one of the bot's languages.";
     OverlappingHours "chatflow::overlapping_hours" Warning Item "Two weekly ranges of one `hours` item share time.";
     UnusedFlow "chatflow::unused_flow" Warning Flow "A sub-flow that no reachable node runs.";
+    RetryNotIdempotent "chatflow::retry_not_idempotent" Warning Item "`retry` on a `post` or `patch` not marked `idempotent`, which is never retried.";
 }
 
 impl Code {

@@ -157,8 +157,8 @@ impl HttpConnector {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
             shown_headers.push(("Content-Type".to_string(), ct.to_string()));
         }
-        let retryable = api.retry_non_idempotent
-            || matches!(api.method, Method::Get | Method::Put | Method::Delete);
+        let retryable =
+            api.idempotent || matches!(api.method, Method::Get | Method::Put | Method::Delete);
         Ok(Prepared {
             method: method(api.method),
             url,

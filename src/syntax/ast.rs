@@ -131,6 +131,12 @@ pub enum ApiProp {
         /// The keyword.
         span: Span,
     },
+    /// `idempotent`: sending the request twice does what sending it once does, so `retry`
+    /// may repeat a `post` or `patch` too.
+    Idempotent {
+        /// The keyword.
+        span: Span,
+    },
     /// `get "url-template"` and friends.
     Request {
         /// The HTTP method.

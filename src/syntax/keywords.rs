@@ -101,6 +101,7 @@ keywords! {
         Method = "method",
         Timezone = "timezone",
         Messages = "messages",
+        Idempotent = "idempotent",
     ]
     Method: [Get = "get", Post = "post", Put = "put", Patch = "patch", Delete = "delete"]
 }

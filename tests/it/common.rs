@@ -191,7 +191,7 @@ impl B {
             body: None,
             timeout_ms: 5000,
             retry: 0,
-            retry_non_idempotent: false,
+            idempotent: false,
             saves: vec![],
         }
     }

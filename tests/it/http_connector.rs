@@ -441,7 +441,7 @@ async fn posts_are_not_retried_unless_allowed() {
     let server = Server::start().await;
     let mut b = B::new();
     api.url = b.t(&format!("{}/flaky", server.base));
-    api.retry_non_idempotent = true;
+    api.idempotent = true;
     let (_, events) = run_call(b, api, vec![], no_backoff()).await;
     assert_eq!(api_call(&events).1, 200);
     assert_eq!(server.seen().len(), 3);

@@ -19,6 +19,7 @@ struct Seen {
     body: Option<Span>,
     timeout: Option<Span>,
     retry: Option<Span>,
+    idempotent: Option<Span>,
 }
 
 /// Reads an API's properties, reporting repeats, values out of range and a body on a
@@ -34,12 +35,16 @@ pub(super) fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) ->
         body: None,
         timeout_ms: DEFAULT_TIMEOUT_MS,
         retry: 0,
+        idempotent: false,
     };
     let mut seen = Seen::default();
     for prop in &api.props {
         read_prop(ctx, file, &mut def, &mut seen, prop);
     }
     check_method(ctx, file, api, def.method, seen.body);
+    if let (Some(retry), Some(method)) = (seen.retry, def.method) {
+        check_retry_method(ctx, file, &def, method, retry);
+    }
     def
 }
 
@@ -79,6 +84,10 @@ fn read_prop<'a>(
             check_retry(ctx, file, *count, *span);
             def.retry = *count;
         }
+        ApiProp::Idempotent { span } => {
+            ctx.once(file, &mut seen.idempotent, *span, "`idempotent`");
+            def.idempotent = true;
+        }
         ApiProp::Header { .. } | ApiProp::Save { .. } => {}
     }
 }
@@ -109,6 +118,40 @@ fn check_retry(ctx: &mut Ctx<'_>, file: FileId, count: u32, span: Span) {
             file,
         );
     }
+}
+
+/// `retry` repeats only requests that may be sent twice: GET, PUT, DELETE, or an API marked
+/// `idempotent`. On any other it would silently do nothing, so say so.
+fn check_retry_method(
+    ctx: &mut Ctx<'_>,
+    file: FileId,
+    def: &ApiDef<'_>,
+    method: Method,
+    retry: Span,
+) {
+    if def.retry == 0
+        || def.idempotent
+        || matches!(method, Method::Get | Method::Put | Method::Delete)
+    {
+        return;
+    }
+    let verb = method.as_str();
+    ctx.error(
+        Diag::new(
+            Code::RetryNotIdempotent,
+            format!(
+                "a {verb} is never retried, so `retry {}` does nothing",
+                def.retry
+            ),
+            retry,
+        )
+        .label(format!("ignored: a {verb} might act twice"))
+        .help(
+            "if sending the request twice does no harm (the server ignores a repeat, e.g. by an \
+             idempotency key), mark the API `idempotent`; otherwise remove `retry`",
+        ),
+        file,
+    );
 }
 
 /// An API needs a method, and a GET or DELETE carries no body.

@@ -54,6 +54,8 @@ pub(crate) struct ApiDef<'a> {
     pub body: Option<&'a ApiProp>,
     pub timeout_ms: u64,
     pub retry: u32,
+    /// Marked `idempotent`: a `post` or `patch` that may be retried.
+    pub idempotent: bool,
 }
 
 /// What fills an attribute somewhere: a fixed type (`ask`, `save`) or a `set` expression.

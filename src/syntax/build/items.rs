@@ -74,6 +74,7 @@ impl Builder<'_> {
         Some(match rule {
             Rule::kw_live => ApiProp::Mode { live: true, span },
             Rule::kw_draft => ApiProp::Mode { live: false, span },
+            Rule::kw_idempotent => ApiProp::Idempotent { span },
             Rule::request => {
                 let method = method_of(inner.next().map_or("get", |m| m.as_str()));
                 let url = self.next_template(&mut inner);

@@ -76,6 +76,11 @@ impl<'a> Reader<'a> {
                 span: self.span_from(start),
             });
         }
+        if self.kw(Kw::Idempotent) {
+            return Some(ApiProp::Idempotent {
+                span: self.span_from(start),
+            });
+        }
         let method = [
             (Kw::Get, Method::Get),
             (Kw::Post, Method::Post),

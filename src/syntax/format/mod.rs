@@ -260,6 +260,7 @@ impl<'a> Printer<'a> {
             }
             ApiProp::Timeout { millis, span } => (span, format!("timeout {}", duration(*millis))),
             ApiProp::Retry { count, span } => (span, format!("retry {count}")),
+            ApiProp::Idempotent { span } => (span, "idempotent".to_string()),
             ApiProp::Save { attr, path, span } => {
                 (span, format!("save {} = {}", attr.name, save_path(path)))
             }
