@@ -225,14 +225,11 @@ impl Service {
             .conversation(id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let token = token.ok_or(ServiceError::Unauthorized)?;
-        let own = constant_time_eq(&token_hash(token), &conversation.token_hash);
-        let admin = admin.is_some_and(|a| constant_time_eq(a, token));
-        if own || admin {
-            Ok(conversation)
-        } else {
-            Err(ServiceError::Unauthorized)
+        let is_admin = matches!((admin, token), (Some(a), Some(t)) if constant_time_eq(a, t));
+        if !is_admin {
+            check_token(&conversation, token)?;
         }
+        Ok(conversation)
     }
 
     /// One visitor message. Duplicates (same `message_id`) get the first answer again.

@@ -192,20 +192,6 @@ impl Store {
         }
     }
 
-    /// The stored turn that processed `message_id` in this conversation, if any.
-    pub async fn turn_for_message(
-        &self,
-        id: &str,
-        message_id: &str,
-    ) -> Result<Option<Turn>, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(s) => {
-                s.turn_for_message(id.to_string(), message_id.to_string())
-                    .await
-            }
-        }
-    }
-
     /// The conversation and, when `message_id` was already processed in it, that turn.
     pub async fn conversation_for_message(
         &self,

@@ -107,17 +107,6 @@ impl SqliteStore {
             .await
     }
 
-    /// The stored turn that processed `message_id`, if any.
-    pub async fn turn_for_message(
-        &self,
-        id: String,
-        message_id: String,
-    ) -> Result<Option<Turn>, StoreError> {
-        self.worker
-            .read(move |conn| turn_by_message(conn, &id, &message_id))
-            .await
-    }
-
     /// The conversation and, when `message_id` was processed in it, that turn: what a new
     /// message needs, in one read.
     pub async fn conversation_for_message(
