@@ -3,16 +3,29 @@
 //! them cheaply and report all at once.
 
 use std::fmt;
-use std::sync::Arc;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
 use serde::Serialize;
 
-use crate::source::{line_col, FileId, SourceSet, Span};
+use crate::source::{FileId, LineIndex, SourceSet, Span};
 
 mod code;
+mod excerpt;
 
 pub use code::{Code, Scope};
+pub use excerpt::{Excerpt, MAX_LINE_CHARS};
+
+/// The most characters of source text a diagnostic's message quotes.
+pub const MAX_QUOTED_CHARS: usize = 60;
+
+/// `text` for quoting in a diagnostic message: at most [`MAX_QUOTED_CHARS`] characters, with
+/// `…` where it was cut, so a hostile line is never echoed whole.
+pub fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]).into(),
+        None => text.into(),
+    }
+}
 
 /// How serious a diagnostic is; any error stops the build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
@@ -133,27 +146,41 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     best.map(|(_, c)| c).or(one_typo)
 }
 
-/// A [`Diag`] joined with its source so miette can render it.
+/// A [`Diag`] joined with the part of its source it shows, so miette can render it.
 pub struct Report {
     diag: Diag,
-    source: NamedSource<Arc<str>>,
+    source: Excerpt,
 }
 
 impl Report {
-    /// Pairs a diagnostic with its source text so miette can render it.
+    /// Pairs a diagnostic with the excerpt of its source text that it shows (see [`Excerpt`]):
+    /// a short window of a wide line, the real line numbers.
     pub fn new(diag: Diag, sources: &SourceSet) -> Self {
-        let (name, text) = match sources.get(diag.file) {
-            Some(f) => (f.name.clone(), f.text.clone()),
-            None => ("<unknown>".to_string(), Arc::from("")),
+        let empty = LineIndex::new("");
+        let (name, text, lines) = match sources.get(diag.file) {
+            Some(f) => (f.name.as_str(), &*f.text, f.lines()),
+            None => ("<unknown>", "", &empty),
         };
         // Clamp spans so a stale or out-of-range span can never make rendering panic.
         let len = text.len();
-        let source = NamedSource::new(name, text).with_language("chatflow");
         let mut diag = diag;
-        diag.span = clamp(diag.span, len);
-        for n in &mut diag.notes {
-            n.span = clamp(n.span, len);
-        }
+        let spans: Vec<Span> = std::iter::once(diag.span)
+            .chain(diag.notes.iter().map(|n| n.span))
+            .map(|s| clamp(s, len))
+            .collect();
+        let (source, mapped) = Excerpt::new(name, text, lines, &spans);
+        let mut mapped = mapped.into_iter();
+        diag.span = mapped.next().flatten().unwrap_or_default();
+        diag.notes = std::mem::take(&mut diag.notes)
+            .into_iter()
+            .zip(mapped)
+            .filter_map(|(n, s)| {
+                s.map(|span| Note {
+                    span,
+                    label: n.label,
+                })
+            })
+            .collect();
         Report { diag, source }
     }
 }
@@ -260,11 +287,10 @@ pub struct JsonDiag<'a> {
 
 /// The diagnostic as one line of JSON ([`JsonDiag`]), for `--format json`.
 pub fn to_json_line(d: &Diag, sources: &SourceSet) -> String {
-    let (file, text) = match sources.get(d.file) {
-        Some(f) => (f.name.as_str(), &*f.text),
-        None => ("<unknown>", ""),
+    let (file, (line, column)) = match sources.get(d.file) {
+        Some(f) => (f.name.as_str(), f.line_col(d.span.start)),
+        None => ("<unknown>", (1, 1)),
     };
-    let (line, column) = line_col(text, d.span.start);
     let j = JsonDiag {
         code: d.code.name(),
         severity: d.severity(),

@@ -69,6 +69,11 @@ fn formatted(name: &str, text: &str) -> Result<String, u8> {
 
 /// Formats one file; `Err` carries the exit code it earns.
 fn fmt_one(file: &str, check: bool) -> Result<(), u8> {
+    let limit = chatflow::compile::max_source_bytes();
+    if std::fs::metadata(file).is_ok_and(|m| m.len() > limit as u64) {
+        errln!("error: `{file}` is larger than the {limit} bytes allowed (`--max-source-bytes` raises the limit)");
+        return Err(USAGE);
+    }
     let text = std::fs::read_to_string(file).map_err(|e| {
         errln!("error: cannot read `{file}`: {e}");
         USAGE

@@ -30,6 +30,18 @@ use chatflow::diagnostic::{self, Severity};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The largest source file read, in bytes (16 MiB by default); a larger one is refused.
+    #[arg(long, global = true, value_name = "BYTES")]
+    max_source_bytes: Option<usize>,
+}
+
+/// `--max-steps`: from 1 to [`chatflow::runtime::MAX_STEPS_CAP`], so a loop always ends.
+fn max_steps(text: &str) -> Result<u32, String> {
+    let cap = chatflow::runtime::MAX_STEPS_CAP;
+    match text.parse::<u32>() {
+        Ok(n) if (1..=cap).contains(&n) => Ok(n),
+        _ => Err(format!("expected a number of node entries from 1 to {cap}")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -64,7 +76,7 @@ enum Command {
         #[arg(long)]
         trace: bool,
         /// Node entries allowed per turn before the turn stops with a runtime error.
-        #[arg(long, value_name = "N", default_value_t = 1000)]
+        #[arg(long, value_name = "N", default_value_t = 1000, value_parser = max_steps)]
         max_steps: u32,
         /// Serve API answers from this JSON file on a local stub server (works offline).
         #[arg(long, value_name = "STUBS.json")]
@@ -103,7 +115,7 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<String>,
         /// Node entries allowed per turn before the turn stops with a runtime error.
-        #[arg(long, value_name = "N", default_value_t = 1000)]
+        #[arg(long, value_name = "N", default_value_t = 1000, value_parser = max_steps)]
         max_steps: u32,
         /// After the run, list the nodes, branch arms and API outcomes no test reached.
         #[arg(long)]
@@ -210,6 +222,9 @@ const USAGE: u8 = 2;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(bytes) = cli.max_source_bytes {
+        compile::set_max_source_bytes(bytes);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -272,7 +287,16 @@ fn usage_error(message: &str) -> ExitCode {
 /// Every file must be readable before any command does its work: otherwise exit 2.
 fn ensure_readable(files: &[String]) -> Result<(), ExitCode> {
     for file in files {
-        if let Err(e) = std::fs::read_to_string(file) {
+        // A file over the size limit is left to the compiler, which refuses it without
+        // reading it all.
+        let too_large =
+            std::fs::metadata(file).is_ok_and(|m| m.len() > compile::max_source_bytes() as u64);
+        let read = if too_large {
+            std::fs::File::open(file).map(drop)
+        } else {
+            std::fs::read_to_string(file).map(drop)
+        };
+        if let Err(e) = read {
             return Err(usage_error(&format!("cannot read `{file}`: {e}")));
         }
     }

@@ -47,7 +47,7 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// Node entries allowed per turn before the turn stops with a runtime error.
-    #[arg(long, value_name = "N", default_value_t = 1000)]
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = super::max_steps)]
     pub max_steps: u32,
     /// Use the fixed one-time code `123456` instead of random ones (demos and tests).
     #[arg(long)]

@@ -82,6 +82,21 @@ impl State<'_> {
         self.by_key.insert(key.clone(), id);
         self.files.push(None);
         let text = self.sources.files[id as usize].text.clone();
+        let limit = super::max_source_bytes();
+        if text.len() > limit {
+            self.diags.push(
+                Diag::new(
+                    Code::SourceTooLarge,
+                    format!("this file is larger than the {limit} bytes allowed"),
+                    ast::Span::new(0, 0),
+                )
+                .in_file(id)
+                .label("this file")
+                .help("split the flow into files joined by `import`, or raise the limit with `--max-source-bytes BYTES`"),
+            );
+            self.files[id as usize] = Some(ast::File::default());
+            return;
+        }
         let (file, diags) = syntax::parse(&text);
         self.diags
             .extend(diags.into_iter().map(|d| snap_spans(d, &text).in_file(id)));

@@ -18,6 +18,8 @@ mod resolve;
 mod shadow;
 mod types;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::diagnostic::{Diag, Scope};
 use crate::ir::Program;
 use crate::source::SourceSet;
@@ -39,13 +41,40 @@ pub trait Loader {
     fn load(&self, path: &str) -> Result<String, String>;
 }
 
-/// Reads from the file system.
+/// Reads from the file system. A file longer than [`max_source_bytes`] is read only that far
+/// (plus one byte, so the compiler reports it as too large without holding all of it).
 pub struct FsLoader;
 
 impl Loader for FsLoader {
     fn load(&self, path: &str) -> Result<String, String> {
-        std::fs::read_to_string(path).map_err(|e| e.to_string())
+        use std::io::Read;
+        let limit = max_source_bytes();
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(limit as u64 + 1).read_to_end(&mut bytes))
+            .map_err(|e| e.to_string())?;
+        if bytes.len() > limit {
+            return Ok(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        String::from_utf8(bytes).map_err(|_| "stream did not contain valid UTF-8".to_string())
     }
+}
+
+/// The default for the largest source file compiled: 16 MiB.
+pub const DEFAULT_MAX_SOURCE_BYTES: usize = 16 << 20;
+
+static MAX_SOURCE_BYTES: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_SOURCE_BYTES);
+
+/// The largest source file (root or import) compiled, in bytes; a longer one is refused with
+/// `chatflow::source_too_large` before it is parsed, which bounds the time and memory a
+/// hostile file can take.
+pub fn max_source_bytes() -> usize {
+    MAX_SOURCE_BYTES.load(Ordering::Relaxed)
+}
+
+/// Sets [`max_source_bytes`] for this process (`--max-source-bytes`).
+pub fn set_max_source_bytes(bytes: usize) {
+    MAX_SOURCE_BYTES.store(bytes, Ordering::Relaxed);
 }
 
 /// Compiles the file at `path` and its imports.

@@ -72,6 +72,7 @@ codes! {
     UnreadableFile "chatflow::unreadable_file" Error Files "The root file could not be read.";
     ImportUnreadable "chatflow::import_unreadable" Error Files "An `import` names a file that cannot be read.";
     ImportCycle "chatflow::import_cycle" Error Files "Files import each other in a circle.";
+    SourceTooLarge "chatflow::source_too_large" Error Files "A source file is larger than `--max-source-bytes` allows (16 MiB by default).";
     // Names.
     UnknownNode "chatflow::unknown_node" Error Flow "A node name that no node has.";
     UnknownApi "chatflow::unknown_api" Error Flow "An API name that no API has.";

@@ -218,12 +218,14 @@ impl Engine {
             calls: Vec::new(),
             goals: Default::default(),
             fixed_now: None,
+            turn: Default::default(),
         }
     }
 
     /// Report the bot's profile, say the greeting and run the entry node until the bot waits
     /// or closes. On a started session, does nothing.
     pub async fn start(&self, s: &mut Session) -> Vec<Event> {
+        s.turn = Default::default();
         let mut events = Vec::new();
         if s.state != SessionState::New {
             return events;
@@ -255,6 +257,7 @@ impl Engine {
     /// One user message. A session that was never started is started first; a closed chat
     /// answers with a `RuntimeError` only; a transferred chat forwards it to the human.
     pub async fn step(&self, s: &mut Session, input: &str) -> Vec<Event> {
+        s.turn = Default::default();
         let mut events = Vec::new();
         match s.state {
             SessionState::New => {
@@ -428,16 +431,17 @@ impl Engine {
     async fn run(&self, s: &mut Session, events: &mut Vec<Event>, resume: &ResumePoint) {
         let program = &*self.inner.program;
         let config = &self.inner.config;
+        let max_steps = config.max_steps.min(super::MAX_STEPS_CAP);
         let mut entries: u32 = 0;
         loop {
             let node = &program.nodes[s.node as usize];
             if s.pc == 0 {
-                entries += 1;
-                if entries > config.max_steps {
+                entries = entries.saturating_add(1);
+                if entries > max_steps {
                     let message = format!(
                         "step limit reached: more than {} node entries in one turn (last entered node `{}`); \
                          the turn was stopped",
-                        config.max_steps, node.name
+                        max_steps, node.name
                     );
                     stop_turn(s, events, resume, message);
                     return;
@@ -577,6 +581,25 @@ impl Engine {
         Ok(())
     }
 
+    /// The time the next call may take (the call deadline, within what is left of the turn's
+    /// budget), or why it may not be made; counts the call.
+    fn call_limit(&self, s: &mut Session) -> Result<std::time::Duration, &'static str> {
+        let config = &self.inner.config;
+        let now = config.clock.stamp();
+        let started = *s.turn.started.get_or_insert(now);
+        let left = config
+            .turn_budget
+            .saturating_sub(config.clock.elapsed(started));
+        s.turn.calls = s.turn.calls.saturating_add(1);
+        if s.turn.calls > config.max_calls_per_turn {
+            Err("call_limit")
+        } else if left.is_zero() {
+            Err("turn_budget")
+        } else {
+            Ok(config.call_deadline.min(left))
+        }
+    }
+
     /// Send one API request and apply its result to the session.
     async fn call(&self, s: &mut Session, api_id: ApiId) -> Called {
         self.call_with_code(s, api_id, None).await
@@ -595,9 +618,11 @@ impl Engine {
             ..self.scope(s)
         };
         let prepared = self.inner.http.prepare(api, &scope);
-        let outcome = match prepared {
-            Ok(request) => self.inner.http.send(request).await,
-            Err((display_url, code)) => http::Outcome {
+        let limit = self.call_limit(s);
+        let outcome = match (prepared, limit) {
+            (Ok(request), Ok(deadline)) => self.inner.http.send(request, deadline).await,
+            (Ok(request), Err(code)) => http::Outcome::refused(request.shown_url(), code),
+            (Err((display_url, code)), _) => http::Outcome {
                 display_url,
                 request: None,
                 status: 0,

@@ -30,6 +30,7 @@
 //!   (`chatflow test`), on which they take no real time.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,6 +74,28 @@ pub(crate) struct Prepared {
     attempts_allowed: u32,
     /// The same request with its secrets masked.
     shown: SentRequest,
+}
+
+impl Prepared {
+    /// The URL as shown in events.
+    pub(crate) fn shown_url(&self) -> String {
+        self.shown.url.clone()
+    }
+}
+
+impl Outcome {
+    /// A call refused before sending (a per-turn limit), with its error code.
+    pub(crate) fn refused(display_url: String, code: &'static str) -> Outcome {
+        Outcome {
+            display_url,
+            request: None,
+            status: 0,
+            error: Some(code),
+            body: None,
+            attempts: 0,
+            latency: Duration::ZERO,
+        }
+    }
 }
 
 /// What one `call` produced.
@@ -323,15 +346,42 @@ impl HttpConnector {
         }
     }
 
-    /// Send with retries. Never fails: failures are `status == 0` with an error code.
-    pub(crate) async fn send(&self, prepared: Prepared) -> Outcome {
+    /// Send with retries, all within `deadline`. Never fails: failures are `status == 0` with
+    /// an error code.
+    pub(crate) async fn send(&self, prepared: Prepared, deadline: Duration) -> Outcome {
         let started = self.clock.stamp();
-        let mut attempts = 0;
+        let attempts = AtomicU32::new(0);
+        let result = self
+            .clock
+            .timeout(deadline, self.attempts(&prepared, &attempts))
+            .await
+            .unwrap_or(Err("timeout"));
+        let (status, error, body) = match result {
+            Ok((status, body)) => (status, None, Some(body)),
+            Err(code) => (0, Some(code), None),
+        };
+        Outcome {
+            display_url: prepared.shown.url.clone(),
+            request: Some(prepared.shown),
+            status,
+            error,
+            body,
+            attempts: attempts.load(Ordering::Relaxed),
+            latency: self.clock.elapsed(started),
+        }
+    }
+
+    /// Attempts until one counts (or none is left), waiting the backoff between them.
+    async fn attempts(
+        &self,
+        prepared: &Prepared,
+        count: &AtomicU32,
+    ) -> Result<(u16, Vec<u8>), &'static str> {
         loop {
-            attempts += 1;
+            let attempts = count.fetch_add(1, Ordering::Relaxed) + 1;
             let result = self
                 .clock
-                .timeout(prepared.timeout, self.attempt(&prepared))
+                .timeout(prepared.timeout, self.attempt(prepared))
                 .await
                 .unwrap_or(Err("timeout"));
             let transient = match &result {
@@ -345,19 +395,7 @@ impl HttpConnector {
                 }
                 continue;
             }
-            let (status, error, body) = match result {
-                Ok((status, body)) => (status, None, Some(body)),
-                Err(code) => (0, Some(code), None),
-            };
-            return Outcome {
-                display_url: prepared.shown.url.clone(),
-                request: Some(prepared.shown),
-                status,
-                error,
-                body,
-                attempts,
-                latency: self.clock.elapsed(started),
-            };
+            return result;
         }
     }
 

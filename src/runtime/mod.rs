@@ -13,7 +13,8 @@
 //!   again (when the `ask` has one) and a fresh `Ask`; the attribute stays unset. Accepted
 //!   answers are trimmed; see [`validate`] for each kind's forms (day-first dates, `HH:MM`
 //!   times, numbers with optional thousands commas).
-//! - **Step limit.** Node entries are counted per turn; entry number `max_steps + 1` ends the
+//! - **Step limit.** Node entries are counted per turn (`max_steps` is at most
+//!   [`MAX_STEPS_CAP`]); entry number `max_steps + 1` ends the
 //!   turn with a `RuntimeError` naming the limit and the node. The session is put back where
 //!   the turn began: waiting at the same `ask` (its answer stays stored), so the next message
 //!   answers that question again; a turn that began with `start` leaves the session `New`.
@@ -46,6 +47,10 @@
 //!   at most [`MAX_CALL_DEPTH`] deep; deeper stops the turn like the step limit.
 //! - **Sessions from storage** whose node the program lacks get a `RuntimeError`; their
 //!   attribute list is resized to the program's.
+//! - **Call limits.** One `call` takes at most [`EngineConfig::call_deadline`] with its
+//!   retries; all calls of a turn at most [`EngineConfig::turn_budget`]; a turn makes at most
+//!   [`EngineConfig::max_calls_per_turn`] calls. A call past a limit has status 0 and
+//!   `sys.api_error` `timeout`, `turn_budget` or `call_limit`.
 //! - The HTTP details (encoding, retries, caps, redirects, error codes) are in [`http`].
 
 use std::collections::{BTreeMap, HashMap};
@@ -284,6 +289,33 @@ pub struct EngineConfig {
     pub fixed_otp: bool,
     /// What API timeouts and retry waits wait on (`chatflow test` gives each test a virtual one).
     pub clock: Clock,
+    /// The longest one `call` may take in all, retries and backoff waits included (30 s by
+    /// default); past it the call fails with `timeout`.
+    pub call_deadline: Duration,
+    /// The time all API calls of one turn may take together (60 s by default); a call made
+    /// when it is spent fails at once with `turn_budget`, and no call may outlast it.
+    pub turn_budget: Duration,
+    /// API calls allowed in one turn (50 by default); the next fails at once with
+    /// `call_limit`.
+    pub max_calls_per_turn: u32,
+}
+
+/// The most node entries per turn [`EngineConfig::max_steps`] may allow: a larger setting
+/// counts as this, so a loop without a wait always ends.
+pub const MAX_STEPS_CAP: u32 = 1_000_000;
+
+/// What the current turn has spent on API calls. Reset when a turn begins; never stored and
+/// never compared (it is not conversation state).
+#[derive(Debug, Clone, Default)]
+pub struct TurnUsage {
+    pub(crate) calls: u32,
+    pub(crate) started: Option<clock::Stamp>,
+}
+
+impl PartialEq for TurnUsage {
+    fn eq(&self, _: &TurnUsage) -> bool {
+        true
+    }
 }
 
 /// The wait before retry `n` (counting from 0) of an API call: `first × 2ⁿ`, at most `max`,
@@ -359,6 +391,9 @@ impl Default for EngineConfig {
             smtp: None,
             fixed_otp: false,
             clock: Clock::System,
+            call_deadline: Duration::from_secs(30),
+            turn_budget: Duration::from_secs(60),
+            max_calls_per_turn: 50,
         }
     }
 }
@@ -391,6 +426,10 @@ pub struct Session {
     /// A fixed clock (RFC 3339) for `sys.now`, `sys.date`, `sys.time` and `open(...)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixed_now: Option<String>,
+    /// The current turn's API calls, for the per-turn limits; not stored.
+    #[serde(skip)]
+    #[doc(hidden)]
+    pub turn: TurnUsage,
 }
 
 impl Session {

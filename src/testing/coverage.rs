@@ -15,7 +15,7 @@ use std::collections::HashSet;
 
 use crate::ir::{show_arm, ApiId, Exit, OtpSend, Program, SourceSpan, Stmt};
 use crate::runtime::Event;
-use crate::source::{line_col, SourceSet};
+use crate::source::SourceSet;
 
 use super::TestOutcome;
 
@@ -413,7 +413,7 @@ fn location(program: &Program, sources: &SourceSet, span: SourceSpan, target: &T
             at += offset;
         }
     }
-    let (line, _) = line_col(&file.text, at);
+    let (line, _) = file.line_col(at);
     format!("{}:{line}", file.name)
 }
 

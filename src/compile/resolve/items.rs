@@ -219,12 +219,10 @@ fn with_first(
             .sources
             .get(first_file as usize)
             .map_or("?", |f| f.name.as_str());
-        let (line, col) = crate::source::line_col(
-            ctx.sources
-                .get(first_file as usize)
-                .map_or("", |f| &*f.text),
-            first.start,
-        );
+        let (line, col) = ctx
+            .sources
+            .get(first_file as usize)
+            .map_or((1, 1), |f| f.line_col(first.start));
         diag.help(format!("the first one is at {name}:{line}:{col}; {fix}"))
     }
 }
