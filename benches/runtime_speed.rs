@@ -70,6 +70,8 @@ fn api(url: &str) -> Api {
         timeout_ms: 5000,
         retry: 0,
         idempotent: false,
+        internal: true,
+        redirects: Redirects::SameOrigin,
         saves: vec![Save {
             attr: 2,
             path: vec![PathStep::Field("ok".into())],

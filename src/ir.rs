@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::source::Span;
 pub use crate::vocab::{
-    ArithOp, CmpOp, Func, MediaKind, MenuStyle, Method, Number, PathStep, TextOp, TransferKind,
+    ArithOp, CmpOp, Func, MediaKind, MenuStyle, Method, Number, PathStep, Redirects, TextOp,
+    TransferKind,
 };
 
 mod exits;
@@ -163,6 +164,13 @@ pub struct Api {
     /// `retry_non_idempotent` (with the same meaning, despite the name).
     #[serde(alias = "retry_non_idempotent")]
     pub idempotent: bool,
+    /// Marked `internal`: may reach loopback, private, link-local, CGNAT and unspecified
+    /// addresses (never cloud-metadata ones). Left out of the IR when false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub internal: bool,
+    /// Which redirects are followed. Left out of the IR when `same_origin`.
+    #[serde(default, skip_serializing_if = "Redirects::is_default")]
+    pub redirects: Redirects,
     /// Values saved from a successful answer.
     pub saves: Vec<Save>,
 }
@@ -902,6 +910,11 @@ impl Text {
         };
         one.into_iter().chain(many.iter().map(|(_, t)| t))
     }
+}
+
+/// For `skip_serializing_if`: a flag left out of the IR when off.
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::path::Path;
 const LAYERS: &[&str] = &[
     "source",
     "vocab",
+    "address",
     "diagnostic",
     "syntax",
     "ir",

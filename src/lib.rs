@@ -59,6 +59,7 @@
 
 #![warn(missing_docs)]
 
+pub mod address;
 pub mod compile;
 pub mod diagnostic;
 pub mod graph;

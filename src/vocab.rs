@@ -71,6 +71,45 @@ impl Method {
     }
 }
 
+/// Which redirects an API follows (`redirects MODE`; `same_origin` by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Redirects {
+    /// Only to the same scheme, host and port as the API's URL; any other answers the call.
+    #[default]
+    SameOrigin,
+    /// To any http(s) URL; secret-bearing headers and bodies are dropped when the origin changes.
+    Any,
+    /// None: a 3xx answer is the call's answer.
+    None,
+}
+
+impl Redirects {
+    /// The word written after `redirects`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Redirects::SameOrigin => "same_origin",
+            Redirects::Any => "any",
+            Redirects::None => "none",
+        }
+    }
+
+    /// The mode spelled `word`.
+    pub fn from_word(word: &str) -> Option<Redirects> {
+        match word {
+            "same_origin" => Some(Redirects::SameOrigin),
+            "any" => Some(Redirects::Any),
+            "none" => Some(Redirects::None),
+            _ => None,
+        }
+    }
+
+    /// Whether this is the default, which the IR leaves out.
+    pub fn is_default(&self) -> bool {
+        *self == Redirects::SameOrigin
+    }
+}
+
 /// One step of a path into JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PathStep {

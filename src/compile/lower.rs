@@ -158,6 +158,8 @@ fn lower_api(ctx: &Ctx<'_>, def: &ApiDef<'_>) -> ir::Api {
         timeout_ms: def.timeout_ms,
         retry: def.retry,
         idempotent: def.idempotent || matches!(method, Method::Get | Method::Put | Method::Delete),
+        internal: def.internal,
+        redirects: def.redirects,
         saves,
     }
 }

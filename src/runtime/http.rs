@@ -21,7 +21,15 @@
 //!   methods.
 //! - The answer is read in chunks up to [`EngineConfig::max_response_bytes`]; a longer one fails
 //!   the call with `too_large` (status 0, nothing saved).
-//! - Redirects are followed up to 5 times; more fail with `redirect`.
+//! - Redirects (301, 302, 303, 307, 308) are followed by the connector, up to 5 hops (more fail
+//!   with `redirect`), as the API's `redirects` allows: `same_origin` (the default) only to the
+//!   API's own scheme, host and port, `any` anywhere, `none` never; a redirect not followed is
+//!   the call's answer. When a hop leaves the origin, headers and a body that carry a secret,
+//!   `Authorization` and `Cookie` are dropped. No `Referer` is sent. 303 (and 301/302 after a
+//!   POST) continue as a GET without a body.
+//! - Addresses (see [`super::guard`]): an API reaches public addresses only, unless marked
+//!   `internal`; cloud-metadata addresses never; a refused one fails the call with `blocked`.
+//!   The stub server of `redirect_base` is always reachable.
 //! - Other failure codes: `bad_url` (the built URL does not parse or is not http/https),
 //!   `other` (any other transport error). When the request could not even be built
 //!   (`bad_header`, `bad_url`, `missing_secret`) the `ApiCall` event has `attempts == 0`.
@@ -38,9 +46,12 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
 use super::eval::{Inserted, Scope, OTP_CODE};
+use super::guard::{check_literal, is_blocked, redirect_target, strip_secrets, GuardedResolver};
 use super::sent::{Filled, SentRequest};
 use super::{Backoff, Clock, EngineConfig};
-use crate::ir::{value_json, Api, JsonTemplate, Method, Number, PathStep, Template, Value};
+use crate::ir::{
+    value_json, Api, JsonTemplate, Method, Number, PathStep, Redirects, Template, Value,
+};
 use crate::vocab::number_json;
 
 /// Characters left as they are in an inserted URL value: RFC 3986 unreserved.
@@ -55,7 +66,10 @@ const MAX_REDIRECTS: usize = 5;
 /// Sends API requests. Cheap to clone; the connection pool is shared.
 #[derive(Clone, Debug)]
 pub struct HttpConnector {
+    /// For APIs not marked `internal`: public addresses only.
     client: reqwest::Client,
+    /// For APIs marked `internal`: private addresses too, never metadata.
+    internal_client: reqwest::Client,
     redirect_base: Option<Arc<str>>,
     max_response_bytes: usize,
     secrets: Option<Arc<HashMap<String, String>>>,
@@ -70,6 +84,10 @@ pub(crate) struct Prepared {
     url: reqwest::Url,
     headers: HeaderMap,
     body: Option<Vec<u8>>,
+    /// A secret went into the body: it is dropped when a redirect leaves the origin.
+    body_secret: bool,
+    internal: bool,
+    redirects: Redirects,
     timeout: Duration,
     attempts_allowed: u32,
     /// The same request with its secrets masked.
@@ -116,13 +134,29 @@ pub(crate) struct Outcome {
 impl HttpConnector {
     /// A client with the configured limits (timeouts, response size), shared by every call.
     pub fn new(config: &EngineConfig) -> Result<HttpConnector, reqwest::Error> {
-        let mut builder =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS));
-        if config.redirect_base.is_some() {
-            builder = builder.no_proxy(); // the stub server is local
-        }
+        // Redirects are followed hop by hop in `attempt`, never by reqwest, and no `Referer`
+        // is sent. No proxy: the guard must see the addresses that are really connected to.
+        let builder = |internal: Option<bool>| {
+            let b = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .referer(false)
+                .no_proxy();
+            match internal {
+                Some(internal) => b.dns_resolver(GuardedResolver { internal }),
+                None => b,
+            }
+        };
+        // Requests to the stub server (`redirect_base`) go to the harness's own loopback
+        // server, which stays reachable.
+        let stubbed = config.redirect_base.is_some();
+        let (public, internal) = if stubbed {
+            (builder(None).build()?, builder(None).build()?)
+        } else {
+            (builder(Some(false)).build()?, builder(Some(true)).build()?)
+        };
         Ok(HttpConnector {
-            client: builder.build()?,
+            client: public,
+            internal_client: internal,
             redirect_base: config
                 .redirect_base
                 .as_deref()
@@ -167,9 +201,9 @@ impl HttpConnector {
             Ok(h) => h,
             Err(code) => return Err((display_url, code)),
         };
-        let (body, shown_body) = match self.body(api, scope) {
-            Ok(Some((sent, shown))) => (Some(sent), Some(shown)),
-            Ok(None) => (None, None),
+        let (body, shown_body, body_secret) = match self.body(api, scope) {
+            Ok(Some((sent, shown, secret))) => (Some(sent), Some(shown), secret),
+            Ok(None) => (None, None, false),
             Err(code) => return Err((display_url, code)),
         };
         if body.is_some() && !headers.contains_key(CONTENT_TYPE) {
@@ -187,6 +221,9 @@ impl HttpConnector {
             url,
             headers,
             body,
+            body_secret,
+            internal: api.internal,
+            redirects: api.redirects,
             timeout: Duration::from_millis(
                 api.timeout_ms
                     .min(self.timeout_cap_ms.unwrap_or(u64::MAX))
@@ -264,33 +301,35 @@ impl HttpConnector {
         Ok((map, shown))
     }
 
-    /// The body as sent and as shown (secrets masked).
-    fn body(&self, api: &Api, scope: &Scope) -> Result<Option<(Vec<u8>, String)>, &'static str> {
+    /// The body as sent and as shown (secrets masked), and whether a secret went into it.
+    fn body(&self, api: &Api, scope: &Scope) -> Result<Option<SentBody>, &'static str> {
         let Some(body) = &api.body else {
             return Ok(None);
         };
         let mut missing = false;
-        let (sent, shown) = match body {
+        let (sent, shown, secret) = match body {
             crate::ir::RequestBody::Text(t) => {
                 let text = self.fill(scope, t, push_plain);
                 missing = text.missing;
                 let shown = text.masked();
-                (text.text.into_bytes(), shown)
+                let secret = text.has_secret();
+                (text.text.into_bytes(), shown, secret)
             }
             crate::ir::RequestBody::Json(j) => {
                 let (sent, shown) = self.json_value(scope, j, &mut missing);
                 let bytes = serde_json::to_vec(&sent).map_err(|_| "other")?;
+                let secret = shown.is_some();
                 let shown = match shown {
                     Some(masked) => serde_json::to_string(&masked).map_err(|_| "other")?,
                     None => String::from_utf8_lossy(&bytes).into_owned(),
                 };
-                (bytes, shown)
+                (bytes, shown, secret)
             }
         };
         if missing {
             return Err("missing_secret");
         }
-        Ok(Some((sent, shown)))
+        Ok(Some((sent, shown, secret)))
     }
 
     /// A `json {}` template as sent and, when a secret went into it, as shown. A bare
@@ -399,15 +438,59 @@ impl HttpConnector {
         }
     }
 
+    /// One attempt: the request, then the redirects its API allows, hop by hop, each hop's
+    /// address checked again; then the answer, read up to the size limit.
     async fn attempt(&self, p: &Prepared) -> Result<(u16, Vec<u8>), &'static str> {
-        let mut request = self
-            .client
-            .request(p.method.clone(), p.url.clone())
-            .headers(p.headers.clone());
-        if let Some(body) = &p.body {
-            request = request.body(body.clone());
-        }
-        let mut response = request.send().await.map_err(|e| classify(&e))?;
+        let client = if p.internal {
+            &self.internal_client
+        } else {
+            &self.client
+        };
+        let origin = p.url.origin();
+        let (mut url, mut method) = (p.url.clone(), p.method.clone());
+        let (mut headers, mut body) = (p.headers.clone(), p.body.clone());
+        let mut hops = 0;
+        let mut response = loop {
+            if self.redirect_base.is_none() {
+                check_literal(&url, p.internal)?;
+            }
+            let mut request = client
+                .request(method.clone(), url.clone())
+                .headers(headers.clone());
+            if let Some(body) = &body {
+                request = request.body(body.clone());
+            }
+            let response = request.send().await.map_err(|e| classify(&e))?;
+            let Some(next) = redirect_target(&response, &url) else {
+                break response;
+            };
+            let leaves = next.as_ref().is_none_or(|n| n.origin() != origin);
+            match p.redirects {
+                Redirects::None => break response,
+                Redirects::SameOrigin if leaves => break response,
+                _ => {}
+            }
+            hops += 1;
+            let Some(next) = next.filter(|_| hops <= MAX_REDIRECTS) else {
+                return Err("redirect");
+            };
+            if leaves {
+                headers = strip_secrets(&headers);
+                if p.body_secret {
+                    body = None;
+                }
+            }
+            let status = response.status().as_u16();
+            if status == 303 || (matches!(status, 301 | 302) && method == reqwest::Method::POST) {
+                method = reqwest::Method::GET;
+                body = None;
+                headers.remove(CONTENT_TYPE);
+            }
+            if body.is_none() {
+                headers.remove(CONTENT_TYPE);
+            }
+            url = next;
+        };
         let status = response.status().as_u16();
         if response
             .content_length()
@@ -427,7 +510,9 @@ impl HttpConnector {
 }
 
 fn classify(e: &reqwest::Error) -> &'static str {
-    if e.is_timeout() {
+    if is_blocked(e) {
+        "blocked"
+    } else if e.is_timeout() {
         "timeout"
     } else if e.is_redirect() {
         "redirect"
@@ -459,6 +544,9 @@ fn encode_url_value(v: &str, out: &mut String) {
 fn push_plain(v: &str, out: &mut String) {
     out.push_str(v);
 }
+
+/// A body as sent, as shown, and whether a secret went into it.
+type SentBody = (Vec<u8>, String, bool);
 
 /// Header names as written and values with secrets masked.
 type ShownHeaders = Vec<(String, String)>;

@@ -64,6 +64,7 @@ use crate::ir::{NodeId, SysAttr, Value};
 pub mod clock;
 mod engine;
 mod eval;
+mod guard;
 pub mod http;
 mod otp;
 mod sent;

@@ -5,7 +5,8 @@ use serde::Serialize;
 
 pub use crate::source::Span;
 pub use crate::vocab::{
-    ArithOp, CmpOp, Func, MediaKind, MenuStyle, Method, Number, PathStep, TextOp, TransferKind,
+    ArithOp, CmpOp, Func, MediaKind, MenuStyle, Method, Number, PathStep, Redirects, TextOp,
+    TransferKind,
 };
 
 /// A name as written: a node, an API, an attribute, a kind.
@@ -135,6 +136,18 @@ pub enum ApiProp {
     /// may repeat a `post` or `patch` too.
     Idempotent {
         /// The keyword.
+        span: Span,
+    },
+    /// `internal`: the API may reach loopback, private, link-local and CGNAT addresses.
+    Internal {
+        /// The keyword.
+        span: Span,
+    },
+    /// `redirects same_origin|any|none`.
+    Redirects {
+        /// Which redirects are followed.
+        mode: Redirects,
+        /// The whole line.
         span: Span,
     },
     /// `get "url-template"` and friends.

@@ -102,6 +102,8 @@ keywords! {
         Timezone = "timezone",
         Messages = "messages",
         Idempotent = "idempotent",
+        Internal = "internal",
+        Redirects = "redirects",
     ]
     Method: [Get = "get", Post = "post", Put = "put", Patch = "patch", Delete = "delete"]
 }

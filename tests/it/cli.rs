@@ -587,7 +587,7 @@ async fn call_sends_the_request_and_shows_status_answer_and_saves() {
     std::fs::write(
         &flow,
         format!(
-            "api weather {{\n  live\n  get \"http://{addr}/v1/weather?q={{city}}&days={{days}}\"\n  \
+            "api weather {{\n  live\n  internal\n  get \"http://{addr}/v1/weather?q={{city}}&days={{days}}\"\n  \
              header \"Authorization\" = \"Bearer {{secret.CALL_TEST_TOKEN}}\"\n  \
              save temperature = body.main.temp\n  save summary = body.weather[0].description\n  save missing = body.nope\n}}\n\
              node start {{\n  ask city\n  ask days as number\n  call weather\n  if status == 200 -> start\n  else -> start\n}}\n"
@@ -677,7 +677,7 @@ fn call_without_an_answer_exits_1_and_says_why() {
     // Port 9 on loopback (discard) is closed on any sane test machine.
     std::fs::write(
         &flow,
-        "api down {\n  live\n  get \"http://127.0.0.1:9/x\"\n  timeout 1s\n}\nnode n {\n  call down\n  if status == 0 -> n\n  else -> n\n}\n",
+        "api down {\n  live\n  internal\n  get \"http://127.0.0.1:9/x\"\n  timeout 1s\n}\nnode n {\n  call down\n  if status == 0 -> n\n  else -> n\n}\n",
     )
     .expect("write");
     let o = chatflow(&["call", &flow, "down"]);
@@ -762,7 +762,7 @@ async fn call_prints_the_request_the_server_received_not_one_rebuilt_after_the_s
     std::fs::write(
         &flow,
         format!(
-            "api report {{\n  live\n  post \"{base}/weather/v1?q={{city}}&n={{n}}\"\n  \
+            "api report {{\n  live\n  internal\n  post \"{base}/weather/v1?q={{city}}&n={{n}}\"\n  \
              header \"X-Trace\" = \"trace-{{n}}\"\n  \
              header \"Authorization\" = \"Bearer {{secret.CALL_PRINT_TOKEN}}\"\n  \
              json {{\n    \"n\": n,\n    \"city\": \"{{city}}\",\n    \"temp\": \"{{temp}}\",\n    \
@@ -812,7 +812,7 @@ async fn call_fills_sys_otp_code_like_the_otp_that_sends_through_the_api() {
     std::fs::write(
         &flow,
         format!(
-            "api sms {{\n  live\n  post \"{base}/ok\"\n  header \"X-Code\" = \"{{sys.otp_code}}\"\n  \
+            "api sms {{\n  live\n  internal\n  post \"{base}/ok\"\n  header \"X-Code\" = \"{{sys.otp_code}}\"\n  \
              json {{\n    \"to\": \"{{phone}}\",\n    \"text\": \"Your code: {{sys.otp_code}}\"\n  }}\n}}\n\
              node start {{\n  ask phone\n  otp {{\n    send call sms\n    digits 4\n    ok -> done\n    fail -> done\n  }}\n}}\n\
              node done {{\n  say \"Done.\"\n}}\n",

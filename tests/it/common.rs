@@ -192,6 +192,9 @@ impl B {
             timeout_ms: 5000,
             retry: 0,
             idempotent: false,
+            // The tests' servers are on loopback.
+            internal: true,
+            redirects: Redirects::SameOrigin,
             saves: vec![],
         }
     }

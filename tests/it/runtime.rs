@@ -755,6 +755,8 @@ async fn failures_take_the_else_branch_with_a_reason() {
     let down = refused_base().await;
     let src = WEATHER_FLOW
         .replace("https://api.example.test", &down)
+        // The stand-in server is on loopback: an internal service.
+        .replace("api weather {", "api weather {\n  internal")
         .replace("retry 2", "retry 0")
         .replace(
             " header \"Authorization\" = \"Bearer {secret.WEATHER_TOKEN}\"",

@@ -8,6 +8,8 @@
 // Tests fail by panicking; the no-panic rule is for the library and the binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod addresses;
 mod diagnostics;
 mod limits;
+mod redirects;
 mod support;

@@ -269,4 +269,4 @@ pub fn calls(events: &[Event]) -> Vec<(String, u16, Option<String>, u32)> {
 }
 
 /// The marker a flow's API needs to call the test's own loopback servers.
-pub const INTERNAL: &str = "";
+pub const INTERNAL: &str = "  internal\n";

@@ -2,6 +2,7 @@
 //! request method that fits the body.
 
 use super::{ApiDef, Ctx};
+use crate::address::{classify_host, AddressClass};
 use crate::diagnostic::{Code, Diag};
 use crate::source::FileId;
 use crate::syntax::ast::{self, ApiProp, Method, Span};
@@ -20,6 +21,8 @@ struct Seen {
     timeout: Option<Span>,
     retry: Option<Span>,
     idempotent: Option<Span>,
+    internal: Option<Span>,
+    redirects: Option<Span>,
 }
 
 /// Reads an API's properties, reporting repeats, values out of range and a body on a
@@ -36,6 +39,8 @@ pub(super) fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) ->
         timeout_ms: DEFAULT_TIMEOUT_MS,
         retry: 0,
         idempotent: false,
+        internal: false,
+        redirects: Default::default(),
     };
     let mut seen = Seen::default();
     for prop in &api.props {
@@ -45,7 +50,82 @@ pub(super) fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) ->
     if let (Some(retry), Some(method)) = (seen.retry, def.method) {
         check_retry_method(ctx, file, &def, method, retry);
     }
+    if let Some(url) = def.url {
+        check_host(ctx, file, url, def.internal);
+    }
     def
+}
+
+/// The URL's scheme, host and port must be literal text: a visitor's answer may fill the
+/// path, the query or the fragment, never pick the server. A literal host that is loopback or
+/// private needs `internal`; a cloud-metadata one is refused.
+fn check_host(ctx: &mut Ctx<'_>, file: FileId, url: &ast::Template, internal: bool) {
+    let Some(authority) = literal_authority(url) else {
+        ctx.error(
+            Diag::new(
+                Code::TemplateInHost,
+                "a template in the URL's scheme, host or port lets a visitor pick the server",
+                url.span,
+            )
+            .label("the server is not fixed here")
+            .help(
+                "write the scheme, host and port as literal text (`https://api.example.test/...`); \
+                 templates may fill the path and the query",
+            ),
+            file,
+        );
+        return;
+    };
+    let Ok(parsed) = url::Url::parse(&format!("http://{authority}/")) else {
+        return;
+    };
+    let class = parsed.host().as_ref().and_then(classify_host);
+    match class {
+        Some(AddressClass::Internal) if !internal => ctx.error(
+            Diag::new(
+                Code::PrivateHost,
+                format!("`{authority}` is a loopback or private address, which this API may not reach"),
+                url.span,
+            )
+            .label("blocked at run time")
+            .help("if the API is meant to call a service on this machine or your private network, mark it `internal`"),
+            file,
+        ),
+        Some(AddressClass::Metadata) => ctx.error(
+            Diag::new(
+                Code::MetadataHost,
+                format!("`{authority}` is a cloud-metadata address, which no API may reach"),
+                url.span,
+            )
+            .label("never reachable")
+            .help("metadata services hold the machine's credentials; call your own service instead"),
+            file,
+        ),
+        _ => {}
+    }
+}
+
+/// The URL's `host[:port]` when the scheme, host and port are literal text (`None` when a
+/// template stands in any of them). A URL with no `://` in its literal start has its scheme
+/// templated.
+fn literal_authority(url: &ast::Template) -> Option<String> {
+    let mut literal = String::new();
+    for part in &url.parts {
+        match part {
+            ast::TemplatePart::Text(t) => literal.push_str(t),
+            ast::TemplatePart::Ref(_) => break,
+        }
+    }
+    let complete = url
+        .parts
+        .iter()
+        .all(|p| matches!(p, ast::TemplatePart::Text(_)));
+    let (_, rest) = literal.split_once("://")?;
+    match rest.find(['/', '?', '#']) {
+        Some(end) => Some(rest[..end].to_string()),
+        None if complete => Some(rest.to_string()),
+        None => None,
+    }
 }
 
 fn read_prop<'a>(
@@ -83,6 +163,15 @@ fn read_prop<'a>(
             ctx.once(file, &mut seen.retry, *span, "`retry`");
             check_retry(ctx, file, *count, *span);
             def.retry = *count;
+        }
+        ApiProp::Internal { span } => {
+            ctx.once(file, &mut seen.internal, *span, "`internal`");
+            def.internal = true;
+        }
+        ApiProp::Redirects { mode, span } => {
+            if ctx.once(file, &mut seen.redirects, *span, "`redirects` line") {
+                def.redirects = *mode;
+            }
         }
         ApiProp::Idempotent { span } => {
             ctx.once(file, &mut seen.idempotent, *span, "`idempotent`");

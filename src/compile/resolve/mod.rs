@@ -56,6 +56,10 @@ pub(crate) struct ApiDef<'a> {
     pub retry: u32,
     /// Marked `idempotent`: a `post` or `patch` that may be retried.
     pub idempotent: bool,
+    /// Marked `internal`: may reach private addresses.
+    pub internal: bool,
+    /// `redirects MODE`, `same_origin` by default.
+    pub redirects: crate::vocab::Redirects,
 }
 
 /// What fills an attribute somewhere: a fixed type (`ask`, `save`) or a `set` expression.

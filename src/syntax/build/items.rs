@@ -75,6 +75,14 @@ impl Builder<'_> {
             Rule::kw_live => ApiProp::Mode { live: true, span },
             Rule::kw_draft => ApiProp::Mode { live: false, span },
             Rule::kw_idempotent => ApiProp::Idempotent { span },
+            Rule::kw_internal => ApiProp::Internal { span },
+            Rule::redirects => {
+                let word = inner.find(|p| p.as_rule() == Rule::redirect_mode)?;
+                ApiProp::Redirects {
+                    mode: Redirects::from_word(word.as_str())?,
+                    span,
+                }
+            }
             Rule::request => {
                 let method = method_of(inner.next().map_or("get", |m| m.as_str()));
                 let url = self.next_template(&mut inner);

@@ -81,6 +81,20 @@ impl<'a> Reader<'a> {
                 span: self.span_from(start),
             });
         }
+        if self.kw(Kw::Internal) {
+            return Some(ApiProp::Internal {
+                span: self.span_from(start),
+            });
+        }
+        if self.kw(Kw::Redirects) {
+            self.skip();
+            let (s, e) = self.ident_raw()?;
+            let mode = Redirects::from_word(&self.t[s..e])?;
+            return Some(ApiProp::Redirects {
+                mode,
+                span: self.span_from(start),
+            });
+        }
         let method = [
             (Kw::Get, Method::Get),
             (Kw::Post, Method::Post),

@@ -261,6 +261,8 @@ impl<'a> Printer<'a> {
             ApiProp::Timeout { millis, span } => (span, format!("timeout {}", duration(*millis))),
             ApiProp::Retry { count, span } => (span, format!("retry {count}")),
             ApiProp::Idempotent { span } => (span, "idempotent".to_string()),
+            ApiProp::Internal { span } => (span, "internal".to_string()),
+            ApiProp::Redirects { mode, span } => (span, format!("redirects {}", mode.word())),
             ApiProp::Save { attr, path, span } => {
                 (span, format!("save {} = {}", attr.name, save_path(path)))
             }
