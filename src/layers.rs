@@ -16,6 +16,7 @@ const LAYERS: &[&str] = &[
     "runtime",
     "graph",
     "testing",
+    "report",
     "store",
     "serve",
 ];

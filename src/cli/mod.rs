@@ -5,6 +5,8 @@ mod call;
 mod check;
 mod fmt;
 mod graph;
+#[cfg(feature = "serve")]
+mod report;
 mod run;
 #[cfg(feature = "serve")]
 mod serve;
@@ -95,6 +97,12 @@ enum Command {
         file: String,
         #[command(flatten)]
         args: serve::ServeArgs,
+    },
+    /// Report on the conversations in a store: engagement, flow, goals, API health.
+    #[cfg(feature = "serve")]
+    Report {
+        #[command(flatten)]
+        args: report::ReportArgs,
     },
     /// Send one API's request as the flow would build it and show the answer and the saves.
     Call {
@@ -260,6 +268,8 @@ pub fn main() -> ExitCode {
             }
             #[cfg(feature = "serve")]
             Command::Serve { file, args } => serve::serve(&file, args).await,
+            #[cfg(feature = "serve")]
+            Command::Report { args } => report::report(args).await,
             Command::Call {
                 file,
                 api,

@@ -117,6 +117,7 @@ pub fn trace_line(program: &Program, event: &Event) -> Option<String> {
     match event {
         Event::NodeEntered { node } => Some(format!("entered {node}")),
         Event::Returned { node } => Some(format!("returned to {node}")),
+        Event::Fallback { node } => Some(format!("{node}: no option matched; fallback")),
         Event::Condition {
             node,
             arm,

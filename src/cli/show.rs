@@ -39,6 +39,7 @@ pub fn show_event(event: &Event) -> Option<String> {
         | Event::Invalid { .. }
         | Event::NodeEntered { .. }
         | Event::Returned { .. }
+        | Event::Fallback { .. }
         | Event::Condition { .. }
         | Event::ApiCall { .. }
         | Event::Goal { .. } => return None,

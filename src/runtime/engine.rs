@@ -156,6 +156,25 @@ impl Engine {
         })
     }
 
+    /// The same engine with trace events on ([`EngineConfig::trace`]): what `serve` stores
+    /// for reports. Shares the program, the compiled regexes' source and the connection pool.
+    pub fn traced(&self) -> Engine {
+        let inner = &self.inner;
+        Engine {
+            inner: Arc::new(Inner {
+                program: Arc::clone(&inner.program),
+                config: EngineConfig {
+                    trace: true,
+                    ..inner.config.clone()
+                },
+                regexes: inner.regexes.clone(),
+                zones: inner.zones.clone(),
+                bot_zone: inner.bot_zone,
+                http: inner.http.clone(),
+            }),
+        }
+    }
+
     /// The program this engine runs.
     pub fn program(&self) -> &Program {
         &self.inner.program

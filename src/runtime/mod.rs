@@ -125,6 +125,12 @@ pub enum Event {
         /// Where the arm leads.
         target: String,
     },
+    /// Trace: an answer to a menu, carousel or form matched nothing, so the bot said its
+    /// fallback and offered the options again.
+    Fallback {
+        /// The node that waits for the answer.
+        node: String,
+    },
     /// An API call finished (always emitted). `url` is the URL as the flow built it.
     ApiCall {
         /// The API's name.

@@ -17,6 +17,7 @@ use super::locks::Locks;
 use super::metrics::{outcome_class, Metrics};
 use super::resume::{self, StoredSession};
 use crate::ir::{Program, Value, ValueType};
+use crate::report::trace::{is_trace_only, TurnTrace};
 use crate::runtime::{Engine, Event, Session, SessionState};
 use crate::store::{Committed, Conversation, Message, OutboxItem, Store, StoreError, TurnCommit};
 
@@ -112,7 +113,8 @@ impl Service {
     ) -> Service {
         let flow_version = flow_version(engine.program());
         Service {
-            engine,
+            // Trace events are what reports are made of; visitors never see them.
+            engine: engine.traced(),
             store,
             flow_version,
             session_ttl,
@@ -133,14 +135,14 @@ impl Service {
         let began = Instant::now();
         let mut session = self.engine.new_session();
         self.apply_open_request(&mut session, req)?;
-        let events = self.engine.start(&mut session).await;
+        let (events, trace) = split_trace(None, self.engine.start(&mut session).await);
         let id = random_hex(16)?;
         let token = random_hex(32)?;
         let now = now();
         let state = state_name(&session);
         let outbox = self.outbox_for(&id, &now, None, &events, state, true);
         let events_value = events_json(&events);
-        let commit = self.commit_for(&id, None, &events_value, &session, &now, outbox);
+        let commit = self.commit_for(&id, None, &events_value, &session, &now, outbox, &trace);
         let conversation = Conversation {
             id: id.clone(),
             token_hash: token_hash(&token),
@@ -258,7 +260,8 @@ impl Service {
         }
         let (mut session, mut events) = self.restore(&conversation)?;
         let now_time = Utc::now();
-        if self.expired(&conversation, now_time) {
+        let expired = self.expired(&conversation, now_time);
+        if expired {
             session.state = SessionState::Closed;
             events.push(Event::Say {
                 text: EXPIRED.into(),
@@ -271,12 +274,22 @@ impl Service {
         } else {
             events.extend(self.engine.step(&mut session, &text).await);
         }
+        let (events, mut trace) = split_trace(Some(&conversation.node), events);
+        trace.expired = expired;
         let at = now_time.to_rfc3339_opts(SecondsFormat::Millis, true);
         let message = Message { text, message_id };
         let state = state_name(&session);
         let outbox = self.outbox_for(id, &at, Some(&message), &events, state, false);
         let events_value = events_json(&events);
-        let commit = self.commit_for(id, Some(message), &events_value, &session, &at, outbox);
+        let commit = self.commit_for(
+            id,
+            Some(message),
+            &events_value,
+            &session,
+            &at,
+            outbox,
+            &trace,
+        );
         let wake = !commit.outbox.is_empty();
         match self.store.commit_turn(commit).await? {
             Committed::Stored { .. } if wake => self.outbox_wake.notify_one(),
@@ -375,6 +388,7 @@ impl Service {
             .collect()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn commit_for(
         &self,
         id: &str,
@@ -383,6 +397,7 @@ impl Service {
         session: &Session,
         at: &str,
         outbox: Vec<OutboxItem>,
+        trace: &TurnTrace,
     ) -> TurnCommit {
         let program = self.program();
         let stored = resume::store(program, session);
@@ -395,6 +410,7 @@ impl Service {
             session: serde_json::to_string(&stored).unwrap_or_default(),
             flow_version: self.flow_version.clone(),
             at: at.to_string(),
+            trace: serde_json::to_string(trace).ok(),
             outbox,
         }
     }
@@ -457,6 +473,13 @@ fn check_token(conversation: &Conversation, token: Option<&str>) -> Result<(), S
     } else {
         Err(ServiceError::Unauthorized)
     }
+}
+
+/// The events a visitor sees, and the turn's trace made from all of them.
+fn split_trace(waiting_in: Option<&str>, mut events: Vec<Event>) -> (Vec<Event>, TurnTrace) {
+    let trace = TurnTrace::from_events(waiting_in, &events);
+    events.retain(|e| !is_trace_only(e));
+    (events, trace)
 }
 
 fn stored_answer(state: &str, events: &str) -> Answer {

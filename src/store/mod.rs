@@ -121,6 +121,8 @@ pub struct TurnCommit {
     pub flow_version: String,
     /// RFC 3339, UTC.
     pub at: String,
+    /// What reports read of the turn ([`crate::report::TurnTrace`] as JSON).
+    pub trace: Option<String>,
     /// Webhook deliveries the turn produced.
     pub outbox: Vec<OutboxItem>,
 }
@@ -280,6 +282,18 @@ impl Store {
     ) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.retry_later(n, next_at_ms, error).await,
+        }
+    }
+
+    /// Conversations created in `[from, to)` (RFC 3339; `None`: open) with all their
+    /// turns, for `chatflow report`.
+    pub async fn report_rows(
+        &self,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<crate::report::Rows, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.report_rows(from, to).await,
         }
     }
 

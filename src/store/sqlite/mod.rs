@@ -18,13 +18,15 @@ use std::path::PathBuf;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 
 use super::{Committed, Conversation, Message, OutboxRow, StoreError, Summary, Turn, TurnCommit};
+use crate::report::{ConversationRow, Rows, TurnRow};
 use worker::Worker;
 
 mod worker;
 
 /// The schema, one step per version: `MIGRATIONS[i]` takes version `i` to `i + 1`.
 /// Append only: never edit a released step.
-pub const MIGRATIONS: &[&str] = &[r#"
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE conversations (
     n INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -57,7 +59,14 @@ CREATE TABLE outbox (
     last_error TEXT
 );
 CREATE INDEX outbox_by_conversation ON outbox (conversation, n);
-"#];
+"#,
+    // 2: what each turn keeps for reports (nodes, edges, goals, API calls; JSON), and the
+    // index reports and pruning select conversations by.
+    r#"
+ALTER TABLE turns ADD COLUMN trace TEXT;
+CREATE INDEX conversations_by_created ON conversations (created_at);
+"#,
+];
 
 /// The schema version this binary writes.
 pub fn schema_version() -> i64 {
@@ -300,6 +309,54 @@ impl SqliteStore {
         .await
     }
 
+    /// Conversations created in `[from, to)` (RFC 3339 bounds; `None`: open) with all
+    /// their turns: what a report is computed from.
+    pub async fn report_rows(
+        &self,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<Rows, StoreError> {
+        self.worker
+            .read(move |conn| {
+                const IN_PERIOD: &str = "(?1 IS NULL OR created_at >= ?1) AND (?2 IS NULL OR created_at < ?2)";
+                let mut stmt = conn.prepare(&format!(
+                    "SELECT id, state, node, created_at, updated_at FROM conversations
+                     WHERE {IN_PERIOD} ORDER BY created_at, n"
+                ))?;
+                let conversations = stmt
+                    .query_map(params![from, to], |r| {
+                        Ok(ConversationRow {
+                            id: r.get(0)?,
+                            state: r.get(1)?,
+                            node: r.get(2)?,
+                            created_at: r.get(3)?,
+                            updated_at: r.get(4)?,
+                        })
+                    })?
+                    .collect::<Result<_, _>>()?;
+                let mut stmt = conn.prepare(&format!(
+                    "SELECT t.conversation, t.seq, t.message_text IS NOT NULL, t.events, t.trace, t.flow_version, t.at
+                     FROM turns t JOIN conversations c ON c.id = t.conversation
+                     WHERE {IN_PERIOD} ORDER BY c.created_at, c.n, t.seq"
+                ))?;
+                let turns = stmt
+                    .query_map(params![from, to], |r| {
+                        Ok(TurnRow {
+                            conversation: r.get(0)?,
+                            seq: r.get(1)?,
+                            has_message: r.get(2)?,
+                            events: r.get(3)?,
+                            trace: r.get(4)?,
+                            flow_version: r.get(5)?,
+                            at: r.get(6)?,
+                        })
+                    })?
+                    .collect::<Result<_, _>>()?;
+                Ok(Rows { conversations, turns })
+            })
+            .await
+    }
+
     /// Pending deliveries.
     pub async fn pending_deliveries(&self) -> Result<u64, StoreError> {
         self.worker
@@ -382,10 +439,10 @@ fn insert_turn(tx: &Connection, t: &TurnCommit, seq: i64) -> rusqlite::Result<()
         None => (None, None),
     };
     tx.prepare_cached(
-        "INSERT INTO turns (conversation, seq, message_text, message_id, events, state, flow_version, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO turns (conversation, seq, message_text, message_id, events, state, flow_version, at, trace)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
-    .execute(params![t.conversation, seq, text, message_id, t.events, t.state, t.flow_version, t.at])?;
+    .execute(params![t.conversation, seq, text, message_id, t.events, t.state, t.flow_version, t.at, t.trace])?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 mod api;
 mod durability;
 mod process;
+mod report;
 mod store;
 mod support;
 mod turns;

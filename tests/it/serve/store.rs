@@ -18,6 +18,7 @@ fn turn(conversation: &str, message_id: &str, events: &str) -> TurnCommit {
         session: "{}".into(),
         flow_version: "v".into(),
         at: "2026-12-01T00:00:00.000Z".into(),
+        trace: None,
         outbox: Vec::new(),
     }
 }

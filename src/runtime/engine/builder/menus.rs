@@ -129,6 +129,12 @@ impl Engine {
             Some(t) => self.scope(s).render_text(t),
             None => self.message(s, Message::Fallback),
         };
+        if self.inner.config.trace {
+            let node = &self.inner.program.nodes[s.node as usize];
+            events.push(Event::Fallback {
+                node: node.name.clone(),
+            });
+        }
         events.push(Event::Say { text });
     }
 

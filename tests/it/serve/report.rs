@@ -1,0 +1,199 @@
+//! `chatflow report` on a store filled by real turns: conversations run through `serve` over
+//! loopback (API calls to a loopback stub server), then the real binary reads the file.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use chatflow::ir::StubAnswer;
+use chatflow::runtime::EngineConfig;
+use chatflow::serve::ServeOptions;
+use chatflow::testing::StubServer;
+use serde_json::{json, Value};
+
+use crate::serve::support::{engine, Server, TempDir};
+
+pub const DESK: &str = include_str!("../../flows/desk.flow");
+const DESK_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/flows/desk.flow");
+
+/// Fills `db` with six conversations of the desk flow: one finds its order (goal), one gives
+/// a bad number and then a missing order, one goes to a human, one answers the menu with
+/// something that is no option and stays, one only opens, and one expires.
+pub async fn fill_desk_store(db: &Path) {
+    let stubs = StubServer::start(HashMap::from([(
+        "lookup".to_string(),
+        vec![
+            StubAnswer::Status {
+                status: 200,
+                body: Some(json!({})),
+            },
+            StubAnswer::Status {
+                status: 404,
+                body: None,
+            },
+        ],
+    )]))
+    .await
+    .expect("stub server");
+    let config = || EngineConfig {
+        redirect_base: Some(stubs.base_url().to_string()),
+        ..EngineConfig::default()
+    };
+    let server = Server::start_engine(engine(DESK, config()), db, ServeOptions::default()).await;
+    let talk = |lines: &'static [&'static str]| {
+        let server = &server;
+        async move {
+            let (id, token, _) = server.open_ok().await;
+            for line in lines {
+                let (status, body) = server.say(&id, &token, line, None).await;
+                assert_eq!(status, 200, "{body}");
+            }
+            (id, token)
+        }
+    };
+    talk(&["Order", "12"]).await;
+    talk(&["Order", "twelve", "13"]).await;
+    talk(&["Human"]).await;
+    talk(&["Pizza"]).await;
+    talk(&[]).await;
+    let (late_id, late_token) = talk(&[]).await;
+    server.stop().await;
+    // The same store under a short session TTL: the last conversation expires at its message.
+    let options = ServeOptions {
+        session_ttl: Some(Duration::from_millis(1)),
+        ..ServeOptions::default()
+    };
+    let server = Server::start_engine(engine(DESK, config()), db, options).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let (status, body) = server.say(&late_id, &late_token, "Order", None).await;
+    assert_eq!((status, &body["state"]), (200, &json!("closed")), "{body}");
+    server.stop().await;
+}
+
+fn report(db: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .arg("report")
+        .arg("--store")
+        .arg(db)
+        .args(["--idle", "1ms", "--flow", DESK_PATH])
+        .args(args)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "report failed: {stderr}");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// Dates, times, flow versions and latencies vary from run to run; the counts do not.
+fn stable(text: &str) -> String {
+    let mut out = text.to_string();
+    for (pattern, with) in [
+        (r"\d{4}-\d{2}-\d{2}T[0-9:.]+Z", "[time]"),
+        (r"\d{4}-\d{2}-\d{2}", "[day]"),
+        (r"\b[0-9a-f]{32}\b", "[version]"),
+        (r"median duration +[0-9.]+ s", "median duration [s]"),
+    ] {
+        out = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&out, with)
+            .into_owned();
+    }
+    // The API table's last two columns are latencies.
+    out.lines()
+        .map(|line| match line.strip_prefix("  lookup") {
+            Some(rest) => {
+                let mut cells: Vec<&str> = rest.split_whitespace().collect();
+                let n = cells.len();
+                cells[n - 2..].fill("[ms]");
+                format!("  lookup  {}", cells.join("  "))
+            }
+            None => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn text_json_and_csv_reports_count_real_turns() {
+    let dir = TempDir::new("report");
+    let db = dir.path("s.db");
+    fill_desk_store(&db).await;
+
+    let text = report(&db, &[]);
+    insta::assert_snapshot!("desk_report_text", stable(&text));
+
+    let json: Value = serde_json::from_str(&report(&db, &["--format", "json"])).unwrap();
+    let e = &json["engagement"];
+    assert_eq!(e["conversations"], 6);
+    assert_eq!(
+        (
+            &e["completed"],
+            &e["transferred"],
+            &e["abandoned"],
+            &e["expired"],
+            &e["idle"]
+        ),
+        (&json!(2), &json!(1), &json!(3), &json!(1), &json!(2))
+    );
+    assert_eq!(e["messages_in"], 8);
+    let node = |name: &str| {
+        json["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["node"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(node("greet")["visits"], 6);
+    assert_eq!(node("greet")["drop_off"], 3);
+    assert_eq!(node("greet")["fallbacks"], 1);
+    assert_eq!(node("order")["invalid_by_attr"], json!({"order": 1}));
+    assert_eq!(node("found")["visits"], 1);
+    let edges = json["edges"].as_array().unwrap();
+    let greet_order = edges
+        .iter()
+        .find(|e| e["from"] == "greet" && e["to"] == "order")
+        .unwrap();
+    assert_eq!(greet_order["count"], 2);
+    assert_eq!(json["goals"][0]["goal"], "order_found");
+    assert_eq!(json["goals"][0]["reached"], 1);
+    assert_eq!(json["flow_versions"][0]["current"], true);
+    let api = &json["apis"][0];
+    assert_eq!(
+        (&api["api"], &api["calls"], &api["outcomes"]),
+        (&json!("lookup"), &json!(2), &json!({"2xx": 1, "4xx": 1}))
+    );
+
+    let csv = report(&db, &["--format", "csv"]);
+    assert!(csv.starts_with("section,key,metric,value\n"), "{csv}");
+    for row in [
+        "engagement,,conversations,6",
+        "engagement,,abandoned,3",
+        "node,greet,drop_off,3",
+        "edge,greet->order,count,2",
+        "goal,order_found,reached,1",
+        "api,lookup,4xx,1",
+    ] {
+        assert!(csv.lines().any(|l| l == row), "no `{row}` in\n{csv}");
+    }
+}
+
+#[tokio::test]
+async fn the_period_selects_conversations_by_their_first_day() {
+    let dir = TempDir::new("report");
+    let db = dir.path("s.db");
+    fill_desk_store(&db).await;
+    let json: Value =
+        serde_json::from_str(&report(&db, &["--format", "json", "--until", "2000-01-01"])).unwrap();
+    assert_eq!(json["engagement"]["conversations"], 0);
+    let out = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .args(["report", "--store"])
+        .arg(&db)
+        .args(["--since", "March 1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a date"));
+}
