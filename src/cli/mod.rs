@@ -6,6 +6,8 @@ mod check;
 mod fmt;
 mod graph;
 #[cfg(feature = "serve")]
+mod prune;
+#[cfg(feature = "serve")]
 mod report;
 mod run;
 #[cfg(feature = "serve")]
@@ -103,6 +105,12 @@ enum Command {
     Report {
         #[command(flatten)]
         args: report::ReportArgs,
+    },
+    /// Erase the conversations of a store whose last turn is older than an age.
+    #[cfg(feature = "serve")]
+    Prune {
+        #[command(flatten)]
+        args: prune::PruneArgs,
     },
     /// Send one API's request as the flow would build it and show the answer and the saves.
     Call {
@@ -270,6 +278,8 @@ pub fn main() -> ExitCode {
             Command::Serve { file, args } => serve::serve(&file, args).await,
             #[cfg(feature = "serve")]
             Command::Report { args } => report::report(args).await,
+            #[cfg(feature = "serve")]
+            Command::Prune { args } => prune::prune(args).await,
             Command::Call {
                 file,
                 api,

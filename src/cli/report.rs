@@ -2,10 +2,11 @@
 
 use std::process::ExitCode;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::Duration;
 use clap::ValueEnum;
 
-use chatflow::report::{self, compute::FlowNow, render, Options};
+use chatflow::report::{compute::FlowNow, html, render};
+use chatflow::serve::report::{compute, Period};
 use chatflow::store::Store;
 
 use super::serve::parse_duration;
@@ -16,6 +17,7 @@ pub enum ReportFormat {
     Text,
     Json,
     Csv,
+    Html,
 }
 
 // The `///` comments of these fields are `chatflow report --help`.
@@ -31,11 +33,11 @@ pub struct ReportArgs {
     /// Last day (UTC, inclusive) of the conversations to report on.
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
-    /// How to write the report.
+    /// How to write the report (`html`: one self-contained page).
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
     /// The flow as it is now: lists the nodes and goals nobody reached, marks nodes gone from
-    /// it.
+    /// it, and is what the HTML page draws.
     #[arg(long, value_name = "FLOW")]
     pub flow: Option<String>,
     /// A waiting conversation idle longer than this counts as abandoned (`30m`, `2h`, `1d`).
@@ -47,9 +49,9 @@ pub struct ReportArgs {
 }
 
 pub async fn report(args: ReportArgs) -> ExitCode {
-    let (from, to) = match period(args.since.as_deref(), args.until.as_deref()) {
+    let period = match Period::parse(args.since.as_deref(), args.until.as_deref()) {
         Ok(p) => p,
-        Err(e) => return usage_error(&e),
+        Err(e) => return usage_error(&format!("--{e}")),
     };
     let idle = match parse_duration(&args.idle) {
         Ok(Some(d)) => Duration::from_std(d).unwrap_or(Duration::MAX),
@@ -74,22 +76,15 @@ pub async fn report(args: ReportArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage_error(&format!("cannot open the store `{}`: {e}", args.store)),
     };
-    let rows = match store.report_rows(from, to).await {
+    let report = match compute(&store, period, idle, flow).await {
         Ok(r) => r,
         Err(e) => return usage_error(&format!("cannot read the store `{}`: {e}", args.store)),
     };
-    let options = Options {
-        now: Utc::now(),
-        idle,
-        since: args.since,
-        until: args.until,
-        flow,
-    };
-    let report = report::compute(&rows, &options);
     let text = match args.format {
         ReportFormat::Text => render::text(&report),
         ReportFormat::Json => render::json(&report),
         ReportFormat::Csv => render::csv(&report),
+        ReportFormat::Html => html::page(&report),
     };
     if args.output == "-" {
         out!("{text}");
@@ -97,34 +92,4 @@ pub async fn report(args: ReportArgs) -> ExitCode {
         return usage_error(&format!("cannot write `{}`: {e}", args.output));
     }
     ExitCode::SUCCESS
-}
-
-/// `--since` and `--until` as the store's bounds: conversations created from the first day's
-/// start up to (not including) the day after the last.
-fn period(
-    since: Option<&str>,
-    until: Option<&str>,
-) -> Result<(Option<String>, Option<String>), String> {
-    let day = |flag: &str, text: &str| {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map_err(|_| format!("{flag}: `{text}` is not a date like 2026-03-01"))
-    };
-    let from = since.map(|s| day("--since", s)).transpose()?;
-    let to = until.map(|u| day("--until", u)).transpose()?;
-    if let (Some(f), Some(t)) = (from, to) {
-        if f > t {
-            return Err(format!("--since {f} is after --until {t}"));
-        }
-    }
-    let to = match to {
-        Some(t) => Some(
-            t.succ_opt()
-                .ok_or_else(|| format!("--until: `{t}` is too far in the future"))?,
-        ),
-        None => None,
-    };
-    Ok((
-        from.map(|d| d.format("%Y-%m-%d").to_string()),
-        to.map(|d| d.format("%Y-%m-%d").to_string()),
-    ))
 }

@@ -2,12 +2,13 @@
 //!
 //! - [`trace`]: what each stored turn keeps for reports (nodes, edges, goals, API calls);
 //! - [`compute`]: plain functions from [`Rows`] to a [`Report`];
-//! - [`render`]: the report as text, JSON or CSV.
+//! - [`render`]: the report as text, JSON or CSV; [`html`]: as one self-contained page.
 //!
 //! The store hands over [`Rows`] (one read, see `Store::report_rows`); nothing here touches a
 //! database, so every number is unit-testable from hand-made rows.
 
 pub mod compute;
+pub mod html;
 pub mod render;
 pub mod trace;
 

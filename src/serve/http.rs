@@ -40,6 +40,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/openapi.json"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
+    ("GET", "/admin/report"),
 ];
 
 /// What each HTTP handler shares.
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/admin/report", get(admin_report))
         .merge(super::web::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
@@ -424,6 +426,31 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .unwrap_or_default();
     let text = state.service.metrics.render(&by_state);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+async fn admin_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    require_admin(&state, &headers)?;
+    let period = super::report::Period::parse(
+        query.get("since").map(String::as_str),
+        query.get("until").map(String::as_str),
+    )
+    .map_err(ApiError::invalid)?;
+    let page = super::report::page(&state.service, period)
+        .await
+        .map_err(ServiceError::from)?;
+    // The page has inline styles and nothing else: a browser may load nothing from it.
+    let headers = [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'",
+        ),
+    ];
+    Ok((headers, page).into_response())
 }
 
 async fn openapi() -> Response {

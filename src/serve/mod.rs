@@ -6,6 +6,7 @@
 //! - [`resume`]: sessions stored by name, so conversations survive an edited flow;
 //! - [`webhook`]: the bot's webhook, delivered from the store's outbox;
 //! - [`metrics`]: Prometheus text;
+//! - [`report`]: the report page at `/admin/report`;
 //! - [`web`]: the web chat page and the widget script a website embeds.
 
 use std::future::Future;
@@ -21,6 +22,7 @@ use crate::store::Store;
 pub mod http;
 pub mod locks;
 pub mod metrics;
+pub mod report;
 pub mod resume;
 pub mod service;
 pub mod web;

@@ -285,6 +285,14 @@ impl Store {
         }
     }
 
+    /// Erases every conversation whose last turn is older than `before` (RFC 3339, UTC),
+    /// with its transcript and pending webhook deliveries; returns how many.
+    pub async fn prune(&self, before: &str) -> Result<u64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.prune(before.to_string()).await,
+        }
+    }
+
     /// Conversations created in `[from, to)` (RFC 3339; `None`: open) with all their
     /// turns, for `chatflow report`.
     pub async fn report_rows(

@@ -492,3 +492,117 @@ async fn the_page_the_widget_and_cors_are_served() {
     assert_eq!(opened.status(), 201);
     assert_eq!(opened.headers()["access-control-allow-origin"], "*");
 }
+
+/// The HTML report of a store filled by real turns, opened from its file in the browser: it
+/// renders the numbers of the JSON report, fetches nothing, and leaves a screenshot.
+#[tokio::test]
+async fn the_report_page_renders_the_report_numbers() {
+    let Some((chromium, driver)) = browser_or_skip() else {
+        return;
+    };
+    let dir = TempDir::new("report-page");
+    let db = dir.0.join("desk.db");
+    crate::serve::report::fill_desk_store(&db).await;
+    let page = dir.0.join("report.html");
+    let json: Value =
+        serde_json::from_str(&crate::serve::report::report(&db, &["--format", "json"])).unwrap();
+    crate::serve::report::report(&db, &["--format", "html", "-o", page.to_str().unwrap()]);
+
+    let (_driver, driver_url) = chromedriver(&driver).await;
+    let c = browser(&driver_url, &chromium, &dir.0.join("profile")).await;
+    let client = c.clone();
+    let result = tokio::spawn(async move {
+        client
+            .set_window_size(1100, 1400)
+            .await
+            .expect("window size");
+        client
+            .goto(&format!("file://{}", page.display()))
+            .await
+            .expect("open the report");
+        report_shows(&client, &json).await;
+        let png = client.screenshot().await.expect("screenshot");
+        let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report.png");
+        std::fs::write(&shot, png).expect("save the screenshot");
+    })
+    .await;
+    let _ = c.close().await;
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn report_shows(c: &Client, json: &Value) {
+    let shown = c
+        .execute(
+            r#"
+            const text = (sel) => Array.from(document.querySelectorAll(sel)).map(e => e.textContent);
+            const attrs = (sel, names) => Array.from(document.querySelectorAll(sel))
+                .map(e => names.map(n => e.getAttribute(n)));
+            const box = document.querySelector('#flow-graph').getBoundingClientRect();
+            return {
+                metrics: Object.fromEntries(Array.from(document.querySelectorAll('#engagement [data-metric]'))
+                    .map(e => [e.dataset.metric, e.textContent])),
+                nodes: attrs('#flow-graph .node', ['data-node', 'data-visits', 'data-drop-off']),
+                edges: Array.from(document.querySelectorAll('#flow-graph [data-edge]'))
+                    .map(e => [e.dataset.edge, e.querySelector('text').textContent]),
+                days: attrs('#per-day .day', ['data-conversations']),
+                goals: attrs('#goals [data-goal]', ['data-goal', 'data-reached']),
+                calls: text('#apis [data-api] [data-metric=calls]'),
+                graph_drawn: box.width > 100 && box.height > 100,
+                fetched: performance.getEntriesByType('resource').length,
+                scripts: document.scripts.length,
+            };
+            "#,
+            vec![],
+        )
+        .await
+        .expect("read the page");
+    let e = &json["engagement"];
+    for metric in [
+        "conversations",
+        "messages_in",
+        "completed",
+        "transferred",
+        "abandoned",
+    ] {
+        assert_eq!(
+            shown["metrics"][metric].as_str(),
+            Some(e[metric].to_string().as_str()),
+            "{metric} on the page"
+        );
+    }
+    let nodes: Vec<Vec<String>> = serde_json::from_value(shown["nodes"].clone()).unwrap();
+    for n in json["nodes"].as_array().unwrap() {
+        let row = vec![
+            n["node"].as_str().unwrap().to_string(),
+            n["visits"].to_string(),
+            n["drop_off"].to_string(),
+        ];
+        assert!(nodes.contains(&row), "{row:?} not drawn in {nodes:?}");
+    }
+    let edges: Vec<(String, String)> = serde_json::from_value(shown["edges"].clone()).unwrap();
+    for edge in json["edges"].as_array().unwrap() {
+        let key = format!(
+            "{}->{}",
+            edge["from"].as_str().unwrap(),
+            edge["to"].as_str().unwrap()
+        );
+        assert!(
+            edges.contains(&(key.clone(), edge["count"].to_string())),
+            "edge {key} with its count not drawn: {edges:?}"
+        );
+    }
+    assert_eq!(
+        shown["days"][0][0].as_str(),
+        Some(json["by_day"][0]["conversations"].to_string().as_str())
+    );
+    assert_eq!(shown["goals"], json!([["order_found", "1"]]));
+    assert_eq!(
+        shown["calls"],
+        json!([json["apis"][0]["calls"].to_string()])
+    );
+    assert_eq!(shown["graph_drawn"], true);
+    assert_eq!(shown["fetched"], 0, "the page fetched something");
+    assert_eq!(shown["scripts"], 0);
+}

@@ -309,6 +309,29 @@ impl SqliteStore {
         .await
     }
 
+    /// Erases every conversation whose last turn is older than `before` (RFC 3339), with its
+    /// turns and pending deliveries, in one transaction; returns how many.
+    pub async fn prune(&self, before: String) -> Result<u64, StoreError> {
+        self.worker
+            .write(move |tx| {
+                const OLD: &str = "SELECT id FROM conversations WHERE updated_at < ?1";
+                tx.execute(
+                    &format!("DELETE FROM turns WHERE conversation IN ({OLD})"),
+                    params![before],
+                )?;
+                tx.execute(
+                    &format!("DELETE FROM outbox WHERE conversation IN ({OLD})"),
+                    params![before],
+                )?;
+                let n = tx.execute(
+                    "DELETE FROM conversations WHERE updated_at < ?1",
+                    params![before],
+                )?;
+                Ok((n as u64, true))
+            })
+            .await
+    }
+
     /// Conversations created in `[from, to)` (RFC 3339 bounds; `None`: open) with all
     /// their turns: what a report is computed from.
     pub async fn report_rows(

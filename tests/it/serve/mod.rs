@@ -6,7 +6,7 @@
 mod api;
 mod durability;
 mod process;
-mod report;
+pub mod report;
 mod store;
-mod support;
+pub mod support;
 mod turns;

@@ -71,7 +71,7 @@ pub async fn fill_desk_store(db: &Path) {
     server.stop().await;
 }
 
-fn report(db: &Path, args: &[&str]) -> String {
+pub fn report(db: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_chatflow"))
         .arg("report")
         .arg("--store")
@@ -196,4 +196,132 @@ async fn the_period_selects_conversations_by_their_first_day() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a date"));
+}
+
+#[tokio::test]
+async fn serve_shows_the_report_page_to_the_admin_only() {
+    let dir = TempDir::new("report");
+    let db = dir.path("s.db");
+    fill_desk_store(&db).await;
+    let options = ServeOptions {
+        admin_token: Some("admin-secret".into()),
+        session_ttl: Some(Duration::from_millis(1)),
+        ..ServeOptions::default()
+    };
+    let server = Server::start_engine(engine(DESK, EngineConfig::default()), &db, options).await;
+    let url = server.url("/admin/report?since=2000-01-01");
+    let r = server.client.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = server
+        .client
+        .get(&url)
+        .bearer_auth("admin-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ty = r.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(ty.starts_with("text/html"), "{ty}");
+    let page = r.text().await.unwrap();
+    for shown in [
+        r#"data-metric="conversations">6<"#,
+        r#"data-metric="abandoned">3<"#,
+        r#"data-node="greet" data-visits="6" data-drop-off="3""#,
+        r#"data-edge="greet->order" data-count="2""#,
+        r#"data-goal="order_found" data-reached="1""#,
+    ] {
+        assert!(page.contains(shown), "no {shown} in the page");
+    }
+    let (status, body) = server
+        .get("/admin/report?since=yesterday", Some("admin-secret"))
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (422, &json!("invalid_request"))
+    );
+    server.stop().await;
+}
+
+fn count(conn: &rusqlite::Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[tokio::test]
+async fn prune_erases_old_conversations_with_their_turns_and_outbox_rows() {
+    let dir = TempDir::new("report");
+    let db = dir.path("s.db");
+    fill_desk_store(&db).await;
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM conversations ORDER BY n LIMIT 2")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // Two conversations last active 100 days ago, one with a delivery still pending.
+    let old = (chrono::Utc::now() - chrono::Duration::days(100))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    for id in &ids {
+        conn.execute(
+            "UPDATE conversations SET updated_at = ?2 WHERE id = ?1",
+            rusqlite::params![id, old],
+        )
+        .unwrap();
+    }
+    for id in [&ids[0], &ids[1], &ids[1]] {
+        conn.execute(
+            "INSERT INTO outbox (conversation, body, next_at) VALUES (?1, '{}', 0)",
+            [id],
+        )
+        .unwrap();
+    }
+    let kept_turns = count(&conn, "SELECT COUNT(*) FROM turns")
+        - count(
+            &conn,
+            &format!(
+                "SELECT COUNT(*) FROM turns WHERE conversation IN ('{}', '{}')",
+                ids[0], ids[1]
+            ),
+        );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .args(["prune", "--store"])
+        .arg(&db)
+        .args(["--older-than", "90d"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(said.starts_with("pruned 2 conversations"), "{said}");
+
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM conversations"), 4);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM turns"), kept_turns);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM outbox"), 0);
+    for id in &ids {
+        let left = count(
+            &conn,
+            &format!("SELECT COUNT(*) FROM turns WHERE conversation = '{id}'"),
+        );
+        assert_eq!(left, 0, "turns of {id} are left");
+    }
+    // Nothing younger than the age goes: pruning again erases nothing.
+    let again = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .args(["prune", "--store"])
+        .arg(&db)
+        .args(["--older-than", "90d"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).starts_with("pruned 0 conversations"));
+    let bad = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .args(["prune", "--store"])
+        .arg(&db)
+        .args(["--older-than", "ninety days"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
 }
