@@ -195,11 +195,14 @@ fn layout(
     at
 }
 
+/// An edge to draw: from, to, and whether only older flow versions took it.
+type DrawnEdge = (String, String, bool);
+
 /// The graph's nodes and edges: the current flow's when given (with edges only older versions
 /// took added, dashed), else the ones the report saw.
-fn graph_parts(report: &Report) -> (Vec<String>, Option<String>, Vec<(String, String, bool)>) {
+fn graph_parts(report: &Report) -> (Vec<String>, Option<String>, Vec<DrawnEdge>) {
     let mut names: Vec<String> = Vec::new();
-    let mut edges: Vec<(String, String, bool)> = Vec::new();
+    let mut edges: Vec<DrawnEdge> = Vec::new();
     let mut start = None;
     if let Some(g) = &report.graph {
         names.extend(g.vertices.iter().map(|v| v.name.clone()));
