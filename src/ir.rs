@@ -187,10 +187,14 @@ pub struct Header {
 /// An API's request body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RequestBody {
-    /// `body "..."`: sent as is (templated, not escaped).
+    /// `body "..."`: inserted values encoded for the declared `Content-Type` (JSON-escaped,
+    /// form-encoded, XML-escaped), as typed for any other type.
     Text(Template),
     /// `json {...}`: string values are templates, JSON-escaped when inserted.
     Json(JsonTemplate),
+    /// `form {...}`: an `application/x-www-form-urlencoded` body; each field's value is
+    /// rendered, then form-encoded.
+    Form(JsonTemplate),
 }
 
 /// A JSON value whose strings are templates: the body of `json {}`.

@@ -145,6 +145,7 @@ fn lower_api(ctx: &Ctx<'_>, def: &ApiDef<'_>) -> ir::Api {
     let body = match def.body {
         Some(ApiProp::Body { body, .. }) => Some(ir::RequestBody::Text(template(ctx, body))),
         Some(ApiProp::Json { body, .. }) => Some(ir::RequestBody::Json(json(ctx, body))),
+        Some(ApiProp::Form { body, .. }) => Some(ir::RequestBody::Form(json(ctx, body))),
         _ => None,
     };
     ir::Api {

@@ -96,6 +96,7 @@ codes! {
     SecretOutsideApi "chatflow::secret_outside_api" Error Item "A secret or the one-time code where a user could see it.";
     TemplateInHost "chatflow::template_in_host" Error Item "A template in an API URL's scheme, host or port.";
     MetadataHost "chatflow::metadata_host" Error Item "An API URL names a cloud-metadata address.";
+    BadForm "chatflow::bad_form" Error Item "A `form { }` field holds a list or an object.";
     // Conditions and types.
     MissingElse "chatflow::missing_else" Error Item "A branch without `else`.";
     TypeMismatch "chatflow::type_mismatch" Error Item "A comparison that can never hold, or an operator on the wrong type.";
@@ -142,6 +143,8 @@ codes! {
     MissingTranslation "chatflow::missing_translation" Warning Flow "A translation set lacks one of the bot's languages.";
     OverlappingHours "chatflow::overlapping_hours" Warning Item "Two weekly ranges of one `hours` item share time.";
     UnusedFlow "chatflow::unused_flow" Warning Flow "A sub-flow that no reachable node runs.";
+    RawBodyTemplate "chatflow::raw_body_template" Warning Item "A raw `body` inserts values, and no `Content-Type` header says how to encode them.";
+    JsonLikeBody "chatflow::json_like_body" Warning Item "A raw `body` that looks like JSON inserts values; `json { }` would escape them.";
     PrivateHost "chatflow::private_host" Warning Item "An API's URL names a loopback or private host, but the API is not marked `internal`.";
     RetryNotIdempotent "chatflow::retry_not_idempotent" Warning Item "`retry` on a `post` or `patch` not marked `idempotent`, which is never retried.";
 }

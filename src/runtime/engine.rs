@@ -680,16 +680,18 @@ impl Engine {
     }
 }
 
-/// Run the API's `save`s on a JSON answer; a non-JSON or empty answer saves nothing.
+/// Run the API's `save`s on an answer. An answer that is not JSON (or empty) unsets them:
+/// what an earlier call saved must not pass for this call's data.
 fn apply_saves(s: &mut Session, api: &ir::Api, body: &[u8]) {
     if api.saves.is_empty() {
         return;
     }
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return;
-    };
+    let json = serde_json::from_slice::<serde_json::Value>(body).ok();
     for save in &api.saves {
-        s.attrs[save.attr as usize] = http::lookup(&json, &save.path).map(http::from_json);
+        s.attrs[save.attr as usize] = json
+            .as_ref()
+            .and_then(|j| http::lookup(j, &save.path))
+            .map(http::from_json);
     }
 }
 

@@ -7,7 +7,9 @@
 //!   template is exactly one `{attr}` (or `{status}`) holding a number or a boolean is sent as a
 //!   raw JSON number or boolean, so `{"age": "{age}"}` sends `{"age": 42}`.
 //! - `body "..."` is sent as rendered, with `content-type: text/plain; charset=utf-8` unless a
-//!   header sets one.
+//!   header sets one. Inserted values are encoded for a declared JSON type (JSON-escaped), form
+//!   type (form-encoded) or XML/HTML type (XML-escaped); any other type gets them as typed.
+//! - `form {}` bodies are `application/x-www-form-urlencoded`, each field form-encoded.
 //! - A header value with CR or LF after templating (or otherwise not a valid header value) is
 //!   refused: nothing is sent, `status` is 0 and `sys.api_error` is `bad_header`.
 //! - `{secret.NAME}` is read from [`EngineConfig::secrets`] (or the environment when that is
@@ -30,6 +32,8 @@
 //! - Addresses (see [`super::guard`]): an API reaches public addresses only, unless marked
 //!   `internal`; cloud-metadata addresses never; a refused one fails the call with `blocked`.
 //!   The stub server of `redirect_base` is always reachable.
+//! - A built URL whose path has a `.` or `..` segment (a visitor's `..` in `/users/{id}/x`) is
+//!   refused with `dot_segment`: URL parsing would fold it and climb the path.
 //! - Other failure codes: `bad_url` (the built URL does not parse or is not http/https),
 //!   `other` (any other transport error). When the request could not even be built
 //!   (`bad_header`, `bad_url`, `missing_secret`) the `ApiCall` event has `attempts == 0`.
@@ -193,6 +197,9 @@ impl HttpConnector {
         if built_url.missing {
             return Err((display_url, "missing_secret"));
         }
+        if has_dot_segment(&built_url.text) {
+            return Err((display_url, "dot_segment"));
+        }
         let url = match self.target_url(&api.name, &built_url.text) {
             Some(u) => u,
             None => return Err((display_url, "bad_url")),
@@ -209,6 +216,7 @@ impl HttpConnector {
         if body.is_some() && !headers.contains_key(CONTENT_TYPE) {
             let ct = match api.body {
                 Some(crate::ir::RequestBody::Json(_)) => "application/json",
+                Some(crate::ir::RequestBody::Form(_)) => "application/x-www-form-urlencoded",
                 _ => "text/plain; charset=utf-8",
             };
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
@@ -309,12 +317,25 @@ impl HttpConnector {
         let mut missing = false;
         let (sent, shown, secret) = match body {
             crate::ir::RequestBody::Text(t) => {
-                let text = self.fill(scope, t, push_plain);
+                let text = self.fill(scope, t, raw_body_encoder(api));
                 missing = text.missing;
                 let shown = text.masked();
                 let secret = text.has_secret();
                 (text.text.into_bytes(), shown, secret)
             }
+            crate::ir::RequestBody::Form(JsonTemplate::Object(fields)) => {
+                let mut sent = url::form_urlencoded::Serializer::new(String::new());
+                let mut shown = url::form_urlencoded::Serializer::new(String::new());
+                let mut secret = false;
+                for (key, value) in fields {
+                    let (value, masked) = self.form_value(scope, value, &mut missing);
+                    secret |= masked.is_some();
+                    sent.append_pair(key, &value);
+                    shown.append_pair(key, masked.as_deref().unwrap_or(&value));
+                }
+                (sent.finish().into_bytes(), shown.finish(), secret)
+            }
+            crate::ir::RequestBody::Form(_) => (Vec::new(), String::new(), false),
             crate::ir::RequestBody::Json(j) => {
                 let (sent, shown) = self.json_value(scope, j, &mut missing);
                 let bytes = serde_json::to_vec(&sent).map_err(|_| "other")?;
@@ -330,6 +351,32 @@ impl HttpConnector {
             return Err("missing_secret");
         }
         Ok(Some((sent, shown, secret)))
+    }
+
+    /// A `form {}` field's value as text and, when a secret went into it, as shown.
+    fn form_value(
+        &self,
+        scope: &Scope<'_>,
+        t: &JsonTemplate,
+        missing: &mut bool,
+    ) -> (String, Option<String>) {
+        match t {
+            JsonTemplate::String(template) => {
+                let text = self.fill(scope, template, push_plain);
+                *missing |= text.missing;
+                let shown = text.has_secret().then(|| text.masked());
+                (text.text, shown)
+            }
+            JsonTemplate::Value(expr) => {
+                let value = scope.eval_value(expr).ok().flatten();
+                (crate::ir::value_text(value.as_ref()), None)
+            }
+            JsonTemplate::Number(n) => (number_json(*n).to_string(), None),
+            JsonTemplate::Bool(b) => (b.to_string(), None),
+            JsonTemplate::Null | JsonTemplate::Object(_) | JsonTemplate::Array(_) => {
+                (String::new(), None)
+            }
+        }
     }
 
     /// A `json {}` template as sent and, when a secret went into it, as shown. A bare
@@ -532,6 +579,74 @@ fn method(m: Method) -> reqwest::Method {
         Method::Put => reqwest::Method::PUT,
         Method::Patch => reqwest::Method::PATCH,
         Method::Delete => reqwest::Method::DELETE,
+    }
+}
+
+/// Whether the path of a built URL has a `.` or `..` segment (in any percent-encoded
+/// spelling). URL parsing (WHATWG, as reqwest does it) would fold such a segment into its
+/// neighbours, so `/users/{id}/orders` with `..` would reach `/orders`; and since it treats
+/// `%2E` as a dot too, no encoding keeps a dot-segment from climbing: the call is refused.
+fn has_dot_segment(url: &str) -> bool {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .split_once('/')
+        .map_or("", |(_, path)| path);
+    path.split(['/', '\\']).any(|segment| {
+        let lower = segment.to_ascii_lowercase().replace("%2e", ".");
+        lower == "." || lower == ".."
+    })
+}
+
+/// How a raw `body`'s inserted values are encoded: for the `Content-Type` the API declares
+/// (JSON-escaped, form-encoded, XML-escaped), as typed for any other.
+fn raw_body_encoder(api: &Api) -> fn(&str, &mut String) {
+    let declared: String = api
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("content-type"))
+        .flat_map(|h| &h.value.parts)
+        .filter_map(|p| match p {
+            crate::ir::TemplatePart::Text(t) => Some(t.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    let media = declared.split(';').next().unwrap_or("").trim().to_string();
+    if media == "application/json" || media.ends_with("+json") {
+        push_json_escaped
+    } else if media == "application/x-www-form-urlencoded" {
+        push_form_encoded
+    } else if media.ends_with("/xml") || media.ends_with("+xml") || media == "text/html" {
+        push_xml_escaped
+    } else {
+        push_plain
+    }
+}
+
+/// An inserted value inside a JSON string: escaped as serde_json escapes, without the quotes.
+fn push_json_escaped(v: &str, out: &mut String) {
+    let quoted = serde_json::Value::String(v.to_string()).to_string();
+    out.push_str(&quoted[1..quoted.len() - 1]);
+}
+
+/// An inserted value in a form body: `application/x-www-form-urlencoded`.
+fn push_form_encoded(v: &str, out: &mut String) {
+    out.extend(url::form_urlencoded::byte_serialize(v.as_bytes()));
+}
+
+/// An inserted value in XML or HTML text or attribute values.
+fn push_xml_escaped(v: &str, out: &mut String) {
+    for c in v.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
     }
 }
 

@@ -27,7 +27,8 @@
 //! - **Saves.** Saves run on every answer that arrived (any status) whose body is JSON; a path
 //!   that is missing unsets the attribute; JSON arrays and objects are stored as `Value::List` /
 //!   `Value::Map` (dynamic data reads them; templates and text operators see compact JSON). A
-//!   non-JSON or empty body saves nothing; a failed call (status 0) saves nothing.
+//!   non-JSON or empty body unsets the API's saved attributes (an earlier call's data must not
+//!   pass for this one's); a failed call (status 0) leaves them as they were.
 //! - **System attributes.** `sys.channel` (from [`EngineConfig::channel`], `terminal` by
 //!   default; a session may overwrite it), `sys.language`, `sys.visitor_id` (random, per
 //!   session), `sys.last_message`, `sys.api_error` (set when `status` is 0, cleared by the

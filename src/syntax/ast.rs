@@ -168,6 +168,14 @@ pub enum ApiProp {
         /// The whole property.
         span: Span,
     },
+    /// `form { "field": "template", ... }` — an `application/x-www-form-urlencoded` body whose
+    /// values are encoded; the values are strings, numbers, booleans or bare references.
+    Form {
+        /// The fields, as a JSON object.
+        body: JsonTemplate,
+        /// The whole property.
+        span: Span,
+    },
     /// `body "template"` — sent as is.
     Body {
         /// The text sent as the request body.

@@ -14,7 +14,7 @@ const DYN_LINE: &str = "`label`, `save ATTR = item.FIELD`, `-> node` or `empty -
 const MEDIA: &str = "`image`, `audio`, `video` or `file`";
 const TRANSLATION: &str = "a language code and its text, such as `en \"Hello\"`";
 const API_PROP: &str =
-    "an API setting (`live`, `draft`, `idempotent`, `internal`, `redirects`, `get`, `post`, `put`, `patch`, `delete`, `header`, `body`, `json`, `timeout`, `retry`, `save`)";
+    "an API setting (`live`, `draft`, `idempotent`, `internal`, `redirects`, `get`, `post`, `put`, `patch`, `delete`, `header`, `body`, `json`, `form`, `timeout`, `retry`, `save`)";
 const TEST_STEP: &str = "a test step (`stub`, `user`, `expect`, `clock`, `language`)";
 const EXPECT_WHAT: &str = "`say`, `node`, `attr`, `request`, `closed`, `choices`, `transfer`, `email`, `goal` or `media` after `expect`";
 const VALUE: &str =
@@ -335,7 +335,8 @@ fn phrase(rule: Rule) -> Option<&'static str> {
         | kw_choices | kw_media => EXPECT_WHAT,
         kw_live | kw_draft | kw_idempotent | kw_internal | kw_redirects | redirects
         | redirect_mode | method | kw_header | kw_body | kw_json | kw_timeout | kw_retry
-        | kw_save | request | header | body_prop | json_prop | timeout | retry | save => API_PROP,
+        | kw_save | request | header | body_prop | json_prop | timeout | retry | save
+        | form_prop => API_PROP,
         kw_stub | kw_user | kw_expect | stub | user | expect => TEST_STEP,
         kw_attr | kw_request | kw_closed | expect_say | expect_node | expect_attr
         | expect_request => EXPECT_WHAT,

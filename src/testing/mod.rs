@@ -35,7 +35,9 @@ pub fn secret_names(program: &Program) -> Vec<String> {
         }
         match &api.body {
             Some(RequestBody::Text(t)) => collect_secrets(t, &mut names),
-            Some(RequestBody::Json(j)) => collect_json_secrets(j, &mut names),
+            Some(RequestBody::Json(j) | RequestBody::Form(j)) => {
+                collect_json_secrets(j, &mut names)
+            }
             None => {}
         }
     }

@@ -403,10 +403,26 @@ impl Run<'_> {
         for event in &self.turn {
             match event {
                 Event::RuntimeError { message } => notes.push(format!("runtime error: {message}")),
-                Event::ApiCall { api, .. } if !self.stubbed.contains(api) => notes.push(format!(
-                    "API `{api}` was called but the test has no `stub {api}` line \
-                     (the stub server answered 501)"
-                )),
+                Event::ApiCall {
+                    api,
+                    status,
+                    error,
+                    attempts,
+                    ..
+                } if !self.stubbed.contains(api) => {
+                    // Say what really happened: a call that failed before any request (a bad
+                    // URL, a missing secret) never reached the stub server.
+                    let outcome = match error {
+                        Some(code) if *attempts == 0 => {
+                            format!("the call failed with `{code}` before any request was sent")
+                        }
+                        Some(code) => format!("the call failed with `{code}`"),
+                        None => format!("the stub server answered {status}"),
+                    };
+                    notes.push(format!(
+                        "API `{api}` was called but the test has no `stub {api}` line ({outcome})"
+                    ))
+                }
                 _ => {}
             }
         }

@@ -496,7 +496,7 @@ async fn answers_under_the_cap_are_read_in_full() {
 }
 
 #[tokio::test]
-async fn non_json_and_empty_answers_save_nothing() {
+async fn non_json_and_empty_answers_unset_the_saves() {
     let server = Server::start().await;
     for path in ["/text", "/empty"] {
         let mut b = B::new();
@@ -508,7 +508,8 @@ async fn non_json_and_empty_answers_save_nothing() {
         }];
         let (s, events) = run_call(b, api, pre, EngineConfig::default()).await;
         assert_eq!(api_call(&events).1, 200, "{path}");
-        assert_eq!(s.attrs[0], Some(Value::Text("before".into())), "{path}");
+        // Issue 11: what an earlier value said must not pass for this answer's data.
+        assert_eq!(s.attrs[0], None, "{path}");
         assert_eq!(api_error(&s), None);
     }
 }

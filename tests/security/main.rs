@@ -9,7 +9,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod addresses;
+mod bodies;
 mod diagnostics;
 mod limits;
 mod redirects;
+mod saves;
 mod support;
+mod urls;

@@ -87,9 +87,87 @@ fn check_api(ctx: &mut Ctx<'_>, file: FileId, api: &ast::Api) {
             ApiProp::Header { value, .. } => check_template(ctx, file, value, Place::API),
             ApiProp::Body { body, .. } => check_template(ctx, file, body, Place::API),
             ApiProp::Json { body, .. } => check_json(ctx, file, body),
+            ApiProp::Form { body, .. } => {
+                check_json(ctx, file, body);
+                check_form(ctx, file, body);
+            }
             _ => {}
         }
     }
+    check_raw_body(ctx, file, api);
+}
+
+/// A `form {}` field holds one value: text, a number, a boolean or a reference.
+fn check_form(ctx: &mut Ctx<'_>, file: FileId, form: &ast::JsonTemplate) {
+    let ast::JsonTemplate::Object(fields, _) = form else {
+        return;
+    };
+    for (key, value) in fields {
+        let span = match value {
+            ast::JsonTemplate::Object(_, span) | ast::JsonTemplate::Array(_, span) => *span,
+            _ => continue,
+        };
+        ctx.error(
+            Diag::new(
+                Code::BadForm,
+                format!("form field `{}` holds a list or an object", key.value),
+                span,
+            )
+            .label("a form field holds one value")
+            .help("give each form field text, a number, a boolean or an attribute; send nested data with `json { }`"),
+            file,
+        );
+    }
+}
+
+/// A raw `body` that inserts values: warn when it looks like JSON (`json { }` escapes) or when
+/// no `Content-Type` says how its inserted values are to be encoded.
+fn check_raw_body(ctx: &mut Ctx<'_>, file: FileId, api: &ast::Api) {
+    let Some((body, span)) = api.props.iter().find_map(|p| match p {
+        ApiProp::Body { body, span } => Some((body, *span)),
+        _ => None,
+    }) else {
+        return;
+    };
+    // Secrets, `status` and the one-time code are the flow's own; attributes may be typed.
+    let inserts_input = body.parts.iter().any(|p| match p {
+        ast::TemplatePart::Ref(r) => match &r.kind {
+            ast::RefKind::Secret(_) | ast::RefKind::Status => false,
+            ast::RefKind::Sys(name) => name != "otp_code",
+            ast::RefKind::Attr(_) | ast::RefKind::Item(_) => true,
+        },
+        ast::TemplatePart::Text(_) => false,
+    });
+    if !inserts_input {
+        return;
+    }
+    let starts = match body.parts.first() {
+        Some(ast::TemplatePart::Text(t)) => t.trim_start().chars().next(),
+        _ => None,
+    };
+    let declared = api.props.iter().any(|p| {
+        matches!(p, ApiProp::Header { name, .. } if name.value.eq_ignore_ascii_case("content-type"))
+    });
+    let diag = if matches!(starts, Some('{' | '[')) {
+        Diag::new(
+            Code::JsonLikeBody,
+            "this raw body looks like JSON and inserts values",
+            span,
+        )
+        .label("built by hand")
+        .help("build JSON with `json { \"name\": \"{name}\" }`: inserted values are JSON-escaped there, so a visitor's quotes cannot add fields")
+    } else if !declared {
+        Diag::new(
+            Code::RawBodyTemplate,
+            "this raw body inserts values that nothing encodes",
+            span,
+        )
+        .label("sent as text/plain, values as typed")
+        .help("send forms with `form { \"name\": \"{name}\" }` and JSON with `json { }`, or declare the body's type with `header \"Content-Type\" = \"...\"` so inserted values are encoded for it")
+    } else {
+        return;
+    };
+    ctx.error(diag, file);
 }
 
 fn check_json(ctx: &mut Ctx<'_>, file: FileId, json: &ast::JsonTemplate) {

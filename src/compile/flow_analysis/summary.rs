@@ -305,7 +305,9 @@ pub(super) fn call_events(ctx: &Ctx<'_>, api: u32, at: Span, events: &mut Vec<Ev
             ApiProp::Request { url: t, .. }
             | ApiProp::Header { value: t, .. }
             | ApiProp::Body { body: t, .. } => template_reads(ctx, t, Some(api), Some(at), events),
-            ApiProp::Json { body, .. } => json_reads(ctx, body, api, at, events),
+            ApiProp::Json { body, .. } | ApiProp::Form { body, .. } => {
+                json_reads(ctx, body, api, at, events)
+            }
             _ => {}
         }
     }

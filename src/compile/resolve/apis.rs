@@ -149,8 +149,13 @@ fn read_prop<'a>(
                 def.url = Some(url);
             }
         }
-        ApiProp::Body { span, .. } | ApiProp::Json { span, .. } => {
-            if ctx.once(file, &mut seen.body, *span, "body (`body` or `json`)") {
+        ApiProp::Body { span, .. } | ApiProp::Json { span, .. } | ApiProp::Form { span, .. } => {
+            if ctx.once(
+                file,
+                &mut seen.body,
+                *span,
+                "body (`body`, `json` or `form`)",
+            ) {
                 def.body = Some(prop);
             }
         }

@@ -259,7 +259,7 @@ pub(super) fn check_references(p: &Program) -> Checked {
             .try_for_each(|h| refs.template(&h.value))?;
         match &api.body {
             Some(RequestBody::Text(t)) => refs.template(t)?,
-            Some(RequestBody::Json(j)) => refs.json(j)?,
+            Some(RequestBody::Json(j) | RequestBody::Form(j)) => refs.json(j)?,
             None => {}
         }
         api.saves.iter().try_for_each(|s| refs.attr(s.attr))?;

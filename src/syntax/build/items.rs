@@ -97,6 +97,13 @@ impl Builder<'_> {
                 body: self.next_template(&mut inner),
                 span,
             },
+            Rule::form_prop => {
+                let obj = inner.find(|p| p.as_rule() == Rule::json_object)?;
+                ApiProp::Form {
+                    body: self.json_template(obj),
+                    span,
+                }
+            }
             Rule::json_prop => {
                 let obj = inner.find(|p| p.as_rule() == Rule::json_object)?;
                 ApiProp::Json {

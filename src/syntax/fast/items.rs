@@ -135,6 +135,14 @@ impl<'a> Reader<'a> {
                 span: self.span_from(start),
             });
         }
+        if self.kw(Kw::Form) {
+            self.skip();
+            let body = self.json_object()?;
+            return Some(ApiProp::Form {
+                body,
+                span: self.span_from(start),
+            });
+        }
         if self.kw(Kw::Json) {
             self.skip();
             let body = self.json_object()?;

@@ -258,6 +258,9 @@ impl<'a> Printer<'a> {
             ApiProp::Json { body, span } => {
                 return self.json_value(1, span.start, gap, "json ".into(), body, "")
             }
+            ApiProp::Form { body, span } => {
+                return self.json_value(1, span.start, gap, "form ".into(), body, "")
+            }
             ApiProp::Timeout { millis, span } => (span, format!("timeout {}", duration(*millis))),
             ApiProp::Retry { count, span } => (span, format!("retry {count}")),
             ApiProp::Idempotent { span } => (span, "idempotent".to_string()),
