@@ -11,11 +11,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
+
+// The allocator the `chatflow` binary runs with, so the figures are those of `chatflow serve`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::{Duration, Instant};
 
 use chatflow::runtime::{Engine, EngineConfig};
 use chatflow::serve::ServeOptions;
 use chatflow::store::Store;
+
+/// The server runtime's worker threads: "tokio-rt-worker" (older tokio: "tokio-runtime-worker").
+const SERVER_THREADS: &str = "tokio-r";
 
 const LEVELS: [usize; 3] = [1, 16, 256];
 
@@ -75,49 +82,101 @@ async fn library(engine: &Engine, conversations: usize, turns: usize) -> (f64, V
     )
 }
 
-/// Turns through `serve`: HTTP on loopback, SQLite in a temp file.
-async fn http(base: &str, conversations: usize, turns: usize) -> (f64, Vec<Duration>) {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(conversations)
-        .build()
-        .expect("client");
+/// A minimal HTTP/1.1 keep-alive client over one loopback connection, as a load generator
+/// like `wrk` is: it writes a request and reads the answer by `content-length`, so nearly all
+/// the CPU a turn costs is the server's, not the client's.
+struct RawClient {
+    stream: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl RawClient {
+    async fn connect(addr: std::net::SocketAddr) -> RawClient {
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        RawClient {
+            stream,
+            buf: Vec::with_capacity(4096),
+        }
+    }
+
+    /// POSTs `body` to `path` and returns the status and the answer's body.
+    async fn post(&mut self, path: &str, token: Option<&str>, body: &str) -> (u16, Vec<u8>) {
+        use tokio::io::AsyncWriteExt;
+        let auth = token.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        self.stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("write");
+        self.buf.clear();
+        loop {
+            if let Some(head_end) = find(&self.buf, b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buf[..head_end]).expect("head");
+                let status: u16 = head[9..12].parse().expect("status");
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .expect("content-length");
+                let total = head_end + 4 + length;
+                while self.buf.len() < total {
+                    self.read_more().await;
+                }
+                return (status, self.buf[head_end + 4..total].to_vec());
+            }
+            self.read_more().await;
+        }
+    }
+
+    async fn read_more(&mut self) {
+        use tokio::io::AsyncReadExt;
+        let mut chunk = [0u8; 4096];
+        let n = self.stream.read(&mut chunk).await.expect("read");
+        assert!(n > 0, "the server closed the connection");
+        self.buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Turns through `serve`: HTTP on loopback, SQLite in a temp file. One connection per
+/// conversation, each sending its messages one after another.
+async fn http(
+    addr: std::net::SocketAddr,
+    conversations: usize,
+    turns: usize,
+) -> (f64, Vec<Duration>) {
     let mut opened = Vec::new();
     for _ in 0..conversations {
-        let r = client
-            .post(format!("{base}/api/conversations"))
-            .header("content-type", "application/json")
-            .body("{}")
-            .send()
-            .await
-            .expect("open");
-        let v: serde_json::Value =
-            serde_json::from_str(&r.text().await.expect("body")).expect("json");
-        opened.push((
-            v["id"].as_str().unwrap_or_default().to_string(),
-            v["token"].as_str().unwrap_or_default().to_string(),
-        ));
+        let mut client = RawClient::connect(addr).await;
+        let (status, body) = client.post("/api/conversations", None, "{}").await;
+        assert_eq!(status, 201);
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        let id = v["id"].as_str().unwrap_or_default().to_string();
+        let token = v["token"].as_str().unwrap_or_default().to_string();
+        opened.push((client, id, token));
     }
     let began = Instant::now();
     let mut tasks = Vec::new();
-    for (id, token) in opened {
-        let (client, url) = (
-            client.clone(),
-            format!("{base}/api/conversations/{id}/messages"),
-        );
+    for (mut client, id, token) in opened {
         tasks.push(tokio::spawn(async move {
+            let path = format!("/api/conversations/{id}/messages");
             let mut latencies = Vec::with_capacity(turns);
             for k in 0..turns {
                 let t = Instant::now();
-                let r = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .header("content-type", "application/json")
-                    .body(format!("{{\"text\": \"next\", \"message_id\": \"m{k}\"}}"))
-                    .send()
-                    .await
-                    .expect("send");
-                assert_eq!(r.status().as_u16(), 200);
-                std::hint::black_box(r.bytes().await.expect("body"));
+                let body = format!("{{\"text\": \"next\", \"message_id\": \"m{k}\"}}");
+                let (status, answer) = client.post(&path, Some(&token), &body).await;
+                assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+                std::hint::black_box(answer);
                 latencies.push(t.elapsed());
             }
             latencies
@@ -133,41 +192,121 @@ async fn http(base: &str, conversations: usize, turns: usize) -> (f64, Vec<Durat
     )
 }
 
+/// CPU time used by this process's threads whose name starts with `name`, or by the calling
+/// thread when `name` is `None`, in nanoseconds from `/proc/.../schedstat`: on a busy machine
+/// wall-clock rates swing with the neighbours' load, CPU time per turn much less.
+fn cpu_time(name: Option<&str>) -> Duration {
+    let run_ns = |dir: &std::path::Path| -> u64 {
+        std::fs::read_to_string(dir.join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let total = match name {
+        None => run_ns(std::path::Path::new("/proc/thread-self")),
+        Some(name) => std::fs::read_dir("/proc/self/task")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|task| task.path())
+            .filter(|dir| {
+                std::fs::read_to_string(dir.join("comm")).is_ok_and(|c| c.starts_with(name))
+            })
+            .map(|dir| run_ns(&dir))
+            .sum(),
+    };
+    Duration::from_nanos(total)
+}
+
+/// The load generator runs on its own thread and single-threaded runtime, apart from the
+/// server's runtime, so client tasks never sit in the server's run queues.
+/// Also returns the CPU time the load generator used.
+fn drive(
+    addr: std::net::SocketAddr,
+    conversations: usize,
+    turns: usize,
+) -> (f64, Vec<Duration>, Duration) {
+    std::thread::Builder::new()
+        .name("bench-client".into())
+        .spawn(move || {
+            let (rate, latencies) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("client runtime")
+                .block_on(http(addr, conversations, turns));
+            (rate, latencies, cpu_time(None))
+        })
+        .expect("client thread")
+        .join()
+        .expect("client thread")
+}
+
 fn main() {
     let turns: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(40);
+    // The server's runtime as `chatflow serve` builds it on a 2-core machine.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(async {
-        let engine = engine(turns);
-        let dir = std::env::temp_dir().join(format!("chatflow-serve-bench-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        println!("{turns} turns per conversation; turns/s, p50 and p99 latency in ms");
-        println!("{:>13} | {:>30} | {:>30}", "conversations", "library (no HTTP, no store)", "serve (HTTP + SQLite)");
-        for (i, &n) in LEVELS.iter().enumerate() {
-            let (lib_rate, mut lib_lat) = library(&engine, n, turns).await;
-            let store = Store::open_sqlite(&dir.join(format!("bench-{i}.db"))).await.expect("store");
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let engine = engine(turns);
+    let dir = std::env::temp_dir().join(format!("chatflow-serve-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    println!("{turns} turns per conversation; turns/s, p50 and p99 latency in ms;");
+    println!(
+        "CPU per turn in microseconds: the server's runtime, its SQLite thread, the load generator"
+    );
+    println!(
+        "{:>13} | {:>30} | {:>30} | {:>20}",
+        "conversations",
+        "library (no HTTP, no store)",
+        "serve (HTTP + SQLite)",
+        "CPU server/store/client"
+    );
+    for (i, &n) in LEVELS.iter().enumerate() {
+        let (lib_rate, mut lib_lat) = runtime.block_on(library(&engine, n, turns));
+        let (addr, stop, server) = runtime.block_on(async {
+            let store = Store::open_sqlite(&dir.join(format!("bench-{i}.db")))
+                .await
+                .expect("store");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("addr");
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let server = tokio::spawn(chatflow::serve::serve(listener, engine.clone(), store, ServeOptions::default(), async {
-                let _ = stopped.await;
-            }));
-            let (http_rate, mut http_lat) = http(&base, n, turns).await;
-            let _ = stop.send(());
-            let _ = server.await;
-            let (lp50, lp99) = percentiles(&mut lib_lat);
-            let (hp50, hp99) = percentiles(&mut http_lat);
-            println!(
-                "{n:>13} | {lib_rate:>10.0}/s {lp50:>7.3} {lp99:>8.3} | {http_rate:>10.0}/s {hp50:>7.3} {hp99:>8.3}"
-            );
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-    });
+            let server = tokio::spawn(chatflow::serve::serve(
+                listener,
+                engine.clone(),
+                store,
+                ServeOptions::default(),
+                async {
+                    let _ = stopped.await;
+                },
+            ));
+            (addr, stop, server)
+        });
+        let (server_before, store_before) = (
+            cpu_time(Some(SERVER_THREADS)),
+            cpu_time(Some("chatflow-sqlite")),
+        );
+        let (http_rate, mut http_lat, client_cpu) = drive(addr, n, turns);
+        let per_turn = |d: Duration| d.as_secs_f64() * 1e6 / (n * turns) as f64;
+        let server_cpu = per_turn(cpu_time(Some(SERVER_THREADS)).saturating_sub(server_before));
+        let store_cpu = per_turn(cpu_time(Some("chatflow-sqlite")).saturating_sub(store_before));
+        let client_cpu = per_turn(client_cpu);
+        let _ = stop.send(());
+        let _ = runtime.block_on(server);
+        // Let this level's store thread end before the next level counts CPU time.
+        std::thread::sleep(Duration::from_millis(200));
+        let (lp50, lp99) = percentiles(&mut lib_lat);
+        let (hp50, hp99) = percentiles(&mut http_lat);
+        println!(
+            "{n:>13} | {lib_rate:>10.0}/s {lp50:>7.3} {lp99:>8.3} | {http_rate:>10.0}/s {hp50:>7.3} {hp99:>8.3} | {server_cpu:>6.0} {store_cpu:>6.0} {client_cpu:>6.0}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -390,7 +390,7 @@ pub struct BranchArm {
 }
 
 /// A runtime value. Unset attributes are `None` in the session, not a `Value`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Value {
     /// JSON `null`.
@@ -405,6 +405,75 @@ pub enum Value {
     List(Vec<Value>),
     /// A JSON object from an API answer.
     Map(std::collections::BTreeMap<String, Value>),
+}
+
+/// Read as `#[serde(untagged)]` would, but by the JSON type at hand rather than by trying each
+/// variant in turn: stored sessions are read on every turn of `serve`, and each failed try
+/// built and dropped an error message.
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(Number::Int(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(
+            i64::try_from(v).map_or(Number::Float(v as f64), Number::Int),
+        ))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Number(Number::Float(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Text(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Text(v))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::List(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = std::collections::BTreeMap::new();
+        while let Some((k, v)) = map.next_entry::<String, Value>()? {
+            entries.insert(k, v);
+        }
+        Ok(Value::Map(entries))
+    }
 }
 
 /// An expression, ready to evaluate.
@@ -983,5 +1052,35 @@ mod tests {
     fn unknown_sys_docs_list_every_system_attribute() {
         let attrs = SysAttr::ALL.iter().map(|a| a.name().to_string());
         assert_eq!(listed_under(Code::UnknownSys, "Known: `"), attrs.collect());
+    }
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+
+    /// The hand-written reader gives what `#[serde(untagged)]` gave, for every JSON shape.
+    #[test]
+    fn values_read_by_json_type() {
+        let read = |j: &str| serde_json::from_str::<Value>(j).unwrap();
+        assert_eq!(read("null"), Value::Null);
+        assert_eq!(read("true"), Value::Bool(true));
+        assert!(matches!(read("-7"), Value::Number(Number::Int(-7))));
+        assert!(matches!(read("2.5"), Value::Number(Number::Float(f)) if f == 2.5));
+        // Past i64: a float, as the untagged form read it.
+        assert!(matches!(
+            read("18446744073709551615"),
+            Value::Number(Number::Float(_))
+        ));
+        assert_eq!(read("\"x\""), Value::Text("x".into()));
+        let nested = read(r#"{"b": [1, "two", null], "a": {}}"#);
+        let Value::Map(m) = &nested else {
+            panic!("{nested:?}")
+        };
+        assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "b"]);
+        assert!(matches!(&m["b"], Value::List(items) if items.len() == 3));
+        // Writing and reading back is the identity.
+        let text = serde_json::to_string(&nested).unwrap();
+        assert_eq!(read(&text), nested);
     }
 }

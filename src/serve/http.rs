@@ -266,9 +266,36 @@ async fn message(
     body: Body,
 ) -> Result<Response, ApiError> {
     let token = bearer(&headers).map(str::to_string);
-    // Authorize before reading the body, so strangers learn nothing from its checks.
-    state.service.authorize(&id, token.as_deref(), None).await?;
-    let body: MessageBody = json_body(&headers, body, false).await?;
+    let body = match json_body::<MessageBody>(&headers, body, false)
+        .await
+        .and_then(checked_message)
+    {
+        Ok(body) => body,
+        Err(e) => {
+            // Strangers learn nothing from the body's checks: the token is checked first.
+            // (A valid body goes on to `Service::message`, which checks it under the
+            // conversation's lock with the same read that starts the turn.)
+            state.service.authorize(&id, token.as_deref(), None).await?;
+            return Err(e);
+        }
+    };
+    let service = Arc::clone(&state.service);
+    let answer = state
+        .tasks
+        .spawn(async move {
+            service
+                .message(&id, token.as_deref(), body.text, body.message_id)
+                .await
+        })
+        .await
+        .map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })??;
+    Ok(Json(json!({"state": answer.state, "events": answer.events})).into_response())
+}
+
+/// The limits on a message that JSON's shape does not say.
+fn checked_message(body: MessageBody) -> Result<MessageBody, ApiError> {
     if body.text.len() > MAX_MESSAGE {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -283,19 +310,7 @@ async fn message(
             )));
         }
     }
-    let service = Arc::clone(&state.service);
-    let answer = state
-        .tasks
-        .spawn(async move {
-            service
-                .message(&id, token.as_deref(), body.text, body.message_id)
-                .await
-        })
-        .await
-        .map_err(|e| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-        })??;
-    Ok(Json(json!({"state": answer.state, "events": answer.events})).into_response())
+    Ok(body)
 }
 
 async fn show(

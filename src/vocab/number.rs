@@ -17,13 +17,44 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 /// A number as the language sees it. Equality and order are numeric (`3 == 3.0`).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Serialize)]
 #[serde(untagged)]
 pub enum Number {
     /// A whole number in the 64-bit signed range; exact.
     Int(i64),
     /// Any other finite number.
     Float(f64),
+}
+
+/// Read as `#[serde(untagged)]` would (an integer in `i64` range is `Int`, any other number
+/// `Float`) but straight from the number, without buffering and a failed attempt per value:
+/// sessions are read back on every turn of `serve`.
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Number, D::Error> {
+        d.deserialize_any(NumberVisitor)
+    }
+}
+
+struct NumberVisitor;
+
+impl serde::de::Visitor<'_> for NumberVisitor {
+    type Value = Number;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a number")
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Number, E> {
+        Ok(Number::Int(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Number, E> {
+        Ok(i64::try_from(v).map_or(Number::Float(v as f64), Number::Int))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Number, E> {
+        Ok(Number::Float(v))
+    }
 }
 
 impl Number {

@@ -87,6 +87,8 @@ impl SqliteStore {
             conn.busy_timeout(std::time::Duration::from_secs(5))?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "NORMAL")?;
+            // Every statement a turn runs stays prepared (the default keeps 16).
+            conn.set_prepared_statement_cache_capacity(64);
             migrate(&mut conn)?;
             Ok(conn)
         })
@@ -140,11 +142,9 @@ impl SqliteStore {
     /// Stores a turn: session, turn and outbox together, or nothing.
     pub async fn commit_turn(&self, t: TurnCommit) -> Result<Committed, StoreError> {
         self.worker.write(move |tx| {
-            let seq: i64 = tx.query_row(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE conversation = ?1",
-                params![t.conversation],
-                |r| r.get(0),
-            )?;
+            let seq: i64 = tx
+                .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE conversation = ?1")?
+                .query_row(params![t.conversation], |r| r.get(0))?;
             match insert_turn(tx, &t, seq) {
                 Ok(()) => {}
                 Err(e) if is_unique_violation(&e) => {
@@ -158,11 +158,12 @@ impl SqliteStore {
                 }
                 Err(e) => return Err(e.into()),
             }
-            let updated = tx.execute(
-                "UPDATE conversations SET state = ?2, node = ?3, session = ?4, flow_version = ?5, updated_at = ?6
-                 WHERE id = ?1",
-                params![t.conversation, t.state, t.node, t.session, t.flow_version, t.at],
-            )?;
+            let updated = tx
+                .prepare_cached(
+                    "UPDATE conversations SET state = ?2, node = ?3, session = ?4, flow_version = ?5, updated_at = ?6
+                     WHERE id = ?1",
+                )?
+                .execute(params![t.conversation, t.state, t.node, t.session, t.flow_version, t.at])?;
             if updated == 0 {
                 return Ok((Committed::Gone, false));
             }

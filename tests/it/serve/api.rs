@@ -140,6 +140,17 @@ async fn bad_requests_get_the_documented_status_and_error_shape() {
             )
             .await,
         ),
+        // The token is checked before the body: a stranger learns nothing from its checks.
+        (
+            401,
+            "unauthorized",
+            send("{\"text\": ".into(), "application/json", None).await,
+        ),
+        (
+            401,
+            "unauthorized",
+            send("x".repeat(5000), "text/plain", Some("0".repeat(64))).await,
+        ),
         (
             413,
             "body_too_large",
