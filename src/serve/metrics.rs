@@ -64,19 +64,8 @@ pub struct Metrics {
     inner: Mutex<Inner>,
 }
 
-/// `2xx`, `4xx`, `5xx`, ..., `timeout`, `connect_error` or `error`.
-pub fn outcome_class(status: u16, error: Option<&str>) -> &'static str {
-    match (status, error) {
-        (0, Some("timeout")) => "timeout",
-        (0, Some("connect")) => "connect_error",
-        (0, _) => "error",
-        (100..=199, _) => "1xx",
-        (200..=299, _) => "2xx",
-        (300..=399, _) => "3xx",
-        (400..=499, _) => "4xx",
-        _ => "5xx",
-    }
-}
+/// One classification for `/metrics` and reports.
+pub use crate::report::trace::outcome_class;
 
 impl Metrics {
     fn with(&self, f: impl FnOnce(&mut Inner)) {
