@@ -246,6 +246,13 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(40);
+    // The log `chatflow serve` writes by default (one info line per turn, text), formatted in
+    // full but thrown away rather than written to the terminal.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_ansi(false)
+        .with_writer(std::io::sink)
+        .try_init();
     // The server's runtime as `chatflow serve` builds it on a 2-core machine.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
