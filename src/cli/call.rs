@@ -8,10 +8,17 @@ use chatflow::diagnostic::did_you_mean;
 use chatflow::ir::{show_value, Program, Value, ValueType};
 use chatflow::runtime::{CallReport, Engine, Event};
 
-use super::run::{engine_config, start_stubs};
+use super::run::{engine_config, load_secrets, start_stubs};
+use super::terminal::terminal_safe;
 use super::{compile_for_use, usage_error, FAILED};
 
-pub async fn call(file: &str, api: &str, sets: &[String], stubs: Option<&str>) -> ExitCode {
+pub async fn call(
+    file: &str,
+    api: &str,
+    sets: &[String],
+    stubs: Option<&str>,
+    secrets: Option<&str>,
+) -> ExitCode {
     let compiled = match compile_for_use(file) {
         Ok(c) => c,
         Err(code) => return code,
@@ -34,7 +41,12 @@ pub async fn call(file: &str, api: &str, sets: &[String], stubs: Option<&str>) -
         Ok(s) => s,
         Err(code) => return code,
     };
-    let engine = match Engine::new(program.clone(), engine_config(&program, server.as_ref())) {
+    let secrets = match load_secrets(secrets) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let config = engine_config(&program, server.as_ref(), secrets);
+    let engine = match Engine::new(program.clone(), config) {
         Ok(e) => e,
         Err(e) => return usage_error(&format!("cannot load `{file}`: {e}")),
     };
@@ -49,7 +61,8 @@ pub async fn call(file: &str, api: &str, sets: &[String], stubs: Option<&str>) -
     print_request(&report);
     print_answer(&report.event, report.body.as_deref());
     for (attr, value) in &report.saved {
-        outln!("save {attr} = {}", show_value(value.as_ref()));
+        let shown = engine.mask_secrets(&show_value(value.as_ref()));
+        outln!("save {attr} = {}", terminal_safe(&shown));
     }
     match report.event {
         Event::ApiCall { status, .. } if status != 0 => ExitCode::SUCCESS,
@@ -99,15 +112,17 @@ fn parse_sets(program: &Program, sets: &[String]) -> Result<Vec<(usize, Value)>,
 fn print_request(report: &CallReport) {
     match (&report.request, &report.event) {
         (Some(request), _) => {
-            outln!("{} {}", request.method, request.url);
+            outln!("{} {}", request.method, terminal_safe(&request.url));
             for (name, value) in &request.headers {
-                outln!("{name}: {value}");
+                outln!("{name}: {}", terminal_safe(value));
             }
             if let Some(body) = &request.body {
-                outln!("\n{body}\n");
+                outln!("\n{}\n", terminal_safe(body));
             }
         }
-        (None, Event::ApiCall { method, url, .. }) => outln!("{method} {url} (not sent)"),
+        (None, Event::ApiCall { method, url, .. }) => {
+            outln!("{method} {} (not sent)", terminal_safe(url))
+        }
         (None, _) => {}
     }
 }
@@ -135,11 +150,15 @@ fn print_answer(event: &Event, body: Option<&str>) {
         outln!("(empty body)");
         return;
     };
+    // JSON is printed pretty, so its strings stay escaped; other text gets its control
+    // characters escaped.
     match serde_json::from_str::<serde_json::Value>(body) {
         Ok(json) => outln!(
             "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_else(|_| body.to_string())
+            terminal_safe(
+                &serde_json::to_string_pretty(&json).unwrap_or_else(|_| body.to_string())
+            )
         ),
-        Err(_) => outln!("{body}"),
+        Err(_) => outln!("{}", terminal_safe(body)),
     }
 }

@@ -15,6 +15,7 @@ mod serve;
 mod show;
 #[cfg(test)]
 mod summary;
+mod terminal;
 mod test;
 
 use std::io::IsTerminal;
@@ -125,6 +126,10 @@ enum Command {
         /// Answer from this JSON file on a local stub server instead of the real API.
         #[arg(long, value_name = "STUBS.json")]
         stubs: Option<String>,
+        /// Read secrets from this `.env`-style file (`NAME=value` lines), besides the
+        /// `CHATFLOW_SECRET_NAME` environment variables.
+        #[arg(long, value_name = "FILE")]
+        secrets: Option<String>,
     },
     /// Run the `test` blocks of flows (and of the files they import).
     Test {
@@ -177,6 +182,10 @@ struct SessionArgs {
     /// `sys.channel` of the conversation (`terminal` by default).
     #[arg(long, value_name = "NAME")]
     channel: Option<String>,
+    /// Read secrets from this `.env`-style file (`NAME=value` lines), besides the
+    /// `CHATFLOW_SECRET_NAME` environment variables (`test` uses placeholders, never secrets).
+    #[arg(long, value_name = "FILE")]
+    secrets: Option<String>,
 }
 
 /// `--smtp`'s value: a host and a port, checked when the command line is read so that a typo
@@ -285,7 +294,8 @@ pub fn main() -> ExitCode {
                 api,
                 set,
                 stubs,
-            } => call::call(&file, &api, &set, stubs.as_deref()).await,
+                secrets,
+            } => call::call(&file, &api, &set, stubs.as_deref(), secrets.as_deref()).await,
             Command::Test {
                 files,
                 max_steps,

@@ -18,6 +18,7 @@ use chatflow::runtime::{Engine, EngineConfig, Event, SessionState};
 use chatflow::testing::{parse_stub_file, secret_names, StubServer};
 
 use super::show::show_event;
+use super::terminal::terminal_safe;
 use super::{compile_for_use, usage_error, SessionArgs, FAILED};
 
 /// What `chatflow run` was asked for.
@@ -44,13 +45,17 @@ pub async fn run(file: &str, options: &RunOptions) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let secrets = match load_secrets(options.session.secrets.as_deref()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let config = EngineConfig {
         max_steps: options.max_steps,
         trace,
         fixed_otp: options.otp_code,
         ..options
             .session
-            .apply(engine_config(&program, server.as_ref()))
+            .apply(engine_config(&program, server.as_ref(), secrets))
     };
     let engine = match Engine::new(program.clone(), config) {
         Ok(e) => e,
@@ -98,15 +103,16 @@ async fn converse(engine: &Engine, trace: bool) -> ExitCode {
 
 /// Prints the bot's side of a turn on stdout, then its trace on stderr.
 fn show_turn(program: &Program, events: &[Event], trace: bool) {
+    // What a bot or an API says never drives the terminal (control characters escaped).
     for event in events {
         if let Some(text) = show_event(event) {
-            out!("{text}");
+            out!("{}", terminal_safe(&text));
         }
     }
     if trace {
         for event in events {
             if let Some(line) = trace_line(program, event) {
-                errln!("trace: {line}");
+                errln!("trace: {}", terminal_safe(&line));
             }
         }
     }
@@ -218,21 +224,37 @@ pub async fn start_stubs(
         .map_err(|e| usage_error(&format!("cannot start the stub server: {e}")))
 }
 
-/// The engine settings for `run` and `call`. With a stub server, requests go there and a
-/// secret missing from the environment gets a placeholder, so the flow runs offline.
-pub fn engine_config(program: &Program, server: Option<&StubServer>) -> EngineConfig {
-    let Some(server) = server else {
-        return EngineConfig::default();
-    };
-    let secrets: HashMap<String, String> = secret_names(program)
-        .into_iter()
-        .map(|name| {
-            let value = std::env::var(&name).unwrap_or_else(|_| format!("stub-secret-{name}"));
-            (name, value)
-        })
-        .collect();
+/// The secrets `run`, `call` and `serve` send: the `CHATFLOW_SECRET_NAME` variables of the
+/// environment, then those of the `--secrets` file (which wins for a name in both). No other
+/// variable is ever a secret.
+pub fn load_secrets(file: Option<&str>) -> Result<HashMap<String, String>, ExitCode> {
+    let mut secrets = chatflow::runtime::secrets_from_env();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| usage_error(&format!("cannot read `{path}`: {e}")))?;
+        let from_file = chatflow::runtime::parse_secrets_file(&text)
+            .map_err(|e| usage_error(&format!("bad secrets file `{path}`: {e}")))?;
+        secrets.extend(from_file);
+    }
+    Ok(secrets)
+}
+
+/// The engine settings for `run`, `call` and `serve`, with these secrets. With a stub server,
+/// requests go there and a secret not given gets a placeholder, so the flow runs offline.
+pub fn engine_config(
+    program: &Program,
+    server: Option<&StubServer>,
+    mut secrets: HashMap<String, String>,
+) -> EngineConfig {
+    let redirect_base = server.map(|server| {
+        for name in secret_names(program) {
+            let placeholder = format!("stub-secret-{name}");
+            secrets.entry(name).or_insert(placeholder);
+        }
+        server.base_url().to_string()
+    });
     EngineConfig {
-        redirect_base: Some(server.base_url().to_string()),
+        redirect_base,
         secrets: Some(Arc::new(secrets)),
         ..EngineConfig::default()
     }

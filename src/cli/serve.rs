@@ -79,9 +79,13 @@ pub async fn serve(file: &str, args: ServeArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let secrets = match super::run::load_secrets(args.session.secrets.as_deref()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let base = args.session.apply(EngineConfig {
         channel: "web".to_string(),
-        ..engine_config(&program, stubs.as_ref())
+        ..engine_config(&program, stubs.as_ref(), secrets)
     });
     let config = EngineConfig {
         max_steps: args.max_steps,

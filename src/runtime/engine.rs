@@ -8,6 +8,7 @@ use regex::Regex;
 
 use super::eval::{collect_patterns, Scope};
 use super::http::{self, HttpConnector};
+use super::secrets::Masker;
 use super::sent::SentRequest;
 use super::validate::{kind_name, reprompt, validate};
 use super::{EngineConfig, Event, Session, SessionState, Wait};
@@ -103,6 +104,8 @@ struct Inner {
     /// The bot's `timezone` (UTC without one).
     bot_zone: Tz,
     http: HttpConnector,
+    /// Hides the known secret values in every event a turn produces.
+    masker: Masker,
 }
 
 impl std::fmt::Debug for Engine {
@@ -144,6 +147,10 @@ impl Engine {
         let bot_zone = refs::parse_bot_zone(&program)?;
         let regexes = compile_regexes(&program)?;
         let http = HttpConnector::new(&config)?;
+        let masker = match &config.secrets {
+            Some(map) => Masker::new(map.values()),
+            None => Masker::new(super::secrets::secrets_from_env().values()),
+        };
         Ok(Engine {
             inner: Arc::new(Inner {
                 program,
@@ -152,6 +159,7 @@ impl Engine {
                 zones,
                 bot_zone,
                 http,
+                masker,
             }),
         })
     }
@@ -171,6 +179,7 @@ impl Engine {
                 zones: inner.zones.clone(),
                 bot_zone: inner.bot_zone,
                 http: inner.http.clone(),
+                masker: inner.masker.clone(),
             }),
         }
     }
@@ -244,6 +253,24 @@ impl Engine {
     /// Report the bot's profile, say the greeting and run the entry node until the bot waits
     /// or closes. On a started session, does nothing.
     pub async fn start(&self, s: &mut Session) -> Vec<Event> {
+        let mut events = self.start_turn(s).await;
+        self.mask_events(&mut events);
+        events
+    }
+
+    /// `text` with every known secret value shown as `***` (what `chatflow call` prints of an
+    /// answer goes through this).
+    pub fn mask_secrets(&self, text: &str) -> String {
+        self.inner.masker.mask(text)
+    }
+
+    fn mask_events(&self, events: &mut [Event]) {
+        for e in events {
+            self.inner.masker.mask_event(e);
+        }
+    }
+
+    async fn start_turn(&self, s: &mut Session) -> Vec<Event> {
         s.turn = Default::default();
         let mut events = Vec::new();
         if s.state != SessionState::New {
@@ -276,11 +303,17 @@ impl Engine {
     /// One user message. A session that was never started is started first; a closed chat
     /// answers with a `RuntimeError` only; a transferred chat forwards it to the human.
     pub async fn step(&self, s: &mut Session, input: &str) -> Vec<Event> {
+        let mut events = self.step_turn(s, input).await;
+        self.mask_events(&mut events);
+        events
+    }
+
+    async fn step_turn(&self, s: &mut Session, input: &str) -> Vec<Event> {
         s.turn = Default::default();
         let mut events = Vec::new();
         match s.state {
             SessionState::New => {
-                events = self.start(s).await;
+                events = self.start_turn(s).await;
                 if s.state == SessionState::Transferred {
                     return self.forward(s, input, events);
                 }
@@ -407,8 +440,10 @@ impl Engine {
             .collect();
         let body = body.map(|b| {
             let cut = b.len().min(REPORT_BODY_LIMIT);
-            String::from_utf8_lossy(&b[..cut]).into_owned()
+            self.mask_secrets(&String::from_utf8_lossy(&b[..cut]))
         });
+        let mut event = event;
+        self.inner.masker.mask_event(&mut event);
         CallReport {
             event,
             request,

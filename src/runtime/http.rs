@@ -12,8 +12,8 @@
 //! - `form {}` bodies are `application/x-www-form-urlencoded`, each field form-encoded.
 //! - A header value with CR or LF after templating (or otherwise not a valid header value) is
 //!   refused: nothing is sent, `status` is 0 and `sys.api_error` is `bad_header`.
-//! - `{secret.NAME}` is read from [`EngineConfig::secrets`] (or the environment when that is
-//!   `None`) when the request is built, and lives only in the request. URLs in events and the
+//! - `{secret.NAME}` is read from [`EngineConfig::secrets`] (or the environment variable
+//!   `CHATFLOW_SECRET_NAME` when that is `None`) when the request is built, and lives only in the request. URLs in events and the
 //!   [`SentRequest`] show `***` in its place. A secret that is not defined fails the call with
 //!   `missing_secret`.
 //! - One attempt (connect, send, read the answer) is bounded by the API's `timeout`. Transport
@@ -181,7 +181,7 @@ impl HttpConnector {
         }
         match &self.secrets {
             Some(map) => map.get(name).cloned(),
-            None => std::env::var(name).ok(),
+            None => super::secrets::secret_from_env(name),
         }
     }
 

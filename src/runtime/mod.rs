@@ -68,6 +68,7 @@ mod eval;
 mod guard;
 pub mod http;
 mod otp;
+mod secrets;
 mod sent;
 mod smtp;
 pub mod validate;
@@ -75,6 +76,7 @@ pub mod validate;
 pub use clock::{Clock, VirtualClock};
 pub use engine::{CallReport, Engine, LoadError, MAX_CALL_DEPTH};
 pub use http::HttpConnector;
+pub use secrets::{parse_secrets_file, secrets_from_env, Masker, SECRET_ENV_PREFIX};
 pub use sent::SentRequest;
 
 /// Something the bot did during a turn, in order. Trace-only events (marked) are emitted
@@ -278,7 +280,9 @@ pub struct EngineConfig {
     pub redirect_base: Option<String>,
     /// Largest response body read, in bytes (1 MiB by default).
     pub max_response_bytes: usize,
-    /// Secrets by name; when `None` they are read from the process environment at send time.
+    /// Secrets by name; when `None`, `{secret.NAME}` is read from the environment variable
+    /// `CHATFLOW_SECRET_NAME` at send time (no other variable). Their values are masked as
+    /// `***` in every event.
     pub secrets: Option<Arc<HashMap<String, String>>>,
     /// When set, no attempt waits longer than this many milliseconds, whatever the API's
     /// `timeout` says (lets `chatflow test` make `stub API timeout` fast).

@@ -605,7 +605,7 @@ async fn call_sends_the_request_and_shows_status_answer_and_saves() {
                 "--set",
                 "days=3",
             ])
-            .env("CALL_TEST_TOKEN", "hunter2-very-secret")
+            .env("CHATFLOW_SECRET_CALL_TEST_TOKEN", "hunter2-very-secret")
             .output()
             .expect("runs")
     })
@@ -778,7 +778,7 @@ async fn call_prints_the_request_the_server_received_not_one_rebuilt_after_the_s
         flow,
         "report",
         &["--set", "city=Oslo", "--set", "n=7", "--set", "temp=cold"],
-        &[("CALL_PRINT_TOKEN", secret)],
+        &[("CHATFLOW_SECRET_CALL_PRINT_TOKEN", secret)],
     )
     .await;
     let out = stdout(&output);
