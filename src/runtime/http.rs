@@ -688,11 +688,8 @@ fn split_shown<K: Clone>(
     (sent, shown)
 }
 
-/// Follow a `save` path into a JSON answer.
-pub(crate) fn lookup<'j>(
-    json: &'j serde_json::Value,
-    path: &[PathStep],
-) -> Option<&'j serde_json::Value> {
+/// Follow a `save` path into a JSON answer (public for the fuzz targets).
+pub fn lookup<'j>(json: &'j serde_json::Value, path: &[PathStep]) -> Option<&'j serde_json::Value> {
     path.iter().try_fold(json, |v, step| match step {
         PathStep::Field(f) => v.get(f.as_str()),
         PathStep::Index(i) => v.get(*i),
@@ -700,7 +697,7 @@ pub(crate) fn lookup<'j>(
 }
 
 /// A JSON value as an attribute value; arrays and objects become lists and maps.
-pub(crate) fn from_json(v: &serde_json::Value) -> Value {
+pub fn from_json(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(*b),

@@ -11,6 +11,7 @@
 mod addresses;
 mod bodies;
 mod diagnostics;
+mod fuzz;
 mod limits;
 mod output;
 mod redirects;
