@@ -64,7 +64,17 @@ async fn run_escapes_control_characters_and_masks_the_echoed_secret() {
 
 #[tokio::test]
 async fn call_escapes_and_masks_the_answer() {
-    let server = echoing().await;
+    // A text answer (JSON would come out pretty-printed, its escapes kept).
+    let server = Server::start(|seen| {
+        let token = seen.header("x-token").unwrap_or("").to_string();
+        let body = format!("\u{1b}[2J\rHACKED\u{7} {token}");
+        Some((
+            200,
+            vec![("content-type".into(), "text/plain".into())],
+            body.into_bytes(),
+        ))
+    })
+    .await;
     let path = file("call_escape", &flow(&server));
     let out = tokio::task::spawn_blocking(move || {
         run_with(
@@ -83,7 +93,7 @@ async fn call_escapes_and_masks_the_answer() {
         !stdout.contains('\u{1b}') && !stdout.contains('\r'),
         "{stdout:?}"
     );
-    assert!(stdout.contains("save msg = "), "{stdout}");
+    assert!(stdout.contains("\\x1b[2J\\rHACKED\\x07 ***"), "{stdout}");
 }
 
 #[tokio::test]
