@@ -49,6 +49,7 @@ fn program(nodes: Vec<(&str, Vec<Stmt>)>, attrs: &[&str], apis: Vec<Api>) -> Arc
             .map(|a| AttrInfo {
                 name: a.to_string(),
                 ty: ValueType::Any,
+                sensitive: false,
             })
             .collect(),
         tests: vec![],

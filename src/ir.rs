@@ -126,6 +126,9 @@ pub struct AttrInfo {
     pub name: String,
     /// The type the compiler inferred, when it could.
     pub ty: ValueType,
+    /// Marked `sensitive`: the runtime masks and forgets its value when a turn ends.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
 }
 
 /// The type of an attribute's values, as far as the compiler knows it.

@@ -101,6 +101,7 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
             .map(|a| ir::AttrInfo {
                 name: a.name.to_string(),
                 ty: a.ty,
+                sensitive: a.sensitive,
             })
             .collect(),
         tests: ctx
@@ -252,12 +253,14 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
     let node = |t: &ast::Ident| node_id(ctx, scope, t);
     match &s.kind {
         ast::StmtKind::Say(t) => ir::Stmt::Say(text(ctx, t)),
-        ast::StmtKind::Ask { attr, kind, prompt } => ir::Stmt::Ask {
+        ast::StmtKind::Ask {
+            attr, kind, prompt, ..
+        } => ir::Stmt::Ask {
             attr: attr_id(ctx, &attr.name),
             kind: ask_kind(kind.as_ref()),
             prompt: prompt.as_ref().map(|p| text(ctx, p)),
         },
-        ast::StmtKind::Set { attr, value } => ir::Stmt::Set {
+        ast::StmtKind::Set { attr, value, .. } => ir::Stmt::Set {
             attr: attr_id(ctx, &attr.name),
             value: expr(ctx, value),
         },

@@ -11,7 +11,7 @@ use super::http::{self, HttpConnector};
 use super::secrets::Masker;
 use super::sent::SentRequest;
 use super::validate::{kind_name, reprompt, validate};
-use super::{EngineConfig, Event, Session, SessionState, Wait};
+use super::{sensitive, EngineConfig, Event, Session, SessionState, Wait};
 use crate::ir::{
     self, ApiId, AskKind, AttrId, Expr, FlowId, Message, NodeId, Program, Stmt, SysAttr, Text,
     Value,
@@ -255,6 +255,7 @@ impl Engine {
     pub async fn start(&self, s: &mut Session) -> Vec<Event> {
         let mut events = self.start_turn(s).await;
         self.mask_events(&mut events);
+        self.end_turn(s, None, &mut events);
         events
     }
 
@@ -267,6 +268,19 @@ impl Engine {
     fn mask_events(&self, events: &mut [Event]) {
         for e in events {
             self.inner.masker.mask_event(e);
+        }
+    }
+
+    /// Whether the statement the session waits at takes its answer into a `sensitive`
+    /// attribute (so the answer is masked wherever it would show).
+    pub fn awaits_sensitive(&self, s: &Session) -> bool {
+        s.state == SessionState::Waiting && sensitive::awaits(&self.inner.program, s)
+    }
+
+    /// A turn's end: sensitive values are masked in its events and forgotten.
+    fn end_turn(&self, s: &mut Session, answer: Option<&str>, events: &mut [Event]) {
+        if sensitive::any(&self.inner.program) {
+            sensitive::forget(&self.inner.program, s, answer, events);
         }
     }
 
@@ -303,8 +317,10 @@ impl Engine {
     /// One user message. A session that was never started is started first; a closed chat
     /// answers with a `RuntimeError` only; a transferred chat forwards it to the human.
     pub async fn step(&self, s: &mut Session, input: &str) -> Vec<Event> {
+        let answer = self.awaits_sensitive(s).then_some(input);
         let mut events = self.step_turn(s, input).await;
         self.mask_events(&mut events);
+        self.end_turn(s, answer, &mut events);
         events
     }
 

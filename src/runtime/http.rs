@@ -59,7 +59,7 @@ use crate::ir::{
 use crate::vocab::number_json;
 
 /// Characters left as they are in an inserted URL value: RFC 3986 unreserved.
-const URL_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+pub(super) const URL_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')

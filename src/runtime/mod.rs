@@ -69,6 +69,7 @@ mod guard;
 pub mod http;
 mod otp;
 mod secrets;
+mod sensitive;
 mod sent;
 mod smtp;
 pub mod validate;
@@ -77,6 +78,7 @@ pub use clock::{Clock, VirtualClock};
 pub use engine::{CallReport, Engine, LoadError, MAX_CALL_DEPTH};
 pub use http::HttpConnector;
 pub use secrets::{parse_secrets_file, secrets_from_env, Masker, SECRET_ENV_PREFIX};
+pub use sensitive::MASK;
 pub use sent::SentRequest;
 
 /// Something the bot did during a turn, in order. Trace-only events (marked) are emitted

@@ -259,6 +259,12 @@ impl Service {
             return Err(ServiceError::Conflict(conversation.state));
         }
         let (mut session, mut events) = self.restore(&conversation)?;
+        // An answer to a sensitive question is never stored (docs/language.md).
+        let stored_text = if self.engine.awaits_sensitive(&session) {
+            crate::runtime::MASK.to_string()
+        } else {
+            text.clone()
+        };
         let now_time = Utc::now();
         let expired = self.expired(&conversation, now_time);
         if expired {
@@ -277,7 +283,10 @@ impl Service {
         let (events, mut trace) = split_trace(Some(&conversation.node), events);
         trace.expired = expired;
         let at = now_time.to_rfc3339_opts(SecondsFormat::Millis, true);
-        let message = Message { text, message_id };
+        let message = Message {
+            text: stored_text,
+            message_id,
+        };
         let state = state_name(&session);
         let outbox = self.outbox_for(id, &at, Some(&message), &events, state, false);
         let events_value = events_json(&events);

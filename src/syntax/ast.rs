@@ -204,10 +204,13 @@ pub enum ApiProp {
         /// The whole property.
         span: Span,
     },
-    /// `save ATTR = body.path[0].x`
+    /// `save ATTR [sensitive] = body.path[0].x`
     Save {
         /// The attribute that receives the value.
         attr: Ident,
+        /// `sensitive`: the value lives only for the turn it was given in and never shows.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        sensitive: bool,
         /// Where in the answer's body the value is.
         path: SavePath,
         /// The whole property.
@@ -311,19 +314,25 @@ pub struct Stmt {
 pub enum StmtKind {
     /// `say TEXT`: a message to the visitor.
     Say(Text),
-    /// `ask ATTR [as KIND] ["prompt"]`; the kind is checked by the compiler.
+    /// `ask ATTR [sensitive] [as KIND] ["prompt"]`; the kind is checked by the compiler.
     Ask {
         /// The attribute the answer is stored in.
         attr: Ident,
+        /// `sensitive`: the value lives only for the turn it was given in and never shows.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        sensitive: bool,
         /// `as KIND` (`number`, `email`, ...); free text when absent.
         kind: Option<Ident>,
         /// The question; the compiler supplies one per kind when absent.
         prompt: Option<Text>,
     },
-    /// `set ATTR = EXPR`
+    /// `set ATTR [sensitive] = EXPR`
     Set {
         /// The attribute set.
         attr: Ident,
+        /// `sensitive`: the value lives only for the turn it was given in and never shows.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        sensitive: bool,
         /// Its new value.
         value: Expr,
     },

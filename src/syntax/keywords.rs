@@ -104,6 +104,7 @@ keywords! {
         Idempotent = "idempotent",
         Internal = "internal",
         Redirects = "redirects",
+        Sensitive = "sensitive",
     ]
     Method: [Get = "get", Post = "post", Put = "put", Patch = "patch", Delete = "delete"]
 }

@@ -53,6 +53,7 @@ impl B {
         self.p.attrs.push(AttrInfo {
             name: name.into(),
             ty: ValueType::Any,
+            sensitive: false,
         });
         (self.p.attrs.len() - 1) as AttrId
     }

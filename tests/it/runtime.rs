@@ -649,6 +649,7 @@ fn unsupported_ir_versions_and_bad_references_are_refused() {
     p.attrs.push(AttrInfo {
         name: "x".into(),
         ty: ValueType::Bool,
+        sensitive: false,
     });
     let err = Engine::new(Arc::new(p), EngineConfig::default()).unwrap_err();
     assert!(matches!(err, LoadError::BadRegex { .. }), "{err}");

@@ -97,7 +97,10 @@ fn language_example_api() {
         ApiProp::Timeout { millis: 2000, .. }
     ));
     assert!(matches!(api.props[4], ApiProp::Retry { count: 2, .. }));
-    let ApiProp::Save { attr, path, span } = &api.props[5] else {
+    let ApiProp::Save {
+        attr, path, span, ..
+    } = &api.props[5]
+    else {
         panic!("save")
     };
     assert_eq!(attr.name, "temperature");
@@ -149,7 +152,7 @@ fn language_example_nodes() {
     assert!(matches!(&greet.body[0].kind, StmtKind::Say(Text::Plain(t))
         if t.parts == vec![TemplatePart::Text("Hi! Which city are you in?".into())]));
     assert!(
-        matches!(&greet.body[1].kind, StmtKind::Ask { attr, kind: None, prompt: None } if attr.name == "city")
+        matches!(&greet.body[1].kind, StmtKind::Ask { attr, kind: None, prompt: None, .. } if attr.name == "city")
     );
     assert!(matches!(&greet.body[2].kind, StmtKind::Goto(n) if n.name == "lookup"));
     assert_eq!(
@@ -348,7 +351,9 @@ fn ask_forms() {
         .body
         .iter()
         .map(|s| match &s.kind {
-            StmtKind::Ask { attr, kind, prompt } => (
+            StmtKind::Ask {
+                attr, kind, prompt, ..
+            } => (
                 attr.name.clone(),
                 kind.as_ref().map(|k| k.name.clone()),
                 prompt.is_some(),
@@ -497,7 +502,7 @@ fn set_statement() {
     let src = "node n { set greeted = true; set count = n2 }";
     let file = ok(src);
     let n = node(&file, "n");
-    assert!(matches!(&n.body[0].kind, StmtKind::Set { attr, value }
+    assert!(matches!(&n.body[0].kind, StmtKind::Set { attr, value, .. }
         if attr.name == "greeted" && value.kind == ExprKind::Lit(Literal::Bool(true))));
 }
 
@@ -1295,4 +1300,34 @@ fn expect_node_names_a_flow_node() {
     assert_eq!(diags[0].code, Code::ReservedWord);
     let (_, diags) = parse("test \"t\" { expect node flow . n }");
     assert_eq!(diags[0].code, Code::Syntax);
+}
+
+#[test]
+fn sensitive_marks_parse_alike_on_both_paths_and_format_back() {
+    for src in [
+        "node n { ask pin sensitive as number \"PIN?\" ; close }",
+        "node n { ask sensitive ; close }",
+        "node n { ask sensitive sensitive \"x\" ; close }",
+        "node n { set token sensitive = \"a\" ; close }",
+        "api a { get \"https://x.test/\" ; save t sensitive = body.t }",
+    ] {
+        assert!(parse(src).1.is_empty(), "{src}: {:#?}", parse(src).1);
+        assert_same_as_pest(src);
+    }
+    let file = ok("node n {\n  ask pin sensitive as number \"PIN?\"\n  ask sensitive\n  set t sensitive = 1\n}\n");
+    let n = node(&file, "n");
+    assert!(
+        matches!(&n.body[0].kind, StmtKind::Ask { attr, sensitive: true, kind: Some(k), .. }
+        if attr.name == "pin" && k.name == "number")
+    );
+    assert!(
+        matches!(&n.body[1].kind, StmtKind::Ask { attr, sensitive: false, .. } if attr.name == "sensitive")
+    );
+    assert!(matches!(
+        &n.body[2].kind,
+        StmtKind::Set {
+            sensitive: true,
+            ..
+        }
+    ));
 }

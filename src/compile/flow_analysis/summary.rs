@@ -23,7 +23,7 @@ pub(super) fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
                 out.set(attr);
                 facts.asks = true;
             }
-            StmtKind::Set { attr, value } => {
+            StmtKind::Set { attr, value, .. } => {
                 expr_reads(ctx, value, out.events);
                 out.set(attr);
             }

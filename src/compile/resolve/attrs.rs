@@ -12,10 +12,23 @@ pub(super) type Runs<'a> = Vec<(&'a ast::Ident, &'a [ast::Expr])>;
 pub(super) fn node_fillers<'a>(ctx: &mut Ctx<'a>, node: &'a ast::Node, runs: &mut Runs<'a>) {
     for stmt in &node.body {
         match &stmt.kind {
-            ast::StmtKind::Ask { attr, kind, .. } => fixed(ctx, attr, kind_type(kind.as_ref())),
-            ast::StmtKind::Set { attr, value } => {
+            ast::StmtKind::Ask {
+                attr,
+                kind,
+                sensitive,
+                ..
+            } => {
+                fixed(ctx, attr, kind_type(kind.as_ref()));
+                mark_sensitive(ctx, &attr.name, *sensitive);
+            }
+            ast::StmtKind::Set {
+                attr,
+                value,
+                sensitive,
+            } => {
                 let id = intern(ctx, &attr.name);
                 ctx.fillers.push((id, Filler::Expr(value)));
+                mark_sensitive(ctx, &attr.name, *sensitive);
             }
             ast::StmtKind::Menu(menu) => match &menu.source {
                 ast::MenuSource::Static(_) => {
@@ -91,6 +104,15 @@ pub(super) fn intern<'a>(ctx: &mut Ctx<'a>, name: &'a str) -> u32 {
     ctx.attrs.push(AttrDef {
         name,
         ty: ValueType::Any,
+        sensitive: false,
     });
     id
+}
+
+/// Marks an attribute `sensitive` (one mark anywhere is enough).
+pub(super) fn mark_sensitive<'a>(ctx: &mut Ctx<'a>, name: &'a str, sensitive: bool) {
+    if sensitive {
+        let id = intern(ctx, name) as usize;
+        ctx.attrs[id].sensitive = true;
+    }
 }

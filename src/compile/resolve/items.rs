@@ -51,9 +51,13 @@ fn add_node<'a>(ctx: &mut Ctx<'a>, runs: &mut Runs<'a>, file: FileId, node: &'a 
 
 fn add_api<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) {
     for prop in &api.props {
-        if let ApiProp::Save { attr, .. } = prop {
+        if let ApiProp::Save {
+            attr, sensitive, ..
+        } = prop
+        {
             let id = intern(ctx, &attr.name);
             ctx.fillers.push((id, Filler::Fixed(ValueType::Any)));
+            super::attrs::mark_sensitive(ctx, &attr.name, *sensitive);
         }
     }
     let def = apis::api_def(ctx, file, api);

@@ -71,6 +71,8 @@ pub(crate) enum Filler<'a> {
 pub(crate) struct AttrDef<'a> {
     pub name: &'a str,
     pub ty: ValueType,
+    /// Marked `sensitive` by some `ask`, `set` or `save`.
+    pub sensitive: bool,
 }
 
 /// Everything the later passes look names up in.

@@ -125,11 +125,16 @@ impl Builder<'_> {
             }
             Rule::save => {
                 let attr = self.next_ident(&mut inner, NameRole::Attribute);
-                let path = inner.find(|p| p.as_rule() == Rule::save_path)?;
+                let mut sensitive = false;
+                let path = inner.find(|p| {
+                    sensitive |= p.as_rule() == Rule::kw_sensitive;
+                    p.as_rule() == Rule::save_path
+                })?;
                 ApiProp::Save {
                     attr,
                     path: self.save_path(path),
                     span,
+                    sensitive,
                 }
             }
             _ => return None,

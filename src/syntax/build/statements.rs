@@ -24,11 +24,19 @@ impl Builder<'_> {
             Rule::ask => self.ask(inner),
             Rule::set => {
                 let attr = self.next_ident(&mut inner, NameRole::Attribute);
-                let value = inner.find(|p| p.as_rule() == Rule::expr)?;
+                let mut sensitive = false;
+                let value = inner.find(|p| {
+                    sensitive |= p.as_rule() == Rule::kw_sensitive;
+                    p.as_rule() == Rule::expr
+                })?;
                 self.in_value = true;
                 let value = self.expr(value);
                 self.in_value = false;
-                StmtKind::Set { attr, value }
+                StmtKind::Set {
+                    attr,
+                    value,
+                    sensitive,
+                }
             }
             Rule::call => StmtKind::Call(self.next_ident(&mut inner, NameRole::Api)),
             Rule::goto => StmtKind::Goto(self.next_ident(&mut inner, NameRole::Node)),
@@ -43,8 +51,10 @@ impl Builder<'_> {
         let mut attr = None;
         let mut kind = None;
         let mut prompt = None;
+        let mut sensitive = false;
         for p in inner {
             match p.as_rule() {
+                Rule::kw_sensitive => sensitive = true,
                 Rule::ident if attr.is_none() => attr = Some(self.ident(&p, NameRole::Attribute)),
                 Rule::ident => kind = Some(self.ident(&p, NameRole::Kind)),
                 Rule::string | Rule::text_set => prompt = self.text_of(p),
@@ -55,6 +65,7 @@ impl Builder<'_> {
             attr: attr.unwrap_or(leaf::empty_ident()),
             kind,
             prompt,
+            sensitive,
         }
     }
 

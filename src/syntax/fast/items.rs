@@ -172,6 +172,7 @@ impl<'a> Reader<'a> {
         if self.kw(Kw::Save) {
             self.skip();
             let attr = self.ident(NameRole::Attribute)?;
+            let sensitive = self.sensitive();
             self.skip();
             self.punct("=")?;
             self.skip();
@@ -179,6 +180,7 @@ impl<'a> Reader<'a> {
             return Some(ApiProp::Save {
                 attr,
                 path,
+                sensitive,
                 span: self.span_from(start),
             });
         }

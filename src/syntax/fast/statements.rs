@@ -15,6 +15,7 @@ impl<'a> Reader<'a> {
             b's' if self.kw(Kw::Set) => {
                 self.skip();
                 let attr = self.ident(NameRole::Attribute)?;
+                let sensitive = self.sensitive();
                 self.skip();
                 self.punct("=")?;
                 self.skip();
@@ -24,6 +25,7 @@ impl<'a> Reader<'a> {
                 StmtKind::Set {
                     attr,
                     value: value?,
+                    sensitive,
                 }
             }
             b'c' if self.kw(Kw::Call) => {
@@ -47,6 +49,7 @@ impl<'a> Reader<'a> {
     pub(super) fn ask(&mut self) -> Option<StmtKind> {
         self.skip();
         let attr = self.ident(NameRole::Attribute)?;
+        let sensitive = self.sensitive();
         let mut kind = None;
         let mut prompt = None;
         let save = self.p;
@@ -68,7 +71,20 @@ impl<'a> Reader<'a> {
             attr,
             kind,
             prompt: prompt.map(Text::Plain),
+            sensitive,
         })
+    }
+
+    /// An optional `sensitive` after an attribute's name (nothing is read when absent).
+    pub(super) fn sensitive(&mut self) -> bool {
+        let save = self.p;
+        self.skip();
+        if self.kw(Kw::Sensitive) {
+            true
+        } else {
+            self.p = save;
+            false
+        }
     }
 
     /// After `if`: the arms, each `elif`/`else` possibly on a new line.

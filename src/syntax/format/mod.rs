@@ -266,9 +266,20 @@ impl<'a> Printer<'a> {
             ApiProp::Idempotent { span } => (span, "idempotent".to_string()),
             ApiProp::Internal { span } => (span, "internal".to_string()),
             ApiProp::Redirects { mode, span } => (span, format!("redirects {}", mode.word())),
-            ApiProp::Save { attr, path, span } => {
-                (span, format!("save {} = {}", attr.name, save_path(path)))
-            }
+            ApiProp::Save {
+                attr,
+                path,
+                span,
+                sensitive,
+            } => (
+                span,
+                format!(
+                    "save {}{} = {}",
+                    attr.name,
+                    sensitive_mark(*sensitive),
+                    save_path(path)
+                ),
+            ),
         };
         self.line(1, span.start, gap, text);
     }
@@ -343,14 +354,28 @@ impl<'a> Printer<'a> {
         let at = stmt.span.start;
         let text = match &stmt.kind {
             StmtKind::Say(t) => return self.with_text(indent, at, gap, "say".into(), Some(t), ""),
-            StmtKind::Ask { attr, kind, prompt } => {
-                let mut head = format!("ask {}", attr.name);
+            StmtKind::Ask {
+                attr,
+                kind,
+                prompt,
+                sensitive,
+            } => {
+                let mut head = format!("ask {}{}", attr.name, sensitive_mark(*sensitive));
                 if let Some(kind) = kind {
                     head.push_str(&format!(" as {}", kind.name));
                 }
                 return self.with_text(indent, at, gap, head, prompt.as_ref(), "");
             }
-            StmtKind::Set { attr, value } => format!("set {} = {}", attr.name, expr(value)),
+            StmtKind::Set {
+                attr,
+                value,
+                sensitive,
+            } => format!(
+                "set {}{} = {}",
+                attr.name,
+                sensitive_mark(*sensitive),
+                expr(value)
+            ),
             StmtKind::SetSys { name, value } => format!("set sys.{} = {}", name.name, expr(value)),
             StmtKind::Call(api) => format!("call {}", api.name),
             StmtKind::Branch(branch) => return self.branch(branch, indent, gap),
@@ -527,5 +552,14 @@ fn test_step(step: &TestStepKind) -> String {
         }
         TestStepKind::Clock(at) => format!("clock {}", plain(&at.value)),
         TestStepKind::Language(lang) => format!("language {}", plain(&lang.value)),
+    }
+}
+
+/// ` sensitive` after an attribute's name, when it is marked so.
+fn sensitive_mark(sensitive: bool) -> &'static str {
+    if sensitive {
+        " sensitive"
+    } else {
+        ""
     }
 }

@@ -7,6 +7,7 @@ mod api;
 mod durability;
 mod process;
 pub mod report;
+mod sensitive;
 mod store;
 pub mod support;
 mod turns;
