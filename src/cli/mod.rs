@@ -93,7 +93,8 @@ enum Command {
         #[command(flatten)]
         session: SessionArgs,
     },
-    /// Serve the flow over HTTP (docs/http-api.md), keeping conversations in a SQLite file.
+    /// Serve the flow over HTTP (docs/http-api.md), keeping conversations in a SQLite file or
+    /// a PostgreSQL database.
     #[cfg(feature = "serve")]
     Serve {
         #[arg(value_name = "FLOW")]
@@ -112,6 +113,13 @@ enum Command {
     Prune {
         #[command(flatten)]
         args: prune::PruneArgs,
+    },
+    /// Create or upgrade a store's schema and exit (`serve` does this too when it starts).
+    #[cfg(feature = "serve")]
+    Migrate {
+        /// A SQLite file, or a PostgreSQL database as `postgres://USER@HOST:PORT/DB`.
+        #[arg(long, value_name = "FILE|URL")]
+        store: String,
     },
     /// Send one API's request as the flow would build it and show the answer and the saves.
     Call {
@@ -289,6 +297,8 @@ pub fn main() -> ExitCode {
             Command::Report { args } => report::report(args).await,
             #[cfg(feature = "serve")]
             Command::Prune { args } => prune::prune(args).await,
+            #[cfg(feature = "serve")]
+            Command::Migrate { store } => serve::migrate(&store).await,
             Command::Call {
                 file,
                 api,

@@ -5,8 +5,6 @@ use std::process::ExitCode;
 
 use chrono::{SecondsFormat, Utc};
 
-use chatflow::store::Store;
-
 use super::serve::parse_duration;
 use super::usage_error;
 
@@ -15,7 +13,7 @@ use super::usage_error;
 #[derive(clap::Args)]
 pub struct PruneArgs {
     /// The store `chatflow serve` keeps the conversations in.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE|URL")]
     pub store: String,
     /// Erase conversations whose last turn is older than this (`90d`, `12h`, `30m`).
     #[arg(long, value_name = "DURATION")]
@@ -38,13 +36,9 @@ pub async fn prune(args: PruneArgs) -> ExitCode {
         ));
     };
     let before = before.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let path = std::path::Path::new(&args.store);
-    if !path.is_file() {
-        return usage_error(&format!("no store at `{}`", args.store));
-    }
-    let store = match Store::open_sqlite(path).await {
+    let store = match super::serve::open_existing_store(&args.store).await {
         Ok(s) => s,
-        Err(e) => return usage_error(&format!("cannot open the store `{}`: {e}", args.store)),
+        Err(code) => return code,
     };
     match store.prune(&before).await {
         Ok(n) => {
@@ -52,6 +46,9 @@ pub async fn prune(args: PruneArgs) -> ExitCode {
             outln!("pruned {n} conversation{s} idle since before {before}");
             ExitCode::SUCCESS
         }
-        Err(e) => usage_error(&format!("cannot prune the store `{}`: {e}", args.store)),
+        Err(e) => usage_error(&format!(
+            "cannot prune the store `{}`: {e}",
+            chatflow::store::redacted(&args.store)
+        )),
     }
 }

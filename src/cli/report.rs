@@ -7,7 +7,6 @@ use clap::ValueEnum;
 
 use chatflow::report::{compute::FlowNow, html, render};
 use chatflow::serve::report::{compute, Period};
-use chatflow::store::Store;
 
 use super::serve::parse_duration;
 use super::{compile_for_use, usage_error, FAILED};
@@ -25,7 +24,7 @@ pub enum ReportFormat {
 #[derive(clap::Args)]
 pub struct ReportArgs {
     /// The store `chatflow serve` kept the conversations in.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE|URL")]
     pub store: String,
     /// First day (UTC, `YYYY-MM-DD`) of the conversations to report on.
     #[arg(long, value_name = "DATE")]
@@ -68,17 +67,18 @@ pub async fn report(args: ReportArgs) -> ExitCode {
             Err(code) => return code,
         },
     };
-    let path = std::path::Path::new(&args.store);
-    if !path.is_file() {
-        return usage_error(&format!("no store at `{}`", args.store));
-    }
-    let store = match Store::open_sqlite(path).await {
+    let store = match super::serve::open_existing_store(&args.store).await {
         Ok(s) => s,
-        Err(e) => return usage_error(&format!("cannot open the store `{}`: {e}", args.store)),
+        Err(code) => return code,
     };
     let report = match compute(&store, period, idle, flow).await {
         Ok(r) => r,
-        Err(e) => return usage_error(&format!("cannot read the store `{}`: {e}", args.store)),
+        Err(e) => {
+            return usage_error(&format!(
+                "cannot read the store `{}`: {e}",
+                chatflow::store::redacted(&args.store)
+            ))
+        }
     };
     let text = match args.format {
         ReportFormat::Text => render::text(&report),

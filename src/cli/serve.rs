@@ -30,8 +30,10 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free one.
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub addr: String,
-    /// The SQLite file conversations are kept in (created when missing).
-    #[arg(long, value_name = "FILE", default_value = "chatflow.db")]
+    /// Where conversations are kept: a SQLite file (created when missing), or a PostgreSQL
+    /// database as `postgres://USER[:PASSWORD]@HOST:PORT/DB` (several `serve` processes may
+    /// share one).
+    #[arg(long, value_name = "FILE|URL", default_value = "chatflow.db")]
     pub store: String,
     /// Serve API answers from this JSON file on a local stub server (works offline).
     #[arg(long, value_name = "STUBS.json")]
@@ -96,9 +98,10 @@ pub async fn serve(file: &str, args: ServeArgs) -> ExitCode {
         Ok(e) => e,
         Err(e) => return usage_error(&format!("cannot load the flow: {e}")),
     };
-    let store = match Store::open_sqlite(std::path::Path::new(&args.store)).await {
+    let shown = chatflow::store::redacted(&args.store);
+    let store = match Store::open(&args.store).await {
         Ok(s) => s,
-        Err(e) => return usage_error(&format!("cannot open the store `{}`: {e}", args.store)),
+        Err(e) => return usage_error(&format!("cannot open the store `{shown}`: {e}")),
     };
     let listener = match tokio::net::TcpListener::bind(&args.addr).await {
         Ok(l) => l,
@@ -120,13 +123,41 @@ pub async fn serve(file: &str, args: ServeArgs) -> ExitCode {
         webhook,
     };
     outln!("listening on http://{addr}");
-    tracing::info!(%addr, store = %args.store, "serving");
+    tracing::info!(%addr, store = %shown, "serving");
     match chatflow::serve::serve(listener, engine, store, options, stop_signal()).await {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS
         }
         Err(e) => usage_error(&format!("the server stopped: {e}")),
+    }
+}
+
+/// The store a `report` or `prune` reads: a SQLite file that must exist already, or a
+/// PostgreSQL database (migrated like `serve` would). Exit 2 when it cannot be opened.
+pub async fn open_existing_store(spec: &str) -> Result<Store, ExitCode> {
+    let shown = chatflow::store::redacted(spec);
+    if !chatflow::store::is_postgres_url(spec) && !std::path::Path::new(spec).is_file() {
+        return Err(usage_error(&format!("no store at `{shown}`")));
+    }
+    Store::open(spec)
+        .await
+        .map_err(|e| usage_error(&format!("cannot open the store `{shown}`: {e}")))
+}
+
+/// `chatflow migrate --store STORE`: brings the schema to this build's version and says so.
+pub async fn migrate(spec: &str) -> ExitCode {
+    let shown = chatflow::store::redacted(spec);
+    let opened = match Store::open(spec).await {
+        Ok(store) => store.schema_version().await,
+        Err(e) => Err(e),
+    };
+    match opened {
+        Ok(version) => {
+            outln!("store `{shown}` is at schema version {version}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => usage_error(&format!("cannot migrate the store `{shown}`: {e}")),
     }
 }
 

@@ -51,6 +51,7 @@ impl Histogram {
 #[derive(Default)]
 struct Inner {
     turns: u64,
+    turn_reruns: u64,
     turn_latency: Histogram,
     /// (api, outcome class) -> calls
     api_calls: BTreeMap<(String, &'static str), u64>,
@@ -80,6 +81,12 @@ impl Metrics {
         });
     }
 
+    /// Records a turn run again because another worker stored a turn of its conversation
+    /// first.
+    pub fn rerun(&self) {
+        self.with(|m| m.turn_reruns += 1);
+    }
+
     /// Records one API call by name and outcome class.
     pub fn api_call(&self, api: &str, class: &'static str, seconds: f64) {
         self.with(|m| {
@@ -103,6 +110,11 @@ impl Metrics {
         out.push_str("# HELP chatflow_turns_total Turns processed (opening turns included).\n");
         out.push_str("# TYPE chatflow_turns_total counter\n");
         let _ = writeln!(out, "chatflow_turns_total {}", m.turns);
+        out.push_str(
+            "# HELP chatflow_turn_reruns_total Turns run again because another worker stored a turn of the conversation first.\n",
+        );
+        out.push_str("# TYPE chatflow_turn_reruns_total counter\n");
+        let _ = writeln!(out, "chatflow_turn_reruns_total {}", m.turn_reruns);
         out.push_str("# HELP chatflow_conversations Stored conversations by state.\n");
         out.push_str("# TYPE chatflow_conversations gauge\n");
         for state in ["waiting", "closed", "transferred", "failed"] {

@@ -21,6 +21,10 @@ use crate::report::trace::{is_trace_only, TurnTrace};
 use crate::runtime::{Engine, Event, Session, SessionState};
 use crate::store::{Committed, Conversation, Message, OutboxItem, Store, StoreError, TurnCommit};
 
+/// How many times a turn may lose the compare-and-swap to other workers before it gives up.
+/// Each loss means another turn of the conversation was stored, so the conversation moves.
+const MAX_RERUNS: usize = 50;
+
 /// What the visitor is told when the conversation expired (`--session-ttl`).
 pub const EXPIRED: &str = "This conversation was closed because it was idle for too long.";
 
@@ -152,6 +156,7 @@ impl Service {
             flow_version: self.flow_version.clone(),
             created_at: now.clone(),
             updated_at: now,
+            seq: 1,
         };
         let wake = !commit.outbox.is_empty();
         self.store.create(conversation, commit).await?;
@@ -244,16 +249,41 @@ impl Service {
     ) -> Result<Answer, ServiceError> {
         let began = Instant::now();
         // Lock first, then read once: the row read under the lock is both what the token is
-        // checked against and the state the turn starts from.
+        // checked against and the state the turn starts from. The lock serializes this
+        // process's turns; another process on the same database is caught by the commit's
+        // compare-and-swap, and the turn runs again on what that process stored.
         let _held = self.locks.lock(id).await;
+        for _ in 0..MAX_RERUNS {
+            let turn = self.try_message(id, token, &text, message_id.as_deref(), began);
+            if let Some(answer) = turn.await? {
+                return Ok(answer);
+            }
+            self.metrics.rerun();
+            tracing::debug!(conversation = %id, "another worker stored a turn first; running again");
+        }
+        Err(ServiceError::Store(StoreError::Commit(format!(
+            "the turn lost the race against other workers {MAX_RERUNS} times"
+        ))))
+    }
+
+    /// One attempt at a turn: `None` when another process stored a turn of the conversation
+    /// after it was read here (nothing was stored; run it again).
+    async fn try_message(
+        &self,
+        id: &str,
+        token: Option<&str>,
+        text: &str,
+        message_id: Option<&str>,
+        began: Instant,
+    ) -> Result<Option<Answer>, ServiceError> {
         let (conversation, first) = self
             .store
-            .conversation_for_message(id, message_id.as_deref())
+            .conversation_for_message(id, message_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
         check_token(&conversation, token)?;
         if let Some(turn) = first {
-            return Ok(stored_answer(&turn.state, &turn.events));
+            return Ok(Some(stored_answer(&turn.state, &turn.events)));
         }
         if conversation.state == "closed" || conversation.state == "failed" {
             return Err(ServiceError::Conflict(conversation.state));
@@ -263,7 +293,7 @@ impl Service {
         let stored_text = if self.engine.awaits_sensitive(&session) {
             crate::runtime::MASK.to_string()
         } else {
-            text.clone()
+            text.to_string()
         };
         let now_time = Utc::now();
         let expired = self.expired(&conversation, now_time);
@@ -278,19 +308,19 @@ impl Service {
             // an answer to anything the visitor has seen, so it is not consumed.
             events.extend(self.engine.start(&mut session).await);
         } else {
-            events.extend(self.engine.step(&mut session, &text).await);
+            events.extend(self.engine.step(&mut session, text).await);
         }
         let (events, mut trace) = split_trace(Some(&conversation.node), events);
         trace.expired = expired;
         let at = now_time.to_rfc3339_opts(SecondsFormat::Millis, true);
         let message = Message {
             text: stored_text,
-            message_id,
+            message_id: message_id.map(str::to_string),
         };
         let state = state_name(&session);
         let outbox = self.outbox_for(id, &at, Some(&message), &events, state, false);
         let events_value = events_json(&events);
-        let commit = self.commit_for(
+        let mut commit = self.commit_for(
             id,
             Some(message),
             &events_value,
@@ -299,19 +329,23 @@ impl Service {
             outbox,
             &trace,
         );
+        commit.seq = conversation.seq + 1;
         let wake = !commit.outbox.is_empty();
         match self.store.commit_turn(commit).await? {
             Committed::Stored { .. } if wake => self.outbox_wake.notify_one(),
             Committed::Stored { .. } => {}
-            Committed::Duplicate(turn) => return Ok(stored_answer(&turn.state, &turn.events)),
+            Committed::Duplicate(turn) => {
+                return Ok(Some(stored_answer(&turn.state, &turn.events)))
+            }
             Committed::Gone => return Err(ServiceError::NotFound),
+            Committed::Conflict => return Ok(None),
         }
         self.observe(&events, began);
         tracing::info!(conversation = %id, state, events = events.len(), "turn");
-        Ok(Answer {
+        Ok(Some(Answer {
             state: state.to_string(),
             events: events_value,
-        })
+        }))
     }
 
     /// The session to run, and any events the restore itself produced.
@@ -412,6 +446,7 @@ impl Service {
         let stored = resume::store(program, session);
         TurnCommit {
             conversation: id.to_string(),
+            seq: 1,
             message,
             events: events.to_string(),
             state: state_name(session).to_string(),

@@ -1,13 +1,20 @@
 //! Where `chatflow serve` keeps conversations: one [`Store`] over interchangeable backends.
 //!
-//! Today the backend is SQLite ([`sqlite`]); PostgreSQL comes next behind the same methods.
-//! Every method is async and never holds a transaction across an `.await` of the caller:
-//! a turn is computed first (API calls included) and then written by [`Store::commit_turn`]
-//! in one transaction: the new session, the turn with its events and `message_id`, and the
-//! webhook outbox rows it produced.
+//! Two backends behind the same methods: SQLite ([`sqlite`], one file, one process) and
+//! PostgreSQL ([`postgres`], one database shared by several `serve` processes); [`Store::open`]
+//! picks one from `--store`. Every method is async and never holds a transaction across an
+//! `.await` of the caller: a turn is computed first (API calls included) and then written by
+//! [`Store::commit_turn`] in one transaction: the new session, the turn with its events and
+//! `message_id`, and the webhook outbox rows it produced.
+//!
+//! A turn commit is a compare-and-swap: it names the sequence number it will have, one more
+//! than the conversation's [`Conversation::seq`] when the turn started. If another turn was
+//! stored meanwhile (by another process on the same database), the commit stores nothing and
+//! says [`Committed::Conflict`]; the caller reads the conversation again and reruns the turn.
 
 use serde::{Deserialize, Serialize};
 
+pub mod postgres;
 pub mod sqlite;
 
 /// Why the store could not do what was asked.
@@ -16,6 +23,12 @@ pub enum StoreError {
     /// SQLite refused an operation.
     #[error("store error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL refused an operation or the connection failed.
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
+    /// `--store` is neither a file path nor a `postgres://` URL that can be used.
+    #[error("{0}")]
+    Spec(String),
     /// The file was written by a newer chatflow.
     #[error(
         "the store's schema is version {found}, newer than this chatflow reads (up to {supported}); \
@@ -54,6 +67,9 @@ pub struct Conversation {
     pub created_at: String,
     /// RFC 3339, UTC: when the last turn was stored.
     pub updated_at: String,
+    /// The sequence number of the conversation's last stored turn (1 after the opening).
+    /// [`Store::create`] ignores it: the opening turn is always 1.
+    pub seq: i64,
 }
 
 /// One turn of a transcript.
@@ -107,6 +123,9 @@ pub struct OutboxRow {
 pub struct TurnCommit {
     /// The conversation's id.
     pub conversation: String,
+    /// The sequence number this turn takes: the conversation's [`Conversation::seq`] when the
+    /// turn started, plus one. Ignored by [`Store::create`] (the opening turn is 1).
+    pub seq: i64,
     /// The message the turn answered; `None` for the opening turn.
     pub message: Option<Message>,
     /// The turn's events as a JSON array.
@@ -139,6 +158,9 @@ pub enum Committed {
     Duplicate(Turn),
     /// The conversation no longer exists (deleted meanwhile).
     Gone,
+    /// Another turn took this sequence number first (another process on the same database):
+    /// nothing was stored; read the conversation again and rerun the turn.
+    Conflict,
 }
 
 /// One row of the admin list.
@@ -165,9 +187,58 @@ pub struct Store {
 #[derive(Clone)]
 enum Backend {
     Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PostgresStore),
+}
+
+/// Whether `spec` names a PostgreSQL database (`postgres://` or `postgresql://`) rather than a
+/// SQLite file.
+pub fn is_postgres_url(spec: &str) -> bool {
+    let lower = spec.to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
+/// `spec` fit for logs and error messages: a URL's password is replaced by `***`.
+pub fn redacted(spec: &str) -> String {
+    if !is_postgres_url(spec) {
+        return spec.to_string();
+    }
+    match url::Url::parse(spec) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "a postgres:// URL that cannot be parsed".to_string(),
+    }
 }
 
 impl Store {
+    /// Opens the store `spec` names, creating and migrating its schema as needed: a
+    /// `postgres://` or `postgresql://` URL, or else a SQLite file path.
+    pub async fn open(spec: &str) -> Result<Store, StoreError> {
+        if is_postgres_url(spec) {
+            Store::open_postgres(spec).await
+        } else {
+            Store::open_sqlite(std::path::Path::new(spec)).await
+        }
+    }
+
+    /// Connects to a PostgreSQL database (a `postgres://` URL), migrating its schema.
+    pub async fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        let store = postgres::PostgresStore::open(url).await?;
+        Ok(Store {
+            backend: Backend::Postgres(store),
+        })
+    }
+
+    /// The schema version the store is at (after [`Store::open`] migrated it).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.schema_version().await,
+            Backend::Postgres(s) => s.schema_version().await,
+        }
+    }
+
     /// Opens (creating and migrating as needed) a SQLite store file.
     pub async fn open_sqlite(path: &std::path::Path) -> Result<Store, StoreError> {
         let store = sqlite::SqliteStore::open(path.to_path_buf()).await?;
@@ -184,6 +255,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.create(conversation, opening).await,
+            Backend::Postgres(s) => s.create(conversation, opening).await,
         }
     }
 
@@ -191,6 +263,7 @@ impl Store {
     pub async fn conversation(&self, id: &str) -> Result<Option<Conversation>, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.conversation(id.to_string()).await,
+            Backend::Postgres(s) => s.conversation(id.to_string()).await,
         }
     }
 
@@ -205,6 +278,7 @@ impl Store {
                 s.conversation_for_message(id.to_string(), message_id.map(str::to_string))
                     .await
             }
+            Backend::Postgres(s) => s.conversation_for_message(id, message_id).await,
         }
     }
 
@@ -212,6 +286,7 @@ impl Store {
     pub async fn commit_turn(&self, turn: TurnCommit) -> Result<Committed, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.commit_turn(turn).await,
+            Backend::Postgres(s) => s.commit_turn(turn).await,
         }
     }
 
@@ -219,6 +294,7 @@ impl Store {
     pub async fn transcript(&self, id: &str) -> Result<Vec<Turn>, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.transcript(id.to_string()).await,
+            Backend::Postgres(s) => s.transcript(id.to_string()).await,
         }
     }
 
@@ -230,6 +306,7 @@ impl Store {
     ) -> Result<Vec<Summary>, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.list(limit, after).await,
+            Backend::Postgres(s) => s.list(limit, after).await,
         }
     }
 
@@ -237,6 +314,7 @@ impl Store {
     pub async fn delete(&self, id: &str) -> Result<bool, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.delete(id.to_string()).await,
+            Backend::Postgres(s) => s.delete(id.to_string()).await,
         }
     }
 
@@ -244,6 +322,7 @@ impl Store {
     pub async fn count_by_state(&self) -> Result<Vec<(String, u64)>, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.count_by_state().await,
+            Backend::Postgres(s) => s.count_by_state().await,
         }
     }
 
@@ -251,11 +330,15 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.ping().await,
+            Backend::Postgres(s) => s.ping().await,
         }
     }
 
     /// The next delivery of each conversation that has one due at `now_ms` (Unix ms): only
-    /// the oldest pending row per conversation, so deliveries stay in order.
+    /// the oldest pending row per conversation, so deliveries stay in order. On PostgreSQL
+    /// the rows are claimed for this process (`FOR UPDATE SKIP LOCKED` and a lease of
+    /// [`postgres::DELIVERY_LEASE_MS`]), so two workers never send one at the same time; a
+    /// worker killed mid-delivery leaves its rows to the others once the lease ends.
     pub async fn due_deliveries(
         &self,
         now_ms: i64,
@@ -263,6 +346,7 @@ impl Store {
     ) -> Result<Vec<OutboxRow>, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.due_deliveries(now_ms, limit).await,
+            Backend::Postgres(s) => s.due_deliveries(now_ms, limit).await,
         }
     }
 
@@ -270,6 +354,7 @@ impl Store {
     pub async fn delivered(&self, n: i64) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.delivered(n).await,
+            Backend::Postgres(s) => s.delivered(n).await,
         }
     }
 
@@ -282,6 +367,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.retry_later(n, next_at_ms, error).await,
+            Backend::Postgres(s) => s.retry_later(n, next_at_ms, error).await,
         }
     }
 
@@ -290,6 +376,7 @@ impl Store {
     pub async fn prune(&self, before: &str) -> Result<u64, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.prune(before.to_string()).await,
+            Backend::Postgres(s) => s.prune(before).await,
         }
     }
 
@@ -302,6 +389,7 @@ impl Store {
     ) -> Result<crate::report::Rows, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.report_rows(from, to).await,
+            Backend::Postgres(s) => s.report_rows(from, to).await,
         }
     }
 
@@ -309,6 +397,7 @@ impl Store {
     pub async fn pending_deliveries(&self) -> Result<u64, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.pending_deliveries().await,
+            Backend::Postgres(s) => s.pending_deliveries().await,
         }
     }
 }

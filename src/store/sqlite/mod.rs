@@ -104,7 +104,9 @@ impl SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![c.id, c.token_hash, c.state, c.node, c.session, c.flow_version, c.created_at, c.updated_at],
             )?;
-            insert_turn(tx, &opening, 1)?;
+            if !insert_turn(tx, &opening, 1)? {
+                return Err(StoreError::Commit(format!("conversation `{}` has turns already", c.id)));
+            }
             insert_outbox(tx, &opening)?;
             Ok(((), true))
         })
@@ -142,20 +144,16 @@ impl SqliteStore {
     /// Stores a turn: session, turn and outbox together, or nothing.
     pub async fn commit_turn(&self, t: TurnCommit) -> Result<Committed, StoreError> {
         self.worker.write(move |tx| {
-            let seq: i64 = tx
+            let next: i64 = tx
                 .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE conversation = ?1")?
                 .query_row(params![t.conversation], |r| r.get(0))?;
-            match insert_turn(tx, &t, seq) {
-                Ok(()) => {}
-                Err(e) if is_unique_violation(&e) => {
-                    // The failed INSERT wrote nothing; read the turn that was first.
-                    let id = t.message.as_ref().and_then(|m| m.message_id.clone()).unwrap_or_default();
-                    let first = match turn_by_message(tx, &t.conversation, &id)? {
-                        Some(turn) => Committed::Duplicate(turn),
-                        None => Committed::Gone,
-                    };
-                    return Ok((first, false));
-                }
+            // The compare-and-swap: another turn stored since this one started (another
+            // process on the file) means this one ran on a stale session.
+            let seq = t.seq;
+            let inserted = if next == seq { insert_turn(tx, &t, seq) } else { Ok(false) };
+            match inserted {
+                Ok(true) => {}
+                Ok(false) => return Ok((not_stored(tx, &t)?, false)),
                 Err(e) => return Err(e.into()),
             }
             let updated = tx
@@ -381,6 +379,13 @@ impl SqliteStore {
             .await
     }
 
+    /// The schema version of the file.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        self.worker
+            .read(|conn| Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?))
+            .await
+    }
+
     /// Pending deliveries.
     pub async fn pending_deliveries(&self) -> Result<u64, StoreError> {
         self.worker
@@ -438,7 +443,8 @@ fn turn_by_message(
 
 fn conversation_by_id(conn: &Connection, id: &str) -> Result<Option<Conversation>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, token_hash, state, node, session, flow_version, created_at, updated_at
+        "SELECT id, token_hash, state, node, session, flow_version, created_at, updated_at,
+                (SELECT COALESCE(MAX(seq), 0) FROM turns WHERE conversation = ?1)
          FROM conversations WHERE id = ?1",
     )?;
     Ok(stmt
@@ -452,22 +458,46 @@ fn conversation_by_id(conn: &Connection, id: &str) -> Result<Option<Conversation
                 flow_version: r.get(5)?,
                 created_at: r.get(6)?,
                 updated_at: r.get(7)?,
+                seq: r.get(8)?,
             })
         })
         .optional()?)
 }
 
-fn insert_turn(tx: &Connection, t: &TurnCommit, seq: i64) -> rusqlite::Result<()> {
+/// Why a turn was not stored: its `message_id` was answered first, another turn took its
+/// place, or the conversation is gone. Reads what the failed statements left untouched.
+fn not_stored(tx: &Connection, t: &TurnCommit) -> Result<Committed, StoreError> {
+    if let Some(id) = t.message.as_ref().and_then(|m| m.message_id.as_deref()) {
+        if let Some(turn) = turn_by_message(tx, &t.conversation, id)? {
+            return Ok(Committed::Duplicate(turn));
+        }
+    }
+    let exists = tx
+        .prepare_cached("SELECT 1 FROM conversations WHERE id = ?1")?
+        .exists(params![t.conversation])?;
+    Ok(if exists {
+        Committed::Conflict
+    } else {
+        Committed::Gone
+    })
+}
+
+/// Inserts the turn row; `false` when a unique constraint refused it (nothing written).
+fn insert_turn(tx: &Connection, t: &TurnCommit, seq: i64) -> rusqlite::Result<bool> {
     let (text, message_id) = match &t.message {
         Some(m) => (Some(&m.text), m.message_id.as_ref()),
         None => (None, None),
     };
-    tx.prepare_cached(
+    let inserted = tx.prepare_cached(
         "INSERT INTO turns (conversation, seq, message_text, message_id, events, state, flow_version, at, trace)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
-    .execute(params![t.conversation, seq, text, message_id, t.events, t.state, t.flow_version, t.at, t.trace])?;
-    Ok(())
+    .execute(params![t.conversation, seq, text, message_id, t.events, t.state, t.flow_version, t.at, t.trace]);
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 fn insert_outbox(tx: &Connection, t: &TurnCommit) -> rusqlite::Result<()> {

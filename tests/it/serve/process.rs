@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-use crate::serve::support::{counter_flow, read, says, TempDir};
+use crate::serve::support::{counter_flow, read, says, TempDir, TestStore};
 
 /// A running `chatflow serve` and its base URL.
 pub struct Process {
@@ -129,4 +129,49 @@ async fn serve_refuses_bad_options_with_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--session-ttl"));
     assert!(out.stdout.is_empty());
+}
+
+fn migrate(spec: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .args(["migrate", "--store", spec])
+        .stdin(Stdio::null())
+        .output()
+        .expect("chatflow migrate runs")
+}
+
+on_both_stores!(migrate_creates_the_schema_alone_and_is_idempotent);
+async fn migrate_creates_the_schema_alone_and_is_idempotent(store: TestStore) {
+    let version = match store.backend {
+        "postgres" => chatflow::store::postgres::schema_version(),
+        _ => chatflow::store::sqlite::schema_version(),
+    };
+    for _ in 0..2 {
+        let out = migrate(&store.spec);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("is at schema version {version}")),
+            "{stdout}"
+        );
+    }
+    assert_eq!(store.open().await.schema_version().await.unwrap(), version);
+}
+
+#[tokio::test]
+async fn a_store_url_password_never_reaches_the_output() {
+    // Nothing listens on port 1: the connection is refused, and the error names the store.
+    let out = migrate("postgres://bot:hunter2secret@127.0.0.1:1/chat");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("postgres://bot:***@127.0.0.1:1/chat"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2secret"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("hunter2secret"));
 }

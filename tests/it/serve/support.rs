@@ -39,6 +39,42 @@ impl Drop for TempDir {
     }
 }
 
+/// The store of one test: a SQLite file in a temporary directory, or a database of its own
+/// in the test PostgreSQL cluster ([`super::pg`]).
+pub struct TestStore {
+    /// What `--store` would say: a path or a `postgres://` URL.
+    pub spec: String,
+    /// Which backend, for messages.
+    pub backend: &'static str,
+    pub dir: TempDir,
+}
+
+impl TestStore {
+    pub fn sqlite(tag: &str) -> TestStore {
+        let dir = TempDir::new(tag);
+        let spec = dir.path("s.db").to_str().expect("a UTF-8 path").to_string();
+        TestStore {
+            spec,
+            backend: "sqlite",
+            dir,
+        }
+    }
+
+    /// `None` when the PostgreSQL suite is skipped (see [`super::pg`]).
+    pub async fn postgres(tag: &str) -> Option<TestStore> {
+        let spec = super::pg::database().await?;
+        Some(TestStore {
+            spec,
+            backend: "postgres",
+            dir: TempDir::new(tag),
+        })
+    }
+
+    pub async fn open(&self) -> Store {
+        Store::open(&self.spec).await.expect("store opens")
+    }
+}
+
 pub fn engine(flow: &str, config: EngineConfig) -> Engine {
     let compiled = chatflow::compile::compile_str("test.flow", flow);
     let program = compiled
@@ -61,7 +97,17 @@ impl Server {
     }
 
     pub async fn start_engine(engine: Engine, db: &Path, options: ServeOptions) -> Server {
-        let store = Store::open_sqlite(db).await.expect("store");
+        let spec = db.to_str().expect("a UTF-8 path");
+        Server::start_engine_on(engine, spec, options).await
+    }
+
+    /// A server of `flow` on the store `spec` (a SQLite path or a PostgreSQL URL).
+    pub async fn start_on(flow: &str, spec: &str, options: ServeOptions) -> Server {
+        Server::start_engine_on(engine(flow, EngineConfig::default()), spec, options).await
+    }
+
+    pub async fn start_engine_on(engine: Engine, spec: &str, options: ServeOptions) -> Server {
+        let store = Store::open(spec).await.expect("store");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

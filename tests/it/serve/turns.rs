@@ -7,18 +7,17 @@ use std::time::Duration;
 use chatflow::runtime::EngineConfig;
 use chatflow::serve::ServeOptions;
 
-use crate::serve::support::{counter_flow, engine, says, Server, TempDir, TWO_ASKS};
+use crate::serve::support::{counter_flow, engine, says, Server, TempDir, TestStore, TWO_ASKS};
 
-/// A shared server of the counting flow, its store in `dir`.
-async fn counter_server(dir: &TempDir) -> Arc<Server> {
+/// A shared server of the counting flow on `store`.
+async fn counter_server(store: &TestStore) -> Arc<Server> {
     let options = ServeOptions::default();
-    Arc::new(Server::start(&counter_flow(40), &dir.path("s.db"), options).await)
+    Arc::new(Server::start_on(&counter_flow(40), &store.spec, options).await)
 }
 
-#[tokio::test]
-async fn concurrent_messages_to_one_conversation_never_share_a_starting_state() {
-    let dir = TempDir::new("serve-turns");
-    let server = counter_server(&dir).await;
+on_both_stores!(concurrent_messages_to_one_conversation_never_share_a_starting_state);
+async fn concurrent_messages_to_one_conversation_never_share_a_starting_state(store: TestStore) {
+    let server = counter_server(&store).await;
     let (id, token, opened) = server.open_ok().await;
     assert_eq!(says(&opened), ["count 0"]);
     let mut tasks = Vec::new();
@@ -44,10 +43,9 @@ async fn concurrent_messages_to_one_conversation_never_share_a_starting_state() 
     Arc::try_unwrap(server).ok().unwrap().stop().await;
 }
 
-#[tokio::test]
-async fn a_repeated_message_id_is_answered_from_the_first_and_processed_once() {
-    let dir = TempDir::new("serve-turns");
-    let server = counter_server(&dir).await;
+on_both_stores!(a_repeated_message_id_is_answered_from_the_first_and_processed_once);
+async fn a_repeated_message_id_is_answered_from_the_first_and_processed_once(store: TestStore) {
+    let server = counter_server(&store).await;
     let (id, token, _) = server.open_ok().await;
     let (_, first) = server.say(&id, &token, "hello", Some("m-1")).await;
     let (status, again) = server.say(&id, &token, "hello", Some("m-1")).await;
@@ -268,20 +266,4 @@ node plain {
         (200, vec!["called 200".to_string()])
     );
     Arc::try_unwrap(server).ok().unwrap().stop().await;
-}
-
-#[tokio::test]
-async fn a_store_from_a_newer_chatflow_is_refused() {
-    let dir = TempDir::new("serve-turns");
-    let db = dir.path("s.db");
-    drop(chatflow::store::Store::open_sqlite(&db).await.unwrap());
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.pragma_update(None, "user_version", 99).unwrap();
-    drop(conn);
-    let err = chatflow::store::Store::open_sqlite(&db)
-        .await
-        .err()
-        .expect("refused");
-    let text = err.to_string();
-    assert!(text.contains("99") && text.contains("newer"), "{text}");
 }
