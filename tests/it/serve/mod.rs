@@ -36,3 +36,4 @@ mod sensitive;
 mod store;
 pub mod support;
 mod turns;
+mod workers;
