@@ -1,0 +1,211 @@
+//! `chatflow serve` worker processes on PostgreSQL, one and three, beside one on SQLite: turns
+//! per second and p50/p99 latency through HTTP.
+//!
+//! Starts a throwaway PostgreSQL cluster the way the test suite does (`tests/it/serve/pg.rs`:
+//! `initdb` and `pg_ctl` from PATH or `/usr/lib/postgresql/*/bin`, removed afterwards) and runs
+//! the real `chatflow` binary as the workers. A counting flow (`set n = n + 1`, one `say`, one
+//! `ask` per turn); each conversation's client sends its messages one after another. "sticky"
+//! sends a conversation's messages to one worker (as a load balancer routing by conversation
+//! id would); "spread" sends each message to the next worker in turn, so workers race on one
+//! conversation and the compare-and-swap reruns turns.
+//!
+//! Run: `cargo bench --bench serve_workers` (optionally `-- CONVERSATIONS TURNS`, default 64 40).
+//! The cluster runs with `fsync=off`, like the test cluster: the figures are the service's cost,
+//! not a disk's.
+
+// Tests and benches fail by panicking; the no-panic rule is for the library and the binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../tests/it/serve/pg.rs"]
+mod pg;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const COUNTER: &str = r#"
+bot "Counter" {
+  start begin
+}
+node begin {
+  set n = 0
+  say "count {n}"
+  ask word
+  goto more
+}
+node more {
+  set n = n + 1
+  say "count {n}"
+  ask word
+  goto more
+}
+"#;
+
+struct Worker {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_worker(flow: &std::path::Path, store: &str) -> Worker {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .arg("serve")
+        .arg(flow)
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--session-ttl",
+            "off",
+            "--store",
+            store,
+        ])
+        .env("CHATFLOW_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chatflow serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("ready line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("expected the ready line, got {line:?}"))
+        .to_string();
+    Worker { child, base }
+}
+
+/// p50 and p99 of `samples` (sorted in place), in milliseconds.
+fn percentiles(samples: &mut [Duration]) -> (f64, f64) {
+    samples.sort();
+    let at = |q: f64| {
+        let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+        samples.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    (at(0.50), at(0.99))
+}
+
+/// Runs the load over `bases`; turns/s and the latencies.
+async fn load(
+    bases: &[String],
+    conversations: usize,
+    turns: usize,
+    spread: bool,
+) -> (f64, Vec<Duration>) {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(conversations)
+        .build()
+        .expect("client");
+    let mut opened = Vec::new();
+    for k in 0..conversations {
+        let r = client
+            .post(format!("{}/api/conversations", bases[k % bases.len()]))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .expect("open");
+        let v: serde_json::Value =
+            serde_json::from_str(&r.text().await.expect("body")).expect("json");
+        opened.push((
+            k,
+            v["id"].as_str().unwrap().to_string(),
+            v["token"].as_str().unwrap().to_string(),
+        ));
+    }
+    let began = Instant::now();
+    let mut tasks = Vec::new();
+    for (k, id, token) in opened {
+        let (client, bases) = (client.clone(), bases.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(turns);
+            for t in 0..turns {
+                let w = if spread {
+                    (k + t) % bases.len()
+                } else {
+                    k % bases.len()
+                };
+                let started = Instant::now();
+                let r = client
+                    .post(format!("{}/api/conversations/{id}/messages", bases[w]))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(format!("{{\"text\": \"next\", \"message_id\": \"m{t}\"}}"))
+                    .send()
+                    .await
+                    .expect("send");
+                assert_eq!(r.status().as_u16(), 200);
+                let body = r.text().await.expect("body");
+                assert!(
+                    body.contains(&format!("count {}", t + 1)),
+                    "a lost update: {body}"
+                );
+                latencies.push(started.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("task"));
+    }
+    (
+        (conversations * turns) as f64 / began.elapsed().as_secs_f64(),
+        all,
+    )
+}
+
+fn main() {
+    let numbers: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let conversations = numbers.first().copied().unwrap_or(64);
+    let turns = numbers.get(1).copied().unwrap_or(40);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let dir =
+            std::env::temp_dir().join(format!("chatflow-workers-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let flow = dir.join("counter.flow");
+        std::fs::write(&flow, COUNTER).expect("flow");
+        println!(
+            "{conversations} conversations x {turns} turns; turns/s, p50 and p99 latency in ms"
+        );
+        let sqlite = dir.join("bench.db").to_string_lossy().into_owned();
+        let mut setups: Vec<(String, String, usize, bool)> =
+            vec![("SQLite, 1 worker".into(), sqlite, 1, false)];
+        for (label, workers, spread) in [
+            ("PostgreSQL, 1 worker", 1, false),
+            ("PostgreSQL, 3 workers, sticky", 3, false),
+            ("PostgreSQL, 3 workers, spread", 3, true),
+        ] {
+            match pg::database().await {
+                Some(url) => setups.push((label.into(), url, workers, spread)),
+                None => println!("{label}: skipped, no PostgreSQL server programs"),
+            }
+        }
+        for (label, store, workers, spread) in setups {
+            let started: Vec<Worker> = (0..workers).map(|_| start_worker(&flow, &store)).collect();
+            let bases: Vec<String> = started.iter().map(|w| w.base.clone()).collect();
+            let (rate, mut latencies) = load(&bases, conversations, turns, spread).await;
+            let (p50, p99) = percentiles(&mut latencies);
+            println!("{label:>32} | {rate:>8.0}/s {p50:>8.2} {p99:>8.2}");
+            drop(started);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}
