@@ -8,6 +8,7 @@ use std::path::Path;
 const LAYERS: &[&str] = &[
     "source",
     "vocab",
+    "nlu",
     "address",
     "diagnostic",
     "syntax",

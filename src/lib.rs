@@ -64,6 +64,7 @@ pub mod compile;
 pub mod diagnostic;
 pub mod graph;
 pub mod ir;
+pub mod nlu;
 pub mod report;
 pub mod runtime;
 #[cfg(feature = "serve")]
