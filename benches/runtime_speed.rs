@@ -56,6 +56,7 @@ fn program(nodes: Vec<(&str, Vec<Stmt>)>, attrs: &[&str], apis: Vec<Api>) -> Arc
         hours: vec![],
         flows: vec![],
         source_map: SourceMap::default(),
+        understanding: None,
     })
 }
 

@@ -19,6 +19,9 @@ pub use show::{quote, show_arm, show_expr, show_template, show_value, value_json
 
 mod messages;
 mod sys;
+mod understanding;
+
+pub use understanding::{Class, FaqAnswer, Understanding, Verdict};
 
 pub use messages::{Message, BUILTIN_LANGUAGES};
 
@@ -31,7 +34,13 @@ pub use sys::SysAttr;
 /// labels, card titles, subtitles and buttons, form field labels, email subjects and bodies and
 /// media captions are [`Text`]s (a format-3 bare template still reads as a plain text); an
 /// API's `retry_non_idempotent` is named for what it says, [`Api::idempotent`].
-pub const FORMAT_VERSION: u32 = 4;
+///
+/// 5: the program may carry [`Program::understanding`] (intents, synonyms, FAQ), menu options
+/// an intent and menus a threshold. A program that uses none of these is still written as
+/// format 4 ([`BASE_FORMAT_VERSION`]), byte for byte as before, so format-4 runtimes run it.
+pub const FORMAT_VERSION: u32 = 5;
+/// The format written for a program without understanding of free text.
+pub const BASE_FORMAT_VERSION: u32 = 4;
 /// The oldest IR format this runtime still reads (a format-2 number reads as a float).
 pub const MIN_READ_VERSION: u32 = 2;
 /// The oldest runtime format that reads the IR this build writes: a format-3 runtime knows
@@ -69,6 +78,9 @@ pub struct Program {
     pub flows: Vec<FlowInfo>,
     /// Where each node, statement and API came from, for messages that point at the source.
     pub source_map: SourceMap,
+    /// The intent matcher, FAQ and synonyms (format 5); `None` when the flow has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub understanding: Option<Understanding>,
 }
 
 /// The `bot` block, resolved.
@@ -698,6 +710,8 @@ pub enum TestStepKind {
     },
     /// This goal was reached.
     ExpectGoal(String),
+    /// The last message's intent (`none`: below the threshold).
+    ExpectIntent(String),
     /// This media was shown.
     ExpectMedia {
         /// Expected kind.
@@ -764,6 +778,9 @@ pub struct Menu {
     pub source: MenuSource,
     /// Stores the picked label or payload.
     pub save: Option<AttrId>,
+    /// The confidence an intent match needs in this menu, instead of the bot's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
 }
 
 /// Where a menu's options come from.
@@ -782,6 +799,9 @@ pub struct MenuOption {
     pub label: Text,
     /// What picking it does.
     pub kind: OptionKind,
+    /// Free text matching this intent picks the option.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
 }
 
 /// What picking an option does.

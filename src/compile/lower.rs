@@ -110,6 +110,7 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
             .map(|&(f, t)| lower_test(ctx, f, t))
             .collect(),
         source_map,
+        understanding: None,
     }
 }
 
@@ -225,7 +226,7 @@ fn opt_template(ctx: &Ctx<'_>, t: Option<&ast::Template>) -> Option<ir::Template
 }
 
 /// A translation set lists its texts in the bot's language order.
-fn text(ctx: &Ctx<'_>, t: &ast::Text) -> ir::Text {
+pub(crate) fn text(ctx: &Ctx<'_>, t: &ast::Text) -> ir::Text {
     match t {
         ast::Text::Plain(t) => ir::Text::Plain(template(ctx, t)),
         ast::Text::Translated { texts, .. } => ir::Text::Translated(
@@ -295,6 +296,7 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
                 }),
             },
             save: m.save.as_ref().map(|a| attr_id(ctx, &a.name)),
+            threshold: m.threshold.as_ref().map(|t| t.value),
         }),
         ast::StmtKind::Carousel(ast::Carousel::Static { cards, save }) => {
             ir::Stmt::Carousel(ir::Carousel::Static {
@@ -406,6 +408,7 @@ fn options(
                     target: node_id(ctx, scope, target),
                 },
             },
+            intent: o.intent.as_ref().map(|i| i.name.clone()),
         })
         .collect()
 }
@@ -607,6 +610,7 @@ fn test_step(ctx: &Ctx<'_>, k: &ast::TestStepKind) -> ir::TestStepKind {
             subject: subject.value.clone(),
         },
         S::ExpectGoal(g) => ir::TestStepKind::ExpectGoal(g.value.clone()),
+        S::ExpectIntent(i) => ir::TestStepKind::ExpectIntent(i.name.clone()),
         S::ExpectMedia { kind, url } => ir::TestStepKind::ExpectMedia {
             kind: *kind,
             url: url.value.clone(),

@@ -17,6 +17,7 @@ mod names;
 mod resolve;
 mod shadow;
 mod types;
+mod understand;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -84,7 +85,7 @@ pub fn compile_path(path: &str) -> Compiled {
 
 /// Compiles the file at `path`, read through `loader` like its imports.
 pub fn compile_with(path: &str, loader: &dyn Loader) -> Compiled {
-    finish(path, load::load_path(path, loader))
+    finish(path, load::load_path(path, loader), loader)
 }
 
 /// Refuses every import: `compile_str` sources stand alone.
@@ -99,15 +100,23 @@ impl Loader for NoImports {
 /// Compiles a single in-memory source with no imports allowed to resolve (used by tests,
 /// benches and the fuzz test).
 pub fn compile_str(name: &str, text: &str) -> Compiled {
-    finish(name, load::load_text(name, text.to_string(), &NoImports))
+    finish(
+        name,
+        load::load_text(name, text.to_string(), &NoImports),
+        &NoImports,
+    )
 }
 
 /// Compiles in-memory root text whose imports are read through `loader`.
 pub fn compile_text_with(name: &str, text: &str, loader: &dyn Loader) -> Compiled {
-    finish(name, load::load_text(name, text.to_string(), loader))
+    finish(
+        name,
+        load::load_text(name, text.to_string(), loader),
+        loader,
+    )
 }
 
-fn finish(root: &str, loaded: load::Loaded) -> Compiled {
+fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader) -> Compiled {
     let mut diagnostics = loaded.diags;
     let mut program = None;
     let syntax_ok = !diagnostics.iter().any(Diag::is_error);
@@ -136,8 +145,17 @@ fn finish(root: &str, loaded: load::Loaded) -> Compiled {
     };
     if flow_intact {
         flow_analysis::analyse(&mut ctx);
+        let understanding = understand::build(&mut ctx, loader);
         if syntax_ok && !ctx.diags.iter().any(Diag::is_error) {
-            program = Some(lower::lower(&ctx, &bot_name(root)));
+            let mut p = lower::lower(&ctx, &bot_name(root));
+            // Only a program that understands free text needs a format-5 runtime.
+            if understanding.is_none() {
+                p.format_version = crate::ir::BASE_FORMAT_VERSION;
+            } else {
+                p.min_read_version = crate::ir::FORMAT_VERSION;
+            }
+            p.understanding = understanding;
+            program = Some(p);
         }
         diagnostics.extend(ctx.diags.into_iter().filter(|d| syntax_ok || !overlaps(d)));
     } else {
@@ -185,7 +203,7 @@ mod tests {
                 }
             }
         }
-        let compiled = finish("t.flow", loaded);
+        let compiled = finish("t.flow", loaded, &NoImports);
         assert!(compiled.program.is_none());
         assert_eq!(compiled.diagnostics[0].code, Code::BadStatus);
     }

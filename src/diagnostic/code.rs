@@ -134,7 +134,14 @@ codes! {
     DuplicateParam "chatflow::duplicate_param" Error Item "A flow names one parameter twice.";
     ReturnOutsideFlow "chatflow::return_outside_flow" Error Item "`return` in a top-level node.";
     GotoOutsideFlow "chatflow::goto_outside_flow" Error Flow "A flow's node leads to a node outside the flow.";
+    // Understanding free text.
+    IntentsFile "chatflow::intents_file" Error Item "An `intents from` file that cannot be read, or a line of it that is not `phrase,intent`.";
+    DuplicateSample "chatflow::duplicate_sample" Error Flow "The same sample phrase in two intents or FAQ entries.";
+    UnknownIntent "chatflow::unknown_intent" Error Flow "An intent name that no `intent` declares.";
+    BadThreshold "chatflow::bad_threshold" Error Item "A `threshold` outside 0 to 1.";
     // Warnings.
+    FewSamples "chatflow::few_samples" Warning Flow "An intent with fewer than 5 sample phrases.";
+    FaqOverlap "chatflow::faq_overlap" Warning Flow "An FAQ question that the trained matcher assigns to another intent or FAQ entry.";
     UnreachableNode "chatflow::unreachable_node" Warning Flow "No path from the start node leads to this node.";
     UnreachableStatement "chatflow::unreachable_statement" Warning Item "A statement after the end of its node.";
     ShadowedCondition "chatflow::shadowed_condition" Warning Item "A branch arm that an earlier arm always takes first.";

@@ -40,12 +40,20 @@ sys_attrs! {
     BotName "bot_name" "The bot's name.";
     OtpCode "otp_code" "The code being sent by `otp`: API templates and the `otp` email only.";
     Error "error" "Why the last `set` got no value (`division_by_zero`, `not_a_number`, `out_of_range`); cleared by a `set` that succeeds.";
+    Intent "intent" "The intent of the visitor's last message, or `none` below the threshold (flows with intents).";
+    IntentConfidence "intent_confidence" "How sure the matcher was of `sys.intent`, 0 to 1.";
+    Sentiment "sentiment" "How positive the visitor's last message was, -1 to 1 (flows that understand free text).";
 }
 
 impl SysAttr {
     /// The attribute called `name` (without the `sys.` prefix), if there is one.
     pub fn from_name(name: &str) -> Option<SysAttr> {
         SysAttr::ALL.iter().copied().find(|a| a.name() == name)
+    }
+
+    /// Whether the attribute holds a number (the others hold text).
+    pub const fn is_number(self) -> bool {
+        matches!(self, SysAttr::IntentConfidence | SysAttr::Sentiment)
     }
 
     /// Only `sys.language` may be set by a flow (`set sys.language = "es"`).

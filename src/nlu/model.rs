@@ -115,16 +115,20 @@ impl Model {
         }
         let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let total: f64 = scores.iter().map(|s| (s - max).exp()).sum();
-        let (class, best) = scores
-            .iter()
-            .enumerate()
-            .fold((0, f64::NEG_INFINITY), |acc, (i, &s)| {
-                if s > acc.1 {
-                    (i, s)
-                } else {
-                    acc
-                }
-            });
+        let (class, best) =
+            scores
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f64::NEG_INFINITY),
+                    |acc, (i, &s)| {
+                        if s > acc.1 {
+                            (i, s)
+                        } else {
+                            acc
+                        }
+                    },
+                );
         let probability = (best - max).exp() / total;
         let coverage = known.len() as f64 / features.len() as f64;
         Some(Match {
@@ -150,10 +154,7 @@ mod tests {
             ("refund please", 1),
             ("return this item for a refund", 1),
         ];
-        let samples: Vec<_> = samples
-            .iter()
-            .map(|(t, c)| (n.features(t), *c))
-            .collect();
+        let samples: Vec<_> = samples.iter().map(|(t, c)| (n.features(t), *c)).collect();
         Model::train(&samples, 2).expect("trains")
     }
 
@@ -164,9 +165,13 @@ mod tests {
             ..Default::default()
         };
         let model = trained(&n);
-        let m = model.classify(&n.features("where's my package?")).expect("a match");
+        let m = model
+            .classify(&n.features("where's my package?"))
+            .expect("a match");
         assert_eq!(m.class, 0);
-        let m = model.classify(&n.features("I want my money back")).expect("a match");
+        let m = model
+            .classify(&n.features("I want my money back"))
+            .expect("a match");
         assert_eq!(m.class, 1);
         assert!(m.confidence > 0.5, "{m:?}");
     }
@@ -176,7 +181,9 @@ mod tests {
         let n = Normaliser::default();
         let model = trained(&n);
         assert_eq!(model.classify(&n.features("zzz qqq")), None);
-        let m = model.classify(&n.features("xylophone zebra quantum")).map(|m| m.confidence);
+        let m = model
+            .classify(&n.features("xylophone zebra quantum"))
+            .map(|m| m.confidence);
         assert!(m.unwrap_or(0.0) < 0.3, "{m:?}");
     }
 

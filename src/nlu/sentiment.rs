@@ -8,21 +8,77 @@
 
 /// Valences of common words, −4 (worst) to 4 (best).
 const LEXICON: &[(&str, f64)] = &[
-    ("abysmal", -3.0), ("amazing", 2.8), ("angry", -2.3), ("annoyed", -1.6), ("annoying", -1.8),
-    ("appreciate", 1.7), ("awesome", 3.1), ("awful", -2.0), ("bad", -2.5), ("best", 3.2),
-    ("better", 1.9), ("broken", -1.6), ("bug", -1.0), ("cancel", -0.8), ("crap", -1.6),
-    ("delighted", 2.9), ("disappointed", -1.9), ("disappointing", -2.2), ("disaster", -3.1),
-    ("disgusting", -2.4), ("dumb", -2.3), ("excellent", 2.7), ("fail", -2.5), ("failed", -2.3),
-    ("fantastic", 2.6), ("fine", 0.8), ("frustrated", -2.4), ("frustrating", -1.9),
-    ("furious", -2.7), ("glad", 2.0), ("good", 1.9), ("great", 3.1), ("happy", 2.7),
-    ("hate", -2.7), ("helpful", 1.8), ("horrible", -2.5), ("idiot", -2.3), ("joke", 1.2),
-    ("kind", 2.4), ("late", -0.6), ("lost", -1.3), ("love", 3.2), ("lovely", 2.8),
-    ("mad", -2.2), ("nice", 1.8), ("outrageous", -2.0), ("pathetic", -2.4), ("perfect", 2.7),
-    ("pleased", 1.9), ("poor", -2.1), ("problem", -1.7), ("rubbish", -1.9), ("rude", -2.0),
-    ("sad", -2.1), ("scam", -2.7), ("slow", -1.0), ("sorry", -0.3), ("stupid", -2.4),
-    ("super", 2.9), ("terrible", -2.1), ("thank", 1.5), ("thanks", 1.9), ("unacceptable", -2.0),
-    ("upset", -1.6), ("useless", -1.8), ("waste", -1.8), ("wonderful", 2.7), ("worse", -2.1),
-    ("worst", -3.1), ("wrong", -2.1), ("yay", 2.4),
+    ("abysmal", -3.0),
+    ("amazing", 2.8),
+    ("angry", -2.3),
+    ("annoyed", -1.6),
+    ("annoying", -1.8),
+    ("appreciate", 1.7),
+    ("awesome", 3.1),
+    ("awful", -2.0),
+    ("bad", -2.5),
+    ("best", 3.2),
+    ("better", 1.9),
+    ("broken", -1.6),
+    ("bug", -1.0),
+    ("cancel", -0.8),
+    ("crap", -1.6),
+    ("delighted", 2.9),
+    ("disappointed", -1.9),
+    ("disappointing", -2.2),
+    ("disaster", -3.1),
+    ("disgusting", -2.4),
+    ("dumb", -2.3),
+    ("excellent", 2.7),
+    ("fail", -2.5),
+    ("failed", -2.3),
+    ("fantastic", 2.6),
+    ("fine", 0.8),
+    ("frustrated", -2.4),
+    ("frustrating", -1.9),
+    ("furious", -2.7),
+    ("glad", 2.0),
+    ("good", 1.9),
+    ("great", 3.1),
+    ("happy", 2.7),
+    ("hate", -2.7),
+    ("helpful", 1.8),
+    ("horrible", -2.5),
+    ("idiot", -2.3),
+    ("joke", 1.2),
+    ("kind", 2.4),
+    ("late", -0.6),
+    ("lost", -1.3),
+    ("love", 3.2),
+    ("lovely", 2.8),
+    ("mad", -2.2),
+    ("nice", 1.8),
+    ("outrageous", -2.0),
+    ("pathetic", -2.4),
+    ("perfect", 2.7),
+    ("pleased", 1.9),
+    ("poor", -2.1),
+    ("problem", -1.7),
+    ("rubbish", -1.9),
+    ("rude", -2.0),
+    ("sad", -2.1),
+    ("scam", -2.7),
+    ("slow", -1.0),
+    ("sorry", -0.3),
+    ("stupid", -2.4),
+    ("super", 2.9),
+    ("terrible", -2.1),
+    ("thank", 1.5),
+    ("thanks", 1.9),
+    ("unacceptable", -2.0),
+    ("upset", -1.6),
+    ("useless", -1.8),
+    ("waste", -1.8),
+    ("wonderful", 2.7),
+    ("worse", -2.1),
+    ("worst", -3.1),
+    ("wrong", -2.1),
+    ("yay", 2.4),
 ];
 
 /// Words that flip the valence of the next three words (VADER's negation factor).
@@ -35,9 +91,18 @@ const NEGATION_FACTOR: f64 = -0.74;
 
 /// Words that strengthen (or weaken) the next word.
 const BOOSTERS: &[(&str, f64)] = &[
-    ("very", 0.293), ("really", 0.293), ("so", 0.293), ("extremely", 0.293),
-    ("absolutely", 0.293), ("totally", 0.293), ("completely", 0.293), ("incredibly", 0.293),
-    ("super", 0.293), ("slightly", -0.293), ("somewhat", -0.293), ("kinda", -0.293),
+    ("very", 0.293),
+    ("really", 0.293),
+    ("so", 0.293),
+    ("extremely", 0.293),
+    ("absolutely", 0.293),
+    ("totally", 0.293),
+    ("completely", 0.293),
+    ("incredibly", 0.293),
+    ("super", 0.293),
+    ("slightly", -0.293),
+    ("somewhat", -0.293),
+    ("kinda", -0.293),
 ];
 
 /// The extra weight of a word in capitals in a message that is not all capitals.
@@ -59,7 +124,10 @@ pub fn score(text: &str) -> f64 {
         .map(|w| w.to_lowercase().replace(['\'', '’'], ""))
         .collect();
     let has_caps = raw.iter().any(|w| is_caps(w));
-    let mixed_caps = has_caps && !raw.iter().all(|w| is_caps(w) || !w.chars().any(char::is_alphabetic));
+    let mixed_caps = has_caps
+        && !raw
+            .iter()
+            .all(|w| is_caps(w) || !w.chars().any(char::is_alphabetic));
     let mut sum = 0.0;
     for (i, word) in words.iter().enumerate() {
         let Some(mut valence) = valence(word) else {
@@ -118,7 +186,10 @@ mod tests {
         assert!(score("this is terrible, I hate it") < -0.5);
         assert!(score("not good") < 0.0, "negation flips");
         assert!(score("this is very bad") < score("this is bad"), "booster");
-        assert!(score("this is bad!!!") < score("this is bad"), "exclamation marks");
+        assert!(
+            score("this is bad!!!") < score("this is bad"),
+            "exclamation marks"
+        );
         assert!(score("this is BAD") < score("this is bad"), "capitals");
         assert!(score("I don't love it") < 0.0, "n't negates");
         for text in ["", "!!!", "😀", "NOT", "a b c d e f not very"] {

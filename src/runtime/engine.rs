@@ -359,6 +359,7 @@ impl Engine {
             }
         }
         s.set_sys(SysAttr::LastMessage, input.to_string());
+        self.judge_message(s, input);
         let program = &*self.inner.program;
         let waiting_at =
             s.pc.checked_sub(1)
@@ -399,7 +400,13 @@ impl Engine {
         input: &str,
         events: &mut Vec<Event>,
     ) -> Next {
-        if let Some(value) = validate(kind, input) {
+        // The bot's intent rules and FAQ come first: a text `ask` would take any message.
+        match self.free_text(s, input, events) {
+            Some(true) => return Next::Go,
+            Some(false) => return self.ask_again(s, attr, kind, prompt, events),
+            None => {}
+        }
+        if let Some(value) = validate(kind, &self.canonical(input)) {
             s.attrs[attr as usize] = Some(value);
             return Next::Go;
         }

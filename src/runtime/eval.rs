@@ -188,7 +188,10 @@ impl<'a> Scope<'a> {
             | SysAttr::LastMessage
             | SysAttr::ApiError
             | SysAttr::EmailError
-            | SysAttr::Error => Val::of(self.session.sys.get(attr.name())),
+            | SysAttr::Error
+            | SysAttr::Intent
+            | SysAttr::IntentConfidence
+            | SysAttr::Sentiment => Val::of(self.session.sys.get(attr.name())),
         }
     }
 

@@ -51,6 +51,83 @@ pub enum Item {
     Hours(Hours),
     /// `flow NAME(params) { node ... }`: a sub-flow.
     Flow(Flow),
+    /// `intent NAME { "sample" ... }`: sample phrases of an intent.
+    Intent(IntentDef),
+    /// `intents from "file.csv"`: samples in bulk, one `phrase,intent` per line.
+    IntentsFrom(IntentsFrom),
+    /// `synonyms { "nyc" "new york city" = "New York" }`
+    Synonyms(Synonyms),
+    /// `faq { "question" ... } -> "answer"` (or `-> NODE`)
+    Faq(Faq),
+}
+
+/// `intent NAME { "sample" ... }`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntentDef {
+    /// The intent's name.
+    pub name: Ident,
+    /// Sample phrases in source order.
+    pub samples: Vec<StrLit>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `intents from "file.csv"`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntentsFrom {
+    /// The CSV path as written, relative to the flow file.
+    pub path: StrLit,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// `synonyms { ... }`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Synonyms {
+    /// `"a" "b" = "Canonical"` rules in source order.
+    pub rules: Vec<SynonymRule>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `"nyc" "new york city" = "New York"`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SynonymRule {
+    /// The variants.
+    pub variants: Vec<StrLit>,
+    /// What they mean.
+    pub canonical: StrLit,
+    /// The whole rule.
+    pub span: Span,
+}
+
+/// `faq { "question" ... } -> "answer"`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Faq {
+    /// The ways of asking, in source order.
+    pub questions: Vec<StrLit>,
+    /// What the bot does when one is asked.
+    pub answer: FaqAnswer,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// The answer of an FAQ entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum FaqAnswer {
+    /// `-> "text"`: said, and the conversation stays where it is.
+    Say(Text),
+    /// `-> NODE`: the conversation continues at NODE.
+    Goto(Ident),
+}
+
+/// `threshold 0.6`: the confidence an intent match needs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Threshold {
+    /// The number as written.
+    pub value: f64,
+    /// The whole setting.
+    pub span: Span,
 }
 
 /// `import "path"`: a file to compile with this one, relative to the importing file.
@@ -97,6 +174,15 @@ pub enum BotSetting {
         entries: Vec<(Ident, Text)>,
         /// The whole block.
         span: Span,
+    },
+    /// `threshold 0.6`: the confidence an intent match needs, bot-wide.
+    Threshold(Threshold),
+    /// `intent NAME -> NODE`: free text matching the intent goes to NODE from any wait.
+    Route {
+        /// The intent.
+        intent: Ident,
+        /// Where it leads.
+        target: Ident,
     },
 }
 
@@ -641,6 +727,8 @@ pub enum TestStepKind {
     },
     /// `expect goal "name"`
     ExpectGoal(StrLit),
+    /// `expect intent NAME` / `expect intent none`: the last message's intent.
+    ExpectIntent(Ident),
     /// `expect media image "url"`
     ExpectMedia {
         /// Expected kind of media.
@@ -681,6 +769,8 @@ pub struct Menu {
     pub source: MenuSource,
     /// `save ATTR` (static menus): stores the chosen label or payload.
     pub save: Option<Ident>,
+    /// `threshold 0.7` inside the block: overrides the bot's for this menu.
+    pub threshold: Option<Threshold>,
 }
 
 /// Where a menu's options come from.
@@ -699,6 +789,8 @@ pub struct MenuOption {
     pub label: Text,
     /// What picking it does.
     pub kind: OptionKind,
+    /// `"Label" intent NAME -> node`: free text matching the intent picks the option.
+    pub intent: Option<Ident>,
     /// The whole option.
     pub span: Span,
 }

@@ -7,6 +7,7 @@ mod exprs;
 mod items;
 mod statements;
 mod test_steps;
+mod understand;
 
 use pest::iterators::{Pair, Pairs};
 
@@ -67,6 +68,13 @@ impl<'d> Builder<'d> {
             Rule::test => Item::Test(self.test(inner, span)),
             Rule::hours => Item::Hours(self.hours(inner, span)),
             Rule::flow => Item::Flow(self.flow(inner, span)),
+            Rule::intent => Item::Intent(self.intent(inner, span)),
+            Rule::intents_from => Item::IntentsFrom(IntentsFrom {
+                path: self.next_str(&mut inner),
+                span,
+            }),
+            Rule::synonyms => Item::Synonyms(self.synonyms(inner, span)),
+            Rule::faq => Item::Faq(self.faq(inner, span)),
             _ => Item::Node(self.node(inner, span)),
         }
     }

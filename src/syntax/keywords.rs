@@ -105,6 +105,8 @@ keywords! {
         Internal = "internal",
         Redirects = "redirects",
         Sensitive = "sensitive",
+        Intent = "intent", Intents = "intents", Synonyms = "synonyms", Faq = "faq",
+        Threshold = "threshold",
     ]
     Method: [Get = "get", Post = "post", Put = "put", Patch = "patch", Delete = "delete"]
 }

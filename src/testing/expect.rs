@@ -45,6 +45,7 @@ impl Run<'_> {
             TestStepKind::ExpectRequestPart { api, part } => self.expect_request_part(*api, part),
             TestStepKind::ExpectClosed => self.expect_closed(),
             TestStepKind::ExpectChoices(labels) => self.expect_choices(labels),
+            TestStepKind::ExpectIntent(name) => self.expect_intent(name),
             _ => Ok(()),
         }
     }
@@ -113,6 +114,24 @@ impl Run<'_> {
         };
         let actual = format!("{name} is {}", show_value(actual));
         Err(Mismatch::new("expect attr", expected, actual))
+    }
+
+    /// `sys.intent` after the last message, with its confidence when it differs.
+    fn expect_intent(&self, want: &str) -> Result<(), Mismatch> {
+        let sys = &self.session.sys;
+        let actual = match sys.get("intent") {
+            Some(Value::Text(name)) => name.as_str(),
+            _ => "none",
+        };
+        if actual == want {
+            return Ok(());
+        }
+        let confidence = show_value(sys.get("intent_confidence"));
+        Err(Mismatch::new(
+            "expect intent",
+            format!("intent {want}"),
+            format!("intent {actual} (confidence {confidence})"),
+        ))
     }
 
     fn expect_closed(&self) -> Result<(), Mismatch> {

@@ -42,6 +42,7 @@ impl B {
                 hours: vec![],
                 flows: vec![],
                 source_map: SourceMap::default(),
+                understanding: None,
             },
         }
     }
@@ -138,6 +139,7 @@ impl B {
         MenuOption {
             label: self.text(label),
             kind: OptionKind::Branch(self.node(target)),
+            intent: None,
         }
     }
 

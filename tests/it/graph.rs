@@ -290,6 +290,7 @@ fn program_with_menu() -> Program {
     let option = |text: &str, kind| MenuOption {
         label: chatflow::ir::Text::Plain(label(text)),
         kind,
+        intent: None,
     };
     p.nodes[0].stmts = vec![Stmt::Menu(Menu {
         style: MenuStyle::QuickReplies,
@@ -300,6 +301,7 @@ fn program_with_menu() -> Program {
             option("No", OptionKind::Branch(2)),
         ]),
         save: None,
+        threshold: None,
     })];
     p.nodes[1].stmts = vec![Stmt::Otp(Otp {
         send: OtpSend::Email(label("a@b.test")),

@@ -24,4 +24,5 @@ mod syntax;
 mod syntax_actions;
 mod test_blocks;
 mod testing;
+mod understanding;
 mod webchat;

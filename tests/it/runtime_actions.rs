@@ -127,6 +127,7 @@ fn buttons_flow() -> B {
         MenuOption {
             label: b.text("FAQ"),
             kind: OptionKind::Link(b.t("https://acme.test/faq")),
+            intent: None,
         },
         MenuOption {
             label: b.text("Call me"),
@@ -134,6 +135,7 @@ fn buttons_flow() -> B {
                 payload: "CALLBACK".into(),
                 target: b.node("callback"),
             },
+            intent: None,
         },
         b.option("Open a ticket", "ticket"),
     ];
@@ -142,6 +144,7 @@ fn buttons_flow() -> B {
         text: Some(b.text("Pick an option")),
         source: MenuSource::Static(options),
         save: Some(b.attr("picked")),
+        threshold: None,
     };
     b.add("main", vec![Stmt::Menu(menu)]);
     let stmts = vec![b.say("callback")];
@@ -240,12 +243,14 @@ async fn a_menu_of_links_only_does_not_wait() {
     let options = vec![MenuOption {
         label: b.text("FAQ"),
         kind: OptionKind::Link(b.t("https://acme.test/faq")),
+        intent: None,
     }];
     let menu = Menu {
         style: MenuStyle::Buttons,
         text: None,
         source: MenuSource::Static(options),
         save: None,
+        threshold: None,
     };
     let stmts = vec![Stmt::Menu(menu), b.say("after")];
     b.add("main", stmts);
@@ -283,6 +288,7 @@ fn stores_flow(server: &Server, path: &str) -> B {
         text: Some(b.text("Which store?")),
         source: MenuSource::Dynamic(dynamic),
         save: Some(b.attr("store_label")),
+        threshold: None,
     };
     b.add("main", vec![Stmt::Call(api), Stmt::Menu(menu)]);
     let stmts = vec![b.say("store {store_id}: {store_name}")];
@@ -368,6 +374,7 @@ async fn plain_string_elements_render_themselves() {
         text: None,
         source: MenuSource::Dynamic(dynamic),
         save: None,
+        threshold: None,
     };
     b.add("main", vec![set, Stmt::Menu(menu)]);
     let stmts = vec![b.say("{color}")];
@@ -412,6 +419,7 @@ async fn a_carousel_branches_by_button_label_or_card_title() {
     let link = MenuOption {
         label: b.text("Details"),
         kind: OptionKind::Link(b.t("https://acme.test/classic")),
+        intent: None,
     };
     let classic = vec![link, b.option("Choose Classic", "classic")];
     let pro = vec![b.option("Choose Pro", "pro")];
@@ -1285,12 +1293,14 @@ fn bad_references_in_actions_are_refused() {
             let options = vec![MenuOption {
                 label: b.text("x"),
                 kind: OptionKind::Branch(99),
+                intent: None,
             }];
             let menu = Menu {
                 style: MenuStyle::QuickReplies,
                 text: None,
                 source: MenuSource::Static(options),
                 save: None,
+                threshold: None,
             };
             b.add("main", vec![Stmt::Menu(menu)]);
         }),

@@ -35,6 +35,9 @@ pub(crate) fn check_bot(ctx: &mut Ctx<'_>, file: FileId, bot: &ast::Bot) {
                 hours::check_zone(ctx, file, zone);
                 ("timezone", zone.span)
             }
+            ast::BotSetting::Threshold(t) => ("threshold", t.span),
+            // Any number of rules; checked with the matcher (compile/understand.rs).
+            ast::BotSetting::Route { .. } => continue,
             ast::BotSetting::Messages { entries, span } => {
                 check_messages(ctx, file, entries);
                 ("messages", *span)

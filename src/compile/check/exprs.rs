@@ -42,6 +42,9 @@ pub(super) fn check_ref(ctx: &mut Ctx<'_>, file: FileId, r: &ast::Ref, place: Pl
             ValueType::Text
         }
         RefKind::Sys(name) => {
+            if SysAttr::from_name(name).is_some_and(SysAttr::is_number) {
+                return ValueType::Number;
+            }
             if SysAttr::from_name(name).is_none() {
                 let names = SysAttr::ALL.iter().map(|a| a.name());
                 let help = did_you_mean(name, names.clone()).unwrap_or_else(|| {

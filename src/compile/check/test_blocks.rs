@@ -72,6 +72,7 @@ pub(super) fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
             | ast::TestStepKind::ExpectTransfer(_)
             | ast::TestStepKind::ExpectEmail { .. }
             | ast::TestStepKind::ExpectGoal(_)
+            | ast::TestStepKind::ExpectIntent(_)
             | ast::TestStepKind::ExpectMedia { .. } => {}
         }
     }

@@ -29,6 +29,10 @@ pub(super) fn add<'a>(ctx: &mut Ctx<'a>, seen: &mut Seen<'a>, file: FileId, item
         ast::Item::Import(_) => {}
         ast::Item::Hours(hours) => add_hours(ctx, file, hours),
         ast::Item::Flow(flow) => add_flow(ctx, file, flow),
+        ast::Item::Intent(_)
+        | ast::Item::IntentsFrom(_)
+        | ast::Item::Synonyms(_)
+        | ast::Item::Faq(_) => {}
     }
 }
 

@@ -4,6 +4,7 @@
 mod forms;
 mod menus;
 mod messages;
+mod understand;
 
 use super::{jump, Called, Engine};
 use crate::ir::value_text;

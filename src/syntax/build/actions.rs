@@ -91,6 +91,7 @@ impl Builder<'_> {
         let mut options = Vec::new();
         let mut dynamic = None;
         let mut save = None;
+        let mut threshold = None;
         for p in inner {
             match p.as_rule() {
                 Rule::kw_buttons => style = MenuStyle::Buttons,
@@ -103,6 +104,7 @@ impl Builder<'_> {
                     first(&mut save, attr);
                 }
                 Rule::from_block => dynamic = Some(self.dynamic(p)),
+                Rule::threshold => threshold = Some(self.threshold(p)),
                 _ => {}
             }
         }
@@ -115,6 +117,7 @@ impl Builder<'_> {
             text,
             source,
             save,
+            threshold,
         }
     }
 
@@ -123,6 +126,17 @@ impl Builder<'_> {
         let rule = p.as_rule();
         let mut inner = p.into_inner();
         let label = self.next_text(&mut inner);
+        let mut intent = None;
+        if rule == Rule::option_branch {
+            let mut rest = inner.clone();
+            if let Some(q) = rest.find(|q| q.as_rule() == Rule::option_intent) {
+                intent = q
+                    .into_inner()
+                    .find(|w| w.as_rule() == Rule::ident)
+                    .map(|w| self.word(&w));
+                inner = rest;
+            }
+        }
         let kind = match rule {
             Rule::option_link => OptionKind::Link(self.next_template(&mut inner)),
             Rule::option_postback => {
@@ -132,7 +146,12 @@ impl Builder<'_> {
             }
             _ => OptionKind::Branch(self.next_ident(&mut inner, NameRole::Node)),
         };
-        MenuOption { label, kind, span }
+        MenuOption {
+            label,
+            kind,
+            intent,
+            span,
+        }
     }
 
     fn item_save(&mut self, p: P) -> ItemSave {

@@ -62,6 +62,7 @@ impl Builder<'_> {
                 }
             }
             Rule::cmp => self.cmp(p, span),
+            Rule::intent_cmp => self.intent_cmp(p, span),
             Rule::paren => match p.into_inner().find(|q| q.as_rule() == Rule::expr) {
                 Some(e) => {
                     let mut e = self.expr(e);

@@ -10,6 +10,10 @@ impl Builder<'_> {
         for p in inner {
             let rule = p.as_rule();
             let setting_span = self.span(&p);
+            if rule == Rule::threshold {
+                settings.push(BotSetting::Threshold(self.threshold(p)));
+                continue;
+            }
             let mut s = p.into_inner();
             settings.push(match rule {
                 Rule::start => BotSetting::Start(self.next_ident(&mut s, NameRole::Node)),
@@ -22,6 +26,14 @@ impl Builder<'_> {
                         .collect(),
                 ),
                 Rule::timezone => BotSetting::Timezone(self.next_str(&mut s)),
+                Rule::bot_route => {
+                    let intent = match s.find(|q| q.as_rule() == Rule::ident) {
+                        Some(q) => self.word(&q),
+                        None => leaf::empty_ident(),
+                    };
+                    let target = self.next_ident(&mut s, NameRole::Node);
+                    BotSetting::Route { intent, target }
+                }
                 Rule::webhook => {
                     let url = self.next_str(&mut s);
                     let mut names = s

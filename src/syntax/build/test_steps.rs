@@ -88,6 +88,12 @@ impl Builder<'_> {
                 TestStepKind::ExpectEmail { to, subject }
             }
             Rule::expect_goal => TestStepKind::ExpectGoal(self.next_str(&mut inner)),
+            Rule::expect_intent => {
+                TestStepKind::ExpectIntent(match inner.find(|q| q.as_rule() == Rule::ident) {
+                    Some(q) => self.word(&q),
+                    None => leaf::empty_ident(),
+                })
+            }
             Rule::expect_media => {
                 let kind = self.media_kind(&mut inner);
                 TestStepKind::ExpectMedia {

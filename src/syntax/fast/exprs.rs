@@ -59,6 +59,15 @@ impl<'a> Reader<'a> {
 
     pub(super) fn cmp(&mut self) -> Option<Expr> {
         let start = self.p;
+        // `intent == NAME` is the grammar's `intent_cmp`: left to pest.
+        if self.b[start..].starts_with(b"intent")
+            && !self.b.get(start + 6).is_some_and(|&b| is_ident_char(b))
+        {
+            let rest = self.t[start + 6..].trim_start_matches([' ', '\t']);
+            if rest.starts_with("==") || rest.starts_with("!=") {
+                return None;
+            }
+        }
         let lhs = self.sum()?;
         let save = self.p;
         self.skip();

@@ -45,6 +45,9 @@ impl Printer<'_> {
         if let Some(attr) = &menu.save {
             parts.push((attr.span.start, Part::Line(format!("save {}", attr.name))));
         }
+        if let Some(t) = &menu.threshold {
+            parts.push((t.span.start, Part::Line(format!("threshold {}", t.value))));
+        }
         let after_text = match &menu.source {
             MenuSource::Static(options) => {
                 parts.extend(options.iter().map(|o| (o.span.start, option(o))));
@@ -208,7 +211,13 @@ impl Printer<'_> {
 /// may be a translation set.
 fn option(o: &MenuOption) -> Part<'_> {
     let (prefix, suffix) = match &o.kind {
-        OptionKind::Branch(target) => (String::new(), format!(" -> {}", target.name)),
+        OptionKind::Branch(target) => match &o.intent {
+            Some(intent) => (
+                String::new(),
+                format!(" intent {} -> {}", intent.name, target.name),
+            ),
+            None => (String::new(), format!(" -> {}", target.name)),
+        },
         OptionKind::Link(url) => ("link".to_string(), format!(" {}", template(url))),
         OptionKind::Postback { payload, target } => (
             "postback".to_string(),
@@ -365,6 +374,7 @@ mod tests {
             MenuOption {
                 label: self.text(label),
                 kind,
+                intent: None,
                 span: self.span(),
             }
         }
@@ -404,6 +414,7 @@ mod tests {
                 p.option("Talk to a person", OptionKind::Branch(p.id("human"))),
             ]),
             save: Some(p.id("topic")),
+            threshold: None,
         }));
         let buttons = p.stmt(StmtKind::Menu(Menu {
             style: MenuStyle::Buttons,
@@ -422,6 +433,7 @@ mod tests {
                 ),
             ]),
             save: None,
+            threshold: None,
         }));
         let dynamic = p.stmt(StmtKind::Menu(Menu {
             style: MenuStyle::QuickReplies,
@@ -448,6 +460,7 @@ mod tests {
                 span: p.span(),
             }),
             save: None,
+            threshold: None,
         }));
         let carousel = p.stmt(StmtKind::Carousel(Carousel::Static {
             cards: vec![Card {

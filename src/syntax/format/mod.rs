@@ -158,6 +158,36 @@ impl<'a> Printer<'a> {
                     }
                 });
             }
+            Item::Intent(i) => self.block(0, i.span, gap, format!("intent {}", i.name.name), |p| {
+                for (n, sample) in i.samples.iter().enumerate() {
+                    p.line(1, sample.span.start, first_gap(n), plain(&sample.value));
+                }
+            }),
+            Item::IntentsFrom(i) => self.line(
+                0,
+                i.span.start,
+                gap,
+                format!("intents from {}", plain(&i.path.value)),
+            ),
+            Item::Synonyms(s) => self.block(0, s.span, gap, "synonyms".into(), |p| {
+                for (n, rule) in s.rules.iter().enumerate() {
+                    let variants: Vec<String> =
+                        rule.variants.iter().map(|v| plain(&v.value)).collect();
+                    let line = format!("{} = {}", variants.join(" "), plain(&rule.canonical.value));
+                    p.line(1, rule.span.start, first_gap(n), line);
+                }
+            }),
+            Item::Faq(f) => {
+                self.line(0, f.span.start, gap, "faq {".into());
+                for (n, q) in f.questions.iter().enumerate() {
+                    self.line(1, q.span.start, first_gap(n), plain(&q.value));
+                }
+                let answer = match &f.answer {
+                    FaqAnswer::Goto(node) => node.name.clone(),
+                    FaqAnswer::Say(text) => inline_text(text),
+                };
+                self.close(0, f.span.end.saturating_sub(1), &format!("}} -> {answer}"));
+            }
             Item::Test(t) => self.block(
                 0,
                 t.span,
@@ -461,6 +491,20 @@ fn first_gap(index: usize) -> Gap {
     }
 }
 
+/// A message text on one line: a template, or `{ en "..." es "..." }`.
+fn inline_text(text: &Text) -> String {
+    match text {
+        Text::Plain(t) => template(t),
+        Text::Translated { texts, .. } => {
+            let parts: Vec<String> = texts
+                .iter()
+                .map(|(lang, t)| format!("{} {}", lang.name, template(t)))
+                .collect();
+            format!("{{ {} }}", parts.join(" "))
+        }
+    }
+}
+
 /// One `bot` setting, placed by its source offset.
 fn bot_setting(setting: &BotSetting) -> (usize, Part<'_>) {
     match setting {
@@ -487,6 +531,11 @@ fn bot_setting(setting: &BotSetting) -> (usize, Part<'_>) {
             );
             (hook.url.span.start, Part::Line(line))
         }
+        BotSetting::Threshold(t) => (t.span.start, Part::Line(format!("threshold {}", t.value))),
+        BotSetting::Route { intent, target } => (
+            intent.span.start,
+            Part::Line(format!("intent {} -> {}", intent.name, target.name)),
+        ),
         BotSetting::Timezone(zone) => (
             zone.span.start,
             Part::Line(format!("timezone {}", plain(&zone.value))),
@@ -547,6 +596,7 @@ fn test_step(step: &TestStepKind) -> String {
             )
         }
         TestStepKind::ExpectGoal(name) => format!("expect goal {}", plain(&name.value)),
+        TestStepKind::ExpectIntent(name) => format!("expect intent {}", name.name),
         TestStepKind::ExpectMedia { kind, url } => {
             format!("expect media {} {}", kind.as_str(), plain(&url.value))
         }

@@ -51,10 +51,15 @@ impl Engine {
                         .map(|o| scope.render_text(&o.label))
                         .collect()
                 };
-                let picked = pick_option(input, &labels, options, true);
+                let picked = pick_option(input, &labels, options, true)
+                    .or_else(|| self.option_by_intent(menu, options, input));
                 let Some((value, target)) = picked.and_then(|i| chosen(&labels[i], &options[i]))
                 else {
-                    self.no_match(s, events);
+                    match self.free_text(s, input, events) {
+                        Some(true) => return Next::Go,
+                        Some(false) => {}
+                        None => self.no_match(s, events),
+                    }
                     events.push(self.static_choices(s, menu, options));
                     return Next::Stay;
                 };
@@ -74,7 +79,11 @@ impl Engine {
                     }
                     None => {
                         let labels = labels.clone();
-                        self.no_match(s, events);
+                        match self.free_text(s, input, events) {
+                            Some(true) => return Next::Go,
+                            Some(false) => {}
+                            None => self.no_match(s, events),
+                        }
                         events.push(self.dynamic_choices(s, menu, &labels));
                         Next::Stay
                     }

@@ -1,0 +1,162 @@
+//! Understanding free text: intents, `intents from`, synonyms, FAQ, sentiment, through the
+//! compiler and the runtime.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chatflow::compile::{compile_str, compile_text_with, Compiled, Loader};
+use chatflow::diagnostic::Code;
+use chatflow::ir::{Value, BASE_FORMAT_VERSION, FORMAT_VERSION};
+use chatflow::runtime::{Engine, EngineConfig, Event};
+
+const SAMPLES: &str = r#"
+intent order_status {
+  "where is my order"
+  "track my package"
+  "has my parcel shipped"
+  "when will my order arrive"
+  "where is my delivery"
+}
+intent refund {
+  "I want a refund"
+  "give me my money back"
+  "can I return this item"
+  "refund my purchase"
+  "send it back and get my money"
+}
+"#;
+
+fn flow(rest: &str) -> String {
+    format!("{SAMPLES}\n{rest}")
+}
+
+fn codes(c: &Compiled) -> Vec<Code> {
+    c.diagnostics.iter().map(|d| d.code).collect()
+}
+
+/// Files served from memory, for `intents from`.
+struct Files(HashMap<&'static str, &'static str>);
+
+impl Loader for Files {
+    fn load(&self, path: &str) -> Result<String, String> {
+        self.0
+            .get(path)
+            .map(|t| t.to_string())
+            .ok_or_else(|| "no such file".to_string())
+    }
+}
+
+#[test]
+fn unknown_intents_are_errors_with_a_suggestion() {
+    let c = compile_str(
+        "f.flow",
+        &flow("node a {\n  choose \"x\" {\n    \"Track\" intent order_stats -> a\n  }\n}\n"),
+    );
+    assert_eq!(codes(&c), [Code::UnknownIntent]);
+    let help = c.diagnostics[0].help.clone().unwrap_or_default();
+    assert!(help.contains("did you mean `order_status`?"), "{help}");
+
+    let c = compile_str(
+        "f.flow",
+        &flow("node a {\n  ask x\n  if intent == refnd -> a\n  else -> a\n}\n"),
+    );
+    assert_eq!(codes(&c), [Code::UnknownIntent]);
+    let c = compile_str(
+        "f.flow",
+        &flow("node a {\n  ask x\n  if intent == none -> a\n  else -> a\n}\n"),
+    );
+    assert!(c.program.is_some(), "{:?}", codes(&c));
+}
+
+#[test]
+fn sample_checks_few_and_duplicate_and_threshold() {
+    let c = compile_str(
+        "f.flow",
+        "intent a { \"hello\" \"hi there\" }\nintent b { \"hello\" \"bye\" \"see you\" \"later\" \"ciao\" }\nnode n { say \"x\" }\n",
+    );
+    assert_eq!(codes(&c), [Code::FewSamples, Code::DuplicateSample]);
+    let c = compile_str("f.flow", &flow("bot \"b\" { threshold 1.5 }\nnode n { say \"x\" }\n"));
+    assert_eq!(codes(&c), [Code::BadThreshold]);
+}
+
+#[test]
+fn intents_from_csv_relative_to_the_flow() {
+    let files = Files(HashMap::from([(
+        "dir/intents.csv",
+        "phrase,intent\n\"hi, bot\",greet\nhello there,greet\ngood morning,greet\nhey,greet\nhowdy,greet\n",
+    )]));
+    let text = "intents from \"intents.csv\"\nnode n {\n  ask x\n  if intent == greet -> n\n  else -> n\n}\n";
+    let c = compile_text_with("dir/main.flow", text, &files);
+    assert!(c.program.is_some(), "{:?}", codes(&c));
+    let u = c.program.unwrap().understanding.unwrap();
+    assert_eq!(u.classes[0].name, "greet");
+
+    let bad = Files(HashMap::from([("intents.csv", "hello there\n")]));
+    let c = compile_text_with("main.flow", text, &bad);
+    assert_eq!(codes(&c), [Code::IntentsFile]);
+    assert!(c.diagnostics[0].help.is_some());
+    let c = compile_text_with("main.flow", text, &Files(HashMap::new()));
+    assert_eq!(codes(&c), [Code::IntentsFile]);
+}
+
+#[test]
+fn format_5_only_for_flows_that_understand_and_training_is_deterministic() {
+    let plain = compile_str("f.flow", "node n { say \"x\" }\n").program.unwrap();
+    assert_eq!(plain.format_version, BASE_FORMAT_VERSION);
+    assert!(plain.understanding.is_none());
+    let text = flow("node n { say \"x\" }\n");
+    let a = compile_str("f.flow", &text).program.unwrap();
+    assert_eq!((a.format_version, a.min_read_version), (FORMAT_VERSION, FORMAT_VERSION));
+    let b = compile_str("f.flow", &text).program.unwrap();
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+    // The IR reads back as it was written.
+    let json = serde_json::to_string(&a).unwrap();
+    let back: chatflow::ir::Program = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, a);
+}
+
+fn engine(text: &str) -> Engine {
+    let c = compile_str("f.flow", text);
+    let program = c.program.unwrap_or_else(|| panic!("{:?}", c.diagnostics));
+    Engine::new(Arc::new(program), EngineConfig::default()).unwrap()
+}
+
+fn said(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Say { text } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn sys_attributes_are_set_for_every_message() {
+    let e = engine(&flow(
+        "node a {\n  ask x\n  say \"{sys.intent} {sys.intent_confidence} {sys.sentiment}\"\n  close\n}\n",
+    ));
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    let events = e.step(&mut s, "where is my parcel, great!").await;
+    let line = said(&events).join("|");
+    assert!(line.starts_with("order_status 0."), "{line}");
+    assert!(matches!(s.sys.get("sentiment"), Some(Value::Number(n)) if n.to_f64() > 0.3));
+}
+
+#[tokio::test]
+async fn an_faq_is_answered_where_the_conversation_waits() {
+    let e = engine(&flow(
+        "faq {\n  \"what are your opening hours\"\n  \"when are you open\"\n} -> \"9 to 5\"\n\
+         node a {\n  ask city \"City?\"\n  say \"ok {city}\"\n  close\n}\n",
+    ));
+    let mut s = e.new_session();
+    e.start(&mut s).await;
+    let events = e.step(&mut s, "when are you open?").await;
+    assert_eq!(said(&events), ["9 to 5", "City?"]);
+    let events = e.step(&mut s, "Paris").await;
+    assert_eq!(said(&events), ["ok Paris"]);
+}
