@@ -75,7 +75,10 @@ fn sample_checks_few_and_duplicate_and_threshold() {
         "intent a { \"hello\" \"hi there\" }\nintent b { \"hello\" \"bye\" \"see you\" \"later\" \"ciao\" }\nnode n { say \"x\" }\n",
     );
     assert_eq!(codes(&c), [Code::FewSamples, Code::DuplicateSample]);
-    let c = compile_str("f.flow", &flow("bot \"b\" { threshold 1.5 }\nnode n { say \"x\" }\n"));
+    let c = compile_str(
+        "f.flow",
+        &flow("bot \"b\" { threshold 1.5 }\nnode n { say \"x\" }\n"),
+    );
     assert_eq!(codes(&c), [Code::BadThreshold]);
 }
 
@@ -101,12 +104,17 @@ fn intents_from_csv_relative_to_the_flow() {
 
 #[test]
 fn format_5_only_for_flows_that_understand_and_training_is_deterministic() {
-    let plain = compile_str("f.flow", "node n { say \"x\" }\n").program.unwrap();
+    let plain = compile_str("f.flow", "node n { say \"x\" }\n")
+        .program
+        .unwrap();
     assert_eq!(plain.format_version, BASE_FORMAT_VERSION);
     assert!(plain.understanding.is_none());
     let text = flow("node n { say \"x\" }\n");
     let a = compile_str("f.flow", &text).program.unwrap();
-    assert_eq!((a.format_version, a.min_read_version), (FORMAT_VERSION, FORMAT_VERSION));
+    assert_eq!(
+        (a.format_version, a.min_read_version),
+        (FORMAT_VERSION, FORMAT_VERSION)
+    );
     let b = compile_str("f.flow", &text).program.unwrap();
     assert_eq!(
         serde_json::to_string(&a).unwrap(),
