@@ -10,6 +10,8 @@
 // Tests and benches fail by panicking; the no-panic rule is for the library and the binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::Arc;
 
 // The allocator the `chatflow` binary runs with, so the figures are those of `chatflow serve`.
@@ -20,6 +22,7 @@ use std::time::{Duration, Instant};
 use chatflow::runtime::{Engine, EngineConfig};
 use chatflow::serve::ServeOptions;
 use chatflow::store::Store;
+use common::{gather, percentiles};
 
 /// The server runtime's worker threads: "tokio-rt-worker" (older tokio: "tokio-runtime-worker").
 const SERVER_THREADS: &str = "tokio-r";
@@ -44,16 +47,6 @@ fn engine(turns: usize) -> Engine {
     Engine::new(Arc::new(program), EngineConfig::default()).expect("engine")
 }
 
-/// p50 and p99 of `samples` (sorted in place), in milliseconds.
-fn percentiles(samples: &mut [Duration]) -> (f64, f64) {
-    samples.sort();
-    let at = |q: f64| {
-        let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-        samples.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    (at(0.50), at(0.99))
-}
-
 /// Turns through the library: `step` on in-memory sessions, `conversations` at once.
 async fn library(engine: &Engine, conversations: usize, turns: usize) -> (f64, Vec<Duration>) {
     let began = Instant::now();
@@ -72,14 +65,7 @@ async fn library(engine: &Engine, conversations: usize, turns: usize) -> (f64, V
             latencies
         }));
     }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("task"));
-    }
-    (
-        (conversations * turns) as f64 / began.elapsed().as_secs_f64(),
-        all,
-    )
+    gather(tasks, conversations * turns, began).await
 }
 
 /// A minimal HTTP/1.1 keep-alive client over one loopback connection, as a load generator
@@ -182,14 +168,7 @@ async fn http(
             latencies
         }));
     }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("task"));
-    }
-    (
-        (conversations * turns) as f64 / began.elapsed().as_secs_f64(),
-        all,
-    )
+    gather(tasks, conversations * turns, began).await
 }
 
 /// CPU time used by this process's threads whose name starts with `name`, or by the calling

@@ -16,12 +16,16 @@
 // Tests and benches fail by panicking; the no-panic rule is for the library and the binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 #[path = "../tests/it/serve/pg.rs"]
 mod pg;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{gather, percentiles};
 
 const COUNTER: &str = r#"
 bot "Counter" {
@@ -81,16 +85,6 @@ fn start_worker(flow: &std::path::Path, store: &str) -> Worker {
         .unwrap_or_else(|| panic!("expected the ready line, got {line:?}"))
         .to_string();
     Worker { child, base }
-}
-
-/// p50 and p99 of `samples` (sorted in place), in milliseconds.
-fn percentiles(samples: &mut [Duration]) -> (f64, f64) {
-    samples.sort();
-    let at = |q: f64| {
-        let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-        samples.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    (at(0.50), at(0.99))
 }
 
 /// Runs the load over `bases`; turns/s and the latencies.
@@ -153,14 +147,7 @@ async fn load(
             latencies
         }));
     }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("task"));
-    }
-    (
-        (conversations * turns) as f64 / began.elapsed().as_secs_f64(),
-        all,
-    )
+    gather(tasks, conversations * turns, began).await
 }
 
 fn main() {
