@@ -35,11 +35,32 @@ pub const POOL_SIZE: usize = 16;
 pub const DELIVERY_LEASE_MS: i64 = 30_000;
 
 /// How long a session may sit idle inside a transaction before the server ends it; ours never
-/// wait on anything but the database inside one.
-const IDLE_IN_TRANSACTION: &str = "10s";
+/// wait on anything but the database inside one. This bounds how long a worker whose host
+/// vanished (no TCP reset reaches the server) keeps a conversation's row locked.
+pub const IDLE_IN_TRANSACTION: &str = "10s";
 
 /// How long to wait for a connection, from the server or from the pool.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How the pool connects to the database at `url`: the URL's settings, plus
+/// `idle_in_transaction_session_timeout` ([`IDLE_IN_TRANSACTION`] unless the URL's `options`
+/// set it, e.g. `?options=-c%20idle_in_transaction_session_timeout%3D5s`) and a connect
+/// timeout unless the URL has one.
+pub fn connect_config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
+    let mut config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| StoreError::Spec(format!("not a usable PostgreSQL URL: {e}")))?;
+    let options = config.get_options().unwrap_or_default().to_string();
+    if !options.contains("idle_in_transaction_session_timeout") {
+        let options =
+            format!("{options} -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION}");
+        config.options(options.trim());
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    Ok(config)
+}
 
 /// A PostgreSQL database, through a pool of connections.
 #[derive(Clone)]
@@ -105,17 +126,7 @@ fn read_turn(r: &Row, at: usize) -> Turn {
 impl PostgresStore {
     /// Connects to the database at `url` and migrates its schema.
     pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
-        let mut config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::Spec(format!("not a usable PostgreSQL URL: {e}")))?;
-        let options = format!(
-            "{} -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION}",
-            config.get_options().unwrap_or_default()
-        );
-        config.options(options.trim());
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
+        let config = connect_config(url)?;
         let manager = Manager::from_config(
             config,
             NoTls,

@@ -2,7 +2,8 @@
 //! committed together keep their own answers, a turn commit is a compare-and-swap, two store
 //! handles on one database (two workers) never lose an update, the outbox keeps order, and a
 //! schema from a newer chatflow is refused. Then what only PostgreSQL promises several
-//! processes: a webhook delivery is claimed by one worker at a time.
+//! processes: a webhook delivery is claimed by one worker at a time, and a worker that stalls
+//! inside a transaction frees its conversation after the idle-in-transaction timeout.
 
 use std::collections::HashMap;
 
@@ -396,4 +397,76 @@ async fn postgres_a_delivery_is_claimed_by_one_worker_until_its_lease_ends() {
     let again = two.due_deliveries(later, 100).await.unwrap();
     assert_eq!(again.len(), N);
     assert!(one.due_deliveries(later, 100).await.unwrap().is_empty());
+}
+
+/// Every pooled connection carries the guard that frees a vanished worker's row locks: the
+/// connection settings the pool uses set `idle_in_transaction_session_timeout`, and a URL
+/// may set its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_sessions_end_a_transaction_left_idle() {
+    let Some(ts) = TestStore::postgres("store-idle-guard").await else {
+        return;
+    };
+    let show = |url: String| async move {
+        let config = chatflow::store::postgres::connect_config(&url).unwrap();
+        let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        let row = client
+            .query_one("SHOW idle_in_transaction_session_timeout", &[])
+            .await
+            .unwrap();
+        row.get::<_, String>(0)
+    };
+    assert_eq!(
+        show(ts.spec.clone()).await,
+        chatflow::store::postgres::IDLE_IN_TRANSACTION
+    );
+    let own = format!(
+        "{}?options=-c%20idle_in_transaction_session_timeout%3D7s",
+        ts.spec
+    );
+    assert_eq!(show(own).await, "7s", "the URL's own setting wins");
+}
+
+/// A worker that stops in the middle of a turn's commit (its host gone, no TCP reset) holds the
+/// conversation's row lock; the server ends that session after the idle-in-transaction
+/// timeout (1 s here, from the URL), and the next turn of the conversation is stored. Without
+/// the guard that turn would wait for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_stalled_worker_frees_the_conversation_after_the_idle_timeout() {
+    let Some(ts) = TestStore::postgres("store-stalled").await else {
+        return;
+    };
+    let url = format!(
+        "{}?options=-c%20idle_in_transaction_session_timeout%3D1s",
+        ts.spec
+    );
+    let store = Store::open(&url).await.unwrap();
+    create(&store, "c").await;
+    // The stalled worker: a connection set up as the pool's are, inside a transaction that
+    // holds the conversation's row lock, then silent (kept open, never sending again).
+    let config = chatflow::store::postgres::connect_config(&url).unwrap();
+    let (stalled, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+    let connection = tokio::spawn(connection);
+    stalled.batch_execute("BEGIN").await.unwrap();
+    stalled
+        .execute(
+            "UPDATE conversations SET updated_at = updated_at WHERE id = 'c'",
+            &[],
+        )
+        .await
+        .unwrap();
+    // Only a hang guard: the lock is gone after about 1 s.
+    let committed = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        store.commit_turn(turn("c", 2, "m", "[]")),
+    )
+    .await
+    .expect("the conversation stayed locked by the stalled worker");
+    assert_eq!(committed.unwrap(), Committed::Stored { seq: 2 });
+    // The server ended the stalled session, for idling in its transaction.
+    let ended = connection.await.unwrap().unwrap_err();
+    let code = ended.as_db_error().map(|db| db.code().code().to_string());
+    assert_eq!(code.as_deref(), Some("25P03"), "{ended}");
+    drop(stalled);
 }
