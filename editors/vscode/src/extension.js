@@ -5,6 +5,7 @@ const vscode = require('vscode');
 const { LanguageClient, ExecuteCommandRequest } = require('vscode-languageclient/node');
 const { serverCommand } = require('./server');
 const graph = require('./graph');
+const tests = require('./tests');
 
 /** @type {LanguageClient | undefined} */
 let client;
@@ -12,6 +13,8 @@ let client;
 let graphPanel;
 /** @type {vscode.OutputChannel} */
 let output;
+/** @type {vscode.OutputChannel | undefined} */
+let testOutput;
 
 /** @param {vscode.ExtensionContext} context */
 function activate(context) {
@@ -30,6 +33,7 @@ function activate(context) {
 }
 
 function deactivate() {
+  testOutput?.dispose();
   return client?.stop();
 }
 
@@ -50,6 +54,21 @@ async function startClient() {
       outputChannel: output,
       // Imported files and intent CSVs change under the server's feet: tell it.
       synchronize: { fileEvents: watcher },
+      middleware: {
+        // The client runs the server's commands itself (the "Run test" lens); show what a
+        // test run answers.
+        executeCommand: async (command, args, next) => {
+          if (command !== tests.RUN_TEST_COMMAND) return next(command, args);
+          try {
+            const result = await next(command, args);
+            showTestOutcome(tests.testOutcome(result, args[1]));
+            return result;
+          } catch (err) {
+            vscode.window.showErrorMessage(`chatflow: ${err instanceof Error ? err.message : String(err)}`);
+            return undefined;
+          }
+        },
+      },
     },
   );
   try {
@@ -66,6 +85,17 @@ async function startClient() {
       vscode.commands.executeCommand('workbench.action.openSettings', 'chatflow.server.path');
     }
   }
+}
+
+/** @param {{ passed: boolean, report: string, message: string }} outcome */
+async function showTestOutcome(outcome) {
+  testOutput ??= vscode.window.createOutputChannel('chatflow tests');
+  testOutput.appendLine(outcome.report.trimEnd());
+  const show = 'Show Output';
+  const choice = outcome.passed
+    ? await vscode.window.showInformationMessage(outcome.message, show)
+    : await vscode.window.showErrorMessage(outcome.message, show);
+  if (choice === show) testOutput.show(true);
 }
 
 async function restartClient() {

@@ -55,3 +55,18 @@ test('the graph page runs only its own scripts and escapes what it shows', () =>
   assert.equal(scripts.length, 2);
   for (const tag of scripts) assert.match(tag, /nonce="abc123"/);
 });
+
+test('a test run reports pass or failure with the server report', () => {
+  const tests = require('../src/tests');
+  assert.deepEqual(tests.testOutcome({ passed: true, report: 'ok 1\n' }, 'greets'), {
+    passed: true,
+    report: 'ok 1\n',
+    message: '"greets" passed.',
+  });
+  const failed = tests.testOutcome({ passed: false, report: 'FAIL line 3' }, 'greets');
+  assert.equal(failed.passed, false);
+  assert.equal(failed.message, '"greets" failed.');
+  // An answer without `passed: true` is never shown as a pass.
+  assert.equal(tests.testOutcome(null, undefined).passed, false);
+  assert.equal(tests.testOutcome({ passed: 'yes' }, '').message, 'The tests failed.');
+});
