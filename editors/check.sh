@@ -70,9 +70,10 @@ elif [ -n "$tree_sitter" ]; then
       exit 1
     fi
     "$tree_sitter" test --config-path "$ts_config"
-    # Every flow the compiler accepts parses with no ERROR or MISSING node.
+    # Every example flow, and the TextMate grammar's samples, parse with no ERROR or MISSING node.
     "$tree_sitter" parse --config-path "$ts_config" --quiet --stat \
-      ../../examples/*.flow ../../tests/inputs/ok/*.flow ../../tests/inputs/ok/lib/*.flow
+      ../../examples/*.flow ../../tests/inputs/ok/*.flow ../../tests/inputs/ok/lib/*.flow \
+      ../vscode/test/grammar/*.flow
   )
   echo "editors/check.sh: tree-sitter grammar checked in $(($(seconds) - ts_started)) s"
 else

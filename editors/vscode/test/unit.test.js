@@ -70,3 +70,18 @@ test('a test run reports pass or failure with the server report', () => {
   assert.equal(tests.testOutcome(null, undefined).passed, false);
   assert.equal(tests.testOutcome({ passed: 'yes' }, '').message, 'The tests failed.');
 });
+
+test('Enter indents after an opening brace and Tab-out closes it, strings and comments aside', () => {
+  const config = require('../language-configuration.json');
+  const increase = new RegExp(config.indentationRules.increaseIndentPattern);
+  const decrease = new RegExp(config.indentationRules.decreaseIndentPattern);
+  assert.ok(increase.test('node greet {'));
+  assert.ok(increase.test('  choose "Pick {one}" {   # the menu'));
+  assert.ok(increase.test('  json {"items": ['));
+  assert.ok(!increase.test('  say "{"'), 'a brace inside a string opens nothing');
+  assert.ok(!increase.test('  say "a" # {'), 'a brace in a comment opens nothing');
+  assert.ok(!increase.test('node n { say "a"; close }'));
+  assert.ok(decrease.test('  }'));
+  assert.ok(!decrease.test('  say "}"'));
+  assert.equal(config.comments.lineComment, '#');
+});
