@@ -32,6 +32,8 @@ if command -v npm > /dev/null && command -v node > /dev/null; then
     npm test
     npm run --silent package
     test -s chatflow.vsix
+    # The graph view in a browser (Debian's chromium, which ./test.sh installs).
+    npm run --silent test:webview
   )
   echo "editors/check.sh: VS Code extension built (editors/vscode/chatflow.vsix) in $(($(seconds) - started)) s"
 else
