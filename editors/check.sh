@@ -41,14 +41,15 @@ else
 fi
 
 # ---- tree-sitter grammar ---------------------------------------------------------------------
-tree_sitter="$(command -v tree-sitter || true)"
-if [ -n "$tree_sitter" ] && ! "$tree_sitter" --version | grep -q " $TREE_SITTER_VERSION\b"; then
-  tree_sitter=""
-fi
-if [ -z "$tree_sitter" ] && [ -x "$HOME/.cargo/bin/tree-sitter" ] \
-  && "$HOME/.cargo/bin/tree-sitter" --version | grep -q " $TREE_SITTER_VERSION\b"; then
-  tree_sitter="$HOME/.cargo/bin/tree-sitter"
-fi
+# The one at the pinned version: on PATH, or where cargo installs it.
+is_pinned() { [ -x "$1" ] && [ "$("$1" --version 2> /dev/null)" = "tree-sitter $TREE_SITTER_VERSION" ]; }
+tree_sitter=""
+for candidate in "$(command -v tree-sitter || true)" "$HOME/.cargo/bin/tree-sitter"; do
+  if [ -n "$candidate" ] && is_pinned "$candidate"; then
+    tree_sitter="$candidate"
+    break
+  fi
+done
 if [ -z "$tree_sitter" ] && command -v cargo > /dev/null; then
   echo "editors/check.sh: installing tree-sitter-cli $TREE_SITTER_VERSION from crates.io (minutes, once per machine)" >&2
   cargo install --quiet --locked --no-default-features tree-sitter-cli --version "$TREE_SITTER_VERSION"
