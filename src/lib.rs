@@ -60,6 +60,7 @@
 #![warn(missing_docs)]
 
 pub mod address;
+pub mod channels;
 pub mod compile;
 pub mod diagnostic;
 pub mod graph;

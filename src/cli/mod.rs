@@ -187,9 +187,11 @@ struct SessionArgs {
     /// `sys.language` at the start of the conversation (e.g. `es`).
     #[arg(long, value_name = "CODE")]
     language: Option<String>,
-    /// `sys.channel` of the conversation (`terminal` by default).
-    #[arg(long, value_name = "NAME")]
-    channel: Option<String>,
+    /// `sys.channel` of the conversation (`terminal` by default); for `test`, a messaging
+    /// channel's name also shows the bot's messages as that channel would (docs/channels.md);
+    /// for `serve`, each one given (whatsapp, messenger, instagram, telegram, viber) is served.
+    #[arg(long, value_name = "NAME", action = clap::ArgAction::Append)]
+    channel: Vec<String>,
     /// Read secrets from this `.env`-style file (`NAME=value` lines), besides the
     /// `CHATFLOW_SECRET_NAME` environment variables (`test` uses placeholders, never secrets).
     #[arg(long, value_name = "FILE")]
@@ -222,12 +224,17 @@ impl SessionArgs {
             })
     }
 
+    /// `--channel` for `run` and `test`, which take one: the last given.
+    fn last_channel(&self) -> Option<String> {
+        self.channel.last().cloned()
+    }
+
     /// Applies these settings over `config`.
     fn apply(&self, config: chatflow::runtime::EngineConfig) -> chatflow::runtime::EngineConfig {
         chatflow::runtime::EngineConfig {
             smtp: self.smtp_config().or(config.smtp),
             language: self.language.clone().or(config.language),
-            channel: self.channel.clone().unwrap_or(config.channel),
+            channel: self.last_channel().unwrap_or(config.channel),
             ..config
         }
     }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use clap::ValueEnum;
 
 use chatflow::runtime::{Engine, EngineConfig};
+use chatflow::serve::channels::ChannelConfig;
 use chatflow::serve::{ServeOptions, WebhookTarget};
 use chatflow::store::Store;
 
@@ -54,6 +55,10 @@ pub struct ServeArgs {
     /// Use the fixed one-time code `123456` instead of random ones (demos and tests).
     #[arg(long)]
     pub otp_code: bool,
+    /// Send a channel's replies to this API address instead of the platform's own
+    /// (repeatable): `--channel-api telegram=http://127.0.0.1:9000`.
+    #[arg(long, value_name = "NAME=URL")]
+    pub channel_api: Vec<String>,
     #[command(flatten)]
     pub session: SessionArgs,
 }
@@ -85,7 +90,14 @@ pub async fn serve(file: &str, args: ServeArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let base = args.session.apply(EngineConfig {
+    let channels = match channel_configs(&args, &secrets) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e),
+    };
+    // Here `--channel` names the channels served; `sys.channel` is set per conversation.
+    let mut session = args.session.clone();
+    session.channel.clear();
+    let base = session.apply(EngineConfig {
         channel: "web".to_string(),
         ..engine_config(&program, stubs.as_ref(), secrets)
     });
@@ -121,6 +133,8 @@ pub async fn serve(file: &str, args: ServeArgs) -> ExitCode {
         session_ttl,
         admin_token,
         webhook,
+        channels,
+        channel_retry: Default::default(),
     };
     outln!("listening on http://{addr}");
     tracing::info!(%addr, store = %shown, "serving");
@@ -159,6 +173,42 @@ pub async fn migrate(spec: &str) -> ExitCode {
         }
         Err(e) => usage_error(&format!("cannot migrate the store `{shown}`: {e}")),
     }
+}
+
+/// The channels of `--channel`, with their credentials from the secrets and their API
+/// addresses from `--channel-api`.
+fn channel_configs(
+    args: &ServeArgs,
+    secrets: &std::collections::HashMap<String, String>,
+) -> Result<Vec<ChannelConfig>, String> {
+    let mut apis = std::collections::HashMap::new();
+    for spec in &args.channel_api {
+        let (name, url) = spec
+            .split_once('=')
+            .filter(|(n, u)| {
+                !n.is_empty() && (u.starts_with("http://") || u.starts_with("https://"))
+            })
+            .ok_or_else(|| {
+                format!("--channel-api `{spec}`: expected NAME=URL with an http(s) URL")
+            })?;
+        if !args.session.channel.iter().any(|c| c == name) {
+            return Err(format!(
+                "--channel-api `{spec}`: `{name}` is not a --channel served"
+            ));
+        }
+        apis.insert(name.to_string(), url.to_string());
+    }
+    let mut configs: Vec<ChannelConfig> = Vec::new();
+    for name in &args.session.channel {
+        if configs.iter().any(|c| c.name() == name) {
+            continue;
+        }
+        let config = ChannelConfig::from_secrets(name, secrets, apis.get(name).cloned())
+            .map_err(|e| format!("--channel {name}: {e}"))?;
+        tracing::info!(channel = %name, webhook = %format!("/channels/{name}/webhook"), "channel on");
+        configs.push(config);
+    }
+    Ok(configs)
 }
 
 /// The bot's `webhook` setting, with its secret read from the environment.

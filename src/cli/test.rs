@@ -27,8 +27,12 @@ pub async fn test(
         max_steps,
         smtp: session.smtp_config(),
         language: session.language.clone(),
-        channel: session.channel.clone(),
+        channel: session.last_channel(),
     };
+    let platform = options
+        .channel
+        .as_deref()
+        .and_then(chatflow::channels::Platform::from_name);
     let mut outcomes: Vec<TestOutcome> = Vec::new();
     let mut uncompiled = 0;
     let mut reports: Vec<String> = Vec::new();
@@ -59,11 +63,27 @@ pub async fn test(
         });
         let program = Arc::new(program);
         let results = run_tests(program.clone(), &options).await;
+        let context = chatflow::channels::RenderContext {
+            bot_name: program.bot.name.clone(),
+        };
         for outcome in &results {
             out!(
                 "{}",
                 render_outcome(outcome, &program, &compiled.sources, color)
             );
+            // `--channel whatsapp` and the like: the conversation as that channel shows it.
+            if let Some(platform) = platform {
+                out!(
+                    "{}",
+                    chatflow::channels::transcript(
+                        platform,
+                        &outcome.events,
+                        &outcome.turns,
+                        &context,
+                        "    "
+                    )
+                );
+            }
         }
         if coverage {
             reports.push(coverage::measure(&program, &results).render(

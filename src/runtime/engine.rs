@@ -277,6 +277,25 @@ impl Engine {
         s.state == SessionState::Waiting && sensitive::awaits(&self.inner.program, s)
     }
 
+    /// When the session waits at a form: the attribute its next unanswered field fills.
+    /// Channels that ask a form one question at a time send each answer as that field's.
+    pub fn awaited_form_field(&self, s: &Session) -> Option<&str> {
+        let Some(Wait::Form { missing }) = &s.wait else {
+            return None;
+        };
+        let program = &self.inner.program;
+        let stmt = program
+            .nodes
+            .get(s.node as usize)?
+            .stmts
+            .get(s.pc.checked_sub(1)? as usize)?;
+        let crate::ir::Stmt::Form(form) = stmt else {
+            return None;
+        };
+        let field = form.fields.get(*missing.first()? as usize)?;
+        Some(program.attrs.get(field.attr as usize)?.name.as_str())
+    }
+
     /// A turn's end: sensitive values are masked in its events and forgotten.
     fn end_turn(&self, s: &mut Session, answer: Option<&str>, events: &mut [Event]) {
         if sensitive::any(&self.inner.program) {

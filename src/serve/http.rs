@@ -41,6 +41,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/admin/report"),
+    ("POST", "/channels/{name}/webhook"),
+    ("GET", "/channels/{name}/webhook"),
 ];
 
 /// What each HTTP handler shares.
@@ -53,6 +55,8 @@ pub struct AppState {
     /// Turns run as tracked tasks: a client that hangs up does not cancel a turn half-way,
     /// and shutdown waits for them.
     pub tasks: TaskTracker,
+    /// The messaging channels served (`docs/channels.md`).
+    pub channels: Arc<super::channels::Channels>,
 }
 
 /// The HTTP routes of `chatflow serve` over `state`.
@@ -66,6 +70,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/admin/report", get(admin_report))
+        .route(
+            "/channels/{name}/webhook",
+            post(super::channels::webhook).get(super::channels::verify_subscription),
+        )
         .merge(super::web::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")

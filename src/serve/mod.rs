@@ -7,7 +7,8 @@
 //! - [`webhook`]: the bot's webhook, delivered from the store's outbox;
 //! - [`metrics`]: Prometheus text;
 //! - [`report`]: the report page at `/admin/report`;
-//! - [`web`]: the web chat page and the widget script a website embeds.
+//! - [`web`]: the web chat page and the widget script a website embeds;
+//! - [`channels`]: the bot on WhatsApp, Messenger, Instagram, Telegram and Viber.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use tokio_util::task::TaskTracker;
 use crate::runtime::Engine;
 use crate::store::Store;
 
+pub mod channels;
 pub mod http;
 pub mod locks;
 pub mod metrics;
@@ -40,6 +42,10 @@ pub struct ServeOptions {
     pub admin_token: Option<String>,
     /// The bot's webhook and the events it wants.
     pub webhook: Option<(WebhookTarget, Vec<String>)>,
+    /// The messaging channels to answer on (`docs/channels.md`).
+    pub channels: Vec<channels::ChannelConfig>,
+    /// How channel replies are retried.
+    pub channel_retry: channels::RetryPolicy,
 }
 
 /// Serves until `shutdown` resolves, then stops accepting, lets the turns in progress
@@ -52,13 +58,36 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let events = options.webhook.as_ref().map(|(_, events)| events.clone());
-    let service = Arc::new(Service::new(
-        engine,
-        store.clone(),
-        options.session_ttl,
-        events,
-    ));
+    let mut service = Service::new(engine, store.clone(), options.session_ttl, events);
+    let wakes: Vec<Arc<tokio::sync::Notify>> =
+        options.channels.iter().map(|_| Arc::default()).collect();
+    service.channel_wakes = wakes.clone();
+    let channels = Arc::new(channels::Channels {
+        by_name: options
+            .channels
+            .iter()
+            .map(|c| (c.name().to_string(), c.clone()))
+            .collect(),
+        context: crate::channels::RenderContext {
+            bot_name: service.program().bot.name.clone(),
+        },
+    });
+    let service = Arc::new(service);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let senders: Vec<_> = options
+        .channels
+        .into_iter()
+        .zip(wakes)
+        .map(|(config, wake)| {
+            tokio::spawn(channels::deliver::send_replies(
+                store.clone(),
+                config,
+                options.channel_retry,
+                wake,
+                stop_rx.clone(),
+            ))
+        })
+        .collect();
     let worker = options.webhook.map(|(target, _)| {
         tokio::spawn(webhook::deliver(
             store,
@@ -73,6 +102,7 @@ pub async fn serve(
         service,
         admin_token: options.admin_token.map(Arc::from),
         tasks: tasks.clone(),
+        channels,
     };
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown)
@@ -82,6 +112,9 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     if let Some(worker) = worker {
         let _ = worker.await;
+    }
+    for sender in senders {
+        let _ = sender.await;
     }
     Ok(())
 }

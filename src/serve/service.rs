@@ -21,6 +21,10 @@ use crate::report::trace::{is_trace_only, TurnTrace};
 use crate::runtime::{Engine, Event, Session, SessionState};
 use crate::store::{Committed, Conversation, Message, OutboxItem, Store, StoreError, TurnCommit};
 
+mod channels;
+
+pub use channels::{ChannelTurn, Replies};
+
 /// How many times a turn may lose the compare-and-swap to other workers before it gives up.
 /// Each loss means another turn of the conversation was stored, so the conversation moves.
 const MAX_RERUNS: usize = 50;
@@ -85,6 +89,13 @@ pub enum ServiceError {
     Corrupt(String),
 }
 
+/// Who sends a message: a visitor with (maybe) their conversation's token, or a channel.
+#[derive(Clone, Copy)]
+enum Caller<'a> {
+    Visitor(Option<&'a str>),
+    Channel(&'a channels::ChannelTurn<'a>),
+}
+
 /// Which webhook events the bot asked for (`None`: no webhook).
 pub type WebhookEvents = Option<Vec<String>>;
 
@@ -104,6 +115,8 @@ pub struct Service {
     pub webhook_events: WebhookEvents,
     /// Woken when a turn wrote webhook events, so they go out at once.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Woken with [`Service::outbox_wake`]: one per channel's sender.
+    pub channel_wakes: Vec<Arc<tokio::sync::Notify>>,
     locks: Locks,
 }
 
@@ -125,6 +138,7 @@ impl Service {
             metrics: Arc::default(),
             webhook_events,
             outbox_wake: Arc::default(),
+            channel_wakes: Vec::new(),
             locks: Locks::default(),
         }
     }
@@ -161,7 +175,7 @@ impl Service {
         let wake = !commit.outbox.is_empty();
         self.store.create(conversation, commit).await?;
         if wake {
-            self.outbox_wake.notify_one();
+            self.wake_outbox();
         }
         self.observe(&events, began);
         tracing::info!(conversation = %id, state, "conversation opened");
@@ -247,6 +261,19 @@ impl Service {
         text: String,
         message_id: Option<String>,
     ) -> Result<Answer, ServiceError> {
+        self.run_message(id, Caller::Visitor(token), text, message_id)
+            .await
+    }
+
+    /// [`Service::message`] for a visitor's token, or for a channel (trusted: it proved the
+    /// webhook came from the platform), whose replies also go to the outbox.
+    async fn run_message(
+        &self,
+        id: &str,
+        caller: Caller<'_>,
+        text: String,
+        message_id: Option<String>,
+    ) -> Result<Answer, ServiceError> {
         let began = Instant::now();
         // Lock first, then read once: the row read under the lock is both what the token is
         // checked against and the state the turn starts from. The lock serializes this
@@ -254,7 +281,7 @@ impl Service {
         // compare-and-swap, and the turn runs again on what that process stored.
         let _held = self.locks.lock(id).await;
         for _ in 0..MAX_RERUNS {
-            let turn = self.try_message(id, token, &text, message_id.as_deref(), began);
+            let turn = self.try_message(id, caller, &text, message_id.as_deref(), began);
             if let Some(answer) = turn.await? {
                 return Ok(answer);
             }
@@ -271,7 +298,7 @@ impl Service {
     async fn try_message(
         &self,
         id: &str,
-        token: Option<&str>,
+        caller: Caller<'_>,
         text: &str,
         message_id: Option<&str>,
         began: Instant,
@@ -281,7 +308,13 @@ impl Service {
             .conversation_for_message(id, message_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        check_token(&conversation, token)?;
+        let channel = match caller {
+            Caller::Visitor(token) => {
+                check_token(&conversation, token)?;
+                None
+            }
+            Caller::Channel(channel) => Some(channel),
+        };
         if let Some(turn) = first {
             return Ok(Some(stored_answer(&turn.state, &turn.events)));
         }
@@ -289,6 +322,7 @@ impl Service {
             return Err(ServiceError::Conflict(conversation.state));
         }
         let (mut session, mut events) = self.restore(&conversation)?;
+        let text = &channels::answer_text(&self.engine, &session, channel, text);
         // An answer to a sensitive question is never stored (docs/language.md).
         let stored_text = if self.engine.awaits_sensitive(&session) {
             crate::runtime::MASK.to_string()
@@ -318,7 +352,10 @@ impl Service {
             message_id: message_id.map(str::to_string),
         };
         let state = state_name(&session);
-        let outbox = self.outbox_for(id, &at, Some(&message), &events, state, false);
+        let mut outbox = self.outbox_for(id, &at, Some(&message), &events, state, false);
+        if let Some(channel) = channel {
+            outbox.extend(channel.replies(&events));
+        }
         let events_value = events_json(&events);
         let mut commit = self.commit_for(
             id,
@@ -332,7 +369,7 @@ impl Service {
         commit.seq = conversation.seq + 1;
         let wake = !commit.outbox.is_empty();
         match self.store.commit_turn(commit).await? {
-            Committed::Stored { .. } if wake => self.outbox_wake.notify_one(),
+            Committed::Stored { .. } if wake => self.wake_outbox(),
             Committed::Stored { .. } => {}
             Committed::Duplicate(turn) => {
                 return Ok(Some(stored_answer(&turn.state, &turn.events)))
@@ -346,6 +383,14 @@ impl Service {
             state: state.to_string(),
             events: events_value,
         }))
+    }
+
+    /// Tells the outbox's senders that a turn wrote rows.
+    fn wake_outbox(&self) {
+        self.outbox_wake.notify_one();
+        for wake in &self.channel_wakes {
+            wake.notify_one();
+        }
     }
 
     /// The session to run, and any events the restore itself produced.
@@ -418,15 +463,17 @@ impl Service {
         }
         out.into_iter()
             .filter(|(name, _)| wanted.iter().any(|w| w == name))
-            .map(|(name, data)| OutboxItem {
-                body: json!({
-                    "event": name,
-                    "conversation": id,
-                    "at": at,
-                    "flow_version": self.flow_version,
-                    "data": data,
-                })
-                .to_string(),
+            .map(|(name, data)| {
+                OutboxItem::webhook(
+                    json!({
+                        "event": name,
+                        "conversation": id,
+                        "at": at,
+                        "flow_version": self.flow_version,
+                        "data": data,
+                    })
+                    .to_string(),
+                )
             })
             .collect()
     }

@@ -103,6 +103,30 @@ pub struct Message {
 pub struct OutboxItem {
     /// The JSON body to POST.
     pub body: String,
+    /// The channel whose send API it goes to (`docs/channels.md`); `None`: the bot's webhook.
+    pub channel: Option<String>,
+}
+
+impl OutboxItem {
+    /// A delivery to the bot's webhook.
+    pub fn webhook(body: String) -> OutboxItem {
+        OutboxItem {
+            body,
+            channel: None,
+        }
+    }
+}
+
+/// Which conversation a channel's user talks in: a new conversation takes the link over only
+/// if it still points where the caller saw it point (`previous`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelLink {
+    /// The channel's name (`telegram`, ...).
+    pub channel: String,
+    /// The platform's id of the user (a chat id, a phone number, a page-scoped id, ...).
+    pub user: String,
+    /// The conversation the user was linked to when the caller looked; `None`: none.
+    pub previous: Option<String>,
 }
 
 /// A pending webhook delivery.
@@ -344,9 +368,50 @@ impl Store {
         now_ms: i64,
         limit: u32,
     ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.due_channel_deliveries(now_ms, limit, None).await
+    }
+
+    /// [`Store::due_deliveries`] of the replies to send through `channel`'s send API
+    /// (`None`: the bot's webhook events). Each channel's rows are in order per conversation
+    /// on their own: a failing webhook does not hold a channel's replies back.
+    pub async fn due_channel_deliveries(
+        &self,
+        now_ms: i64,
+        limit: u32,
+        channel: Option<&str>,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let channel = channel.map(str::to_string);
         match &self.backend {
-            Backend::Sqlite(s) => s.due_deliveries(now_ms, limit).await,
-            Backend::Postgres(s) => s.due_deliveries(now_ms, limit).await,
+            Backend::Sqlite(s) => s.due_deliveries(now_ms, limit, channel).await,
+            Backend::Postgres(s) => s.due_deliveries(now_ms, limit, channel).await,
+        }
+    }
+
+    /// The conversation a channel's user is linked to, if any.
+    pub async fn channel_conversation(
+        &self,
+        channel: &str,
+        user: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let (channel, user) = (channel.to_string(), user.to_string());
+        match &self.backend {
+            Backend::Sqlite(s) => s.channel_conversation(channel, user).await,
+            Backend::Postgres(s) => s.channel_conversation(&channel, &user).await,
+        }
+    }
+
+    /// [`Store::create`], and links the channel user to the new conversation, in one
+    /// transaction; `false` (nothing stored) when the link no longer points at
+    /// `link.previous` (another worker opened a conversation for the user first).
+    pub async fn create_linked(
+        &self,
+        conversation: Conversation,
+        opening: TurnCommit,
+        link: ChannelLink,
+    ) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.create_linked(conversation, opening, link).await,
+            Backend::Postgres(s) => s.create_linked(conversation, opening, link).await,
         }
     }
 

@@ -58,6 +58,9 @@ pub struct TestOutcome {
     /// Every event of the conversation, all turns in order (trace events included), for
     /// coverage.
     pub events: Vec<Event>,
+    /// Where each turn begins in `events`, and the visitor's message it answered (`None`
+    /// for the opening turn): what `chatflow test --channel` shows a transcript from.
+    pub turns: Vec<(usize, Option<String>)>,
     /// How far the test's virtual clock moved: the API timeouts and retry waits the test went
     /// through, which took no real time.
     pub waited: Duration,
@@ -122,6 +125,7 @@ pub async fn run_tests(program: Arc<Program>, options: &TestOptions) -> Vec<Test
                 span: test.span,
                 failure: Some(Failure::new(test.span, mismatch, Vec::new())),
                 events: Vec::new(),
+                turns: Vec::new(),
                 waited: Duration::ZERO,
             }
         });
@@ -166,6 +170,8 @@ pub(super) struct Run<'a> {
     scripted: HashSet<String>,
     /// Events of every turn so far.
     history: Vec<Event>,
+    /// Where each turn begins in `history`, with the message it answered.
+    turns: Vec<(usize, Option<String>)>,
 }
 
 pub(super) struct ApiCallSeen {
@@ -178,12 +184,14 @@ pub(super) struct ApiCallSeen {
 async fn run_one(program: &Arc<Program>, test: &TestCase, options: &TestOptions) -> TestOutcome {
     let clock = VirtualClock::new();
     let mut history = Vec::new();
-    let result = run_steps(program, test, options, &clock, &mut history).await;
+    let mut turns = Vec::new();
+    let result = run_steps(program, test, options, &clock, (&mut history, &mut turns)).await;
     TestOutcome {
         name: test.name.clone(),
         span: test.span,
         failure: result.err(),
         events: history,
+        turns,
         waited: clock.now(),
     }
 }
@@ -193,7 +201,7 @@ async fn run_steps(
     test: &TestCase,
     options: &TestOptions,
     clock: &Arc<VirtualClock>,
-    history: &mut Vec<Event>,
+    (history, turns): (&mut Vec<Event>, &mut Vec<(usize, Option<String>)>),
 ) -> Result<(), Failure> {
     let setup_failed = |actual: String| {
         let mismatch = Mismatch::new("test setup", "a stub server and an engine", actual);
@@ -220,6 +228,7 @@ async fn run_steps(
         secret_values: secret_values(program),
         scripted: HashSet::new(),
         history: Vec::new(),
+        turns: Vec::new(),
     };
     // Stubs before the first `user` line are in place for the opening turn.
     let opening = test
@@ -243,6 +252,7 @@ async fn run_steps(
         }
     }
     *history = std::mem::take(&mut run.history);
+    *turns = std::mem::take(&mut run.turns);
     result
 }
 
@@ -322,6 +332,7 @@ impl Run<'_> {
         if !self.started {
             self.started = true;
             let events = self.engine.start(&mut self.session).await;
+            self.turns.push((self.history.len(), None));
             self.begin_turn(events);
         }
     }
@@ -367,6 +378,7 @@ impl Run<'_> {
                 }
                 self.scripted.clear();
                 let events = self.engine.step(&mut self.session, text).await;
+                self.turns.push((self.history.len(), Some(text.clone())));
                 self.begin_turn(events);
                 Ok(())
             }

@@ -352,6 +352,7 @@ fn coverage_counts_menu_options_by_the_node_entered_next() {
         span: Default::default(),
         failure: None,
         events: vec![entered("a"), entered("b"), entered("c"), entered("a")],
+        turns: Vec::new(),
         waited: Default::default(),
     };
     let coverage = measure(&program, &[outcome]);

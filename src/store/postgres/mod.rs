@@ -23,6 +23,7 @@ use tokio_postgres::{NoTls, Row};
 use super::{Committed, Conversation, Message, OutboxRow, StoreError, Summary, Turn, TurnCommit};
 use crate::report::{ConversationRow, Rows, TurnRow};
 
+mod channels;
 mod schema;
 
 pub use schema::{schema_version, MIGRATIONS};
@@ -320,7 +321,7 @@ impl PostgresStore {
             .execute("DELETE FROM conversations WHERE id = $1", &[&id])
             .await
             .map_err(pg_error)?;
-        for table in ["turns", "outbox"] {
+        for table in ["turns", "outbox", "channel_users"] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE conversation = $1"),
                 &[&id],
@@ -361,6 +362,7 @@ impl PostgresStore {
         &self,
         now_ms: i64,
         limit: u32,
+        channel: Option<String>,
     ) -> Result<Vec<OutboxRow>, StoreError> {
         let client = self.client().await?;
         let stmt = client
@@ -368,7 +370,9 @@ impl PostgresStore {
                 "UPDATE outbox SET leased_until = $1::bigint + $3::bigint
                  WHERE n IN (
                      SELECT o.n FROM outbox o
-                     WHERE o.n = (SELECT MIN(n) FROM outbox WHERE conversation = o.conversation)
+                     WHERE o.channel IS NOT DISTINCT FROM $4::text
+                       AND o.n = (SELECT MIN(n) FROM outbox
+                                  WHERE conversation = o.conversation AND channel IS NOT DISTINCT FROM $4::text)
                        AND o.next_at <= $1 AND o.leased_until <= $1
                      ORDER BY o.n LIMIT $2
                      FOR UPDATE SKIP LOCKED)
@@ -377,7 +381,10 @@ impl PostgresStore {
             .await
             .map_err(pg_error)?;
         let rows = client
-            .query(&stmt, &[&now_ms, &i64::from(limit), &DELIVERY_LEASE_MS])
+            .query(
+                &stmt,
+                &[&now_ms, &i64::from(limit), &DELIVERY_LEASE_MS, &channel],
+            )
             .await
             .map_err(pg_error)?;
         let mut due: Vec<OutboxRow> = rows
@@ -431,7 +438,8 @@ impl PostgresStore {
             .execute(
                 "WITH old AS (DELETE FROM conversations WHERE updated_at < $1 RETURNING id),
                       gone_turns AS (DELETE FROM turns WHERE conversation IN (SELECT id FROM old)),
-                      gone_outbox AS (DELETE FROM outbox WHERE conversation IN (SELECT id FROM old))
+                      gone_outbox AS (DELETE FROM outbox WHERE conversation IN (SELECT id FROM old)),
+                      gone_users AS (DELETE FROM channel_users WHERE conversation IN (SELECT id FROM old))
                  SELECT 1 FROM old",
                 &[&before],
             )
@@ -563,11 +571,13 @@ async fn insert_outbox(
         return Ok(());
     }
     let stmt = tx
-        .prepare_cached("INSERT INTO outbox (conversation, body, next_at) VALUES ($1, $2, 0)")
+        .prepare_cached(
+            "INSERT INTO outbox (conversation, body, next_at, channel) VALUES ($1, $2, 0, $3)",
+        )
         .await
         .map_err(pg_error)?;
     for item in &t.outbox {
-        tx.execute(&stmt, &[&t.conversation, &item.body])
+        tx.execute(&stmt, &[&t.conversation, &item.body, &item.channel])
             .await
             .map_err(pg_error)?;
     }

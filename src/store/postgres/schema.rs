@@ -57,6 +57,19 @@ CREATE INDEX outbox_by_conversation ON outbox (conversation, n);
 ALTER TABLE turns ADD COLUMN trace TEXT;
 CREATE INDEX conversations_by_created ON conversations (created_at);
 "#,
+    // 3: channels (as in SQLite's step 3): an outbox row names the channel whose send API it
+    // goes to (NULL: the bot's webhook), and each channel user is linked to their conversation.
+    r#"
+ALTER TABLE outbox ADD COLUMN channel TEXT;
+CREATE INDEX outbox_by_channel ON outbox (conversation, channel, n);
+CREATE TABLE channel_users (
+    channel TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    PRIMARY KEY (channel, user_id)
+);
+CREATE INDEX channel_users_by_conversation ON channel_users (conversation);
+"#,
 ];
 
 /// The schema version this binary writes.

@@ -21,6 +21,7 @@ use super::{Committed, Conversation, Message, OutboxRow, StoreError, Summary, Tu
 use crate::report::{ConversationRow, Rows, TurnRow};
 use worker::Worker;
 
+mod channels;
 mod worker;
 
 /// The schema, one step per version: `MIGRATIONS[i]` takes version `i` to `i + 1`.
@@ -65,6 +66,19 @@ CREATE INDEX outbox_by_conversation ON outbox (conversation, n);
     r#"
 ALTER TABLE turns ADD COLUMN trace TEXT;
 CREATE INDEX conversations_by_created ON conversations (created_at);
+"#,
+    // 3: channels (docs/channels.md): an outbox row names the channel whose send API it goes
+    // to (NULL: the bot's webhook), and each channel user is linked to their conversation.
+    r#"
+ALTER TABLE outbox ADD COLUMN channel TEXT;
+CREATE INDEX outbox_by_channel ON outbox (conversation, channel, n);
+CREATE TABLE channel_users (
+    channel TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    PRIMARY KEY (channel, user_id)
+);
+CREATE INDEX channel_users_by_conversation ON channel_users (conversation);
 "#,
 ];
 
@@ -222,6 +236,10 @@ impl SqliteStore {
                 let n = tx.execute("DELETE FROM conversations WHERE id = ?1", params![id])?;
                 tx.execute("DELETE FROM turns WHERE conversation = ?1", params![id])?;
                 tx.execute("DELETE FROM outbox WHERE conversation = ?1", params![id])?;
+                tx.execute(
+                    "DELETE FROM channel_users WHERE conversation = ?1",
+                    params![id],
+                )?;
                 Ok((n > 0, true))
             })
             .await
@@ -251,22 +269,25 @@ impl SqliteStore {
             .await
     }
 
-    /// The oldest due delivery of each conversation, so deliveries stay in order.
+    /// The oldest due delivery of each conversation to `channel` (`None`: the bot's
+    /// webhook), so deliveries stay in order.
     pub async fn due_deliveries(
         &self,
         now_ms: i64,
         limit: u32,
+        channel: Option<String>,
     ) -> Result<Vec<OutboxRow>, StoreError> {
         self.worker
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT o.n, o.conversation, o.body, o.attempts FROM outbox o
-                 WHERE o.n = (SELECT MIN(n) FROM outbox WHERE conversation = o.conversation)
+                 WHERE o.channel IS ?3
+                   AND o.n = (SELECT MIN(n) FROM outbox WHERE conversation = o.conversation AND channel IS ?3)
                    AND o.next_at <= ?1
                  ORDER BY o.n LIMIT ?2",
                 )?;
                 let rows = stmt
-                    .query_map(params![now_ms, limit], |r| {
+                    .query_map(params![now_ms, limit, channel], |r| {
                         Ok(OutboxRow {
                             n: r.get(0)?,
                             conversation: r.get(1)?,
@@ -320,6 +341,10 @@ impl SqliteStore {
                 )?;
                 tx.execute(
                     &format!("DELETE FROM outbox WHERE conversation IN ({OLD})"),
+                    params![before],
+                )?;
+                tx.execute(
+                    &format!("DELETE FROM channel_users WHERE conversation IN ({OLD})"),
                     params![before],
                 )?;
                 let n = tx.execute(
@@ -501,10 +526,11 @@ fn insert_turn(tx: &Connection, t: &TurnCommit, seq: i64) -> rusqlite::Result<bo
 }
 
 fn insert_outbox(tx: &Connection, t: &TurnCommit) -> rusqlite::Result<()> {
-    let mut stmt =
-        tx.prepare_cached("INSERT INTO outbox (conversation, body, next_at) VALUES (?1, ?2, 0)")?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO outbox (conversation, body, next_at, channel) VALUES (?1, ?2, 0, ?3)",
+    )?;
     for item in &t.outbox {
-        stmt.execute(params![t.conversation, item.body])?;
+        stmt.execute(params![t.conversation, item.body, item.channel])?;
     }
     Ok(())
 }

@@ -28,6 +28,7 @@ macro_rules! on_both_stores {
 }
 
 mod api;
+mod channels;
 mod durability;
 mod pg;
 mod process;

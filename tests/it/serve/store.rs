@@ -131,9 +131,7 @@ async fn a_turn_that_started_before_another_was_stored_is_refused_whole(ts: Test
     // Another worker ran a turn on the state at seq 1 too: refused, with its outbox row.
     let mut b = turn("c", 2, "m-b", "[\"b\"]");
     b.session = "{\"by\":\"b\"}".into();
-    b.outbox = vec![OutboxItem {
-        body: "{\"from\":\"b\"}".into(),
-    }];
+    b.outbox = vec![OutboxItem::webhook("{\"from\":\"b\"}".into())];
     assert_eq!(
         store.commit_turn(b.clone()).await.unwrap(),
         Committed::Conflict
@@ -250,9 +248,7 @@ async fn the_outbox_gives_each_conversation_its_events_in_order(ts: TestStore) {
         create(&store, c).await;
         let mut t = turn(c, 2, "m", "[]");
         t.outbox = (1..=3)
-            .map(|i| OutboxItem {
-                body: format!("{c}{i}"),
-            })
+            .map(|i| OutboxItem::webhook(format!("{c}{i}")))
             .collect();
         assert_eq!(
             store.commit_turn(t).await.unwrap(),
@@ -338,10 +334,10 @@ async fn prune_erases_only_conversations_idle_since_before_the_cutoff(ts: TestSt
     }
     let mut t = turn("new", 2, "m", "[]");
     t.at = "2026-12-02T00:00:00.000Z".into();
-    t.outbox = vec![OutboxItem { body: "x".into() }];
+    t.outbox = vec![OutboxItem::webhook("x".into())];
     store.commit_turn(t).await.unwrap();
     let mut t = turn("old", 2, "m", "[]");
-    t.outbox = vec![OutboxItem { body: "y".into() }];
+    t.outbox = vec![OutboxItem::webhook("y".into())];
     store.commit_turn(t).await.unwrap();
     let rows = store.report_rows(None, None).await.unwrap();
     assert_eq!(rows.conversations.len(), 2);
@@ -373,7 +369,7 @@ async fn postgres_a_delivery_is_claimed_by_one_worker_until_its_lease_ends() {
         let c = format!("c{k}");
         create(&one, &c).await;
         let mut t = turn(&c, 2, "m", "[]");
-        t.outbox = vec![OutboxItem { body: c.clone() }];
+        t.outbox = vec![OutboxItem::webhook(c.clone())];
         one.commit_turn(t).await.unwrap();
     }
     let now = 1_000;
@@ -469,4 +465,132 @@ async fn postgres_a_stalled_worker_frees_the_conversation_after_the_idle_timeout
     let code = ended.as_db_error().map(|db| db.code().code().to_string());
     assert_eq!(code.as_deref(), Some("25P03"), "{ended}");
     drop(stalled);
+}
+
+fn conversation_row(id: &str) -> Conversation {
+    Conversation {
+        id: id.to_string(),
+        token_hash: "h".into(),
+        state: "waiting".into(),
+        node: "n".into(),
+        session: "{}".into(),
+        flow_version: "v".into(),
+        created_at: "2026-12-01T00:00:00.000Z".into(),
+        updated_at: "2026-12-01T00:00:00.000Z".into(),
+        seq: 1,
+    }
+}
+
+// A channel user is linked to the conversation opened for them only if the link still
+// points where the opener saw it (two workers opening for one user: one wins, the other
+// stores nothing); erasing the conversation forgets the link. Channel replies queue apart
+// from webhook events, each in order per conversation.
+on_both_stores!(channel_links_and_channel_outbox_rows);
+async fn channel_links_and_channel_outbox_rows(ts: TestStore) {
+    use chatflow::store::ChannelLink;
+    let store = ts.open().await;
+    let link = |previous: Option<&str>| ChannelLink {
+        channel: "telegram".into(),
+        user: "42".into(),
+        previous: previous.map(str::to_string),
+    };
+    let mut opening = turn("a", 1, "tg-1", "[]");
+    opening.outbox = vec![
+        OutboxItem::webhook("hook-a".into()),
+        OutboxItem {
+            body: "reply-a1".into(),
+            channel: Some("telegram".into()),
+        },
+        OutboxItem {
+            body: "reply-a2".into(),
+            channel: Some("telegram".into()),
+        },
+    ];
+    assert!(store
+        .create_linked(conversation_row("a"), opening, link(None))
+        .await
+        .unwrap());
+    // A second opener that also saw no link loses, and writes nothing.
+    let mut loser = turn("b", 1, "tg-1", "[]");
+    loser.outbox = vec![OutboxItem::webhook("hook-b".into())];
+    assert!(!store
+        .create_linked(conversation_row("b"), loser, link(None))
+        .await
+        .unwrap());
+    assert!(store.conversation("b").await.unwrap().is_none());
+    assert_eq!(
+        store
+            .channel_conversation("telegram", "42")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("a")
+    );
+    assert_eq!(
+        store.channel_conversation("viber", "42").await.unwrap(),
+        None
+    );
+    // The opening turn keeps the message that opened it.
+    let first = &store.transcript("a").await.unwrap()[0];
+    assert_eq!(
+        first.message.as_ref().and_then(|m| m.message_id.as_deref()),
+        Some("tg-1")
+    );
+
+    let hooks = store.due_deliveries(1_000, 10).await.unwrap();
+    assert_eq!(
+        hooks.iter().map(|r| r.body.as_str()).collect::<Vec<_>>(),
+        ["hook-a"]
+    );
+    let replies = store
+        .due_channel_deliveries(1_000, 10, Some("telegram"))
+        .await
+        .unwrap();
+    assert_eq!(
+        replies.iter().map(|r| r.body.as_str()).collect::<Vec<_>>(),
+        ["reply-a1"]
+    );
+    assert!(store
+        .due_channel_deliveries(1_000, 10, Some("viber"))
+        .await
+        .unwrap()
+        .is_empty());
+    // A failing webhook does not hold the replies back.
+    store
+        .retry_later(hooks[0].n, 999_999, "down".into())
+        .await
+        .unwrap();
+    store.delivered(replies[0].n).await.unwrap();
+    let next = store
+        .due_channel_deliveries(1_000, 10, Some("telegram"))
+        .await
+        .unwrap();
+    assert_eq!(
+        next.iter().map(|r| r.body.as_str()).collect::<Vec<_>>(),
+        ["reply-a2"]
+    );
+
+    // The next conversation takes the link over from `a` only.
+    let c = turn("c", 1, "tg-9", "[]");
+    assert!(!store
+        .create_linked(conversation_row("c"), c.clone(), link(Some("zzz")))
+        .await
+        .unwrap());
+    assert!(store
+        .create_linked(conversation_row("c"), c, link(Some("a")))
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .channel_conversation("telegram", "42")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("c")
+    );
+    assert!(store.delete("c").await.unwrap());
+    assert_eq!(
+        store.channel_conversation("telegram", "42").await.unwrap(),
+        None
+    );
 }
