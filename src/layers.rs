@@ -15,6 +15,7 @@ const LAYERS: &[&str] = &[
     "ir",
     "compile",
     "runtime",
+    "channels",
     "graph",
     "testing",
     "report",

@@ -12,12 +12,11 @@ pub fn split(text: &str, limit: usize) -> Vec<String> {
             pieces.push(rest.to_string());
             break;
         }
-        // The byte offset just past `limit` characters.
-        let hard = rest
-            .char_indices()
-            .nth(limit)
-            .map_or(rest.len(), |(i, _)| i);
-        let cut = rest[..hard]
+        // The byte offset just past `limit` characters, and past the character after them
+        // (whitespace right after a full piece is a cut too).
+        let offset = |n: usize| rest.char_indices().nth(n).map_or(rest.len(), |(i, _)| i);
+        let hard = offset(limit);
+        let cut = rest[..offset(limit + 1)]
             .char_indices()
             .filter(|(_, c)| c.is_whitespace())
             .map(|(i, _)| i)
