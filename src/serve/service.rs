@@ -331,6 +331,11 @@ impl Service {
         };
         let now_time = Utc::now();
         let expired = self.expired(&conversation, now_time);
+        if expired && channel.is_some() {
+            // A channel's visitor who comes back after the idle time starts a new
+            // conversation with this message, rather than being told the old one ended.
+            return Err(ServiceError::Conflict("expired".into()));
+        }
         if expired {
             session.state = SessionState::Closed;
             events.push(Event::Say {

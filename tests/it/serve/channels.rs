@@ -710,3 +710,49 @@ fn serve_refuses_a_channel_without_its_secrets() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no channel `myspace`"), "{stderr}");
 }
+
+/// A visitor who writes again after the idle time starts a new conversation with that
+/// message instead of being told the old one ended.
+#[tokio::test]
+async fn a_visitor_back_after_the_idle_time_starts_over() {
+    let dir = TempDir::new("ch-idle");
+    let fake = Fake::start(Platform::Telegram, vec![]).await;
+    let mut opts = options(vec![config(Platform::Telegram, &fake.base)]);
+    opts.session_ttl = Some(Duration::from_millis(50));
+    let server = Server::start(DESK, &dir.path("s.db"), opts).await;
+    assert_eq!(
+        post(
+            &server,
+            "telegram",
+            &telegram_text(1, 1, "hi"),
+            &telegram_secret()
+        )
+        .await,
+        200
+    );
+    fake.wait_for(2).await;
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    assert_eq!(
+        post(
+            &server,
+            "telegram",
+            &telegram_text(2, 2, "Bye"),
+            &telegram_secret()
+        )
+        .await,
+        200
+    );
+    let got = fake.wait_for(4).await;
+    let texts: Vec<&str> = got.iter().filter_map(|b| b["text"].as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "Hi from telegram!",
+            "Pick one",
+            "Hi from telegram!",
+            "Pick one"
+        ]
+    );
+    assert_eq!(conversations(&server).await, 2);
+    server.stop().await;
+}
