@@ -57,6 +57,7 @@ struct Inner {
     api_calls: BTreeMap<(String, &'static str), u64>,
     api_latency: BTreeMap<String, Histogram>,
     webhook_deliveries: BTreeMap<&'static str, u64>,
+    channel_deliveries: BTreeMap<(&'static str, &'static str), u64>,
 }
 
 /// Counters and histograms exposed at `/metrics` in the Prometheus text format.
@@ -101,6 +102,12 @@ impl Metrics {
     /// Records one webhook delivery attempt by outcome.
     pub fn webhook(&self, outcome: &'static str) {
         self.with(|m| *m.webhook_deliveries.entry(outcome).or_default() += 1);
+    }
+
+    /// Records one attempt to send a channel's reply, by channel and outcome (`delivered`,
+    /// `failed`, `rejected`).
+    pub fn channel_reply(&self, channel: &'static str, outcome: &'static str) {
+        self.with(|m| *m.channel_deliveries.entry((channel, outcome)).or_default() += 1);
     }
 
     /// The exposition text, with conversations by state as read from the store.
@@ -160,6 +167,16 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "chatflow_webhook_deliveries_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        out.push_str(
+            "# HELP chatflow_channel_replies_total Attempts to send a reply through a channel's API, by outcome.\n",
+        );
+        out.push_str("# TYPE chatflow_channel_replies_total counter\n");
+        for ((channel, outcome), n) in &m.channel_deliveries {
+            let _ = writeln!(
+                out,
+                "chatflow_channel_replies_total{{channel=\"{channel}\",outcome=\"{outcome}\"}} {n}"
             );
         }
         out

@@ -81,6 +81,7 @@ pub async fn serve(
         .map(|(config, wake)| {
             tokio::spawn(channels::deliver::send_replies(
                 store.clone(),
+                Arc::clone(&service.metrics),
                 config,
                 options.channel_retry,
                 wake,

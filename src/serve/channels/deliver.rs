@@ -17,6 +17,7 @@ use tokio::sync::{watch, Notify};
 
 use super::config::{ChannelConfig, RetryPolicy};
 use crate::channels::Platform;
+use crate::serve::metrics::Metrics;
 use crate::store::{OutboxRow, Store};
 
 /// How long one send may take.
@@ -25,6 +26,7 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Runs until `stop` turns true; `wake` is notified when a turn wrote outbox rows.
 pub async fn send_replies(
     store: Store,
+    metrics: Arc<Metrics>,
     config: ChannelConfig,
     retry: RetryPolicy,
     wake: Arc<Notify>,
@@ -53,7 +55,11 @@ pub async fn send_replies(
         let mut attempts = tokio::task::JoinSet::new();
         for row in due {
             let (client, store, config) = (client.clone(), store.clone(), Arc::clone(&config));
-            attempts.spawn(async move { attempt(&client, &store, &config, retry, row).await });
+            let metrics = Arc::clone(&metrics);
+            attempts.spawn(async move {
+                let outcome = attempt(&client, &store, &config, retry, row).await;
+                metrics.channel_reply(config.name(), outcome);
+            });
         }
         while attempts.join_next().await.is_some() {}
         if sent_any {
@@ -80,27 +86,31 @@ async fn attempt(
     config: &ChannelConfig,
     retry: RetryPolicy,
     row: OutboxRow,
-) {
+) -> &'static str {
     let outcome = match serde_json::from_str::<Json>(&row.body) {
         Ok(stored) => send(client, config, &stored).await,
         Err(e) => Outcome::Rejected(format!("unreadable outbox row: {e}")),
     };
     let channel = config.name();
-    let stored = match outcome {
-        Outcome::Delivered => store.delivered(row.n).await,
+    let (stored, name) = match outcome {
+        Outcome::Delivered => (store.delivered(row.n).await, "delivered"),
         Outcome::Rejected(why) => {
             tracing::warn!(channel, delivery = row.n, conversation = %row.conversation, error = %why, "the platform refused a reply; dropped");
-            store.delivered(row.n).await
+            (store.delivered(row.n).await, "rejected")
         }
         Outcome::Retry(why) => {
             tracing::warn!(channel, delivery = row.n, conversation = %row.conversation, attempts = row.attempts + 1, error = %why, "reply not sent; will retry");
             let wait = retry.backoff(row.attempts).as_millis() as i64;
-            store.retry_later(row.n, now_ms() + wait, why).await
+            (
+                store.retry_later(row.n, now_ms() + wait, why).await,
+                "failed",
+            )
         }
     };
     if let Err(e) = stored {
         tracing::error!(channel, error = %e, "cannot update the outbox");
     }
+    name
 }
 
 /// Sends one stored request (`{"method", "body"}`) with the channel's credentials.

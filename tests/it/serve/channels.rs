@@ -383,6 +383,23 @@ async fn a_failed_send_is_retried_and_order_is_kept() {
             (200, "Pick one")
         ]
     );
+    // The counters move after the fake answered: wait for them.
+    let want = [
+        "chatflow_channel_replies_total{channel=\"telegram\",outcome=\"failed\"} 2",
+        "chatflow_channel_replies_total{channel=\"telegram\",outcome=\"delivered\"} 2",
+    ];
+    let mut metrics = String::new();
+    for _ in 0..400 {
+        let (_, m) = server.get("/metrics", None).await;
+        metrics = m.as_str().unwrap_or_default().to_string();
+        if want.iter().all(|line| metrics.contains(line)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for line in want {
+        assert!(metrics.contains(line), "{metrics}");
+    }
     server.stop().await;
 }
 
