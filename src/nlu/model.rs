@@ -1,7 +1,8 @@
 //! The intent classifier: trained once by the compiler, applied per message by the runtime.
 //!
-//! Training is a multinomial logistic regression (`linfa-logistic`, L-BFGS from zero weights,
-//! so the same samples always give the same model) over L2-normalised binary features. The
+//! Training is a multinomial logistic regression with an L2 penalty (L-BFGS from `argmin`,
+//! from zero weights, so the same samples always give the same model) over L2-normalised
+//! binary features, kept sparse. The
 //! IR keeps only the vocabulary, one weight per (feature, class) and one bias per class.
 //!
 //! Confidence is the softmax probability of the best class times the share of the message's
@@ -9,8 +10,10 @@
 //! sample used would otherwise still get a confident answer; scaling by coverage lets the
 //! threshold turn such out-of-scope messages away.
 
-use linfa::traits::Fit;
-use ndarray::{Array1, Array2};
+use argmin::core::{CostFunction, Executor, Gradient, State};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 /// A trained classifier over `classes` classes.
@@ -42,6 +45,8 @@ pub struct TrainError(String);
 const ALPHA: f64 = 1e-3;
 /// L-BFGS iterations; enough to converge on flows of hundreds of samples.
 const MAX_ITERATIONS: u64 = 200;
+/// L-BFGS stops once the gradient's norm is this small (linfa-logistic's default).
+const GRADIENT_TOLERANCE: f64 = 1e-4;
 
 impl Model {
     /// Trains on `(features, class)` samples; `classes` is the number of classes. With a
@@ -65,29 +70,20 @@ impl Model {
         if used.len() < 2 || model.features.is_empty() {
             return Ok(model);
         }
-        let mut x = Array2::<f64>::zeros((samples.len(), model.features.len()));
-        for (row, (feats, _)) in samples.iter().enumerate() {
-            let value = 1.0 / (feats.len().max(1) as f64).sqrt();
-            for f in feats {
-                if let Ok(col) = model.features.binary_search(f) {
-                    x[[row, col]] = value;
-                }
+        // linfa-logistic wants a dense matrix (samples × features): at thousands of samples
+        // and tens of thousands of features that is gigabytes, so the same loss is written
+        // here over sparse rows and minimised by argmin's L-BFGS, as linfa does.
+        let problem = Sparse::new(&model.features, samples, &used);
+        let weights = problem.fit()?;
+        let k = used.len();
+        for (row, w) in model.weights.iter_mut().enumerate() {
+            for (slot, &class) in used.iter().enumerate() {
+                w[class] = weights[row * k + slot] as f32;
             }
         }
-        let y = Array1::from_iter(samples.iter().map(|(_, c)| *c));
-        let data = linfa::Dataset::new(x, y);
-        let fitted = linfa_logistic::MultiLogisticRegression::default()
-            .alpha(ALPHA)
-            .max_iterations(MAX_ITERATIONS)
-            .fit(&data)
-            .map_err(|e| TrainError(e.to_string()))?;
-        // linfa numbers the classes it saw in sorted order; map them back to ours.
-        let params = fitted.params();
-        for (k, &class) in fitted.classes().iter().enumerate() {
-            for (row, weights) in model.weights.iter_mut().enumerate() {
-                weights[class] = params[[row, k]] as f32;
-            }
-            model.bias[class] = fitted.intercept()[k] as f32;
+        let bias_at = model.features.len() * k;
+        for (slot, &class) in used.iter().enumerate() {
+            model.bias[class] = weights[bias_at + slot] as f32;
         }
         // Classes without samples never win.
         for class in (0..classes).filter(|c| !used.contains(c)) {
@@ -135,6 +131,152 @@ impl Model {
             class,
             confidence: probability * coverage,
         })
+    }
+}
+
+/// The training problem: the samples as sparse rows, over the classes that have samples.
+struct Sparse {
+    /// Per sample, its feature columns.
+    rows: Vec<Vec<usize>>,
+    /// Per sample, the value of each of its features: 1/√count, so each row has unit norm.
+    values: Vec<f64>,
+    /// Per sample, its class's slot among the classes that have samples.
+    targets: Vec<usize>,
+    features: usize,
+    classes: usize,
+    /// The last point whose cost was asked, with the gradient worked out alongside: the line
+    /// search asks for both at each point, and one pass over the samples gives both.
+    last: std::cell::RefCell<Option<(Vec<f64>, Vec<f64>)>>,
+}
+
+impl Sparse {
+    /// `used`: the classes with samples, sorted; slot `i` of the model is `used[i]`.
+    fn new(features: &[String], samples: &[(Vec<String>, usize)], used: &[usize]) -> Sparse {
+        Sparse {
+            rows: samples
+                .iter()
+                .map(|(f, _)| {
+                    f.iter()
+                        .filter_map(|f| features.binary_search(f).ok())
+                        .collect()
+                })
+                .collect(),
+            values: samples
+                .iter()
+                .map(|(f, _)| 1.0 / (f.len().max(1) as f64).sqrt())
+                .collect(),
+            targets: samples
+                .iter()
+                .map(|(_, c)| used.binary_search(c).unwrap_or(0))
+                .collect(),
+            features: features.len(),
+            classes: used.len(),
+            last: std::cell::RefCell::new(None),
+        }
+    }
+
+    /// linfa-logistic's multinomial loss, `-Σ log softmax(XW + b)[y] + α/2 ‖W‖²`, at `w`
+    /// (features × classes row-major, then the bias row); adds its gradient to `grad` if given.
+    fn evaluate(&self, w: &[f64], mut grad: Option<&mut [f64]>) -> f64 {
+        let k = self.classes;
+        let split = self.features * k;
+        let (weights, bias) = w.split_at(split);
+        let mut h = vec![0.0; k];
+        let mut loss = 0.0;
+        for ((row, &v), &y) in self.rows.iter().zip(&self.values).zip(&self.targets) {
+            h.copy_from_slice(bias);
+            for &c in row {
+                for (a, b) in h.iter_mut().zip(&weights[c * k..(c + 1) * k]) {
+                    *a += v * b;
+                }
+            }
+            let max = h.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let target = h[y] - max;
+            let mut sum = 0.0;
+            for a in h.iter_mut() {
+                *a = (*a - max).exp();
+                sum += *a;
+            }
+            loss -= target - sum.ln();
+            if let Some(g) = grad.as_deref_mut() {
+                // softmax minus the one-hot target
+                for a in h.iter_mut() {
+                    *a /= sum;
+                }
+                h[y] -= 1.0;
+                for &c in row {
+                    for (a, b) in g[c * k..(c + 1) * k].iter_mut().zip(&h) {
+                        *a += v * b;
+                    }
+                }
+                for (a, b) in g[split..].iter_mut().zip(&h) {
+                    *a += b;
+                }
+            }
+        }
+        loss += 0.5 * ALPHA * weights.iter().map(|x| x * x).sum::<f64>();
+        if let Some(g) = grad {
+            for (a, b) in g[..split].iter_mut().zip(weights) {
+                *a += ALPHA * b;
+            }
+        }
+        loss
+    }
+
+    /// Minimises the loss from zero weights.
+    fn fit(self) -> Result<Vec<f64>, TrainError> {
+        let fail = |e: argmin::core::Error| TrainError(e.to_string());
+        let init = Array1::zeros((self.features + 1) * self.classes);
+        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+            .with_tolerance_grad(GRADIENT_TOLERANCE)
+            .map_err(fail)?;
+        let result = Executor::new(self, solver)
+            .configure(|s| s.param(init).max_iters(MAX_ITERATIONS))
+            .run()
+            .map_err(fail)?;
+        result
+            .state()
+            .get_best_param()
+            .map(|p| p.to_vec())
+            .ok_or_else(|| TrainError("no parameters".into()))
+    }
+}
+
+/// The weights as one slice (argmin's vectors are contiguous; a copy otherwise).
+fn flat(p: &Array1<f64>) -> std::borrow::Cow<'_, [f64]> {
+    match p.as_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(p.to_vec()),
+    }
+}
+
+impl CostFunction for Sparse {
+    type Param = Array1<f64>;
+    type Output = f64;
+
+    fn cost(&self, p: &Self::Param) -> Result<f64, argmin::core::Error> {
+        let w = flat(p);
+        let mut g = vec![0.0; w.len()];
+        let cost = self.evaluate(&w, Some(&mut g));
+        *self.last.borrow_mut() = Some((w.into_owned(), g));
+        Ok(cost)
+    }
+}
+
+impl Gradient for Sparse {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+
+    fn gradient(&self, p: &Self::Param) -> Result<Array1<f64>, argmin::core::Error> {
+        let w = flat(p);
+        if let Some((at, g)) = self.last.borrow_mut().take() {
+            if at[..] == w[..] {
+                return Ok(Array1::from(g));
+            }
+        }
+        let mut g = vec![0.0; w.len()];
+        self.evaluate(&w, Some(&mut g));
+        Ok(Array1::from(g))
     }
 }
 
