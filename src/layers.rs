@@ -21,6 +21,7 @@ const LAYERS: &[&str] = &[
     "report",
     "store",
     "serve",
+    "lsp",
 ];
 
 /// The top-level modules a Rust file names through `crate::…` (including `crate::{a, b}`).

@@ -65,6 +65,8 @@ pub mod compile;
 pub mod diagnostic;
 pub mod graph;
 pub mod ir;
+#[cfg(feature = "lsp")]
+pub mod lsp;
 pub mod nlu;
 pub mod report;
 pub mod runtime;

@@ -160,6 +160,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Serve editors over stdin and stdout: the language server (docs/editors.md).
+    #[cfg(feature = "lsp")]
+    Lsp,
     /// Print the flow as a graph: nodes, gotos and branch arms labelled with their conditions.
     Graph {
         #[arg(value_name = "FILE")]
@@ -265,6 +268,14 @@ pub fn main() -> ExitCode {
     if let Some(bytes) = cli.max_source_bytes {
         compile::set_max_source_bytes(bytes);
     }
+    // The language server is synchronous and reads stdin itself: no async runtime.
+    #[cfg(feature = "lsp")]
+    if let Command::Lsp = cli.command {
+        return match chatflow::lsp::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => usage_error(&e),
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -321,6 +332,8 @@ pub fn main() -> ExitCode {
             } => test::test(&files, max_steps, coverage, &session).await,
             Command::Fmt { files, check } => fmt::fmt(&files, check),
             Command::Graph { file, format } => graph::graph(&file, format),
+            #[cfg(feature = "lsp")]
+            Command::Lsp => ExitCode::SUCCESS,
         }
     })
 }

@@ -257,7 +257,8 @@ fn bad_hours(ctx: &mut Ctx<'_>, file: FileId, span: Span, message: String, help:
 
 /// `open(NAME)` names an `hours` item.
 pub(crate) fn check_open(ctx: &mut Ctx<'_>, file: FileId, name: &ast::Ident) {
-    if ctx.hours_ids.contains_key(name.name.as_str()) {
+    if let Some(&id) = ctx.hours_ids.get(name.name.as_str()) {
+        ctx.saw(super::resolve::Sym::Hours(id), file, name.span);
         return;
     }
     let help = did_you_mean(&name.name, ctx.hours_ids.keys().copied()).unwrap_or_else(|| {

@@ -186,6 +186,13 @@ fn snap(span: ast::Span, text: &str) -> ast::Span {
     ast::Span::new(start, end)
 }
 
+/// The name under which `import "path"` in the file named `from` loads its file.
+pub(crate) fn import_key(from: &str, path: &str) -> String {
+    let from = normalize(Path::new(from));
+    let dir = Path::new(&from).parent().unwrap_or(Path::new(""));
+    normalize(&dir.join(path))
+}
+
 /// Lexical normalisation with `/` separators: drops `.`, folds `name/..`.
 fn normalize(path: &Path) -> String {
     let mut out = PathBuf::new();

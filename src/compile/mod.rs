@@ -16,6 +16,7 @@ mod lower;
 mod names;
 mod resolve;
 mod shadow;
+pub mod symbols;
 mod types;
 mod understand;
 
@@ -34,6 +35,8 @@ pub struct Compiled {
     pub diagnostics: Vec<Diag>,
     /// Every file read, for rendering diagnostics.
     pub sources: SourceSet,
+    /// Every name's definitions and uses; only from [`compile_for_editor`].
+    pub symbols: Option<symbols::SymbolIndex>,
 }
 
 /// Where imported files come from: the file system, or memory in tests.
@@ -85,7 +88,7 @@ pub fn compile_path(path: &str) -> Compiled {
 
 /// Compiles the file at `path`, read through `loader` like its imports.
 pub fn compile_with(path: &str, loader: &dyn Loader) -> Compiled {
-    finish(path, load::load_path(path, loader), loader)
+    finish(path, load::load_path(path, loader), loader, false)
 }
 
 /// Refuses every import: `compile_str` sources stand alone.
@@ -104,6 +107,7 @@ pub fn compile_str(name: &str, text: &str) -> Compiled {
         name,
         load::load_text(name, text.to_string(), &NoImports),
         &NoImports,
+        false,
     )
 }
 
@@ -113,12 +117,24 @@ pub fn compile_text_with(name: &str, text: &str, loader: &dyn Loader) -> Compile
         name,
         load::load_text(name, text.to_string(), loader),
         loader,
+        false,
     )
 }
 
-fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader) -> Compiled {
+/// [`compile_text_with`], also building the [`symbols::SymbolIndex`] an editor navigates by.
+pub fn compile_for_editor(name: &str, text: &str, loader: &dyn Loader) -> Compiled {
+    finish(
+        name,
+        load::load_text(name, text.to_string(), loader),
+        loader,
+        true,
+    )
+}
+
+fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader, index_names: bool) -> Compiled {
     let mut diagnostics = loaded.diags;
     let mut program = None;
+    let symbols;
     let syntax_ok = !diagnostics.iter().any(Diag::is_error);
     // A syntax error inside a `test` block loses at most that block, which defines nothing the
     // bot uses: the whole-flow checks still run, so it cannot hide the bot's own errors.
@@ -129,7 +145,7 @@ fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader) -> Compiled {
                 .get(d.file)
                 .is_some_and(|f| crate::syntax::in_test_block(&f.text, d.span.start))
     });
-    let mut ctx = resolve::collect(&loaded.sources.files, &loaded.files);
+    let mut ctx = resolve::collect(&loaded.sources.files, &loaded.files, index_names);
     types::infer(&mut ctx);
     check::check_all(&mut ctx);
     // The parser puts placeholders where it reported a problem (a 0 for a bad number, say);
@@ -157,8 +173,10 @@ fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader) -> Compiled {
             p.understanding = understanding;
             program = Some(p);
         }
+        symbols = index_names.then(|| symbols::build(&ctx));
         diagnostics.extend(ctx.diags.into_iter().filter(|d| syntax_ok || !overlaps(d)));
     } else {
+        symbols = index_names.then(|| symbols::build(&ctx));
         diagnostics.extend(
             ctx.diags
                 .into_iter()
@@ -170,6 +188,7 @@ fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader) -> Compiled {
         program,
         diagnostics,
         sources: loaded.sources,
+        symbols,
     }
 }
 
@@ -203,7 +222,7 @@ mod tests {
                 }
             }
         }
-        let compiled = finish("t.flow", loaded, &NoImports);
+        let compiled = finish("t.flow", loaded, &NoImports, false);
         assert!(compiled.program.is_none());
         assert_eq!(compiled.diagnostics[0].code, Code::BadStatus);
     }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::resolve::Ctx;
+use super::resolve::{Ctx, Sym};
 use super::Loader;
 use crate::diagnostic::{did_you_mean, Code, Diag};
 use crate::ir::{self, NodeId};
@@ -154,7 +154,9 @@ fn known_attrs(ctx: &mut Ctx<'_>, file: FileId, text: &ast::Text) {
             continue;
         };
         if let RefKind::Attr(name) = &r.kind {
-            if !ctx.attr_ids.contains_key(name.as_str()) {
+            if let Some(&id) = ctx.attr_ids.get(name.as_str()) {
+                ctx.saw(Sym::Attr(id), file, r.span);
+            } else {
                 ctx.error(
                     Diag::new(
                         Code::UnknownAttribute,
@@ -188,6 +190,7 @@ fn class<'c>(classes: &'c mut Vec<Gathered>, name: &str, at: (FileId, Span)) -> 
 
 fn node_id(ctx: &mut Ctx<'_>, file: FileId, node: &ast::Ident) -> Option<NodeId> {
     if let Some(&id) = ctx.node_ids.get(node.name.as_str()) {
+        ctx.saw(Sym::Node(id), file, node.span);
         return Some(id);
     }
     let names: Vec<&str> = ctx.nodes.iter().map(|n| n.ast.name.name.as_str()).collect();
@@ -454,7 +457,11 @@ fn known_name(
     names: &[String],
     none_ok: bool,
 ) -> bool {
-    if names.iter().any(|n| n == name) || none_ok && name == "none" {
+    if names.iter().any(|n| n == name) {
+        ctx.saw(Sym::Intent(name.to_string()), file, span);
+        return true;
+    }
+    if none_ok && name == "none" {
         return true;
     }
     let help = match did_you_mean(name, names.iter().map(String::as_str)) {

@@ -7,7 +7,10 @@ use super::*;
 pub(super) fn check_ref(ctx: &mut Ctx<'_>, file: FileId, r: &ast::Ref, place: Place) -> ValueType {
     match &r.kind {
         RefKind::Attr(name) => match ctx.attr_ids.get(name.as_str()) {
-            Some(&id) => ctx.attrs[id as usize].ty,
+            Some(&id) => {
+                ctx.saw(Sym::Attr(id), file, r.span);
+                ctx.attrs[id as usize].ty
+            }
             None => {
                 ctx.unknown_attribute(file, name, r.span);
                 ValueType::Any

@@ -126,8 +126,9 @@ pub(super) fn dynamic_block(
     (list, target, empty): (&ast::Ident, &Option<ast::Ident>, &Option<ast::Ident>),
 ) {
     let span = list.span;
-    if !ctx.attr_ids.contains_key(list.name.as_str()) {
-        ctx.unknown_attribute(file, &list.name, list.span);
+    match ctx.attr_ids.get(list.name.as_str()) {
+        Some(&id) => ctx.saw(Sym::Attr(id), file, list.span),
+        None => ctx.unknown_attribute(file, &list.name, list.span),
     }
     match target {
         Some(t) => check_target(ctx, file, scope, t),

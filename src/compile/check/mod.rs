@@ -3,7 +3,7 @@
 //! the files beside this one, the bot-builder actions (docs/actions.md).
 
 use crate::compile::exits::exits;
-use crate::compile::resolve::Ctx;
+use crate::compile::resolve::{Ctx, Sym};
 use crate::compile::types::{comparable, literal_type, ref_type_fixed, type_name};
 use crate::compile::{hours, shadow};
 use crate::diagnostic::{did_you_mean, Code, Diag};
@@ -310,7 +310,11 @@ fn check_stmt(ctx: &mut Ctx<'_>, file: FileId, stmt: &ast::Stmt, scope: Option<u
 
 /// `call API` (and the APIs that actions call): the API exists and is live.
 pub(crate) fn check_call(ctx: &mut Ctx<'_>, file: FileId, api: &ast::Ident) {
-    match ctx.api_ids.get(api.name.as_str()) {
+    let id = ctx.api_ids.get(api.name.as_str()).copied();
+    if let Some(id) = id {
+        ctx.saw(Sym::Api(id), file, api.span);
+    }
+    match id.as_ref() {
         None => ctx.unknown_api(file, api),
         Some(&id) if !ctx.apis[id as usize].live => {
             let def = ctx.apis[id as usize].mode_span.unwrap_or(api.span);

@@ -66,6 +66,7 @@ pub(crate) fn check_run(
         );
         return;
     };
+    ctx.saw(Sym::Flow(f), file, flow.span);
     let def = ctx.flows[f as usize].ast;
     if def.params.len() != args.len() {
         let params = def

@@ -6,9 +6,7 @@ pub(super) fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
     for step in &test.steps {
         match &step.kind {
             ast::TestStepKind::Stub { api, answer } => {
-                if !ctx.api_ids.contains_key(api.name.as_str()) {
-                    ctx.unknown_api(file, api);
-                }
+                test_api(ctx, file, api);
                 if let ast::StubAnswer::Status { status, .. } = answer {
                     if !crate::ir::StubAnswer::STATUSES.contains(status) {
                         ctx.error(
@@ -32,6 +30,7 @@ pub(super) fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
                 match ctx.attr_ids.get(attr.name.as_str()) {
                     None => ctx.unknown_attribute(file, &attr.name, attr.span),
                     Some(&id) => {
+                        ctx.saw(Sym::Attr(id), file, attr.span);
                         if let ast::AttrExpectation::Equals(lit) = expect {
                             let (ty, lt) = (ctx.attrs[id as usize].ty, literal_type(lit));
                             if !comparable(ty, lt) {
@@ -53,14 +52,10 @@ pub(super) fn check_test(ctx: &mut Ctx<'_>, file: FileId, test: &ast::Test) {
                 }
             }
             ast::TestStepKind::ExpectRequest { api, .. } => {
-                if !ctx.api_ids.contains_key(api.name.as_str()) {
-                    ctx.unknown_api(file, api);
-                }
+                test_api(ctx, file, api);
             }
             ast::TestStepKind::ExpectRequestPart { api, part } => {
-                if !ctx.api_ids.contains_key(api.name.as_str()) {
-                    ctx.unknown_api(file, api);
-                }
+                test_api(ctx, file, api);
                 check_request_part(ctx, file, part);
             }
             ast::TestStepKind::User(_)
@@ -120,5 +115,13 @@ fn check_request_part(ctx: &mut Ctx<'_>, file: FileId, part: &ast::RequestPart) 
             .help("write fields separated by `.` and indexes in brackets, e.g. `\"items[0].sku\"`"),
             file,
         );
+    }
+}
+
+/// An API a test stubs or expects a request of.
+fn test_api(ctx: &mut Ctx<'_>, file: FileId, api: &ast::Ident) {
+    match ctx.api_ids.get(api.name.as_str()) {
+        Some(&id) => ctx.saw(Sym::Api(id), file, api.span),
+        None => ctx.unknown_api(file, api),
     }
 }

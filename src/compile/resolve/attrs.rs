@@ -3,13 +3,19 @@
 
 use super::{AttrDef, Ctx, Filler};
 use crate::ir::ValueType;
+use crate::source::FileId;
 use crate::syntax::ast;
 
 /// `run FLOW(args)` statements: the flow's name and the arguments.
 pub(super) type Runs<'a> = Vec<(&'a ast::Ident, &'a [ast::Expr])>;
 
 /// Interns the attributes a node's `ask`s and `set`s fill, and records how they fill them.
-pub(super) fn node_fillers<'a>(ctx: &mut Ctx<'a>, node: &'a ast::Node, runs: &mut Runs<'a>) {
+pub(super) fn node_fillers<'a>(
+    ctx: &mut Ctx<'a>,
+    file: FileId,
+    node: &'a ast::Node,
+    runs: &mut Runs<'a>,
+) {
     for stmt in &node.body {
         match &stmt.kind {
             ast::StmtKind::Ask {
@@ -18,7 +24,7 @@ pub(super) fn node_fillers<'a>(ctx: &mut Ctx<'a>, node: &'a ast::Node, runs: &mu
                 sensitive,
                 ..
             } => {
-                fixed(ctx, attr, kind_type(kind.as_ref()));
+                fixed(ctx, file, attr, kind_type(kind.as_ref()));
                 mark_sensitive(ctx, &attr.name, *sensitive);
             }
             ast::StmtKind::Set {
@@ -27,27 +33,30 @@ pub(super) fn node_fillers<'a>(ctx: &mut Ctx<'a>, node: &'a ast::Node, runs: &mu
                 sensitive,
             } => {
                 let id = intern(ctx, &attr.name);
+                ctx.saw_fill(id, file, attr.span);
                 ctx.fillers.push((id, Filler::Expr(value)));
                 mark_sensitive(ctx, &attr.name, *sensitive);
             }
             ast::StmtKind::Menu(menu) => match &menu.source {
                 ast::MenuSource::Static(_) => {
                     if let Some(save) = &menu.save {
-                        fixed(ctx, save, ValueType::Text);
+                        fixed(ctx, file, save, ValueType::Text);
                     }
                 }
-                ast::MenuSource::Dynamic(d) => item_saves(ctx, &d.saves),
+                ast::MenuSource::Dynamic(d) => item_saves(ctx, file, &d.saves),
             },
             ast::StmtKind::Carousel(ast::Carousel::Static {
                 save: Some(save), ..
             }) => {
-                fixed(ctx, save, ValueType::Text);
+                fixed(ctx, file, save, ValueType::Text);
             }
-            ast::StmtKind::Carousel(ast::Carousel::Dynamic { saves, .. }) => item_saves(ctx, saves),
-            ast::StmtKind::Appointment(a) => item_saves(ctx, &a.saves),
+            ast::StmtKind::Carousel(ast::Carousel::Dynamic { saves, .. }) => {
+                item_saves(ctx, file, saves)
+            }
+            ast::StmtKind::Appointment(a) => item_saves(ctx, file, &a.saves),
             ast::StmtKind::Form(form) => {
                 for field in &form.fields {
-                    fixed(ctx, &field.attr, kind_type(field.kind.as_ref()));
+                    fixed(ctx, file, &field.attr, kind_type(field.kind.as_ref()));
                 }
             }
             ast::StmtKind::Run { flow, args } => runs.push((flow, args)),
@@ -82,15 +91,16 @@ fn kind_type(kind: Option<&ast::Ident>) -> ValueType {
     }
 }
 
-fn fixed<'a>(ctx: &mut Ctx<'a>, attr: &'a ast::Ident, ty: ValueType) {
+fn fixed<'a>(ctx: &mut Ctx<'a>, file: FileId, attr: &'a ast::Ident, ty: ValueType) {
     let id = intern(ctx, &attr.name);
+    ctx.saw_fill(id, file, attr.span);
     ctx.fillers.push((id, Filler::Fixed(ty)));
 }
 
 /// `save A = item.path`: list elements come from JSON, so any type.
-fn item_saves<'a>(ctx: &mut Ctx<'a>, saves: &'a [ast::ItemSave]) {
+fn item_saves<'a>(ctx: &mut Ctx<'a>, file: FileId, saves: &'a [ast::ItemSave]) {
     for save in saves {
-        fixed(ctx, &save.attr, ValueType::Any);
+        fixed(ctx, file, &save.attr, ValueType::Any);
     }
 }
 

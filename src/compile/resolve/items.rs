@@ -37,7 +37,7 @@ pub(super) fn add<'a>(ctx: &mut Ctx<'a>, seen: &mut Seen<'a>, file: FileId, item
 }
 
 fn add_node<'a>(ctx: &mut Ctx<'a>, runs: &mut Runs<'a>, file: FileId, node: &'a ast::Node) {
-    node_fillers(ctx, node, runs);
+    node_fillers(ctx, file, node, runs);
     let name = node.name.name.as_str();
     if let Some(&first) = ctx.node_ids.get(name) {
         let first = &ctx.nodes[first as usize];
@@ -60,6 +60,7 @@ fn add_api<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) {
         } = prop
         {
             let id = intern(ctx, &attr.name);
+            ctx.saw_fill(id, file, attr.span);
             ctx.fillers.push((id, Filler::Fixed(ValueType::Any)));
             super::attrs::mark_sensitive(ctx, &attr.name, *sensitive);
         }
@@ -138,7 +139,12 @@ fn add_flow<'a>(ctx: &mut Ctx<'a>, file: FileId, flow: &'a ast::Flow) {
         ctx.duplicate("flow", &flow.name, file, first);
     } else {
         ctx.flow_ids.insert(name, ctx.flows.len() as FlowId);
-        let params = flow.params.iter().map(|p| intern(ctx, &p.name)).collect();
+        let mut params = Vec::with_capacity(flow.params.len());
+        for p in &flow.params {
+            let id = intern(ctx, &p.name);
+            ctx.saw_fill(id, file, p.span);
+            params.push(id);
+        }
         ctx.flows.push(FlowDef {
             file,
             ast: flow,
@@ -154,7 +160,7 @@ pub(super) fn add_flow_nodes<'a>(ctx: &mut Ctx<'a>, runs: &mut Runs<'a>) {
     for f in 0..ctx.flows.len() {
         let (file, flow) = (ctx.flows[f].file, ctx.flows[f].ast);
         for node in &flow.nodes {
-            node_fillers(ctx, node, runs);
+            node_fillers(ctx, file, node, runs);
             let name = node.name.name.as_str();
             if let Some(&first) = ctx.flows[f].node_ids.get(name) {
                 let first = (file, ctx.nodes[first as usize].ast.name.span);

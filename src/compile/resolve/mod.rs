@@ -75,6 +75,26 @@ pub(crate) struct AttrDef<'a> {
     pub sensitive: bool,
 }
 
+/// What a name written in the source resolved to, for the symbol index (`compile/symbols.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Sym {
+    Node(NodeId),
+    Api(u32),
+    Attr(u32),
+    Flow(FlowId),
+    Hours(u32),
+    Intent(String),
+}
+
+/// One name in the source that resolved: a use, or a place that fills an attribute.
+pub(crate) struct Seen {
+    pub sym: Sym,
+    pub file: FileId,
+    pub span: Span,
+    /// An `ask`, `set`, `save`, form field or flow parameter filling an attribute.
+    pub fills: bool,
+}
+
 /// Everything the later passes look names up in.
 pub(crate) struct Ctx<'a> {
     pub sources: &'a [SourceFile],
@@ -101,6 +121,9 @@ pub(crate) struct Ctx<'a> {
     /// unreachable, since the fix of the typo reaches them.
     pub suggested: Vec<NodeId>,
     pub diags: Vec<Diag>,
+    /// Whether resolution records each name it resolves in `seen` (for editors only).
+    pub index_names: bool,
+    pub seen: Vec<Seen>,
 }
 
 impl<'a> Ctx<'a> {
@@ -125,6 +148,8 @@ impl<'a> Ctx<'a> {
             start: None,
             suggested: Vec::new(),
             diags: Vec::new(),
+            index_names: false,
+            seen: Vec::new(),
         }
     }
 
@@ -139,11 +164,40 @@ impl<'a> Ctx<'a> {
     pub fn error(&mut self, diag: Diag, file: FileId) {
         self.diags.push(diag.in_file(file));
     }
+
+    /// Records that the name at `span` resolved to `sym` (when an editor asked for names).
+    pub fn saw(&mut self, sym: Sym, file: FileId, span: Span) {
+        if self.index_names {
+            self.seen.push(Seen {
+                sym,
+                file,
+                span,
+                fills: false,
+            });
+        }
+    }
+
+    /// Records a place that fills attribute `id` (when an editor asked for names).
+    pub fn saw_fill(&mut self, id: u32, file: FileId, span: Span) {
+        if self.index_names {
+            self.seen.push(Seen {
+                sym: Sym::Attr(id),
+                file,
+                span,
+                fills: true,
+            });
+        }
+    }
 }
 
 /// Builds the name tables and reports duplicates and malformed APIs.
-pub(crate) fn collect<'a>(sources: &'a [SourceFile], files: &'a [ast::File]) -> Ctx<'a> {
+pub(crate) fn collect<'a>(
+    sources: &'a [SourceFile],
+    files: &'a [ast::File],
+    index_names: bool,
+) -> Ctx<'a> {
     let mut ctx = Ctx::new(sources, files);
+    ctx.index_names = index_names;
     // Sized up front: rehashing 50,000 names shows in the compile benchmark.
     let node_count = files
         .iter()

@@ -1,7 +1,7 @@
 //! Resolving names: node targets from a scope (the top level or a sub-flow), the start node,
 //! and the "unknown ..." diagnostics with their suggestions.
 
-use super::Ctx;
+use super::{Ctx, Sym};
 use crate::diagnostic::{closest, did_you_mean, Code, Diag};
 use crate::ir::{FlowId, NodeId};
 use crate::source::FileId;
@@ -67,12 +67,18 @@ impl Ctx<'_> {
         target: &ast::Ident,
     ) -> bool {
         match self.target(scope, &target.name) {
-            Target::Found(_) => true,
+            Target::Found(id) => {
+                self.saw(Sym::Node(id), file, target.span);
+                true
+            }
             Target::Unknown => {
                 self.unknown_node_in(file, scope, target);
                 false
             }
             Target::OutsideFlow => {
+                if let Some(&id) = self.node_ids.get(target.name.as_str()) {
+                    self.saw(Sym::Node(id), file, target.span);
+                }
                 let flow = scope.map_or("", |f| self.flows[f as usize].ast.name.name.as_str());
                 let diag = Diag::new(
                     Code::GotoOutsideFlow,
@@ -191,7 +197,10 @@ pub(super) fn resolve_start(ctx: &mut Ctx<'_>) {
     });
     if let Some((file, name)) = start {
         match ctx.node_ids.get(name.name.as_str()) {
-            Some(&id) => ctx.start = Some(id),
+            Some(&id) => {
+                ctx.start = Some(id);
+                ctx.saw(Sym::Node(id), file, name.span);
+            }
             None => {
                 let help = did_you_mean(&name.name, ctx.node_ids.keys().copied())
                     .unwrap_or_else(|| "name a node that the flow defines".into());
