@@ -53,12 +53,6 @@ impl<'t> Lines<'t> {
         }
         start + line.len()
     }
-
-    /// The byte span of an LSP range (start and end in order).
-    pub fn span(&self, range: Range) -> Span {
-        let (a, b) = (self.offset(range.start), self.offset(range.end));
-        Span::new(a.min(b), a.max(b))
-    }
 }
 
 #[cfg(test)]

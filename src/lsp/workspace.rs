@@ -7,7 +7,7 @@ use lsp_types::Url;
 
 use crate::compile::{self, Compiled, FsLoader, Loader};
 use crate::diagnostic::Diag;
-use crate::source::{FileId, LineIndex, SourceFile};
+use crate::source::{FileId, SourceFile};
 
 use super::position::Lines;
 
@@ -15,8 +15,6 @@ use super::position::Lines;
 pub struct Document {
     /// The text as the editor last sent it.
     pub text: String,
-    /// Its line index.
-    pub lines: LineIndex,
 }
 
 /// The state the server answers from.
@@ -65,8 +63,7 @@ impl Workspace {
     /// Opens or replaces a document and recompiles it and every open document importing it.
     /// Returns the URIs recompiled.
     pub fn set(&mut self, uri: Url, text: String) -> Vec<Url> {
-        let lines = LineIndex::new(&text);
-        self.docs.insert(uri.clone(), Document { text, lines });
+        self.docs.insert(uri.clone(), Document { text });
         self.recompile_around(&uri)
     }
 
