@@ -1,34 +1,263 @@
-//! Outline.
+//! The document's outline (its items from the parser), workspace symbols and semantic tokens
+//! (from the symbol index), folding ranges (each item and sub-flow node).
 
 use lsp_types::{
-    DocumentSymbolParams, DocumentSymbolResponse, FoldingRange, FoldingRangeParams, SemanticTokens,
-    SemanticTokensLegend, SemanticTokensParams, SymbolInformation, WorkspaceSymbolParams,
+    DocumentSymbol, DocumentSymbolParams, DocumentSymbolResponse, FoldingRange, FoldingRangeKind,
+    FoldingRangeParams, Location, SemanticToken, SemanticTokenModifier, SemanticTokenType,
+    SemanticTokens, SemanticTokensLegend, SemanticTokensParams, SymbolInformation,
+    SymbolKind as LspKind, WorkspaceSymbolParams,
 };
 
+use crate::compile::symbols::SymbolKind;
+use crate::source::Span;
+use crate::syntax::{self, ast};
+
+use super::position::Lines;
 use super::workspace::Workspace;
 
+/// Semantic token types, in legend order; [`token_type`] indexes it.
+const TOKEN_TYPES: &[SemanticTokenType] = &[
+    SemanticTokenType::FUNCTION,
+    SemanticTokenType::INTERFACE,
+    SemanticTokenType::VARIABLE,
+    SemanticTokenType::NAMESPACE,
+    SemanticTokenType::ENUM_MEMBER,
+    SemanticTokenType::TYPE,
+    SemanticTokenType::STRING,
+];
+
 pub(super) fn legend() -> SemanticTokensLegend {
-    SemanticTokensLegend::default()
+    SemanticTokensLegend {
+        token_types: TOKEN_TYPES.to_vec(),
+        token_modifiers: vec![SemanticTokenModifier::DECLARATION],
+    }
+}
+
+fn token_type(kind: SymbolKind) -> u32 {
+    match kind {
+        SymbolKind::Node => 0,
+        SymbolKind::Api => 1,
+        SymbolKind::Attribute => 2,
+        SymbolKind::Flow => 3,
+        SymbolKind::Intent => 4,
+        SymbolKind::Hours => 5,
+        SymbolKind::File => 6,
+    }
+}
+
+/// One outline entry: what, its name's span, the item's span, its children.
+struct Entry {
+    name: String,
+    kind: LspKind,
+    span: Span,
+    name_span: Span,
+    children: Vec<Entry>,
+}
+
+fn entry(name: &str, kind: LspKind, span: Span, name_span: Span) -> Entry {
+    Entry {
+        name: name.to_string(),
+        kind,
+        span,
+        name_span,
+        children: Vec::new(),
+    }
+}
+
+/// The items of a parsed file, as the outline shows them.
+fn entries(file: &ast::File) -> Vec<Entry> {
+    let node = |n: &ast::Node| entry(&n.name.name, LspKind::FUNCTION, n.span, n.name.span);
+    file.items
+        .iter()
+        .filter_map(|item| {
+            Some(match item {
+                ast::Item::Bot(b) => entry(
+                    &format!("bot {}", b.name.value),
+                    LspKind::OBJECT,
+                    b.span,
+                    b.name.span,
+                ),
+                ast::Item::Api(a) => entry(&a.name.name, LspKind::INTERFACE, a.span, a.name.span),
+                ast::Item::Node(n) => node(n),
+                ast::Item::Test(t) => entry(
+                    &format!("test \"{}\"", t.name.value),
+                    LspKind::EVENT,
+                    t.span,
+                    t.name.span,
+                ),
+                ast::Item::Import(i) => entry(&i.path.value, LspKind::FILE, i.span, i.path.span),
+                ast::Item::Hours(h) => entry(&h.name.name, LspKind::CONSTANT, h.span, h.name.span),
+                ast::Item::Flow(f) => {
+                    let mut e = entry(&f.name.name, LspKind::MODULE, f.span, f.name.span);
+                    e.children = f.nodes.iter().map(node).collect();
+                    e
+                }
+                ast::Item::Intent(i) => {
+                    entry(&i.name.name, LspKind::ENUM_MEMBER, i.span, i.name.span)
+                }
+                ast::Item::IntentsFrom(_) | ast::Item::Synonyms(_) | ast::Item::Faq(_) => {
+                    return None
+                }
+            })
+        })
+        .collect()
+}
+
+#[allow(deprecated)] // `DocumentSymbol::deprecated` must still be written.
+fn to_symbol(e: Entry, lines: &Lines<'_>) -> DocumentSymbol {
+    DocumentSymbol {
+        name: e.name,
+        detail: None,
+        kind: e.kind,
+        tags: None,
+        deprecated: None,
+        range: lines.range(e.span),
+        selection_range: lines.range(e.name_span),
+        children: (!e.children.is_empty()).then(|| {
+            e.children
+                .into_iter()
+                .map(|c| to_symbol(c, lines))
+                .collect()
+        }),
+    }
 }
 
 pub(super) fn document_symbols(
-    _ws: &Workspace,
-    _p: DocumentSymbolParams,
+    ws: &Workspace,
+    p: DocumentSymbolParams,
 ) -> Option<DocumentSymbolResponse> {
-    None
+    let doc = ws.docs.get(&p.text_document.uri)?;
+    let (file, _) = syntax::parse(&doc.text);
+    let index = crate::source::LineIndex::new(&doc.text);
+    let lines = Lines::new(&doc.text, &index);
+    let symbols = entries(&file)
+        .into_iter()
+        .map(|e| to_symbol(e, &lines))
+        .collect();
+    Some(DocumentSymbolResponse::Nested(symbols))
 }
 
+pub(super) fn folding_ranges(ws: &Workspace, p: FoldingRangeParams) -> Option<Vec<FoldingRange>> {
+    let doc = ws.docs.get(&p.text_document.uri)?;
+    let (file, _) = syntax::parse(&doc.text);
+    let index = crate::source::LineIndex::new(&doc.text);
+    let lines = Lines::new(&doc.text, &index);
+    let mut out = Vec::new();
+    let mut fold = |span: Span| {
+        let r = lines.range(span);
+        if r.end.line > r.start.line {
+            out.push(FoldingRange {
+                start_line: r.start.line,
+                end_line: r.end.line,
+                kind: Some(FoldingRangeKind::Region),
+                ..Default::default()
+            });
+        }
+    };
+    for e in entries(&file) {
+        fold(e.span);
+        for c in e.children {
+            fold(c.span);
+        }
+    }
+    Some(out)
+}
+
+#[allow(deprecated)] // `SymbolInformation::deprecated` must still be written.
 pub(super) fn workspace_symbols(
-    _ws: &Workspace,
-    _p: WorkspaceSymbolParams,
+    ws: &Workspace,
+    p: WorkspaceSymbolParams,
 ) -> Option<Vec<SymbolInformation>> {
-    None
+    let query = p.query.to_lowercase();
+    let mut out: Vec<SymbolInformation> = Vec::new();
+    for root in ws.analyses.keys() {
+        let Some(view) = ws.analysis_for(root) else {
+            continue;
+        };
+        let Some(index) = view.symbols() else {
+            continue;
+        };
+        for s in &index.symbols {
+            let kind = match s.kind {
+                SymbolKind::Node => LspKind::FUNCTION,
+                SymbolKind::Api => LspKind::INTERFACE,
+                SymbolKind::Flow => LspKind::MODULE,
+                SymbolKind::Hours => LspKind::CONSTANT,
+                SymbolKind::Intent => LspKind::ENUM_MEMBER,
+                SymbolKind::Attribute | SymbolKind::File => continue,
+            };
+            if !s.qualified.to_lowercase().contains(&query) {
+                continue;
+            }
+            let Some(def) = s.defs.first() else { continue };
+            let Some(location): Option<Location> = view.location(def.file, def.span) else {
+                continue;
+            };
+            if out.iter().any(|o| o.location == location) {
+                continue;
+            }
+            out.push(SymbolInformation {
+                name: s.qualified.clone(),
+                kind,
+                tags: None,
+                deprecated: None,
+                location,
+                container_name: None,
+            });
+        }
+    }
+    Some(out)
 }
 
-pub(super) fn folding_ranges(_ws: &Workspace, _p: FoldingRangeParams) -> Option<Vec<FoldingRange>> {
-    None
-}
-
-pub(super) fn semantic_tokens(_ws: &Workspace, _p: SemanticTokensParams) -> Option<SemanticTokens> {
-    None
+pub(super) fn semantic_tokens(ws: &Workspace, p: SemanticTokensParams) -> Option<SemanticTokens> {
+    let view = ws.analysis_for(&p.text_document.uri)?;
+    let index = view.symbols()?;
+    let lines = view.lines(view.file)?;
+    let mut found: Vec<(u32, u32, u32, u32, u32)> = Vec::new();
+    for s in &index.symbols {
+        let defs = s.defs.iter().map(|l| (l, 1));
+        let uses = s.uses.iter().map(|l| (l, 0));
+        for (l, modifier) in defs.chain(uses) {
+            if l.file != view.file || l.span.is_empty() {
+                continue;
+            }
+            let r = lines.range(l.span);
+            if r.start.line != r.end.line {
+                continue;
+            }
+            let len = r.end.character - r.start.character;
+            found.push((
+                r.start.line,
+                r.start.character,
+                len,
+                token_type(s.kind),
+                modifier,
+            ));
+        }
+    }
+    found.sort_unstable();
+    found.dedup_by_key(|t| (t.0, t.1));
+    let mut data = Vec::with_capacity(found.len());
+    let (mut line, mut col) = (0, 0);
+    let mut end_of_last = (0, 0);
+    for (l, c, len, ty, modifiers) in found {
+        // Tokens may not overlap: a name inside a longer one (`flow.node`) keeps the first.
+        if (l, c) < end_of_last {
+            continue;
+        }
+        let delta_start = if l == line { c - col } else { c };
+        data.push(SemanticToken {
+            delta_line: l - line,
+            delta_start,
+            length: len,
+            token_type: ty,
+            token_modifiers_bitset: modifiers,
+        });
+        (line, col) = (l, c);
+        end_of_last = (l, c + len);
+    }
+    Some(SemanticTokens {
+        result_id: None,
+        data,
+    })
 }

@@ -2,11 +2,12 @@
 //! a root, with open documents read from the editor's buffers and other imports from disk.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use lsp_types::Url;
 
 use crate::compile::{self, Compiled, FsLoader, Loader};
-use crate::diagnostic::Diag;
+use crate::diagnostic::{Diag, Scope};
 use crate::source::{FileId, SourceFile};
 
 use super::position::Lines;
@@ -23,7 +24,10 @@ pub struct Workspace {
     /// Open documents by URI.
     pub docs: BTreeMap<Url, Document>,
     /// The compilation of each open document as a root.
-    pub analyses: BTreeMap<Url, Compiled>,
+    pub analyses: BTreeMap<Url, Arc<Compiled>>,
+    /// Each root's last compilation without syntax errors: while a line is being typed, the
+    /// item it is in does not parse, and completion still offers the names it defined.
+    pub clean: BTreeMap<Url, Arc<Compiled>>,
     /// The URIs diagnostics were last published for (to clear those that have none now).
     published: BTreeSet<Url>,
 }
@@ -71,6 +75,7 @@ impl Workspace {
     pub fn close(&mut self, uri: &Url) -> Vec<Url> {
         self.docs.remove(uri);
         self.analyses.remove(uri);
+        self.clean.remove(uri);
         self.recompile_around(uri)
     }
 
@@ -97,7 +102,18 @@ impl Workspace {
             return;
         };
         let loader = Overlay { docs: &self.docs };
-        let compiled = compile::compile_for_editor(&file_name(root), &doc.text, &loader);
+        let compiled = Arc::new(compile::compile_for_editor(
+            &file_name(root),
+            &doc.text,
+            &loader,
+        ));
+        let parses = !compiled
+            .diagnostics
+            .iter()
+            .any(|d| d.is_error() && d.code.scope() == Scope::Syntax);
+        if parses {
+            self.clean.insert(root.clone(), compiled.clone());
+        }
         self.analyses.insert(root.clone(), compiled);
     }
 
@@ -135,7 +151,7 @@ impl Workspace {
                 other != root && c.sources.files.iter().skip(1).any(|f| f.name == name)
             })
         };
-        let speaking: Vec<(&Url, &Compiled)> = self
+        let speaking: Vec<(&Url, &Arc<Compiled>)> = self
             .analyses
             .iter()
             .filter(|(root, _)| !imported_elsewhere(root))

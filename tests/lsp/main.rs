@@ -5,6 +5,7 @@
 
 mod client;
 mod diagnostics;
+mod features;
 mod navigate;
 
 pub use client::Client;
