@@ -143,8 +143,14 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> SymbolIndex {
     };
     b.definitions();
     for seen in &ctx.seen {
-        let Some(&sym) = b.by_sym.get(&seen.sym) else {
-            continue;
+        let sym = match (b.by_sym.get(&seen.sym), &seen.sym) {
+            (Some(&sym), _) => sym,
+            // An intent declared only in an `intents from` file: known, defined nowhere here.
+            (None, Sym::Intent(name)) => {
+                let s = Builder::symbol(SymbolKind::Intent, name, None, None);
+                b.add(Some(seen.sym.clone()), s)
+            }
+            (None, _) => continue,
         };
         let name = b.index.symbols[sym].name.clone();
         let at = b.narrow(seen.file, seen.span, &name);
@@ -393,4 +399,66 @@ fn in_test(ctx: &Ctx<'_>, at: &Location) -> bool {
     ctx.tests
         .iter()
         .any(|(f, t)| *f == at.file && t.span.start <= at.span.start && at.span.end <= t.span.end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::{compile_for_editor, NoImports};
+
+    const FLOW: &str = r#"intent book { "book a table" "reserve" "a table please" "booking" "table for two" }
+hours desk { zone "UTC"; mon-fri 09:00-17:00 }
+node start {
+  ask what
+  if sys.intent == "book" and open(desk) -> booked
+  else -> start
+}
+node booked { say "Booked: {what}"; close }
+"#;
+
+    fn at<'i>(index: &'i SymbolIndex, needle: &str) -> (&'i Symbol, Span) {
+        let offset = FLOW.find(needle).expect("needle") + 1;
+        let (sym, span) = index.at(0, offset).expect("a symbol there");
+        (&index.symbols[sym], span)
+    }
+
+    #[test]
+    fn uses_resolve_to_their_definitions_with_the_names_span() {
+        let compiled = compile_for_editor("t.flow", FLOW, &NoImports);
+        assert!(
+            compiled.diagnostics.is_empty(),
+            "{:?}",
+            compiled.diagnostics
+        );
+        let index = compiled.symbols.expect("an index");
+        let (hours, span) = at(&index, "desk)");
+        assert_eq!(
+            (hours.kind, &FLOW[span.start..span.end]),
+            (SymbolKind::Hours, "desk")
+        );
+        assert_eq!(hours.defs[0].span.start, FLOW.find("desk {").expect("def"));
+        // The quoted intent: the name inside the quotes.
+        let (intent, span) = at(&index, "book\" and");
+        assert_eq!(
+            (intent.kind, &FLOW[span.start..span.end]),
+            (SymbolKind::Intent, "book")
+        );
+        // `{what}` in a template: the name inside the braces; `ask what` fills it.
+        let (attr, span) = at(&index, "what}");
+        assert_eq!(&FLOW[span.start..span.end], "what");
+        assert_eq!(attr.defs[0].span.start, FLOW.find("what\n").expect("ask"));
+        // Edges: the start node reaches `booked` and itself; the bot's start is implicit.
+        let node = |n: &str| index.symbols.iter().position(|s| s.name == n);
+        assert!(index
+            .edges
+            .contains(&(node("start"), node("booked").expect("booked"))));
+    }
+
+    /// A compile that nobody asked an index of records nothing.
+    #[test]
+    fn plain_compiles_build_no_index() {
+        assert!(crate::compile::compile_str("t.flow", FLOW)
+            .symbols
+            .is_none());
+    }
 }
