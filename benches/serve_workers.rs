@@ -21,11 +21,9 @@ mod common;
 #[path = "../tests/it/serve/pg.rs"]
 mod pg;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{gather, percentiles};
+use common::{gather, percentiles, start_worker, Worker};
 
 const COUNTER: &str = r#"
 bot "Counter" {
@@ -44,48 +42,6 @@ node more {
   goto more
 }
 "#;
-
-struct Worker {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_worker(flow: &std::path::Path, store: &str) -> Worker {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
-        .arg("serve")
-        .arg(flow)
-        .args([
-            "--addr",
-            "127.0.0.1:0",
-            "--session-ttl",
-            "off",
-            "--store",
-            store,
-        ])
-        .env("CHATFLOW_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chatflow serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("ready line");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("expected the ready line, got {line:?}"))
-        .to_string();
-    Worker { child, base }
-}
 
 /// Runs the load over `bases`; turns/s and the latencies.
 async fn load(
@@ -186,7 +142,9 @@ fn main() {
             }
         }
         for (label, store, workers, spread) in setups {
-            let started: Vec<Worker> = (0..workers).map(|_| start_worker(&flow, &store)).collect();
+            let started: Vec<Worker> = (0..workers)
+                .map(|_| start_worker(&flow, &store, "warn"))
+                .collect();
             let bases: Vec<String> = started.iter().map(|w| w.base.clone()).collect();
             let (rate, mut latencies) = load(&bases, conversations, turns, spread).await;
             let (p50, p99) = percentiles(&mut latencies);

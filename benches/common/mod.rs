@@ -1,5 +1,10 @@
-//! What the serve benchmarks share: gathering the clients' latencies and summarising them.
+//! What the serve benchmarks share: starting `chatflow serve` processes, gathering the
+//! clients' latencies and summarising them.
+// Each bench uses a part of this module.
+#![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
@@ -26,4 +31,50 @@ pub async fn gather(
         all.extend(t.await.expect("task"));
     }
     (turns as f64 / began.elapsed().as_secs_f64(), all)
+}
+
+/// A `chatflow serve` process, killed when dropped.
+pub struct Worker {
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`, from its ready line.
+    pub base: String,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the real `chatflow serve` binary on `flow` and `store` (conversations never expire)
+/// with `CHATFLOW_LOG=log`, its log thrown away; returns once it is listening.
+pub fn start_worker(flow: &std::path::Path, store: &str, log: &str) -> Worker {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .arg("serve")
+        .arg(flow)
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--session-ttl",
+            "off",
+            "--store",
+            store,
+        ])
+        .env("CHATFLOW_LOG", log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chatflow serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("ready line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("expected the ready line, got {line:?}"))
+        .to_string();
+    Worker { child, base }
 }
