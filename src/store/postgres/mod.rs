@@ -1,10 +1,10 @@
 //! The PostgreSQL backend: one database shared by several `serve` processes.
 //!
 //! - **Connections.** A pool ([`POOL_SIZE`] per process) of tokio-postgres connections,
-//!   without TLS: the database is expected on loopback or a private network (see
-//!   `docs/scaling.md`). Each session gets `idle_in_transaction_session_timeout`, so a
-//!   client that vanished inside a transaction holds its row locks for a bounded time even
-//!   when no TCP reset reaches the server.
+//!   plain TCP unless the URL's `sslmode` asks for TLS (rustls; [`tls`], `docs/scaling.md`).
+//!   Each session gets `idle_in_transaction_session_timeout`, so a client that vanished inside
+//!   a transaction holds its row locks for a bounded time even when no TCP reset reaches the
+//!   server.
 //! - **Turns across processes.** A turn commit is a compare-and-swap on `conversations.seq`:
 //!   `UPDATE ... WHERE id = $1 AND seq = $2 - 1` takes the row lock only inside the commit's
 //!   transaction, so no lock is held while the flow's API calls run, and a killed worker leaves
@@ -25,6 +25,7 @@ use crate::report::{ConversationRow, Rows, TurnRow};
 
 mod channels;
 mod schema;
+pub mod tls;
 
 pub use schema::{schema_version, MIGRATIONS};
 
@@ -47,8 +48,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// `idle_in_transaction_session_timeout` ([`IDLE_IN_TRANSACTION`] unless the URL's `options`
 /// set it, e.g. `?options=-c%20idle_in_transaction_session_timeout%3D5s`) and a connect
 /// timeout unless the URL has one.
+/// The URL's TLS parameters are read by [`tls::settings`]; the config's `ssl_mode` is
+/// `disable`, `prefer` or `require`.
 pub fn connect_config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
-    let mut config: tokio_postgres::Config = url
+    let mut config: tokio_postgres::Config = tls::settings(url)?
+        .url
         .parse()
         .map_err(|e| StoreError::Spec(format!("not a usable PostgreSQL URL: {e}")))?;
     let options = config.get_options().unwrap_or_default().to_string();
@@ -128,13 +132,13 @@ impl PostgresStore {
     /// Connects to the database at `url` and migrates its schema.
     pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
         let config = connect_config(url)?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let recycling = || ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match tls::settings(url)?.connector()? {
+            Some(tls) => Manager::from_config(config, tls, recycling()),
+            None => Manager::from_config(config, NoTls, recycling()),
+        };
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)

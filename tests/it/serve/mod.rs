@@ -36,5 +36,6 @@ pub mod report;
 mod sensitive;
 mod store;
 pub mod support;
+mod tls;
 mod turns;
 mod workers;

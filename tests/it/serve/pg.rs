@@ -3,7 +3,9 @@
 //! One cluster per test binary, started on first use: `initdb` and `pg_ctl` (from PATH or
 //! Debian's `/usr/lib/postgresql/*/bin`), a temporary directory, a free loopback port, trust
 //! authentication for a `chatflow` superuser on loopback only, and `fsync=off` (a test cluster
-//! needs no durability against power loss; a killed *client* is what the tests look at).
+//! needs no durability against power loss; a killed *client* is what the tests look at). It
+//! accepts TLS too (`ssl=on`) with a certificate signed by a CA made for it ([`Cluster::ca`]);
+//! clients without TLS are served as before.
 //! `initdb` refuses to run as root, so under root the cluster runs as the `postgres` user
 //! (Debian's package creates it) or else `nobody`. Each test gets a database of its own.
 //!
@@ -25,6 +27,46 @@ use std::sync::OnceLock;
 pub struct Cluster {
     pub port: u16,
     pub dir: PathBuf,
+    /// The PEM certificate of the test CA that signed the server's certificate (for
+    /// `sslrootcert`); the certificate names `db.chatflow.test` and `127.0.0.1`.
+    pub ca: PathBuf,
+}
+
+/// The host names in the server's certificate, besides `127.0.0.1`.
+pub const TLS_HOST: &str = "db.chatflow.test";
+
+/// A CA and a server certificate it signed, written into `dir` for the server (key readable
+/// by the cluster's user only, as PostgreSQL demands); the CA certificate's path.
+fn write_certificates(dir: &Path, owner: Option<(u32, u32)>) -> Result<PathBuf, String> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    use std::os::unix::fs::PermissionsExt;
+    let fail = |e: rcgen::Error| format!("test certificates: {e}");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(fail)?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "chatflow test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().map_err(fail)?)
+        .map_err(fail)?;
+    let server_key = KeyPair::generate().map_err(fail)?;
+    let server = CertificateParams::new(vec![TLS_HOST.to_string(), "127.0.0.1".to_string()])
+        .map_err(fail)?
+        .signed_by(&server_key, &ca)
+        .map_err(fail)?;
+    let write = |name: &str, text: String, mode: u32| -> Result<PathBuf, String> {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{name}: {e}"))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("{name}: {e}"))?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(&path, Some(uid), Some(gid))
+                .map_err(|e| format!("chown {name}: {e}"))?;
+        }
+        Ok(path)
+    };
+    write("server.crt", server.pem(), 0o644)?;
+    write("server.key", server_key.serialize_pem(), 0o600)?;
+    write("ca.crt", ca.pem(), 0o644)
 }
 
 /// Where `initdb` and `pg_ctl` are: PATH first, then the newest Debian install.
@@ -114,15 +156,16 @@ fn start_cluster(bin: &Path) -> Result<Cluster, String> {
     let dir = std::env::temp_dir().join(format!("chatflow-pg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("temp dir: {e}"))?;
-    let user = if is_root() {
+    let (user, owner) = if is_root() {
         let (name, uid, gid) =
             cluster_user().ok_or("running as root, and no `postgres` or `nobody` user")?;
         std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
             .map_err(|e| format!("chown {}: {e}", dir.display()))?;
-        Some(name)
+        (Some(name), Some((uid, gid)))
     } else {
-        None
+        (None, None)
     };
+    let ca = write_certificates(&dir, owner)?;
     let data = dir.join("data");
     let data_s = data.to_string_lossy().into_owned();
     run(
@@ -148,8 +191,9 @@ fn start_cluster(bin: &Path) -> Result<Cluster, String> {
     watchdog(&dir, &data)?;
     let port = free_port();
     let options = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-         -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB",
+        "-p {port} -k {0} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+         -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB \
+         -c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
         dir.display()
     );
     let log = dir.join("log").to_string_lossy().into_owned();
@@ -168,7 +212,7 @@ fn start_cluster(bin: &Path) -> Result<Cluster, String> {
         let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
         format!("{e}\nserver log:\n{log}")
     })?;
-    Ok(Cluster { port, dir })
+    Ok(Cluster { port, dir, ca })
 }
 
 /// Stops the cluster and removes `dir` once this process has exited.
