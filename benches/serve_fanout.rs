@@ -105,7 +105,7 @@ fn raise_fd_limit() -> u64 {
             let _ = libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
         }
     }
-    limit.rlim_cur as u64
+    limit.rlim_cur
 }
 
 /// The stub API: `GET /lookup?q=WORD` answers `{"answer": "WORD checked"}` after
