@@ -37,12 +37,14 @@ pub(crate) fn exits(kind: &StmtKind) -> Exits<'_> {
             ast::MenuSource::Static(options) => option_exits(options.iter()),
             ast::MenuSource::Dynamic(d) => ends(vec![d.target.as_ref(), d.empty.as_ref()]),
         },
-        StmtKind::Carousel(ast::Carousel::Static { cards, .. }) => {
-            option_exits(cards.iter().flat_map(|c| &c.buttons))
-        }
-        StmtKind::Carousel(ast::Carousel::Dynamic { target, empty, .. }) => {
-            ends(vec![target.as_ref(), empty.as_ref()])
-        }
+        StmtKind::Carousel(carousel) => match &**carousel {
+            ast::Carousel::Static { cards, .. } => {
+                option_exits(cards.iter().flat_map(|c| &c.buttons))
+            }
+            ast::Carousel::Dynamic { target, empty, .. } => {
+                ends(vec![target.as_ref(), empty.as_ref()])
+            }
+        },
         StmtKind::Say(_)
         | StmtKind::Ask { .. }
         | StmtKind::Set { .. }

@@ -298,8 +298,8 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
             save: m.save.as_ref().map(|a| attr_id(ctx, &a.name)),
             threshold: m.threshold.as_ref().map(|t| t.value),
         }),
-        ast::StmtKind::Carousel(ast::Carousel::Static { cards, save }) => {
-            ir::Stmt::Carousel(ir::Carousel::Static {
+        ast::StmtKind::Carousel(carousel) => match &**carousel {
+            ast::Carousel::Static { cards, save } => ir::Stmt::Carousel(ir::Carousel::Static {
                 cards: cards
                     .iter()
                     .map(|c| ir::Card {
@@ -310,26 +310,26 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
                     })
                     .collect(),
                 save: save.as_ref().map(|a| attr_id(ctx, &a.name)),
-            })
-        }
-        ast::StmtKind::Carousel(ast::Carousel::Dynamic {
-            list,
-            card,
-            saves,
-            target,
-            empty,
-        }) => ir::Stmt::Carousel(ir::Carousel::Dynamic {
-            list: attr_id(ctx, &list.name),
-            card: ir::CardTemplate {
-                title: opt_text(ctx, card.title.as_ref()),
-                subtitle: opt_text(ctx, card.subtitle.as_ref()),
-                image: opt_template(ctx, card.image.as_ref()),
-                button: opt_text(ctx, card.button.as_ref()),
-            },
-            saves: item_saves(ctx, saves),
-            target: node_opt(ctx, scope, target.as_ref()),
-            empty: node_opt(ctx, scope, empty.as_ref()),
-        }),
+            }),
+            ast::Carousel::Dynamic {
+                list,
+                card,
+                saves,
+                target,
+                empty,
+            } => ir::Stmt::Carousel(ir::Carousel::Dynamic {
+                list: attr_id(ctx, &list.name),
+                card: ir::CardTemplate {
+                    title: opt_text(ctx, card.title.as_ref()),
+                    subtitle: opt_text(ctx, card.subtitle.as_ref()),
+                    image: opt_template(ctx, card.image.as_ref()),
+                    button: opt_text(ctx, card.button.as_ref()),
+                },
+                saves: item_saves(ctx, saves),
+                target: node_opt(ctx, scope, target.as_ref()),
+                empty: node_opt(ctx, scope, empty.as_ref()),
+            }),
+        },
         ast::StmtKind::Email(e) => ir::Stmt::Email(ir::Email {
             to: required(ctx, e.to.as_ref()),
             subject: required_text(ctx, e.subject.as_ref()),

@@ -396,6 +396,10 @@ pub struct Stmt {
 }
 
 /// What a statement in a node does.
+///
+/// Every statement takes the room of the largest variant, and most statements are small
+/// (`say`, `ask`, `if`, `goto`): the large actions are boxed so a flow's statements stay
+/// small in memory (docs/performance.md, "Memory on hostile and large sources").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum StmtKind {
     /// `say TEXT`: a message to the visitor.
@@ -438,13 +442,13 @@ pub enum StmtKind {
         value: Expr,
     },
     /// `choose` / `buttons`
-    Menu(Menu),
+    Menu(Box<Menu>),
     /// `carousel { card ... }` or `carousel from LIST { ... }`
-    Carousel(Carousel),
+    Carousel(Box<Carousel>),
     /// `email { to ...; subject ...; body ... }`
-    Email(Email),
+    Email(Box<Email>),
     /// `otp { send ...; prompt ...; ok -> n; fail -> n }`: a one-time code check.
-    Otp(Otp),
+    Otp(Box<Otp>),
     /// `form { field ... }`: several questions asked together.
     Form(Form),
     /// `image "url" ["caption"]`, `audio`, `video`, `file`
@@ -466,7 +470,7 @@ pub enum StmtKind {
         message: Option<Text>,
     },
     /// `appointment { slots call ...; book call ...; booked -> n; failed -> n }`
-    Appointment(Appointment),
+    Appointment(Box<Appointment>),
     /// `goal "name"`
     Goal(StrLit),
     /// `run FLOW(args)`
@@ -1035,5 +1039,33 @@ impl Text {
             Text::Plain(t) => t.span,
             Text::Translated { span, .. } => *span,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A flow holds many statements, expressions and templates: their size is most of a
+    /// syntax tree's memory. Before issue 11 a statement took 336 bytes (the actions inline).
+    /// A new large variant belongs in a `Box`.
+    #[test]
+    fn the_numerous_types_stay_small() {
+        assert!(
+            std::mem::size_of::<Stmt>() <= 160,
+            "{}",
+            std::mem::size_of::<Stmt>()
+        );
+        assert!(
+            std::mem::size_of::<Expr>() <= 80,
+            "{}",
+            std::mem::size_of::<Expr>()
+        );
+        assert!(std::mem::size_of::<TemplatePart>() <= 48);
+        assert!(
+            std::mem::size_of::<Item>() <= 104,
+            "{}",
+            std::mem::size_of::<Item>()
+        );
     }
 }

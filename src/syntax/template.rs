@@ -115,6 +115,8 @@ pub fn template(raw: &str, start: usize, diags: &mut Vec<Diag>) -> Template {
     if !text.is_empty() {
         parts.push(TemplatePart::Text(text));
     }
+    // A template lives as long as the syntax tree: no spare room (most have one to three parts).
+    parts.shrink_to_fit();
     Template { parts, span }
 }
 

@@ -149,15 +149,15 @@ fn translation_sets_everywhere() {
         matches!(&s[3].kind, StmtKind::Ask { prompt: Some(Text::Translated { .. }), kind: Some(k), .. } if k.name == "text")
     );
     assert!(matches!(
-        &s[4].kind,
-        StmtKind::Menu(Menu {
+        menu(&s[4].kind),
+        Some(Menu {
             text: Some(Text::Translated { .. }),
             ..
         })
     ));
     assert!(matches!(
-        &s[5].kind,
-        StmtKind::Menu(Menu {
+        menu(&s[5].kind),
+        Some(Menu {
             style: MenuStyle::Buttons,
             text: Some(Text::Translated { .. }),
             ..
@@ -179,15 +179,15 @@ fn translation_sets_everywhere() {
         }
     ));
     assert!(matches!(
-        &s[8].kind,
-        StmtKind::Otp(Otp {
+        otp(&s[8].kind),
+        Some(Otp {
             prompt: Some(Text::Translated { .. }),
             ..
         })
     ));
     assert!(matches!(
-        &s[9].kind,
-        StmtKind::Appointment(Appointment {
+        appointment(&s[9].kind),
+        Some(Appointment {
             prompt: Some(Text::Translated { .. }),
             ..
         })
@@ -267,13 +267,13 @@ buttons "Pick an option" {
     // No text at all: the compiler decides whether that is fine.
     let (_, file) = in_node(r#"choose { "A" -> a }"#);
     assert!(matches!(
-        &stmts(&file)[0].kind,
-        StmtKind::Menu(Menu { text: None, .. })
+        menu(&stmts(&file)[0].kind),
+        Some(Menu { text: None, .. })
     ));
     // An empty block parses; the compiler reports `no_options`.
     let (_, file) = in_node(r#"choose "Q" {}"#);
     assert!(
-        matches!(&stmts(&file)[0].kind, StmtKind::Menu(Menu { source: MenuSource::Static(o), .. }) if o.is_empty())
+        matches!(menu(&stmts(&file)[0].kind), Some(Menu { source: MenuSource::Static(o), .. }) if o.is_empty())
     );
 }
 
@@ -292,7 +292,7 @@ fn carousel_of_cards() {
   }
 }"#;
     let (src, file) = in_node(body);
-    let StmtKind::Carousel(Carousel::Static { cards, save }) = &stmts(&file)[0].kind else {
+    let Some(Carousel::Static { cards, save }) = carousel(&stmts(&file)[0].kind) else {
         panic!()
     };
     assert!(save.is_none());
@@ -314,7 +314,7 @@ fn carousel_of_cards() {
     let (_, file) = in_node(
         r#"carousel { card "A" { "Go" -> a }; card "B" { image "x"; "Go" -> b }; save pick }"#,
     );
-    let StmtKind::Carousel(Carousel::Static { cards, save }) = &stmts(&file)[0].kind else {
+    let Some(Carousel::Static { cards, save }) = carousel(&stmts(&file)[0].kind) else {
         panic!()
     };
     assert_eq!(cards.len(), 2);
@@ -372,11 +372,11 @@ fn dynamic_quick_replies() {
     let (src, file) = in_node(
         r#"buttons "X" from items { label "{item}"; save a = item; save b = item.tags[0]["x y"]; -> n; empty -> n }"#,
     );
-    let StmtKind::Menu(Menu {
+    let Some(Menu {
         source: MenuSource::Dynamic(d),
         style: MenuStyle::Buttons,
         ..
-    }) = &stmts(&file)[0].kind
+    }) = menu(&stmts(&file)[0].kind)
     else {
         panic!()
     };
@@ -403,13 +403,13 @@ fn dynamic_carousel() {
     let (src, file) = in_node(
         r#"carousel from products { title "{item.name}"; subtitle "{item.price}"; image "{item.img}"; button "Buy"; save sku = item.sku; -> bought; empty -> none }"#,
     );
-    let StmtKind::Carousel(Carousel::Dynamic {
+    let Some(Carousel::Dynamic {
         list,
         card,
         saves,
         target,
         empty,
-    }) = &stmts(&file)[0].kind
+    }) = carousel(&stmts(&file)[0].kind)
     else {
         panic!()
     };
@@ -474,8 +474,8 @@ fn send_email() {
     assert!(e.body.is_some());
     let (_, file) = in_node(r#"email { to "a@b.test"; subject "S" }"#);
     assert!(matches!(
-        &stmts(&file)[0].kind,
-        StmtKind::Email(Email { body: None, .. })
+        email(&stmts(&file)[0].kind),
+        Some(Email { body: None, .. })
     ));
 }
 
@@ -1063,5 +1063,41 @@ fn formatter_keeps_every_action() {
     for src in [BOT, DYNAMIC, HOURS, FLOW, TESTS] {
         assert_formats_faithfully(src);
         assert_formats_faithfully(&src.replace("\n  ", "; ").replace("{;", "{"));
+    }
+}
+
+// The large actions are boxed in the syntax tree (`StmtKind`); these reach inside.
+fn menu(kind: &StmtKind) -> Option<&Menu> {
+    match kind {
+        StmtKind::Menu(m) => Some(m),
+        _ => None,
+    }
+}
+
+fn carousel(kind: &StmtKind) -> Option<&Carousel> {
+    match kind {
+        StmtKind::Carousel(c) => Some(c),
+        _ => None,
+    }
+}
+
+fn email(kind: &StmtKind) -> Option<&Email> {
+    match kind {
+        StmtKind::Email(e) => Some(e),
+        _ => None,
+    }
+}
+
+fn otp(kind: &StmtKind) -> Option<&Otp> {
+    match kind {
+        StmtKind::Otp(o) => Some(o),
+        _ => None,
+    }
+}
+
+fn appointment(kind: &StmtKind) -> Option<&Appointment> {
+    match kind {
+        StmtKind::Appointment(a) => Some(a),
+        _ => None,
     }
 }

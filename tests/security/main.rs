@@ -8,11 +8,16 @@
 // Tests fail by panicking; the no-panic rule is for the library and the binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+/// Counts heap per thread for `memory`; the system allocator otherwise.
+#[global_allocator]
+static ALLOCATOR: memory::Counting = memory::Counting;
+
 mod addresses;
 mod bodies;
 mod diagnostics;
 mod fuzz;
 mod limits;
+mod memory;
 mod output;
 mod redirects;
 mod saves;

@@ -69,28 +69,30 @@ pub(super) fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
                     out.set(save);
                 }
             }
-            StmtKind::Carousel(ast::Carousel::Static { cards, save }) => {
-                for card in cards {
-                    out.text(Some(&card.title));
-                    out.text(card.subtitle.as_ref());
-                    out.template(card.image.as_ref());
-                    out.options(&card.buttons);
+            StmtKind::Carousel(carousel) => match &**carousel {
+                ast::Carousel::Static { cards, save } => {
+                    for card in cards {
+                        out.text(Some(&card.title));
+                        out.text(card.subtitle.as_ref());
+                        out.template(card.image.as_ref());
+                        out.options(&card.buttons);
+                    }
+                    if let Some(save) = save {
+                        out.set(save);
+                    }
                 }
-                if let Some(save) = save {
-                    out.set(save);
+                ast::Carousel::Dynamic {
+                    list, card, saves, ..
+                } => {
+                    let texts = [&card.title, &card.subtitle, &card.button];
+                    let templates = texts
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|t| t.templates())
+                        .chain(card.image.as_ref());
+                    out.dynamic((list, saves), templates);
                 }
-            }
-            StmtKind::Carousel(ast::Carousel::Dynamic {
-                list, card, saves, ..
-            }) => {
-                let texts = [&card.title, &card.subtitle, &card.button];
-                let templates = texts
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|t| t.templates())
-                    .chain(card.image.as_ref());
-                out.dynamic((list, saves), templates);
-            }
+            },
             StmtKind::Email(e) => {
                 out.template(e.to.as_ref());
                 out.text(e.subject.as_ref());

@@ -45,14 +45,14 @@ pub(super) fn node_fillers<'a>(
                 }
                 ast::MenuSource::Dynamic(d) => item_saves(ctx, file, &d.saves),
             },
-            ast::StmtKind::Carousel(ast::Carousel::Static {
-                save: Some(save), ..
-            }) => {
-                fixed(ctx, file, save, ValueType::Text);
-            }
-            ast::StmtKind::Carousel(ast::Carousel::Dynamic { saves, .. }) => {
-                item_saves(ctx, file, saves)
-            }
+            ast::StmtKind::Carousel(carousel) => match &**carousel {
+                ast::Carousel::Static { save, .. } => {
+                    if let Some(save) = save {
+                        fixed(ctx, file, save, ValueType::Text);
+                    }
+                }
+                ast::Carousel::Dynamic { saves, .. } => item_saves(ctx, file, saves),
+            },
             ast::StmtKind::Appointment(a) => item_saves(ctx, file, &a.saves),
             ast::StmtKind::Form(form) => {
                 for field in &form.fields {

@@ -29,10 +29,10 @@ impl Builder<'_> {
                     value: self.expr(value),
                 }
             }
-            Rule::menu => StmtKind::Menu(self.menu(inner)),
-            Rule::carousel => StmtKind::Carousel(self.carousel(inner)?),
-            Rule::email => StmtKind::Email(self.email(inner)),
-            Rule::otp => StmtKind::Otp(self.otp(inner)),
+            Rule::menu => StmtKind::Menu(Box::new(self.menu(inner))),
+            Rule::carousel => StmtKind::Carousel(Box::new(self.carousel(inner)?)),
+            Rule::email => StmtKind::Email(Box::new(self.email(inner))),
+            Rule::otp => StmtKind::Otp(Box::new(self.otp(inner))),
             Rule::form => StmtKind::Form(self.form(inner)),
             Rule::media => {
                 let kind = self.media_kind(&mut inner);
@@ -53,7 +53,7 @@ impl Builder<'_> {
                     .and_then(|p| self.text_of(p));
                 StmtKind::Transfer { kind, to, message }
             }
-            Rule::appointment => StmtKind::Appointment(self.appointment(inner)),
+            Rule::appointment => StmtKind::Appointment(Box::new(self.appointment(inner))),
             Rule::goal => StmtKind::Goal(self.next_str(&mut inner)),
             Rule::run => {
                 let flow = self.next_ident(&mut inner, NameRole::Flow);

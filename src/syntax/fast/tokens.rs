@@ -187,6 +187,8 @@ impl<'a> Reader<'a> {
             match self.peek()? {
                 b'}' => {
                     self.p += 1;
+                    // Blocks live as long as the syntax tree: no spare room.
+                    out.shrink_to_fit();
                     return Some(out);
                 }
                 b';' => {

@@ -406,7 +406,7 @@ mod tests {
             ],
             span: p.span(),
         }));
-        let choose = p.stmt(StmtKind::Menu(Menu {
+        let choose = p.stmt(StmtKind::Menu(Box::new(Menu {
             style: MenuStyle::QuickReplies,
             text: Some(p.text("What can I help you with?")),
             source: MenuSource::Static(vec![
@@ -415,8 +415,8 @@ mod tests {
             ]),
             save: Some(p.id("topic")),
             threshold: None,
-        }));
-        let buttons = p.stmt(StmtKind::Menu(Menu {
+        })));
+        let buttons = p.stmt(StmtKind::Menu(Box::new(Menu {
             style: MenuStyle::Buttons,
             text: Some(p.text("Pick an option")),
             source: MenuSource::Static(vec![
@@ -434,8 +434,8 @@ mod tests {
             ]),
             save: None,
             threshold: None,
-        }));
-        let dynamic = p.stmt(StmtKind::Menu(Menu {
+        })));
+        let dynamic = p.stmt(StmtKind::Menu(Box::new(Menu {
             style: MenuStyle::QuickReplies,
             text: Some(p.text("Which store?")),
             source: MenuSource::Dynamic(DynamicItems {
@@ -461,8 +461,8 @@ mod tests {
             }),
             save: None,
             threshold: None,
-        }));
-        let carousel = p.stmt(StmtKind::Carousel(Carousel::Static {
+        })));
+        let carousel = p.stmt(StmtKind::Carousel(Box::new(Carousel::Static {
             cards: vec![Card {
                 title: p.text("Classic"),
                 subtitle: Some(p.text("$9 a month")),
@@ -471,7 +471,7 @@ mod tests {
                 span: p.span(),
             }],
             save: None,
-        }));
+        })));
         let out = print(&[node(
             &p,
             "welcome",
@@ -513,19 +513,19 @@ mod tests {
     #[test]
     fn workflow_actions() {
         let p = Pos(Cell::new(0));
-        let email = p.stmt(StmtKind::Email(Email {
+        let email = p.stmt(StmtKind::Email(Box::new(Email {
             to: Some(p.tpl("a@b.test")),
             subject: Some(p.text("Hi")),
             body: Some(p.text("Body")),
-        }));
-        let otp = p.stmt(StmtKind::Otp(Otp {
+        })));
+        let otp = p.stmt(StmtKind::Otp(Box::new(Otp {
             send: Some(OtpSend::Call(p.id("sms"))),
             prompt: Some(p.text("Code?")),
             digits: Some((6, p.span())),
             tries: Some((3, p.span())),
             ok: Some(p.id("verified")),
             fail: Some(p.id("locked")),
-        }));
+        })));
         let form = p.stmt(StmtKind::Form(Form {
             title: Some(p.text("Book a call")),
             fields: vec![FormField {
@@ -545,7 +545,7 @@ mod tests {
             to: p.tpl("Billing"),
             message: Some(p.text("One moment")),
         });
-        let appointment = p.stmt(StmtKind::Appointment(Appointment {
+        let appointment = p.stmt(StmtKind::Appointment(Box::new(Appointment {
             slots: Some((
                 p.id("free_slots"),
                 SavePath {
@@ -563,7 +563,7 @@ mod tests {
             book: Some(p.id("book_slot")),
             booked: Some(p.id("confirmed")),
             failed: Some(p.id("no_booking")),
-        }));
+        })));
         let goal = p.stmt(StmtKind::Goal(p.lit("order_tracked")));
         let lang = p.stmt(StmtKind::SetSys {
             name: p.id("language"),

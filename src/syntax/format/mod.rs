@@ -50,6 +50,8 @@ pub fn format_source(text: &str) -> Result<String, Vec<Diag>> {
         );
         after_import = is_import;
     }
+    // The printed lines hold all that is left to do: the tree goes before the layout.
+    drop(file);
     Ok(layout(text, printer.lines, scan_comments(text)))
 }
 

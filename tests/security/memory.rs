@@ -1,0 +1,144 @@
+//! Item 7: memory linear in the source with a small constant. A counting allocator (this
+//! binary's global allocator) measures the heap a phase holds at its peak, per thread, so
+//! the tests running beside it do not count. The bounds are bytes of heap per byte of source
+//! for a generated flow; the syntax tree's layout before issue 11 (a 336-byte statement, its
+//! blocks with spare capacity) exceeded each of them.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::fmt::Write;
+
+/// The system allocator, counting what each thread holds and the most it held.
+pub struct Counting;
+
+thread_local! {
+    // Signed: a block freed here may have been allocated by another thread.
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+fn grew(bytes: usize) {
+    let _ = LIVE.try_with(|live| {
+        let now = live.get() + bytes as isize;
+        live.set(now);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+    });
+}
+
+fn shrank(bytes: usize) {
+    let _ = LIVE.try_with(|live| live.set(live.get() - bytes as isize));
+}
+
+// SAFETY: every call is passed on to `System` unchanged; the counting touches only
+// thread-locals without destructors, which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        grew(layout.size());
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        grew(layout.size());
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        shrank(layout.size());
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // Counted as a new block beside the old one: a move holds both for a moment.
+        grew(new_size);
+        shrank(layout.size());
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+/// Runs `f` and returns its result with the most heap it held at once, in bytes, on top of
+/// what this thread held before.
+pub fn peak_heap<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = LIVE.with(Cell::get);
+    PEAK.with(|peak| peak.set(before));
+    let out = f();
+    let peak = PEAK.with(Cell::get);
+    (out, (peak - before).max(0) as usize)
+}
+
+/// The flow of `docs/performance.md`: `nodes` nodes, each a `say` with a template, an `ask`
+/// and an `if`/`else` (about 110 bytes a node).
+pub fn generated_flow(nodes: usize) -> String {
+    let mut s = String::from("bot \"Generated\" { start n0 }\n\n");
+    for i in 0..nodes {
+        let next = (i + 1) % nodes;
+        let _ = write!(
+            s,
+            "node n{i} {{\n  say \"Hello {{name}}, this is step {i}\"\n  ask name\n  if name == \"stop\" -> n0\n  else -> n{next}\n}}\n"
+        );
+    }
+    s
+}
+
+/// Heap held at the peak of `f` per byte of `src`.
+fn per_source_byte<T>(src: &str, f: impl FnOnce() -> T) -> f64 {
+    let (_, peak) = peak_heap(f);
+    peak as f64 / src.len() as f64
+}
+
+#[test]
+fn the_counter_sees_a_phase_peak() {
+    let (_, peak) = peak_heap(|| {
+        let held = vec![0u8; 100_000];
+        drop(held);
+        vec![0u8; 10]
+    });
+    assert!((100_000..101_000).contains(&peak), "{peak}");
+}
+
+#[test]
+fn parsing_holds_little_per_source_byte() {
+    let src = generated_flow(2_000);
+    let ratio = per_source_byte(&src, || chatflow::syntax::parse(&src));
+    assert!(ratio < 14.0, "parse holds {ratio:.1} bytes per source byte");
+}
+
+#[test]
+fn compiling_holds_little_per_source_byte() {
+    let src = generated_flow(2_000);
+    let ratio = per_source_byte(&src, || chatflow::compile::compile_str("g.flow", &src));
+    assert!(
+        ratio < 28.0,
+        "compile holds {ratio:.1} bytes per source byte"
+    );
+}
+
+#[test]
+fn formatting_holds_little_per_source_byte() {
+    let src = generated_flow(2_000);
+    let ratio = per_source_byte(&src, || {
+        chatflow::syntax::format::format_source(&src).expect("the generated flow formats")
+    });
+    assert!(
+        ratio < 28.0,
+        "format holds {ratio:.1} bytes per source byte"
+    );
+}
+
+/// Prints the figures for the 50,000-node flow of docs/performance.md (not a check).
+#[test]
+#[ignore = "a measurement: cargo test --release --test security memory::figures -- --ignored --nocapture"]
+fn figures() {
+    let src = generated_flow(50_000);
+    let mb = |b: usize| b as f64 / 1e6;
+    println!("source {:.2} MB", mb(src.len()));
+    let (_, p) = peak_heap(|| chatflow::syntax::parse(&src));
+    println!("parse peak heap {:.1} MB", mb(p));
+    let (_, p) = peak_heap(|| chatflow::syntax::format::format_source(&src));
+    println!("format peak heap {:.1} MB", mb(p));
+    let (c, p) = peak_heap(|| chatflow::compile::compile_str("g.flow", &src));
+    println!("compile peak heap {:.1} MB", mb(p));
+    let program = c.program.expect("compiles");
+    let (json, p) = peak_heap(|| serde_json::to_string_pretty(&program));
+    println!(
+        "IR to JSON peak heap {:.1} MB ({:.1} MB of JSON)",
+        mb(p),
+        mb(json.map_or(0, |j| j.len()))
+    );
+}
