@@ -145,6 +145,8 @@ fn notes(program: &Program, stmt: &Stmt) -> Vec<String> {
     };
     match stmt {
         Stmt::Call(api) => vec![format!("call {}", api_name(*api))],
+        Stmt::Reply(api) => vec![format!("reply with {}", api_name(*api))],
+        Stmt::AskAi { api, .. } => vec![format!("ask {}", api_name(*api))],
         Stmt::Goal(name) => vec![format!("goal {}", quote(name))],
         Stmt::Otp(otp) => vec![match &otp.send {
             OtpSend::Email(_) => "otp by email".to_string(),

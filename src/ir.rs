@@ -38,9 +38,16 @@ pub use sys::SysAttr;
 /// 5: the program may carry [`Program::understanding`] (intents, synonyms, FAQ), menu options
 /// an intent and menus a threshold. A program that uses none of these is still written as
 /// format 4 ([`BASE_FORMAT_VERSION`]), byte for byte as before, so format-4 runtimes run it.
-pub const FORMAT_VERSION: u32 = 5;
+///
+/// 6: an API may be a language model ([`Api::ai`]), with the statements [`Stmt::Reply`] and
+/// [`Stmt::AskAi`] and the bot's [`BotInfo::fallback_ai`]. Only a program with an `ai` is
+/// written as format 6; one that understands free text without it stays format 5
+/// ([`UNDERSTANDING_FORMAT_VERSION`]).
+pub const FORMAT_VERSION: u32 = 6;
 /// The format written for a program without understanding of free text.
 pub const BASE_FORMAT_VERSION: u32 = 4;
+/// The format written for a program that understands free text but has no `ai`.
+pub const UNDERSTANDING_FORMAT_VERSION: u32 = 5;
 /// The oldest IR format this runtime still reads (a format-2 number reads as a float).
 pub const MIN_READ_VERSION: u32 = 2;
 /// The oldest runtime format that reads the IR this build writes: a format-3 runtime knows
@@ -108,6 +115,10 @@ pub struct BotInfo {
     /// others are said in their built-in translation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<(String, Text)>,
+    /// `fallback reply with AI` (format 6): the model answers what matches no option; the
+    /// `fallback` text (or the built-in one) is said when it gives no answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_ai: Option<ApiId>,
 }
 
 /// The bot's `webhook` setting.
@@ -188,6 +199,24 @@ pub struct Api {
     pub redirects: Redirects,
     /// Values saved from a successful answer.
     pub saves: Vec<Save>,
+    /// Written `ai NAME { ... }` (format 6): an OpenAI-compatible chat-completions API. The
+    /// request body is built at send time from the conversation; `Authorization` carries the
+    /// key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai: Option<AiModel>,
+}
+
+/// What an `ai` sends besides the conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AiModel {
+    /// The `model` field of the request.
+    pub model: String,
+    /// The system message, first in `messages`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<Text>,
+    /// The `max_tokens` field; left out of the request when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
 }
 
 /// A request header.
@@ -296,6 +325,18 @@ pub enum Stmt {
     },
     /// Send an API's request and save from its answer.
     Call(ApiId),
+    /// `reply with AI` (format 6): the model's answer to the conversation so far is said.
+    Reply(ApiId),
+    /// `ask AI TEXT save ATTR` (format 6): the model's answer to the prompt, after the
+    /// conversation so far, is stored in ATTR.
+    AskAi {
+        /// The `ai` asked.
+        api: ApiId,
+        /// What it is asked.
+        prompt: Text,
+        /// Where its answer goes.
+        attr: AttrId,
+    },
     /// Go to the first arm whose condition holds.
     Branch(BranchTable),
     /// Continue in another node.

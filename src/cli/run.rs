@@ -15,7 +15,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use chatflow::diagnostic::did_you_mean;
 use chatflow::ir::{show_arm, Program, Stmt};
 use chatflow::runtime::{Engine, EngineConfig, Event, SessionState};
-use chatflow::testing::{parse_stub_file, secret_names, StubServer};
+use chatflow::testing::{answer_for, parse_stub_file, secret_names, StubServer};
 
 use super::show::show_event;
 use super::terminal::terminal_safe;
@@ -205,18 +205,22 @@ pub async fn start_stubs(
     let Some(path) = path else { return Ok(None) };
     let text = std::fs::read_to_string(path)
         .map_err(|e| usage_error(&format!("cannot read `{path}`: {e}")))?;
-    let answers =
+    let mut answers =
         parse_stub_file(&text).map_err(|e| usage_error(&format!("bad stub file `{path}`: {e}")))?;
     let names: Vec<&str> = program.apis.iter().map(|a| a.name.as_str()).collect();
-    for api in answers.keys() {
-        if !names.contains(&api.as_str()) {
-            let hint = did_you_mean(api, names.iter().copied())
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-            return Err(usage_error(&format!(
-                "stub file `{path}` answers `{api}`, which the flow does not define{hint}"
-            )));
+    for (api, script) in answers.iter_mut() {
+        if let Some(def) = program.apis.iter().find(|a| &a.name == api) {
+            for answer in script.iter_mut() {
+                *answer = answer_for(def, answer.clone());
+            }
+            continue;
         }
+        let hint = did_you_mean(api, names.iter().copied())
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default();
+        return Err(usage_error(&format!(
+            "stub file `{path}` answers `{api}`, which the flow does not define{hint}"
+        )));
     }
     StubServer::start(answers)
         .await

@@ -50,6 +50,8 @@ pub(crate) fn exits(kind: &StmtKind) -> Exits<'_> {
         | StmtKind::Set { .. }
         | StmtKind::SetSys { .. }
         | StmtKind::Call(_)
+        | StmtKind::Reply(_)
+        | StmtKind::AskAi { .. }
         | StmtKind::Run { .. }
         | StmtKind::Goal(_)
         | StmtKind::Email(_)

@@ -71,6 +71,10 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
                 _ => None,
             }),
             messages: bot_messages(ctx),
+            fallback_ai: setting(ctx, |s| match s {
+                ast::BotSetting::FallbackAi(ai) => Some(api_id(ctx, ai)),
+                _ => None,
+            }),
         },
         hours: ctx
             .hours
@@ -144,6 +148,16 @@ fn lower_api(ctx: &Ctx<'_>, def: &ApiDef<'_>) -> ir::Api {
             _ => {}
         }
     }
+    if let Some(ai) = &def.ai {
+        if let Some(key) = ai.key {
+            let mut value = template(ctx, key);
+            value.parts.insert(0, ir::TemplatePart::Text("Bearer ".into()));
+            headers.push(ir::Header {
+                name: "Authorization".into(),
+                value,
+            });
+        }
+    }
     let body = match def.body {
         Some(ApiProp::Body { body, .. }) => Some(ir::RequestBody::Text(template(ctx, body))),
         Some(ApiProp::Json { body, .. }) => Some(ir::RequestBody::Json(json(ctx, body))),
@@ -164,6 +178,11 @@ fn lower_api(ctx: &Ctx<'_>, def: &ApiDef<'_>) -> ir::Api {
         internal: def.internal,
         redirects: def.redirects,
         saves,
+        ai: def.ai.as_ref().map(|ai| ir::AiModel {
+            model: ai.model.map(|m| m.value.clone()).unwrap_or_default(),
+            system: ai.system.map(|t| text(ctx, t)),
+            max_tokens: ai.max_tokens,
+        }),
     }
 }
 
@@ -266,6 +285,12 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
             value: expr(ctx, value),
         },
         ast::StmtKind::Call(api) => ir::Stmt::Call(api_id(ctx, api)),
+        ast::StmtKind::Reply(ai) => ir::Stmt::Reply(api_id(ctx, ai)),
+        ast::StmtKind::AskAi { ai, prompt, attr } => ir::Stmt::AskAi {
+            api: api_id(ctx, ai),
+            prompt: text(ctx, prompt),
+            attr: attr_id(ctx, &attr.name),
+        },
         ast::StmtKind::Branch(b) => ir::Stmt::Branch(ir::BranchTable {
             arms: b
                 .arms

@@ -164,11 +164,18 @@ fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader, index_names: bo
         let understanding = understand::build(&mut ctx, loader);
         if syntax_ok && !ctx.diags.iter().any(Diag::is_error) {
             let mut p = lower::lower(&ctx, &bot_name(root));
-            // Only a program that understands free text needs a format-5 runtime.
-            if understanding.is_none() {
-                p.format_version = crate::ir::BASE_FORMAT_VERSION;
+            // Only a program with an `ai` needs a format-6 runtime, and only one that
+            // understands free text a format-5 one.
+            let version = if p.apis.iter().any(|a| a.ai.is_some()) {
+                crate::ir::FORMAT_VERSION
+            } else if understanding.is_some() {
+                crate::ir::UNDERSTANDING_FORMAT_VERSION
             } else {
-                p.min_read_version = crate::ir::FORMAT_VERSION;
+                crate::ir::BASE_FORMAT_VERSION
+            };
+            p.format_version = version;
+            if version > crate::ir::BASE_FORMAT_VERSION {
+                p.min_read_version = version;
             }
             p.understanding = understanding;
             program = Some(p);

@@ -76,6 +76,7 @@ codes! {
     // Names.
     UnknownNode "chatflow::unknown_node" Error Flow "A node name that no node has.";
     UnknownApi "chatflow::unknown_api" Error Flow "An API name that no API has.";
+    UnknownAi "chatflow::unknown_ai" Error Flow "`reply with` or `ask NAME ... save` names no `ai` item.";
     UnknownAttribute "chatflow::unknown_attribute" Error Flow "An attribute is read but nothing fills it.";
     UnknownAskKind "chatflow::unknown_ask_kind" Error Item "`ask x as KIND` with a kind that does not exist.";
     UnknownSys "chatflow::unknown_sys" Error Item "`sys.NAME` with a name that is not a system attribute.";

@@ -93,6 +93,8 @@ pub fn exits<'p>(program: &'p Program, stmt: &'p Stmt) -> Exits<'p> {
         | Stmt::Form(_)
         | Stmt::Media { .. }
         | Stmt::Call(_)
+        | Stmt::Reply(_)
+        | Stmt::AskAi { .. }
         | Stmt::Goal(_) => Exits::default(),
         Stmt::Goto(target) => ends(vec![(*target, Exit::Goto)]),
         Stmt::Branch(table) => {

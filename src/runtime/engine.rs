@@ -17,6 +17,7 @@ use crate::ir::{
     Value,
 };
 
+pub(crate) mod ai;
 mod builder;
 mod refs;
 
@@ -106,6 +107,8 @@ struct Inner {
     http: HttpConnector,
     /// Hides the known secret values in every event a turn produces.
     masker: Masker,
+    /// The program has an `ai`: sessions keep the recent conversation for it.
+    keeps_transcript: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -151,8 +154,10 @@ impl Engine {
             Some(map) => Masker::new(map.values()),
             None => Masker::new(super::secrets::secrets_from_env().values()),
         };
+        let keeps_transcript = program.apis.iter().any(|a| a.ai.is_some());
         Ok(Engine {
             inner: Arc::new(Inner {
+                keeps_transcript,
                 program,
                 config,
                 regexes,
@@ -180,6 +185,7 @@ impl Engine {
                 bot_zone: inner.bot_zone,
                 http: inner.http.clone(),
                 masker: inner.masker.clone(),
+                keeps_transcript: inner.keeps_transcript,
             }),
         }
     }
@@ -246,6 +252,7 @@ impl Engine {
             calls: Vec::new(),
             goals: Default::default(),
             fixed_now: None,
+            transcript: Vec::new(),
             turn: Default::default(),
         }
     }
@@ -256,6 +263,7 @@ impl Engine {
         let mut events = self.start_turn(s).await;
         self.mask_events(&mut events);
         self.end_turn(s, None, &mut events);
+        self.remember_said(s, &events);
         events
     }
 
@@ -337,10 +345,27 @@ impl Engine {
     /// answers with a `RuntimeError` only; a transferred chat forwards it to the human.
     pub async fn step(&self, s: &mut Session, input: &str) -> Vec<Event> {
         let answer = self.awaits_sensitive(s).then_some(input);
+        let read = !matches!(s.state, SessionState::Closed | SessionState::Failed);
+        if self.inner.keeps_transcript && read && answer.is_none() {
+            ai::remember(s, ai::Speaker::Visitor, &self.mask_secrets(input));
+        }
         let mut events = self.step_turn(s, input).await;
         self.mask_events(&mut events);
         self.end_turn(s, answer, &mut events);
+        self.remember_said(s, &events);
         events
+    }
+
+    /// What the bot said this turn joins the transcript, masked as the visitor saw it.
+    fn remember_said(&self, s: &mut Session, events: &[Event]) {
+        if !self.inner.keeps_transcript {
+            return;
+        }
+        for event in events {
+            if let Event::Say { text } = event {
+                ai::remember(s, ai::Speaker::Bot, text);
+            }
+        }
     }
 
     async fn step_turn(&self, s: &mut Session, input: &str) -> Vec<Event> {
@@ -591,6 +616,18 @@ impl Engine {
                 Stmt::Call(api) => {
                     events.push(self.call(s, *api).await.event);
                 }
+                Stmt::Reply(api) => {
+                    let (event, text) = self.ask_model(s, *api, None).await;
+                    events.push(event);
+                    if let Some(text) = text {
+                        events.push(Event::Say { text });
+                    }
+                }
+                Stmt::AskAi { api, prompt, attr } => {
+                    let (event, text) = self.ask_model(s, *api, Some(prompt)).await;
+                    events.push(event);
+                    s.attrs[*attr as usize] = text.map(Value::Text);
+                }
                 Stmt::Branch(table) => {
                     let target = self.branch(s, table, &node.name, events);
                     jump(s, target);
@@ -702,6 +739,7 @@ impl Engine {
     }
 
     /// [`Engine::call`] with `otp_code` as `sys.otp_code` (the code exists only while sent).
+    /// An `ai` is sent the conversation so far.
     async fn call_with_code(
         &self,
         s: &mut Session,
@@ -709,11 +747,25 @@ impl Engine {
         otp_code: Option<&str>,
     ) -> Called {
         let api = &self.inner.program.apis[api_id as usize];
+        let chat = api.ai.as_ref().map(|model| self.chat_body(s, model, None));
+        let body = chat.as_ref().or(api.body.as_ref());
+        self.send_call(s, api_id, otp_code, body).await
+    }
+
+    /// Send `api_id`'s request with `body` and apply the result to the session.
+    async fn send_call(
+        &self,
+        s: &mut Session,
+        api_id: ApiId,
+        otp_code: Option<&str>,
+        body: Option<&ir::RequestBody>,
+    ) -> Called {
+        let api = &self.inner.program.apis[api_id as usize];
         let scope = Scope {
             otp_code,
             ..self.scope(s)
         };
-        let prepared = self.inner.http.prepare(api, &scope);
+        let prepared = self.inner.http.prepare(api, body, &scope);
         let limit = self.call_limit(s);
         let outcome = match (prepared, limit) {
             (Ok(request), Ok(deadline)) => self.inner.http.send(request, deadline).await,

@@ -54,7 +54,8 @@ use super::guard::{check_literal, is_blocked, redirect_target, strip_secrets, Gu
 use super::sent::{Filled, SentRequest};
 use super::{Backoff, Clock, EngineConfig};
 use crate::ir::{
-    value_json, Api, JsonTemplate, Method, Number, PathStep, Redirects, Template, Value,
+    value_json, Api, JsonTemplate, Method, Number, PathStep, Redirects, RequestBody, Template,
+    Value,
 };
 use crate::vocab::number_json;
 
@@ -185,11 +186,13 @@ impl HttpConnector {
         }
     }
 
-    /// Build the request for `api` from the session's data. On failure, the display URL and the
-    /// error code.
+    /// Build the request for `api` from the session's data, with `body` as its body (an `ai`'s
+    /// is built from the conversation; any other API's is its own). On failure, the display URL
+    /// and the error code.
     pub(crate) fn prepare(
         &self,
         api: &Api,
+        body: Option<&RequestBody>,
         scope: &Scope,
     ) -> Result<Prepared, (String, &'static str)> {
         let built_url = self.fill(scope, &api.url, encode_url_value);
@@ -208,15 +211,16 @@ impl HttpConnector {
             Ok(h) => h,
             Err(code) => return Err((display_url, code)),
         };
-        let (body, shown_body, body_secret) = match self.body(api, scope) {
+        let declared = body;
+        let (body, shown_body, body_secret) = match self.body(api, declared, scope) {
             Ok(Some((sent, shown, secret))) => (Some(sent), Some(shown), secret),
             Ok(None) => (None, None, false),
             Err(code) => return Err((display_url, code)),
         };
         if body.is_some() && !headers.contains_key(CONTENT_TYPE) {
-            let ct = match api.body {
-                Some(crate::ir::RequestBody::Json(_)) => "application/json",
-                Some(crate::ir::RequestBody::Form(_)) => "application/x-www-form-urlencoded",
+            let ct = match declared {
+                Some(RequestBody::Json(_)) => "application/json",
+                Some(RequestBody::Form(_)) => "application/x-www-form-urlencoded",
                 _ => "text/plain; charset=utf-8",
             };
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
@@ -310,8 +314,13 @@ impl HttpConnector {
     }
 
     /// The body as sent and as shown (secrets masked), and whether a secret went into it.
-    fn body(&self, api: &Api, scope: &Scope) -> Result<Option<SentBody>, &'static str> {
-        let Some(body) = &api.body else {
+    fn body(
+        &self,
+        api: &Api,
+        body: Option<&RequestBody>,
+        scope: &Scope,
+    ) -> Result<Option<SentBody>, &'static str> {
+        let Some(body) = body else {
             return Ok(None);
         };
         let mut missing = false;

@@ -75,6 +75,7 @@ mod smtp;
 pub mod validate;
 
 pub use clock::{Clock, VirtualClock};
+pub use engine::ai::{completion_json, Said, Speaker};
 pub use engine::{CallReport, Engine, LoadError, MAX_CALL_DEPTH};
 pub use http::HttpConnector;
 pub use secrets::{parse_secrets_file, secrets_from_env, Masker, SECRET_ENV_PREFIX};
@@ -440,6 +441,10 @@ pub struct Session {
     /// A fixed clock (RFC 3339) for `sys.now`, `sys.date`, `sys.time` and `open(...)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixed_now: Option<String>,
+    /// The recent conversation, kept only by a program with an `ai` (what its statements send
+    /// the model; bounded, see [`engine::ai`](crate::runtime::Said)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transcript: Vec<Said>,
     /// The current turn's API calls, for the per-turn limits; not stored.
     #[serde(skip)]
     #[doc(hidden)]

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::ir::{NodeId, Program, Stmt, Value};
-use crate::runtime::{Session, SessionState, Wait};
+use crate::runtime::{Said, Session, SessionState, Wait};
 
 /// What the visitor is told when the flow changed under their conversation.
 pub const RESTARTED: &str =
@@ -53,6 +53,9 @@ pub struct StoredSession {
     /// A fixed clock (RFC 3339), when one is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixed_now: Option<String>,
+    /// The recent conversation a program with an `ai` keeps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transcript: Vec<Said>,
 }
 
 /// A place in a node: before statement `pc`, where the statement before it is described by
@@ -93,6 +96,7 @@ pub fn store(program: &Program, s: &Session) -> StoredSession {
             .collect(),
         goals: s.goals.clone(),
         fixed_now: s.fixed_now.clone(),
+        transcript: s.transcript.clone(),
     }
 }
 
@@ -119,6 +123,7 @@ pub fn restore(
     fresh.sys = stored.sys;
     fresh.goals = stored.goals;
     fresh.fixed_now = stored.fixed_now;
+    fresh.transcript = stored.transcript;
     let placed = find(program, &stored.at).and_then(|(node, pc)| {
         let calls = stored
             .calls
@@ -228,6 +233,13 @@ fn describe(program: &Program, stmt: &Stmt) -> String {
                 .get(*api as usize)
                 .map_or("?", |a| a.name.as_str());
             format!("call {name}")
+        }
+        Stmt::Reply(api) | Stmt::AskAi { api, .. } => {
+            let name = program
+                .apis
+                .get(*api as usize)
+                .map_or("?", |a| a.name.as_str());
+            format!("ai {name}")
         }
         Stmt::Branch(_) => "branch".into(),
         Stmt::Goto(_) => "goto".into(),

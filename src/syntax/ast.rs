@@ -161,6 +161,8 @@ pub enum BotSetting {
     Avatar(Template),
     /// `fallback TEXT`: said when an answer matches no option.
     Fallback(Text),
+    /// `fallback reply with AI`: a language model answers what matches no option.
+    FallbackAi(Ident),
     /// `languages en, es`: declared languages, the first is the default.
     Languages(Vec<Ident>),
     /// `webhook "https://..." secret NAME events [started, closed]`: where `serve` posts
@@ -197,9 +199,13 @@ pub struct Webhook {
     pub events: Vec<Ident>,
 }
 
-/// `api NAME { ... }`: an HTTP request the flow sends with `call NAME`.
+/// `api NAME { ... }`: an HTTP request the flow sends with `call NAME`; or `ai NAME { ... }`,
+/// a chat-completions API the `ai` statements send the conversation to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Api {
+    /// Written `ai NAME { ... }`: a language model (`url`, `model`, `key`, ... properties).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ai: bool,
     /// The name `call` uses.
     pub name: Ident,
     /// Properties in source order; the compiler checks for missing and repeated ones.
@@ -286,6 +292,41 @@ pub enum ApiProp {
     /// `retry 2`
     Retry {
         /// How many times to try again after the first attempt.
+        count: u32,
+        /// The whole property.
+        span: Span,
+    },
+    /// `url "https://.../v1/chat/completions"` (an `ai`): where the model answers.
+    Url {
+        /// The URL; its scheme, host and port are literal text.
+        url: Template,
+        /// The whole property.
+        span: Span,
+    },
+    /// `model "name"` (an `ai`).
+    Model {
+        /// The model's name as the provider spells it.
+        model: StrLit,
+        /// The whole property.
+        span: Span,
+    },
+    /// `key "{secret.AI_KEY}"` (an `ai`): sent as `Authorization: Bearer KEY`.
+    Key {
+        /// The key, normally a secret.
+        key: Template,
+        /// The whole property.
+        span: Span,
+    },
+    /// `system TEXT` (an `ai`): the system message.
+    System {
+        /// What the model is told it is.
+        text: Text,
+        /// The whole property.
+        span: Span,
+    },
+    /// `max_tokens 300` (an `ai`): the longest answer the model may give.
+    MaxTokens {
+        /// The limit, in the model's tokens.
         count: u32,
         /// The whole property.
         span: Span,
@@ -428,6 +469,17 @@ pub enum StmtKind {
     },
     /// `call API`: send the API's request and save from its answer.
     Call(Ident),
+    /// `reply with AI`: the model answers the visitor's last message.
+    Reply(Ident),
+    /// `ask AI TEXT save ATTR`: the model's answer to the prompt goes into ATTR.
+    AskAi {
+        /// The `ai` asked.
+        ai: Ident,
+        /// What it is asked, after the conversation so far.
+        prompt: Text,
+        /// The attribute its answer is stored in.
+        attr: Ident,
+    },
     /// `if C -> n elif C -> n else -> n`
     Branch(Branch),
     /// `goto NODE`

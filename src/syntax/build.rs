@@ -65,6 +65,10 @@ impl<'d> Builder<'d> {
             }),
             Rule::bot => Item::Bot(self.bot(inner, span)),
             Rule::api => Item::Api(self.api(inner, span)),
+            Rule::ai => Item::Api(Api {
+                ai: true,
+                ..self.api(inner, span)
+            }),
             Rule::test => Item::Test(self.test(inner, span)),
             Rule::hours => Item::Hours(self.hours(inner, span)),
             Rule::flow => Item::Flow(self.flow(inner, span)),

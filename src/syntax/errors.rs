@@ -198,6 +198,7 @@ pub fn starts_item(rest: &[u8]) -> bool {
     [
         Kw::Bot,
         Kw::Api,
+        Kw::Ai,
         Kw::Node,
         Kw::Test,
         Kw::Import,

@@ -107,6 +107,8 @@ keywords! {
         Sensitive = "sensitive",
         Intent = "intent", Intents = "intents", Synonyms = "synonyms", Faq = "faq",
         Threshold = "threshold",
+        Ai = "ai", Url = "url", Model = "model", Key = "key", System = "system",
+        MaxTokens = "max_tokens", Reply = "reply", With = "with",
     ]
     Method: [Get = "get", Post = "post", Put = "put", Patch = "patch", Delete = "delete"]
 }

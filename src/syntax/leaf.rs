@@ -94,6 +94,14 @@ pub fn retry(text: &str, start: usize, diags: &mut Vec<Diag>) -> u32 {
     })
 }
 
+pub fn max_tokens(text: &str, start: usize, diags: &mut Vec<Diag>) -> u32 {
+    text.parse::<u32>().unwrap_or_else(|_| {
+        let help = "write a whole number of tokens such as `300`";
+        bad_number(text, start, "token limit", help, diags);
+        0
+    })
+}
+
 pub fn duration(text: &str, start: usize, diags: &mut Vec<Diag>) -> u64 {
     let digits_end = text
         .bytes()

@@ -172,7 +172,7 @@ fn statement_targets(
         .into_iter()
         .flat_map(|api| call_targets(program, node, api, span))
         .collect();
-    if !matches!(stmt, Stmt::Call(_)) {
+    if !matches!(stmt, Stmt::Call(_) | Stmt::Reply(_) | Stmt::AskAi { .. }) {
         out.extend(exit_targets(program, node, stmt, span));
     }
     out
@@ -181,7 +181,7 @@ fn statement_targets(
 /// The APIs a statement calls.
 fn apis_called(stmt: &Stmt) -> Vec<ApiId> {
     match stmt {
-        Stmt::Call(api) => vec![*api],
+        Stmt::Call(api) | Stmt::Reply(api) | Stmt::AskAi { api, .. } => vec![*api],
         Stmt::Otp(otp) => match otp.send {
             OtpSend::Call(api) => vec![api],
             OtpSend::Email(_) => Vec::new(),

@@ -21,7 +21,7 @@ pub use report::{closing_line, render_outcome, summary_line, uncompiled_line};
 #[cfg(feature = "stub-server")]
 pub use runner::{run_tests, Failure, TestOptions, TestOutcome, TEST_SECRET_PREFIX};
 #[cfg(feature = "stub-server")]
-pub use stub::{parse_stub_file, RecordedRequest, StubScript, StubServer};
+pub use stub::{answer_for, parse_stub_file, RecordedRequest, StubScript, StubServer};
 
 use crate::ir::{JsonTemplate, Program, RequestBody, Template, TemplatePart};
 

@@ -319,6 +319,10 @@ impl Run<'_> {
     /// the next ones add to them, so `stub pay 503` then `stub pay 200` answer two calls.
     fn stub(&mut self, api: u32, answer: &StubAnswer) {
         let name = self.api_name(api);
+        let answer = &match self.program.apis.get(api as usize) {
+            Some(def) => super::stub::answer_for(def, answer.clone()),
+            None => answer.clone(),
+        };
         if self.scripted.contains(&name) {
             self.server.push(&name, answer.clone());
         } else {

@@ -277,6 +277,21 @@ fn plain(status: StatusCode, text: &str) -> Response {
     response
 }
 
+/// The answer a stub gives to a call of `api`: for an `ai`, a text body
+/// (`stub brain 200 "Hello"`) is the model's text, served as a chat completion.
+pub fn answer_for(api: &crate::ir::Api, answer: StubAnswer) -> StubAnswer {
+    match answer {
+        StubAnswer::Status {
+            status,
+            body: Some(serde_json::Value::String(text)),
+        } if api.ai.is_some() => StubAnswer::Status {
+            status,
+            body: Some(crate::runtime::completion_json(&text)),
+        },
+        other => other,
+    }
+}
+
 /// Reads a `--stubs` file: `{"weather": {"status": 200, "body": {...}}, "other": "timeout"}`.
 /// `body` is optional. An API may also have a list of answers, given to its calls in order
 /// (`"pay": [{"status": 503}, {"status": 200}]`). Errors are messages for the user.

@@ -20,6 +20,10 @@ pub(crate) fn check_bot(ctx: &mut Ctx<'_>, file: FileId, bot: &ast::Bot) {
                 check_text(ctx, file, t);
                 ("fallback", t.span())
             }
+            ast::BotSetting::FallbackAi(ai) => {
+                check_ai_use(ctx, file, ai);
+                ("fallback reply with", ai.span)
+            }
             ast::BotSetting::Languages(langs) => {
                 duplicate_languages(ctx, file, langs.iter());
                 let span = langs.iter().fold(None, |acc: Option<Span>, l| {

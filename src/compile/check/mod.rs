@@ -91,6 +91,13 @@ fn check_api(ctx: &mut Ctx<'_>, file: FileId, api: &ast::Api) {
             ApiProp::Request { url, .. } => check_template(ctx, file, url, Place::API),
             ApiProp::Header { value, .. } => check_template(ctx, file, value, Place::API),
             ApiProp::Body { body, .. } => check_template(ctx, file, body, Place::API),
+            ApiProp::Url { url, .. } => check_template(ctx, file, url, Place::API),
+            ApiProp::Key { key, .. } => check_template(ctx, file, key, Place::API),
+            ApiProp::System { text, .. } => {
+                for t in text.templates() {
+                    check_template(ctx, file, t, Place::API);
+                }
+            }
             ApiProp::Json { body, .. } => check_json(ctx, file, body),
             ApiProp::Form { body, .. } => {
                 check_json(ctx, file, body);
@@ -286,6 +293,11 @@ fn check_stmt(ctx: &mut Ctx<'_>, file: FileId, stmt: &ast::Stmt, scope: Option<u
         }
         StmtKind::SetSys { name, value } => check_set_sys(ctx, file, name, value),
         StmtKind::Call(api) => check_call(ctx, file, api),
+        StmtKind::Reply(ai) => check_ai_use(ctx, file, ai),
+        StmtKind::AskAi { ai, prompt, .. } => {
+            check_ai_use(ctx, file, ai);
+            check_text(ctx, file, prompt);
+        }
         StmtKind::Goto(target) => check_target(ctx, file, scope, target),
         StmtKind::Branch(branch) => check_branch(ctx, file, scope, stmt.span, branch),
         StmtKind::Close => {}
@@ -308,6 +320,37 @@ fn check_stmt(ctx: &mut Ctx<'_>, file: FileId, stmt: &ast::Stmt, scope: Option<u
     }
 }
 
+/// `reply with AI` and `ask AI ... save ATTR` (and the bot's `fallback reply with AI`): the
+/// name is an `ai`, and it is live.
+pub(crate) fn check_ai_use(ctx: &mut Ctx<'_>, file: FileId, ai: &ast::Ident) {
+    match ctx.api_ids.get(ai.name.as_str()) {
+        Some(&id) if ctx.apis[id as usize].ai.is_some() => check_live(ctx, file, ai, id),
+        found => {
+            let ais = ctx
+                .apis
+                .iter()
+                .filter(|a| a.ai.is_some())
+                .map(|a| a.ast.name.name.as_str());
+            let help = did_you_mean(&ai.name, ais).unwrap_or_else(|| {
+                "define a language model with `ai NAME { url \"...\"; model \"...\" }`".into()
+            });
+            let (message, label) = match found {
+                Some(_) => (
+                    format!("`{}` is an `api`, not an `ai`", ai.name),
+                    "a language model is needed here",
+                ),
+                None => (format!("unknown ai `{}`", ai.name), "no `ai` has this name"),
+            };
+            ctx.error(
+                Diag::new(Code::UnknownAi, message, ai.span)
+                    .label(label)
+                    .help(help),
+                file,
+            );
+        }
+    }
+}
+
 /// `call API` (and the APIs that actions call): the API exists and is live.
 pub(crate) fn check_call(ctx: &mut Ctx<'_>, file: FileId, api: &ast::Ident) {
     let id = ctx.api_ids.get(api.name.as_str()).copied();
@@ -316,29 +359,53 @@ pub(crate) fn check_call(ctx: &mut Ctx<'_>, file: FileId, api: &ast::Ident) {
     }
     match id.as_ref() {
         None => ctx.unknown_api(file, api),
-        Some(&id) if !ctx.apis[id as usize].live => {
-            let def = ctx.apis[id as usize].mode_span.unwrap_or(api.span);
-            let same_file = ctx.apis[id as usize].file == file;
-            let mut diag = Diag::new(
-                Code::DraftApi,
-                format!(
-                    "only live APIs can be called, and `{}` is a draft",
-                    api.name
-                ),
+        Some(&id) if ctx.apis[id as usize].ai.is_some() => ctx.error(
+            Diag::new(
+                Code::UnknownApi,
+                format!("`{}` is an `ai`, which `call` does not send", api.name),
                 api.span,
             )
-            .label("calls a draft API")
+            .label("a language model, not an API")
             .help(format!(
-                "replace `draft` with `live` in `api {}` once the API is ready to be called",
+                "answer the visitor with `reply with {0}`, or ask it with `ask {0} \"...\" save ATTR`",
                 api.name
-            ));
-            if same_file {
-                diag = diag.note(def, "declared as a draft here");
-            }
-            ctx.error(diag, file);
-        }
-        Some(_) => {}
+            )),
+            file,
+        ),
+        Some(&id) => check_live(ctx, file, api, id),
     }
+}
+
+/// Only live APIs and models may be sent a request.
+fn check_live(ctx: &mut Ctx<'_>, file: FileId, api: &ast::Ident, id: u32) {
+    let def = &ctx.apis[id as usize];
+    if def.live {
+        return;
+    }
+    let (word, what) = if def.ai.is_some() {
+        ("ai", "the model is ready to be used")
+    } else {
+        ("api", "the API is ready to be called")
+    };
+    let declared = def.mode_span.unwrap_or(api.span);
+    let same_file = def.file == file;
+    let mut diag = Diag::new(
+        Code::DraftApi,
+        format!(
+            "only live APIs can be called, and `{}` is a draft",
+            api.name
+        ),
+        api.span,
+    )
+    .label("calls a draft API")
+    .help(format!(
+        "replace `draft` with `live` in `{word} {}` once {what}",
+        api.name
+    ));
+    if same_file {
+        diag = diag.note(declared, "declared as a draft here");
+    }
+    ctx.error(diag, file);
 }
 
 pub(crate) fn check_target(

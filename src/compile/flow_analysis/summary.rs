@@ -28,8 +28,14 @@ pub(super) fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
                 out.set(attr);
             }
             StmtKind::SetSys { value, .. } => expr_reads(ctx, value, out.events),
-            StmtKind::Call(api) => {
+            StmtKind::Call(api) | StmtKind::Reply(api) => {
                 out.call(api);
+                facts.calls = true;
+            }
+            StmtKind::AskAi { ai, prompt, attr } => {
+                out.text(Some(prompt));
+                out.call(ai);
+                out.set(attr);
                 facts.calls = true;
             }
             StmtKind::Branch(b) => {
@@ -306,7 +312,14 @@ pub(super) fn call_events(ctx: &Ctx<'_>, api: u32, at: Span, events: &mut Vec<Ev
         match prop {
             ApiProp::Request { url: t, .. }
             | ApiProp::Header { value: t, .. }
+            | ApiProp::Url { url: t, .. }
+            | ApiProp::Key { key: t, .. }
             | ApiProp::Body { body: t, .. } => template_reads(ctx, t, Some(api), Some(at), events),
+            ApiProp::System { text, .. } => {
+                for t in text.templates() {
+                    template_reads(ctx, t, Some(api), Some(at), events);
+                }
+            }
             ApiProp::Json { body, .. } | ApiProp::Form { body, .. } => {
                 json_reads(ctx, body, api, at, events)
             }

@@ -1,7 +1,7 @@
 //! An `api` block's properties: each at most once, timeouts and retries in range, and a
 //! request method that fits the body.
 
-use super::{ApiDef, Ctx};
+use super::{AiDef, ApiDef, Ctx};
 use crate::address::{classify_host, AddressClass};
 use crate::diagnostic::{Code, Diag};
 use crate::source::FileId;
@@ -23,6 +23,10 @@ struct Seen {
     idempotent: Option<Span>,
     internal: Option<Span>,
     redirects: Option<Span>,
+    model: Option<Span>,
+    key: Option<Span>,
+    system: Option<Span>,
+    max_tokens: Option<Span>,
 }
 
 /// Reads an API's properties, reporting repeats, values out of range and a body on a
@@ -41,12 +45,19 @@ pub(super) fn api_def<'a>(ctx: &mut Ctx<'a>, file: FileId, api: &'a ast::Api) ->
         idempotent: false,
         internal: false,
         redirects: Default::default(),
+        ai: api.ai.then(AiDef::default),
     };
     let mut seen = Seen::default();
     for prop in &api.props {
         read_prop(ctx, file, &mut def, &mut seen, prop);
     }
-    check_method(ctx, file, api, def.method, seen.body);
+    if api.ai {
+        // A chat completion changes nothing on the server: repeating it is harmless.
+        def.idempotent = true;
+        check_ai(ctx, file, &def);
+    } else {
+        check_method(ctx, file, api, def.method, seen.body);
+    }
     if let (Some(retry), Some(method)) = (seen.retry, def.method) {
         check_retry_method(ctx, file, &def, method, retry);
     }
@@ -182,7 +193,77 @@ fn read_prop<'a>(
             ctx.once(file, &mut seen.idempotent, *span, "`idempotent`");
             def.idempotent = true;
         }
+        ApiProp::Url { url, span } => {
+            if ctx.once(file, &mut seen.method, *span, "`url`") {
+                def.method = Some(Method::Post);
+                def.url = Some(url);
+            }
+        }
+        ApiProp::Model { model, span } => {
+            if ctx.once(file, &mut seen.model, *span, "`model`") {
+                def.ai.get_or_insert_with(AiDef::default).model = Some(model);
+            }
+        }
+        ApiProp::Key { key, span } => {
+            if ctx.once(file, &mut seen.key, *span, "`key`") {
+                def.ai.get_or_insert_with(AiDef::default).key = Some(key);
+            }
+        }
+        ApiProp::System { text, span } => {
+            if ctx.once(file, &mut seen.system, *span, "`system`") {
+                def.ai.get_or_insert_with(AiDef::default).system = Some(text);
+            }
+        }
+        ApiProp::MaxTokens { count, span } => {
+            if ctx.once(file, &mut seen.max_tokens, *span, "`max_tokens`") {
+                check_max_tokens(ctx, file, *count, *span);
+                def.ai.get_or_insert_with(AiDef::default).max_tokens = Some(*count);
+            }
+        }
         ApiProp::Header { .. } | ApiProp::Save { .. } => {}
+    }
+}
+
+/// An `ai` needs the URL of its chat-completions endpoint and a model.
+fn check_ai(ctx: &mut Ctx<'_>, file: FileId, def: &ApiDef<'_>) {
+    let name = &def.ast.name;
+    let missing = [
+        (def.url.is_none(), "url", "url \"https://api.openai.com/v1/chat/completions\""),
+        (
+            def.ai.as_ref().is_none_or(|ai| ai.model.is_none()),
+            "model",
+            "model \"gpt-4o-mini\"",
+        ),
+    ];
+    for (_, what, example) in missing.into_iter().filter(|(m, ..)| *m) {
+        ctx.error(
+            Diag::new(
+                Code::MissingProperty,
+                format!("`ai {}` has no `{what}`", name.name),
+                name.span,
+            )
+            .label(format!("`{what}` is required"))
+            .help(format!("add a line such as `{example}` inside the block")),
+            file,
+        );
+    }
+}
+
+/// The largest `max_tokens`: more than any model answers in one chat message.
+const MAX_TOKENS: u32 = 100_000;
+
+fn check_max_tokens(ctx: &mut Ctx<'_>, file: FileId, count: u32, span: Span) {
+    if count == 0 || count > MAX_TOKENS {
+        ctx.error(
+            Diag::new(
+                Code::BadNumber,
+                format!("a limit of {count} tokens is out of range"),
+                span,
+            )
+            .label("token limit here")
+            .help(format!("use a limit between 1 and {MAX_TOKENS}, e.g. `max_tokens 300`")),
+            file,
+        );
     }
 }
 

@@ -60,6 +60,17 @@ pub(crate) struct ApiDef<'a> {
     pub internal: bool,
     /// `redirects MODE`, `same_origin` by default.
     pub redirects: crate::vocab::Redirects,
+    /// Written `ai NAME { ... }`: the model's properties.
+    pub ai: Option<AiDef<'a>>,
+}
+
+/// The properties only an `ai` has.
+#[derive(Default)]
+pub(crate) struct AiDef<'a> {
+    pub model: Option<&'a ast::StrLit>,
+    pub key: Option<&'a ast::Template>,
+    pub system: Option<&'a ast::Text>,
+    pub max_tokens: Option<u32>,
 }
 
 /// What fills an attribute somewhere: a fixed type (`ask`, `save`) or a `set` expression.

@@ -110,8 +110,8 @@ impl Engine {
         events: &mut Vec<Event>,
     ) -> Next {
         match stmt {
-            Stmt::Menu(menu) => self.answer_menu(s, menu, input, events),
-            Stmt::Carousel(carousel) => self.answer_carousel(s, carousel, input, events),
+            Stmt::Menu(menu) => self.answer_menu(s, menu, input, events).await,
+            Stmt::Carousel(carousel) => self.answer_carousel(s, carousel, input, events).await,
             Stmt::Otp(otp) => self.answer_otp(s, otp, input, events),
             Stmt::Form(form) => self.answer_form(s, form, input, events),
             Stmt::Appointment(a) => self.answer_slots(s, a, input, events).await,

@@ -137,6 +137,12 @@ impl Refs {
             }
             Stmt::SetLanguage(value) => self.expr(value),
             Stmt::Call(api) => self.api(*api),
+            Stmt::Reply(api) => ai(p, *api),
+            Stmt::AskAi { api, prompt, attr } => {
+                ai(p, *api)?;
+                self.attr(*attr)?;
+                self.text(Some(prompt))
+            }
             Stmt::Close | Stmt::Return | Stmt::Goal(_) => Ok(()),
             Stmt::Branch(t) => {
                 self.node(t.otherwise)?;
@@ -240,6 +246,14 @@ impl Refs {
 }
 
 /// Every index in the program must point at something, so the interpreter can index freely.
+/// An `ai` statement must name an API that is a language model.
+fn ai(p: &Program, id: ApiId) -> Checked {
+    match p.apis.get(id as usize) {
+        Some(api) if api.ai.is_some() => Ok(()),
+        _ => bad("ai", id),
+    }
+}
+
 pub(super) fn check_references(p: &Program) -> Checked {
     let refs = Refs {
         nodes: p.nodes.len(),
@@ -252,7 +266,9 @@ pub(super) fn check_references(p: &Program) -> Checked {
     refs.text(p.bot.greeting.as_ref())?;
     refs.text(p.bot.fallback.as_ref())?;
     refs.opt_template(p.bot.avatar.as_ref())?;
+    p.bot.fallback_ai.map_or(Ok(()), |id| ai(p, id))?;
     for api in &p.apis {
+        refs.text(api.ai.as_ref().and_then(|ai| ai.system.as_ref()))?;
         refs.template(&api.url)?;
         api.headers
             .iter()

@@ -20,6 +20,7 @@ impl Builder<'_> {
                 Rule::greeting => BotSetting::Greeting(self.next_text(&mut s)),
                 Rule::avatar => BotSetting::Avatar(self.next_template(&mut s)),
                 Rule::fallback => BotSetting::Fallback(self.next_text(&mut s)),
+                Rule::fallback_ai => BotSetting::FallbackAi(self.next_ident(&mut s, NameRole::Api)),
                 Rule::languages => BotSetting::Languages(
                     s.filter(|q| q.as_rule() == Rule::ident)
                         .map(|q| self.word(&q))
@@ -76,7 +77,12 @@ impl Builder<'_> {
                 props.push(prop);
             }
         }
-        Api { name, props, span }
+        Api {
+            ai: false,
+            name,
+            props,
+            span,
+        }
     }
 
     pub(super) fn api_prop(&mut self, p: P) -> Option<ApiProp> {
@@ -134,6 +140,27 @@ impl Builder<'_> {
                 let n = inner.find(|p| p.as_rule() == Rule::uint)?;
                 let count = leaf::retry(n.as_str(), self.at(&n), self.diags);
                 ApiProp::Retry { count, span }
+            }
+            Rule::ai_url => ApiProp::Url {
+                url: self.next_template(&mut inner),
+                span,
+            },
+            Rule::ai_model => ApiProp::Model {
+                model: self.next_str(&mut inner),
+                span,
+            },
+            Rule::ai_key => ApiProp::Key {
+                key: self.next_template(&mut inner),
+                span,
+            },
+            Rule::ai_system => ApiProp::System {
+                text: self.next_text(&mut inner),
+                span,
+            },
+            Rule::ai_max_tokens => {
+                let n = inner.find(|p| p.as_rule() == Rule::uint)?;
+                let count = leaf::max_tokens(n.as_str(), self.at(&n), self.diags);
+                ApiProp::MaxTokens { count, span }
             }
             Rule::save => {
                 let attr = self.next_ident(&mut inner, NameRole::Attribute);

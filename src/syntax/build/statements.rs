@@ -39,6 +39,13 @@ impl Builder<'_> {
                 }
             }
             Rule::call => StmtKind::Call(self.next_ident(&mut inner, NameRole::Api)),
+            Rule::reply_with => StmtKind::Reply(self.next_ident(&mut inner, NameRole::Api)),
+            Rule::ask_ai => {
+                let ai = self.next_ident(&mut inner, NameRole::Api);
+                let prompt = self.next_text(&mut inner);
+                let attr = self.next_ident(&mut inner, NameRole::Attribute);
+                StmtKind::AskAi { ai, prompt, attr }
+            }
             Rule::goto => StmtKind::Goto(self.next_ident(&mut inner, NameRole::Node)),
             Rule::close => StmtKind::Close,
             Rule::branch => StmtKind::Branch(self.branch(inner)),

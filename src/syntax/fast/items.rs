@@ -37,6 +37,7 @@ impl<'a> Reader<'a> {
             self.skip();
             let props = self.block(Self::api_prop)?;
             return Some(Item::Api(Api {
+                ai: false,
                 name,
                 props,
                 span: self.span_from(start),

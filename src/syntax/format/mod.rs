@@ -141,11 +141,14 @@ impl<'a> Printer<'a> {
                     p.parts(1, parts);
                 },
             ),
-            Item::Api(a) => self.block(0, a.span, gap, format!("api {}", a.name.name), |p| {
-                for (i, prop) in a.props.iter().enumerate() {
-                    p.api_prop(prop, first_gap(i));
-                }
-            }),
+            Item::Api(a) => {
+                let word = if a.ai { "ai" } else { "api" };
+                self.block(0, a.span, gap, format!("{word} {}", a.name.name), |p| {
+                    for (i, prop) in a.props.iter().enumerate() {
+                        p.api_prop(prop, first_gap(i));
+                    }
+                })
+            }
             Item::Node(n) => self.node(n, 0, gap),
             Item::Hours(h) => self.block(0, h.span, gap, format!("hours {}", h.name.name), |p| {
                 let parts = h.rules.iter().map(blocks::hours_rule).collect();
@@ -298,6 +301,13 @@ impl<'a> Printer<'a> {
             ApiProp::Idempotent { span } => (span, "idempotent".to_string()),
             ApiProp::Internal { span } => (span, "internal".to_string()),
             ApiProp::Redirects { mode, span } => (span, format!("redirects {}", mode.word())),
+            ApiProp::Url { url, span } => (span, format!("url {}", template(url))),
+            ApiProp::Model { model, span } => (span, format!("model {}", plain(&model.value))),
+            ApiProp::Key { key, span } => (span, format!("key {}", template(key))),
+            ApiProp::MaxTokens { count, span } => (span, format!("max_tokens {count}")),
+            ApiProp::System { text, span } => {
+                return self.with_text(1, span.start, gap, "system".into(), Some(text), "")
+            }
             ApiProp::Save {
                 attr,
                 path,
@@ -410,6 +420,12 @@ impl<'a> Printer<'a> {
             ),
             StmtKind::SetSys { name, value } => format!("set sys.{} = {}", name.name, expr(value)),
             StmtKind::Call(api) => format!("call {}", api.name),
+            StmtKind::Reply(ai) => format!("reply with {}", ai.name),
+            StmtKind::AskAi { ai, prompt, attr } => {
+                let head = format!("ask {}", ai.name);
+                let tail = format!(" save {}", attr.name);
+                return self.with_text(indent, at, gap, head, Some(prompt), &tail);
+            }
             StmtKind::Branch(branch) => return self.branch(branch, indent, gap),
             StmtKind::Goto(node) => format!("goto {}", node.name),
             StmtKind::Close => "close".to_string(),
@@ -517,6 +533,10 @@ fn bot_setting(setting: &BotSetting) -> (usize, Part<'_>) {
             Part::Line(format!("avatar {}", template(url))),
         ),
         BotSetting::Fallback(text) => (text.span().start, Part::text("fallback", text)),
+        BotSetting::FallbackAi(ai) => (
+            ai.span.start,
+            Part::Line(format!("fallback reply with {}", ai.name)),
+        ),
         BotSetting::Languages(langs) => {
             let names: Vec<&str> = langs.iter().map(|l| l.name.as_str()).collect();
             let at = langs.first().map_or(0, |l| l.span.start);

@@ -115,7 +115,7 @@ impl Engine {
             .cloned()
         else {
             let labels = labels.clone();
-            self.no_match(s, events);
+            self.no_match(s, events).await;
             events.push(self.slot_choices(s, a, &labels));
             return Next::Stay;
         };

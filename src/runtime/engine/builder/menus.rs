@@ -35,7 +35,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn answer_menu(
+    pub(super) async fn answer_menu(
         &self,
         s: &mut Session,
         menu: &Menu,
@@ -58,7 +58,7 @@ impl Engine {
                     match self.free_text(s, input, events) {
                         Some(true) => return Next::Go,
                         Some(false) => {}
-                        None => self.no_match(s, events),
+                        None => self.no_match(s, events).await,
                     }
                     events.push(self.static_choices(s, menu, options));
                     return Next::Stay;
@@ -82,7 +82,7 @@ impl Engine {
                         match self.free_text(s, input, events) {
                             Some(true) => return Next::Go,
                             Some(false) => {}
-                            None => self.no_match(s, events),
+                            None => self.no_match(s, events).await,
                         }
                         events.push(self.dynamic_choices(s, menu, &labels));
                         Next::Stay
@@ -132,18 +132,27 @@ impl Engine {
         Next::Go
     }
 
-    /// Say the bot's fallback (or the built-in sentence).
-    pub(super) fn no_match(&self, s: &Session, events: &mut Vec<Event>) {
-        let text = match &self.inner.program.bot.fallback {
-            Some(t) => self.scope(s).render_text(t),
-            None => self.message(s, Message::Fallback),
-        };
+    /// Say the bot's fallback: the model's answer with `fallback reply with AI`, else (or when
+    /// it gives none) the `fallback` text or the built-in sentence.
+    pub(super) async fn no_match(&self, s: &mut Session, events: &mut Vec<Event>) {
         if self.inner.config.trace {
             let node = &self.inner.program.nodes[s.node as usize];
             events.push(Event::Fallback {
                 node: node.name.clone(),
             });
         }
+        if let Some(ai) = self.inner.program.bot.fallback_ai {
+            let (event, text) = self.ask_model(s, ai, None).await;
+            events.push(event);
+            if let Some(text) = text {
+                events.push(Event::Say { text });
+                return;
+            }
+        }
+        let text = match &self.inner.program.bot.fallback {
+            Some(t) => self.scope(s).render_text(t),
+            None => self.message(s, Message::Fallback),
+        };
         events.push(Event::Say { text });
     }
 
@@ -189,7 +198,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn answer_carousel(
+    pub(super) async fn answer_carousel(
         &self,
         s: &mut Session,
         carousel: &Carousel,
@@ -221,7 +230,7 @@ impl Engine {
                 let Some((value, target)) =
                     picked.and_then(|i| chosen(&buttons[i].1, buttons[i].2))
                 else {
-                    self.no_match(s, events);
+                    self.no_match(s, events).await;
                     events.push(self.static_cards(s, cards));
                     return Next::Stay;
                 };
@@ -242,7 +251,7 @@ impl Engine {
                 match pick_unique_label(input, labels).or_else(|| pick_label(input, titles, true)) {
                     Some(i) => self.pick_item(s, *list_attr, i, saves, *target, *empty),
                     None => {
-                        self.no_match(s, events);
+                        self.no_match(s, events).await;
                         match self.dynamic_cards(s, *list_attr, card) {
                             Some(cards) => events.push(Event::Carousel { cards }),
                             None => {
