@@ -35,6 +35,7 @@ fn program(nodes: Vec<(&str, Vec<Stmt>)>, attrs: &[&str], apis: Vec<Api>) -> Arc
             webhook: None,
             timezone: None,
             messages: vec![],
+            fallback_ai: None,
         },
         apis,
         nodes: nodes
@@ -78,6 +79,7 @@ fn api(url: &str) -> Api {
             attr: 2,
             path: vec![PathStep::Field("ok".into())],
         }],
+        ai: None,
     }
 }
 

@@ -34,6 +34,7 @@ impl B {
                     webhook: None,
                     timezone: None,
                     messages: vec![],
+                    fallback_ai: None,
                 },
                 apis: vec![],
                 nodes: vec![],
@@ -199,6 +200,7 @@ impl B {
             internal: true,
             redirects: Redirects::SameOrigin,
             saves: vec![],
+            ai: None,
         }
     }
 

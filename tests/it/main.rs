@@ -6,6 +6,7 @@
 // Tests and benches fail by panicking; the no-panic rule is for the library and the binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod brain;
 mod channels;
 mod cli;
 mod clock;

@@ -331,15 +331,24 @@ pub(crate) fn check_ai_use(ctx: &mut Ctx<'_>, file: FileId, ai: &ast::Ident) {
                 .iter()
                 .filter(|a| a.ai.is_some())
                 .map(|a| a.ast.name.name.as_str());
-            let help = did_you_mean(&ai.name, ais).unwrap_or_else(|| {
-                "define a language model with `ai NAME { url \"...\"; model \"...\" }`".into()
-            });
-            let (message, label) = match found {
+            let (message, label, help) = match found {
                 Some(_) => (
                     format!("`{}` is an `api`, not an `ai`", ai.name),
                     "a language model is needed here",
+                    format!(
+                        "send an API's request with `call {}`; `reply with` and `ask ... save` \
+                         need an `ai NAME {{ url \"...\"; model \"...\" }}`",
+                        ai.name
+                    ),
                 ),
-                None => (format!("unknown ai `{}`", ai.name), "no `ai` has this name"),
+                None => (
+                    format!("unknown ai `{}`", ai.name),
+                    "no `ai` has this name",
+                    did_you_mean(&ai.name, ais).unwrap_or_else(|| {
+                        "define a language model with `ai NAME { url \"...\"; model \"...\" }`"
+                            .into()
+                    }),
+                ),
             };
             ctx.error(
                 Diag::new(Code::UnknownAi, message, ai.span)
