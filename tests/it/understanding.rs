@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chatflow::compile::{compile_str, compile_text_with, Compiled, Loader};
 use chatflow::diagnostic::Code;
-use chatflow::ir::{Value, BASE_FORMAT_VERSION, FORMAT_VERSION};
+use chatflow::ir::{Value, BASE_FORMAT_VERSION, UNDERSTANDING_FORMAT_VERSION};
 use chatflow::runtime::{Engine, EngineConfig, Event};
 
 // The intent benchmark's pipeline (`benches/intent_accuracy.rs`), run here on its sample.
@@ -119,7 +119,7 @@ fn format_5_only_for_flows_that_understand_and_training_is_deterministic() {
     let a = compile_str("f.flow", &text).program.unwrap();
     assert_eq!(
         (a.format_version, a.min_read_version),
-        (FORMAT_VERSION, FORMAT_VERSION)
+        (UNDERSTANDING_FORMAT_VERSION, UNDERSTANDING_FORMAT_VERSION)
     );
     let b = compile_str("f.flow", &text).program.unwrap();
     assert_eq!(
