@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use chrono::Duration;
 use clap::ValueEnum;
 
-use chatflow::report::{compute::FlowNow, html, render};
+use chatflow::report::{compute::FlowNow, html, render, unmatched};
 use chatflow::serve::report::{compute, Period};
 
 use super::serve::parse_duration;
@@ -42,6 +42,10 @@ pub struct ReportArgs {
     /// A waiting conversation idle longer than this counts as abandoned (`30m`, `2h`, `1d`).
     #[arg(long, value_name = "DURATION", default_value = "30m")]
     pub idle: String,
+    /// The untrained inbox instead: the messages nothing understood (in a bot with intents),
+    /// grouped by similarity, each group ready to paste into an `intent` (text or json).
+    #[arg(long)]
+    pub unmatched: bool,
     /// Where to write the report; `-` is stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "-")]
     pub output: String,
@@ -57,11 +61,11 @@ pub async fn report(args: ReportArgs) -> ExitCode {
         Ok(None) => Duration::MAX,
         Err(e) => return usage_error(&format!("--idle: {e}")),
     };
-    let flow = match &args.flow {
+    let program = match &args.flow {
         None => None,
         Some(file) => match compile_for_use(file) {
             Ok(c) => match c.program {
-                Some(p) => Some(FlowNow::of(&p, chatflow::serve::service::flow_version(&p))),
+                Some(p) => Some(p),
                 None => return ExitCode::from(FAILED),
             },
             Err(code) => return code,
@@ -71,6 +75,12 @@ pub async fn report(args: ReportArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if args.unmatched {
+        return unmatched(&args, &store, &period, program.as_ref()).await;
+    }
+    let flow = program
+        .as_ref()
+        .map(|p| FlowNow::of(p, chatflow::serve::service::flow_version(p)));
     let report = match compute(&store, period, idle, flow).await {
         Ok(r) => r,
         Err(e) => {
@@ -86,10 +96,60 @@ pub async fn report(args: ReportArgs) -> ExitCode {
         ReportFormat::Csv => render::csv(&report),
         ReportFormat::Html => html::page(&report),
     };
-    if args.output == "-" {
+    write_out(&args.output, text)
+}
+
+/// `--unmatched`: the untrained inbox, grouped with the flow's synonyms and stemmer when
+/// `--flow` is given (English stemming otherwise).
+async fn unmatched(
+    args: &ReportArgs,
+    store: &chatflow::store::Store,
+    period: &Period,
+    program: Option<&chatflow::ir::Program>,
+) -> ExitCode {
+    let rows = match store
+        .unmatched(period.from.clone(), period.to.clone())
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            return usage_error(&format!(
+                "cannot read the store `{}`: {e}",
+                chatflow::store::redacted(&args.store)
+            ))
+        }
+    };
+    let normaliser = program
+        .and_then(|p| p.understanding.as_ref())
+        .map(|u| u.normaliser.clone())
+        .unwrap_or(chatflow::nlu::Normaliser {
+            language: Some("en".into()),
+            synonyms: Vec::new(),
+        });
+    let texts: Vec<String> = rows.into_iter().map(|r| r.text).collect();
+    let groups = unmatched::group(&texts, &normaliser);
+    let text = match args.format {
+        ReportFormat::Text => unmatched::render_text(&groups),
+        ReportFormat::Json => {
+            let total: usize = groups.iter().map(|g| g.count).sum();
+            let json = serde_json::json!({ "total": total, "groups": groups });
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            )
+        }
+        ReportFormat::Csv | ReportFormat::Html => {
+            return usage_error("--unmatched is written as text or json")
+        }
+    };
+    write_out(&args.output, text)
+}
+
+fn write_out(output: &str, text: String) -> ExitCode {
+    if output == "-" {
         out!("{text}");
-    } else if let Err(e) = std::fs::write(&args.output, text) {
-        return usage_error(&format!("cannot write `{}`: {e}", args.output));
+    } else if let Err(e) = std::fs::write(output, text) {
+        return usage_error(&format!("cannot write `{output}`: {e}"));
     }
     ExitCode::SUCCESS
 }

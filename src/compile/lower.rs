@@ -151,7 +151,9 @@ fn lower_api(ctx: &Ctx<'_>, def: &ApiDef<'_>) -> ir::Api {
     if let Some(ai) = &def.ai {
         if let Some(key) = ai.key {
             let mut value = template(ctx, key);
-            value.parts.insert(0, ir::TemplatePart::Text("Bearer ".into()));
+            value
+                .parts
+                .insert(0, ir::TemplatePart::Text("Bearer ".into()));
             headers.push(ir::Header {
                 name: "Authorization".into(),
                 value,

@@ -11,6 +11,7 @@ pub mod compute;
 pub mod html;
 pub mod render;
 pub mod trace;
+pub mod unmatched;
 
 pub use compute::{compute, Options, Report};
 pub use trace::TurnTrace;

@@ -324,7 +324,8 @@ impl Service {
         let (mut session, mut events) = self.restore(&conversation)?;
         let text = &channels::answer_text(&self.engine, &session, channel, text);
         // An answer to a sensitive question is never stored (docs/language.md).
-        let stored_text = if self.engine.awaits_sensitive(&session) {
+        let sensitive = self.engine.awaits_sensitive(&session);
+        let stored_text = if sensitive {
             crate::runtime::MASK.to_string()
         } else {
             text.to_string()
@@ -372,6 +373,8 @@ impl Service {
             &trace,
         );
         commit.seq = conversation.seq + 1;
+        // The untrained inbox: free text the bot fell back on, in a bot that has intents.
+        commit.unmatched = !sensitive && !trace.fallbacks.is_empty() && self.understands();
         let wake = !commit.outbox.is_empty();
         match self.store.commit_turn(commit).await? {
             Committed::Stored { .. } if wake => self.wake_outbox(),
@@ -508,7 +511,16 @@ impl Service {
             at: at.to_string(),
             trace: serde_json::to_string(trace).ok(),
             outbox,
+            unmatched: false,
         }
+    }
+
+    /// Whether the bot has intents or FAQ entries to train with unmatched messages.
+    fn understands(&self) -> bool {
+        self.program()
+            .understanding
+            .as_ref()
+            .is_some_and(|u| !u.classes.is_empty())
     }
 
     fn observe(&self, events: &[Event], began: Instant) {

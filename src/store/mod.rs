@@ -168,6 +168,20 @@ pub struct TurnCommit {
     pub trace: Option<String>,
     /// Webhook deliveries the turn produced.
     pub outbox: Vec<OutboxItem>,
+    /// The message matched nothing (no option, intent, rule or FAQ took it): it joins the
+    /// untrained inbox. Never set for an answer to a `sensitive` question.
+    pub unmatched: bool,
+}
+
+/// A message of the untrained inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unmatched {
+    /// The conversation it was sent in.
+    pub conversation: String,
+    /// The message as received.
+    pub text: String,
+    /// When its turn was stored, RFC 3339, UTC.
+    pub at: String,
 }
 
 /// What [`Store::commit_turn`] did.
@@ -455,6 +469,19 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(s) => s.report_rows(from, to).await,
             Backend::Postgres(s) => s.report_rows(from, to).await,
+        }
+    }
+
+    /// The untrained inbox: the messages stored as unmatched whose turn is in `[from, to)`
+    /// (RFC 3339; `None`: open), oldest first.
+    pub async fn unmatched(
+        &self,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<Vec<Unmatched>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.unmatched(from, to).await,
+            Backend::Postgres(s) => s.unmatched(from, to).await,
         }
     }
 

@@ -175,14 +175,22 @@ async fn reply_with_sends_the_conversation_and_says_the_models_text() {
     );
     let asked = model.last();
     assert_eq!(asked.path, "/v1/chat/completions");
-    assert_eq!(asked.authorization.as_deref(), Some(&*format!("Bearer {KEY}")));
+    assert_eq!(
+        asked.authorization.as_deref(),
+        Some(&*format!("Bearer {KEY}"))
+    );
     assert_eq!(asked.body["model"], "test-model");
     assert_eq!(asked.body["max_tokens"], 120);
     let messages: Vec<(String, String)> = asked.body["messages"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (m["role"].as_str().unwrap().into(), m["content"].as_str().unwrap().into()))
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap().into(),
+                m["content"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     let expected: Vec<(String, String)> = [
         ("system", "You help Ann of Desk."),
@@ -206,7 +214,10 @@ async fn reply_with_sends_the_conversation_and_says_the_models_text() {
         .iter()
         .map(|m| m["content"].as_str().unwrap())
         .collect();
-    assert!(contents.contains(&"You said: Where is my parcel?"), "{contents:?}");
+    assert!(
+        contents.contains(&"You said: Where is my parcel?"),
+        "{contents:?}"
+    );
     events.extend(turn);
     events.extend(turn2);
     assert!(!shows(&events, &s, KEY), "the key shows: {events:?}");
@@ -276,7 +287,10 @@ async fn the_key_goes_only_to_the_models_host() {
     let engine = engine(&flow(&format!("{}/away", model.base), "redirects any"));
     let (mut s, _) = named(&engine).await;
     engine.step(&mut s, "Hi").await;
-    assert_eq!(model.last().authorization.as_deref(), Some(&*format!("Bearer {KEY}")));
+    assert_eq!(
+        model.last().authorization.as_deref(),
+        Some(&*format!("Bearer {KEY}"))
+    );
     // A 302 after a POST goes on as a GET without the conversation, and without the key.
     let away = elsewhere.last();
     assert_eq!(away.authorization, None, "the key left its host");
@@ -312,7 +326,10 @@ async fn the_transcript_sent_is_bounded_by_lines_and_bytes() {
         .map(|m| m["content"].as_str().unwrap().len())
         .sum();
     assert!(bytes <= 6000, "{bytes} bytes of transcript sent");
-    assert_eq!(messages.last().unwrap()["content"].as_str().unwrap().len(), 1000);
+    assert_eq!(
+        messages.last().unwrap()["content"].as_str().unwrap().len(),
+        1000
+    );
 }
 
 #[tokio::test]
@@ -358,7 +375,9 @@ fn misuse_of_an_ai_is_a_diagnostic_with_help() {
         unknown,
         [(Code::UnknownAi, Some("did you mean `brain`?".into()))]
     );
-    let not_ai = codes(&format!("{ai}{api}node n {{ call orders; ask orders \"x\" save y; close }}\n"));
+    let not_ai = codes(&format!(
+        "{ai}{api}node n {{ call orders; ask orders \"x\" save y; close }}\n"
+    ));
     assert_eq!(not_ai[0].0, Code::UnknownAi, "{not_ai:?}");
     let called = codes(&format!("{ai}node n {{ call brain; close }}\n"));
     assert_eq!(called[0].0, Code::UnknownApi);
@@ -369,7 +388,9 @@ fn misuse_of_an_ai_is_a_diagnostic_with_help() {
     let incomplete = codes("ai b { live }\nnode n { reply with b; close }\n");
     let missing: Vec<Code> = incomplete.iter().map(|(c, _)| *c).collect();
     assert_eq!(missing, [Code::MissingProperty, Code::MissingProperty]);
-    let local = codes("ai b { url \"http://127.0.0.1:8080/v1\"; model \"m\" }\nnode n { reply with b; close }\n");
+    let local = codes(
+        "ai b { url \"http://127.0.0.1:8080/v1\"; model \"m\" }\nnode n { reply with b; close }\n",
+    );
     assert_eq!(local[0].0, Code::PrivateHost, "the address guard applies");
 }
 
@@ -379,7 +400,10 @@ fn a_flow_with_an_ai_is_written_as_format_6_and_reads_back() {
     let (program, _) = compile_clean("t.flow", src);
     assert_eq!((program.format_version, program.min_read_version), (6, 6));
     let json = serde_json::to_string(&*program).unwrap();
-    assert!(json.contains("\"Secret\":\"K\""), "only the secret's name: {json}");
+    assert!(
+        json.contains("\"Secret\":\"K\""),
+        "only the secret's name: {json}"
+    );
     let back: chatflow::ir::Program = serde_json::from_str(&json).unwrap();
     assert_eq!(back, *program);
     let (plain, _) = compile_clean("t.flow", "node n { close }\n");

@@ -228,7 +228,11 @@ fn read_prop<'a>(
 fn check_ai(ctx: &mut Ctx<'_>, file: FileId, def: &ApiDef<'_>) {
     let name = &def.ast.name;
     let missing = [
-        (def.url.is_none(), "url", "url \"https://api.openai.com/v1/chat/completions\""),
+        (
+            def.url.is_none(),
+            "url",
+            "url \"https://api.openai.com/v1/chat/completions\"",
+        ),
         (
             def.ai.as_ref().is_none_or(|ai| ai.model.is_none()),
             "model",
@@ -261,7 +265,9 @@ fn check_max_tokens(ctx: &mut Ctx<'_>, file: FileId, count: u32, span: Span) {
                 span,
             )
             .label("token limit here")
-            .help(format!("use a limit between 1 and {MAX_TOKENS}, e.g. `max_tokens 300`")),
+            .help(format!(
+                "use a limit between 1 and {MAX_TOKENS}, e.g. `max_tokens 300`"
+            )),
             file,
         );
     }

@@ -15,8 +15,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Called, Engine};
-use crate::ir::{AiModel, ApiId, Number, RequestBody, SysAttr, Template, TemplatePart, Text};
 use crate::ir::JsonTemplate as J;
+use crate::ir::{AiModel, ApiId, Number, RequestBody, SysAttr, Template, TemplatePart, Text};
 use crate::runtime::{Event, Session};
 
 /// The most lines of the conversation a session keeps for its `ai` statements.
@@ -91,7 +91,12 @@ impl Engine {
     /// for `ask AI "prompt"`, the prompt as the last user message. Visitor text is literal
     /// (never a template) and the system message and prompt are rendered templates, so
     /// serde_json escapes everything that goes in.
-    pub(super) fn chat_body(&self, s: &Session, model: &AiModel, prompt: Option<&Text>) -> RequestBody {
+    pub(super) fn chat_body(
+        &self,
+        s: &Session,
+        model: &AiModel,
+        prompt: Option<&Text>,
+    ) -> RequestBody {
         let scope = self.scope(s);
         let mut messages = Vec::new();
         if let Some(system) = &model.system {
@@ -128,7 +133,12 @@ impl Engine {
         api: ApiId,
         prompt: Option<&Text>,
     ) -> (Event, Option<String>) {
-        let Some(model) = self.inner.program.apis.get(api as usize).and_then(|a| a.ai.as_ref())
+        let Some(model) = self
+            .inner
+            .program
+            .apis
+            .get(api as usize)
+            .and_then(|a| a.ai.as_ref())
         else {
             let message = format!("API id {api} is not an `ai`");
             return (Event::RuntimeError { message }, None);

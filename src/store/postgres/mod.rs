@@ -20,7 +20,9 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::{NoTls, Row};
 
-use super::{Committed, Conversation, Message, OutboxRow, StoreError, Summary, Turn, TurnCommit};
+use super::{
+    Committed, Conversation, Message, OutboxRow, StoreError, Summary, Turn, TurnCommit, Unmatched,
+};
 use crate::report::{ConversationRow, Rows, TurnRow};
 
 mod channels;
@@ -518,6 +520,34 @@ impl PostgresStore {
         })
     }
 
+    /// The untrained inbox: messages stored as unmatched in `[from, to)` (by the turn's time),
+    /// oldest first.
+    pub async fn unmatched(
+        &self,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<Vec<Unmatched>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT conversation, message_text, at FROM turns
+                 WHERE unmatched AND message_text IS NOT NULL
+                   AND ($1::text IS NULL OR at >= $1) AND ($2::text IS NULL OR at < $2)
+                 ORDER BY at, conversation, seq",
+                &[&from, &to],
+            )
+            .await
+            .map_err(pg_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| Unmatched {
+                conversation: r.get(0),
+                text: r.get(1),
+                at: r.get(2),
+            })
+            .collect())
+    }
+
     /// Pending deliveries.
     pub async fn pending_deliveries(&self) -> Result<u64, StoreError> {
         let client = self.client().await?;
@@ -541,8 +571,8 @@ async fn insert_turn(
     };
     let stmt = tx
         .prepare_cached(
-            "INSERT INTO turns (conversation, seq, message_text, message_id, events, state, flow_version, at, trace)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            "INSERT INTO turns (conversation, seq, message_text, message_id, events, state, flow_version, at, trace, unmatched)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT DO NOTHING",
         )
         .await
@@ -560,6 +590,7 @@ async fn insert_turn(
                 &t.flow_version,
                 &t.at,
                 &t.trace,
+                &(t.unmatched && text.is_some()),
             ],
         )
         .await

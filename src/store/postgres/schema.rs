@@ -70,6 +70,11 @@ CREATE TABLE channel_users (
 );
 CREATE INDEX channel_users_by_conversation ON channel_users (conversation);
 "#,
+    // 4: the untrained inbox (as SQLite's step 4).
+    r#"
+ALTER TABLE turns ADD COLUMN unmatched BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE INDEX turns_unmatched ON turns (at) WHERE unmatched;
+"#,
 ];
 
 /// The schema version this binary writes.

@@ -17,7 +17,9 @@ use std::path::PathBuf;
 
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 
-use super::{Committed, Conversation, Message, OutboxRow, StoreError, Summary, Turn, TurnCommit};
+use super::{
+    Committed, Conversation, Message, OutboxRow, StoreError, Summary, Turn, TurnCommit, Unmatched,
+};
 use crate::report::{ConversationRow, Rows, TurnRow};
 use worker::Worker;
 
@@ -79,6 +81,12 @@ CREATE TABLE channel_users (
     PRIMARY KEY (channel, user_id)
 );
 CREATE INDEX channel_users_by_conversation ON channel_users (conversation);
+"#,
+    // 4: the untrained inbox: a turn whose message nothing understood (`chatflow report
+    // --unmatched`); the partial index finds those few among all turns.
+    r#"
+ALTER TABLE turns ADD COLUMN unmatched INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX turns_unmatched ON turns (at) WHERE unmatched = 1;
 "#,
 ];
 
@@ -356,6 +364,35 @@ impl SqliteStore {
             .await
     }
 
+    /// The untrained inbox: messages stored as unmatched in `[from, to)` (by the turn's time),
+    /// oldest first.
+    pub async fn unmatched(
+        &self,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<Vec<Unmatched>, StoreError> {
+        self.worker
+            .read(move |conn| {
+                let mut stmt = conn.prepare(
+                    "SELECT conversation, message_text, at FROM turns
+                     WHERE unmatched = 1 AND message_text IS NOT NULL
+                       AND (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR at < ?2)
+                     ORDER BY at, conversation, seq",
+                )?;
+                let rows = stmt
+                    .query_map(params![from, to], |r| {
+                        Ok(Unmatched {
+                            conversation: r.get(0)?,
+                            text: r.get(1)?,
+                            at: r.get(2)?,
+                        })
+                    })?
+                    .collect::<Result<_, _>>()?;
+                Ok(rows)
+            })
+            .await
+    }
+
     /// Conversations created in `[from, to)` (RFC 3339 bounds; `None`: open) with all
     /// their turns: what a report is computed from.
     pub async fn report_rows(
@@ -514,10 +551,10 @@ fn insert_turn(tx: &Connection, t: &TurnCommit, seq: i64) -> rusqlite::Result<bo
         None => (None, None),
     };
     let inserted = tx.prepare_cached(
-        "INSERT INTO turns (conversation, seq, message_text, message_id, events, state, flow_version, at, trace)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO turns (conversation, seq, message_text, message_id, events, state, flow_version, at, trace, unmatched)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
-    .execute(params![t.conversation, seq, text, message_id, t.events, t.state, t.flow_version, t.at, t.trace]);
+    .execute(params![t.conversation, seq, text, message_id, t.events, t.state, t.flow_version, t.at, t.trace, t.unmatched && text.is_some()]);
     match inserted {
         Ok(_) => Ok(true),
         Err(e) if is_unique_violation(&e) => Ok(false),

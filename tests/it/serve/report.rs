@@ -325,3 +325,68 @@ async fn prune_erases_old_conversations_with_their_turns_and_outbox_rows() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// The untrained inbox: free text the menu fell back on is kept (never a sensitive answer, never
+/// a message some option, intent or FAQ took), and `report --unmatched` groups it.
+#[tokio::test]
+async fn unmatched_messages_are_kept_and_reported_in_groups() {
+    const FLOW: &str = r#"bot "Hats" { start menu }
+intent order_status { "where is my order" "track my parcel" "has my package shipped" "order status" "where is my delivery" }
+node menu {
+  choose "How can I help?" {
+    "Track an order" intent order_status -> pin
+    "Talk to us" -> menu
+  }
+}
+node pin {
+  ask code sensitive "Your PIN?"
+  goto menu
+}
+"#;
+    let dir = TempDir::new("unmatched");
+    let db = dir.path("store.db");
+    let server = Server::start_engine(
+        engine(FLOW, EngineConfig::default()),
+        &db,
+        ServeOptions::default(),
+    )
+    .await;
+    let (id, token, _) = server.open_ok().await;
+    for line in [
+        "do you sell hats?",
+        "where is my parcel",
+        "9911",
+        "Do you sell hats",
+        "do you sell any hats",
+        "what are your opening hours",
+    ] {
+        let (status, body) = server.say(&id, &token, line, None).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    server.stop().await;
+    let flow = dir.path("hats.flow");
+    std::fs::write(&flow, FLOW).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .args(["report", "--unmatched", "--store"])
+        .arg(&db)
+        .arg("--flow")
+        .arg(&flow)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text,
+        "4 unmatched messages in 2 groups. Paste a group into an intent to teach the bot.\n\
+         \n# 3 messages\nintent unmatched_1 {\n  \"do you sell hats?\"  # 2 times\n  \"do you sell any hats\"\n}\n\
+         \n# 1 message\nintent unmatched_2 {\n  \"what are your opening hours\"\n}\n"
+    );
+    assert!(
+        !text.contains("9911"),
+        "a sensitive answer is never in the inbox"
+    );
+}

@@ -29,6 +29,7 @@ fn turn(conversation: &str, seq: i64, message_id: &str, events: &str) -> TurnCom
         at: "2026-12-01T00:00:00.000Z".into(),
         trace: None,
         outbox: Vec::new(),
+        unmatched: false,
     }
 }
 
@@ -354,6 +355,53 @@ async fn prune_erases_only_conversations_idle_since_before_the_cutoff(ts: TestSt
     let rows = store.report_rows(None, None).await.unwrap();
     let ids: Vec<&str> = rows.conversations.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["new"]);
+}
+
+on_both_stores!(the_untrained_inbox_keeps_unmatched_messages_in_order_within_the_period);
+async fn the_untrained_inbox_keeps_unmatched_messages_in_order_within_the_period(ts: TestStore) {
+    let store = ts.open().await;
+    for c in ["a", "b"] {
+        create(&store, c).await;
+    }
+    let said = |c: &str, seq: i64, text: &str, day: u32, unmatched: bool| {
+        let mut t = turn(c, seq, &format!("m{seq}"), "[]");
+        t.message.as_mut().unwrap().text = text.into();
+        t.at = format!("2026-12-{day:02}T10:00:00.000Z");
+        t.unmatched = unmatched;
+        t
+    };
+    for t in [
+        said("a", 2, "do you sell hats", 2, true),
+        said("b", 2, "Track an order", 1, false),
+        said("b", 3, "where's the beef", 1, true),
+        said("a", 3, "any hats?", 3, true),
+    ] {
+        let stored = store.commit_turn(t).await.unwrap();
+        assert!(matches!(stored, Committed::Stored { .. }), "{stored:?}");
+    }
+    let texts = |rows: Vec<chatflow::store::Unmatched>| -> Vec<String> {
+        rows.into_iter().map(|r| r.text).collect()
+    };
+    let all = store.unmatched(None, None).await.unwrap();
+    assert_eq!(all[0].conversation, "b");
+    assert_eq!(
+        texts(all),
+        ["where's the beef", "do you sell hats", "any hats?"]
+    );
+    let from_the_2nd = store
+        .unmatched(
+            Some("2026-12-02T00:00:00.000Z".into()),
+            Some("2026-12-03T00:00:00.000Z".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(texts(from_the_2nd), ["do you sell hats"]);
+    // Deleting a conversation empties its part of the inbox.
+    store.delete("b").await.unwrap();
+    assert_eq!(
+        texts(store.unmatched(None, None).await.unwrap()),
+        ["do you sell hats", "any hats?"]
+    );
 }
 
 /// Two workers claiming deliveries at once never both get a row; a claim that is neither
