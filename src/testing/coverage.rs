@@ -90,6 +90,12 @@ pub enum Target {
         /// The outcome class.
         outcome: Outcome,
     },
+    /// An intent or FAQ entry (`faq#N`) of the matcher: reached when a test's visitor message
+    /// matched it.
+    Intent {
+        /// The class's name.
+        name: String,
+    },
     /// A labelled edge of a menu, carousel, `otp`, `appointment` or `run`: taken when a test
     /// entered `to` right after `node`; `label` is the edge as shown: `"Yes" -> confirm`.
     Edge {
@@ -125,6 +131,9 @@ pub fn measure(program: &Program, outcomes: &[TestOutcome]) -> Coverage {
     let mut reached = Reached::default();
     for outcome in outcomes {
         reached.observe_test(&outcome.events);
+        for name in &outcome.intents {
+            reached.seen.insert(Target::Intent { name: name.clone() });
+        }
     }
     let entries = targets(program)
         .into_iter()
@@ -157,6 +166,13 @@ pub fn targets(program: &Program) -> Vec<(Target, SourceSpan)> {
             out.extend(statement_targets(program, &node.name, stmt, span));
         }
     }
+    let classes = program.understanding.iter().flat_map(|u| &u.classes);
+    out.extend(classes.map(|c| {
+        let target = Target::Intent {
+            name: c.name.clone(),
+        };
+        (target, SourceSpan::default())
+    }));
     out
 }
 
@@ -338,6 +354,11 @@ impl Coverage {
         self.count(|t| matches!(t, Target::Call { .. }))
     }
 
+    /// Intents and FAQ entries matched, of all.
+    pub fn intents(&self) -> (usize, usize) {
+        self.count(|t| matches!(t, Target::Intent { .. }))
+    }
+
     /// The targets no test reached.
     pub fn missed(&self) -> impl Iterator<Item = &Entry> {
         self.entries.iter().filter(|e| !e.reached)
@@ -350,16 +371,32 @@ impl Coverage {
         let (n, nt) = self.nodes();
         let (b, bt) = self.branches();
         let (a, at) = self.api_outcomes();
+        let (i, it) = self.intents();
+        let intents = if it > 0 {
+            format!(", {i}/{it} intents and FAQ entries")
+        } else {
+            String::new()
+        };
         let mut out = format!(
-            "coverage of {root}: {n}/{nt} nodes, {b}/{bt} branches, {a}/{at} API outcomes\n"
+            "coverage of {root}: {n}/{nt} nodes, {b}/{bt} branches, {a}/{at} API outcomes{intents}\n"
         );
         let mut calls_done: HashSet<(String, String)> = HashSet::new();
         for entry in self.missed() {
+            if let Target::Intent { name } = &entry.target {
+                let what = if name.starts_with("faq#") {
+                    "FAQ entry"
+                } else {
+                    "intent"
+                };
+                out.push_str(&format!("  never matched: {what} {name}\n"));
+                continue;
+            }
             let place = location(program, sources, entry.span, &entry.target);
             match &entry.target {
                 Target::Node { node } => {
                     out.push_str(&format!("  not reached: node {node} ({place})\n"))
                 }
+                Target::Intent { .. } => {}
                 Target::Arm { node, label, .. } | Target::Edge { node, label, .. } => {
                     out.push_str(&format!("  not taken: {label} in node {node} ({place})\n"))
                 }

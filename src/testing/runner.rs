@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::ir::{
-    quote, Program, SourceSpan, StubAnswer, SysAttr, TestCase, TestStep, TestStepKind,
+    quote, Program, SourceSpan, StubAnswer, SysAttr, TestCase, TestStep, TestStepKind, Value,
 };
 use crate::runtime::{
     Backoff, Clock, Engine, EngineConfig, Event, Session, SessionState, SmtpConfig, VirtualClock,
@@ -64,6 +64,8 @@ pub struct TestOutcome {
     /// How far the test's virtual clock moved: the API timeouts and retry waits the test went
     /// through, which took no real time.
     pub waited: Duration,
+    /// `sys.intent` after each visitor message (`none` below the threshold), for coverage.
+    pub intents: Vec<String>,
 }
 
 impl TestOutcome {
@@ -127,6 +129,7 @@ pub async fn run_tests(program: Arc<Program>, options: &TestOptions) -> Vec<Test
                 events: Vec::new(),
                 turns: Vec::new(),
                 waited: Duration::ZERO,
+                intents: Vec::new(),
             }
         });
         outcomes.push(outcome);
@@ -172,6 +175,8 @@ pub(super) struct Run<'a> {
     history: Vec<Event>,
     /// Where each turn begins in `history`, with the message it answered.
     turns: Vec<(usize, Option<String>)>,
+    /// `sys.intent` after each visitor message so far.
+    intents: Vec<String>,
 }
 
 pub(super) struct ApiCallSeen {
@@ -185,7 +190,9 @@ async fn run_one(program: &Arc<Program>, test: &TestCase, options: &TestOptions)
     let clock = VirtualClock::new();
     let mut history = Vec::new();
     let mut turns = Vec::new();
-    let result = run_steps(program, test, options, &clock, (&mut history, &mut turns)).await;
+    let mut intents = Vec::new();
+    let outputs = (&mut history, &mut turns, &mut intents);
+    let result = run_steps(program, test, options, &clock, outputs).await;
     TestOutcome {
         name: test.name.clone(),
         span: test.span,
@@ -193,6 +200,7 @@ async fn run_one(program: &Arc<Program>, test: &TestCase, options: &TestOptions)
         events: history,
         turns,
         waited: clock.now(),
+        intents,
     }
 }
 
@@ -201,7 +209,11 @@ async fn run_steps(
     test: &TestCase,
     options: &TestOptions,
     clock: &Arc<VirtualClock>,
-    (history, turns): (&mut Vec<Event>, &mut Vec<(usize, Option<String>)>),
+    (history, turns, intents): (
+        &mut Vec<Event>,
+        &mut Vec<(usize, Option<String>)>,
+        &mut Vec<String>,
+    ),
 ) -> Result<(), Failure> {
     let setup_failed = |actual: String| {
         let mismatch = Mismatch::new("test setup", "a stub server and an engine", actual);
@@ -229,6 +241,7 @@ async fn run_steps(
         scripted: HashSet::new(),
         history: Vec::new(),
         turns: Vec::new(),
+        intents: Vec::new(),
     };
     // Stubs before the first `user` line are in place for the opening turn.
     let opening = test
@@ -253,6 +266,7 @@ async fn run_steps(
     }
     *history = std::mem::take(&mut run.history);
     *turns = std::mem::take(&mut run.turns);
+    *intents = std::mem::take(&mut run.intents);
     result
 }
 
@@ -383,6 +397,9 @@ impl Run<'_> {
                 self.scripted.clear();
                 let events = self.engine.step(&mut self.session, text).await;
                 self.turns.push((self.history.len(), Some(text.clone())));
+                if let Some(Value::Text(intent)) = self.session.sys.get(SysAttr::Intent.name()) {
+                    self.intents.push(intent.clone());
+                }
                 self.begin_turn(events);
                 Ok(())
             }

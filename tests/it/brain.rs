@@ -409,3 +409,21 @@ fn a_flow_with_an_ai_is_written_as_format_6_and_reads_back() {
     let (plain, _) = compile_clean("t.flow", "node n { close }\n");
     assert_eq!(plain.format_version, 4);
 }
+
+/// The Brain AI sample flow: its tests pass on stubs (never a real model), and `chatflow fmt`
+/// writes it back as it is.
+#[tokio::test]
+async fn the_sample_flow_passes_its_tests_and_formats_to_itself() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/flows/ai_brain.flow");
+    let text = std::fs::read_to_string(path).unwrap();
+    assert_eq!(
+        chatflow::syntax::format::format_source(&text).unwrap(),
+        text
+    );
+    let (program, _) = compile_clean("ai_brain.flow", &text);
+    let outcomes = chatflow::testing::run_tests(program, &Default::default()).await;
+    assert_eq!(outcomes.len(), 5);
+    for outcome in &outcomes {
+        assert!(outcome.passed(), "{outcome:?}");
+    }
+}

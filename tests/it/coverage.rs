@@ -264,3 +264,51 @@ async fn calls_and_edges_after_a_sub_flow_returns_belong_to_the_caller() {
         "{report}"
     );
 }
+
+/// Intents and FAQ entries count as reached when a test's visitor message matched them.
+#[tokio::test]
+async fn intents_and_faq_entries_no_test_matches_are_listed() {
+    let flow = r#"bot "b" { start menu }
+intent order_status { "where is my order" "track my package" "has my parcel shipped" "when will my order arrive" "where is my delivery" }
+intent refund { "I want a refund" "give me my money back" "can I return this item" "refund my purchase" "send it back and get my money" }
+faq { "what are your opening hours" "when are you open" "are you open today" "opening times" "what time do you open" } -> "9 to 5."
+node menu {
+  choose "Help?" {
+    "Orders" intent order_status -> orders
+    "Refunds" intent refund -> orders
+  }
+}
+node orders { close }
+test "a parcel" {
+  user "where is my parcel"
+  expect node orders
+}
+"#;
+    let (coverage, report) = coverage_of(flow).await;
+    assert_eq!(coverage.intents(), (1, 3));
+    let missed = missed_of(&coverage);
+    assert!(
+        missed.contains(&Target::Intent {
+            name: "refund".into()
+        }),
+        "{missed:?}"
+    );
+    assert!(!missed.contains(&Target::Intent {
+        name: "order_status".into()
+    }));
+    assert!(
+        report.starts_with("coverage of cov.flow: 2/2 nodes, 2/2 branches, 0/0 API outcomes, 1/3 intents and FAQ entries\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains("  never matched: intent refund\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains("  never matched: FAQ entry faq#1\n"),
+        "{report}"
+    );
+    // A flow without intents keeps the line it always had.
+    let (_, plain) = coverage_of(FLOW).await;
+    assert!(!plain.contains("intents"), "{plain}");
+}

@@ -354,6 +354,7 @@ fn coverage_counts_menu_options_by_the_node_entered_next() {
         events: vec![entered("a"), entered("b"), entered("c"), entered("a")],
         turns: Vec::new(),
         waited: Default::default(),
+        intents: Vec::new(),
     };
     let coverage = measure(&program, &[outcome]);
     let missed: Vec<String> = coverage

@@ -215,3 +215,40 @@ fn the_benchmark_csv_quotes_phrases_and_leaves_out_contradictions() {
         "phrase,intent\n\"say \"\"hi\"\", bot\",greet\n\"Say hi bot\",greet\n"
     );
 }
+
+/// Nodes reached only through a bot intent rule or an FAQ's `-> NODE` are entered from any
+/// wait: they are not unreachable, `status` there may be read before any call, and they see
+/// the attributes set anywhere before.
+#[test]
+fn nodes_reached_by_intent_rules_and_faq_are_not_unreachable() {
+    let text = flow(
+        r#"bot "b" { start menu; intent refund -> refunds }
+faq { "what are your opening hours" "when are you open" "are you open today" "opening times" "what time do you open" } -> hours
+node menu {
+  ask name "Your name?"
+  choose "Help?" { "Orders" intent order_status -> orders }
+}
+node orders { close }
+node refunds { say "Refunds for {name}."; close }
+node hours { say "9 to 5."; close }
+node lost { close }
+"#,
+    );
+    let c = compile_str("f.flow", &text);
+    let unreachable: Vec<&str> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::UnreachableNode)
+        .map(|d| &text[d.span.start..d.span.end])
+        .collect();
+    assert_eq!(unreachable, ["lost"], "{:?}", c.diagnostics);
+    assert!(
+        !codes(&c).contains(&Code::UnsetAttribute),
+        "{:?}",
+        c.diagnostics
+    );
+    let read_status = flow(
+        "bot \"b\" { start menu; intent refund -> refunds }\nnode menu { ask x }\nnode refunds { if status == 200 -> menu else -> menu }\n",
+    );
+    assert!(codes(&compile_str("f.flow", &read_status)).contains(&Code::StatusBeforeCall));
+}

@@ -97,11 +97,43 @@ pub(crate) fn analyse(ctx: &mut Ctx<'_>) {
     }
     flow_facts(ctx, &mut summaries);
     let summaries = &summaries;
-    let reachable = reachable(summaries, start);
+    // Free text that arrives while the conversation waits may jump to a bot intent rule's or
+    // an FAQ entry's node: those nodes are entered from any wait, like a second start.
+    let mut roots = vec![start];
+    roots.extend(free_text_targets(ctx));
+    let reachable = reachable(summaries, &roots);
     report_unreachable(ctx, &reachable, start);
-    status_before_call(ctx, summaries, &reachable, start);
-    unset_attributes(ctx, summaries, &reachable, start);
+    status_before_call(ctx, summaries, &reachable, &roots);
+    unset_attributes(ctx, summaries, &reachable, &roots);
     loops_without_wait(ctx, summaries, &reachable);
+}
+
+/// The nodes free text may jump to from wherever the conversation waits: the bot's
+/// `intent NAME -> NODE` rules and the FAQ entries answered with `-> NODE`.
+fn free_text_targets(ctx: &Ctx<'_>) -> Vec<NodeId> {
+    let routes = ctx
+        .bot
+        .into_iter()
+        .flat_map(|(_, b)| &b.settings)
+        .filter_map(|s| match s {
+            ast::BotSetting::Route { target, .. } => Some(target),
+            _ => None,
+        });
+    let faqs = ctx
+        .files
+        .iter()
+        .flat_map(|f| &f.items)
+        .filter_map(|i| match i {
+            ast::Item::Faq(faq) => match &faq.answer {
+                ast::FaqAnswer::Goto(target) => Some(target),
+                ast::FaqAnswer::Say(_) => None,
+            },
+            _ => None,
+        });
+    routes
+        .chain(faqs)
+        .filter_map(|t| ctx.target_id(None, t))
+        .collect()
 }
 
 /// One fixed-size bit set of attribute ids per node, stored flat: node `n` owns words

@@ -2,10 +2,13 @@
 
 use super::*;
 
-pub(super) fn reachable(summaries: &Graph, start: NodeId) -> Vec<bool> {
+/// The nodes some path from one of `roots` enters.
+pub(super) fn reachable(summaries: &Graph, roots: &[NodeId]) -> Vec<bool> {
     let mut seen = vec![false; summaries.len()];
-    let mut queue = VecDeque::from([start]);
-    seen[start as usize] = true;
+    let mut queue: VecDeque<NodeId> = roots.iter().copied().collect();
+    for &root in roots {
+        seen[root as usize] = true;
+    }
     while let Some(n) = queue.pop_front() {
         for &s in summaries.succs(n as usize) {
             if !seen[s as usize] {

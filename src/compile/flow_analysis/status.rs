@@ -7,13 +7,16 @@ pub(super) fn status_before_call(
     ctx: &mut Ctx<'_>,
     summaries: &Graph,
     reachable: &[bool],
-    start: NodeId,
+    roots: &[NodeId],
 ) {
     let n = summaries.len();
     let mut uncalled = vec![false; n];
     let mut parent: Vec<Option<NodeId>> = vec![None; n];
-    uncalled[start as usize] = true;
-    let mut queue = VecDeque::from([start]);
+    // A free-text jump may come before any call.
+    for &root in roots {
+        uncalled[root as usize] = true;
+    }
+    let mut queue: VecDeque<NodeId> = roots.iter().copied().collect();
     while let Some(node) = queue.pop_front() {
         if summaries.calls(node as usize) {
             continue;

@@ -8,8 +8,9 @@ pub(super) fn unset_attributes(
     ctx: &mut Ctx<'_>,
     summaries: &Graph,
     reachable: &[bool],
-    start: NodeId,
+    roots: &[NodeId],
 ) {
+    let start = roots[0];
     let n = summaries.len();
     if ctx.attrs.is_empty() {
         return;
@@ -29,6 +30,18 @@ pub(super) fn unset_attributes(
     }
     let mut entry = BitTable::new(n, ctx.attrs.len());
     let mut out = vec![0u64; entry.words];
+    // A free-text jump (`roots[1..]`) may come from any wait after anything was set: start
+    // those nodes with every attribute some reachable node sets, so they warn of no read.
+    if roots.len() > 1 {
+        for node in (0..n).filter(|&i| reachable[i]) {
+            for (o, g) in out.iter_mut().zip(gens.row(node)) {
+                *o |= g;
+            }
+        }
+        for &root in &roots[1..] {
+            entry.union_row(root as usize, &out);
+        }
+    }
     let mut queued = reachable.to_vec();
     // Every reachable node is processed at least once, starting from the entry.
     let mut queue: VecDeque<NodeId> = VecDeque::from([start]);
