@@ -185,6 +185,14 @@ pub(super) struct ApiCallSeen {
     pub error: Option<String>,
 }
 
+/// What a test run hands back besides its result: every event, where each turn begins (with
+/// its message), and `sys.intent` after each visitor message.
+type Outputs<'o> = (
+    &'o mut Vec<Event>,
+    &'o mut Vec<(usize, Option<String>)>,
+    &'o mut Vec<String>,
+);
+
 /// Runs one test on its own virtual clock.
 async fn run_one(program: &Arc<Program>, test: &TestCase, options: &TestOptions) -> TestOutcome {
     let clock = VirtualClock::new();
@@ -209,11 +217,7 @@ async fn run_steps(
     test: &TestCase,
     options: &TestOptions,
     clock: &Arc<VirtualClock>,
-    (history, turns, intents): (
-        &mut Vec<Event>,
-        &mut Vec<(usize, Option<String>)>,
-        &mut Vec<String>,
-    ),
+    (history, turns, intents): Outputs<'_>,
 ) -> Result<(), Failure> {
     let setup_failed = |actual: String| {
         let mismatch = Mismatch::new("test setup", "a stub server and an engine", actual);
