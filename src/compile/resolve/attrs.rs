@@ -60,7 +60,7 @@ pub(super) fn node_fillers<'a>(
                 }
             }
             ast::StmtKind::Run { flow, args } => runs.push((flow, args)),
-            ast::StmtKind::AskAi { attr, .. } => fixed(ctx, attr, ValueType::Text),
+            ast::StmtKind::AskAi { attr, .. } => fixed(ctx, file, attr, ValueType::Text),
             _ => {}
         }
     }
