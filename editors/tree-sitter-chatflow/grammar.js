@@ -54,6 +54,7 @@ module.exports = grammar({
       $.import,
       $.bot,
       $.api,
+      $.ai,
       $.node,
       $.test,
       $.hours,
@@ -109,6 +110,7 @@ module.exports = grammar({
       $.greeting,
       $.avatar,
       $.fallback,
+      $.fallback_ai,
       $.languages,
       $.timezone,
       $.threshold,
@@ -120,6 +122,8 @@ module.exports = grammar({
     greeting: ($) => seq('greeting', field('text', $._text)),
     avatar: ($) => seq('avatar', field('url', $.string)),
     fallback: ($) => seq('fallback', field('text', $._text)),
+    // `fallback reply with NAME`: what nothing else takes is answered by a language model.
+    fallback_ai: ($) => seq('fallback', 'reply', 'with', field('ai', $.identifier)),
     languages: ($) => seq('languages', commaSep1(field('language', $.identifier))),
     timezone: ($) => seq('timezone', field('zone', $.string)),
     threshold: ($) => seq('threshold', field('value', $.number)),
@@ -167,6 +171,26 @@ module.exports = grammar({
       seq(token.immediate('.'), field('field', alias($.identifier, $.field_name))),
       seq(token.immediate('['), field('index', choice($.number, $.string)), ']'),
     ),
+
+    // `ai NAME { ... }`: an OpenAI-compatible chat-completions API (Brain AI). `api_flag`
+    // admits `idempotent` too, which the compiler rejects with a diagnostic.
+    ai: ($) => seq('ai', field('name', $.identifier), field('body', $.ai_body)),
+    ai_body: ($) => block(choice(
+      $.api_flag,
+      $.redirects,
+      $.timeout,
+      $.retry,
+      $.ai_url,
+      $.ai_model,
+      $.ai_key,
+      $.ai_system,
+      $.ai_max_tokens,
+    )),
+    ai_url: ($) => seq('url', field('url', $.string)),
+    ai_model: ($) => seq('model', field('model', $.string)),
+    ai_key: ($) => seq('key', field('key', $.string)),
+    ai_system: ($) => seq('system', field('text', $._text)),
+    ai_max_tokens: ($) => seq('max_tokens', field('count', $.number)),
 
     // A JSON value whose strings are templates; a bare reference sends a value with its type.
     json_object: ($) => seq('{', commaSep($.json_pair), optional(','), '}'),
@@ -220,8 +244,10 @@ module.exports = grammar({
     _statement: ($) => choice(
       $.say,
       $.ask,
+      $.ask_ai,
       $.set,
       $.call,
+      $.reply_with,
       $.branch,
       $.goto,
       $.close,
@@ -249,6 +275,13 @@ module.exports = grammar({
       '=', field('value', $._expression),
     ),
     call: ($) => seq('call', field('api', $.identifier)),
+    // The `ai` statements: `reply with NAME` answers the visitor; `ask NAME TEXT save ATTR`
+    // puts the model's answer in an attribute.
+    reply_with: ($) => seq('reply', 'with', field('ai', $.identifier)),
+    ask_ai: ($) => seq(
+      'ask', field('ai', $.identifier), field('prompt', $._text),
+      'save', field('attribute', $.identifier),
+    ),
     goto: ($) => seq('goto', field('target', $.identifier)),
     close: (_) => 'close',
     return: (_) => 'return',

@@ -454,6 +454,23 @@ node booked { say "Booked: {what}"; close }
             .contains(&(node("start"), node("booked").expect("booked"))));
     }
 
+    /// `reply with AI` and `ask AI ... save` are uses of the `ai` (go to definition, rename).
+    #[test]
+    fn the_ai_statements_use_their_ai() {
+        let flow = "ai brain { url \"https://llm.test/v1\"; model \"m\" }\n\
+                    node n { ask q; reply with brain; ask brain \"Sum up\" save s; say \"{s}\"; close }\n";
+        let compiled = compile_for_editor("t.flow", flow, &NoImports);
+        let index = compiled.symbols.expect("an index");
+        for needle in ["brain;", "brain \"Sum"] {
+            let (sym, _) = index
+                .at(0, flow.find(needle).expect("needle") + 1)
+                .expect("a use");
+            let sym = &index.symbols[sym];
+            assert_eq!((sym.kind, sym.name.as_str()), (SymbolKind::Api, "brain"));
+            assert_eq!(sym.defs[0].span.start, flow.find("brain {").expect("def"));
+        }
+    }
+
     /// A compile that nobody asked an index of records nothing.
     #[test]
     fn plain_compiles_build_no_index() {

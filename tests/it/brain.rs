@@ -414,7 +414,7 @@ fn a_flow_with_an_ai_is_written_as_format_6_and_reads_back() {
 /// writes it back as it is.
 #[tokio::test]
 async fn the_sample_flow_passes_its_tests_and_formats_to_itself() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/flows/ai_brain.flow");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/inputs/ok/ai_brain.flow");
     let text = std::fs::read_to_string(path).unwrap();
     assert_eq!(
         chatflow::syntax::format::format_source(&text).unwrap(),

@@ -3,6 +3,7 @@
 [
   (bot)
   (api)
+  (ai)
   (node)
   (test)
   (hours)

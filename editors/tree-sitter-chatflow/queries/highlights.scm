@@ -54,6 +54,7 @@
 [
   "bot"
   "api"
+  "ai"
   "node"
   "test"
   "hours"
@@ -85,6 +86,13 @@
   "form"
   "timeout"
   "retry"
+  "url"
+  "model"
+  "key"
+  "system"
+  "max_tokens"
+  "reply"
+  "with"
   "save"
   "zone"
   "closed"
@@ -198,8 +206,10 @@
 (expect_node node: (member_expression object: (identifier) @function.call property: (field_name) @function.call))
 (faq answer: (identifier) @function.call)
 
-; APIs, hours tables and intents.
+; APIs, language models (`ai`), hours tables and intents.
 (api name: (identifier) @type)
+(ai name: (identifier) @type)
+(_ ai: (identifier) @type)
 (_ api: (identifier) @type)
 (hours name: (identifier) @type)
 (intent name: (identifier) @type)

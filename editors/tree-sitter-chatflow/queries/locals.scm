@@ -12,7 +12,9 @@
 (save_choice attribute: (identifier) @local.definition.var)
 (item_save attribute: (identifier) @local.definition.var)
 (form_field attribute: (identifier) @local.definition.var)
+(ask_ai attribute: (identifier) @local.definition.var)
 (api name: (identifier) @local.definition.type)
+(ai name: (identifier) @local.definition.type)
 (hours name: (identifier) @local.definition.type)
 (intent name: (identifier) @local.definition.type)
 
@@ -21,6 +23,7 @@
 (start node: (identifier) @local.reference)
 (run flow: (identifier) @local.reference)
 (_ api: (identifier) @local.reference)
+(_ ai: (identifier) @local.reference)
 (binary_expression [left: (identifier) right: (identifier)] @local.reference)
 (comparison [left: (identifier) right: (identifier)] @local.reference)
 (not_expression operand: (identifier) @local.reference)

@@ -323,7 +323,12 @@ fn check_stmt(ctx: &mut Ctx<'_>, file: FileId, stmt: &ast::Stmt, scope: Option<u
 /// `reply with AI` and `ask AI ... save ATTR` (and the bot's `fallback reply with AI`): the
 /// name is an `ai`, and it is live.
 pub(crate) fn check_ai_use(ctx: &mut Ctx<'_>, file: FileId, ai: &ast::Ident) {
-    match ctx.api_ids.get(ai.name.as_str()) {
+    let id = ctx.api_ids.get(ai.name.as_str()).copied();
+    if let Some(id) = id {
+        // A use of the `ai` for the editor (definition, references, rename).
+        ctx.saw(Sym::Api(id), file, ai.span);
+    }
+    match id.as_ref() {
         Some(&id) if ctx.apis[id as usize].ai.is_some() => check_live(ctx, file, ai, id),
         found => {
             let ais = ctx
