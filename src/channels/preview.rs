@@ -73,6 +73,8 @@ pub fn describe(o: &Outgoing) -> String {
             array(&element["buttons"]).iter().map(|b| &b["title"]),
         );
     }
+    // Viber's rich media: per card its image, `card: Title — Subtitle`, its buttons.
+    rich_media(&mut lines, array(&b["rich_media"]["Buttons"]));
     // Buttons, keyboards, lists.
     for row in array(&m["reply_markup"]["inline_keyboard"]) {
         push_buttons(&mut lines, array(row).iter().map(|b| &b["text"]));
@@ -107,6 +109,51 @@ pub fn describe(o: &Outgoing) -> String {
         array(&b["keyboard"]["Buttons"]).iter().map(|b| &b["Text"]),
     );
     lines.join("\n")
+}
+
+/// Viber's rich media blocks: an image opens a card, a text without action is its title and
+/// subtitle (`<br>` between them), buttons with an action follow.
+fn rich_media(lines: &mut Vec<String>, buttons: &[Json]) {
+    let mut card: Option<String> = None;
+    let mut image: Option<&str> = None;
+    let mut labels: Vec<&Json> = Vec::new();
+    fn flush<'a>(
+        lines: &mut Vec<String>,
+        card: &mut Option<String>,
+        image: &mut Option<&'a str>,
+        labels: &mut Vec<&'a Json>,
+    ) {
+        if let Some(mut line) = card.take() {
+            if let Some(url) = image.take() {
+                line.push_str(&format!(" (image {url})"));
+            }
+            lines.push(line);
+        }
+        push_buttons(lines, labels.drain(..));
+    }
+    for button in buttons {
+        match (button["ActionType"].as_str(), button["Image"].as_str()) {
+            (Some("none"), Some(url)) => {
+                flush(lines, &mut card, &mut image, &mut labels);
+                image = Some(url);
+            }
+            (Some("none"), None) => {
+                if card.is_some() {
+                    flush(lines, &mut card, &mut image, &mut labels);
+                }
+                let text = button["Text"].as_str().unwrap_or("");
+                let plain = text
+                    .replace("<br>", " — ")
+                    .replace("<b>", "")
+                    .replace("</b>", "")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">");
+                card = Some(format!("card: {plain}"));
+            }
+            _ => labels.push(&button["Text"]),
+        }
+    }
+    flush(lines, &mut card, &mut image, &mut labels);
 }
 
 fn push_buttons<'a>(lines: &mut Vec<String>, labels: impl Iterator<Item = &'a Json>) {

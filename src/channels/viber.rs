@@ -16,6 +16,19 @@ pub const PICTURE_TEXT: usize = 120;
 pub const MAX_BUTTONS: usize = 24;
 /// Longest sender name.
 pub const SENDER_NAME: usize = 28;
+/// Most cards (content blocks) in one rich media message.
+pub const MAX_CARDS: usize = 6;
+/// Most buttons under one card (as on Messenger), so a card with an image fits in the
+/// 7 rows of a block: image 3, text at least 1, buttons 3.
+pub const CARD_BUTTONS: usize = 3;
+/// The rows of a content block at most.
+const BLOCK_ROWS: usize = 7;
+/// The rows an image takes in a block.
+const IMAGE_ROWS: usize = 3;
+/// The client version that shows rich media; older ones show `alt_text`.
+const RICH_MEDIA_API: u32 = 2;
+/// Longest title and subtitle on a card.
+pub const CARD_TEXT: usize = 80;
 
 /// The replies as `send_message` requests to the Viber user `receiver`, sent as `bot_name`.
 pub fn render(receiver: &str, replies: &[Reply], bot_name: &str) -> Vec<Outgoing> {
@@ -54,25 +67,15 @@ pub fn render(receiver: &str, replies: &[Reply], bot_name: &str) -> Vec<Outgoing
                 }
             }
             Reply::Cards(cards) => {
-                for (i, card) in cards.iter().enumerate() {
-                    let caption = card_text(i + 1, &card.view);
-                    match &card.view.image {
-                        Some(url) if caption.chars().count() <= PICTURE_TEXT => {
-                            let mut body = base("picture");
-                            body["media"] = json!(url);
-                            body["text"] = json!(caption);
-                            out.push(Outgoing {
-                                method: "send_message",
-                                body,
-                            });
-                        }
-                        _ => text(&mut out, &caption, None),
-                    }
-                }
-                let options = Card::all_options(cards);
-                let links: Vec<Link> = cards.iter().flat_map(|c| c.links.clone()).collect();
-                if let Some(k) = keyboard(&options, &links) {
-                    text(&mut out, CHOOSE, Some(k));
+                for (n, group) in cards.chunks(MAX_CARDS).enumerate() {
+                    let mut body = base("rich_media");
+                    body["min_api_version"] = json!(RICH_MEDIA_API);
+                    body["rich_media"] = rich_media(group);
+                    body["alt_text"] = json!(alt_text(group, n * MAX_CARDS));
+                    out.push(Outgoing {
+                        method: "send_message",
+                        body,
+                    });
                 }
             }
             Reply::Media { kind, url, caption } => {
@@ -106,6 +109,69 @@ pub fn render(receiver: &str, replies: &[Reply], bot_name: &str) -> Vec<Outgoing
         }
     }
     out
+}
+
+/// A carousel as Viber's rich media: one block of 6 columns per card, its image on top (3
+/// rows), then its title and subtitle, then its buttons (one row each). Every block has the
+/// same number of rows, so the text of a shorter card takes the rest.
+/// <https://developers.viber.com/docs/api/rest-bot-api/#carousel-content-message>
+fn rich_media(cards: &[Card]) -> Json {
+    let shown = |card: &Card| (card.options.len() + card.links.len()).min(CARD_BUTTONS);
+    let image_rows = |card: &Card| card.view.image.as_ref().map_or(0, |_| IMAGE_ROWS);
+    let rows = cards
+        .iter()
+        .map(|c| image_rows(c) + 1 + usize::from(c.view.subtitle.is_some()) + shown(c))
+        .max()
+        .unwrap_or(1)
+        .min(BLOCK_ROWS);
+    let mut buttons = Vec::new();
+    for card in cards {
+        if let Some(url) = &card.view.image {
+            buttons.push(
+                json!({"Columns": 6, "Rows": IMAGE_ROWS, "ActionType": "none", "Image": url}),
+            );
+        }
+        let mut text = format!("<b>{}</b>", escape(&clip(&card.view.title, CARD_TEXT)));
+        if let Some(s) = &card.view.subtitle {
+            text.push_str(&format!("<br>{}", escape(&clip(s, CARD_TEXT))));
+        }
+        let text_rows = rows - image_rows(card) - shown(card);
+        buttons.push(
+            json!({"Columns": 6, "Rows": text_rows, "ActionType": "none", "Text": text,
+            "TextVAlign": "top", "TextHAlign": "left"}),
+        );
+        let picks = card.options.iter().map(|o| {
+            json!({"Columns": 6, "Rows": 1, "ActionType": "reply", "ActionBody": o.value, "Text": o.label})
+        });
+        let links = card.links.iter().map(|l| {
+            json!({"Columns": 6, "Rows": 1, "ActionType": "open-url", "ActionBody": l.url, "Text": l.label})
+        });
+        buttons.extend(picks.chain(links).take(CARD_BUTTONS));
+    }
+    json!({"Type": "rich_media", "ButtonsGroupColumns": 6, "ButtonsGroupRows": rows, "Buttons": buttons})
+}
+
+/// What clients too old for rich media show: each card as `N. Title`, its subtitle and its
+/// links, numbered from `before + 1`.
+fn alt_text(cards: &[Card], before: usize) -> String {
+    let blocks: Vec<String> = cards
+        .iter()
+        .enumerate()
+        .map(|(i, card)| {
+            let mut block = card_text(before + i + 1, &card.view);
+            for l in &card.links {
+                block.push_str(&format!("\n{}: {}", l.label, l.url));
+            }
+            block
+        })
+        .collect();
+    clip(&blocks.join("\n\n"), TEXT)
+}
+
+/// A card's text for Viber's markup (`<b>`, `<br>`): angle brackets of its own are shown,
+/// not taken as tags.
+fn escape(text: &str) -> String {
+    text.replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// A keyboard of one button per row: picks reply with their value, links open their URL.

@@ -4,19 +4,24 @@
 //! and the port is bound; logs go to stderr. SIGINT or SIGTERM stop it cleanly: no new
 //! requests, turns in progress commit, exit 0.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
 
+use chatflow::channels::Platform;
+use chatflow::diagnostic::Diag;
 use chatflow::runtime::{Engine, EngineConfig};
 use chatflow::serve::channels::ChannelConfig;
+use chatflow::serve::config::ServeFile;
 use chatflow::serve::{ServeOptions, WebhookTarget};
+use chatflow::source::SourceSet;
 use chatflow::store::Store;
 
 use super::run::{engine_config, start_stubs};
-use super::{compile_for_use, usage_error, SessionArgs, FAILED};
+use super::{compile_for_use, usage_error, SessionArgs, FAILED, USAGE};
 
 #[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -24,34 +29,40 @@ pub enum LogFormat {
     Json,
 }
 
-// The `///` comments of these fields are `chatflow serve --help`.
+// The `///` comments of these fields are `chatflow serve --help`. The settings a config file
+// may hold have no clap default: a flag given wins over the file, the file over the default.
 /// What `chatflow serve` was asked for.
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on; port 0 picks a free one.
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
-    pub addr: String,
+    /// Read settings and channels from this TOML file (docs/channels.md); flags win over it.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<String>,
+    /// Address to listen on; port 0 picks a free one [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: Option<String>,
     /// Where conversations are kept: a SQLite file (created when missing), or a PostgreSQL
     /// database as `postgres://USER[:PASSWORD]@HOST:PORT/DB` (several `serve` processes may
-    /// share one).
-    #[arg(long, value_name = "FILE|URL", default_value = "chatflow.db")]
-    pub store: String,
+    /// share one) [default: chatflow.db].
+    #[arg(long, value_name = "FILE|URL")]
+    pub store: Option<String>,
     /// Serve API answers from this JSON file on a local stub server (works offline).
     #[arg(long, value_name = "STUBS.json")]
     pub stubs: Option<String>,
     /// Close conversations idle longer than this at their next message (`30m`, `2h`,
-    /// `45s`; `off` never).
-    #[arg(long, value_name = "DURATION", default_value = "30m")]
-    pub session_ttl: String,
-    /// The environment variable holding the admin token; unset, admin endpoints are off.
-    #[arg(long, value_name = "NAME", default_value = "CHATFLOW_ADMIN_TOKEN")]
-    pub admin_token_env: String,
-    /// Logs on stderr as text or as JSON lines.
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
-    /// Node entries allowed per turn before the turn stops with a runtime error.
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = super::max_steps)]
-    pub max_steps: u32,
+    /// `45s`; `off` never) [default: 30m].
+    #[arg(long, value_name = "DURATION")]
+    pub session_ttl: Option<String>,
+    /// The environment variable holding the admin token; unset, admin endpoints are off
+    /// [default: CHATFLOW_ADMIN_TOKEN].
+    #[arg(long, value_name = "NAME")]
+    pub admin_token_env: Option<String>,
+    /// Logs on stderr as text or as JSON lines [default: text].
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Node entries allowed per turn before the turn stops with a runtime error
+    /// [default: 1000].
+    #[arg(long, value_name = "N", value_parser = super::max_steps)]
+    pub max_steps: Option<u32>,
     /// Use the fixed one-time code `123456` instead of random ones (demos and tests).
     #[arg(long)]
     pub otp_code: bool,
@@ -63,12 +74,90 @@ pub struct ServeArgs {
     pub session: SessionArgs,
 }
 
+/// `serve`'s settings: the flags, else the config file, else the defaults.
+struct Settings {
+    addr: String,
+    store: String,
+    session_ttl: Option<Duration>,
+    admin_token_env: String,
+    log_format: LogFormat,
+    max_steps: u32,
+    secrets: Option<String>,
+}
+
+impl Settings {
+    fn new(args: &ServeArgs, file: Option<&ServeFile>) -> Result<Settings, String> {
+        let from_file = |pick: fn(&ServeFile) -> Option<String>| file.and_then(pick);
+        let session_ttl = match &args.session_ttl {
+            Some(text) => parse_duration(text).map_err(|e| format!("--session-ttl: {e}"))?,
+            None => match file.and_then(|f| f.session_ttl) {
+                Some(ttl) => ttl,
+                None => Some(Duration::from_secs(30 * 60)),
+            },
+        };
+        let log_format = match (args.log_format, file.and_then(|f| f.log_format.as_deref())) {
+            (Some(format), _) => format,
+            (None, Some("json")) => LogFormat::Json,
+            (None, _) => LogFormat::Text,
+        };
+        Ok(Settings {
+            addr: args
+                .addr
+                .clone()
+                .or_else(|| from_file(|f| f.addr.clone()))
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            store: args
+                .store
+                .clone()
+                .or_else(|| from_file(|f| f.store.clone()))
+                .unwrap_or_else(|| "chatflow.db".into()),
+            session_ttl,
+            admin_token_env: args
+                .admin_token_env
+                .clone()
+                .or_else(|| from_file(|f| f.admin_token_env.clone()))
+                .unwrap_or_else(|| "CHATFLOW_ADMIN_TOKEN".into()),
+            log_format,
+            max_steps: args
+                .max_steps
+                .or_else(|| file.and_then(|f| f.max_steps))
+                .unwrap_or(1000),
+            secrets: args
+                .session
+                .secrets
+                .clone()
+                .or_else(|| from_file(|f| f.secrets.clone())),
+        })
+    }
+}
+
+/// Reads `--config FILE`; exit 2 with its diagnostics when it is wrong.
+fn read_config(path: Option<&str>) -> Result<Option<ServeFile>, ExitCode> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| usage_error(&format!("cannot read `{path}`: {e}")))?;
+    ServeFile::parse(path, &text)
+        .map(Some)
+        .map_err(|(diags, sources)| config_error(&diags, &sources))
+}
+
+/// Prints diagnostics about the config file and returns exit code 2.
+fn config_error(diags: &[Diag], sources: &SourceSet) -> ExitCode {
+    let color = std::io::stderr().is_terminal();
+    err!("{}", chatflow::diagnostic::render(diags, sources, color));
+    ExitCode::from(USAGE)
+}
+
 pub async fn serve(file: &str, args: ServeArgs) -> ExitCode {
-    init_logs(args.log_format);
-    let session_ttl = match parse_duration(&args.session_ttl) {
-        Ok(ttl) => ttl,
-        Err(e) => return usage_error(&format!("--session-ttl: {e}")),
+    let config = match read_config(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
+    let settings = match Settings::new(&args, config.as_ref()) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    init_logs(settings.log_format);
     let compiled = match compile_for_use(file) {
         Ok(c) => c,
         Err(code) => return code,
@@ -86,13 +175,13 @@ pub async fn serve(file: &str, args: ServeArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let secrets = match super::run::load_secrets(args.session.secrets.as_deref()) {
+    let secrets = match super::run::load_secrets(settings.secrets.as_deref()) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let channels = match channel_configs(&args, &secrets) {
+    let channels = match channel_configs(&args, config.as_ref(), &secrets) {
         Ok(c) => c,
-        Err(e) => return usage_error(&e),
+        Err(code) => return code,
     };
     // Here `--channel` names the channels served; `sys.channel` is set per conversation.
     let mut session = args.session.clone();
@@ -101,36 +190,36 @@ pub async fn serve(file: &str, args: ServeArgs) -> ExitCode {
         channel: "web".to_string(),
         ..engine_config(&program, stubs.as_ref(), secrets)
     });
-    let config = EngineConfig {
-        max_steps: args.max_steps,
+    let engine_config = EngineConfig {
+        max_steps: settings.max_steps,
         fixed_otp: args.otp_code,
         ..base
     };
-    let engine = match Engine::new(program, config) {
+    let engine = match Engine::new(program, engine_config) {
         Ok(e) => e,
         Err(e) => return usage_error(&format!("cannot load the flow: {e}")),
     };
-    let shown = chatflow::store::redacted(&args.store);
-    let store = match Store::open(&args.store).await {
+    let shown = chatflow::store::redacted(&settings.store);
+    let store = match Store::open(&settings.store).await {
         Ok(s) => s,
         Err(e) => return usage_error(&format!("cannot open the store `{shown}`: {e}")),
     };
-    let listener = match tokio::net::TcpListener::bind(&args.addr).await {
+    let listener = match tokio::net::TcpListener::bind(&settings.addr).await {
         Ok(l) => l,
-        Err(e) => return usage_error(&format!("cannot listen on {}: {e}", args.addr)),
+        Err(e) => return usage_error(&format!("cannot listen on {}: {e}", settings.addr)),
     };
     let addr = match listener.local_addr() {
         Ok(a) => a,
-        Err(e) => return usage_error(&format!("cannot listen on {}: {e}", args.addr)),
+        Err(e) => return usage_error(&format!("cannot listen on {}: {e}", settings.addr)),
     };
-    let admin_token = std::env::var(&args.admin_token_env)
+    let admin_token = std::env::var(&settings.admin_token_env)
         .ok()
         .filter(|t| !t.is_empty());
     if admin_token.is_none() {
-        tracing::info!(variable = %args.admin_token_env, "no admin token: admin endpoints are off");
+        tracing::info!(variable = %settings.admin_token_env, "no admin token: admin endpoints are off");
     }
     let options = ServeOptions {
-        session_ttl,
+        session_ttl: settings.session_ttl,
         admin_token,
         webhook,
         channels,
@@ -175,12 +264,25 @@ pub async fn migrate(spec: &str) -> ExitCode {
     }
 }
 
-/// The channels of `--channel`, with their credentials from the secrets and their API
-/// addresses from `--channel-api`.
+/// The channels served: those of `--channel` when any is given, else the config file's
+/// sections; each with its credentials from the secrets the file names (or the default
+/// ones) and its API address from `--channel-api`, else the file.
 fn channel_configs(
     args: &ServeArgs,
+    file: Option<&ServeFile>,
     secrets: &std::collections::HashMap<String, String>,
-) -> Result<Vec<ChannelConfig>, String> {
+) -> Result<Vec<ChannelConfig>, ExitCode> {
+    let names: Vec<String> = if args.session.channel.is_empty() {
+        file.map(|f| {
+            f.channels
+                .iter()
+                .map(|c| c.platform.name().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+    } else {
+        args.session.channel.clone()
+    };
     let mut apis = std::collections::HashMap::new();
     for spec in &args.channel_api {
         let (name, url) = spec
@@ -189,22 +291,32 @@ fn channel_configs(
                 !n.is_empty() && (u.starts_with("http://") || u.starts_with("https://"))
             })
             .ok_or_else(|| {
-                format!("--channel-api `{spec}`: expected NAME=URL with an http(s) URL")
+                usage_error(&format!(
+                    "--channel-api `{spec}`: expected NAME=URL with an http(s) URL"
+                ))
             })?;
-        if !args.session.channel.iter().any(|c| c == name) {
-            return Err(format!(
-                "--channel-api `{spec}`: `{name}` is not a --channel served"
-            ));
+        if !names.iter().any(|c| c == name) {
+            return Err(usage_error(&format!(
+                "--channel-api `{spec}`: `{name}` is not a channel served"
+            )));
         }
         apis.insert(name.to_string(), url.to_string());
     }
     let mut configs: Vec<ChannelConfig> = Vec::new();
-    for name in &args.session.channel {
+    for name in &names {
         if configs.iter().any(|c| c.name() == name) {
             continue;
         }
-        let config = ChannelConfig::from_secrets(name, secrets, apis.get(name).cloned())
-            .map_err(|e| format!("--channel {name}: {e}"))?;
+        let api = apis.get(name).cloned();
+        let section =
+            Platform::from_name(name).and_then(|p| file.and_then(|f| Some((f, f.channel(p)?))));
+        let config = match section {
+            Some((file, section)) => file
+                .channel_config(section, secrets, api)
+                .map_err(|d| config_error(&[d], file.sources()))?,
+            None => ChannelConfig::from_secrets(name, secrets, api)
+                .map_err(|e| usage_error(&format!("--channel {name}: {e}")))?,
+        };
         tracing::info!(channel = %name, webhook = %format!("/channels/{name}/webhook"), "channel on");
         configs.push(config);
     }
@@ -266,26 +378,4 @@ async fn stop_signal() {
     tracing::info!("stopping: finishing the turns in progress");
 }
 
-/// `30m`, `2h`, `45s`, `1d`, `500ms`; `0` or `off` for never.
-pub fn parse_duration(text: &str) -> Result<Option<Duration>, String> {
-    let text = text.trim();
-    if text == "0" || text.eq_ignore_ascii_case("off") {
-        return Ok(None);
-    }
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 30m, 2h or 45s"))?;
-    let seconds = match unit {
-        "ms" => return Ok(Some(Duration::from_millis(n))),
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86400,
-        _ => return Err(format!("`{text}` is not a duration like 30m, 2h or 45s")),
-    };
-    Ok(Some(Duration::from_secs(seconds)))
-}
+pub use chatflow::serve::config::parse_duration;

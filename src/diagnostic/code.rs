@@ -22,6 +22,8 @@ pub enum Scope {
     Flow,
     /// A test block's run (`chatflow test`).
     Test,
+    /// A `chatflow serve --config` file, read when `serve` starts.
+    Config,
 }
 
 macro_rules! codes {
@@ -140,6 +142,10 @@ codes! {
     DuplicateSample "chatflow::duplicate_sample" Error Flow "The same sample phrase in two intents or FAQ entries.";
     UnknownIntent "chatflow::unknown_intent" Error Flow "An intent name that no `intent` declares.";
     BadThreshold "chatflow::bad_threshold" Error Item "A `threshold` outside 0 to 1.";
+    // `serve --config` files.
+    ConfigSyntax "chatflow::config_syntax" Error Config "A `serve --config` file that is not TOML, has a key `serve` does not take, or a value of the wrong type.";
+    ConfigValue "chatflow::config_value" Error Config "A `serve --config` value its key cannot take: an unknown channel, a bad duration, URL or number.";
+    ConfigSecret "chatflow::config_secret" Error Config "A `serve --config` credential that is not the name of a secret, or names a secret that is not set.";
     // Warnings.
     FewSamples "chatflow::few_samples" Warning Flow "An intent with fewer than 5 sample phrases.";
     FaqOverlap "chatflow::faq_overlap" Warning Flow "An FAQ question that the trained matcher assigns to another intent or FAQ entry.";

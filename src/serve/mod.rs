@@ -8,7 +8,8 @@
 //! - [`metrics`]: Prometheus text;
 //! - [`report`]: the report page at `/admin/report`;
 //! - [`web`]: the web chat page and the widget script a website embeds;
-//! - [`channels`]: the bot on WhatsApp, Messenger, Instagram, Telegram and Viber.
+//! - [`channels`]: the bot on WhatsApp, Messenger, Instagram, Telegram and Viber;
+//! - [`config`]: `serve --config FILE`, the settings and channels in a TOML file.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use crate::runtime::Engine;
 use crate::store::Store;
 
 pub mod channels;
+pub mod config;
 pub mod http;
 pub mod locks;
 pub mod metrics;
@@ -71,6 +73,10 @@ pub async fn serve(
         context: crate::channels::RenderContext {
             bot_name: service.program().bot.name.clone(),
         },
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default(),
     });
     let service = Arc::new(service);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

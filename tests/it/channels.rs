@@ -247,3 +247,64 @@ fn whatsapp_buttons_then_list_then_numbered_lines() {
     assert_eq!(kind(10), "list");
     assert_eq!(kind(11), "text");
 }
+
+/// Viber shows a carousel as rich media: at most 6 cards a message, each block of 6 columns
+/// filled to the same height (the rows of its image, text and buttons add up to the
+/// block's), at most 3 buttons a card, and a text for clients too old for rich media.
+#[test]
+fn viber_carousels_are_rich_media_blocks_of_equal_height() {
+    let cards: Vec<CardView> = (1..=8)
+        .map(|i| {
+            let image = (i % 2 == 0).then_some("https://img.example.test/c.png");
+            let mut c = card(&format!("Card {i}"), image, vec![]);
+            c.buttons = (0..(i % 5)).map(|b| reply(&format!("B{i}.{b}"))).collect();
+            if i == 3 {
+                c.subtitle = None;
+                c.buttons.push(link("Read", "https://help.example.test"));
+            }
+            c
+        })
+        .collect();
+    let calls = render(
+        Platform::Viber,
+        "v1",
+        &[Event::Carousel { cards }],
+        &RenderContext::default(),
+    );
+    assert_eq!(calls.len(), 2, "8 cards: 6, then 2");
+    let mut titles = Vec::new();
+    for call in &calls {
+        let b = &call.body;
+        assert_eq!(b["type"], "rich_media");
+        let media = &b["rich_media"];
+        let rows = media["ButtonsGroupRows"].as_u64().unwrap();
+        assert!((1..=7).contains(&rows));
+        let buttons = media["Buttons"].as_array().unwrap();
+        // Split into blocks: each block starts with an image or the card's text.
+        let mut blocks: Vec<Vec<&serde_json::Value>> = Vec::new();
+        for button in buttons {
+            assert_eq!(button["Columns"], 6);
+            let starts = button["ActionType"] == "none"
+                && (button["Image"].is_string()
+                    || blocks
+                        .last()
+                        .is_none_or(|b| b.iter().any(|x| x["Text"].is_string())));
+            if starts {
+                blocks.push(Vec::new());
+            }
+            blocks.last_mut().unwrap().push(button);
+        }
+        assert!(blocks.len() <= 6);
+        for block in &blocks {
+            let sum: u64 = block.iter().map(|x| x["Rows"].as_u64().unwrap()).sum();
+            assert_eq!(sum, rows, "{block:?}");
+            let actions = block.iter().filter(|x| x["ActionType"] != "none").count();
+            assert!(actions <= 3, "{block:?}");
+            let text = block.iter().find_map(|x| x["Text"].as_str()).unwrap();
+            titles.push(text.split("</b>").next().unwrap().replace("<b>", ""));
+        }
+        assert!(b["alt_text"].as_str().unwrap().contains("Card"));
+    }
+    let want: Vec<String> = (1..=8).map(|i| format!("Card {i}")).collect();
+    assert_eq!(titles, want);
+}

@@ -80,65 +80,141 @@ pub fn default_api_base(platform: Platform) -> &'static str {
     }
 }
 
-/// The secrets a platform needs, by name: (token, signing, verify token, phone number id).
-pub fn secret_names(platform: Platform) -> [Option<&'static str>; 4] {
+/// What a credential is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Sends replies ([`Credentials::token`]).
+    Token,
+    /// Checks webhooks ([`Credentials::signing`]).
+    Signing,
+    /// Meta's subscription check ([`Credentials::verify_token`]).
+    VerifyToken,
+    /// WhatsApp's sender ([`Credentials::phone_number_id`]).
+    PhoneNumberId,
+}
+
+/// One credential a platform needs: the secret that holds it unless a `serve --config` file
+/// names another, and what it is for. Its key in that file is the secret's name without
+/// the platform's prefix, in lower case (`TELEGRAM_BOT_TOKEN` -> `bot_token`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credential {
+    /// The secret's name by default.
+    pub secret: &'static str,
+    /// What it is for.
+    pub role: Role,
+}
+
+impl Credential {
+    /// The credential's key in a `[channels.NAME]` section of a config file.
+    pub fn key(&self) -> String {
+        let key = self.secret.split_once('_').map_or(self.secret, |(_, k)| k);
+        key.to_ascii_lowercase()
+    }
+}
+
+/// The credentials a platform needs.
+pub fn credentials_of(platform: Platform) -> &'static [Credential] {
+    const fn c(secret: &'static str, role: Role) -> Credential {
+        Credential { secret, role }
+    }
+    const TELEGRAM: &[Credential] = &[
+        c("TELEGRAM_BOT_TOKEN", Role::Token),
+        c("TELEGRAM_WEBHOOK_SECRET", Role::Signing),
+    ];
+    const WHATSAPP: &[Credential] = &[
+        c("WHATSAPP_ACCESS_TOKEN", Role::Token),
+        c("WHATSAPP_APP_SECRET", Role::Signing),
+        c("WHATSAPP_VERIFY_TOKEN", Role::VerifyToken),
+        c("WHATSAPP_PHONE_NUMBER_ID", Role::PhoneNumberId),
+    ];
+    const MESSENGER: &[Credential] = &[
+        c("MESSENGER_PAGE_TOKEN", Role::Token),
+        c("MESSENGER_APP_SECRET", Role::Signing),
+        c("MESSENGER_VERIFY_TOKEN", Role::VerifyToken),
+    ];
+    const INSTAGRAM: &[Credential] = &[
+        c("INSTAGRAM_ACCESS_TOKEN", Role::Token),
+        c("INSTAGRAM_APP_SECRET", Role::Signing),
+        c("INSTAGRAM_VERIFY_TOKEN", Role::VerifyToken),
+    ];
+    // Viber signs webhooks with the same token the bot sends with.
+    const VIBER: &[Credential] = &[c("VIBER_AUTH_TOKEN", Role::Token)];
     match platform {
-        Platform::Telegram => [
-            Some("TELEGRAM_BOT_TOKEN"),
-            Some("TELEGRAM_WEBHOOK_SECRET"),
-            None,
-            None,
-        ],
-        Platform::WhatsApp => [
-            Some("WHATSAPP_ACCESS_TOKEN"),
-            Some("WHATSAPP_APP_SECRET"),
-            Some("WHATSAPP_VERIFY_TOKEN"),
-            Some("WHATSAPP_PHONE_NUMBER_ID"),
-        ],
-        Platform::Messenger => [
-            Some("MESSENGER_PAGE_TOKEN"),
-            Some("MESSENGER_APP_SECRET"),
-            Some("MESSENGER_VERIFY_TOKEN"),
-            None,
-        ],
-        Platform::Instagram => [
-            Some("INSTAGRAM_ACCESS_TOKEN"),
-            Some("INSTAGRAM_APP_SECRET"),
-            Some("INSTAGRAM_VERIFY_TOKEN"),
-            None,
-        ],
-        // Viber signs webhooks with the same token the bot sends with.
-        Platform::Viber => [Some("VIBER_AUTH_TOKEN"), None, None, None],
+        Platform::Telegram => TELEGRAM,
+        Platform::WhatsApp => WHATSAPP,
+        Platform::Messenger => MESSENGER,
+        Platform::Instagram => INSTAGRAM,
+        Platform::Viber => VIBER,
+    }
+}
+
+/// A credential whose secret is not set: its key and the secret's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingSecret {
+    /// The credential's key (`bot_token`).
+    pub key: String,
+    /// The secret that should hold it.
+    pub secret: String,
+}
+
+impl MissingSecret {
+    /// How to give it.
+    pub fn help(&self) -> String {
+        format!(
+            "set `{}{}` or put `{}=...` in --secrets FILE",
+            crate::runtime::SECRET_ENV_PREFIX,
+            self.secret,
+            self.secret
+        )
     }
 }
 
 impl ChannelConfig {
-    /// The channel `name` with its credentials from `secrets`; the error names the missing
-    /// secret and the variable that gives it.
+    /// The channel `name` with its credentials from the secrets of their default names;
+    /// the error names the missing secret and the variable that gives it.
     pub fn from_secrets(
         name: &str,
         secrets: &HashMap<String, String>,
         api_base: Option<String>,
     ) -> Result<ChannelConfig, String> {
-        let platform = Platform::from_name(name).ok_or_else(|| {
-            let known: Vec<&str> = Platform::ALL.iter().map(|p| p.name()).collect();
-            format!("no channel `{name}`; the channels are {}", known.join(", "))
-        })?;
-        let get = |secret: Option<&str>| -> Result<Option<String>, String> {
-            let Some(secret) = secret else {
-                return Ok(None);
+        let platform = Platform::from_name(name).ok_or_else(|| unknown_channel(name))?;
+        ChannelConfig::from_named_secrets(platform, |c| c.secret.to_string(), secrets, api_base)
+            .map_err(|m| {
+                format!(
+                    "the {name} channel needs the secret `{}`: {}",
+                    m.secret,
+                    m.help()
+                )
+            })
+    }
+
+    /// The channel on `platform` with each credential from the secret `secret_of` names.
+    pub fn from_named_secrets(
+        platform: Platform,
+        secret_of: impl Fn(&Credential) -> String,
+        secrets: &HashMap<String, String>,
+        api_base: Option<String>,
+    ) -> Result<ChannelConfig, MissingSecret> {
+        let mut credentials = Credentials::default();
+        for credential in credentials_of(platform) {
+            let secret = secret_of(credential);
+            let Some(value) = secrets.get(&secret).filter(|v| !v.is_empty()) else {
+                return Err(MissingSecret {
+                    key: credential.key(),
+                    secret,
+                });
             };
-            match secrets.get(secret).filter(|v| !v.is_empty()) {
-                Some(v) => Ok(Some(v.clone())),
-                None => Err(format!(
-                    "the {name} channel needs the secret `{secret}`: set `{}{secret}` or put it in --secrets FILE",
-                    crate::runtime::SECRET_ENV_PREFIX
-                )),
+            let value = value.clone();
+            match credential.role {
+                Role::Token => credentials.token = value,
+                Role::Signing => credentials.signing = value,
+                Role::VerifyToken => credentials.verify_token = Some(value),
+                Role::PhoneNumberId => credentials.phone_number_id = Some(value),
             }
-        };
-        let [token, signing, verify, phone] = secret_names(platform);
-        let token = get(token)?.unwrap_or_default();
-        let signing = get(signing)?.unwrap_or_else(|| token.clone());
+        }
+        if credentials.signing.is_empty() {
+            credentials.signing = credentials.token.clone();
+        }
         let api_base = api_base
             .unwrap_or_else(|| default_api_base(platform).to_string())
             .trim_end_matches('/')
@@ -146,12 +222,7 @@ impl ChannelConfig {
         Ok(ChannelConfig {
             platform,
             api_base,
-            credentials: Credentials {
-                token,
-                signing,
-                verify_token: get(verify)?,
-                phone_number_id: get(phone)?,
-            },
+            credentials,
         })
     }
 
@@ -159,4 +230,10 @@ impl ChannelConfig {
     pub fn name(&self) -> &'static str {
         self.platform.name()
     }
+}
+
+/// "no channel `x`; the channels are ...".
+pub fn unknown_channel(name: &str) -> String {
+    let known: Vec<&str> = Platform::ALL.iter().map(|p| p.name()).collect();
+    format!("no channel `{name}`; the channels are {}", known.join(", "))
 }

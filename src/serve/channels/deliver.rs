@@ -113,12 +113,58 @@ async fn attempt(
     name
 }
 
-/// Sends one stored request (`{"method", "body"}`) with the channel's credentials.
-async fn send(client: &reqwest::Client, config: &ChannelConfig, stored: &Json) -> Outcome {
-    let method = stored["method"].as_str().unwrap_or("");
+/// Answers a Telegram callback query (`answerCallbackQuery`), once and at once: it only stops
+/// the spinner on the tapped button, and a late answer is refused anyway, so it is neither
+/// stored nor retried. The reply to the tap goes through the outbox like any other.
+pub async fn answer_callback(client: &reqwest::Client, config: &ChannelConfig, id: &str) {
+    let body = serde_json::json!({"callback_query_id": id});
+    let result = request(client, config, "answerCallbackQuery")
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await;
+    // Without the URL: it holds the bot token.
+    match result.map(|r| r.status()) {
+        Ok(status) if status.is_success() => {}
+        // An answer to a query already answered or too old (a re-sent update).
+        Ok(status) if status.is_client_error() => {
+            tracing::debug!(
+                channel = config.name(),
+                status = status.as_u16(),
+                "callback query not answered"
+            );
+        }
+        Ok(status) => {
+            tracing::warn!(
+                channel = config.name(),
+                status = status.as_u16(),
+                "callback query not answered"
+            );
+        }
+        Err(e) => {
+            let why = if e.is_timeout() {
+                "timeout"
+            } else {
+                "connect error"
+            };
+            tracing::warn!(
+                channel = config.name(),
+                error = why,
+                "callback query not answered"
+            );
+        }
+    }
+}
+
+/// A POST to the send API's `method`, with the channel's credentials.
+fn request(
+    client: &reqwest::Client,
+    config: &ChannelConfig,
+    method: &str,
+) -> reqwest::RequestBuilder {
     let credentials = &config.credentials;
     let base = &config.api_base;
-    let request = match config.platform {
+    match config.platform {
         Platform::Telegram => client.post(format!("{base}/bot{}/{method}", credentials.token)),
         Platform::WhatsApp => {
             let phone = credentials.phone_number_id.as_deref().unwrap_or("");
@@ -132,8 +178,13 @@ async fn send(client: &reqwest::Client, config: &ChannelConfig, stored: &Json) -
         Platform::Viber => client
             .post(format!("{base}/{method}"))
             .header("x-viber-auth-token", &credentials.token),
-    };
-    let result = request
+    }
+}
+
+/// Sends one stored request (`{"method", "body"}`) with the channel's credentials.
+async fn send(client: &reqwest::Client, config: &ChannelConfig, stored: &Json) -> Outcome {
+    let method = stored["method"].as_str().unwrap_or("");
+    let result = request(client, config, method)
         .header("content-type", "application/json")
         .body(stored["body"].to_string())
         .send()

@@ -103,6 +103,12 @@ fn id_of(v: &Json) -> Option<String> {
     }
 }
 
+/// The id of a Telegram update's callback query (a tapped inline keyboard button), which
+/// the bot answers so the visitor's client stops its spinner.
+pub fn telegram_callback_id(update: &Json) -> Option<String> {
+    id_of(&update.get("callback_query")?["id"])
+}
+
 /// An update: a message with text (or a caption), or an inline keyboard's callback.
 fn telegram(update: &Json) -> Option<Inbound> {
     if let Some(cb) = update.get("callback_query") {

@@ -39,6 +39,9 @@ pub struct Channels {
     pub by_name: HashMap<String, ChannelConfig>,
     /// What rendering needs (the bot's name).
     pub context: RenderContext,
+    /// For what is answered at once rather than through the outbox (Telegram's callback
+    /// queries).
+    pub client: reqwest::Client,
 }
 
 /// One visitor's replies on one channel, as outbox rows.
@@ -96,6 +99,16 @@ pub async fn webhook(
             "the body is not JSON",
         );
     };
+    if config.platform == Platform::Telegram {
+        if let Some(id) = inbound::telegram_callback_id(&update) {
+            let (channels, name) = (Arc::clone(&state.channels), name.clone());
+            state.tasks.spawn(async move {
+                if let Some(config) = channels.by_name.get(&name) {
+                    deliver::answer_callback(&channels.client, config, &id).await;
+                }
+            });
+        }
+    }
     let messages = inbound::messages(config.platform, &update);
     if !messages.is_empty() {
         let service = Arc::clone(&state.service);
