@@ -35,7 +35,7 @@ pub(super) fn completion(ws: &Workspace, p: CompletionParams) -> Option<Completi
     let text = view.text(view.file);
     let offset = view.lines(view.file)?.offset(at.position);
     let clean = ws.clean.get(view.root).and_then(|c| c.symbols.as_ref());
-    let items = items_at(&view, clean, text, offset);
+    let items = items_at(ws, &view, clean, text, offset);
     Some(CompletionResponse::Array(items))
 }
 
@@ -56,6 +56,9 @@ enum Context {
     Value,
     /// Where a name is written for an `ask`/`set`: the attributes there are.
     Attribute,
+    /// After `body.` (and the path so far, here without its last `.`): the fields of the
+    /// API's answer.
+    Body(String),
     LineStart,
     Other,
 }
@@ -75,6 +78,9 @@ fn context(line: &str) -> Context {
     }
     if before_word.ends_with("sys.") {
         return Context::SysName;
+    }
+    if let Some(path) = body_path(line) {
+        return Context::Body(path);
     }
     let words: Vec<&str> = before_word.split_whitespace().collect();
     let last = words.last().copied().unwrap_or("");
@@ -96,6 +102,28 @@ fn context(line: &str) -> Context {
         | "+" | "-" | "*" | "/" | "(" | "," | "in" | "contains" => Context::Value,
         _ => Context::Other,
     }
+}
+
+/// The text of the cursor's line before it.
+fn line_before(text: &str, offset: usize) -> &str {
+    let offset = crate::source::floor_boundary(text, offset);
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    &text[line_start..offset]
+}
+
+/// When the line ends in a `body.` path (`body.items[0].na`), the path before the field
+/// being written (`items[0]`).
+fn body_path(line: &str) -> Option<String> {
+    let at = line.rfind("body.")?;
+    let word_start = line[..at]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'));
+    let rest = &line[at + "body.".len()..];
+    let path_chars = rest
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
+    (word_start && path_chars).then(|| rest.rsplit_once('.').map_or("", |(p, _)| p).to_string())
 }
 
 /// The byte offset of a `{` that opens a template reference still open at the line's end.
@@ -128,14 +156,14 @@ fn open_template(line: &str) -> Option<usize> {
 }
 
 fn items_at(
+    ws: &Workspace,
     view: &View<'_>,
     clean: Option<&SymbolIndex>,
     text: &str,
     offset: usize,
 ) -> Vec<CompletionItem> {
     let offset = crate::source::floor_boundary(text, offset);
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line = &text[line_start..offset];
+    let line = line_before(text, offset);
     let Some(now) = view.symbols() else {
         return Vec::new();
     };
@@ -179,6 +207,7 @@ fn items_at(
             out
         }
         Context::Attribute => names(SymbolKind::Attribute),
+        Context::Body(path) => body_fields(ws, view, text, offset, &path),
         Context::LineStart => {
             let mut out = keywords();
             out.extend(SNIPPETS.iter().map(|(label, body)| CompletionItem {
@@ -191,6 +220,125 @@ fn items_at(
             out
         }
         Context::Other => keywords(),
+    }
+}
+
+/// The fields at `path` of the answers the tests stub for the API whose block the cursor is
+/// in (`stub weather 200 {"main": {"temp": 21}}`), each with an example value. The stubs are
+/// read from every file of the compilation and every open document.
+fn body_fields(
+    ws: &Workspace,
+    view: &View<'_>,
+    text: &str,
+    offset: usize,
+    path: &str,
+) -> Vec<CompletionItem> {
+    let Some(api) = enclosing_api(text, offset) else {
+        return Vec::new();
+    };
+    let steps = match path {
+        "" => Vec::new(),
+        p => match crate::ir::parse_json_path(p) {
+            Some(steps) => steps,
+            None => return Vec::new(),
+        },
+    };
+    let compiled = view.compiled.sources.files.iter().map(|f| &*f.text);
+    let open = ws.docs.values().map(|d| d.text.as_str());
+    let mut texts: Vec<&str> = compiled.chain(open).collect();
+    texts.sort_unstable();
+    texts.dedup();
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for text in texts {
+        for body in stubbed_bodies(text, api) {
+            let Some(serde_json::Value::Object(map)) = walk(&body, &steps) else {
+                continue;
+            };
+            for (key, value) in map {
+                if !fields.iter().any(|(k, _)| k == key) {
+                    fields.push((key.clone(), example(value)));
+                }
+            }
+        }
+    }
+    fields
+        .into_iter()
+        .map(|(key, value)| {
+            item(
+                &key,
+                CompletionItemKind::FIELD,
+                Some(&format!("e.g. {value}")),
+            )
+        })
+        .collect()
+}
+
+/// The name of the `api` item the offset is in: the last line before it that starts at the
+/// margin with a word (an item's first line) is `api NAME ...`. By the text, not the parse:
+/// the line being typed seldom parses.
+fn enclosing_api(text: &str, offset: usize) -> Option<&str> {
+    let before = &text[..crate::source::floor_boundary(text, offset)];
+    let item = before
+        .lines()
+        .rev()
+        .skip(1)
+        .find(|l| l.starts_with(|c: char| c.is_ascii_alphabetic() || c == '}'))?;
+    let name = item.strip_prefix("api ")?.trim_start();
+    let end = name
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(name.len());
+    Some(&name[..end]).filter(|n| !n.is_empty())
+}
+
+/// The JSON bodies of the `stub API STATUS {json}` lines of `text`'s tests for `api`.
+fn stubbed_bodies(text: &str, api: &str) -> Vec<serde_json::Value> {
+    use crate::syntax::ast::{Item, StubAnswer, TestStepKind};
+    if !text.contains("stub") {
+        return Vec::new();
+    }
+    let (file, _) = crate::syntax::parse(text);
+    let mut out = Vec::new();
+    for item in file.items {
+        let Item::Test(test) = item else { continue };
+        for step in test.steps {
+            if let TestStepKind::Stub {
+                api: name,
+                answer:
+                    StubAnswer::Status {
+                        body: Some(body), ..
+                    },
+            } = step.kind
+            {
+                if name.name == api {
+                    out.push(body);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn walk<'j>(
+    value: &'j serde_json::Value,
+    steps: &[crate::vocab::PathStep],
+) -> Option<&'j serde_json::Value> {
+    steps.iter().try_fold(value, |v, step| match step {
+        crate::vocab::PathStep::Field(f) => v.get(f),
+        crate::vocab::PathStep::Index(i) => v.get(i),
+    })
+}
+
+/// A value as a short example: itself when short, else its kind.
+fn example(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    match value {
+        serde_json::Value::Object(_) if text.len() > 40 => "{…}".into(),
+        serde_json::Value::Array(a) if text.len() > 40 => format!("[…] ({} items)", a.len()),
+        _ if text.chars().count() > 40 => {
+            let cut: String = text.chars().take(39).collect();
+            format!("{cut}…")
+        }
+        _ => text,
     }
 }
 
@@ -310,9 +458,25 @@ mod tests {
             ("", Context::LineStart),
             ("  ", Context::LineStart),
             ("node a { ", Context::LineStart),
+            ("  save t = body.", Context::Body(String::new())),
+            ("  save t = body.main.te", Context::Body("main".into())),
+            (
+                "  save t = body.items[0].",
+                Context::Body("items[0]".into()),
+            ),
+            ("  save t = nobody.", Context::Other),
         ];
         for (line, expected) in cases {
             assert_eq!(context(line), expected, "{line:?}");
         }
+    }
+
+    #[test]
+    fn the_api_around_the_cursor_is_found_by_its_first_line() {
+        let text = "api weather {\n  get \"x\"\n  save t = body.\n}\nnode a {\n  say \"x\"\n}\n";
+        let inside = text.find("body.").unwrap() + 5;
+        assert_eq!(enclosing_api(text, inside), Some("weather"));
+        let in_node = text.find("say").unwrap();
+        assert_eq!(enclosing_api(text, in_node), None);
     }
 }

@@ -7,6 +7,7 @@
 
 mod complete;
 mod edit;
+mod files;
 mod hover;
 mod navigate;
 mod outline;
@@ -22,10 +23,10 @@ use lsp_server::{Connection, Message};
 pub fn run_stdio() -> Result<(), String> {
     let (connection, io_threads) = Connection::stdio();
     let capabilities = serde_json::to_value(server::capabilities()).map_err(|e| e.to_string())?;
-    connection
+    let init = connection
         .initialize(capabilities)
         .map_err(|e| format!("initialize: {e}"))?;
-    let mut server = Server::default();
+    let mut server = Server::with_roots(workspace_roots(&init));
     for message in &connection.receiver {
         match message {
             Message::Request(req) => {
@@ -48,6 +49,28 @@ pub fn run_stdio() -> Result<(), String> {
     }
     drop(connection);
     io_threads.join().map_err(|e| format!("stdio: {e}"))
+}
+
+/// The folders of the workspace, from `initialize`: its `workspaceFolders`, else `rootUri`,
+/// else `rootPath`.
+fn workspace_roots(init: &serde_json::Value) -> Vec<std::path::PathBuf> {
+    let from_uri = |v: &serde_json::Value| {
+        let uri = lsp_types::Url::parse(v.as_str()?).ok()?;
+        uri.to_file_path().ok()
+    };
+    let folders: Vec<std::path::PathBuf> = init["workspaceFolders"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| from_uri(&f["uri"]))
+        .collect();
+    if !folders.is_empty() {
+        return folders;
+    }
+    from_uri(&init["rootUri"])
+        .or_else(|| init["rootPath"].as_str().map(std::path::PathBuf::from))
+        .into_iter()
+        .collect()
 }
 
 fn send(connection: &Connection, message: Message) -> Result<(), String> {

@@ -206,7 +206,61 @@ pub(super) fn workspace_symbols(
             });
         }
     }
+    out.extend(unread_files(ws, &query));
     Some(out)
+}
+
+/// The symbols of the `.flow` files under the workspace's folders that no compilation read
+/// (a flow no open document imports), from the parser: their items, and a flow's nodes as
+/// `flow.node`.
+#[allow(deprecated)] // `SymbolInformation::deprecated` must still be written.
+fn unread_files(ws: &Workspace, query: &str) -> Vec<SymbolInformation> {
+    let read: std::collections::BTreeSet<&str> = ws
+        .analyses
+        .values()
+        .flat_map(|c| c.sources.files.iter().map(|f| f.name.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    for path in super::files::flow_files(&ws.roots) {
+        let name = path.to_string_lossy();
+        if read.contains(name.as_ref()) {
+            continue;
+        }
+        let too_large = std::fs::metadata(&path)
+            .is_ok_and(|m| m.len() > crate::compile::max_source_bytes() as u64);
+        let (Ok(uri), false) = (lsp_types::Url::from_file_path(&path), too_large) else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let (file, _) = syntax::parse(&text);
+        let index = crate::source::LineIndex::new(&text);
+        let lines = Lines::new(&text, &index);
+        let mut found = Vec::new();
+        for e in entries(&file) {
+            for c in &e.children {
+                found.push((format!("{}.{}", e.name, c.name), c.kind, c.name_span));
+            }
+            if [LspKind::OBJECT, LspKind::EVENT, LspKind::FILE].contains(&e.kind) {
+                continue; // the bot, tests and imports are no symbols
+            }
+            found.push((e.name, e.kind, e.name_span));
+        }
+        for (symbol, kind, span) in found {
+            if symbol.to_lowercase().contains(query) {
+                out.push(SymbolInformation {
+                    name: symbol,
+                    kind,
+                    tags: None,
+                    deprecated: None,
+                    location: Location::new(uri.clone(), lines.range(span)),
+                    container_name: None,
+                });
+            }
+        }
+    }
+    out
 }
 
 pub(super) fn semantic_tokens(ws: &Workspace, p: SemanticTokensParams) -> Option<SemanticTokens> {

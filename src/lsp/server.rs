@@ -82,6 +82,14 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server whose workspace is these folders: workspace symbols come from every `.flow`
+    /// file under them, open or not.
+    pub fn with_roots(roots: Vec<std::path::PathBuf>) -> Server {
+        let mut ws = Workspace::default();
+        ws.roots = roots;
+        Server { ws }
+    }
+
     /// Answers one request. Parameters that do not parse get an `InvalidParams` error.
     pub fn request(&mut self, req: Request) -> Response {
         let id = req.id.clone();

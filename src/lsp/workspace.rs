@@ -30,6 +30,8 @@ pub struct Workspace {
     pub clean: BTreeMap<Url, Arc<Compiled>>,
     /// The URIs diagnostics were last published for (to clear those that have none now).
     published: BTreeSet<Url>,
+    /// The workspace's folders, from `initialize`.
+    pub roots: Vec<std::path::PathBuf>,
 }
 
 /// The name the compiler knows a document by: its path for `file:` URIs, else the URI.

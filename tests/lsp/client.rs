@@ -29,8 +29,17 @@ pub fn test_dir(name: &str) -> PathBuf {
 }
 
 impl Client {
-    /// Starts the server and goes through `initialize`.
+    /// Starts the server and goes through `initialize`, with no workspace folder.
     pub fn start(name: &str) -> Client {
+        Client::start_with(name, false)
+    }
+
+    /// Starts the server with the test's directory as the workspace (`rootUri`).
+    pub fn start_in_workspace(name: &str) -> Client {
+        Client::start_with(name, true)
+    }
+
+    fn start_with(name: &str, workspace: bool) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
             .arg("lsp")
             .stdin(Stdio::piped())
@@ -48,9 +57,14 @@ impl Client {
             notes: Vec::new(),
             dir: test_dir(name),
         };
+        let root = if workspace {
+            json!(client.uri(""))
+        } else {
+            Value::Null
+        };
         let init = client.request(
             "initialize",
-            json!({ "processId": null, "rootUri": null, "capabilities": {} }),
+            json!({ "processId": null, "rootUri": root, "capabilities": {} }),
         );
         assert!(init["result"]["capabilities"].is_object(), "{init}");
         client.notify("initialized", json!({}));

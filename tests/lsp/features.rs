@@ -85,6 +85,84 @@ fn completion_by_context() {
     c.stop();
 }
 
+/// `body.` in an API offers the fields of the answers its tests stub, level by level, with
+/// an example value; only that API's stubs count.
+#[test]
+fn body_paths_from_the_answers_tests_stub() {
+    let text = FLOW.replace(
+        "  user \"Paris\"\n",
+        "  stub other 200 {\"elsewhere\": 1}\n  user \"Paris\"\n",
+    ) + "test \"more\" {\n  stub weather 200 {\"main\": {\"temp\": 3, \"humidity\": 80}, \"name\": \"Oslo\"}\n}\n";
+    let mut c = open("body", &text);
+    let top = c.at("w.flow", &text, "save temperature = body.", 24);
+    let answer = c.result("textDocument/completion", top);
+    assert_eq!(labels(&answer), ["main", "name"]);
+    assert_eq!(answer[1]["detail"], "e.g. \"Oslo\"");
+    assert_eq!(
+        complete(&mut c, &text, "save temperature = body.main."),
+        ["temp", "humidity"]
+    );
+    // While the line is being typed (it does not parse), the stubs still count.
+    let typing = text.replace("body.main.temp", "body.main.");
+    c.change("w.flow", 2, &typing);
+    assert_eq!(
+        complete(&mut c, &typing, "save temperature = body.main."),
+        ["temp", "humidity"]
+    );
+    c.stop();
+}
+
+/// Workspace symbols cover every `.flow` file under the workspace folder, also those no open
+/// document imports (hidden folders skipped).
+#[test]
+fn workspace_symbols_from_every_flow_file_of_the_workspace() {
+    let mut c = crate::Client::start_in_workspace("workspace-symbols");
+    c.write(
+        "other.flow",
+        "node lonely {\n  say \"x\"\n}\nflow pay() {\n  node card { close }\n}\n",
+    );
+    std::fs::create_dir_all(c.dir.join("sub")).unwrap();
+    c.write(
+        "sub/deep.flow",
+        "api deep_api {\n  get \"https://x.test\"\n}\n",
+    );
+    std::fs::create_dir_all(c.dir.join(".cache")).unwrap();
+    c.write(".cache/hidden.flow", "node hidden { close }\n");
+    c.open("w.flow", FLOW);
+    let found = c.result("workspace/symbol", json!({ "query": "" }));
+    let mut names: Vec<(String, String)> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let uri = s["location"]["uri"].as_str().unwrap();
+            let file = uri.rsplit('/').next().unwrap().to_string();
+            (s["name"].as_str().unwrap().to_string(), file)
+        })
+        .collect();
+    names.sort();
+    let want = [
+        ("deep_api", "deep.flow"),
+        ("failed", "w.flow"),
+        ("greet", "w.flow"),
+        ("lonely", "other.flow"),
+        ("pay", "other.flow"),
+        ("pay.card", "other.flow"),
+        ("report", "w.flow"),
+        ("weather", "w.flow"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(n, f)| (n.to_string(), f.to_string()))
+        .collect();
+    assert_eq!(names, want);
+    let found = c.result("workspace/symbol", json!({ "query": "pay." }));
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    let range = &found[0]["location"]["range"]["start"];
+    assert_eq!(range, &json!({ "line": 4, "character": 7 }));
+    c.stop();
+}
+
 #[test]
 fn hover_on_an_attribute_an_api_a_node_and_a_diagnostic() {
     let text = FLOW.replace("else -> failed", "else -> faild");
