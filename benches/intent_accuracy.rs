@@ -85,6 +85,13 @@ fn report(name: &str, data: &Data) {
         u.model.features.len(),
         u.classes.len()
     );
+    let json = serde_json::to_vec(&u.model).map_or(0, |j| j.len());
+    let weights: usize = u.model.weights.iter().map(Vec::len).sum();
+    println!(
+        "  model: {:.1} MB in the IR (JSON), {weights} weights ({:.1} MB as f32 in memory)",
+        json as f64 / 1e6,
+        (weights * 4) as f64 / 1e6
+    );
     let v = verdicts(&u, &data.test);
     let at_default = score(&v, u.threshold);
     println!(

@@ -2,8 +2,9 @@
 //!
 //! Training is a multinomial logistic regression with an L2 penalty (L-BFGS from `argmin`,
 //! from zero weights, so the same samples always give the same model) over L2-normalised
-//! binary features, kept sparse. The
-//! IR keeps only the vocabulary, one weight per (feature, class) and one bias per class.
+//! binary features, kept sparse. On a large set (a CLINC150-sized bot) features of a single
+//! sample are left out and the optimiser stops sooner (docs/performance.md). The IR keeps only
+//! the vocabulary, one weight per (feature, class) and one bias per class.
 //!
 //! Confidence is the softmax probability of the best class times the share of the message's
 //! features that the model knows. A softmax always sums to 1, so a message made of words no
@@ -47,15 +48,24 @@ const ALPHA: f64 = 1e-3;
 const MAX_ITERATIONS: u64 = 200;
 /// L-BFGS stops once the gradient's norm is this small (linfa-logistic's default).
 const GRADIENT_TOLERANCE: f64 = 1e-4;
+/// From this many samples on a set is large (a CLINC150-sized bot: 150 intents × 100): a
+/// feature only one sample has is left out, and the optimiser stops sooner. Smaller flows
+/// train exactly as before, so their models do not change.
+const LARGE: usize = 1_000;
+/// L-BFGS iterations on a large set. The loss is a sum over samples, so its gradient grows
+/// with their number and the small sets' tolerance would hold training for long after the
+/// predictions settle.
+const LARGE_MAX_ITERATIONS: u64 = 60;
+/// The gradient tolerance on a large set, per sample.
+const LARGE_GRADIENT_TOLERANCE_PER_SAMPLE: f64 = 1e-4;
 
 impl Model {
     /// Trains on `(features, class)` samples; `classes` is the number of classes. With a
     /// single class there is nothing to separate: every weight is zero and only coverage
     /// decides.
     pub fn train(samples: &[(Vec<String>, usize)], classes: usize) -> Result<Model, TrainError> {
-        let mut features: Vec<String> = samples.iter().flat_map(|(f, _)| f.clone()).collect();
-        features.sort();
-        features.dedup();
+        let large = samples.len() >= LARGE;
+        let features = vocabulary(samples, if large { 2 } else { 1 });
         let mut model = Model {
             weights: vec![vec![0.0; classes]; features.len()],
             bias: vec![0.0; classes],
@@ -74,7 +84,15 @@ impl Model {
         // and tens of thousands of features that is gigabytes, so the same loss is written
         // here over sparse rows and minimised by argmin's L-BFGS, as linfa does.
         let problem = Sparse::new(&model.features, samples, &used);
-        let weights = problem.fit()?;
+        let (iterations, tolerance) = if large {
+            (
+                LARGE_MAX_ITERATIONS,
+                LARGE_GRADIENT_TOLERANCE_PER_SAMPLE * samples.len() as f64,
+            )
+        } else {
+            (MAX_ITERATIONS, GRADIENT_TOLERANCE)
+        };
+        let weights = problem.fit(iterations, tolerance)?;
         let k = used.len();
         for (row, w) in model.weights.iter_mut().enumerate() {
             for (slot, &class) in used.iter().enumerate() {
@@ -132,6 +150,21 @@ impl Model {
             confidence: probability * coverage,
         })
     }
+}
+
+/// The features of at least `min_samples` samples, sorted. Features are unique within a
+/// sample, so counting them counts samples. On a large set most features one sample has are
+/// word pairs of that sample alone: they teach little and would be most of the weights.
+fn vocabulary(samples: &[(Vec<String>, usize)], min_samples: usize) -> Vec<String> {
+    let mut all: Vec<&String> = samples.iter().flat_map(|(f, _)| f).collect();
+    all.sort_unstable();
+    let mut out = Vec::new();
+    for run in all.chunk_by(|a, b| a == b) {
+        if run.len() >= min_samples {
+            out.push(run[0].clone());
+        }
+    }
+    out
 }
 
 /// The training problem: the samples as sparse rows, over the classes that have samples.
@@ -223,15 +256,16 @@ impl Sparse {
         loss
     }
 
-    /// Minimises the loss from zero weights.
-    fn fit(self) -> Result<Vec<f64>, TrainError> {
+    /// Minimises the loss from zero weights, for at most `iterations` L-BFGS steps or until
+    /// the gradient's norm is below `tolerance`.
+    fn fit(self, iterations: u64, tolerance: f64) -> Result<Vec<f64>, TrainError> {
         let fail = |e: argmin::core::Error| TrainError(e.to_string());
         let init = Array1::zeros((self.features + 1) * self.classes);
         let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-            .with_tolerance_grad(GRADIENT_TOLERANCE)
+            .with_tolerance_grad(tolerance)
             .map_err(fail)?;
         let result = Executor::new(self, solver)
-            .configure(|s| s.param(init).max_iters(MAX_ITERATIONS))
+            .configure(|s| s.param(init).max_iters(iterations))
             .run()
             .map_err(fail)?;
         result
@@ -327,6 +361,24 @@ mod tests {
             .classify(&n.features("xylophone zebra quantum"))
             .map(|m| m.confidence);
         assert!(m.unwrap_or(0.0) < 0.3, "{m:?}");
+    }
+
+    #[test]
+    fn large_sets_leave_out_features_of_one_sample_and_small_sets_keep_them() {
+        let sample = |f: &[&str], c| (f.iter().map(|s| s.to_string()).collect::<Vec<_>>(), c);
+        let samples = [
+            sample(&["w:a", "w:b", "b:a b"], 0),
+            sample(&["w:a", "w:c"], 1),
+            sample(&["w:b", "w:c", "b:b c"], 1),
+        ];
+        assert_eq!(vocabulary(&samples, 2), ["w:a", "w:b", "w:c"]);
+        assert_eq!(
+            vocabulary(&samples, 1),
+            ["b:a b", "b:b c", "w:a", "w:b", "w:c"]
+        );
+        // A flow's few samples: "parcel" is in one sample and still known.
+        let model = trained(&Normaliser::default());
+        assert!(model.features.iter().any(|f| f == "w:parcel"));
     }
 
     #[test]
