@@ -90,6 +90,19 @@ pub struct Program {
     pub understanding: Option<Understanding>,
 }
 
+impl Program {
+    /// Writes the program as pretty JSON and a newline (what `chatflow build` writes) straight
+    /// into `out` through a buffer: the JSON, about 13 times the source, is never held whole
+    /// in memory (docs/performance.md, "Memory on hostile and large sources").
+    pub fn write_json(&self, out: impl std::io::Write) -> serde_json::Result<()> {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n").map_err(serde_json::Error::io)?;
+        out.flush().map_err(serde_json::Error::io)
+    }
+}
+
 /// The `bot` block, resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BotInfo {

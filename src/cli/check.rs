@@ -31,16 +31,31 @@ pub fn build(file: &str, output: &str, args: DiagnosticArgs) -> ExitCode {
     let Some(program) = compiled.program.filter(|_| !failed) else {
         return ExitCode::from(FAILED);
     };
-    let json = match serde_json::to_string_pretty(&program) {
-        Ok(json) => json + "\n",
-        Err(e) => return usage_error(&format!("cannot serialize the IR: {e}")),
-    };
     if output == "-" {
-        out!("{json}");
-        return ExitCode::SUCCESS;
+        let stdout = std::io::stdout().lock();
+        return match program.write_json(stdout) {
+            Ok(()) => ExitCode::SUCCESS,
+            // The reader has gone away (`chatflow build x | head -1`): nobody left to tell.
+            Err(e) if e.is_io() => ExitCode::from(FAILED),
+            Err(e) => usage_error(&format!("cannot serialize the IR: {e}")),
+        };
     }
-    match std::fs::write(output, json) {
+    let written = std::fs::File::create(output)
+        .map_err(serde_json::Error::io)
+        .and_then(|file| program.write_json(file));
+    match written {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => usage_error(&format!("cannot write `{output}`: {e}")),
+        Err(e) => {
+            // No half-written IR is left behind for a runtime to choke on (a device such as
+            // `/dev/full` stays).
+            if std::fs::metadata(output).is_ok_and(|m| m.is_file()) {
+                let _ = std::fs::remove_file(output);
+            }
+            if e.is_io() {
+                usage_error(&format!("cannot write `{output}`: {e}"))
+            } else {
+                usage_error(&format!("cannot serialize the IR: {e}"))
+            }
+        }
     }
 }

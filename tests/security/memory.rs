@@ -121,6 +121,20 @@ fn formatting_holds_little_per_source_byte() {
     );
 }
 
+/// `chatflow build` streams the IR: the JSON (13 times the source) is never held whole.
+#[test]
+fn writing_the_ir_holds_little_per_source_byte() {
+    let src = generated_flow(2_000);
+    let program = chatflow::compile::compile_str("g.flow", &src)
+        .program
+        .expect("the generated flow compiles");
+    let ratio = per_source_byte(&src, || program.write_json(std::io::sink()));
+    assert!(
+        ratio < 1.0,
+        "writing the IR holds {ratio:.1} bytes per source byte"
+    );
+}
+
 /// Prints the figures for the 50,000-node flow of docs/performance.md (not a check).
 #[test]
 #[ignore = "a measurement: cargo test --release --test security memory::figures -- --ignored --nocapture"]
@@ -135,10 +149,24 @@ fn figures() {
     let (c, p) = peak_heap(|| chatflow::compile::compile_str("g.flow", &src));
     println!("compile peak heap {:.1} MB", mb(p));
     let program = c.program.expect("compiles");
-    let (json, p) = peak_heap(|| serde_json::to_string_pretty(&program));
+    let mut json = Counted(0);
+    let (_, p) = peak_heap(|| program.write_json(&mut json));
     println!(
         "IR to JSON peak heap {:.1} MB ({:.1} MB of JSON)",
         mb(p),
-        mb(json.map_or(0, |j| j.len()))
+        mb(json.0)
     );
+}
+
+/// A writer that keeps only how many bytes it was given.
+struct Counted(usize);
+
+impl std::io::Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
