@@ -307,7 +307,7 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
         ast::StmtKind::Goto(t) => ir::Stmt::Goto(node(t)),
         ast::StmtKind::Close => ir::Stmt::Close,
         ast::StmtKind::SetSys { value, .. } => ir::Stmt::SetLanguage(expr(ctx, value)),
-        ast::StmtKind::Menu(m) => ir::Stmt::Menu(ir::Menu {
+        ast::StmtKind::Menu(m) => ir::Stmt::Menu(Box::new(ir::Menu {
             style: m.style,
             text: opt_text(ctx, m.text.as_ref()),
             source: match &m.source {
@@ -324,27 +324,29 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
             },
             save: m.save.as_ref().map(|a| attr_id(ctx, &a.name)),
             threshold: m.threshold.as_ref().map(|t| t.value),
-        }),
+        })),
         ast::StmtKind::Carousel(carousel) => match &**carousel {
-            ast::Carousel::Static { cards, save } => ir::Stmt::Carousel(ir::Carousel::Static {
-                cards: cards
-                    .iter()
-                    .map(|c| ir::Card {
-                        title: text(ctx, &c.title),
-                        subtitle: opt_text(ctx, c.subtitle.as_ref()),
-                        image: opt_template(ctx, c.image.as_ref()),
-                        buttons: options(ctx, scope, &c.buttons),
-                    })
-                    .collect(),
-                save: save.as_ref().map(|a| attr_id(ctx, &a.name)),
-            }),
+            ast::Carousel::Static { cards, save } => {
+                ir::Stmt::Carousel(Box::new(ir::Carousel::Static {
+                    cards: cards
+                        .iter()
+                        .map(|c| ir::Card {
+                            title: text(ctx, &c.title),
+                            subtitle: opt_text(ctx, c.subtitle.as_ref()),
+                            image: opt_template(ctx, c.image.as_ref()),
+                            buttons: options(ctx, scope, &c.buttons),
+                        })
+                        .collect(),
+                    save: save.as_ref().map(|a| attr_id(ctx, &a.name)),
+                }))
+            }
             ast::Carousel::Dynamic {
                 list,
                 card,
                 saves,
                 target,
                 empty,
-            } => ir::Stmt::Carousel(ir::Carousel::Dynamic {
+            } => ir::Stmt::Carousel(Box::new(ir::Carousel::Dynamic {
                 list: attr_id(ctx, &list.name),
                 card: ir::CardTemplate {
                     title: opt_text(ctx, card.title.as_ref()),
@@ -355,14 +357,14 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
                 saves: item_saves(ctx, saves),
                 target: node_opt(ctx, scope, target.as_ref()),
                 empty: node_opt(ctx, scope, empty.as_ref()),
-            }),
+            })),
         },
-        ast::StmtKind::Email(e) => ir::Stmt::Email(ir::Email {
+        ast::StmtKind::Email(e) => ir::Stmt::Email(Box::new(ir::Email {
             to: required(ctx, e.to.as_ref()),
             subject: required_text(ctx, e.subject.as_ref()),
             body: required_text(ctx, e.body.as_ref()),
-        }),
-        ast::StmtKind::Otp(o) => ir::Stmt::Otp(ir::Otp {
+        })),
+        ast::StmtKind::Otp(o) => ir::Stmt::Otp(Box::new(ir::Otp {
             send: match &o.send {
                 Some(ast::OtpSend::Call(api)) => ir::OtpSend::Call(api_id(ctx, api)),
                 Some(ast::OtpSend::Email(t)) => ir::OtpSend::Email(template(ctx, t)),
@@ -373,8 +375,8 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
             tries: o.tries.map_or(OTP_DEFAULT_TRIES, |(n, _)| n),
             ok: node_opt(ctx, scope, o.ok.as_ref()),
             fail: node_opt(ctx, scope, o.fail.as_ref()),
-        }),
-        ast::StmtKind::Form(f) => ir::Stmt::Form(ir::Form {
+        })),
+        ast::StmtKind::Form(f) => ir::Stmt::Form(Box::new(ir::Form {
             title: opt_text(ctx, f.title.as_ref()),
             fields: f
                 .fields
@@ -385,18 +387,18 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
                     label: text(ctx, &field.label),
                 })
                 .collect(),
-        }),
+        })),
         ast::StmtKind::Media { kind, url, caption } => ir::Stmt::Media {
             kind: *kind,
             url: template(ctx, url),
-            caption: opt_text(ctx, caption.as_ref()),
+            caption: opt_text(ctx, caption.as_ref()).map(Box::new),
         },
         ast::StmtKind::Transfer { kind, to, message } => ir::Stmt::Transfer {
             kind: *kind,
             to: template(ctx, to),
-            message: opt_text(ctx, message.as_ref()),
+            message: opt_text(ctx, message.as_ref()).map(Box::new),
         },
-        ast::StmtKind::Appointment(a) => ir::Stmt::Appointment(ir::Appointment {
+        ast::StmtKind::Appointment(a) => ir::Stmt::Appointment(Box::new(ir::Appointment {
             slots_api: a.slots.as_ref().map_or(0, |(api, _)| api_id(ctx, api)),
             slots_path: a
                 .slots
@@ -408,7 +410,7 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
             book_api: a.book.as_ref().map_or(0, |api| api_id(ctx, api)),
             booked: node_opt(ctx, scope, a.booked.as_ref()),
             failed: node_opt(ctx, scope, a.failed.as_ref()),
-        }),
+        })),
         ast::StmtKind::Goal(name) => ir::Stmt::Goal(name.value.clone()),
         ast::StmtKind::Run { flow, args } => ir::Stmt::Run {
             flow: ctx.flow_ids.get(flow.name.as_str()).copied().unwrap_or(0),

@@ -119,15 +119,17 @@ pub fn exits<'p>(program: &'p Program, stmt: &'p Stmt) -> Exits<'p> {
                 (items.empty, Exit::Empty),
             ]),
         },
-        Stmt::Carousel(Carousel::Static { cards, .. }) => {
-            option_exits(cards.iter().flat_map(|c| c.buttons.iter()))
-        }
-        Stmt::Carousel(Carousel::Dynamic {
-            list,
-            target,
-            empty,
-            ..
-        }) => ends(vec![(*target, Exit::Each(*list)), (*empty, Exit::Empty)]),
+        Stmt::Carousel(carousel) => match &**carousel {
+            Carousel::Static { cards, .. } => {
+                option_exits(cards.iter().flat_map(|c| c.buttons.iter()))
+            }
+            Carousel::Dynamic {
+                list,
+                target,
+                empty,
+                ..
+            } => ends(vec![(*target, Exit::Each(*list)), (*empty, Exit::Empty)]),
+        },
         Stmt::Otp(otp) => ends(vec![(otp.ok, Exit::OtpOk), (otp.fail, Exit::OtpFail)]),
         Stmt::Appointment(a) => ends(vec![
             (a.booked, Exit::Booked),

@@ -292,7 +292,7 @@ fn program_with_menu() -> Program {
         kind,
         intent: None,
     };
-    p.nodes[0].stmts = vec![Stmt::Menu(Menu {
+    p.nodes[0].stmts = vec![Stmt::Menu(Box::new(Menu {
         style: MenuStyle::QuickReplies,
         text: None,
         source: MenuSource::Static(vec![
@@ -302,15 +302,15 @@ fn program_with_menu() -> Program {
         ]),
         save: None,
         threshold: None,
-    })];
-    p.nodes[1].stmts = vec![Stmt::Otp(Otp {
+    }))];
+    p.nodes[1].stmts = vec![Stmt::Otp(Box::new(Otp {
         send: OtpSend::Email(label("a@b.test")),
         prompt: None,
         digits: 6,
         tries: 3,
         ok: 2,
         fail: 0,
-    })];
+    }))];
     p
 }
 

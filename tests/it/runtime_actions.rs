@@ -146,7 +146,7 @@ fn buttons_flow() -> B {
         save: Some(b.attr("picked")),
         threshold: None,
     };
-    b.add("main", vec![Stmt::Menu(menu)]);
+    b.add("main", vec![Stmt::Menu(Box::new(menu))]);
     let stmts = vec![b.say("callback")];
     b.add("callback", stmts);
     let stmts = vec![b.say("ticket")];
@@ -252,7 +252,7 @@ async fn a_menu_of_links_only_does_not_wait() {
         save: None,
         threshold: None,
     };
-    let stmts = vec![Stmt::Menu(menu), b.say("after")];
+    let stmts = vec![Stmt::Menu(Box::new(menu)), b.say("after")];
     b.add("main", stmts);
     let e = engine(&b);
     let mut s = e.new_session();
@@ -290,7 +290,7 @@ fn stores_flow(server: &Server, path: &str) -> B {
         save: Some(b.attr("store_label")),
         threshold: None,
     };
-    b.add("main", vec![Stmt::Call(api), Stmt::Menu(menu)]);
+    b.add("main", vec![Stmt::Call(api), Stmt::Menu(Box::new(menu))]);
     let stmts = vec![b.say("store {store_id}: {store_name}")];
     b.add("chosen", stmts);
     let stmts = vec![b.say("no stores")];
@@ -376,7 +376,7 @@ async fn plain_string_elements_render_themselves() {
         save: None,
         threshold: None,
     };
-    b.add("main", vec![set, Stmt::Menu(menu)]);
+    b.add("main", vec![set, Stmt::Menu(Box::new(menu))]);
     let stmts = vec![b.say("{color}")];
     b.add("done", stmts);
     let e = engine(&b);
@@ -427,7 +427,7 @@ async fn a_carousel_branches_by_button_label_or_card_title() {
     let save = Some(b.attr("plan"));
     b.add(
         "main",
-        vec![Stmt::Carousel(Carousel::Static { cards, save })],
+        vec![Stmt::Carousel(Box::new(Carousel::Static { cards, save }))],
     );
     let stmts = vec![b.say("classic")];
     b.add("classic", stmts);
@@ -467,7 +467,7 @@ async fn a_carousel_without_branch_buttons_goes_on() {
     let mut b = B::new();
     let cards = vec![card(&mut b, "Info", vec![])];
     let stmts = vec![
-        Stmt::Carousel(Carousel::Static { cards, save: None }),
+        Stmt::Carousel(Box::new(Carousel::Static { cards, save: None })),
         b.say("after"),
     ];
     b.add("main", stmts);
@@ -499,7 +499,7 @@ async fn a_dynamic_carousel_builds_cards_from_the_list() {
         empty: b.node("none"),
     };
     let main = b.node("main") as usize;
-    b.p.nodes[main].stmts[1] = Stmt::Carousel(carousel);
+    b.p.nodes[main].stmts[1] = Stmt::Carousel(Box::new(carousel));
     let e = engine(&b);
     let mut s = e.new_session();
     let events = e.start(&mut s).await;
@@ -543,7 +543,10 @@ fn email_flow() -> B {
         subject: b.text("Ticket for {name}"),
         body: b.text("Hi {name}, ticket 42 is open."),
     };
-    let stmts = vec![Stmt::Email(email), b.say("sent? {sys.email_error}")];
+    let stmts = vec![
+        Stmt::Email(Box::new(email)),
+        b.say("sent? {sys.email_error}"),
+    ];
     b.add("main", pre);
     b.add("main", stmts);
     b
@@ -654,7 +657,7 @@ fn otp_flow(send: impl FnOnce(&mut B) -> OtpSend, tries: u32) -> B {
         ok: b.node("verified"),
         fail: b.node("locked"),
     };
-    b.add("main", vec![Stmt::Otp(otp)]);
+    b.add("main", vec![Stmt::Otp(Box::new(otp))]);
     let stmts = vec![b.say("verified")];
     b.add("verified", stmts);
     let stmts = vec![b.say("locked")];
@@ -815,7 +818,10 @@ fn form_flow() -> B {
         title: Some(b.text("Book a call")),
         fields,
     };
-    let stmts = vec![Stmt::Form(form), b.say("{name} <{email}> x{people}")];
+    let stmts = vec![
+        Stmt::Form(Box::new(form)),
+        b.say("{name} <{email}> x{people}"),
+    ];
     b.add("main", stmts);
     b
 }
@@ -918,12 +924,12 @@ async fn media_transfer_and_forwarded_messages() {
         Stmt::Media {
             kind: MediaKind::Image,
             url: b.t("https://acme.test/map.png"),
-            caption: Some(b.text("Our store")),
+            caption: Some(Box::new(b.text("Our store"))),
         },
         Stmt::Transfer {
             kind: TransferKind::Department,
             to: b.t("Billing"),
-            message: Some(b.text("Connecting you...")),
+            message: Some(Box::new(b.text("Connecting you..."))),
         },
         b.say("never said"),
     ];
@@ -1031,7 +1037,7 @@ fn appointment_flow(server: &Server, slots_path: &str, book_path: &str) -> B {
         booked: b.node("confirmed"),
         failed: b.node("no_booking"),
     };
-    b.add("main", vec![Stmt::Appointment(a)]);
+    b.add("main", vec![Stmt::Appointment(Box::new(a))]);
     let stmts = vec![b.say("booked {slot_id}")];
     b.add("confirmed", stmts);
     let stmts = vec![b.say("not booked")];
@@ -1302,19 +1308,19 @@ fn bad_references_in_actions_are_refused() {
                 save: None,
                 threshold: None,
             };
-            b.add("main", vec![Stmt::Menu(menu)]);
+            b.add("main", vec![Stmt::Menu(Box::new(menu))]);
         }),
         Box::new(|b| {
             b.add(
                 "main",
-                vec![Stmt::Otp(Otp {
+                vec![Stmt::Otp(Box::new(Otp {
                     send: OtpSend::Call(7),
                     prompt: None,
                     digits: 6,
                     tries: 3,
                     ok: 0,
                     fail: 0,
-                })],
+                }))],
             );
         }),
         Box::new(|b| {
@@ -1356,14 +1362,14 @@ fn bad_references_in_actions_are_refused() {
         Box::new(|b| {
             b.add(
                 "main",
-                vec![Stmt::Form(Form {
+                vec![Stmt::Form(Box::new(Form {
                     title: None,
                     fields: vec![FormField {
                         attr: 40,
                         kind: AskKind::Text,
                         label: Text::Plain(Template { parts: vec![] }),
                     }],
-                })],
+                }))],
             );
         }),
         Box::new(|b| {
@@ -1674,7 +1680,7 @@ async fn a_carousel_card_is_picked_by_its_number() {
         empty: b.node("none"),
     };
     let main = b.node("main") as usize;
-    b.p.nodes[main].stmts[1] = Stmt::Carousel(carousel);
+    b.p.nodes[main].stmts[1] = Stmt::Carousel(Box::new(carousel));
     let e = engine(&b);
     let mut s = e.new_session();
     e.start(&mut s).await;
@@ -1703,7 +1709,10 @@ async fn a_carousel_card_is_picked_by_its_number() {
     ];
     b.add(
         "main",
-        vec![Stmt::Carousel(Carousel::Static { cards, save: None })],
+        vec![Stmt::Carousel(Box::new(Carousel::Static {
+            cards,
+            save: None,
+        }))],
     );
     for (node, text) in [("lyon", "to Lyon"), ("nice", "to Nice")] {
         let stmts = vec![b.say(text)];

@@ -166,31 +166,33 @@ impl Refs {
                     }
                 }
             }
-            Stmt::Carousel(Carousel::Static { cards, save }) => {
-                save.map_or(Ok(()), |a| self.attr(a))?;
-                cards.iter().try_for_each(|c| {
-                    self.text(Some(&c.title))?;
-                    self.text(c.subtitle.as_ref())?;
-                    self.opt_template(c.image.as_ref())?;
-                    self.options(&c.buttons)
-                })
-            }
-            Stmt::Carousel(Carousel::Dynamic {
-                list,
-                card,
-                saves,
-                target,
-                empty,
-            }) => {
-                self.attr(*list)?;
-                [&card.title, &card.subtitle, &card.button]
-                    .into_iter()
-                    .try_for_each(|t| self.text(t.as_ref()))?;
-                self.opt_template(card.image.as_ref())?;
-                self.item_saves(saves)?;
-                self.node(*target)?;
-                self.node(*empty)
-            }
+            Stmt::Carousel(carousel) => match &**carousel {
+                Carousel::Static { cards, save } => {
+                    save.map_or(Ok(()), |a| self.attr(a))?;
+                    cards.iter().try_for_each(|c| {
+                        self.text(Some(&c.title))?;
+                        self.text(c.subtitle.as_ref())?;
+                        self.opt_template(c.image.as_ref())?;
+                        self.options(&c.buttons)
+                    })
+                }
+                Carousel::Dynamic {
+                    list,
+                    card,
+                    saves,
+                    target,
+                    empty,
+                } => {
+                    self.attr(*list)?;
+                    [&card.title, &card.subtitle, &card.button]
+                        .into_iter()
+                        .try_for_each(|t| self.text(t.as_ref()))?;
+                    self.opt_template(card.image.as_ref())?;
+                    self.item_saves(saves)?;
+                    self.node(*target)?;
+                    self.node(*empty)
+                }
+            },
             Stmt::Email(e) => {
                 self.template(&e.to)?;
                 self.text(Some(&e.subject))?;
@@ -214,11 +216,11 @@ impl Refs {
             }
             Stmt::Media { url, caption, .. } => {
                 self.template(url)?;
-                self.text(caption.as_ref())
+                self.text(caption.as_deref())
             }
             Stmt::Transfer { to, message, .. } => {
                 self.template(to)?;
-                self.text(message.as_ref())
+                self.text(message.as_deref())
             }
             Stmt::Appointment(a) => {
                 self.api(a.slots_api)?;
