@@ -44,6 +44,17 @@ pub fn parse_with_pest_only(text: &str) -> (ast::File, Vec<Diag>) {
 
 fn parse_items(text: &str, fast_path: bool) -> (ast::File, Vec<Diag>) {
     let mut items = Vec::new();
+    let diags = read_items(text, fast_path, |item| items.push(item));
+    (ast::File { items }, diags)
+}
+
+/// [`parse`], handing each item to `each` as soon as it is read instead of keeping the
+/// tree: the formatter holds one item at a time. Returns every syntax diagnostic.
+pub(crate) fn parse_each(text: &str, each: impl FnMut(ast::Item)) -> Vec<Diag> {
+    read_items(text, true, each)
+}
+
+fn read_items(text: &str, fast_path: bool, mut each: impl FnMut(ast::Item)) -> Vec<Diag> {
     let mut diags = Vec::new();
     let mut pos = 0;
     loop {
@@ -55,7 +66,7 @@ fn parse_items(text: &str, fast_path: bool) -> (ast::File, Vec<Diag>) {
             .then(|| fast::item(text, pos, &mut diags))
             .flatten()
         {
-            items.push(item);
+            each(item);
             pos = end;
             continue;
         }
@@ -68,7 +79,7 @@ fn parse_items(text: &str, fast_path: bool) -> (ast::File, Vec<Diag>) {
                 }
                 let end = pair.as_span().end();
                 let mut b = build::Builder::new(pos, &mut diags);
-                items.push(b.item(pair));
+                each(b.item(pair));
                 pos += end.max(1);
             }
             Err(err) => {
@@ -80,7 +91,7 @@ fn parse_items(text: &str, fast_path: bool) -> (ast::File, Vec<Diag>) {
             }
         }
     }
-    (ast::File { items }, diags)
+    diags
 }
 
 /// Skips blank lines, spaces, `;` and comments between items.

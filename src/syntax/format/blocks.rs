@@ -331,7 +331,7 @@ mod tests {
 
     use std::cell::Cell;
 
-    use super::super::{layout, Printer};
+    use super::super::{Layout, Printer};
     use crate::syntax::ast::*;
 
     /// Hands out increasing spans, so children keep the order they are built in.
@@ -385,7 +385,9 @@ mod tests {
         for item in items {
             printer.item(item, super::Gap::Force);
         }
-        layout("", printer.lines, Vec::new())
+        let mut layout = Layout::new("", Vec::new());
+        layout.push(printer.lines);
+        layout.finish()
     }
 
     fn node(p: &Pos, name: &str, body: Vec<Stmt>) -> Item {

@@ -63,20 +63,62 @@ pub(super) fn string_end(bytes: &[u8], open: usize) -> usize {
     bytes.len()
 }
 
-/// Merges comments into the printed lines and renders the text.
-pub(super) fn layout(source: &str, lines: Vec<Line>, comments: Vec<Comment>) -> String {
-    let mut merged: Vec<Line> = Vec::with_capacity(lines.len() + comments.len());
-    let mut pending = comments.into_iter().peekable();
-    for mut line in lines {
-        while let Some(comment) = pending.next_if(|c| c.start < line.at) {
-            place(&mut merged, comment, Some(&mut line));
+/// Lays out the printed lines as they come, item by item: comments merged in, and the lines
+/// that nothing can change any more rendered, so only the last item's lines are held
+/// (docs/performance.md, "Memory on hostile and large sources").
+pub(super) struct Layout<'a> {
+    source: &'a str,
+    comments: std::iter::Peekable<std::vec::IntoIter<Comment>>,
+    /// Printed lines and comments not yet rendered.
+    merged: Vec<Line>,
+    out: String,
+}
+
+impl<'a> Layout<'a> {
+    pub(super) fn new(source: &'a str, comments: Vec<Comment>) -> Self {
+        Layout {
+            source,
+            comments: comments.into_iter().peekable(),
+            merged: Vec::new(),
+            out: String::with_capacity(source.len() + 64),
         }
-        merged.push(line);
     }
-    for comment in pending {
-        place(&mut merged, comment, None);
+
+    /// Adds printed lines in source order, each after the comments that come before it.
+    pub(super) fn push(&mut self, lines: impl IntoIterator<Item = Line>) {
+        for mut line in lines {
+            while let Some(comment) = self.comments.next_if(|c| c.start < line.at) {
+                place(&mut self.merged, comment, Some(&mut line));
+            }
+            self.merged.push(line);
+        }
+        self.render_done();
     }
-    render(source, &merged)
+
+    /// Renders the lines before the last one that follows a blank line: a run of aligned
+    /// trailing comments never crosses a blank line, and a later comment only ever goes
+    /// after the last line, so those lines are final.
+    fn render_done(&mut self) {
+        let started = !self.out.is_empty();
+        let source = self.source;
+        let last_blank = (1..self.merged.len())
+            .rev()
+            .find(|&j| wants_blank(source, &self.merged[j]));
+        if let Some(end) = last_blank {
+            render(&mut self.out, source, &self.merged[..end], started);
+            self.merged.drain(..end);
+        }
+    }
+
+    /// The rest of the comments after the last line, and the whole text.
+    pub(super) fn finish(mut self) -> String {
+        for comment in self.comments {
+            place(&mut self.merged, comment, None);
+        }
+        let started = !self.out.is_empty();
+        render(&mut self.out, self.source, &self.merged, started);
+        self.out
+    }
 }
 
 /// Puts one comment before `next` (own line) or after the last printed line (trailing).
@@ -103,13 +145,14 @@ pub(super) fn place(merged: &mut Vec<Line>, comment: Comment, next: Option<&mut 
     });
 }
 
-pub(super) fn render(source: &str, lines: &[Line]) -> String {
-    let mut out = String::with_capacity(source.len() + 64);
+/// Writes `lines` to `out`; `started` when lines were written before them (the first line
+/// of the text never follows a blank line).
+pub(super) fn render(out: &mut String, source: &str, lines: &[Line], started: bool) {
     let mut i = 0;
     while i < lines.len() {
         // A run of consecutive lines with trailing comments aligns them in one column.
         let mut end = i + 1;
-        let blank_at = |j: usize| j > 0 && wants_blank(source, &lines[j]);
+        let blank_at = |j: usize| (j > 0 || started) && wants_blank(source, &lines[j]);
         if !lines[i].trailing.is_empty() {
             while end < lines.len() && !lines[end].trailing.is_empty() && !blank_at(end) {
                 end += 1;
@@ -131,7 +174,6 @@ pub(super) fn render(source: &str, lines: &[Line]) -> String {
         }
         i = end;
     }
-    out
 }
 
 pub(super) fn width(line: &Line) -> usize {

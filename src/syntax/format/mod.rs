@@ -2,7 +2,7 @@
 //!
 //! The printer walks the AST and produces [`Line`]s, each remembering the source offset it
 //! came from. Comments are not in the AST: [`scan_comments`] finds them in the source text
-//! (skipping `#` inside strings) and [`layout`] puts each one back where it was: a comment on
+//! (skipping `#` inside strings) and [`Layout`] puts each one back where it was: a comment on
 //! a line of its own goes before the first printed line that came after it in the source,
 //! a trailing comment goes at the end of the last printed line that came before it.
 //!
@@ -31,17 +31,16 @@ const INDENT: &str = "  ";
 
 /// Formats a whole source file. A file with syntax errors is refused with its diagnostics.
 pub fn format_source(text: &str) -> Result<String, Vec<Diag>> {
-    let (file, diags) = super::parse(text);
-    if diags.iter().any(Diag::is_error) {
-        return Err(diags);
-    }
+    // Item by item: each is printed and laid out as soon as it is parsed, so neither the
+    // whole tree nor all the printed lines are ever held.
     let mut printer = Printer::new(text);
+    let mut layout = Layout::new(text, scan_comments(text));
     let mut after_import = false;
-    for item in &file.items {
+    let diags = super::parse_each(text, |item| {
         // Imports stay grouped as written; every other item gets a blank line before it.
         let is_import = matches!(item, Item::Import(_));
         printer.item(
-            item,
+            &item,
             if is_import && after_import {
                 Gap::Keep
             } else {
@@ -49,10 +48,12 @@ pub fn format_source(text: &str) -> Result<String, Vec<Diag>> {
             },
         );
         after_import = is_import;
+        layout.push(printer.lines.drain(..));
+    });
+    if diags.iter().any(Diag::is_error) {
+        return Err(diags);
     }
-    // The printed lines hold all that is left to do: the tree goes before the layout.
-    drop(file);
-    Ok(layout(text, printer.lines, scan_comments(text)))
+    Ok(layout.finish())
 }
 
 /// Whether a printed line may, must or must not follow a blank line.
