@@ -1,6 +1,6 @@
 //! Channel users and the conversations they are linked to (`docs/channels.md`).
 
-use super::{insert_outbox, insert_turn, pg_error, PostgresStore};
+use super::{insert_conversation, pg_error, PostgresStore};
 use crate::store::{ChannelLink, Conversation, StoreError, TurnCommit};
 
 impl PostgresStore {
@@ -54,29 +54,7 @@ impl PostgresStore {
             tx.rollback().await.map_err(pg_error)?;
             return Ok(false);
         }
-        tx.execute(
-            "INSERT INTO conversations (id, token_hash, state, node, session, flow_version, created_at, updated_at, seq)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
-            &[
-                &c.id,
-                &c.token_hash,
-                &c.state,
-                &c.node,
-                &c.session,
-                &c.flow_version,
-                &c.created_at,
-                &c.updated_at,
-            ],
-        )
-        .await
-        .map_err(pg_error)?;
-        if !insert_turn(&tx, &opening, 1).await? {
-            return Err(StoreError::Commit(format!(
-                "conversation `{}` has turns already",
-                c.id
-            )));
-        }
-        insert_outbox(&tx, &opening).await?;
+        insert_conversation(&tx, &c, &opening).await?;
         tx.commit().await.map_err(pg_error)?;
         Ok(true)
     }

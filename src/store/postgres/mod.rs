@@ -167,35 +167,7 @@ impl PostgresStore {
     pub async fn create(&self, c: Conversation, opening: TurnCommit) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(pg_error)?;
-        let insert = tx
-            .prepare_cached(
-                "INSERT INTO conversations (id, token_hash, state, node, session, flow_version, created_at, updated_at, seq)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
-            )
-            .await
-            .map_err(pg_error)?;
-        tx.execute(
-            &insert,
-            &[
-                &c.id,
-                &c.token_hash,
-                &c.state,
-                &c.node,
-                &c.session,
-                &c.flow_version,
-                &c.created_at,
-                &c.updated_at,
-            ],
-        )
-        .await
-        .map_err(pg_error)?;
-        if !insert_turn(&tx, &opening, 1).await? {
-            return Err(StoreError::Commit(format!(
-                "conversation `{}` has turns already",
-                c.id
-            )));
-        }
-        insert_outbox(&tx, &opening).await?;
+        insert_conversation(&tx, &c, &opening).await?;
         tx.commit().await.map_err(pg_error)
     }
 
@@ -557,6 +529,44 @@ impl PostgresStore {
             .map_err(pg_error)?;
         Ok(row.get::<_, i64>(0).max(0) as u64)
     }
+}
+
+/// Inserts a new conversation (at `seq` 1) with its opening turn and that turn's outbox
+/// items: what `create` and `create_linked` both write.
+async fn insert_conversation(
+    tx: &deadpool_postgres::Transaction<'_>,
+    c: &Conversation,
+    opening: &TurnCommit,
+) -> Result<(), StoreError> {
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO conversations (id, token_hash, state, node, session, flow_version, created_at, updated_at, seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
+        )
+        .await
+        .map_err(pg_error)?;
+    tx.execute(
+        &stmt,
+        &[
+            &c.id,
+            &c.token_hash,
+            &c.state,
+            &c.node,
+            &c.session,
+            &c.flow_version,
+            &c.created_at,
+            &c.updated_at,
+        ],
+    )
+    .await
+    .map_err(pg_error)?;
+    if !insert_turn(tx, opening, 1).await? {
+        return Err(StoreError::Commit(format!(
+            "conversation `{}` has turns already",
+            c.id
+        )));
+    }
+    insert_outbox(tx, opening).await
 }
 
 /// Inserts the turn row; `false` when a unique constraint refused it (nothing written).

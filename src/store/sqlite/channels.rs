@@ -2,7 +2,7 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::{insert_outbox, insert_turn, SqliteStore};
+use super::{insert_conversation, SqliteStore};
 use crate::store::{ChannelLink, Conversation, StoreError, TurnCommit};
 
 impl SqliteStore {
@@ -43,15 +43,7 @@ impl SqliteStore {
                 if now != link.previous {
                     return Ok((false, false));
                 }
-                tx.execute(
-                    "INSERT INTO conversations (id, token_hash, state, node, session, flow_version, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![c.id, c.token_hash, c.state, c.node, c.session, c.flow_version, c.created_at, c.updated_at],
-                )?;
-                if !insert_turn(tx, &opening, 1)? {
-                    return Err(StoreError::Commit(format!("conversation `{}` has turns already", c.id)));
-                }
-                insert_outbox(tx, &opening)?;
+                insert_conversation(tx, &c, &opening)?;
                 tx.execute(
                     "INSERT INTO channel_users (channel, user_id, conversation) VALUES (?1, ?2, ?3)
                      ON CONFLICT (channel, user_id) DO UPDATE SET conversation = excluded.conversation",

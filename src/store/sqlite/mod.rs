@@ -120,19 +120,12 @@ impl SqliteStore {
 
     /// Writes a new conversation and its opening turn in one transaction.
     pub async fn create(&self, c: Conversation, opening: TurnCommit) -> Result<(), StoreError> {
-        self.worker.write(move |tx| {
-            tx.execute(
-                "INSERT INTO conversations (id, token_hash, state, node, session, flow_version, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![c.id, c.token_hash, c.state, c.node, c.session, c.flow_version, c.created_at, c.updated_at],
-            )?;
-            if !insert_turn(tx, &opening, 1)? {
-                return Err(StoreError::Commit(format!("conversation `{}` has turns already", c.id)));
-            }
-            insert_outbox(tx, &opening)?;
-            Ok(((), true))
-        })
-        .await
+        self.worker
+            .write(move |tx| {
+                insert_conversation(tx, &c, &opening)?;
+                Ok(((), true))
+            })
+            .await
     }
 
     /// The conversation with this id, if any.
@@ -542,6 +535,27 @@ fn not_stored(tx: &Connection, t: &TurnCommit) -> Result<Committed, StoreError> 
     } else {
         Committed::Gone
     })
+}
+
+/// Inserts a new conversation with its opening turn and that turn's outbox items: what
+/// `create` and `create_linked` both write.
+fn insert_conversation(
+    tx: &Connection,
+    c: &Conversation,
+    opening: &TurnCommit,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO conversations (id, token_hash, state, node, session, flow_version, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![c.id, c.token_hash, c.state, c.node, c.session, c.flow_version, c.created_at, c.updated_at])?;
+    if !insert_turn(tx, opening, 1)? {
+        return Err(StoreError::Commit(format!(
+            "conversation `{}` has turns already",
+            c.id
+        )));
+    }
+    Ok(insert_outbox(tx, opening)?)
 }
 
 /// Inserts the turn row; `false` when a unique constraint refused it (nothing written).
