@@ -6,10 +6,15 @@
 //! Three roles, two processes:
 //! - the server is the real `chatflow` binary (`chatflow serve`, default log level, its log
 //!   thrown away), so its peak memory is its own (`VmHWM` in `/proc/PID/status`);
-//! - the stub API (in this process) answers every call after sleeping 100 ms;
+//! - the stub API (in this process, on a runtime of its own) answers every call after
+//!   sleeping 100 ms;
 //! - the load generator (in this process) opens the conversations, then sends one message to
 //!   each, all at once, and waits until every one is answered; each answer must carry the text
 //!   the API returned for that conversation.
+//!
+//! Each burst prints the CPU time of the three apart (the server's runtime and its SQLite
+//! thread, the stub's threads, the load generator's), since on 2 cores they compete, and the
+//! stored size of one idle conversation just opened and after its messages.
 //!
 //! Sockets: the flow's API calls are HTTP/1.1, so 10,000 calls in flight hold 10,000
 //! connections from the server to the stub, and as many accepted by the stub. With the
@@ -35,7 +40,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{percentiles, start_worker, Worker};
+use common::{percentiles, start_worker, threads_cpu, TempDir, Worker};
 
 /// How long the stub API takes to answer.
 const API_DELAY: Duration = Duration::from_millis(100);
@@ -108,9 +113,20 @@ fn raise_fd_limit() -> u64 {
     limit.rlim_cur
 }
 
+/// The stub API's runtime: threads of its own (`stub-api`), so its CPU time is told apart
+/// from the load generator's.
+fn stub_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("stub-api")
+        .enable_all()
+        .build()
+        .expect("stub runtime")
+}
+
 /// The stub API: `GET /lookup?q=WORD` answers `{"answer": "WORD checked"}` after
 /// [`API_DELAY`]. Several listeners share the port (`SO_REUSEPORT`), each with its own accept
-/// queue.
+/// queue. Runs on the runtime that calls it.
 async fn start_stub() -> u16 {
     use axum::extract::Query;
     let app = axum::Router::new().route(
@@ -151,24 +167,6 @@ fn proc_status_kib(pid: u32, key: &str) -> u64 {
                 .ok()
         })
         .unwrap_or(0)
-}
-
-/// User plus system CPU time of process `pid`.
-fn cpu_of(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start at its closing paren.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
-        .sum();
-    // SAFETY: sysconf only reads a configuration value.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    Duration::from_nanos(ticks * 1_000_000_000 / per_second)
 }
 
 struct Load {
@@ -398,7 +396,7 @@ async fn postgres_empty_size(url: &str) -> i64 {
         .get(0)
 }
 
-fn print_columns(by_column: &[(String, usize)]) -> usize {
+fn print_columns(when: &str, by_column: &[(String, usize)]) {
     let total: usize = by_column.iter().map(|(_, b)| b).sum();
     let shown: Vec<String> = by_column
         .iter()
@@ -406,24 +404,44 @@ fn print_columns(by_column: &[(String, usize)]) -> usize {
         .map(|(k, b)| format!("{k} {b}"))
         .collect();
     println!(
-        "    values of one idle conversation: {total} bytes ({})",
+        "    {when}: values of one idle conversation: {total} bytes ({})",
         shown.join(", ")
     );
-    total
+}
+
+/// What one idle conversation keeps in the store now (see [`sqlite_sizes`] and
+/// [`postgres_sizes`]), printed under `when`.
+async fn print_sizes(when: &str, store: &str, id: &str, n: usize, empty: i64) {
+    if store.starts_with("postgres") {
+        let (by_column, rows, per) = postgres_sizes(store, id, n, empty).await;
+        print_columns(when, &by_column);
+        println!("      its rows with tuple headers: {rows} bytes; tables and indexes: {per:.0} bytes per conversation");
+    } else {
+        let (by_column, per) = sqlite_sizes(store, id, n, empty as u64);
+        print_columns(when, &by_column);
+        println!("      store file: {per:.0} bytes per conversation (used pages beyond the empty store, / {n})");
+    }
+}
+
+/// CPU time of the server (its runtime, its SQLite thread), the stub API and the load
+/// generator, in that order.
+fn cpu_split(pid: u32) -> [Duration; 4] {
+    let pid = pid.to_string();
+    [
+        threads_cpu(&pid, "tokio-r"),
+        threads_cpu(&pid, "chatflow-sqlite"),
+        threads_cpu("self", "stub-api"),
+        threads_cpu("self", "tokio-r"),
+    ]
 }
 
 async fn run(label: &str, flow_path: &std::path::Path, store: &str, n: usize) {
     let sqlite = !store.starts_with("postgres");
     let server: Worker = start_worker(flow_path, store, "info");
     let pid = server.child.id();
-    let empty_sqlite = if sqlite {
+    let empty = if sqlite {
         let conn = rusqlite::Connection::open(store).expect("open the store");
-        sqlite_used_bytes(&conn)
-    } else {
-        0
-    };
-    let empty_pg = if sqlite {
-        0
+        sqlite_used_bytes(&conn) as i64
     } else {
         postgres_empty_size(store).await
     };
@@ -437,25 +455,30 @@ async fn run(label: &str, flow_path: &std::path::Path, store: &str, n: usize) {
         opened.as_secs_f64(),
         rss_open as f64 / 1024.0
     );
+    let id = &conversations[0].0;
+    print_sizes("after opening (1 turn)", store, id, n, empty).await;
     for round in 1..=BURSTS {
-        let cpu_before = cpu_of(pid);
+        let before = cpu_split(pid);
         let (answered, wall, mut latencies) = load.burst(&conversations, round).await;
-        let cpu = cpu_of(pid).saturating_sub(cpu_before);
+        let after = cpu_split(pid);
+        let [runtime, sqlite_thread, stub, client] =
+            [0, 1, 2, 3].map(|i| after[i].saturating_sub(before[i]).as_secs_f64());
         let (p50, p99) = percentiles(&mut latencies);
         println!(
             "  burst {round} ({}): {answered}/{n} answered with the API's answer in {:.2} s \
-             (p50 {p50:.0} ms, p99 {p99:.0} ms); server CPU {:.2} s; server peak RSS {:.0} MiB",
+             (p50 {p50:.0} ms, p99 {p99:.0} ms); CPU s: server {:.2} (runtime {runtime:.2}, \
+             SQLite thread {sqlite_thread:.2}), stub API {stub:.2}, load generator {client:.2}; \
+             server peak RSS {:.0} MiB",
             if round == 1 {
                 "cold API pool"
             } else {
                 "warm API pool"
             },
             wall.as_secs_f64(),
-            cpu.as_secs_f64(),
+            runtime + sqlite_thread,
             proc_status_kib(pid, "VmHWM:") as f64 / 1024.0
         );
     }
-    let id = &conversations[0].0;
     if sqlite {
         // Stop the server first, so its last WAL frames are checkpointed into the file.
         // SAFETY: kill sends a signal to our own child.
@@ -464,13 +487,9 @@ async fn run(label: &str, flow_path: &std::path::Path, store: &str, n: usize) {
         }
         let mut server = server;
         let _ = server.child.wait();
-        let (by_column, per) = sqlite_sizes(store, id, n, empty_sqlite);
-        print_columns(&by_column);
-        println!("    store file: {per:.0} bytes per conversation (used pages beyond the empty store, / {n})");
+        print_sizes("after the bursts (3 turns)", store, id, n, empty).await;
     } else {
-        let (by_column, rows, per) = postgres_sizes(store, id, n, empty_pg).await;
-        print_columns(&by_column);
-        println!("    its rows with tuple headers: {rows} bytes; tables and indexes: {per:.0} bytes per conversation");
+        print_sizes("after the bursts (3 turns)", store, id, n, empty).await;
         drop(server);
     }
 }
@@ -489,17 +508,10 @@ fn main() {
         "open-file limit {limit}; {n} conversations, each message waits on an API taking {} ms",
         API_DELAY.as_millis()
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let dir =
-            std::env::temp_dir().join(format!("chatflow-fanout-bench-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let port = start_stub().await;
+    let stub = stub_runtime();
+    let port = stub.block_on(start_stub());
+    common::runtime().block_on(async {
+        let dir = TempDir::new("fanout");
         let flow_path = dir.join("fanout.flow");
         std::fs::write(&flow_path, flow(port)).expect("flow");
         if only.is_none_or(|o| o == "sqlite") {
@@ -512,6 +524,6 @@ fn main() {
                 None => println!("PostgreSQL: skipped, no PostgreSQL server programs"),
             }
         }
-        let _ = std::fs::remove_dir_all(&dir);
     });
+    drop(stub);
 }

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use chatflow::runtime::{Engine, EngineConfig};
 use chatflow::serve::ServeOptions;
 use chatflow::store::Store;
-use common::{gather, percentiles};
+use common::{gather, percentiles, threads_cpu, TempDir};
 
 /// The server runtime's worker threads: "tokio-rt-worker" (older tokio: "tokio-runtime-worker").
 const SERVER_THREADS: &str = "tokio-r";
@@ -175,26 +175,13 @@ async fn http(
 /// thread when `name` is `None`, in nanoseconds from `/proc/.../schedstat`: on a busy machine
 /// wall-clock rates swing with the neighbours' load, CPU time per turn much less.
 fn cpu_time(name: Option<&str>) -> Duration {
-    let run_ns = |dir: &std::path::Path| -> u64 {
-        std::fs::read_to_string(dir.join("schedstat"))
+    match name {
+        None => std::fs::read_to_string("/proc/thread-self/schedstat")
             .ok()
             .and_then(|s| s.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    };
-    let total = match name {
-        None => run_ns(std::path::Path::new("/proc/thread-self")),
-        Some(name) => std::fs::read_dir("/proc/self/task")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|task| task.path())
-            .filter(|dir| {
-                std::fs::read_to_string(dir.join("comm")).is_ok_and(|c| c.starts_with(name))
-            })
-            .map(|dir| run_ns(&dir))
-            .sum(),
-    };
-    Duration::from_nanos(total)
+            .map_or(Duration::ZERO, Duration::from_nanos),
+        Some(name) => threads_cpu("self", name),
+    }
 }
 
 /// The load generator runs on its own thread and single-threaded runtime, apart from the
@@ -233,15 +220,9 @@ fn main() {
         .with_writer(std::io::sink)
         .try_init();
     // The server's runtime as `chatflow serve` builds it on a 2-core machine.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = common::runtime();
     let engine = engine(turns);
-    let dir = std::env::temp_dir().join(format!("chatflow-serve-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = TempDir::new("serve");
     println!("{turns} turns per conversation; turns/s, p50 and p99 latency in ms;");
     println!(
         "CPU per turn in microseconds: the server's runtime, its SQLite thread, the load generator"
@@ -294,5 +275,4 @@ fn main() {
             "{n:>13} | {lib_rate:>10.0}/s {lp50:>7.3} {lp99:>8.3} | {http_rate:>10.0}/s {hp50:>7.3} {hp99:>8.3} | {server_cpu:>6.0} {store_cpu:>6.0} {client_cpu:>6.0}"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

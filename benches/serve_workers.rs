@@ -23,25 +23,9 @@ mod pg;
 
 use std::time::{Duration, Instant};
 
-use common::{gather, percentiles, start_worker, Worker};
+use common::{gather, percentiles, start_worker, TempDir, Worker};
 
-const COUNTER: &str = r#"
-bot "Counter" {
-  start begin
-}
-node begin {
-  set n = 0
-  say "count {n}"
-  ask word
-  goto more
-}
-node more {
-  set n = n + 1
-  say "count {n}"
-  ask word
-  goto more
-}
-"#;
+const COUNTER: &str = include_str!("../tests/flows/counter.flow");
 
 /// Runs the load over `bases`; turns/s and the latencies.
 async fn load(
@@ -95,7 +79,7 @@ async fn load(
                 assert_eq!(r.status().as_u16(), 200);
                 let body = r.text().await.expect("body");
                 assert!(
-                    body.contains(&format!("count {}", t + 1)),
+                    body.contains(&format!("count {} next", t + 1)),
                     "a lost update: {body}"
                 );
                 latencies.push(started.elapsed());
@@ -113,16 +97,8 @@ fn main() {
         .collect();
     let conversations = numbers.first().copied().unwrap_or(64);
     let turns = numbers.get(1).copied().unwrap_or(40);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let dir =
-            std::env::temp_dir().join(format!("chatflow-workers-bench-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
+    common::runtime().block_on(async {
+        let dir = TempDir::new("workers");
         let flow = dir.join("counter.flow");
         std::fs::write(&flow, COUNTER).expect("flow");
         println!(
@@ -151,6 +127,5 @@ fn main() {
             println!("{label:>32} | {rate:>8.0}/s {p50:>8.2} {p99:>8.2}");
             drop(started);
         }
-        let _ = std::fs::remove_dir_all(&dir);
     });
 }

@@ -4,10 +4,66 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
+
+/// The two-worker multi-thread runtime the benches drive their load from (2 cores here).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A fresh directory under the system's temporary directory for one bench run (flows, SQLite
+/// files), removed when dropped, also when the bench panics.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// `chatflow-NAME-bench-PID`, emptied first.
+    pub fn new(name: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("chatflow-{name}-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+
+    pub fn join(&self, file: impl AsRef<std::path::Path>) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// CPU time of the threads of process `pid` (`"self"` or a number) whose name starts with
+/// `name`, from `/proc/PID/task/*/schedstat`: on a busy machine wall-clock figures swing with
+/// the neighbours' load, CPU time much less.
+pub fn threads_cpu(pid: &str, name: &str) -> Duration {
+    let run_ns = |dir: &std::path::Path| -> u64 {
+        std::fs::read_to_string(dir.join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let total = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|task| task.path())
+        .filter(|dir| std::fs::read_to_string(dir.join("comm")).is_ok_and(|c| c.starts_with(name)))
+        .map(|dir| run_ns(&dir))
+        .sum();
+    Duration::from_nanos(total)
+}
 
 /// p50 and p99 of `samples` (sorted in place), in milliseconds.
 pub fn percentiles(samples: &mut [Duration]) -> (f64, f64) {

@@ -15,23 +15,7 @@ use serde_json::{json, Value};
 use super::process::{write_flow, Process};
 use super::support::{read, says, TestStore};
 
-const COUNTER: &str = r#"
-bot "Counter" {
-  start begin
-}
-node begin {
-  set n = 0
-  say "count {n}"
-  ask word
-  goto more
-}
-node more {
-  set n = n + 1
-  say "count {n} {word}"
-  ask word
-  goto more
-}
-"#;
+const COUNTER: &str = include_str!("../../flows/counter.flow");
 
 const WORKERS: usize = 3;
 const CONVERSATIONS: usize = 30;
