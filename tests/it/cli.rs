@@ -7,26 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use chatflow::diagnostic::Code;
 
+use crate::common::chatflow_with_input;
+
 fn chatflow(args: &[&str]) -> Output {
     chatflow_with_input(args, "")
-}
-
-fn chatflow_with_input(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(input.as_bytes())
-        .expect("stdin takes the input");
-    child.wait_with_output().expect("the binary finishes")
 }
 
 fn stdout(o: &Output) -> String {

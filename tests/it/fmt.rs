@@ -392,24 +392,7 @@ fn formatting_mutated_examples_keeps_meaning() {
 
 #[test]
 fn fmt_dash_formats_stdin_to_stdout() {
-    use std::io::Write;
-    use std::process::Stdio;
-    let run = |args: &[&str], input: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the binary starts");
-        child
-            .stdin
-            .take()
-            .expect("piped")
-            .write_all(input.as_bytes())
-            .expect("written");
-        child.wait_with_output().expect("finishes")
-    };
+    let run = crate::common::chatflow_with_input;
     let o = run(&["fmt", "-"], "node a { say \"x\" ; close }  # end\n");
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(

@@ -478,19 +478,19 @@ async fn a_carousel_without_branch_buttons_goes_on() {
     assert_eq!(says(&events), ["after"]);
 }
 
-#[tokio::test]
-async fn a_dynamic_carousel_builds_cards_from_the_list() {
-    let server = Server::start().await;
-    let mut b = stores_flow(&server, "/stores");
-    let template = CardTemplate {
+/// `stores_flow` with its menu replaced by a dynamic carousel: one card per store, titled by
+/// name, with the given subtitle and button templates.
+fn stores_carousel(server: &Server, subtitle: Option<&str>, button: Option<&str>) -> B {
+    let mut b = stores_flow(server, "/stores");
+    let card = CardTemplate {
         title: Some(b.text("{item.name}")),
-        subtitle: Some(b.text("{item.city}")),
+        subtitle: subtitle.map(|t| b.text(t)),
         image: None,
-        button: None,
+        button: button.map(|t| b.text(t)),
     };
     let carousel = Carousel::Dynamic {
         list: b.attr("store_list"),
-        card: template,
+        card,
         saves: vec![
             b.item_save("store_id", "id"),
             b.item_save("store_name", "name"),
@@ -500,6 +500,13 @@ async fn a_dynamic_carousel_builds_cards_from_the_list() {
     };
     let main = b.node("main") as usize;
     b.p.nodes[main].stmts[1] = Stmt::Carousel(Box::new(carousel));
+    b
+}
+
+#[tokio::test]
+async fn a_dynamic_carousel_builds_cards_from_the_list() {
+    let server = Server::start().await;
+    let b = stores_carousel(&server, Some("{item.city}"), None);
     let e = engine(&b);
     let mut s = e.new_session();
     let events = e.start(&mut s).await;
@@ -1662,25 +1669,7 @@ async fn an_otp_whose_send_fails_takes_the_fail_branch_without_asking() {
 #[tokio::test]
 async fn a_carousel_card_is_picked_by_its_number() {
     let server = Server::start().await;
-    let mut b = stores_flow(&server, "/stores");
-    let template = CardTemplate {
-        title: Some(b.text("{item.name}")),
-        subtitle: None,
-        image: None,
-        button: Some(b.text("Book")),
-    };
-    let carousel = Carousel::Dynamic {
-        list: b.attr("store_list"),
-        card: template,
-        saves: vec![
-            b.item_save("store_id", "id"),
-            b.item_save("store_name", "name"),
-        ],
-        target: b.node("chosen"),
-        empty: b.node("none"),
-    };
-    let main = b.node("main") as usize;
-    b.p.nodes[main].stmts[1] = Stmt::Carousel(Box::new(carousel));
+    let b = stores_carousel(&server, None, Some("Book"));
     let e = engine(&b);
     let mut s = e.new_session();
     e.start(&mut s).await;

@@ -34,17 +34,7 @@ fn turn(conversation: &str, seq: i64, message_id: &str, events: &str) -> TurnCom
 }
 
 async fn create(store: &Store, id: &str) {
-    let conversation = Conversation {
-        id: id.to_string(),
-        token_hash: "h".into(),
-        state: "waiting".into(),
-        node: "n".into(),
-        session: "{}".into(),
-        flow_version: "v".into(),
-        created_at: "2026-12-01T00:00:00.000Z".into(),
-        updated_at: "2026-12-01T00:00:00.000Z".into(),
-        seq: 1,
-    };
+    let conversation = conversation_row(id);
     let mut opening = turn(id, 1, "", "[]");
     opening.message = None;
     store.create(conversation, opening).await.unwrap();
