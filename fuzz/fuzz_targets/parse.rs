@@ -1,8 +1,14 @@
 #![no_main]
+//! The `parse` property of `fuzz/properties.rs`.
 use libfuzzer_sys::fuzz_target;
+
+#[path = "../properties.rs"]
+mod properties;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = chatflow::syntax::parse(text);
+        if let Err(why) = properties::parse(text) {
+            panic!("{why}");
+        }
     }
 });

@@ -1,13 +1,14 @@
 #![no_main]
-//! parse -> format -> parse: formatting a flow that parses gives a flow that parses, and
-//! formatting that again changes nothing.
+//! The `roundtrip` property of `fuzz/properties.rs`.
 use libfuzzer_sys::fuzz_target;
 
-use chatflow::syntax::format::format_source;
+#[path = "../properties.rs"]
+mod properties;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(once) = format_source(text) else { return };
-    let twice = format_source(&once).expect("a formatted flow parses");
-    assert_eq!(once, twice, "formatting is idempotent");
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Err(why) = properties::roundtrip(text) {
+            panic!("{why}");
+        }
+    }
 });

@@ -1,18 +1,17 @@
 //! The fuzz targets of `fuzz/` (cargo-fuzz, nightly) run here on stable for a bounded number of
 //! cases: parse, compile, template rendering, JSON-path extraction and the
-//! parse → format → parse round trip. Every file of `fuzz/corpus/TARGET/` is replayed first (a
+//! parse → format → parse round trip, with the properties of `fuzz/properties.rs` that the
+//! targets check too. Every file of `fuzz/corpus/TARGET/` is replayed first (a
 //! crash found once stays a regression input), then deterministic mutations of it (fixed seed;
 //! `FUZZ_SEED` explores others locally). Each target stops after `CASES` cases or `BUDGET`,
 //! whichever comes first, so CI spends well under a minute here.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chatflow::ir::PathStep;
-use chatflow::runtime::{Engine, EngineConfig};
-use chatflow::syntax::format::format_source;
+#[path = "../../fuzz/properties.rs"]
+mod properties;
 
 const CASES: usize = 1500;
 const BUDGET: Duration = Duration::from_secs(20);
@@ -126,99 +125,25 @@ fn fuzz(target: &str, property: impl Fn(&str) -> Result<(), String>) {
 
 #[test]
 fn parse() {
-    fuzz("parse", |text| {
-        let _ = chatflow::syntax::parse(text);
-        Ok(())
-    });
+    fuzz("parse", properties::parse);
 }
 
 #[test]
 fn compile() {
-    fuzz("compile", |text| {
-        let compiled = chatflow::compile::compile_str("fuzz.flow", text);
-        let shown = chatflow::diagnostic::render(&compiled.diagnostics, &compiled.sources, false);
-        for d in &compiled.diagnostics {
-            let _ = chatflow::diagnostic::to_json_line(d, &compiled.sources);
-        }
-        if shown.len() > 64 * 1024 + 4 * text.len() {
-            return Err(format!("{} bytes of diagnostics", shown.len()));
-        }
-        Ok(())
-    });
+    fuzz("compile", properties::compile);
 }
 
 #[test]
 fn template() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    fuzz("template", |text| {
-        let (value, template) = match text.split_once('\n') {
-            Some((first, rest)) => (first.strip_prefix("city=").unwrap_or(""), rest),
-            None => ("", text),
-        };
-        let literal: String = template
-            .chars()
-            .flat_map(|c| match c {
-                '"' => vec!['\\', '"'],
-                '\\' => vec!['\\', '\\'],
-                '\n' => vec!['\\', 'n'],
-                c => vec![c],
-            })
-            .collect();
-        let value: String = value.chars().filter(|c| *c != '"' && *c != '\\').collect();
-        let src =
-            format!("node a {{\n  set city = \"{value}\"\n  say \"{literal}\"\n  close\n}}\n");
-        let compiled = chatflow::compile::compile_str("fuzz.flow", &src);
-        let Some(program) = compiled.program else {
-            return Ok(());
-        };
-        let engine =
-            Engine::new(Arc::new(program), EngineConfig::default()).map_err(|e| e.to_string())?;
-        rt.block_on(async {
-            let mut s = engine.new_session();
-            let _ = engine.start(&mut s).await;
-        });
-        Ok(())
-    });
+    fuzz("template", properties::template);
 }
 
 #[test]
 fn json_path() {
-    fuzz("json_path", |text| {
-        let (path, json) = text.split_once('\n').unwrap_or((text, "null"));
-        let Ok(json) = serde_json::from_str::<serde_json::Value>(json) else {
-            return Ok(());
-        };
-        let steps: Vec<PathStep> = path
-            .split(['.', '['])
-            .filter(|s| !s.is_empty())
-            .map(|s| match s.trim_end_matches(']').parse::<usize>() {
-                Ok(i) if s.ends_with(']') => PathStep::Index(i),
-                _ => PathStep::Field(s.to_string()),
-            })
-            .collect();
-        if let Some(v) = chatflow::runtime::http::lookup(&json, &steps) {
-            let _ = chatflow::runtime::http::from_json(v);
-        }
-        Ok(())
-    });
+    fuzz("json_path", properties::json_path);
 }
 
 #[test]
 fn roundtrip() {
-    fuzz("roundtrip", |text| {
-        let Ok(once) = format_source(text) else {
-            return Ok(());
-        };
-        let twice = format_source(&once)
-            .map_err(|_| format!("the formatted flow does not parse:\n{once}"))?;
-        if once != twice {
-            return Err(format!(
-                "formatting is not idempotent:\n{once}\n---\n{twice}"
-            ));
-        }
-        Ok(())
-    });
+    fuzz("roundtrip", properties::roundtrip);
 }
