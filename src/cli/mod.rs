@@ -381,7 +381,6 @@ fn report(compiled: &Compiled, args: DiagnosticArgs) -> bool {
     diags
         .iter()
         .any(|d| d.severity() == Severity::Error || args.deny_warnings)
-        || compiled.program.is_none()
 }
 
 /// Reads and compiles one file for `run`, `call` and `test`: diagnostics go to stderr;
@@ -393,7 +392,7 @@ fn compile_for_use(file: &str) -> Result<Compiled, ExitCode> {
         format: Format::Human,
         deny_warnings: false,
     };
-    if report(&compiled, human) {
+    if report(&compiled, human) || compiled.program.is_none() {
         return Err(ExitCode::from(FAILED));
     }
     Ok(compiled)

@@ -29,7 +29,8 @@ use crate::source::SourceSet;
 /// The result of compiling a root file and everything it imports.
 #[derive(Debug)]
 pub struct Compiled {
-    /// `Some` exactly when no diagnostic is an error.
+    /// `Some` exactly when no diagnostic is an error; always `None` from [`check_path`],
+    /// which stops before building it.
     pub program: Option<Program>,
     /// Errors and warnings, in source order per file.
     pub diagnostics: Vec<Diag>,
@@ -88,7 +89,36 @@ pub fn compile_path(path: &str) -> Compiled {
 
 /// Compiles the file at `path`, read through `loader` like its imports.
 pub fn compile_with(path: &str, loader: &dyn Loader) -> Compiled {
-    finish(path, load::load_path(path, loader), loader, false)
+    finish(path, load::load_path(path, loader), loader, Goal::Program)
+}
+
+/// Runs every check on the file at `path` and its imports, for their diagnostics only
+/// (`chatflow check`): the same diagnostics as [`compile_path`], but the IR is never built,
+/// so the peak memory is the syntax tree and the name tables, not those and the IR.
+pub fn check_path(path: &str) -> Compiled {
+    check_with(path, &FsLoader)
+}
+
+/// [`check_path`], reading the file and its imports through `loader`.
+pub fn check_with(path: &str, loader: &dyn Loader) -> Compiled {
+    finish(
+        path,
+        load::load_path(path, loader),
+        loader,
+        Goal::Diagnostics,
+    )
+}
+
+/// What a compilation is for. Lowering emits no diagnostic (it only reads the checked
+/// tree), so skipping it loses none.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Goal {
+    /// The program and the diagnostics.
+    Program,
+    /// The diagnostics alone: no IR.
+    Diagnostics,
+    /// The program, the diagnostics and the [`symbols::SymbolIndex`].
+    Editor,
 }
 
 /// Refuses every import: `compile_str` sources stand alone.
@@ -107,7 +137,7 @@ pub fn compile_str(name: &str, text: &str) -> Compiled {
         name,
         load::load_text(name, text.to_string(), &NoImports),
         &NoImports,
-        false,
+        Goal::Program,
     )
 }
 
@@ -117,7 +147,7 @@ pub fn compile_text_with(name: &str, text: &str, loader: &dyn Loader) -> Compile
         name,
         load::load_text(name, text.to_string(), loader),
         loader,
-        false,
+        Goal::Program,
     )
 }
 
@@ -127,11 +157,12 @@ pub fn compile_for_editor(name: &str, text: &str, loader: &dyn Loader) -> Compil
         name,
         load::load_text(name, text.to_string(), loader),
         loader,
-        true,
+        Goal::Editor,
     )
 }
 
-fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader, index_names: bool) -> Compiled {
+fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader, goal: Goal) -> Compiled {
+    let index_names = goal == Goal::Editor;
     let mut diagnostics = loaded.diags;
     let mut program = None;
     let symbols;
@@ -162,7 +193,7 @@ fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader, index_names: bo
     if flow_intact {
         flow_analysis::analyse(&mut ctx);
         let understanding = understand::build(&mut ctx, loader);
-        if syntax_ok && !ctx.diags.iter().any(Diag::is_error) {
+        if goal != Goal::Diagnostics && syntax_ok && !ctx.diags.iter().any(Diag::is_error) {
             let mut p = lower::lower(&ctx, &bot_name(root));
             // Only a program with an `ai` needs a format-6 runtime, and only one that
             // understands free text a format-5 one.
@@ -229,7 +260,7 @@ mod tests {
                 }
             }
         }
-        let compiled = finish("t.flow", loaded, &NoImports, false);
+        let compiled = finish("t.flow", loaded, &NoImports, Goal::Program);
         assert!(compiled.program.is_none());
         assert_eq!(compiled.diagnostics[0].code, Code::BadStatus);
     }

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use chatflow::compile::{compile_with, Compiled, Loader};
+use chatflow::compile::{check_with, compile_with, Compiled, Loader};
 use chatflow::diagnostic::{render, Code, Scope};
 
 /// Reads paths relative to the crate root, so file names in snapshots are the same on
@@ -154,6 +154,38 @@ fn every_code_appears_in_some_err_input() {
         "codes without an err input: {missing:?}"
     );
     assert!(inputs("err").len() >= 45, "at least 45 error cases");
+}
+
+/// `chatflow check` skips lowering to IR; it must still report every diagnostic a build
+/// reports, for every input and example (with imports, warnings only, errors of each phase).
+#[test]
+fn checking_without_lowering_reports_what_compiling_reports() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(examples)
+        .expect("examples directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "flow"))
+        .collect();
+    examples.sort();
+    let paths: Vec<PathBuf> = inputs("ok")
+        .into_iter()
+        .chain(inputs("err"))
+        .chain(examples)
+        .collect();
+    let mut warned = 0;
+    for path in &paths {
+        let compiled = compile(path);
+        let checked = check_with(&relative(path), &RepoLoader);
+        assert_eq!(
+            checked.diagnostics,
+            compiled.diagnostics,
+            "{}",
+            path.display()
+        );
+        assert!(checked.program.is_none(), "check builds no IR");
+        warned += usize::from(compiled.program.is_some() && !compiled.diagnostics.is_empty());
+    }
+    assert!(warned > 0, "some input compiles with warnings");
 }
 
 #[test]

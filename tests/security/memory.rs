@@ -1,10 +1,10 @@
 //! Item 7: memory linear in the source with a small constant. A counting allocator (this
 //! binary's global allocator) measures the heap a phase holds at its peak, per thread, so
 //! the tests running beside it do not count. The bounds are bytes of heap per byte of source
-//! for a generated flow; the code before each change exceeded its bound: parse 14 (a 336-byte
-//! statement, blocks with spare capacity), compile 18 (the IR's actions inline: 20.0),
-//! format 5 (the whole tree, then all printed lines held: 19.0), writing the IR 1 (one JSON
-//! string: 29.6).
+//! for a generated flow; the code before each change exceeded its bound: check 15 (lowering
+//! to IR too: 16.8), parse 14 (a 336-byte statement, blocks with spare capacity), compile 18
+//! (the IR's actions inline: 20.0), format 5 (the whole tree, then all printed lines held:
+//! 19.0), writing the IR 1 (one JSON string: 29.6).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -111,6 +111,26 @@ fn compiling_holds_little_per_source_byte() {
     );
 }
 
+/// Hands `check_with` one in-memory file.
+struct OneFile<'a>(&'a str);
+
+impl chatflow::compile::Loader for OneFile<'_> {
+    fn load(&self, _path: &str) -> Result<String, String> {
+        Ok(self.0.to_string())
+    }
+}
+
+/// `chatflow check` builds no IR: it holds the tree and the name tables, never the IR beside
+/// them (14.0; lowering as well, like `compile_str`: 16.8).
+#[test]
+fn checking_holds_less_than_compiling() {
+    let src = generated_flow(2_000);
+    let ratio = per_source_byte(&src, || {
+        chatflow::compile::check_with("g.flow", &OneFile(&src))
+    });
+    assert!(ratio < 15.0, "check holds {ratio:.1} bytes per source byte");
+}
+
 #[test]
 fn formatting_holds_little_per_source_byte() {
     let src = generated_flow(2_000);
@@ -145,6 +165,8 @@ fn figures() {
     println!("parse peak heap {:.1} MB", mb(p));
     let (_, p) = peak_heap(|| chatflow::syntax::format::format_source(&src));
     println!("format peak heap {:.1} MB", mb(p));
+    let (_, p) = peak_heap(|| chatflow::compile::check_with("g.flow", &OneFile(&src)));
+    println!("check peak heap {:.1} MB", mb(p));
     let (c, p) = peak_heap(|| chatflow::compile::compile_str("g.flow", &src));
     println!("compile peak heap {:.1} MB", mb(p));
     let program = c.program.expect("compiles");
