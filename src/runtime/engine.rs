@@ -7,11 +7,12 @@ use chrono_tz::Tz;
 use regex::Regex;
 
 use super::eval::{collect_patterns, Scope};
+use super::http::StreamReader;
 use super::http::{self, HttpConnector};
 use super::secrets::Masker;
 use super::sent::SentRequest;
 use super::validate::{kind_name, reprompt, validate};
-use super::{sensitive, EngineConfig, Event, Session, SessionState, Wait};
+use super::{sensitive, EngineConfig, Event, ReplyStream, Session, SessionState, Wait};
 use crate::ir::{
     self, ApiId, AskKind, AttrId, Expr, FlowId, Message, NodeId, Program, Stmt, SysAttr, Text,
     Value,
@@ -312,7 +313,7 @@ impl Engine {
     }
 
     async fn start_turn(&self, s: &mut Session) -> Vec<Event> {
-        s.turn = Default::default();
+        s.turn.begin();
         let mut events = Vec::new();
         if s.state != SessionState::New {
             return events;
@@ -356,6 +357,21 @@ impl Engine {
         events
     }
 
+    /// [`Engine::step`], with the text of each model reply of the turn (`reply with`, the
+    /// fallback's) sent to `stream` while it arrives (see [`crate::runtime::stream`]). The
+    /// events are the same as `step`'s.
+    pub async fn step_streamed(
+        &self,
+        s: &mut Session,
+        input: &str,
+        stream: ReplyStream,
+    ) -> Vec<Event> {
+        s.turn.stream = Some(stream);
+        let events = self.step(s, input).await;
+        s.turn.stream = None;
+        events
+    }
+
     /// What the bot said this turn joins the transcript, masked as the visitor saw it.
     fn remember_said(&self, s: &mut Session, events: &[Event]) {
         if !self.inner.keeps_transcript {
@@ -369,7 +385,7 @@ impl Engine {
     }
 
     async fn step_turn(&self, s: &mut Session, input: &str) -> Vec<Event> {
-        s.turn = Default::default();
+        s.turn.begin();
         let mut events = Vec::new();
         match s.state {
             SessionState::New => {
@@ -747,18 +763,23 @@ impl Engine {
         otp_code: Option<&str>,
     ) -> Called {
         let api = &self.inner.program.apis[api_id as usize];
-        let chat = api.ai.as_ref().map(|model| self.chat_body(s, model, None));
+        let chat = api
+            .ai
+            .as_ref()
+            .map(|model| self.chat_body(s, model, None, false));
         let body = chat.as_ref().or(api.body.as_ref());
-        self.send_call(s, api_id, otp_code, body).await
+        self.send_call(s, api_id, otp_code, body, None).await
     }
 
-    /// Send `api_id`'s request with `body` and apply the result to the session.
+    /// Send `api_id`'s request with `body` and apply the result to the session; an answer
+    /// streamed as server-sent events goes to `reader`.
     async fn send_call(
         &self,
         s: &mut Session,
         api_id: ApiId,
         otp_code: Option<&str>,
         body: Option<&ir::RequestBody>,
+        reader: Option<&mut dyn StreamReader>,
     ) -> Called {
         let api = &self.inner.program.apis[api_id as usize];
         let scope = Scope {
@@ -768,7 +789,7 @@ impl Engine {
         let prepared = self.inner.http.prepare(api, body, &scope);
         let limit = self.call_limit(s);
         let outcome = match (prepared, limit) {
-            (Ok(request), Ok(deadline)) => self.inner.http.send(request, deadline).await,
+            (Ok(request), Ok(deadline)) => self.inner.http.send(request, deadline, reader).await,
             (Ok(request), Err(code)) => http::Outcome::refused(request.shown_url(), code),
             (Err((display_url, code)), _) => http::Outcome {
                 display_url,

@@ -83,6 +83,17 @@ pub struct HttpConnector {
     clock: Clock,
 }
 
+/// Reads an answer sent as server-sent events (`text/event-stream`, a model's streamed reply)
+/// while it arrives, instead of the connector keeping its bytes.
+pub(crate) trait StreamReader: Send {
+    /// An attempt's answer begins (a retry's starts over).
+    fn begin(&mut self);
+    /// The next bytes of the answer; an error code fails the call.
+    fn chunk(&mut self, bytes: &[u8]) -> Result<(), &'static str>;
+    /// The answer ended; an error code fails the call.
+    fn end(&mut self) -> Result<(), &'static str>;
+}
+
 /// A request ready to send: secrets already inserted.
 pub(crate) struct Prepared {
     method: reqwest::Method,
@@ -442,13 +453,20 @@ impl HttpConnector {
     }
 
     /// Send with retries, all within `deadline`. Never fails: failures are `status == 0` with
-    /// an error code.
-    pub(crate) async fn send(&self, prepared: Prepared, deadline: Duration) -> Outcome {
+    /// an error code. A 2xx answer of type `text/event-stream` goes to `reader` when there is
+    /// one (its body in the outcome is then empty); the size cap counts its bytes all the
+    /// same, and `deadline` bounds the whole stream.
+    pub(crate) async fn send(
+        &self,
+        prepared: Prepared,
+        deadline: Duration,
+        reader: Option<&mut dyn StreamReader>,
+    ) -> Outcome {
         let started = self.clock.stamp();
         let attempts = AtomicU32::new(0);
         let result = self
             .clock
-            .timeout(deadline, self.attempts(&prepared, &attempts))
+            .timeout(deadline, self.attempts(&prepared, &attempts, reader))
             .await
             .unwrap_or(Err("timeout"));
         let (status, error, body) = match result {
@@ -471,12 +489,16 @@ impl HttpConnector {
         &self,
         prepared: &Prepared,
         count: &AtomicU32,
+        mut reader: Option<&mut dyn StreamReader>,
     ) -> Result<(u16, Vec<u8>), &'static str> {
         loop {
             let attempts = count.fetch_add(1, Ordering::Relaxed) + 1;
             let result = self
                 .clock
-                .timeout(prepared.timeout, self.attempt(prepared))
+                .timeout(
+                    prepared.timeout,
+                    self.attempt(prepared, reader.as_deref_mut()),
+                )
                 .await
                 .unwrap_or(Err("timeout"));
             let transient = match &result {
@@ -496,7 +518,11 @@ impl HttpConnector {
 
     /// One attempt: the request, then the redirects its API allows, hop by hop, each hop's
     /// address checked again; then the answer, read up to the size limit.
-    async fn attempt(&self, p: &Prepared) -> Result<(u16, Vec<u8>), &'static str> {
+    async fn attempt<'r>(
+        &self,
+        p: &Prepared,
+        reader: Option<&mut (dyn StreamReader + 'r)>,
+    ) -> Result<(u16, Vec<u8>), &'static str> {
         let client = if p.internal {
             &self.internal_client
         } else {
@@ -554,6 +580,19 @@ impl HttpConnector {
         {
             return Err("too_large");
         }
+        if let Some(reader) = reader.filter(|_| is_event_stream(&response)) {
+            reader.begin();
+            let mut read = 0usize;
+            while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
+                read += chunk.len();
+                if read > self.max_response_bytes {
+                    return Err("too_large");
+                }
+                reader.chunk(&chunk)?;
+            }
+            reader.end()?;
+            return Ok((status, Vec::new()));
+        }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
             if body.len() + chunk.len() > self.max_response_bytes {
@@ -563,6 +602,17 @@ impl HttpConnector {
         }
         Ok((status, body))
     }
+}
+
+/// A 2xx answer of type `text/event-stream`: a stream to read as it arrives.
+fn is_event_stream(response: &reqwest::Response) -> bool {
+    let event_stream = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("text/event-stream"));
+    response.status().is_success() && event_stream
 }
 
 fn classify(e: &reqwest::Error) -> &'static str {

@@ -72,6 +72,8 @@ mod secrets;
 mod sensitive;
 mod sent;
 mod smtp;
+mod sse;
+pub mod stream;
 pub mod validate;
 
 pub use clock::{Clock, VirtualClock};
@@ -81,6 +83,7 @@ pub use http::HttpConnector;
 pub use secrets::{parse_secrets_file, secrets_from_env, Masker, SECRET_ENV_PREFIX};
 pub use sensitive::MASK;
 pub use sent::SentRequest;
+pub use stream::{ReplyStream, Streamed};
 
 /// Something the bot did during a turn, in order. Trace-only events (marked) are emitted
 /// only when [`EngineConfig::trace`] is on.
@@ -325,6 +328,18 @@ pub const MAX_STEPS_CAP: u32 = 1_000_000;
 pub struct TurnUsage {
     pub(crate) calls: u32,
     pub(crate) started: Option<clock::Stamp>,
+    /// Where the turn's model replies are streamed ([`Engine::step_streamed`]).
+    pub(crate) stream: Option<ReplyStream>,
+}
+
+impl TurnUsage {
+    /// A turn begins: nothing spent yet; the stream it was given stays.
+    pub(crate) fn begin(&mut self) {
+        *self = TurnUsage {
+            stream: self.stream.take(),
+            ..TurnUsage::default()
+        };
+    }
 }
 
 impl PartialEq for TurnUsage {

@@ -109,6 +109,37 @@ impl Masker {
         out
     }
 
+    /// How much of `text`, a text still growing (a model's streamed answer), may be shown
+    /// now: the longest start that ends inside no secret value, neither one that is whole
+    /// nor one whose beginning ends the text and may be completed by what comes next. What is
+    /// shown is masked with [`Masker::mask`]; what is held back is shown once it is known.
+    pub fn settled_len(&self, text: &str) -> usize {
+        let bytes = text.as_bytes();
+        let mut end = text.len();
+        // A value's beginning at the end of the text: hold it back from where it starts.
+        for v in &self.values {
+            let v = v.as_bytes();
+            for k in (1..v.len().min(bytes.len() + 1)).rev() {
+                if bytes.ends_with(&v[..k]) {
+                    end = end.min(bytes.len() - k);
+                    break;
+                }
+            }
+        }
+        // A whole value across the cut: cut before it; repeat, as that may cut another.
+        loop {
+            let inside = self.values.iter().find_map(|v| {
+                text.match_indices(v.as_str())
+                    .map(|(start, m)| (start, start + m.len()))
+                    .find(|&(start, stop)| start < end && end < stop)
+            });
+            match inside {
+                Some((start, _)) => end = start,
+                None => return end,
+            }
+        }
+    }
+
     /// Masks every string an event carries.
     pub fn mask_event(&self, event: &mut Event) {
         if self.is_empty() {
@@ -143,6 +174,23 @@ mod tests {
         assert_eq!(map.get("C").map(String::as_str), Some("q"));
         assert!(parse_secrets_file("no equals sign").is_err());
         assert!(parse_secrets_file("bad name=1").is_err());
+    }
+
+    #[test]
+    fn a_growing_text_is_settled_up_to_any_secret_it_may_be_writing() {
+        let secrets = ["abcd".to_string(), "cdzz".to_string()];
+        let m = Masker::new(&secrets);
+        // Nothing secret: all of it.
+        assert_eq!(m.settled_len("hello"), 5);
+        // A beginning of `abcd` at the end waits for what follows.
+        assert_eq!(m.settled_len("hi ab"), 3);
+        // `abcd` is whole, but its `cd` may begin `cdzz`: the whole value waits.
+        assert_eq!(m.settled_len("hi abcd"), 3);
+        // Once the text moves on, everything is settled, and masking hides the value.
+        assert_eq!(m.settled_len("hi abcd!"), 8);
+        assert_eq!(m.mask(&"hi abcd!"[..8]), "hi ***!");
+        // Short values are not masked in free text, so they hold nothing back.
+        assert_eq!(Masker::new(&["ab".to_string()]).settled_len("xa"), 2);
     }
 
     #[test]

@@ -91,7 +91,16 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    /// Its status, code and message, for an error told inside a stream.
+    pub(super) fn parts(&self) -> (StatusCode, &'static str, &str) {
+        (self.status, self.code, &self.message)
+    }
+
+    pub(super) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
         ApiError {
             status,
             code,
@@ -287,6 +296,9 @@ async fn message(
             return Err(e);
         }
     };
+    if wants_stream(&headers) {
+        return super::stream::message(&state, id, token, body.text, body.message_id).await;
+    }
     let service = Arc::clone(&state.service);
     let answer = state
         .tasks
@@ -300,6 +312,19 @@ async fn message(
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
         })??;
     Ok(Json(json!({"state": answer.state, "events": answer.events})).into_response())
+}
+
+/// The client asks for the turn as server-sent events (`Accept: text/event-stream`).
+fn wants_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| {
+            let essence = v.split(';').next().unwrap_or("").trim();
+            essence.eq_ignore_ascii_case("text/event-stream")
+        })
 }
 
 /// The limits on a message that JSON's shape does not say.

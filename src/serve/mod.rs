@@ -8,6 +8,7 @@
 //! - [`metrics`]: Prometheus text;
 //! - [`report`]: the report page at `/admin/report`;
 //! - [`web`]: the web chat page and the widget script a website embeds;
+//! - [`stream`]: a turn answered as server-sent events, the model's reply as it arrives;
 //! - [`channels`]: the bot on WhatsApp, Messenger, Instagram, Telegram and Viber;
 //! - [`config`]: `serve --config FILE`, the settings and channels in a TOML file.
 
@@ -29,6 +30,7 @@ pub mod metrics;
 pub mod report;
 pub mod resume;
 pub mod service;
+pub mod stream;
 pub mod web;
 pub mod webhook;
 

@@ -18,7 +18,7 @@ use super::metrics::{outcome_class, Metrics};
 use super::resume::{self, StoredSession};
 use crate::ir::{Program, Value, ValueType};
 use crate::report::trace::{is_trace_only, TurnTrace};
-use crate::runtime::{Engine, Event, Session, SessionState};
+use crate::runtime::{Engine, Event, ReplyStream, Session, SessionState};
 use crate::store::{Committed, Conversation, Message, OutboxItem, Store, StoreError, TurnCommit};
 
 mod channels;
@@ -89,10 +89,11 @@ pub enum ServiceError {
     Corrupt(String),
 }
 
-/// Who sends a message: a visitor with (maybe) their conversation's token, or a channel.
+/// Who sends a message: a visitor with (maybe) their conversation's token (and, for the web
+/// chat, where the model's replies are streamed), or a channel.
 #[derive(Clone, Copy)]
 enum Caller<'a> {
-    Visitor(Option<&'a str>),
+    Visitor(Option<&'a str>, Option<&'a ReplyStream>),
     Channel(&'a channels::ChannelTurn<'a>),
 }
 
@@ -261,8 +262,22 @@ impl Service {
         text: String,
         message_id: Option<String>,
     ) -> Result<Answer, ServiceError> {
-        self.run_message(id, Caller::Visitor(token), text, message_id)
+        self.run_message(id, Caller::Visitor(token, None), text, message_id)
             .await
+    }
+
+    /// [`Service::message`] with the model's replies sent to `stream` while they arrive
+    /// ([`Engine::step_streamed`]); the answer and what is stored are the same.
+    pub async fn message_streamed(
+        &self,
+        id: &str,
+        token: Option<&str>,
+        text: String,
+        message_id: Option<String>,
+        stream: ReplyStream,
+    ) -> Result<Answer, ServiceError> {
+        let caller = Caller::Visitor(token, Some(&stream));
+        self.run_message(id, caller, text, message_id).await
     }
 
     /// [`Service::message`] for a visitor's token, or for a channel (trusted: it proved the
@@ -286,6 +301,10 @@ impl Service {
                 return Ok(answer);
             }
             self.metrics.rerun();
+            if let Caller::Visitor(_, Some(stream)) = caller {
+                // What the visitor saw of this run is not what will be stored.
+                stream.retract_all();
+            }
             tracing::debug!(conversation = %id, "another worker stored a turn first; running again");
         }
         Err(ServiceError::Store(StoreError::Commit(format!(
@@ -308,12 +327,12 @@ impl Service {
             .conversation_for_message(id, message_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let channel = match caller {
-            Caller::Visitor(token) => {
+        let (channel, stream) = match caller {
+            Caller::Visitor(token, stream) => {
                 check_token(&conversation, token)?;
-                None
+                (None, stream)
             }
-            Caller::Channel(channel) => Some(channel),
+            Caller::Channel(channel) => (Some(channel), None),
         };
         if let Some(turn) = first {
             return Ok(Some(stored_answer(&turn.state, &turn.events)));
@@ -347,6 +366,11 @@ impl Service {
             // The flow changed under the conversation: it starts over; the message is not
             // an answer to anything the visitor has seen, so it is not consumed.
             events.extend(self.engine.start(&mut session).await);
+        } else if let Some(stream) = stream {
+            let turn = self
+                .engine
+                .step_streamed(&mut session, text, stream.clone());
+            events.extend(turn.await);
         } else {
             events.extend(self.engine.step(&mut session, text).await);
         }

@@ -286,6 +286,7 @@ async fn the_web_chat_works_in_a_real_browser() {
         weather_chat(&client, &work).await;
         support_quick_reply_and_reload(&client, &work).await;
         markup_is_text(&client, &work).await;
+        streamed_reply(&client, &work).await;
     })
     .await;
     let _ = c.close().await;
@@ -401,6 +402,65 @@ async fn markup_is_text(c: &Client, dir: &Path) {
         found,
         json!([0, true]),
         "bot text became markup or ran script"
+    );
+}
+
+/// The model's reply grows in the chat while it arrives, then stands once, whole; a reply
+/// cut off mid-stream gives way to what the flow says instead.
+async fn streamed_reply(c: &Client, dir: &Path) {
+    use crate::serve::streaming::{flow, FakeModel, ANSWER, PIECES};
+    let model = FakeModel::start().await;
+    let secrets = dir.join("secrets.env");
+    std::fs::write(&secrets, "AI_KEY=sk-test-key\n").unwrap();
+    let serve_model = |path: &str, db: &str| {
+        let file = dir.join(format!("{db}.flow"));
+        std::fs::write(&file, flow(&format!("{}{path}", model.base))).unwrap();
+        serve(
+            &file,
+            &dir.join(format!("{db}.db")),
+            &["--secrets", secrets.to_str().unwrap()],
+        )
+    };
+    let (_server, base) = serve_model("/v1/chat/completions", "streamed");
+    c.goto(&format!("{base}/")).await.expect("open the page");
+    wait_for_line(c, "bot", "Ask me anything.").await;
+    type_message(c, "Hi there").await;
+    // The model holds the rest of its answer until the gate opens: this is the reply growing.
+    let partial = PIECES[..3].concat();
+    wait_for_line(c, "bot", &partial).await;
+    let growing = c
+        .execute(
+            "return document.querySelectorAll('.cf-streaming').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(growing, json!(1), "the partial reply is marked as growing");
+    model.gate.add_permits(1);
+    wait_for_line(c, "bot", ANSWER).await;
+    wait_idle(c).await;
+    let lines = transcript(c).await;
+    let replies = lines.iter().filter(|(_, t)| t.starts_with("Hello")).count();
+    assert_eq!(replies, 1, "the reply stands once: {lines:#?}");
+    let growing = c
+        .execute(
+            "return document.querySelectorAll('.cf-streaming').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(growing, json!(0));
+
+    let (_server, base) = serve_model("/drop", "dropped");
+    c.goto(&format!("{base}/")).await.expect("open the page");
+    wait_for_line(c, "bot", "Ask me anything.").await;
+    type_message(c, "Hi").await;
+    wait_for_line(c, "bot", "The assistant is away (other).").await;
+    wait_idle(c).await;
+    let lines = transcript(c).await;
+    assert!(
+        lines.iter().all(|(_, t)| !t.contains("Part of")),
+        "the cut-off reply was replaced: {lines:#?}"
     );
 }
 

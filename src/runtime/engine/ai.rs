@@ -11,12 +11,17 @@
 //!   newest lines that fit in [`TRANSCRIPT_BYTES`] are sent.
 //! - An answer is the text of `choices[0].message.content`. A 2xx answer without it counts as
 //!   no answer: `status` 0 and `sys.api_error` = `bad_answer`.
+//! - In a streamed turn ([`Engine::step_streamed`]) a reply (not `ask ... save`) is asked with
+//!   `"stream": true` and read as server-sent events ([`crate::runtime::stream`]); a model that
+//!   answers with one JSON body anyway is read as above.
 
 use serde::{Deserialize, Serialize};
 
 use super::{Called, Engine};
 use crate::ir::JsonTemplate as J;
 use crate::ir::{AiModel, ApiId, Number, RequestBody, SysAttr, Template, TemplatePart, Text};
+use crate::runtime::http::StreamReader;
+use crate::runtime::stream::ReplyReader;
 use crate::runtime::{Event, Session};
 
 /// The most lines of the conversation a session keeps for its `ai` statements.
@@ -88,14 +93,15 @@ fn message(role: &str, content: J) -> J {
 
 impl Engine {
     /// The chat-completions body for `model`: its system message, the recent transcript and,
-    /// for `ask AI "prompt"`, the prompt as the last user message. Visitor text is literal
-    /// (never a template) and the system message and prompt are rendered templates, so
-    /// serde_json escapes everything that goes in.
+    /// for `ask AI "prompt"`, the prompt as the last user message; `"stream": true` when
+    /// `stream`. Visitor text is literal (never a template) and the system message and prompt
+    /// are rendered templates, so serde_json escapes everything that goes in.
     pub(super) fn chat_body(
         &self,
         s: &Session,
         model: &AiModel,
         prompt: Option<&Text>,
+        stream: bool,
     ) -> RequestBody {
         let scope = self.scope(s);
         let mut messages = Vec::new();
@@ -122,6 +128,9 @@ impl Engine {
                 J::Number(Number::Int(i64::from(max))),
             ));
         }
+        if stream {
+            fields.push(("stream".to_string(), J::Bool(true)));
+        }
         RequestBody::Json(J::Object(fields))
     }
 
@@ -143,15 +152,36 @@ impl Engine {
             let message = format!("API id {api} is not an `ai`");
             return (Event::RuntimeError { message }, None);
         };
-        let body = self.chat_body(s, model, prompt);
+        // Only a reply is streamed: `ask ... save` fills an attribute nobody sees grow.
+        let stream = s.turn.stream.clone().filter(|_| prompt.is_none());
+        let masker = &self.inner.masker;
+        let mut reader = stream.as_ref().map(|st| ReplyReader::new(st, masker));
+        let body = self.chat_body(s, model, prompt, reader.is_some());
         let Called {
             mut event, body, ..
-        } = self.send_call(s, api, None, Some(&body)).await;
+        } = self
+            .send_call(
+                s,
+                api,
+                None,
+                Some(&body),
+                reader.as_mut().map(|r| r as &mut dyn StreamReader),
+            )
+            .await;
+        let streamed = reader.as_ref().is_some_and(ReplyReader::was_streamed);
+        if let Some(reader) = reader.as_mut().filter(|_| !streamed) {
+            // Stopped mid-stream (a timeout just stops reading) or answered otherwise.
+            reader.fail();
+        }
         let status = s.status.unwrap_or(0);
         if !(200..300).contains(&status) {
             return (event, None);
         }
-        match body.as_deref().and_then(answer_text) {
+        let text = match &reader {
+            Some(reader) if streamed => reader.answer(),
+            _ => body.as_deref().and_then(answer_text),
+        };
+        match text {
             Some(text) => (event, Some(text)),
             None => {
                 s.status = Some(0);

@@ -4,7 +4,8 @@
  * loaded from. Bot text is always inserted as text (textContent), never as HTML. The
  * conversation's id and token are kept in localStorage, so a reload resumes it with its
  * transcript. `data-mode="page"` fills the page (the page at `/`); otherwise a launcher button
- * opens a floating panel. See docs/web-chat.md.
+ * opens a floating panel. Messages ask for server-sent events, so a model's reply grows while it
+ * arrives; the turn's own events replace it at the end. See docs/web-chat.md.
  */
 (function () {
   "use strict";
@@ -226,8 +227,11 @@
   function post(text, messageId, attempt) {
     setBusy(true);
     var path = "/api/conversations/" + encodeURIComponent(conv.id) + "/messages";
-    api("POST", path, { text: text, message_id: messageId }).then(function (res) {
+    var body = { text: text, message_id: messageId };
+    var sent = streams ? postStreamed(path, body) : api("POST", path, body);
+    sent.then(function (res) {
       setBusy(false);
+      clearReplies();
       if (res.status === 200) {
         renderTurn(res.data.events || []);
         setState(res.data.state);
@@ -243,6 +247,7 @@
         notice("Not sent: " + message, true);
       }
     }, function () {
+      clearReplies();
       // The network failed: send again with the same message_id, which the server answers
       // from its store if the first one did arrive.
       if (attempt < 2) {
@@ -252,6 +257,101 @@
         notice("Not sent: the server did not answer. Please try again.", true);
       }
     });
+  }
+
+  // ---- a turn as server-sent events: the model's replies grow as they arrive ----
+
+  var streams = typeof TextDecoder === "function" && typeof ReadableStream === "function";
+  var replies = {}; // reply number -> its growing bubble
+
+  /**
+   * POSTs a message asking for server-sent events (docs/http-api.md). `delta` events grow a
+   * bubble per model reply, `retract` removes one (the model failed; the flow's own answer
+   * comes with the turn), and `turn` or `error` resolves like a JSON answer. An answer that
+   * is not a stream (a refusal: 401, 409, ...) is read as JSON.
+   */
+  function postStreamed(path, body) {
+    var headers = { "Content-Type": "application/json", Accept: "text/event-stream" };
+    if (conv) headers.Authorization = "Bearer " + conv.token;
+    return fetch(base + path, {
+      method: "POST",
+      headers: headers,
+      body: JSON.stringify(body),
+    }).then(function (res) {
+      var type = res.headers.get("Content-Type") || "";
+      if (!res.ok || type.indexOf("text/event-stream") !== 0 || !res.body) {
+        return res.json().catch(function () { return {}; }).then(function (data) {
+          return { status: res.status, data: data };
+        });
+      }
+      return readEvents(res.body.getReader());
+    });
+  }
+
+  function readEvents(reader) {
+    var decoder = new TextDecoder();
+    var buffer = "";
+    var result = null;
+    function take() {
+      buffer = buffer.replace(/\r\n?/g, "\n");
+      var end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        var block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        var name = "message";
+        var data = [];
+        block.split("\n").forEach(function (line) {
+          var colon = line.indexOf(":");
+          var field = colon < 0 ? line : line.slice(0, colon);
+          var value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+          if (field === "event") name = value;
+          else if (field === "data") data.push(value);
+        });
+        if (data.length) result = onEvent(name, JSON.parse(data.join("\n"))) || result;
+      }
+    }
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) {
+          buffer += decoder.decode() + "\n\n";
+          take();
+          if (result) return result;
+          throw new Error("the stream ended before the turn did");
+        }
+        buffer += decoder.decode(chunk.value, { stream: true });
+        take();
+        return pump();
+      });
+    }
+    return pump();
+  }
+
+  /** One server-sent event; the turn's end gives the answer. */
+  function onEvent(name, data) {
+    if (name === "delta") {
+      var bubble = replies[data.reply];
+      if (!bubble) {
+        bubble = replies[data.reply] = botBubble("");
+        bubble.classList.add("cf-streaming");
+        bubble.setAttribute("aria-busy", "true");
+      }
+      bubble.textContent += String(data.text);
+      log.scrollTop = log.scrollHeight;
+    } else if (name === "retract") {
+      if (replies[data.reply]) replies[data.reply].remove();
+      delete replies[data.reply];
+    } else if (name === "turn") {
+      return { status: 200, data: data };
+    } else if (name === "error") {
+      return { status: data.status || 500, data: { error: data.error } };
+    }
+    return null;
+  }
+
+  /** The turn's own events replace the replies shown while they arrived. */
+  function clearReplies() {
+    Object.keys(replies).forEach(function (k) { replies[k].remove(); });
+    replies = {};
   }
 
   // ---- rendering ----

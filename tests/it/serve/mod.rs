@@ -35,6 +35,7 @@ mod process;
 pub mod report;
 mod sensitive;
 mod store;
+pub mod streaming;
 pub mod support;
 mod tls;
 mod turns;
