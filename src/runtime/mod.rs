@@ -52,6 +52,8 @@
 //!   retries; all calls of a turn at most [`EngineConfig::turn_budget`]; a turn makes at most
 //!   [`EngineConfig::max_calls_per_turn`] calls. A call past a limit has status 0 and
 //!   `sys.api_error` `timeout`, `turn_budget` or `call_limit`.
+//! - **Streaming.** [`Engine::step_streamed`] runs a turn like `step` and sends the text of its
+//!   model replies to a [`ReplyStream`] while it arrives; its events are `step`'s ([`stream`]).
 //! - The HTTP details (encoding, retries, caps, redirects, error codes) are in [`http`].
 
 use std::collections::{BTreeMap, HashMap};

@@ -21,7 +21,7 @@ const BEFORE_GATE: usize = 3;
 
 /// A loopback chat-completions server. `/v1/chat/completions` streams [`PIECES`] when asked
 /// to stream (waiting for a permit of `gate` before the fourth) and answers with one JSON
-/// body otherwise. Broken streams: `/drop` (the connection is cut), `/malformed` (an event
+/// body otherwise (and at `/plain` always). Broken streams: `/drop` (the connection is cut), `/malformed` (an event
 /// that is not JSON), `/huge` (ten 1000-byte pieces), `/endless` (a piece every 20 ms).
 pub struct FakeModel {
     pub base: String,
@@ -70,7 +70,8 @@ async fn answer(
         .unwrap();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     log.lock().unwrap().push(body.clone());
-    if body["stream"] != true {
+    // `/plain` is a model that answers with one JSON body even when asked to stream.
+    if body["stream"] != true || path == "/plain" {
         let completion = json!({"choices": [{"index": 0,
             "message": {"role": "assistant", "content": ANSWER}, "finish_reason": "stop"}]});
         return Response::builder()
@@ -347,5 +348,19 @@ async fn a_refused_streamed_message_keeps_its_status_and_json_error() {
     let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
     assert!(model.asked().is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_model_that_does_not_stream_is_one_turn_event() {
+    let model = FakeModel::start().await;
+    let dir = TempDir::new("stream-plain");
+    let server = server(&model, "/plain", &dir).await;
+    let (id, token, _) = server.open_ok().await;
+    let events = send_streamed(&server, &id, &token, "Hi").await.rest().await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].name, "turn");
+    assert_eq!(says(&events[0].data), [ANSWER, "Ask me anything."]);
+    assert_eq!(model.asked()[0]["stream"], true);
     server.stop().await;
 }
