@@ -4,7 +4,7 @@
 //! Needs Debian's `chromium` and `chromium-driver`. Without them the suite is skipped with a
 //! line on stderr, and under `CI=true` that is a failure; `./test.sh` installs them.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
+
+use crate::serve::process::Process;
 
 const CHROMIUM_FLAGS: &[&str] = &[
     "--headless",
@@ -97,30 +99,10 @@ impl Drop for Running {
 }
 
 /// `chatflow serve FLOW --addr 127.0.0.1:0 --store DB ARGS`, once it prints its ready line.
-fn serve(flow: &Path, store: &Path, args: &[&str]) -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
-        .arg("serve")
-        .arg(flow)
-        .args(["--addr", "127.0.0.1:0", "--store"])
-        .arg(store)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chatflow serve starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let running = Running(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("ready line");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("expected the ready line, got {line:?}"))
-        .to_string();
-    (running, base)
+fn serve(flow: &Path, store: &Path, args: &[&str]) -> (Process, String) {
+    let process = Process::start(flow, store, args, &[]);
+    let base = process.base.clone();
+    (process, base)
 }
 
 /// chromedriver on a free port, once it answers.

@@ -31,7 +31,7 @@ mod api;
 mod channels;
 mod durability;
 mod pg;
-mod process;
+pub mod process;
 pub mod report;
 mod sensitive;
 mod store;
