@@ -186,12 +186,12 @@ impl Report {
 }
 
 fn clamp(span: Span, len: usize) -> Span {
-    let start = span.start.min(len);
-    Span::new(start, span.end.clamp(start, len))
+    let start = span.start().min(len);
+    Span::new(start, span.end().clamp(start, len))
 }
 
 fn to_miette(span: Span) -> SourceSpan {
-    SourceSpan::new(span.start.into(), span.len())
+    SourceSpan::new(span.start().into(), span.len())
 }
 
 impl fmt::Debug for Report {
@@ -288,7 +288,7 @@ pub struct JsonDiag<'a> {
 /// The diagnostic as one line of JSON ([`JsonDiag`]), for `--format json`.
 pub fn to_json_line(d: &Diag, sources: &SourceSet) -> String {
     let (file, (line, column)) = match sources.get(d.file) {
-        Some(f) => (f.name.as_str(), f.line_col(d.span.start)),
+        Some(f) => (f.name.as_str(), f.line_col(d.span.start())),
         None => ("<unknown>", (1, 1)),
     };
     let j = JsonDiag {
@@ -298,8 +298,8 @@ pub fn to_json_line(d: &Diag, sources: &SourceSet) -> String {
         file,
         line,
         column,
-        start: d.span.start,
-        end: d.span.end,
+        start: d.span.start(),
+        end: d.span.end(),
         label: &d.label,
         help: d.help.as_deref(),
     };

@@ -36,8 +36,15 @@ pub fn fmt(files: &[String], check: bool) -> ExitCode {
 /// and exits 1 when the text would change.
 fn fmt_stdin(check: bool) -> ExitCode {
     let mut bytes = Vec::new();
-    if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes) {
+    let limit = chatflow::compile::max_source_bytes();
+    // One byte past the limit is enough to refuse it, without holding the rest.
+    let stdin = std::io::Read::take(std::io::stdin(), limit as u64 + 1);
+    if let Err(e) = std::io::Read::read_to_end(&mut { stdin }, &mut bytes) {
         errln!("error: cannot read stdin: {e}");
+        return ExitCode::from(USAGE);
+    }
+    if bytes.len() > limit {
+        errln!("error: stdin is larger than the {limit} bytes allowed (`--max-source-bytes` raises the limit)");
         return ExitCode::from(USAGE);
     }
     let Ok(text) = String::from_utf8(bytes) else {

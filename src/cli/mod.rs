@@ -36,8 +36,18 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
     /// The largest source file read, in bytes (16 MiB by default); a larger one is refused.
-    #[arg(long, global = true, value_name = "BYTES")]
+    #[arg(long, global = true, value_name = "BYTES", value_parser = max_source_bytes)]
     max_source_bytes: Option<usize>,
+}
+
+/// `--max-source-bytes`: at most 4 GiB - 1, the longest source whose byte offsets the
+/// syntax tree's 32-bit spans hold; a longer file is then refused as `source_too_large`.
+fn max_source_bytes(text: &str) -> Result<usize, String> {
+    let cap = chatflow::source::MAX_OFFSET;
+    match text.parse::<usize>() {
+        Ok(n) if n <= cap => Ok(n),
+        _ => Err(format!("expected a number of bytes from 0 to {cap}")),
+    }
 }
 
 /// `--max-steps`: from 1 to [`chatflow::runtime::MAX_STEPS_CAP`], so a loop always ends.

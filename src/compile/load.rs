@@ -174,9 +174,9 @@ fn snap(span: ast::Span, text: &str) -> ast::Span {
         }
         i
     };
-    let start = floor(span.start);
-    let mut end = floor(span.end.max(start));
-    if end < span.end.min(text.len()) {
+    let start = floor(span.start());
+    let mut end = floor(span.end().max(start));
+    if end < span.end().min(text.len()) {
         // Extend to the end of the character the span ended inside.
         end = text[end..]
             .chars()

@@ -126,8 +126,8 @@ fn setting<T>(ctx: &Ctx<'_>, pick: impl Fn(&ast::BotSetting) -> Option<T>) -> Op
 fn span(file: FileId, s: Span) -> ir::SourceSpan {
     ir::SourceSpan {
         file,
-        start: u32::try_from(s.start).unwrap_or(u32::MAX),
-        end: u32::try_from(s.end).unwrap_or(u32::MAX),
+        start: u32::try_from(s.start()).unwrap_or(u32::MAX),
+        end: u32::try_from(s.end()).unwrap_or(u32::MAX),
     }
 }
 

@@ -77,9 +77,11 @@ pub fn max_source_bytes() -> usize {
     MAX_SOURCE_BYTES.load(Ordering::Relaxed)
 }
 
-/// Sets [`max_source_bytes`] for this process (`--max-source-bytes`).
+/// Sets [`max_source_bytes`] for this process (`--max-source-bytes`), at most
+/// [`MAX_OFFSET`](crate::source::MAX_OFFSET): a span's offsets are 32-bit, so a longer
+/// source is always refused.
 pub fn set_max_source_bytes(bytes: usize) {
-    MAX_SOURCE_BYTES.store(bytes, Ordering::Relaxed);
+    MAX_SOURCE_BYTES.store(bytes.min(crate::source::MAX_OFFSET), Ordering::Relaxed);
 }
 
 /// Compiles the file at `path` and its imports.
@@ -174,7 +176,7 @@ fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader, goal: Goal) -> 
             && !loaded
                 .sources
                 .get(d.file)
-                .is_some_and(|f| crate::syntax::in_test_block(&f.text, d.span.start))
+                .is_some_and(|f| crate::syntax::in_test_block(&f.text, d.span.start()))
     });
     let mut ctx = resolve::collect(&loaded.sources.files, &loaded.files, index_names);
     types::infer(&mut ctx);
@@ -183,12 +185,12 @@ fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader, goal: Goal) -> 
     // checks that land on such a place would only repeat it.
     let syntax: Vec<(u32, usize, usize)> = diagnostics
         .iter()
-        .map(|d| (d.file, d.span.start, d.span.end))
+        .map(|d| (d.file, d.span.start(), d.span.end()))
         .collect();
     let overlaps = |d: &Diag| {
         syntax
             .iter()
-            .any(|&(f, s, e)| f == d.file && s <= d.span.end && d.span.start <= e)
+            .any(|&(f, s, e)| f == d.file && s <= d.span.end() && d.span.start() <= e)
     };
     if flow_intact {
         flow_analysis::analyse(&mut ctx);
@@ -221,7 +223,7 @@ fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader, goal: Goal) -> 
                 .filter(|d| d.code.scope() == Scope::Item && !overlaps(d)),
         );
     }
-    diagnostics.sort_by_key(|d| (d.file, d.span.start, d.span.end));
+    diagnostics.sort_by_key(|d| (d.file, d.span.start(), d.span.end()));
     Compiled {
         program,
         diagnostics,
@@ -263,6 +265,15 @@ mod tests {
         let compiled = finish("t.flow", loaded, &NoImports, Goal::Program);
         assert!(compiled.program.is_none());
         assert_eq!(compiled.diagnostics[0].code, Code::BadStatus);
+    }
+
+    #[test]
+    fn the_source_limit_never_passes_32_bit_offsets() {
+        let before = max_source_bytes();
+        set_max_source_bytes(usize::MAX);
+        let capped = max_source_bytes();
+        set_max_source_bytes(before);
+        assert_eq!(capped, crate::source::MAX_OFFSET);
     }
 
     #[test]
@@ -319,10 +330,10 @@ mod tests {
                 };
                 let compiled = compile_str("m.flow", &mutated);
                 for d in &compiled.diagnostics {
-                    assert!(d.span.end <= mutated.len(), "{} out of bounds", d.code);
+                    assert!(d.span.end() <= mutated.len(), "{} out of bounds", d.code);
                     assert!(
-                        mutated.is_char_boundary(d.span.start)
-                            && mutated.is_char_boundary(d.span.end)
+                        mutated.is_char_boundary(d.span.start())
+                            && mutated.is_char_boundary(d.span.end())
                     );
                 }
                 let _ = crate::diagnostic::render(&compiled.diagnostics, &compiled.sources, false);
@@ -442,7 +453,7 @@ mod tests {
         let compiled = compile_str("t.flow", src);
         let d = &compiled.diagnostics[0];
         assert_eq!(d.code, Code::Syntax);
-        assert_eq!(&src[d.span.start..d.span.end], "else if");
+        assert_eq!(&src[d.span.start()..d.span.end()], "else if");
         assert_eq!(d.label, "write `elif` here");
         assert!(d
             .help

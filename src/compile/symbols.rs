@@ -108,11 +108,11 @@ impl SymbolIndex {
     pub fn at(&self, file: FileId, offset: usize) -> Option<(usize, Span)> {
         let from = self
             .positions
-            .partition_point(|&(f, s, _)| (f, s.start) < (file, 0));
+            .partition_point(|&(f, s, _)| (f, s.start()) < (file, 0));
         self.positions[from..]
             .iter()
-            .take_while(|(f, s, _)| *f == file && s.start <= offset)
-            .filter(|(_, s, _)| offset <= s.end)
+            .take_while(|(f, s, _)| *f == file && s.start() <= offset)
+            .filter(|(_, s, _)| offset <= s.end())
             .min_by_key(|(_, s, _)| s.len())
             .map(|&(_, span, sym)| (sym, span))
     }
@@ -170,7 +170,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> SymbolIndex {
             }
         }
     }
-    positions.sort_by_key(|&(f, s, i)| (f, s.start, s.end, i));
+    positions.sort_by_key(|&(f, s, i)| (f, s.start(), s.end(), i));
     positions.dedup();
     b.index.positions = positions;
     b.index
@@ -311,7 +311,7 @@ impl Builder<'_, '_> {
         };
         let found = text.rmatch_indices(name).map(|(i, _)| i).find(|&i| word(i));
         let span = match found {
-            Some(i) => Span::new(span.start + i, span.start + i + name.len()),
+            Some(i) => Span::new(span.start() + i, span.start() + i + name.len()),
             None => span,
         };
         Location { file, span }
@@ -372,11 +372,12 @@ impl Builder<'_, '_> {
             .enumerate()
             .map(|(i, n)| (n.file, n.ast.span, i))
             .collect();
-        blocks.sort_by_key(|&(f, s, _)| (f, s.start));
+        blocks.sort_by_key(|&(f, s, _)| (f, s.start()));
         let inside = |at: &Location| {
-            let i = blocks.partition_point(|&(f, s, _)| (f, s.start) <= (at.file, at.span.start));
+            let i =
+                blocks.partition_point(|&(f, s, _)| (f, s.start()) <= (at.file, at.span.start()));
             let (f, s, node) = *blocks.get(i.checked_sub(1)?)?;
-            (f == at.file && at.span.end <= s.end).then_some(node)
+            (f == at.file && at.span.end() <= s.end()).then_some(node)
         };
         for (to, s) in self.index.symbols.iter().enumerate() {
             if s.kind != SymbolKind::Node {
@@ -396,9 +397,9 @@ impl Builder<'_, '_> {
 }
 
 fn in_test(ctx: &Ctx<'_>, at: &Location) -> bool {
-    ctx.tests
-        .iter()
-        .any(|(f, t)| *f == at.file && t.span.start <= at.span.start && at.span.end <= t.span.end)
+    ctx.tests.iter().any(|(f, t)| {
+        *f == at.file && t.span.start() <= at.span.start() && at.span.end() <= t.span.end()
+    })
 }
 
 #[cfg(test)]
@@ -433,20 +434,23 @@ node booked { say "Booked: {what}"; close }
         let index = compiled.symbols.expect("an index");
         let (hours, span) = at(&index, "desk)");
         assert_eq!(
-            (hours.kind, &FLOW[span.start..span.end]),
+            (hours.kind, &FLOW[span.start()..span.end()]),
             (SymbolKind::Hours, "desk")
         );
-        assert_eq!(hours.defs[0].span.start, FLOW.find("desk {").expect("def"));
+        assert_eq!(
+            hours.defs[0].span.start(),
+            FLOW.find("desk {").expect("def")
+        );
         // The quoted intent: the name inside the quotes.
         let (intent, span) = at(&index, "book\" and");
         assert_eq!(
-            (intent.kind, &FLOW[span.start..span.end]),
+            (intent.kind, &FLOW[span.start()..span.end()]),
             (SymbolKind::Intent, "book")
         );
         // `{what}` in a template: the name inside the braces; `ask what` fills it.
         let (attr, span) = at(&index, "what}");
-        assert_eq!(&FLOW[span.start..span.end], "what");
-        assert_eq!(attr.defs[0].span.start, FLOW.find("what\n").expect("ask"));
+        assert_eq!(&FLOW[span.start()..span.end()], "what");
+        assert_eq!(attr.defs[0].span.start(), FLOW.find("what\n").expect("ask"));
         // Edges: the start node reaches `booked` and itself; the bot's start is implicit.
         let node = |n: &str| index.symbols.iter().position(|s| s.name == n);
         assert!(index
@@ -467,7 +471,7 @@ node booked { say "Booked: {what}"; close }
                 .expect("a use");
             let sym = &index.symbols[sym];
             assert_eq!((sym.kind, sym.name.as_str()), (SymbolKind::Api, "brain"));
-            assert_eq!(sym.defs[0].span.start, flow.find("brain {").expect("def"));
+            assert_eq!(sym.defs[0].span.start(), flow.find("brain {").expect("def"));
         }
     }
 

@@ -68,14 +68,14 @@ impl Excerpt {
     ) -> (Excerpt, Vec<Option<Span>>) {
         let last_line = lines.line_count() - 1;
         let line_of = |o: usize| lines.line_of(o.min(text.len()));
-        let primary_line = spans.first().map_or(0, |s| line_of(s.start));
-        let near = |s: &Span| line_of(s.start).abs_diff(primary_line) <= MAX_LINES;
-        let end_line = |s: &Span| line_of(s.end.saturating_sub(1).max(s.start));
+        let primary_line = spans.first().map_or(0, |s| line_of(s.start()));
+        let near = |s: &Span| line_of(s.start()).abs_diff(primary_line) <= MAX_LINES;
+        let end_line = |s: &Span| line_of(s.end().saturating_sub(1).max(s.start()));
         let kept: Vec<Span> = spans.iter().copied().filter(near).collect();
-        let lo = kept.iter().map(|s| line_of(s.start)).min().unwrap_or(0);
+        let lo = kept.iter().map(|s| line_of(s.start())).min().unwrap_or(0);
         let hi = kept
             .iter()
-            .map(|s| end_line(s).min(line_of(s.start) + MAX_LINES))
+            .map(|s| end_line(s).min(line_of(s.start()) + MAX_LINES))
             .max()
             .unwrap_or(0);
         let (first, last) = (lo.saturating_sub(1), (hi + 1).min(last_line));
@@ -94,7 +94,7 @@ impl Excerpt {
             let content = text.get(start..end).unwrap_or("");
             let anchor = kept
                 .iter()
-                .flat_map(|s| [s.start, s.end])
+                .flat_map(|s| [s.start(), s.end()])
                 .filter(|&o| o >= start && o <= end)
                 .min()
                 .map_or(0, |o| o - start);
@@ -134,10 +134,10 @@ impl Excerpt {
             .iter()
             .map(|s| {
                 near(s).then(|| {
-                    let start = map(s.start);
-                    let end_at = s.end.min(
+                    let start = map(s.start());
+                    let end_at = s.end().min(
                         lines
-                            .line_start(line_of(s.start) + MAX_LINES + 1)
+                            .line_start(line_of(s.start()) + MAX_LINES + 1)
                             .unwrap_or(usize::MAX),
                     );
                     Span::new(start, map(end_at).max(start))
@@ -210,7 +210,7 @@ mod tests {
         assert_eq!(e.text, "b\nnode x { goto y }\nc\n");
         assert_eq!(e.first_line, 1);
         let s = spans[0].unwrap_or_default();
-        assert_eq!(&e.text[s.start..s.end], "goto");
+        assert_eq!(&e.text[s.start()..s.end()], "goto");
     }
 
     #[test]
@@ -220,11 +220,11 @@ mod tests {
         let (e, spans) = excerpt(&text, &[Span::new(at + 5, at + 12)]);
         assert!(e.text.chars().count() < 200, "{}", e.text.len());
         let s = spans[0].unwrap_or_default();
-        assert_eq!(&e.text[s.start..s.end], "nowhere");
+        assert_eq!(&e.text[s.start()..s.end()], "nowhere");
         assert!(e.text.starts_with(CUT) && e.text.trim_end().ends_with(CUT));
         // The header column is the file's.
         let contents = e
-            .read_span(&SourceSpan::new(s.start.into(), s.len()), 0, 0)
+            .read_span(&SourceSpan::new(s.start().into(), s.len()), 0, 0)
             .map(|c| c.column());
         assert_eq!(contents.ok(), Some(at + 5));
     }

@@ -375,7 +375,7 @@ fn nodes(view: &View<'_>, index: &[&SymbolIndex], offset: usize) -> Vec<Completi
     let inside = |kind| {
         index[0].of_kind(kind).find(|(_, s)| {
             s.item.is_some_and(|l| {
-                l.file == view.file && l.span.start <= offset && offset <= l.span.end
+                l.file == view.file && l.span.start() <= offset && offset <= l.span.end()
             })
         })
     };

@@ -48,7 +48,7 @@ pub(super) fn code_actions(ws: &Workspace, p: CodeActionParams) -> Option<CodeAc
     let text = view.text(view.file);
     let mut actions = Vec::new();
     for d in &view.compiled.diagnostics {
-        if d.file != view.file || d.span.end < from || to < d.span.start {
+        if d.file != view.file || d.span.end() < from || to < d.span.start() {
             continue;
         }
         let Some((title, edit)) = fix(d, text) else {
@@ -83,9 +83,9 @@ fn fix(d: &Diag, text: &str) -> Option<(String, (Span, String))> {
         return Some((format!("Replace with `{name}`"), (d.span, name.to_string())));
     }
     if d.code == Code::MissingElse {
-        let arm = text.get(d.span.start..d.span.end)?;
+        let arm = text.get(d.span.start()..d.span.end())?;
         let target = arm.split_whitespace().last()?;
-        let line_start = text[..d.span.start].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = text[..d.span.start()].rfind('\n').map_or(0, |i| i + 1);
         let indent: String = text[line_start..]
             .chars()
             .take_while(|c| *c == ' ' || *c == '\t')
@@ -93,7 +93,7 @@ fn fix(d: &Diag, text: &str) -> Option<(String, (Span, String))> {
         return Some((
             format!("Add `else -> {target}`"),
             (
-                Span::new(d.span.end, d.span.end),
+                Span::new(d.span.end(), d.span.end()),
                 format!("\n{indent}else -> {target}"),
             ),
         ));

@@ -32,7 +32,7 @@ pub(super) fn hover(ws: &Workspace, p: HoverParams) -> Option<Hover> {
         .compiled
         .diagnostics
         .iter()
-        .filter(|d| d.file == view.file && d.span.start <= offset && offset <= d.span.end)
+        .filter(|d| d.file == view.file && d.span.start() <= offset && offset <= d.span.end())
         .map(|d| d.code)
         .collect();
     codes.dedup();
@@ -142,7 +142,7 @@ fn places(view: &View<'_>, at: &[Location]) -> String {
         .iter()
         .filter_map(|l| {
             let f = view.compiled.sources.get(l.file)?;
-            let (line, _) = f.line_col(l.span.start);
+            let (line, _) = f.line_col(l.span.start());
             Some(if l.file == view.file {
                 format!("line {line}")
             } else {

@@ -107,7 +107,7 @@ pub(super) fn rename(ws: &Workspace, p: RenameParams) -> Result<Option<Workspace
     let mut changes: HashMap<lsp_types::Url, Vec<TextEdit>> = HashMap::new();
     for l in index.locations(sym).filter(|l| !l.span.is_empty()) {
         // Only where the name is written as is (a narrowed span); never rewrite other text.
-        if view.text(l.file).get(l.span.start..l.span.end) != Some(s.name.as_str()) {
+        if view.text(l.file).get(l.span.start()..l.span.end()) != Some(s.name.as_str()) {
             continue;
         }
         if let Some(loc) = view.location(l.file, l.span) {

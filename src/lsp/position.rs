@@ -29,8 +29,8 @@ impl<'t> Lines<'t> {
     /// The LSP range of a byte span.
     pub fn range(&self, span: Span) -> Range {
         Range::new(
-            self.position(span.start),
-            self.position(span.end.max(span.start)),
+            self.position(span.start()),
+            self.position(span.end().max(span.start())),
         )
     }
 

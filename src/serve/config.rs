@@ -245,7 +245,7 @@ fn syntax_diag(e: &toml::de::Error, text: &str) -> Diag {
     let mut diag = Diag::new(Code::ConfigSyntax, first.clone(), span).label("here");
     if first.starts_with("unknown field") {
         let key = text
-            .get(span.start..span.end)
+            .get(span.start()..span.end())
             .unwrap_or("")
             .trim_matches('"');
         let hint = closest(key, KEYS.iter().copied())
@@ -387,9 +387,9 @@ fn mask_credentials(sources: &SourceSet, diags: &[Diag]) -> SourceSet {
     for f in &sources.files {
         let mut text = f.text.to_string();
         for d in diags.iter().filter(|d| d.code == Code::ConfigSecret) {
-            if let Some(value) = text.get(d.span.start..d.span.end) {
+            if let Some(value) = text.get(d.span.start()..d.span.end()) {
                 let stars = "*".repeat(value.len());
-                text.replace_range(d.span.start..d.span.end, &stars);
+                text.replace_range(d.span.start()..d.span.end(), &stars);
             }
         }
         masked.add(f.name.clone(), text);

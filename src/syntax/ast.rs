@@ -1099,23 +1099,24 @@ mod tests {
     use super::*;
 
     /// A flow holds many statements, expressions and templates: their size is most of a
-    /// syntax tree's memory. Before issue 11 a statement took 336 bytes (the actions inline).
+    /// syntax tree's memory. Before issue 11 a statement took 336 bytes (the actions inline),
+    /// then 152 with 64-bit span offsets (an expression 80, a template part 48, an item 104).
     /// A new large variant belongs in a `Box`.
     #[test]
     fn the_numerous_types_stay_small() {
         assert!(
-            std::mem::size_of::<Stmt>() <= 160,
+            std::mem::size_of::<Stmt>() <= 120,
             "{}",
             std::mem::size_of::<Stmt>()
         );
         assert!(
-            std::mem::size_of::<Expr>() <= 80,
+            std::mem::size_of::<Expr>() <= 64,
             "{}",
             std::mem::size_of::<Expr>()
         );
-        assert!(std::mem::size_of::<TemplatePart>() <= 48);
+        assert!(std::mem::size_of::<TemplatePart>() <= 40);
         assert!(
-            std::mem::size_of::<Item>() <= 104,
+            std::mem::size_of::<Item>() <= 88,
             "{}",
             std::mem::size_of::<Item>()
         );

@@ -109,10 +109,7 @@ impl<'d> Builder<'d> {
         }
         Ident {
             name: text.to_owned(),
-            span: Span {
-                start,
-                end: start + text.len(),
-            },
+            span: Span::new(start, start + text.len()),
         }
     }
 

@@ -106,7 +106,9 @@ fn else_if(text: &str, found: &str, found_span: Span) -> Option<Diag> {
     if found != "if" {
         return None;
     }
-    let before = text.get(..found_span.start)?.trim_end_matches([' ', '\t']);
+    let before = text
+        .get(..found_span.start())?
+        .trim_end_matches([' ', '\t']);
     let else_start = before.strip_suffix("else")?.len();
     let boundary = before[..else_start]
         .chars()
@@ -119,7 +121,7 @@ fn else_if(text: &str, found: &str, found_span: Span) -> Option<Diag> {
         Diag::new(
             Code::Syntax,
             "expected `->` after `else`, found `if`",
-            Span::new(else_start, found_span.end),
+            Span::new(else_start, found_span.end()),
         )
         .label("write `elif` here")
         .help("another condition is written `elif CONDITION -> node`; `else -> node` takes no condition and comes last"),

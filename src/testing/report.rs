@@ -21,7 +21,7 @@ pub fn render_outcome(
     let span = Span::new(failure.span.start as usize, failure.span.end as usize);
     let location = match file.and_then(|id| sources.get(id)) {
         Some(f) => {
-            let (line, col) = f.line_col(span.start);
+            let (line, col) = f.line_col(span.start());
             format!("{}:{line}:{col}", f.name)
         }
         None => "<unknown location>".to_string(),

@@ -168,14 +168,14 @@ fn span_ok(sources: &SourceSet, d: &Diag) -> Result<(), String> {
     let text = &*file.text;
     let spans = std::iter::once(d.span).chain(d.notes.iter().map(|n| n.span));
     for s in spans {
-        if s.start > s.end || s.end > text.len() {
+        if s.start() > s.end() || s.end() > text.len() {
             return Err(format!(
                 "{}: span {s:?} outside a {}-byte file",
                 d.code,
                 text.len()
             ));
         }
-        if !text.is_char_boundary(s.start) || !text.is_char_boundary(s.end) {
+        if !text.is_char_boundary(s.start()) || !text.is_char_boundary(s.end()) {
             return Err(format!("{}: span {s:?} not on char boundaries", d.code));
         }
     }

@@ -22,7 +22,7 @@ fn ok(src: &str) -> File {
 }
 
 fn slice(src: &str, span: Span) -> &str {
-    &src[span.start..span.end]
+    &src[span.start()..span.end()]
 }
 
 fn node<'f>(file: &'f File, name: &str) -> &'f Node {
@@ -1011,7 +1011,7 @@ fn number_and_json_diagnostics() {
     assert_eq!(d[0].code, Code::BadJson);
     let json_at = src.find("{\"a\"").unwrap_or(0);
     assert!(
-        d[0].span.start > json_at && d[0].span.end <= src.len() - 2,
+        d[0].span.start() > json_at && d[0].span.end() <= src.len() - 2,
         "{:?}",
         d[0].span
     );
@@ -1076,11 +1076,11 @@ fn nasty_inputs_do_not_panic() {
         let (_, diags) = parse(input);
         for d in &diags {
             assert!(
-                d.span.start <= d.span.end && d.span.end <= input.len(),
+                d.span.start() <= d.span.end() && d.span.end() <= input.len(),
                 "{input:?}: {d:?}"
             );
             assert!(
-                input.is_char_boundary(d.span.start) && input.is_char_boundary(d.span.end),
+                input.is_char_boundary(d.span.start()) && input.is_char_boundary(d.span.end()),
                 "{input:?}: {d:?}"
             );
             assert!(!d.message.is_empty());
@@ -1255,7 +1255,10 @@ fn unclosed_stub_json_stops_at_the_next_item() {
     let src = "test \"t\" {\n  stub a 200 {\"a\": [1,\n}\nnode n { close }\n";
     let (file, d) = parse(src);
     assert_eq!(d.len(), 1, "{d:#?}");
-    assert!(d[0].span.start < src.find("node n").unwrap_or(0), "{d:#?}");
+    assert!(
+        d[0].span.start() < src.find("node n").unwrap_or(0),
+        "{d:#?}"
+    );
     assert!(matches!(&file.items[..], [Item::Node(n)] if n.name.name == "n"));
     // JSON over several lines is still fine.
     ok("test \"t\" {\n  stub a 200 {\n    \"node\": 1,\n    \"test\": [\n      2\n    ]\n  }\n}");

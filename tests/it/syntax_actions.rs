@@ -21,7 +21,7 @@ fn ok(src: &str) -> File {
 }
 
 fn slice(src: &str, span: Span) -> &str {
-    &src[span.start..span.end]
+    &src[span.start()..span.end()]
 }
 
 /// The statements of the only (or first) node.
@@ -353,7 +353,7 @@ fn dynamic_quick_replies() {
         label.parts[0],
         TemplatePart::Ref(Ref {
             kind: RefKind::Item(vec![PathStep::Field("name".into())]),
-            span: Span::new(label.span.start + 1, label.span.start + 12),
+            span: Span::new(label.span.start() + 1, label.span.start() + 12),
         })
     );
     assert_eq!(slice(DYNAMIC, label.span), "\"{item.name} ({item.city})\"");

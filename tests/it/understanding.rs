@@ -239,7 +239,7 @@ node lost { close }
         .diagnostics
         .iter()
         .filter(|d| d.code == Code::UnreachableNode)
-        .map(|d| &text[d.span.start..d.span.end])
+        .map(|d| &text[d.span.start()..d.span.end()])
         .collect();
     assert_eq!(unreachable, ["lost"], "{:?}", c.diagnostics);
     assert!(

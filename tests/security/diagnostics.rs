@@ -68,6 +68,33 @@ fn a_source_over_the_size_limit_is_refused_before_parsing() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
+/// Spans hold 32-bit offsets: a limit past 4 GiB - 1 is refused, so no source is ever long
+/// enough for an offset to wrap.
+#[test]
+fn the_size_limit_stops_where_32_bit_offsets_do() {
+    let path = file("small", "node a { close }\n");
+    let out = run(&["check", "--max-source-bytes", "4294967296", &path], "");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("from 0 to 4294967295"), "{err}");
+    let out = run(&["check", "--max-source-bytes", "4294967295", &path], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn fmt_refuses_stdin_over_the_size_limit() {
+    let mut src = String::from("node a { close }\n");
+    while src.len() < 1000 {
+        src.push_str("# padding padding padding padding\n");
+    }
+    let out = run(&["fmt", "--max-source-bytes", "500", "-"], &src);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("larger than the 500 bytes allowed"), "{err}");
+    let out = run(&["fmt", "--max-source-bytes", "5000", "-"], &src);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
 #[test]
 fn the_default_limit_is_16_mib() {
     assert_eq!(chatflow::compile::DEFAULT_MAX_SOURCE_BYTES, 16 << 20);

@@ -137,7 +137,7 @@ pub(crate) fn check_action(ctx: &mut Ctx<'_>, file: FileId, scope: Option<u32>, 
 
 /// The first word of a statement, to point at without underlining a whole block.
 pub(super) fn keyword(stmt: Span, word: &str) -> Span {
-    Span::new(stmt.start, (stmt.start + word.len()).min(stmt.end))
+    Span::new(stmt.start(), (stmt.start() + word.len()).min(stmt.end()))
 }
 
 pub(super) fn missing(ctx: &mut Ctx<'_>, file: FileId, at: Span, action: &str, what: &str) {

@@ -236,7 +236,7 @@ fn with_first(
         let (line, col) = ctx
             .sources
             .get(first_file as usize)
-            .map_or((1, 1), |f| f.line_col(first.start));
+            .map_or((1, 1), |f| f.line_col(first.start()));
         diag.help(format!("the first one is at {name}:{line}:{col}; {fix}"))
     }
 }

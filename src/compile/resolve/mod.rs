@@ -168,7 +168,7 @@ impl<'a> Ctx<'a> {
     pub fn snippet(&self, file: FileId, span: Span) -> &'a str {
         self.sources
             .get(file as usize)
-            .and_then(|f| f.text.get(span.start..span.end))
+            .and_then(|f| f.text.get(span.start()..span.end()))
             .unwrap_or("")
     }
 

@@ -31,9 +31,9 @@ impl Printer<'_> {
         parts: Vec<(usize, Part<'_>)>,
     ) {
         let suffix = format!("{} {{", head.after_text);
-        self.with_text(indent, span.start, gap, head.word, head.text, &suffix);
+        self.with_text(indent, span.start(), gap, head.word, head.text, &suffix);
         self.parts(indent + 1, parts);
-        self.close(indent, span.end.saturating_sub(1), "}");
+        self.close(indent, span.end().saturating_sub(1), "}");
     }
 
     pub(super) fn menu(&mut self, menu: &Menu, span: Span, indent: usize, gap: Gap) {
@@ -43,14 +43,14 @@ impl Printer<'_> {
         };
         let mut parts = Vec::new();
         if let Some(attr) = &menu.save {
-            parts.push((attr.span.start, Part::Line(format!("save {}", attr.name))));
+            parts.push((attr.span.start(), Part::Line(format!("save {}", attr.name))));
         }
         if let Some(t) = &menu.threshold {
-            parts.push((t.span.start, Part::Line(format!("threshold {}", t.value))));
+            parts.push((t.span.start(), Part::Line(format!("threshold {}", t.value))));
         }
         let after_text = match &menu.source {
             MenuSource::Static(options) => {
-                parts.extend(options.iter().map(|o| (o.span.start, option(o))));
+                parts.extend(options.iter().map(|o| (o.span.start(), option(o))));
                 String::new()
             }
             MenuSource::Dynamic(items) => {
@@ -72,10 +72,10 @@ impl Printer<'_> {
             Carousel::Static { cards, save } => {
                 let mut parts: Vec<(usize, Part<'_>)> = cards
                     .iter()
-                    .map(|c| (c.span.start, Part::Card(c)))
+                    .map(|c| (c.span.start(), Part::Card(c)))
                     .collect();
                 if let Some(attr) = save {
-                    parts.push((attr.span.start, Part::Line(format!("save {}", attr.name))));
+                    parts.push((attr.span.start(), Part::Line(format!("save {}", attr.name))));
                 }
                 self.action_block(span, indent, gap, head("carousel"), parts);
             }
@@ -103,7 +103,7 @@ impl Printer<'_> {
     pub(super) fn card(&mut self, card: &Card, indent: usize, gap: Gap) {
         let mut parts = text_lines(&[("subtitle", &card.subtitle)]);
         parts.extend(template_lines(&[("image", &card.image)]));
-        parts.extend(card.buttons.iter().map(|o| (o.span.start, option(o))));
+        parts.extend(card.buttons.iter().map(|o| (o.span.start(), option(o))));
         let head = Head {
             text: Some(&card.title),
             ..head("card")
@@ -121,7 +121,7 @@ impl Printer<'_> {
     ) {
         let parts = entries
             .iter()
-            .map(|(name, text)| (name.span.start, Part::text(name.name.clone(), text)))
+            .map(|(name, text)| (name.span.start(), Part::text(name.name.clone(), text)))
             .collect();
         self.action_block(span, indent, gap, head("messages"), parts);
     }
@@ -139,21 +139,21 @@ impl Printer<'_> {
         let mut parts = Vec::new();
         match &otp.send {
             Some(OtpSend::Email(to)) => parts.push((
-                to.span.start,
+                to.span.start(),
                 Part::Line(format!("send email {}", template(to))),
             )),
             Some(OtpSend::Call(api)) => parts.push((
-                api.span.start,
+                api.span.start(),
                 Part::Line(format!("send call {}", api.name)),
             )),
             None => {}
         }
         if let Some(text) = &otp.prompt {
-            parts.push((text.span().start, Part::text("prompt", text)));
+            parts.push((text.span().start(), Part::text("prompt", text)));
         }
         for (word, value) in [("digits", otp.digits), ("tries", otp.tries)] {
             if let Some((n, span)) = value {
-                parts.push((span.start, Part::Line(format!("{word} {n}"))));
+                parts.push((span.start(), Part::Line(format!("{word} {n}"))));
             }
         }
         parts.extend(targets(&[("ok", &otp.ok), ("fail", &otp.fail)]));
@@ -171,7 +171,7 @@ impl Printer<'_> {
                     .map(|k| format!(" as {}", k.name))
                     .unwrap_or_default();
                 let prefix = format!("field {}{kind}", f.attr.name);
-                (f.span.start, Part::text(prefix, &f.label))
+                (f.span.start(), Part::text(prefix, &f.label))
             })
             .collect();
         let head = Head {
@@ -189,16 +189,16 @@ impl Printer<'_> {
                 api.name,
                 path_string("body", &path.steps)
             );
-            parts.push((api.span.start, Part::Line(line)));
+            parts.push((api.span.start(), Part::Line(line)));
         }
         parts.extend(text_lines(&[("label", &a.label)]));
         if let Some(text) = &a.prompt {
-            parts.push((text.span().start, Part::text("prompt", text)));
+            parts.push((text.span().start(), Part::text("prompt", text)));
         }
         parts.extend(item_parts(&a.saves, &None, &None));
         if let Some(api) = &a.book {
             parts.push((
-                api.span.start,
+                api.span.start(),
                 Part::Line(format!("book call {}", api.name)),
             ));
         }
@@ -237,7 +237,7 @@ fn text_lines<'t>(fields: &[(&str, &'t Option<Text>)]) -> Vec<(usize, Part<'t>)>
         .iter()
         .filter_map(|(word, value)| {
             let t = value.as_ref()?;
-            Some((t.span().start, Part::text(*word, t)))
+            Some((t.span().start(), Part::text(*word, t)))
         })
         .collect()
 }
@@ -248,7 +248,10 @@ fn template_lines<'t>(fields: &[(&str, &Option<Template>)]) -> Vec<(usize, Part<
         .iter()
         .filter_map(|(word, value)| {
             let t = value.as_ref()?;
-            Some((t.span.start, Part::Line(format!("{word} {}", template(t)))))
+            Some((
+                t.span.start(),
+                Part::Line(format!("{word} {}", template(t))),
+            ))
         })
         .collect()
 }
@@ -264,7 +267,7 @@ fn targets<'t>(fields: &[(&str, &Option<Ident>)]) -> Vec<(usize, Part<'t>)> {
             } else {
                 format!("{word} -> {}", t.name)
             };
-            Some((t.span.start, Part::Line(line)))
+            Some((t.span.start(), Part::Line(line)))
         })
         .collect()
 }
@@ -279,7 +282,7 @@ fn item_parts<'t>(
         .iter()
         .map(|s| {
             let line = format!("save {} = {}", s.attr.name, path_string("item", &s.path));
-            (s.span.start, Part::Line(line))
+            (s.span.start(), Part::Line(line))
         })
         .collect();
     parts.extend(targets(&[("", target), ("empty", empty)]));
@@ -290,7 +293,7 @@ fn item_parts<'t>(
 pub(super) fn hours_rule(rule: &HoursRule) -> (usize, Part<'_>) {
     match rule {
         HoursRule::Zone(zone) => (
-            zone.span.start,
+            zone.span.start(),
             Part::Line(format!("zone {}", plain(&zone.value))),
         ),
         HoursRule::Weekly {
@@ -305,12 +308,12 @@ pub(super) fn hours_rule(rule: &HoursRule) -> (usize, Part<'_>) {
                 None => first_day.name.clone(),
             };
             (
-                span.start,
+                span.start(),
                 Part::Line(format!("{days} {}-{}", from.value, to.value)),
             )
         }
         HoursRule::Closed(dates) => {
-            let at = dates.first().map_or(0, |d| d.span.start);
+            let at = dates.first().map_or(0, |d| d.span.start());
             let dates: Vec<&str> = dates.iter().map(|d| d.value.as_str()).collect();
             (at, Part::Line(format!("closed {}", dates.join(", "))))
         }

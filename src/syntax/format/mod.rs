@@ -119,16 +119,16 @@ impl<'a> Printer<'a> {
         header: String,
         body: impl FnOnce(&mut Self),
     ) {
-        self.line(indent, span.start, gap, format!("{header} {{"));
+        self.line(indent, span.start(), gap, format!("{header} {{"));
         body(self);
-        self.close(indent, span.end.saturating_sub(1), "}");
+        self.close(indent, span.end().saturating_sub(1), "}");
     }
 
     fn item(&mut self, item: &Item, gap: Gap) {
         match item {
             Item::Import(i) => self.line(
                 0,
-                i.span.start,
+                i.span.start(),
                 gap,
                 format!("import {}", plain(&i.path.value)),
             ),
@@ -166,12 +166,12 @@ impl<'a> Printer<'a> {
             }
             Item::Intent(i) => self.block(0, i.span, gap, format!("intent {}", i.name.name), |p| {
                 for (n, sample) in i.samples.iter().enumerate() {
-                    p.line(1, sample.span.start, first_gap(n), plain(&sample.value));
+                    p.line(1, sample.span.start(), first_gap(n), plain(&sample.value));
                 }
             }),
             Item::IntentsFrom(i) => self.line(
                 0,
-                i.span.start,
+                i.span.start(),
                 gap,
                 format!("intents from {}", plain(&i.path.value)),
             ),
@@ -180,19 +180,23 @@ impl<'a> Printer<'a> {
                     let variants: Vec<String> =
                         rule.variants.iter().map(|v| plain(&v.value)).collect();
                     let line = format!("{} = {}", variants.join(" "), plain(&rule.canonical.value));
-                    p.line(1, rule.span.start, first_gap(n), line);
+                    p.line(1, rule.span.start(), first_gap(n), line);
                 }
             }),
             Item::Faq(f) => {
-                self.line(0, f.span.start, gap, "faq {".into());
+                self.line(0, f.span.start(), gap, "faq {".into());
                 for (n, q) in f.questions.iter().enumerate() {
-                    self.line(1, q.span.start, first_gap(n), plain(&q.value));
+                    self.line(1, q.span.start(), first_gap(n), plain(&q.value));
                 }
                 let answer = match &f.answer {
                     FaqAnswer::Goto(node) => node.name.clone(),
                     FaqAnswer::Say(text) => inline_text(text),
                 };
-                self.close(0, f.span.end.saturating_sub(1), &format!("}} -> {answer}"));
+                self.close(
+                    0,
+                    f.span.end().saturating_sub(1),
+                    &format!("}} -> {answer}"),
+                );
             }
             Item::Test(t) => self.block(
                 0,
@@ -201,7 +205,7 @@ impl<'a> Printer<'a> {
                 format!("test {}", plain(&t.name.value)),
                 |p| {
                     for (i, step) in t.steps.iter().enumerate() {
-                        p.line(1, step.span.start, first_gap(i), test_step(&step.kind));
+                        p.line(1, step.span.start(), first_gap(i), test_step(&step.kind));
                     }
                 },
             ),
@@ -267,12 +271,12 @@ impl<'a> Printer<'a> {
                 for (i, (lang, t)) in texts.iter().enumerate() {
                     self.line(
                         indent + 1,
-                        lang.span.start,
+                        lang.span.start(),
                         first_gap(i),
                         format!("{} {}", lang.name, template(t)),
                     );
                 }
-                self.close(indent, span.end.saturating_sub(1), &format!("}}{suffix}"));
+                self.close(indent, span.end().saturating_sub(1), &format!("}}{suffix}"));
             }
         }
     }
@@ -292,10 +296,10 @@ impl<'a> Printer<'a> {
             ),
             ApiProp::Body { body, span } => (span, format!("body {}", template(body))),
             ApiProp::Json { body, span } => {
-                return self.json_value(1, span.start, gap, "json ".into(), body, "")
+                return self.json_value(1, span.start(), gap, "json ".into(), body, "")
             }
             ApiProp::Form { body, span } => {
-                return self.json_value(1, span.start, gap, "form ".into(), body, "")
+                return self.json_value(1, span.start(), gap, "form ".into(), body, "")
             }
             ApiProp::Timeout { millis, span } => (span, format!("timeout {}", duration(*millis))),
             ApiProp::Retry { count, span } => (span, format!("retry {count}")),
@@ -307,7 +311,7 @@ impl<'a> Printer<'a> {
             ApiProp::Key { key, span } => (span, format!("key {}", template(key))),
             ApiProp::MaxTokens { count, span } => (span, format!("max_tokens {count}")),
             ApiProp::System { text, span } => {
-                return self.with_text(1, span.start, gap, "system".into(), Some(text), "")
+                return self.with_text(1, span.start(), gap, "system".into(), Some(text), "")
             }
             ApiProp::Save {
                 attr,
@@ -324,7 +328,7 @@ impl<'a> Printer<'a> {
                 ),
             ),
         };
-        self.line(1, span.start, gap, text);
+        self.line(1, span.start(), gap, text);
     }
 
     /// Prints `prefix` + a JSON template value + `suffix`. An object or array written over
@@ -351,7 +355,7 @@ impl<'a> Printer<'a> {
                 )
             }
         };
-        let written = self.source.get(span.start..span.end).unwrap_or("");
+        let written = self.source.get(span.start()..span.end()).unwrap_or("");
         if !written.contains('\n') || json_is_empty(value) {
             return self.line(
                 indent,
@@ -368,7 +372,7 @@ impl<'a> Printer<'a> {
                     let prefix = format!("{}: ", plain(&key.value));
                     self.json_value(
                         indent + 1,
-                        key.span.start,
+                        key.span.start(),
                         first_gap(i),
                         prefix,
                         member,
@@ -379,7 +383,7 @@ impl<'a> Printer<'a> {
             JsonTemplate::Array(items, _) => {
                 for (i, item) in items.iter().enumerate() {
                     let comma = if i + 1 < items.len() { "," } else { "" };
-                    let at = json_span(item).start;
+                    let at = json_span(item).start();
                     self.json_value(indent + 1, at, first_gap(i), String::new(), item, comma);
                 }
             }
@@ -387,14 +391,14 @@ impl<'a> Printer<'a> {
         }
         self.close(
             indent,
-            span.end.saturating_sub(1),
+            span.end().saturating_sub(1),
             &format!("{close}{suffix}"),
         );
     }
 
     /// One statement. Adding a statement to the language adds one arm here.
     fn stmt(&mut self, stmt: &Stmt, indent: usize, gap: Gap) {
-        let at = stmt.span.start;
+        let at = stmt.span.start();
         let text = match &stmt.kind {
             StmtKind::Say(t) => return self.with_text(indent, at, gap, "say".into(), Some(t), ""),
             StmtKind::Ask {
@@ -461,7 +465,7 @@ impl<'a> Printer<'a> {
             let text = format!("{keyword} {} -> {}", expr(&arm.cond), arm.target.name);
             self.line(
                 indent,
-                arm.span.start,
+                arm.span.start(),
                 if i == 0 { gap } else { Gap::Never },
                 text,
             );
@@ -469,7 +473,7 @@ impl<'a> Printer<'a> {
         if let (Some(target), Some(span)) = (&branch.otherwise, branch.otherwise_span) {
             self.line(
                 indent,
-                span.start,
+                span.start(),
                 Gap::Never,
                 format!("else -> {}", target.name),
             );
@@ -527,23 +531,26 @@ fn inline_text(text: &Text) -> String {
 /// One `bot` setting, placed by its source offset.
 fn bot_setting(setting: &BotSetting) -> (usize, Part<'_>) {
     match setting {
-        BotSetting::Start(node) => (node.span.start, Part::Line(format!("start {}", node.name))),
-        BotSetting::Greeting(text) => (text.span().start, Part::text("greeting", text)),
+        BotSetting::Start(node) => (
+            node.span.start(),
+            Part::Line(format!("start {}", node.name)),
+        ),
+        BotSetting::Greeting(text) => (text.span().start(), Part::text("greeting", text)),
         BotSetting::Avatar(url) => (
-            url.span.start,
+            url.span.start(),
             Part::Line(format!("avatar {}", template(url))),
         ),
-        BotSetting::Fallback(text) => (text.span().start, Part::text("fallback", text)),
+        BotSetting::Fallback(text) => (text.span().start(), Part::text("fallback", text)),
         BotSetting::FallbackAi(ai) => (
-            ai.span.start,
+            ai.span.start(),
             Part::Line(format!("fallback reply with {}", ai.name)),
         ),
         BotSetting::Languages(langs) => {
             let names: Vec<&str> = langs.iter().map(|l| l.name.as_str()).collect();
-            let at = langs.first().map_or(0, |l| l.span.start);
+            let at = langs.first().map_or(0, |l| l.span.start());
             (at, Part::Line(format!("languages {}", names.join(", "))))
         }
-        BotSetting::Messages { entries, span } => (span.start, Part::Messages(entries, *span)),
+        BotSetting::Messages { entries, span } => (span.start(), Part::Messages(entries, *span)),
         BotSetting::Webhook(hook) => {
             let events: Vec<&str> = hook.events.iter().map(|e| e.name.as_str()).collect();
             let line = format!(
@@ -552,15 +559,15 @@ fn bot_setting(setting: &BotSetting) -> (usize, Part<'_>) {
                 hook.secret.name,
                 events.join(", ")
             );
-            (hook.url.span.start, Part::Line(line))
+            (hook.url.span.start(), Part::Line(line))
         }
-        BotSetting::Threshold(t) => (t.span.start, Part::Line(format!("threshold {}", t.value))),
+        BotSetting::Threshold(t) => (t.span.start(), Part::Line(format!("threshold {}", t.value))),
         BotSetting::Route { intent, target } => (
-            intent.span.start,
+            intent.span.start(),
             Part::Line(format!("intent {} -> {}", intent.name, target.name)),
         ),
         BotSetting::Timezone(zone) => (
-            zone.span.start,
+            zone.span.start(),
             Part::Line(format!("timezone {}", plain(&zone.value))),
         ),
     }
