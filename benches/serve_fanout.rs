@@ -36,11 +36,18 @@ mod common;
 #[path = "../tests/it/serve/pg.rs"]
 mod pg;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{percentiles, start_worker, threads_cpu, TempDir, Worker};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http2::SendRequest;
+
+// The allocator the `chatflow` binary runs with: the stub and the load generator share the
+// two cores with the server, so they should not pay more per allocation than it does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// How long the stub API takes to answer.
 const API_DELAY: Duration = Duration::from_millis(100);
@@ -126,17 +133,10 @@ fn stub_runtime() -> tokio::runtime::Runtime {
 
 /// The stub API: `GET /lookup?q=WORD` answers `{"answer": "WORD checked"}` after
 /// [`API_DELAY`]. Several listeners share the port (`SO_REUSEPORT`), each with its own accept
-/// queue. Runs on the runtime that calls it.
+/// queue. Plain hyper HTTP/1.1 (keep-alive), as lean as a real API's front would be: the
+/// server's calls are what is measured, not the stub's framework. Runs on the runtime that
+/// calls it.
 async fn start_stub() -> u16 {
-    use axum::extract::Query;
-    let app = axum::Router::new().route(
-        "/lookup",
-        axum::routing::get(|Query(q): Query<HashMap<String, String>>| async move {
-            tokio::time::sleep(API_DELAY).await;
-            let word = q.get("q").cloned().unwrap_or_default();
-            axum::Json(serde_json::json!({ "answer": format!("{word} checked") }))
-        }),
-    );
     let mut port = 0;
     for _ in 0..4 {
         let socket = tokio::net::TcpSocket::new_v4().expect("socket");
@@ -147,10 +147,41 @@ async fn start_stub() -> u16 {
             .expect("bind the stub");
         let listener = socket.listen(4096).expect("listen");
         port = listener.local_addr().expect("addr").port();
-        let app = app.clone();
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(
+                    hyper_util::rt::TokioIo::new(stream),
+                    hyper::service::service_fn(stub_answer),
+                ));
+            }
+        });
     }
     port
+}
+
+/// One call to the stub API: the word of `q`, checked, as JSON; 404 off `/lookup`.
+async fn stub_answer(
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
+    if req.uri().path() != "/lookup" {
+        let mut missing = hyper::Response::new(Full::new(Bytes::new()));
+        *missing.status_mut() = hyper::StatusCode::NOT_FOUND;
+        return Ok(missing);
+    }
+    tokio::time::sleep(API_DELAY).await;
+    let word = form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let body = serde_json::to_vec(&serde_json::json!({ "answer": format!("{word} checked") }))
+        .expect("json");
+    let mut answer = hyper::Response::new(Full::new(Bytes::from(body)));
+    answer.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    Ok(answer)
 }
 
 /// `KEY:` of `/proc/PID/status`, in KiB.
@@ -169,24 +200,54 @@ fn proc_status_kib(pid: u32, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The load generator: [`CONNECTIONS`] HTTP/2 connections to the server (hyper's client
+/// connection, no pool or middleware on top), each carrying many requests at once.
 struct Load {
-    clients: Vec<reqwest::Client>,
+    connections: Vec<SendRequest<Full<Bytes>>>,
     base: String,
 }
 
+/// One request: `POST url` with a JSON body (and a bearer token); the status and the body.
+async fn post(
+    mut conn: SendRequest<Full<Bytes>>,
+    url: String,
+    token: Option<String>,
+    body: String,
+) -> Result<(u16, Bytes), String> {
+    let mut req = hyper::Request::post(url).header("content-type", "application/json");
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    let req = req
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    conn.ready().await.map_err(|e| e.to_string())?;
+    let r = conn.send_request(req).await.map_err(|e| e.to_string())?;
+    let status = r.status().as_u16();
+    let body = r.into_body().collect().await.map_err(|e| e.to_string())?;
+    Ok((status, body.to_bytes()))
+}
+
 impl Load {
-    fn new(base: &str) -> Load {
-        let clients = (0..CONNECTIONS)
-            .map(|_| {
-                reqwest::Client::builder()
-                    .http2_prior_knowledge()
-                    .no_proxy()
-                    .build()
-                    .expect("client")
-            })
-            .collect();
+    async fn new(base: &str) -> Load {
+        let addr = base.strip_prefix("http://").expect("http base").to_string();
+        let mut connections = Vec::with_capacity(CONNECTIONS);
+        for _ in 0..CONNECTIONS {
+            let stream = tokio::net::TcpStream::connect(&addr)
+                .await
+                .expect("connect");
+            stream.set_nodelay(true).expect("nodelay");
+            let (sender, connection) = hyper::client::conn::http2::handshake(
+                hyper_util::rt::TokioExecutor::new(),
+                hyper_util::rt::TokioIo::new(stream),
+            )
+            .await
+            .expect("HTTP/2 handshake");
+            tokio::spawn(connection);
+            connections.push(sender);
+        }
         Load {
-            clients,
+            connections,
             base: base.to_string(),
         }
     }
@@ -196,21 +257,14 @@ impl Load {
         let gate = Arc::new(tokio::sync::Semaphore::new(512));
         let mut tasks = Vec::with_capacity(n);
         for k in 0..n {
-            let client = self.clients[k % CONNECTIONS].clone();
+            let conn = self.connections[k % CONNECTIONS].clone();
             let url = format!("{}/api/conversations", self.base);
             let gate = Arc::clone(&gate);
             tasks.push(tokio::spawn(async move {
                 let _permit = gate.acquire().await.expect("gate");
-                let r = client
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .body("{}")
-                    .send()
-                    .await
-                    .expect("open");
-                assert_eq!(r.status().as_u16(), 201);
-                let v: serde_json::Value =
-                    serde_json::from_str(&r.text().await.expect("body")).expect("json");
+                let (status, body) = post(conn, url, None, "{}".into()).await.expect("open");
+                assert_eq!(status, 201);
+                let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
                 (
                     v["id"].as_str().unwrap().to_string(),
                     v["token"].as_str().unwrap().to_string(),
@@ -234,23 +288,15 @@ impl Load {
         let began = Instant::now();
         let mut tasks = Vec::with_capacity(conversations.len());
         for (k, (id, token)) in conversations.iter().enumerate() {
-            let client = self.clients[k % CONNECTIONS].clone();
+            let conn = self.connections[k % CONNECTIONS].clone();
             let url = format!("{}/api/conversations/{id}/messages", self.base);
             let token = token.clone();
             tasks.push(tokio::spawn(async move {
                 let word = format!("w{k}r{round}");
                 let started = Instant::now();
-                let r = client
-                    .post(url)
-                    .bearer_auth(token)
-                    .header("content-type", "application/json")
-                    .body(format!(r#"{{"text": "{word}", "message_id": "m{round}"}}"#))
-                    .send()
-                    .await;
-                let answered = match r {
-                    Ok(r) if r.status().as_u16() == 200 => r
-                        .text()
-                        .await
+                let body = format!(r#"{{"text": "{word}", "message_id": "m{round}"}}"#);
+                let answered = match post(conn, url, Some(token), body).await {
+                    Ok((200, body)) => std::str::from_utf8(&body)
                         .is_ok_and(|body| body.contains(&format!("{word} checked"))),
                     _ => false,
                 };
@@ -445,7 +491,7 @@ async fn run(label: &str, flow_path: &std::path::Path, store: &str, n: usize) {
     } else {
         postgres_empty_size(store).await
     };
-    let load = Load::new(&server.base);
+    let load = Load::new(&server.base).await;
     let began = Instant::now();
     let conversations = load.open(n).await;
     let opened = began.elapsed();

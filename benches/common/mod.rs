@@ -106,7 +106,11 @@ impl Drop for Worker {
 /// Starts the real `chatflow serve` binary on `flow` and `store` (conversations never expire)
 /// with `CHATFLOW_LOG=log`, its log thrown away; returns once it is listening.
 pub fn start_worker(flow: &std::path::Path, store: &str, log: &str) -> Worker {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+    // `CHATFLOW_BIN` measures another build of the server (a copy kept aside, or a wrapper
+    // such as valgrind's) under the same load.
+    let bin =
+        std::env::var_os("CHATFLOW_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_chatflow").into());
+    let mut child = Command::new(bin)
         .arg("serve")
         .arg(flow)
         .args([
