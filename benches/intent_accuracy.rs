@@ -86,11 +86,15 @@ fn report(name: &str, data: &Data) {
         u.classes.len()
     );
     let json = serde_json::to_vec(&u.model).map_or(0, |j| j.len());
-    let weights: usize = u.model.weights.iter().map(Vec::len).sum();
+    let pretty = serde_json::to_vec_pretty(&u.model).map_or(0, |j| j.len());
+    let kept = u.model.kept_weights.len();
+    let dense = u.model.features.len() * u.classes.len();
     println!(
-        "  model: {:.1} MB in the IR (JSON), {weights} weights ({:.1} MB as f32 in memory)",
+        "  model: {:.1} MB of JSON ({:.1} MB pretty, as `chatflow build` writes it); {kept} weights kept of {dense} ({:.1} %), {:.1} MB in memory",
         json as f64 / 1e6,
-        (weights * 4) as f64 / 1e6
+        pretty as f64 / 1e6,
+        100.0 * kept as f64 / dense.max(1) as f64,
+        (kept * 8 + u.model.starts.len() * 4) as f64 / 1e6
     );
     let v = verdicts(&u, &data.test);
     let at_default = score(&v, u.threshold);

@@ -40,14 +40,22 @@ pub use sys::SysAttr;
 /// format 4 ([`BASE_FORMAT_VERSION`]), byte for byte as before, so format-4 runtimes run it.
 ///
 /// 6: an API may be a language model ([`Api::ai`]), with the statements [`Stmt::Reply`] and
-/// [`Stmt::AskAi`] and the bot's [`BotInfo::fallback_ai`]. Only a program with an `ai` is
-/// written as format 6; one that understands free text without it stays format 5
-/// ([`UNDERSTANDING_FORMAT_VERSION`]).
-pub const FORMAT_VERSION: u32 = 6;
-/// The format written for a program without understanding of free text.
+/// [`Stmt::AskAi`] and the bot's [`BotInfo::fallback_ai`]. A program with an `ai` and no
+/// understanding of free text is written as format 6 ([`AI_FORMAT_VERSION`]).
+///
+/// 7: the intent matcher's weights are stored sparsely ([`crate::nlu::Model`]: per feature only
+/// the weights far from its median). Every program that understands free text is written as
+/// format 7 ([`UNDERSTANDING_FORMAT_VERSION`]) and needs a format-7 runtime; this runtime
+/// refuses such a program written as format 5 or 6, whose dense weights it no longer reads
+/// (rebuild it from its flow).
+pub const FORMAT_VERSION: u32 = 7;
+/// The format written for a program without understanding of free text or `ai`.
 pub const BASE_FORMAT_VERSION: u32 = 4;
-/// The format written for a program that understands free text but has no `ai`.
-pub const UNDERSTANDING_FORMAT_VERSION: u32 = 5;
+/// The format written for a program with an `ai` that does not understand free text.
+pub const AI_FORMAT_VERSION: u32 = 6;
+/// The format written for a program that understands free text, and the oldest that this
+/// runtime reads for such a program.
+pub const UNDERSTANDING_FORMAT_VERSION: u32 = 7;
 /// The oldest IR format this runtime still reads (a format-2 number reads as a float).
 pub const MIN_READ_VERSION: u32 = 2;
 /// The oldest runtime format that reads the IR this build writes: a format-3 runtime knows
@@ -85,7 +93,8 @@ pub struct Program {
     pub flows: Vec<FlowInfo>,
     /// Where each node, statement and API came from, for messages that point at the source.
     pub source_map: SourceMap,
-    /// The intent matcher, FAQ and synonyms (format 5); `None` when the flow has none.
+    /// The intent matcher, FAQ and synonyms (format 5; the sparse matcher since format 7);
+    /// `None` when the flow has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub understanding: Option<Understanding>,
 }

@@ -197,12 +197,12 @@ fn finish(root: &str, loaded: load::Loaded, loader: &dyn Loader, goal: Goal) -> 
         let understanding = understand::build(&mut ctx, loader);
         if goal != Goal::Diagnostics && syntax_ok && !ctx.diags.iter().any(Diag::is_error) {
             let mut p = lower::lower(&ctx, &bot_name(root));
-            // Only a program with an `ai` needs a format-6 runtime, and only one that
-            // understands free text a format-5 one.
-            let version = if p.apis.iter().any(|a| a.ai.is_some()) {
-                crate::ir::FORMAT_VERSION
-            } else if understanding.is_some() {
+            // Only a program that understands free text needs a format-7 runtime (its
+            // matcher's layout), and only one with an `ai` a format-6 one.
+            let version = if understanding.is_some() {
                 crate::ir::UNDERSTANDING_FORMAT_VERSION
+            } else if p.apis.iter().any(|a| a.ai.is_some()) {
+                crate::ir::AI_FORMAT_VERSION
             } else {
                 crate::ir::BASE_FORMAT_VERSION
             };

@@ -912,12 +912,18 @@ fn check_version(p: &Program) -> Result<(), LoadError> {
     let readable = (ir::MIN_READ_VERSION..=ir::FORMAT_VERSION).contains(&p.format_version)
         // A newer writer may declare that older readers can still run it.
         || (p.format_version > ir::FORMAT_VERSION && p.min_read_version <= ir::FORMAT_VERSION);
-    if readable {
+    // A matcher written before format 7 has dense weights, which read as an empty model.
+    let min = if p.understanding.is_some() {
+        ir::UNDERSTANDING_FORMAT_VERSION
+    } else {
+        ir::MIN_READ_VERSION
+    };
+    if readable && p.format_version >= min {
         Ok(())
     } else {
         Err(LoadError::UnsupportedVersion {
             found: p.format_version,
-            min: ir::MIN_READ_VERSION,
+            min,
             max: ir::FORMAT_VERSION,
         })
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chatflow::compile::{compile_str, compile_text_with, Compiled, Loader};
 use chatflow::diagnostic::Code;
 use chatflow::ir::{Value, BASE_FORMAT_VERSION, UNDERSTANDING_FORMAT_VERSION};
-use chatflow::runtime::{Engine, EngineConfig, Event};
+use chatflow::runtime::{Engine, EngineConfig, Event, LoadError};
 
 // The intent benchmark's pipeline (`benches/intent_accuracy.rs`), run here on its sample.
 #[allow(dead_code)]
@@ -109,7 +109,7 @@ fn intents_from_csv_relative_to_the_flow() {
 }
 
 #[test]
-fn format_5_only_for_flows_that_understand_and_training_is_deterministic() {
+fn format_7_only_for_flows_that_understand_and_training_is_deterministic() {
     let plain = compile_str("f.flow", "node n { say \"x\" }\n")
         .program
         .unwrap();
@@ -130,6 +130,42 @@ fn format_5_only_for_flows_that_understand_and_training_is_deterministic() {
     let json = serde_json::to_string(&a).unwrap();
     let back: chatflow::ir::Program = serde_json::from_str(&json).unwrap();
     assert_eq!(back, a);
+}
+
+#[test]
+fn a_matcher_written_before_format_7_is_refused_for_its_version() {
+    let program = compile_str("f.flow", &flow("node n { say \"x\" }\n"))
+        .program
+        .unwrap();
+    let mut json = serde_json::to_value(&program).unwrap();
+    // Format 5 stored the matcher densely: one row of weights per feature.
+    json["format_version"] = 5.into();
+    json["min_read_version"] = 5.into();
+    let model = json["understanding"]["model"].as_object_mut().unwrap();
+    let features = model["features"].as_array().unwrap().len();
+    for key in ["starts", "kept_classes", "kept_weights"] {
+        model.remove(key);
+    }
+    model.insert("weights".into(), vec![vec![0.25, -0.25]; features].into());
+    let old: chatflow::ir::Program = serde_json::from_value(json).unwrap();
+    let err = Engine::new(Arc::new(old), EngineConfig::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LoadError::UnsupportedVersion {
+                found: 5,
+                min: UNDERSTANDING_FORMAT_VERSION,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // A program without a matcher still reads from format 2 on.
+    let mut plain = compile_str("f.flow", "node n { say \"x\" }\n")
+        .program
+        .unwrap();
+    plain.format_version = 5;
+    assert!(Engine::new(Arc::new(plain), EngineConfig::default()).is_ok());
 }
 
 fn engine(text: &str) -> Engine {
