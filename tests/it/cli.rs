@@ -1,8 +1,7 @@
 //! The `chatflow` binary, run as a user runs it: exit codes, stdout/stderr, files.
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
 use chatflow::diagnostic::Code;
@@ -347,23 +346,15 @@ fn run_takes_a_last_line_without_newline_and_bytes_that_are_not_utf8() {
         stdout(&o)
     );
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
-        .args([
+    let o = chatflow_with_input(
+        &[
             "run",
             "examples/weather.flow",
             "--stubs",
             "examples/weather.stubs.json",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let mut stdin = child.stdin.take().expect("piped");
-    stdin.write_all(b"Os\xfflo\n").expect("write");
-    drop(stdin);
-    let o = child.wait_with_output().expect("finishes");
+        ],
+        b"Os\xfflo\n",
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(
         stdout(&o).contains("bot> It is 3.5 degrees in Os\u{fffd}lo, light snow.\n"),

@@ -540,7 +540,7 @@ pub fn attr(
 }
 
 /// Runs the `chatflow` binary from the crate root with `input` on its stdin.
-pub fn chatflow_with_input(args: &[&str], input: &str) -> std::process::Output {
+pub fn chatflow_with_input(args: &[&str], input: impl AsRef<[u8]>) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_chatflow"))
@@ -555,7 +555,7 @@ pub fn chatflow_with_input(args: &[&str], input: &str) -> std::process::Output {
         .stdin
         .take()
         .expect("stdin is piped")
-        .write_all(input.as_bytes())
+        .write_all(input.as_ref())
         .expect("stdin takes the input");
     child.wait_with_output().expect("the binary finishes")
 }

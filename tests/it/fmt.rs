@@ -392,7 +392,7 @@ fn formatting_mutated_examples_keeps_meaning() {
 
 #[test]
 fn fmt_dash_formats_stdin_to_stdout() {
-    let run = crate::common::chatflow_with_input;
+    let run = |args: &[&str], input: &str| crate::common::chatflow_with_input(args, input);
     let o = run(&["fmt", "-"], "node a { say \"x\" ; close }  # end\n");
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(

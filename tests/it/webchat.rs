@@ -387,6 +387,18 @@ async fn markup_is_text(c: &Client, dir: &Path) {
     );
 }
 
+/// How many bot bubbles are still growing with a streamed reply.
+async fn streaming_bubbles(c: &Client) -> u64 {
+    c.execute(
+        "return document.querySelectorAll('.cf-streaming').length",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_u64()
+    .expect("a count")
+}
+
 /// The model's reply grows in the chat while it arrives, then stands once, whole; a reply
 /// cut off mid-stream gives way to what the flow says instead.
 async fn streamed_reply(c: &Client, dir: &Path) {
@@ -410,28 +422,16 @@ async fn streamed_reply(c: &Client, dir: &Path) {
     // The model holds the rest of its answer until the gate opens: this is the reply growing.
     let partial = PIECES[..3].concat();
     wait_for_line(c, "bot", &partial).await;
-    let growing = c
-        .execute(
-            "return document.querySelectorAll('.cf-streaming').length",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(growing, json!(1), "the partial reply is marked as growing");
+    let growing = streaming_bubbles(c).await;
+    assert_eq!(growing, 1, "the partial reply is marked as growing");
     model.gate.add_permits(1);
     wait_for_line(c, "bot", ANSWER).await;
     wait_idle(c).await;
     let lines = transcript(c).await;
     let replies = lines.iter().filter(|(_, t)| t.starts_with("Hello")).count();
     assert_eq!(replies, 1, "the reply stands once: {lines:#?}");
-    let growing = c
-        .execute(
-            "return document.querySelectorAll('.cf-streaming').length",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(growing, json!(0));
+    let growing = streaming_bubbles(c).await;
+    assert_eq!(growing, 0);
 
     let (_server, base) = serve_model("/drop", "dropped");
     c.goto(&format!("{base}/")).await.expect("open the page");
