@@ -52,55 +52,84 @@ struct Entry {
     span: Span,
     name_span: Span,
     children: Vec<Entry>,
-}
-
-fn entry(name: &str, kind: LspKind, span: Span, name_span: Span) -> Entry {
-    Entry {
-        name: name.to_string(),
-        kind,
-        span,
-        name_span,
-        children: Vec::new(),
-    }
+    /// A definition others can name, so a workspace symbol (not the bot, a test, an import).
+    is_symbol: bool,
 }
 
 /// The items of a parsed file, as the outline shows them.
 fn entries(file: &ast::File) -> Vec<Entry> {
-    let node = |n: &ast::Node| entry(&n.name.name, LspKind::FUNCTION, n.span, n.name.span);
-    file.items
-        .iter()
-        .filter_map(|item| {
-            Some(match item {
-                ast::Item::Bot(b) => entry(
-                    &format!("bot {}", b.name.value),
-                    LspKind::OBJECT,
-                    b.span,
-                    b.name.span,
-                ),
-                ast::Item::Api(a) => entry(&a.name.name, LspKind::INTERFACE, a.span, a.name.span),
-                ast::Item::Node(n) => node(n),
-                ast::Item::Test(t) => entry(
-                    &format!("test \"{}\"", t.name.value),
-                    LspKind::EVENT,
-                    t.span,
-                    t.name.span,
-                ),
-                ast::Item::Import(i) => entry(&i.path.value, LspKind::FILE, i.span, i.path.span),
-                ast::Item::Hours(h) => entry(&h.name.name, LspKind::CONSTANT, h.span, h.name.span),
-                ast::Item::Flow(f) => {
-                    let mut e = entry(&f.name.name, LspKind::MODULE, f.span, f.name.span);
-                    e.children = f.nodes.iter().map(node).collect();
-                    e
-                }
-                ast::Item::Intent(i) => {
-                    entry(&i.name.name, LspKind::ENUM_MEMBER, i.span, i.name.span)
-                }
-                ast::Item::IntentsFrom(_) | ast::Item::Synonyms(_) | ast::Item::Faq(_) => {
-                    return None
-                }
-            })
-        })
-        .collect()
+    file.items.iter().filter_map(item_entry).collect()
+}
+
+/// How the outline shows one item, or `None` for the items it leaves out: the one place that
+/// says, for each kind of item, its label, symbol kind and children.
+fn item_entry(item: &ast::Item) -> Option<Entry> {
+    use ast::Item;
+    Some(match item {
+        Item::Bot(b) => labelled(
+            format!("bot {}", b.name.value),
+            LspKind::OBJECT,
+            b.span,
+            &b.name,
+        ),
+        Item::Test(t) => labelled(
+            format!("test \"{}\"", t.name.value),
+            LspKind::EVENT,
+            t.span,
+            &t.name,
+        ),
+        Item::Import(i) => labelled(i.path.value.clone(), LspKind::FILE, i.span, &i.path),
+        Item::Api(a) => named(&a.name, SymbolKind::Api, a.span),
+        Item::Node(n) => named(&n.name, SymbolKind::Node, n.span),
+        Item::Hours(h) => named(&h.name, SymbolKind::Hours, h.span),
+        Item::Intent(i) => named(&i.name, SymbolKind::Intent, i.span),
+        Item::Flow(f) => Entry {
+            children: f
+                .nodes
+                .iter()
+                .map(|n| named(&n.name, SymbolKind::Node, n.span))
+                .collect(),
+            ..named(&f.name, SymbolKind::Flow, f.span)
+        },
+        Item::IntentsFrom(_) | Item::Synonyms(_) | Item::Faq(_) => return None,
+    })
+}
+
+/// A definition, shown by its name.
+fn named(name: &ast::Ident, kind: SymbolKind, span: Span) -> Entry {
+    Entry {
+        name: name.name.clone(),
+        kind: lsp_kind(kind),
+        span,
+        name_span: name.span,
+        children: Vec::new(),
+        is_symbol: true,
+    }
+}
+
+/// An item named by a string (the bot, a test, an import), shown with `label`.
+fn labelled(label: String, kind: LspKind, span: Span, name: &ast::StrLit) -> Entry {
+    Entry {
+        name: label,
+        kind,
+        span,
+        name_span: name.span,
+        children: Vec::new(),
+        is_symbol: false,
+    }
+}
+
+/// The LSP symbol kind of a kind of definition, the same in the outline and workspace symbols.
+fn lsp_kind(kind: SymbolKind) -> LspKind {
+    match kind {
+        SymbolKind::Node => LspKind::FUNCTION,
+        SymbolKind::Api => LspKind::INTERFACE,
+        SymbolKind::Flow => LspKind::MODULE,
+        SymbolKind::Hours => LspKind::CONSTANT,
+        SymbolKind::Intent => LspKind::ENUM_MEMBER,
+        SymbolKind::Attribute => LspKind::VARIABLE,
+        SymbolKind::File => LspKind::FILE,
+    }
 }
 
 #[allow(deprecated)] // `DocumentSymbol::deprecated` must still be written.
@@ -178,14 +207,9 @@ pub(super) fn workspace_symbols(
             continue;
         };
         for s in &index.symbols {
-            let kind = match s.kind {
-                SymbolKind::Node => LspKind::FUNCTION,
-                SymbolKind::Api => LspKind::INTERFACE,
-                SymbolKind::Flow => LspKind::MODULE,
-                SymbolKind::Hours => LspKind::CONSTANT,
-                SymbolKind::Intent => LspKind::ENUM_MEMBER,
-                SymbolKind::Attribute | SymbolKind::File => continue,
-            };
+            if matches!(s.kind, SymbolKind::Attribute | SymbolKind::File) {
+                continue; // attributes and imported files are no workspace symbols
+            }
             if !s.qualified.to_lowercase().contains(&query) {
                 continue;
             }
@@ -198,7 +222,7 @@ pub(super) fn workspace_symbols(
             }
             out.push(SymbolInformation {
                 name: s.qualified.clone(),
-                kind,
+                kind: lsp_kind(s.kind),
                 tags: None,
                 deprecated: None,
                 location,
@@ -242,8 +266,8 @@ fn unread_files(ws: &Workspace, query: &str) -> Vec<SymbolInformation> {
             for c in &e.children {
                 found.push((format!("{}.{}", e.name, c.name), c.kind, c.name_span));
             }
-            if [LspKind::OBJECT, LspKind::EVENT, LspKind::FILE].contains(&e.kind) {
-                continue; // the bot, tests and imports are no symbols
+            if !e.is_symbol {
+                continue;
             }
             found.push((e.name, e.kind, e.name_span));
         }
