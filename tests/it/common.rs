@@ -524,6 +524,13 @@ pub fn engine(b: &B) -> chatflow::runtime::Engine {
     chatflow::runtime::Engine::new(b.build(), chatflow::runtime::EngineConfig::default()).unwrap()
 }
 
+/// A new session of `engine`, past its opening turn (whose events are not looked at).
+pub async fn started(engine: &chatflow::runtime::Engine) -> chatflow::runtime::Session {
+    let mut s = engine.new_session();
+    engine.start(&mut s).await;
+    s
+}
+
 /// The value of the attribute `name` in a session of `engine`'s program.
 pub fn attr(
     engine: &chatflow::runtime::Engine,

@@ -8,6 +8,14 @@ use chatflow::ir::*;
 use chatflow::runtime::{Engine, EngineConfig, Event, LoadError, Session, SessionState};
 use common::*;
 
+/// The profile event that opens every conversation with a hand-built program.
+fn profile() -> Event {
+    Event::Profile {
+        name: "test".into(),
+        avatar: None,
+    }
+}
+
 #[tokio::test]
 async fn a_conversation_waits_at_asks_and_closes_when_statements_run_out() {
     let mut b = B::new();
@@ -28,10 +36,7 @@ async fn a_conversation_waits_at_asks_and_closes_when_statements_run_out() {
     assert_eq!(
         events,
         vec![
-            Event::Profile {
-                name: "test".into(),
-                avatar: None
-            },
+            profile(),
             Event::Say { text: "Hi!".into() },
             Event::Say {
                 text: "Which city?".into()
@@ -125,8 +130,7 @@ async fn ask_kinds_refuse_bad_answers_and_store_good_ones() {
         let stmts = vec![b.ask("x", kind, Some("Your answer?")), b.say("got {x}")];
         b.add("main", stmts);
         let e = engine(&b);
-        let mut s = e.new_session();
-        e.start(&mut s).await;
+        let mut s = started(&e).await;
 
         let events = e.step(&mut s, bad).await;
         assert!(
@@ -169,8 +173,7 @@ async fn number_answers_compare_as_numbers_and_print_in_shortest_form() {
         ("-2", "minor -2"),
         ("18.0", "adult 18"),
     ] {
-        let mut s = e.new_session();
-        e.start(&mut s).await;
+        let mut s = started(&e).await;
         assert_eq!(says(&e.step(&mut s, answer).await), [expected]);
     }
 }
@@ -181,7 +184,6 @@ async fn unset_attributes_compare_unequal_and_fail_other_tests() {
     let mut b = B::new();
     let x = b.a("x");
     let n = b.a("n");
-    let text = |op| Expr::Text(op, Box::new(x.clone()), Box::new(lit_text("")));
     let conditions: Vec<(&str, Expr, bool)> = vec![
         ("eq", cmp(CmpOp::Eq, x.clone(), lit_text("")), false),
         (
@@ -212,9 +214,9 @@ async fn unset_attributes_compare_unequal_and_fail_other_tests() {
             ),
             false,
         ),
-        ("contains", text(TextOp::Contains), false),
-        ("starts", text(TextOp::StartsWith), false),
-        ("ends", text(TextOp::EndsWith), false),
+        ("contains", text_test(TextOp::Contains, &x, ""), false),
+        ("starts", text_test(TextOp::StartsWith, &x, ""), false),
+        ("ends", text_test(TextOp::EndsWith, &x, ""), false),
         (
             "matches",
             Expr::Matches(Box::new(x.clone()), ".*".into()),
@@ -232,17 +234,7 @@ async fn unset_attributes_compare_unequal_and_fail_other_tests() {
             true,
         ),
     ];
-    let mut stmts = vec![];
-    for (name, cond, _) in &conditions {
-        stmts.push(b.set(name, cond.clone()));
-    }
-    b.add("main", stmts);
-    let e = engine(&b);
-    let mut s = e.new_session();
-    e.start(&mut s).await;
-    for (name, _, expected) in &conditions {
-        assert_eq!(attr(&e, &s, name), Some(Value::Bool(*expected)), "{name}");
-    }
+    assert_conditions(b, vec![], conditions).await;
 }
 
 #[tokio::test]
@@ -274,33 +266,9 @@ async fn set_values_compare_by_type() {
             ),
             true,
         ),
-        (
-            "contains",
-            Expr::Text(
-                TextOp::Contains,
-                Box::new(x.clone()),
-                Box::new(lit_text("ica")),
-            ),
-            true,
-        ),
-        (
-            "starts",
-            Expr::Text(
-                TextOp::StartsWith,
-                Box::new(x.clone()),
-                Box::new(lit_text("Chi")),
-            ),
-            true,
-        ),
-        (
-            "ends",
-            Expr::Text(
-                TextOp::EndsWith,
-                Box::new(x.clone()),
-                Box::new(lit_text("x")),
-            ),
-            false,
-        ),
+        ("contains", text_test(TextOp::Contains, &x, "ica"), true),
+        ("starts", text_test(TextOp::StartsWith, &x, "Chi"), true),
+        ("ends", text_test(TextOp::EndsWith, &x, "x"), false),
         (
             "matches",
             Expr::Matches(Box::new(n.clone()), "^4[0-9]{2}$".into()),
@@ -323,17 +291,28 @@ async fn set_values_compare_by_type() {
             true,
         ),
     ];
-    let mut stmts = vec![b.set("x", lit_text("Chicago")), b.set("n", lit_num(404.0))];
+    let values = vec![b.set("x", lit_text("Chicago")), b.set("n", lit_num(404.0))];
+    assert_conditions(b, values, conditions).await;
+}
+
+/// Runs `before`, then sets an attribute named after each condition to its value, and checks
+/// each one came out as expected.
+async fn assert_conditions(mut b: B, before: Vec<Stmt>, conditions: Vec<(&str, Expr, bool)>) {
+    let mut stmts = before;
     for (name, cond, _) in &conditions {
         stmts.push(b.set(name, cond.clone()));
     }
     b.add("main", stmts);
     let e = engine(&b);
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let s = started(&e).await;
     for (name, _, expected) in &conditions {
         assert_eq!(attr(&e, &s, name), Some(Value::Bool(*expected)), "{name}");
     }
+}
+
+/// `subject` (contains / starts with / ends with) `text`.
+fn text_test(op: TextOp, subject: &Expr, text: &str) -> Expr {
+    Expr::Text(op, Box::new(subject.clone()), Box::new(lit_text(text)))
 }
 
 #[tokio::test]
@@ -384,14 +363,8 @@ fn looping_flow() -> B {
 
 #[tokio::test]
 async fn the_step_limit_ends_the_turn_and_the_session_stays_usable() {
-    let b = looping_flow();
-    let config = EngineConfig {
-        max_steps: 50,
-        ..Default::default()
-    };
-    let e = Engine::new(b.build(), config).unwrap();
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let e = step_limited(&looping_flow(), 50);
+    let mut s = started(&e).await;
 
     let events = e.step(&mut s, "loop").await;
     let [Event::RuntimeError { message }] = events.as_slice() else {
@@ -412,11 +385,25 @@ fn spinning_engine() -> Engine {
     let mut b = B::new();
     let stmts = vec![b.say("spinning"), b.goto("main")];
     b.add("main", stmts);
+    step_limited(&b, 3)
+}
+
+/// An engine for `b`'s program that fails a turn after `max_steps` node entries.
+fn step_limited(b: &B, max_steps: u32) -> Engine {
     let config = EngineConfig {
-        max_steps: 3,
+        max_steps,
         ..Default::default()
     };
     Engine::new(b.build(), config).unwrap()
+}
+
+/// An engine for `program` that reports nodes, conditions and returns as trace events.
+fn traced(program: Arc<Program>) -> Engine {
+    let config = EngineConfig {
+        trace: true,
+        ..Default::default()
+    };
+    Engine::new(program, config).unwrap()
 }
 
 /// The messages of the runtime errors among `events`.
@@ -478,14 +465,7 @@ async fn the_step_limit_counts_node_entries() {
     let stmts = vec![b.ask("x", AskKind::Text, None)];
     b.add("c", stmts);
     for (limit, ok) in [(4, true), (3, false)] {
-        let e = Engine::new(
-            b.build(),
-            EngineConfig {
-                max_steps: limit,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let e = step_limited(&b, limit);
         let mut s = e.new_session();
         let events = e.start(&mut s).await;
         let errored = events
@@ -513,8 +493,7 @@ async fn a_session_survives_serialisation_between_turns() {
     b.add("young", vec![s2]);
     let e = engine(&b);
 
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     e.step(&mut s, "Ana").await;
     let json = serde_json::to_string(&s).unwrap();
     let mut restored: Session = serde_json::from_str(&json).unwrap();
@@ -540,33 +519,14 @@ async fn trace_events_only_when_asked() {
     b.add("two", vec![Stmt::Close]);
     let quiet = engine(&b);
     let mut s = quiet.new_session();
-    assert_eq!(
-        quiet.start(&mut s).await,
-        vec![
-            Event::Profile {
-                name: "test".into(),
-                avatar: None
-            },
-            Event::Closed
-        ]
-    );
+    assert_eq!(quiet.start(&mut s).await, vec![profile(), Event::Closed]);
 
-    let loud = Engine::new(
-        b.build(),
-        EngineConfig {
-            trace: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let loud = traced(b.build());
     let mut s = loud.new_session();
     assert_eq!(
         loud.start(&mut s).await,
         vec![
-            Event::Profile {
-                name: "test".into(),
-                avatar: None
-            },
+            profile(),
             Event::NodeEntered {
                 node: "main".into()
             },
@@ -620,8 +580,7 @@ async fn status_branches_after_a_call() {
         ("404", "client 404"),
         ("503", "failed 503"),
     ] {
-        let mut s = e.new_session();
-        e.start(&mut s).await;
+        let mut s = started(&e).await;
         assert_eq!(says(&e.step(&mut s, code).await), [expected]);
     }
 }
@@ -734,8 +693,7 @@ async fn the_weather_conversation_from_source() {
         "user: São Paulo & \"Rio\"".into(),
         stable(e.step(&mut s, "São Paulo & \"Rio\"").await),
     ));
-    let mut s2 = e.new_session();
-    e.start(&mut s2).await;
+    let mut s2 = started(&e).await;
     transcript.push((
         "user: Chicago".into(),
         stable(e.step(&mut s2, "Chicago").await),
@@ -764,8 +722,7 @@ async fn failures_take_the_else_branch_with_a_reason() {
             "",
         );
     let e = Engine::new(compiled(&src), EngineConfig::default()).unwrap();
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     let events = e.step(&mut s, "Paris").await;
     assert_eq!(says(&events), ["The weather service is down (connect)."]);
 }
@@ -788,8 +745,7 @@ node c { say "stopped" }
     // A loop that never waits is a warning, not an error: the program still runs.
     let program = compiled.program.expect("a warning only");
     let e = Engine::new(Arc::new(program), EngineConfig::default()).unwrap();
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     let events = e.step(&mut s, "go").await;
     assert!(
         matches!(events.as_slice(), [Event::RuntimeError { message }] if message.contains("1000")),
@@ -804,8 +760,7 @@ async fn sessions_from_storage_that_do_not_fit_are_refused_or_fitted() {
     let stmts = vec![b.ask("a", AskKind::Text, None), b.say("a={a}")];
     b.add("main", stmts);
     let e = engine(&b);
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let s = started(&e).await;
 
     let mut short = s.clone();
     short.attrs.clear();
@@ -853,8 +808,7 @@ async fn many_conversations_wait_on_their_apis_concurrently() {
         .map(|i| {
             let e = e.clone();
             tokio::spawn(async move {
-                let mut s = e.new_session();
-                e.start(&mut s).await;
+                let mut s = started(&e).await;
                 says(&e.step(&mut s, &i.to_string()).await)
             })
         })
@@ -879,8 +833,7 @@ async fn step_on_a_new_session_starts_it_and_answers_the_first_ask() {
 #[tokio::test]
 async fn an_idle_session_is_small() {
     let e = Engine::new(compiled(WEATHER_FLOW), EngineConfig::default()).unwrap();
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let s = started(&e).await;
     let json = serde_json::to_vec(&s).unwrap();
     assert!(json.len() < 2048, "{} bytes", json.len());
 }
@@ -913,14 +866,7 @@ node main {
     );
     assert_eq!(says(&events), ["late late", "back"]);
 
-    let loud = Engine::new(
-        program,
-        EngineConfig {
-            trace: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let loud = traced(program);
     let events = loud.start(&mut loud.new_session()).await;
     let flow: Vec<String> = events
         .iter()
