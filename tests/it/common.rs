@@ -236,24 +236,9 @@ pub fn cmp(op: CmpOp, a: Expr, b: Expr) -> Expr {
     Expr::Cmp(op, Box::new(a), Box::new(b))
 }
 
-/// One request as the server received it.
-#[derive(Debug, Clone)]
-pub struct Seen {
-    pub method: String,
-    /// Path and query exactly as sent on the wire.
-    pub target: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
+#[path = "../shared/requests.rs"]
+mod requests;
+pub use requests::{calls, Seen};
 
 /// A loopback axum server that records every request. Routes:
 /// `/ok` 200 `{"ok":true}`; `/weather` nested JSON; `/flaky` 500 twice then 200; `/slow` never

@@ -37,21 +37,9 @@ fn set_text(b: &mut B, attr: &str, v: &str) -> Stmt {
 
 /// The single ApiCall event: (url, status, error, attempts).
 fn api_call(events: &[Event]) -> (String, u16, Option<String>, u32) {
-    let calls: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::ApiCall {
-                url,
-                status,
-                error,
-                attempts,
-                ..
-            } => Some((url.clone(), *status, error.clone(), *attempts)),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(calls.len(), 1, "{events:?}");
-    calls[0].clone()
+    let found = calls(events);
+    assert_eq!(found.len(), 1, "{events:?}");
+    found[0].clone()
 }
 
 /// The single ApiCall event's `latency_ms`.

@@ -11,35 +11,9 @@ use chatflow::runtime::{Engine, EngineConfig, Event, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// One request as it arrived.
-#[derive(Debug, Clone, Default)]
-pub struct Seen {
-    pub method: String,
-    /// The request target exactly as sent (`/v1/a%2E%2E?q=1`).
-    pub target: String,
-    /// Header names in lower case, values as sent.
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The whole request as text, for "does the secret appear anywhere".
-    pub fn text(&self) -> String {
-        let mut out = format!("{} {}\n", self.method, self.target);
-        for (n, v) in &self.headers {
-            out.push_str(&format!("{n}: {v}\n"));
-        }
-        out.push_str(&String::from_utf8_lossy(&self.body));
-        out
-    }
-}
+#[path = "../shared/requests.rs"]
+mod requests;
+pub use requests::{calls, Seen};
 
 /// What the server answers: status, extra headers, body. `None` never answers.
 pub type Answer = Option<(u16, Vec<(String, String)>, Vec<u8>)>;
@@ -249,23 +223,6 @@ pub async fn start(engine: &Engine) -> (Session, Vec<Event>) {
     let mut s = engine.new_session();
     let events = engine.start(&mut s).await;
     (s, events)
-}
-
-/// Every `ApiCall` event: (url, status, error, attempts).
-pub fn calls(events: &[Event]) -> Vec<(String, u16, Option<String>, u32)> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::ApiCall {
-                url,
-                status,
-                error,
-                attempts,
-                ..
-            } => Some((url.clone(), *status, error.clone(), *attempts)),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The marker a flow's API needs to call the test's own loopback servers.
