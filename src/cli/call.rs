@@ -19,12 +19,9 @@ pub async fn call(
     stubs: Option<&str>,
     secrets: Option<&str>,
 ) -> ExitCode {
-    let compiled = match compile_for_use(file) {
-        Ok(c) => c,
+    let program = match compile_for_use(file) {
+        Ok(p) => p,
         Err(code) => return code,
-    };
-    let Some(program) = compiled.program else {
-        return ExitCode::from(FAILED);
     };
     let program = Arc::new(program);
     let Some(api_id) = program.apis.iter().position(|a| a.name == api) else {

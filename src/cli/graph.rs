@@ -6,7 +6,7 @@ use clap::ValueEnum;
 
 use chatflow::graph::{self, Format};
 
-use super::{compile_for_use, FAILED};
+use super::compile_for_use;
 
 #[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub enum GraphFormat {
@@ -15,12 +15,9 @@ pub enum GraphFormat {
 }
 
 pub fn graph(file: &str, format: GraphFormat) -> ExitCode {
-    let compiled = match compile_for_use(file) {
-        Ok(c) => c,
+    let program = match compile_for_use(file) {
+        Ok(p) => p,
         Err(code) => return code,
-    };
-    let Some(program) = compiled.program else {
-        return ExitCode::from(FAILED);
     };
     let format = match format {
         GraphFormat::Mermaid => Format::Mermaid,

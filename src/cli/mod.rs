@@ -25,6 +25,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use chatflow::compile::{self, Compiled};
 use chatflow::diagnostic::{self, Severity};
+use chatflow::ir::Program;
 
 #[derive(Parser)]
 #[command(
@@ -393,17 +394,17 @@ fn report(compiled: &Compiled, args: DiagnosticArgs) -> bool {
         .any(|d| d.severity() == Severity::Error || args.deny_warnings)
 }
 
-/// Reads and compiles one file for `run`, `call` and `test`: diagnostics go to stderr;
-/// `Err` carries the exit code when the flow cannot run.
-fn compile_for_use(file: &str) -> Result<Compiled, ExitCode> {
+/// Reads and compiles one file for `run`, `call`, `serve`, `graph` and `report`: diagnostics go
+/// to stderr; `Err` carries the exit code when the flow cannot run.
+fn compile_for_use(file: &str) -> Result<Program, ExitCode> {
     ensure_readable(&[file.to_string()])?;
     let compiled = compile::compile_path(file);
     let human = DiagnosticArgs {
         format: Format::Human,
         deny_warnings: false,
     };
-    if report(&compiled, human) || compiled.program.is_none() {
+    if report(&compiled, human) {
         return Err(ExitCode::from(FAILED));
     }
-    Ok(compiled)
+    compiled.program.ok_or(ExitCode::from(FAILED))
 }

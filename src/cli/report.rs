@@ -9,7 +9,7 @@ use chatflow::report::{compute::FlowNow, html, render, unmatched};
 use chatflow::serve::report::{compute, Period};
 
 use super::serve::parse_duration;
-use super::{compile_for_use, usage_error, FAILED};
+use super::{compile_for_use, usage_error};
 
 #[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {
@@ -64,10 +64,7 @@ pub async fn report(args: ReportArgs) -> ExitCode {
     let program = match &args.flow {
         None => None,
         Some(file) => match compile_for_use(file) {
-            Ok(c) => match c.program {
-                Some(p) => Some(p),
-                None => return ExitCode::from(FAILED),
-            },
+            Ok(p) => Some(p),
             Err(code) => return code,
         },
     };

@@ -33,12 +33,9 @@ pub struct RunOptions {
 
 pub async fn run(file: &str, options: &RunOptions) -> ExitCode {
     let trace = options.trace;
-    let compiled = match compile_for_use(file) {
-        Ok(c) => c,
+    let program = match compile_for_use(file) {
+        Ok(p) => p,
         Err(code) => return code,
-    };
-    let Some(program) = compiled.program else {
-        return ExitCode::from(FAILED);
     };
     let program = Arc::new(program);
     let server = match start_stubs(options.stubs.as_deref(), &program).await {

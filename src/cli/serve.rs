@@ -21,7 +21,7 @@ use chatflow::source::SourceSet;
 use chatflow::store::Store;
 
 use super::run::{engine_config, start_stubs};
-use super::{compile_for_use, usage_error, SessionArgs, FAILED, USAGE};
+use super::{compile_for_use, usage_error, SessionArgs, USAGE};
 
 #[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -158,12 +158,9 @@ pub async fn serve(file: &str, args: ServeArgs) -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     init_logs(settings.log_format);
-    let compiled = match compile_for_use(file) {
-        Ok(c) => c,
+    let program = match compile_for_use(file) {
+        Ok(p) => p,
         Err(code) => return code,
-    };
-    let Some(program) = compiled.program else {
-        return ExitCode::from(FAILED);
     };
     let program = Arc::new(program);
     let webhook = match webhook_target(&program) {
