@@ -6,11 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use chatflow::diagnostic::Code;
 
-use crate::common::chatflow_with_input;
-
-fn chatflow(args: &[&str]) -> Output {
-    chatflow_with_input(args, "")
-}
+use crate::common::{chatflow, chatflow_with_input};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

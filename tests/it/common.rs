@@ -531,6 +531,11 @@ pub fn attr(
     s.attrs[id].clone()
 }
 
+/// Runs the `chatflow` binary from the crate root with nothing on its stdin.
+pub fn chatflow(args: &[&str]) -> std::process::Output {
+    chatflow_with_input(args, "")
+}
+
 /// Runs the `chatflow` binary from the crate root with `input` on its stdin.
 pub fn chatflow_with_input(args: &[&str], input: impl AsRef<[u8]>) -> std::process::Output {
     use std::io::Write;

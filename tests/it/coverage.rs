@@ -1,12 +1,13 @@
 //! `chatflow test --coverage`: nodes, branch arms and API outcome classes that no test
 //! reached, measured from real test runs against the stub server.
 
-use std::process::Command;
 use std::sync::Arc;
 
 use chatflow::compile::compile_str;
 use chatflow::testing::coverage::{measure, Coverage, Outcome, Target};
 use chatflow::testing::{run_tests, TestOptions};
+
+use crate::common::chatflow;
 
 const FLOW: &str = r#"api svc {
   live
@@ -163,14 +164,7 @@ test "a 503 is broken" {
 
 #[test]
 fn coverage_does_not_change_the_exit_code() {
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_chatflow"))
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("the binary runs")
-    };
-    let o = run(&["test", "--coverage", "examples/weather.flow"]);
+    let o = chatflow(&["test", "--coverage", "examples/weather.flow"]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -185,7 +179,7 @@ fn coverage_does_not_change_the_exit_code() {
         "{out}"
     );
 
-    let o = run(&["test", "--coverage", "tests/flows/failing.flow"]);
+    let o = chatflow(&["test", "--coverage", "tests/flows/failing.flow"]);
     assert_eq!(
         o.status.code(),
         Some(1),

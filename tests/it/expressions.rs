@@ -11,7 +11,7 @@ use chatflow::syntax::ast::*;
 use chatflow::syntax::format::format_source;
 use chatflow::syntax::{parse, parse_with_pest_only};
 
-use crate::common::says;
+use crate::common::{compile_clean, says};
 
 /// The value of `set x = EXPR` as the parser reads it (both parsers must agree).
 fn set_value(expr: &str) -> Expr {
@@ -179,14 +179,7 @@ fn without_spans(mut v: serde_json::Value) -> serde_json::Value {
 // ---- the engine --------------------------------------------------------------------------
 
 fn compiled(src: &str) -> Arc<Program> {
-    let compiled = chatflow::compile::compile_str("test.flow", src);
-    let errors: Vec<_> = compiled
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    Arc::new(compiled.program.expect("program"))
+    compile_clean("test.flow", src).0
 }
 
 fn engine(src: &str) -> Engine {

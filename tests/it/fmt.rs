@@ -2,11 +2,12 @@
 //! inputs; the command's `--check` and error behaviour.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use chatflow::compile::{compile_text_with, Compiled, Loader};
 use chatflow::diagnostic::Code;
 use chatflow::syntax::format::{format_source, scan_comments};
+
+use crate::common::chatflow;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -255,14 +256,6 @@ node greet {
 }
 
 // ---- the command ----------------------------------------------------------------------------
-
-fn chatflow(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chatflow"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the binary runs")
-}
 
 fn scratch(name: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("chatflow-fmt-{}-{name}", std::process::id()));

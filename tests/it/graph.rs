@@ -3,11 +3,12 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::Command;
 
 use chatflow::compile::{compile_path, compile_str};
 use chatflow::graph::{build, dot, mermaid, Graph};
 use chatflow::ir::Program;
+
+use crate::common::chatflow;
 
 fn example(name: &str) -> Program {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -253,20 +254,13 @@ fn labels_with_quotes_and_markup_are_escaped_in_mermaid() {
 
 #[test]
 fn the_command_prints_both_formats() {
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_chatflow"))
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("the binary runs")
-    };
-    let o = run(&["graph", "examples/weather.flow"]);
+    let o = chatflow(&["graph", "examples/weather.flow"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("flowchart TD\n"));
-    let o = run(&["graph", "examples/weather.flow", "--format", "dot"]);
+    let o = chatflow(&["graph", "examples/weather.flow", "--format", "dot"]);
     assert_eq!(o.status.code(), Some(0));
     check_dot(&String::from_utf8_lossy(&o.stdout));
-    let o = run(&["graph", "tests/inputs/err/unknown_node_in_branch.flow"]);
+    let o = chatflow(&["graph", "tests/inputs/err/unknown_node_in_branch.flow"]);
     assert_eq!(
         o.status.code(),
         Some(1),

@@ -8,18 +8,13 @@ use chatflow::ir::Program;
 use chatflow::source::SourceSet;
 use chatflow::testing::{render_outcome, run_tests, TestOptions, TestOutcome};
 
+use crate::common::compile_clean;
+
 /// Compiles `source` (which must have no errors) and runs its tests.
 async fn run_flow(source: &str) -> (Vec<TestOutcome>, Arc<Program>, SourceSet) {
-    let compiled = compile_str("t.flow", source);
-    let errors: Vec<_> = compiled
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    let program = Arc::new(compiled.program.expect("compiles"));
+    let (program, sources) = compile_clean("t.flow", source);
     let outcomes = run_tests(program.clone(), &TestOptions::default()).await;
-    (outcomes, program, compiled.sources)
+    (outcomes, program, sources)
 }
 
 /// Every test passed; otherwise panics with the report of those that failed.
