@@ -85,6 +85,14 @@ impl B {
     }
 
     /// A `{name}`-style template: `{x}`, `{sys.x}`, `{secret.X}`, `{status}`, `{{`, `}}`.
+    /// A request header whose value is the template `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> Header {
+        Header {
+            name: name.into(),
+            value: self.t(value),
+        }
+    }
+
     pub fn t(&mut self, s: &str) -> Template {
         let mut parts = vec![];
         let mut text = String::new();

@@ -119,14 +119,8 @@ async fn headers_carry_values_and_secrets_but_events_do_not() {
         &format!("{}/ok?key={{secret.TOKEN}}", server.base),
     );
     api.headers = vec![
-        Header {
-            name: "X-City".into(),
-            value: b.t("{city}"),
-        },
-        Header {
-            name: "Authorization".into(),
-            value: b.t("Bearer {secret.TOKEN}"),
-        },
+        b.header("X-City", "{city}"),
+        b.header("Authorization", "Bearer {secret.TOKEN}"),
     ];
     let secrets = HashMap::from([("TOKEN".to_string(), "s3cr3t-value".to_string())]);
     let config = EngineConfig {
@@ -155,10 +149,7 @@ async fn a_missing_secret_sends_nothing() {
     let server = Server::start().await;
     let mut b = B::new();
     let mut api = b.http_api("weather", Method::Get, &format!("{}/ok", server.base));
-    api.headers = vec![Header {
-        name: "Authorization".into(),
-        value: b.t("Bearer {secret.NOPE}"),
-    }];
+    api.headers = vec![b.header("Authorization", "Bearer {secret.NOPE}")];
     let config = EngineConfig {
         secrets: Some(Arc::default()),
         ..Default::default()
@@ -176,10 +167,7 @@ async fn header_values_with_cr_or_lf_are_refused() {
         let mut b = B::new();
         let pre = vec![set_text(&mut b, "city", injected)];
         let mut api = b.http_api("weather", Method::Get, &format!("{}/ok", server.base));
-        api.headers = vec![Header {
-            name: "X-City".into(),
-            value: b.t("{city}"),
-        }];
+        api.headers = vec![b.header("X-City", "{city}")];
         let (s, events) = run_call(b, api, pre, EngineConfig::default()).await;
         let (_, status, error, _) = api_call(&events);
         assert_eq!((status, error.as_deref()), (0, Some("bad_header")));
@@ -709,14 +697,8 @@ async fn call_api_reports_the_request_it_sent() {
         &format!("{}/ok?things={{things}}", server.base),
     );
     api.headers = vec![
-        Header {
-            name: "X-Things".into(),
-            value: b.t("{things}"),
-        },
-        Header {
-            name: "X-Key".into(),
-            value: b.t("k-{secret.KEY}"),
-        },
+        b.header("X-Things", "{things}"),
+        b.header("X-Key", "k-{secret.KEY}"),
     ];
     api.body = Some(RequestBody::Json(JsonTemplate::Object(vec![
         ("things".into(), JsonTemplate::String(b.t("{things}"))),
