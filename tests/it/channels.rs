@@ -4,14 +4,7 @@
 use chatflow::channels::{render, Platform, RenderContext};
 use chatflow::runtime::{CardView, ChoiceView, Event, FormFieldView};
 
-fn reply(label: &str) -> ChoiceView {
-    ChoiceView {
-        label: label.into(),
-        kind: "reply".into(),
-        url: None,
-        payload: None,
-    }
-}
+use crate::common::reply;
 
 fn link(label: &str, url: &str) -> ChoiceView {
     ChoiceView {

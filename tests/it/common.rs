@@ -524,6 +524,25 @@ pub async fn started(engine: &chatflow::runtime::Engine) -> chatflow::runtime::S
     s
 }
 
+/// A new session of `engine` and the events of its opening turn.
+pub async fn opened(
+    engine: &chatflow::runtime::Engine,
+) -> (chatflow::runtime::Session, Vec<chatflow::runtime::Event>) {
+    let mut s = engine.new_session();
+    let events = engine.start(&mut s).await;
+    (s, events)
+}
+
+/// A quick-reply button labelled `label`, as a `Choices` or `Card` event shows it.
+pub fn reply(label: &str) -> chatflow::runtime::ChoiceView {
+    chatflow::runtime::ChoiceView {
+        label: label.into(),
+        kind: "reply".into(),
+        url: None,
+        payload: None,
+    }
+}
+
 /// The value of the attribute `name` in a session of `engine`'s program.
 pub fn attr(
     engine: &chatflow::runtime::Engine,

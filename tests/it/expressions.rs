@@ -11,7 +11,7 @@ use chatflow::syntax::ast::*;
 use chatflow::syntax::format::format_source;
 use chatflow::syntax::{parse, parse_with_pest_only};
 
-use crate::common::{compile_clean, says};
+use crate::common::{compile_clean, says, started};
 
 /// The value of `set x = EXPR` as the parser reads it (both parsers must agree).
 fn set_value(expr: &str) -> Expr {
@@ -219,8 +219,7 @@ node s {
 }
 "#,
     );
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     for answer in ["19.99", "3", "Ada", " 30 "] {
         e.step(&mut s, answer).await;
     }
@@ -262,8 +261,7 @@ node zero {
 node fine { close }
 "#,
     );
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     let events = e.step(&mut s, "0").await;
     assert_eq!(
         says(&events),
@@ -275,8 +273,7 @@ node fine { close }
     assert_eq!(attr(&e, &s, "avg"), None);
     assert_eq!(shown(attr(&e, &s, "ok")), "1");
 
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     let events = e.step(&mut s, "4").await;
     assert_eq!(says(&events), ["avg=2.5 rem=2 error="]);
 }
@@ -302,15 +299,13 @@ node calc {
 node never { ask missing as number "Never asked"; close }
 "#,
     );
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     let events = e.step(&mut s, "text").await;
     assert_eq!(
         says(&events),
         ["doubled= error=not_a_number", "from_unset= error="]
     );
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     let events = e.step(&mut s, "number").await;
     assert_eq!(says(&events), ["doubled=4 error=", "from_unset= error="]);
 }
@@ -331,8 +326,7 @@ node welcome { say "Welcome!"; close }
 node agent { say "Handing over."; close }
 "#,
     );
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     assert_eq!(
         says(&e.step(&mut s, "1").await),
         ["Wrong (1 of 3).", "Code?"]
@@ -344,8 +338,7 @@ node agent { say "Handing over."; close }
     assert_eq!(says(&e.step(&mut s, "3").await), ["Handing over."]);
     assert_eq!(s.state, chatflow::runtime::SessionState::Closed);
 
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     e.step(&mut s, "1").await;
     assert_eq!(says(&e.step(&mut s, "1234").await), ["Welcome!"]);
 }

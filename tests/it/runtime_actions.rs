@@ -31,15 +31,6 @@ fn choices(events: &[Event]) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn reply(label: &str) -> ChoiceView {
-    ChoiceView {
-        label: label.into(),
-        kind: "reply".into(),
-        url: None,
-        payload: None,
-    }
-}
-
 // ---- profile, greeting, languages ----
 
 #[tokio::test]
@@ -158,8 +149,7 @@ fn buttons_flow() -> B {
 async fn a_menu_offers_its_options_and_waits() {
     let b = buttons_flow();
     let e = engine(&b);
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (s, events) = opened(&e).await;
     assert_eq!(
         events[1],
         Event::Choices {
@@ -197,8 +187,7 @@ async fn a_menu_answer_picks_by_label_number_or_payload_and_saves_it() {
         ("call me", "callback", "CALLBACK"),
         ("CALLBACK", "callback", "CALLBACK"),
     ] {
-        let mut s = e.new_session();
-        e.start(&mut s).await;
+        let mut s = started(&e).await;
         let events = e.step(&mut s, answer).await;
         assert_eq!(says(&events), [said], "{answer:?}");
         assert_eq!(attr(&e, &s, "picked"), text(saved), "{answer:?}");
@@ -210,8 +199,7 @@ async fn a_menu_answer_picks_by_label_number_or_payload_and_saves_it() {
 async fn an_unmatched_answer_gets_the_fallback_and_the_options_again() {
     let b = buttons_flow();
     let e = engine(&b);
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     // A link is not a choice, and neither are numbers out of range.
     for answer in ["pizza", "1", "4", "0", ""] {
         let events = e.step(&mut s, answer).await;
@@ -229,8 +217,7 @@ async fn an_unmatched_answer_gets_the_fallback_and_the_options_again() {
     let mut b = buttons_flow();
     b.p.bot.fallback = Some(b.text("Hmm, {sys.last_message}? Pick one."));
     let e = engine(&b);
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     assert_eq!(
         says(&e.step(&mut s, "pizza").await),
         ["Hmm, pizza? Pick one."]
@@ -255,8 +242,7 @@ async fn a_menu_of_links_only_does_not_wait() {
     let stmts = vec![Stmt::Menu(Box::new(menu)), b.say("after")];
     b.add("main", stmts);
     let e = engine(&b);
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (s, events) = opened(&e).await;
     assert_eq!(choices(&events), ["FAQ"]);
     assert_eq!(says(&events), ["after"]);
     assert_eq!(s.state, SessionState::Closed);
@@ -306,8 +292,7 @@ fn path_steps(text: &str) -> Vec<PathStep> {
 async fn a_dynamic_menu_offers_the_list_from_an_api_answer() {
     let server = Server::start().await;
     let e = engine(&stores_flow(&server, "/stores"));
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (mut s, events) = opened(&e).await;
     assert!(
         matches!(&events[1], Event::ApiCall { status: 200, .. }),
         "{events:?}"
@@ -337,8 +322,7 @@ async fn a_dynamic_menu_offers_the_list_from_an_api_answer() {
     );
     assert_eq!(attr(&e, &s, "store_label"), text("South (Austin)"));
 
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     assert_eq!(
         says(&e.step(&mut s, "north (chicago)").await),
         ["store 1: North"]
@@ -350,8 +334,7 @@ async fn a_dynamic_menu_with_an_empty_or_missing_list_takes_the_empty_branch() {
     let server = Server::start().await;
     for path in ["/nostores", "/ok", "/status/500"] {
         let e = engine(&stores_flow(&server, path));
-        let mut s = e.new_session();
-        let events = e.start(&mut s).await;
+        let (_, events) = opened(&e).await;
         assert_eq!(says(&events), ["no stores"], "{path}");
         assert!(!events.iter().any(|e| matches!(e, Event::Choices { .. })));
     }
@@ -389,8 +372,7 @@ async fn plain_string_elements_render_themselves() {
 async fn a_session_survives_serialisation_mid_menu() {
     let server = Server::start().await;
     let e = engine(&stores_flow(&server, "/stores"));
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let s = started(&e).await;
     let json = serde_json::to_string(&s).unwrap();
     let mut restored: Session = serde_json::from_str(&json).unwrap();
     assert_eq!(restored, s);
@@ -434,8 +416,7 @@ async fn a_carousel_branches_by_button_label_or_card_title() {
     let stmts = vec![b.say("pro")];
     b.add("pro", stmts);
     let e = engine(&b);
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (mut s, events) = opened(&e).await;
     let Event::Carousel { cards } = &events[1] else {
         panic!("{events:?}")
     };
@@ -447,8 +428,7 @@ async fn a_carousel_branches_by_button_label_or_card_title() {
     assert_eq!(says(&e.step(&mut s, "choose pro").await), ["pro"]);
     assert_eq!(attr(&e, &s, "plan"), text("Choose Pro"));
 
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     let events = e.step(&mut s, "Details").await;
     assert_eq!(
         says(&events),
@@ -472,8 +452,7 @@ async fn a_carousel_without_branch_buttons_goes_on() {
     ];
     b.add("main", stmts);
     let e = engine(&b);
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (_, events) = opened(&e).await;
     assert!(matches!(&events[1], Event::Carousel { cards } if cards.len() == 1));
     assert_eq!(says(&events), ["after"]);
 }
@@ -508,8 +487,7 @@ async fn a_dynamic_carousel_builds_cards_from_the_list() {
     let server = Server::start().await;
     let b = stores_carousel(&server, Some("{item.city}"), None);
     let e = engine(&b);
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (mut s, events) = opened(&e).await;
     assert_eq!(
         events[2],
         Event::Carousel {
@@ -559,11 +537,23 @@ fn email_flow() -> B {
     b
 }
 
+/// An engine for [`email_flow`] that sends its mail through the SMTP server at `addr`.
+fn email_engine(addr: String) -> Engine {
+    let smtp = Some(SmtpConfig {
+        addr,
+        from: "bot@acme.test".into(),
+    });
+    let config = EngineConfig {
+        smtp,
+        ..Default::default()
+    };
+    engine_with(&email_flow(), config)
+}
+
 #[tokio::test]
 async fn email_is_recorded_as_an_event_without_an_smtp_server() {
     let e = engine(&email_flow());
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (_, events) = opened(&e).await;
     assert!(events.contains(&Event::Email {
         to: "ana@x.test".into(),
         subject: "Ticket for Ana".into(),
@@ -577,19 +567,8 @@ async fn email_is_recorded_as_an_event_without_an_smtp_server() {
 #[tokio::test]
 async fn email_is_delivered_over_smtp() {
     let (addr, mailbox) = smtp_server().await;
-    let smtp = Some(SmtpConfig {
-        addr,
-        from: "bot@acme.test".into(),
-    });
-    let e = engine_with(
-        &email_flow(),
-        EngineConfig {
-            smtp,
-            ..Default::default()
-        },
-    );
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let e = email_engine(addr);
+    let (s, events) = opened(&e).await;
     assert!(
         events.iter().any(|ev| matches!(
             ev,
@@ -624,19 +603,8 @@ async fn a_failed_delivery_sets_sys_email_error_and_the_flow_goes_on() {
         .await
         .trim_start_matches("http://")
         .to_string();
-    let smtp = Some(SmtpConfig {
-        addr: refused,
-        from: "bot@acme.test".into(),
-    });
-    let e = engine_with(
-        &email_flow(),
-        EngineConfig {
-            smtp,
-            ..Default::default()
-        },
-    );
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let e = email_engine(refused);
+    let (s, events) = opened(&e).await;
     let error = events.iter().find_map(|ev| match ev {
         Event::Email {
             delivered: false,
@@ -683,8 +651,7 @@ fn fixed() -> EngineConfig {
 async fn otp_by_email_accepts_the_right_code() {
     let b = otp_flow(|b| OtpSend::Email(b.t("ana@x.test")), 3);
     let e = engine_with(&b, fixed());
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (mut s, events) = opened(&e).await;
     assert!(
         matches!(&events[1], Event::Email { to, body, .. } if to == "ana@x.test" && body.contains("123456"))
     );
@@ -698,8 +665,7 @@ async fn otp_by_email_accepts_the_right_code() {
 async fn a_wrong_otp_reprompts_then_the_right_one_passes() {
     let b = otp_flow(|b| OtpSend::Email(b.t("ana@x.test")), 3);
     let e = engine_with(&b, fixed());
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     let events = e.step(&mut s, "000000").await;
     assert_eq!(
         says(&events),
@@ -717,8 +683,7 @@ async fn a_wrong_otp_reprompts_then_the_right_one_passes() {
 async fn otp_tries_used_up_take_the_fail_branch() {
     let b = otp_flow(|b| OtpSend::Email(b.t("ana@x.test")), 2);
     let e = engine_with(&b, fixed());
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     assert_eq!(says(&e.step(&mut s, "1").await).len(), 2);
     assert_eq!(says(&e.step(&mut s, "2").await), ["locked"]);
     assert_eq!(s.state, SessionState::Closed);
@@ -740,8 +705,7 @@ async fn otp_by_api_sends_a_random_code_masked_in_events() {
         3,
     );
     let e = engine(&b);
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (mut s, events) = opened(&e).await;
     let Event::ApiCall {
         url, status: 200, ..
     } = &events[1]
@@ -764,8 +728,7 @@ async fn otp_by_api_sends_a_random_code_masked_in_events() {
 async fn a_waiting_otp_session_stores_no_code_yet_checks_it_after_a_round_trip() {
     let b = otp_flow(|b| OtpSend::Email(b.t("ana@x.test")), 3);
     let e = engine_with(&b, fixed());
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let s = started(&e).await;
     assert_eq!(s.state, SessionState::Waiting);
     let json = serde_json::to_string(&s).unwrap();
     assert!(!json.contains("\"code\""), "{json}");
@@ -847,8 +810,7 @@ fn form_fields(events: &[Event]) -> Vec<String> {
 #[tokio::test]
 async fn a_form_takes_a_json_answer() {
     let e = engine(&form_flow());
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (mut s, events) = opened(&e).await;
     let Event::Form { title, fields } = &events[1] else {
         panic!("{events:?}")
     };
@@ -877,8 +839,7 @@ async fn a_form_takes_a_json_answer() {
 #[tokio::test]
 async fn a_form_keeps_valid_fields_and_asks_again_for_the_rest() {
     let e = engine(&form_flow());
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     let events = e.step(&mut s, "Ana; not-an-email; 2").await;
     assert_eq!(
         events[0],
@@ -907,8 +868,7 @@ async fn a_form_keeps_valid_fields_and_asks_again_for_the_rest() {
 #[tokio::test]
 async fn a_json_form_answer_missing_a_field_asks_for_it() {
     let e = engine(&form_flow());
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     let events = e
         .step(&mut s, "{\"name\": \"Ana\", \"people\": \"many\"}")
         .await;
@@ -942,8 +902,7 @@ async fn media_transfer_and_forwarded_messages() {
     ];
     b.add("main", stmts);
     let e = engine(&b);
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (mut s, events) = opened(&e).await;
     assert_eq!(
         &events[1..],
         [
@@ -1056,8 +1015,7 @@ fn appointment_flow(server: &Server, slots_path: &str, book_path: &str) -> B {
 async fn an_appointment_offers_slots_and_books_the_chosen_one() {
     let server = Server::start().await;
     let e = engine(&appointment_flow(&server, "/slots", "/ok"));
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (mut s, events) = opened(&e).await;
     assert!(matches!(&events[1], Event::ApiCall { api, status: 200, .. } if api == "free_slots"));
     assert_eq!(
         events[2],
@@ -1083,8 +1041,7 @@ async fn an_appointment_offers_slots_and_books_the_chosen_one() {
 async fn a_refused_booking_or_no_slots_take_the_failed_branch() {
     let server = Server::start().await;
     let e = engine(&appointment_flow(&server, "/slots", "/status/409"));
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     assert_eq!(says(&e.step(&mut s, "1").await), ["not booked"]);
     assert_eq!(attr(&e, &s, "slot_id"), text("s1"));
 
@@ -1209,8 +1166,7 @@ fn flows_program() -> B {
 #[tokio::test]
 async fn sub_flows_take_parameters_nest_and_return() {
     let e = engine(&flows_program());
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (s, events) = opened(&e).await;
     assert_eq!(
         says(&events),
         [
@@ -1286,8 +1242,7 @@ async fn endless_recursion_stops_the_turn() {
         params: vec![],
     }];
     let e = engine(&b);
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (s, events) = opened(&e).await;
     assert!(
         matches!(events.last(), Some(Event::RuntimeError { message }) if message.contains("nested")),
         "{events:?}"
@@ -1550,8 +1505,7 @@ async fn the_support_bot_speaks_spanish_when_asked() {
 #[tokio::test]
 async fn the_support_bot_verifies_a_phone_with_an_otp_sent_through_its_api() {
     let (e, seen) = support_bot().await;
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     e.step(&mut s, "Track an order").await;
     let events = e.step(&mut s, "A1").await;
     assert_eq!(
@@ -1578,8 +1532,7 @@ async fn the_support_bot_verifies_a_phone_with_an_otp_sent_through_its_api() {
 #[tokio::test]
 async fn the_support_bot_books_a_classic_plan() {
     let (e, seen) = support_bot().await;
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     let events = e.step(&mut s, "3").await;
     assert!(matches!(events.last(), Some(Event::Carousel { cards }) if cards.len() == 2));
     let events = e.step(&mut s, "Choose Classic").await;
@@ -1605,8 +1558,7 @@ async fn the_support_bot_books_a_classic_plan() {
 #[tokio::test]
 async fn sub_flows_from_source_return_to_the_caller() {
     let e = engine_from(compiled_file("tests/inputs/ok/actions_flows.flow"));
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     let events = e.step(&mut s, "ana@x.TEST").await;
     assert_eq!(says(&events)[0], "ana@x.TEST does not look right");
     assert!(says(&events).contains(&"Let's try again.".to_string()));
@@ -1641,8 +1593,7 @@ async fn an_otp_whose_send_fails_takes_the_fail_branch_without_asking() {
         3,
     );
     let e = engine_with(&b, fixed());
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (s, events) = opened(&e).await;
     assert_eq!(says(&events), ["locked"], "{events:?}");
     assert_eq!(s.state, SessionState::Closed);
 
@@ -1659,8 +1610,7 @@ async fn an_otp_whose_send_fails_takes_the_fail_branch_without_asking() {
         ..fixed()
     };
     let e = engine_with(&b, config);
-    let mut s = e.new_session();
-    let events = e.start(&mut s).await;
+    let (_, events) = opened(&e).await;
     assert_eq!(says(&events), ["locked"], "{events:?}");
 }
 
@@ -1671,8 +1621,7 @@ async fn a_carousel_card_is_picked_by_its_number() {
     let server = Server::start().await;
     let b = stores_carousel(&server, None, Some("Book"));
     let e = engine(&b);
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     assert_eq!(
         says(&e.step(&mut s, "Book").await),
         ["Sorry, I didn't understand. Please choose one of the options."]
@@ -1708,8 +1657,7 @@ async fn a_carousel_card_is_picked_by_its_number() {
         b.add(node, stmts);
     }
     let e = engine(&b);
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     assert_eq!(says(&e.step(&mut s, "2").await), ["to Nice"]);
 }
 
@@ -1727,8 +1675,7 @@ async fn built_in_messages_are_said_in_the_conversation_language() {
     let ask = b.ask("n", AskKind::Number, None);
     b.p.nodes[main].stmts.insert(0, ask);
     let e = engine_with(&b, fixed());
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     assert_eq!(
         says(&e.step(&mut s, "beaucoup").await),
         ["Cela ne ressemble pas à un nombre. Veuillez réessayer."]
@@ -1756,8 +1703,7 @@ async fn built_in_messages_are_said_in_the_conversation_language() {
     let own = Text::Translated(vec![("fr".into(), b.t("Mauvais code, {sys.language} !"))]);
     b.p.bot.messages = vec![("wrong_code".into(), own)];
     let e = engine_with(&b, fixed());
-    let mut s = e.new_session();
-    e.start(&mut s).await;
+    let mut s = started(&e).await;
     e.step(&mut s, "2").await;
     assert_eq!(
         says(&e.step(&mut s, "000000").await)[0],
