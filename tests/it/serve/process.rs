@@ -175,3 +175,50 @@ async fn a_store_url_password_never_reaches_the_output() {
     assert!(!stderr.contains("hunter2secret"), "{stderr}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("hunter2secret"));
 }
+
+/// The `THP_enabled` line of a process's status: 0 once it turned transparent huge pages off.
+/// `None` on kernels that do not show it (before 6.x) or off Linux.
+fn thp_enabled(pid: u32) -> Option<u8> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("THP_enabled:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// One-shot commands turn huge pages off (they only inflate a short run's peak memory,
+/// docs/performance.md); `serve` keeps the system's default.
+#[test]
+fn one_shot_commands_turn_huge_pages_off_and_serve_keeps_them() {
+    let Some(own) = thp_enabled(std::process::id()) else {
+        eprintln!("skipped: this kernel does not show THP_enabled in /proc/PID/status");
+        return;
+    };
+    // `fmt -` waits on stdin, so it can be looked at while it runs.
+    let mut fmt = Command::new(env!("CARGO_BIN_EXE_chatflow"))
+        .args(["fmt", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chatflow fmt starts");
+    let mut seen = None;
+    for _ in 0..200 {
+        seen = thp_enabled(fmt.id());
+        if seen == Some(0) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    drop(fmt.stdin.take());
+    let _ = fmt.wait();
+    assert_eq!(seen, Some(0), "fmt runs without huge pages");
+
+    let dir = TempDir::new("serve-proc");
+    let flow = write_flow(&dir, "c.flow", &counter_flow(1));
+    let p = Process::start(&flow, &dir.path("s.db"), &[], &[]);
+    // Past the ready line, so past any switch at start-up.
+    assert_eq!(
+        thp_enabled(p.child.id()),
+        Some(own),
+        "serve keeps the default"
+    );
+}
