@@ -90,6 +90,12 @@ CREATE INDEX turns_unmatched ON turns (at) WHERE unmatched = 1;
 "#,
 ];
 
+/// How much of the store file is read through a memory mapping.
+const MMAP_BYTES: i64 = 256 * 1024 * 1024;
+
+/// WAL pages after which a commit checkpoints (SQLite's default is 1,000).
+const CHECKPOINT_PAGES: i64 = 10_000;
+
 /// The schema version this binary writes.
 pub fn schema_version() -> i64 {
     MIGRATIONS.len() as i64
@@ -109,6 +115,13 @@ impl SqliteStore {
             conn.busy_timeout(std::time::Duration::from_secs(5))?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "NORMAL")?;
+            // Pages are read through a mapping instead of a `pread` copy each (a busy
+            // server reads more pages than the default 2 MB cache holds).
+            conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+            // Checkpoint (copy the WAL into the file, with its `fsync`s) every ~40 MB of
+            // WAL rather than every 4 MB: a page that many turns touch is copied once per
+            // checkpoint, not once per few group commits. Commits are as durable either way.
+            conn.pragma_update(None, "wal_autocheckpoint", CHECKPOINT_PAGES)?;
             // Every statement a turn runs stays prepared (the default keeps 16).
             conn.set_prepared_statement_cache_capacity(64);
             migrate(&mut conn)?;
