@@ -91,7 +91,7 @@ mod tests {
         let mut to = Vec::new();
         for stmt in &node.body {
             let exits = exits(&stmt.kind);
-            to.extend(exits.to.iter().map(|t| t.name.clone()));
+            to.extend(exits.to.iter().map(|t| t.name.to_string()));
             if exits.ends_node {
                 return (true, to);
             }

@@ -13,7 +13,7 @@ const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 pub(crate) fn check(ctx: &mut Ctx<'_>, file: FileId, hours: &ast::Hours) {
     let errors_before = ctx.diags.len();
     let mut table = ir::HoursTable {
-        name: hours.name.name.clone(),
+        name: hours.name.name.to_string(),
         zone: String::new(),
         weekly: Vec::new(),
         closed: Vec::new(),
@@ -44,7 +44,7 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, file: FileId, hours: &ast::Hours) {
                 }
                 zone_span = Some(zone.span);
                 check_zone(ctx, file, zone);
-                table.zone = zone.value.clone();
+                table.zone = zone.value.to_string();
             }
             HoursRule::Weekly {
                 first_day,
@@ -83,7 +83,7 @@ pub(crate) fn check(ctx: &mut Ctx<'_>, file: FileId, hours: &ast::Hours) {
                             "write closed dates as YYYY-MM-DD, e.g. `closed 2026-12-25`",
                         );
                     } else {
-                        table.closed.push(date.value.clone());
+                        table.closed.push(date.value.to_string());
                     }
                 }
             }

@@ -112,7 +112,7 @@ impl State<'_> {
 
     fn import(&mut self, from: FileId, from_key: &str, import: &ast::Import) {
         let dir = Path::new(from_key).parent().unwrap_or(Path::new(""));
-        let key = normalize(&dir.join(&import.path.value));
+        let key = normalize(&dir.join(import.path.value.as_str()));
         if let Some(&id) = self.by_key.get(&key) {
             if let Some(pos) = self.stack.iter().position(|&f| f == id) {
                 self.report_cycle(from, import, pos);

@@ -42,7 +42,7 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
         bot: ir::BotInfo {
             name: ctx.bot.map_or_else(
                 || bot_fallback_name.to_string(),
-                |(_, b)| b.name.value.clone(),
+                |(_, b)| b.name.value.to_string(),
             ),
             start: ctx.start.unwrap_or(0),
             greeting: setting(ctx, |s| match s {
@@ -60,14 +60,14 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
             languages: ctx.languages.iter().map(|l| l.to_string()).collect(),
             webhook: setting(ctx, |s| match s {
                 ast::BotSetting::Webhook(w) => Some(ir::Webhook {
-                    url: w.url.value.clone(),
-                    secret: w.secret.name.clone(),
-                    events: w.events.iter().map(|e| e.name.clone()).collect(),
+                    url: w.url.value.to_string(),
+                    secret: w.secret.name.to_string(),
+                    events: w.events.iter().map(|e| e.name.to_string()).collect(),
                 }),
                 _ => None,
             }),
             timezone: setting(ctx, |s| match s {
-                ast::BotSetting::Timezone(z) => Some(z.value.clone()),
+                ast::BotSetting::Timezone(z) => Some(z.value.to_string()),
                 _ => None,
             }),
             messages: bot_messages(ctx),
@@ -81,7 +81,7 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
             .iter()
             .map(|h| {
                 h.table.clone().unwrap_or_else(|| ir::HoursTable {
-                    name: h.ast.name.name.clone(),
+                    name: h.ast.name.name.to_string(),
                     zone: "UTC".into(),
                     weekly: Vec::new(),
                     closed: Vec::new(),
@@ -92,7 +92,7 @@ pub(crate) fn lower(ctx: &Ctx<'_>, bot_fallback_name: &str) -> ir::Program {
             .flows
             .iter()
             .map(|f| ir::FlowInfo {
-                name: f.ast.name.name.clone(),
+                name: f.ast.name.name.to_string(),
                 entry: f.entry.unwrap_or(0),
                 params: f.params.clone(),
             })
@@ -138,7 +138,7 @@ fn lower_api(ctx: &Ctx<'_>, def: &ApiDef<'_>) -> ir::Api {
     for prop in &def.ast.props {
         match prop {
             ApiProp::Header { name, value, .. } => headers.push(ir::Header {
-                name: name.value.clone(),
+                name: name.value.to_string(),
                 value: template(ctx, value),
             }),
             ApiProp::Save { attr, path, .. } => saves.push(ir::Save {
@@ -167,7 +167,7 @@ fn lower_api(ctx: &Ctx<'_>, def: &ApiDef<'_>) -> ir::Api {
         _ => None,
     };
     ir::Api {
-        name: def.ast.name.name.clone(),
+        name: def.ast.name.name.to_string(),
         method,
         url: def
             .url
@@ -181,7 +181,7 @@ fn lower_api(ctx: &Ctx<'_>, def: &ApiDef<'_>) -> ir::Api {
         redirects: def.redirects,
         saves,
         ai: def.ai.as_ref().map(|ai| ir::AiModel {
-            model: ai.model.map(|m| m.value.clone()).unwrap_or_default(),
+            model: ai.model.map(|m| m.value.to_string()).unwrap_or_default(),
             system: ai.system.map(|t| text(ctx, t)),
             max_tokens: ai.max_tokens,
         }),
@@ -193,7 +193,7 @@ fn json(ctx: &Ctx<'_>, j: &ast::JsonTemplate) -> ir::JsonTemplate {
         ast::JsonTemplate::Object(fields, _) => ir::JsonTemplate::Object(
             fields
                 .iter()
-                .map(|(k, v)| (k.value.clone(), json(ctx, v)))
+                .map(|(k, v)| (k.value.to_string(), json(ctx, v)))
                 .collect(),
         ),
         ast::JsonTemplate::Array(items, _) => {
@@ -229,12 +229,12 @@ fn template(ctx: &Ctx<'_>, t: &ast::Template) -> ir::Template {
         .parts
         .iter()
         .map(|p| match p {
-            ast::TemplatePart::Text(s) => ir::TemplatePart::Text(s.clone()),
+            ast::TemplatePart::Text(s) => ir::TemplatePart::Text(s.to_string()),
             ast::TemplatePart::Ref(r) => match &r.kind {
                 RefKind::Status => ir::TemplatePart::Status,
                 RefKind::Attr(a) => ir::TemplatePart::Attr(attr_id(ctx, a)),
-                RefKind::Sys(s) => ir::TemplatePart::Sys(s.clone()),
-                RefKind::Secret(s) => ir::TemplatePart::Secret(s.clone()),
+                RefKind::Sys(s) => ir::TemplatePart::Sys(s.to_string()),
+                RefKind::Secret(s) => ir::TemplatePart::Secret(s.to_string()),
                 RefKind::Item(path) => ir::TemplatePart::Item(path.clone()),
             },
         })
@@ -411,7 +411,7 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
             booked: node_opt(ctx, scope, a.booked.as_ref()),
             failed: node_opt(ctx, scope, a.failed.as_ref()),
         })),
-        ast::StmtKind::Goal(name) => ir::Stmt::Goal(name.value.clone()),
+        ast::StmtKind::Goal(name) => ir::Stmt::Goal(name.value.to_string()),
         ast::StmtKind::Run { flow, args } => ir::Stmt::Run {
             flow: ctx.flow_ids.get(flow.name.as_str()).copied().unwrap_or(0),
             args: args.iter().map(|a| expr(ctx, a)).collect(),
@@ -433,11 +433,11 @@ fn options(
                 ast::OptionKind::Branch(t) => ir::OptionKind::Branch(node_id(ctx, scope, t)),
                 ast::OptionKind::Link(url) => ir::OptionKind::Link(template(ctx, url)),
                 ast::OptionKind::Postback { payload, target } => ir::OptionKind::Postback {
-                    payload: payload.value.clone(),
+                    payload: payload.value.to_string(),
                     target: node_id(ctx, scope, target),
                 },
             },
-            intent: o.intent.as_ref().map(|i| i.name.clone()),
+            intent: o.intent.as_ref().map(|i| i.name.to_string()),
         })
         .collect()
 }
@@ -474,7 +474,7 @@ fn bot_messages(ctx: &Ctx<'_>) -> Vec<(String, ir::Text)> {
             if let Some(placeholder) = message.placeholder() {
                 keep_placeholder(ctx, t, &mut lowered, placeholder);
             }
-            out.push((name.name.clone(), lowered));
+            out.push((name.name.to_string(), lowered));
         }
     }
     out
@@ -520,7 +520,7 @@ fn required_text(ctx: &Ctx<'_>, t: Option<&ast::Text>) -> ir::Text {
 pub(crate) fn value(lit: &Literal) -> Value {
     match lit {
         Literal::Number(n) => Value::Number(*n),
-        Literal::String(s) => Value::Text(s.clone()),
+        Literal::String(s) => Value::Text(s.to_string()),
         Literal::Bool(b) => Value::Bool(*b),
         Literal::Null => Value::Null,
     }
@@ -533,7 +533,7 @@ fn expr(ctx: &Ctx<'_>, e: &ast::Expr) -> ir::Expr {
         ExprKind::Ref(r) => match &r.kind {
             RefKind::Status => ir::Expr::Status,
             RefKind::Attr(a) => ir::Expr::Attr(attr_id(ctx, a)),
-            RefKind::Sys(s) => ir::Expr::Sys(s.clone()),
+            RefKind::Sys(s) => ir::Expr::Sys(s.to_string()),
             // Refused by the checks; never reaches a program.
             RefKind::Secret(_) | RefKind::Item(_) => ir::Expr::Lit(Value::Null),
         },
@@ -551,7 +551,9 @@ fn expr(ctx: &Ctx<'_>, e: &ast::Expr) -> ir::Expr {
             ir::Expr::InList(b(value), items.iter().map(|i| expr(ctx, i)).collect())
         }
         ExprKind::Text { op, lhs, rhs } => ir::Expr::Text(*op, b(lhs), b(rhs)),
-        ExprKind::Matches { value, pattern } => ir::Expr::Matches(b(value), pattern.value.clone()),
+        ExprKind::Matches { value, pattern } => {
+            ir::Expr::Matches(b(value), pattern.value.to_string())
+        }
         ExprKind::Arith { op, lhs, rhs } => ir::Expr::Arith(*op, b(lhs), b(rhs)),
         ExprKind::Call { name, args } => match Func::from_name(&name.name) {
             Some(func) => ir::Expr::Call(func, args.iter().map(|a| expr(ctx, a)).collect()),
@@ -580,7 +582,7 @@ fn lower_test(ctx: &Ctx<'_>, file: FileId, t: &ast::Test) -> ir::TestCase {
         })
         .collect();
     ir::TestCase {
-        name: t.name.value.clone(),
+        name: t.name.value.to_string(),
         span: span(file, t.span),
         steps,
     }
@@ -599,8 +601,8 @@ fn test_step(ctx: &Ctx<'_>, k: &ast::TestStepKind) -> ir::TestStepKind {
                 ast::StubAnswer::Timeout => ir::StubAnswer::Timeout,
             },
         },
-        S::User(s) => ir::TestStepKind::User(s.value.clone()),
-        S::ExpectSay(s) => ir::TestStepKind::ExpectSay(s.value.clone()),
+        S::User(s) => ir::TestStepKind::User(s.value.to_string()),
+        S::ExpectSay(s) => ir::TestStepKind::ExpectSay(s.value.to_string()),
         S::ExpectNode(n) => ir::TestStepKind::ExpectNode(node_id(ctx, None, n)),
         S::ExpectAttr { attr, expect } => match expect {
             ast::AttrExpectation::Equals(l) => ir::TestStepKind::ExpectAttrEquals {
@@ -613,38 +615,38 @@ fn test_step(ctx: &Ctx<'_>, k: &ast::TestStepKind) -> ir::TestStepKind {
         },
         S::ExpectRequest { api, url } => ir::TestStepKind::ExpectRequest {
             api: api_id(ctx, api),
-            url: url.value.clone(),
+            url: url.value.to_string(),
         },
         S::ExpectRequestPart { api, part } => ir::TestStepKind::ExpectRequestPart {
             api: api_id(ctx, api),
             part: match part {
                 ast::RequestPart::Method(m) => ir::RequestPart::Method(*m),
                 ast::RequestPart::Header { name, value } => ir::RequestPart::Header {
-                    name: name.value.clone(),
-                    value: value.value.clone(),
+                    name: name.value.to_string(),
+                    value: value.value.to_string(),
                 },
                 ast::RequestPart::Json { path, value } => ir::RequestPart::Json {
-                    path: path.as_ref().map(|p| p.value.clone()),
+                    path: path.as_ref().map(|p| p.value.to_string()),
                     value: value.clone(),
                 },
             },
         },
         S::ExpectClosed => ir::TestStepKind::ExpectClosed,
         S::ExpectChoices(labels) => {
-            ir::TestStepKind::ExpectChoices(labels.iter().map(|l| l.value.clone()).collect())
+            ir::TestStepKind::ExpectChoices(labels.iter().map(|l| l.value.to_string()).collect())
         }
-        S::ExpectTransfer(to) => ir::TestStepKind::ExpectTransfer(to.value.clone()),
+        S::ExpectTransfer(to) => ir::TestStepKind::ExpectTransfer(to.value.to_string()),
         S::ExpectEmail { to, subject } => ir::TestStepKind::ExpectEmail {
-            to: to.value.clone(),
-            subject: subject.value.clone(),
+            to: to.value.to_string(),
+            subject: subject.value.to_string(),
         },
-        S::ExpectGoal(g) => ir::TestStepKind::ExpectGoal(g.value.clone()),
-        S::ExpectIntent(i) => ir::TestStepKind::ExpectIntent(i.name.clone()),
+        S::ExpectGoal(g) => ir::TestStepKind::ExpectGoal(g.value.to_string()),
+        S::ExpectIntent(i) => ir::TestStepKind::ExpectIntent(i.name.to_string()),
         S::ExpectMedia { kind, url } => ir::TestStepKind::ExpectMedia {
             kind: *kind,
-            url: url.value.clone(),
+            url: url.value.to_string(),
         },
-        S::Clock(at) => ir::TestStepKind::Clock(at.value.clone()),
-        S::Language(l) => ir::TestStepKind::Language(l.value.clone()),
+        S::Clock(at) => ir::TestStepKind::Clock(at.value.to_string()),
+        S::Language(l) => ir::TestStepKind::Language(l.value.to_string()),
     }
 }

@@ -240,7 +240,7 @@ impl Builder<'_, '_> {
                     .props
                     .iter()
                     .filter_map(|p| match p {
-                        ApiProp::Save { attr, .. } => Some(attr.name.clone()),
+                        ApiProp::Save { attr, .. } => Some(attr.name.to_string()),
                         _ => None,
                     })
                     .collect(),
@@ -280,7 +280,7 @@ impl Builder<'_, '_> {
                     file: file as FileId,
                     span: i.name.span,
                 };
-                let key = Sym::Intent(i.name.name.clone());
+                let key = Sym::Intent(i.name.name.to_string());
                 match self.by_sym.get(&key) {
                     Some(&sym) => self.index.symbols[sym].defs.push(def),
                     None => {

@@ -48,8 +48,11 @@ pub(crate) fn build(ctx: &mut Ctx<'_>, loader: &dyn Loader) -> Option<ir::Unders
                 ast::Item::Intent(i) => {
                     any = true;
                     let c = class(&mut classes, &i.name.name, (file, i.name.span));
-                    c.samples
-                        .extend(i.samples.iter().map(|s| (s.value.clone(), file, s.span)));
+                    c.samples.extend(
+                        i.samples
+                            .iter()
+                            .map(|s| (s.value.to_string(), file, s.span)),
+                    );
                 }
                 ast::Item::IntentsFrom(from) => {
                     any = true;
@@ -65,7 +68,7 @@ pub(crate) fn build(ctx: &mut Ctx<'_>, loader: &dyn Loader) -> Option<ir::Unders
                         .synonyms
                         .extend(s.rules.iter().map(|r| nlu::Synonym {
                             variants: r.variants.iter().map(|v| phrase(&v.value)).collect(),
-                            canonical: r.canonical.value.clone(),
+                            canonical: r.canonical.value.to_string(),
                         }));
                 }
                 ast::Item::Faq(f) => {
@@ -89,7 +92,7 @@ pub(crate) fn build(ctx: &mut Ctx<'_>, loader: &dyn Loader) -> Option<ir::Unders
             samples: f
                 .questions
                 .iter()
-                .map(|q| (q.value.clone(), *file, q.span))
+                .map(|q| (q.value.to_string(), *file, q.span))
                 .collect(),
             declared: (*file, f.span),
             faq: Some(answer),
@@ -220,7 +223,10 @@ fn read_csv(
         .parent()
         .unwrap_or(Path::new(""))
         .to_path_buf();
-    let path = dir.join(&from.path.value).to_string_lossy().into_owned();
+    let path = dir
+        .join(from.path.value.as_str())
+        .to_string_lossy()
+        .into_owned();
     let text = match loader.load(&path) {
         Ok(text) => text,
         Err(e) => {
@@ -437,7 +443,7 @@ fn routes(ctx: &mut Ctx<'_>, names: &[String]) -> Vec<(String, NodeId)> {
         if let ast::BotSetting::Route { intent, target } = s {
             let known = known_intent(ctx, file, intent, names);
             if let (true, Some(node)) = (known, node_id(ctx, file, target)) {
-                out.push((intent.name.clone(), node));
+                out.push((intent.name.to_string(), node));
             }
         }
     }
@@ -494,7 +500,7 @@ fn check_uses(ctx: &mut Ctx<'_>, names: &[String]) -> bool {
                     if let ast::MenuSource::Static(options) = &menu.source {
                         for o in options {
                             if let Some(i) = &o.intent {
-                                uses.push((node.file, i.name.clone(), i.span, false));
+                                uses.push((node.file, i.name.to_string(), i.span, false));
                             }
                         }
                     }
@@ -514,7 +520,7 @@ fn check_uses(ctx: &mut Ctx<'_>, names: &[String]) -> bool {
     for (file, test) in &ctx.tests {
         for step in &test.steps {
             if let ast::TestStepKind::ExpectIntent(i) = &step.kind {
-                uses.push((*file, i.name.clone(), i.span, true));
+                uses.push((*file, i.name.to_string(), i.span, true));
             }
         }
     }

@@ -78,7 +78,7 @@ fn item_entry(item: &ast::Item) -> Option<Entry> {
             t.span,
             &t.name,
         ),
-        Item::Import(i) => labelled(i.path.value.clone(), LspKind::FILE, i.span, &i.path),
+        Item::Import(i) => labelled(i.path.value.to_string(), LspKind::FILE, i.span, &i.path),
         Item::Api(a) => named(&a.name, SymbolKind::Api, a.span),
         Item::Node(n) => named(&n.name, SymbolKind::Node, n.span),
         Item::Hours(h) => named(&h.name, SymbolKind::Hours, h.span),
@@ -98,7 +98,7 @@ fn item_entry(item: &ast::Item) -> Option<Entry> {
 /// A definition, shown by its name.
 fn named(name: &ast::Ident, kind: SymbolKind, span: Span) -> Entry {
     Entry {
-        name: name.name.clone(),
+        name: name.name.to_string(),
         kind: lsp_kind(kind),
         span,
         name_span: name.span,

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+pub use super::Str;
 pub use crate::source::Span;
 pub use crate::vocab::{
     ArithOp, CmpOp, Func, MediaKind, MenuStyle, Method, Number, PathStep, Redirects, TextOp,
@@ -12,8 +13,8 @@ pub use crate::vocab::{
 /// A name as written: a node, an API, an attribute, a kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Ident {
-    /// The name itself, case kept.
-    pub name: String,
+    /// The name itself, case kept ([`Str`]: no spare capacity, 8 bytes less than a `String`).
+    pub name: Str,
     /// Where it is written, for diagnostics.
     pub span: Span,
 }
@@ -22,7 +23,7 @@ pub struct Ident {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StrLit {
     /// The text after unescaping.
-    pub value: String,
+    pub value: Str,
     /// Where the literal stands, quotes included.
     pub span: Span,
 }
@@ -386,7 +387,7 @@ pub struct Template {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum TemplatePart {
     /// Literal text, unescaped (`{{` already turned into `{`).
-    Text(String),
+    Text(Str),
     /// `{name}`, `{sys.NAME}`, `{secret.NAME}`, `{status}`; span covers the braces.
     Ref(Ref),
 }
@@ -406,11 +407,11 @@ pub enum RefKind {
     /// `status`
     Status,
     /// A user attribute.
-    Attr(String),
+    Attr(Str),
     /// `sys.NAME`
-    Sys(String),
+    Sys(Str),
     /// `secret.NAME` — templates only.
-    Secret(String),
+    Secret(Str),
     /// `item`, `item.name`, `item.tags[0]` — templates inside dynamic-data blocks only;
     /// the steps after `item`.
     Item(Vec<PathStep>),
@@ -574,7 +575,7 @@ pub enum Literal {
     /// A number as written (exact).
     Number(Number),
     /// A string, without template parts.
-    String(String),
+    String(Str),
     /// `true` or `false`.
     Bool(bool),
     /// `null`: no value.
@@ -1100,25 +1101,28 @@ mod tests {
 
     /// A flow holds many statements, expressions and templates: their size is most of a
     /// syntax tree's memory. Before issue 11 a statement took 336 bytes (the actions inline),
-    /// then 152 with 64-bit span offsets (an expression 80, a template part 48, an item 104).
+    /// then 152 with 64-bit span offsets (an expression 80, a template part 48, an item 104),
+    /// then 120 with names as `String` (an expression 64, a template part 40, an item 88).
     /// A new large variant belongs in a `Box`.
     #[test]
     fn the_numerous_types_stay_small() {
         assert!(
-            std::mem::size_of::<Stmt>() <= 120,
+            std::mem::size_of::<Stmt>() <= 104,
             "{}",
             std::mem::size_of::<Stmt>()
         );
         assert!(
-            std::mem::size_of::<Expr>() <= 64,
+            std::mem::size_of::<Expr>() <= 56,
             "{}",
             std::mem::size_of::<Expr>()
         );
-        assert!(std::mem::size_of::<TemplatePart>() <= 40);
+        assert!(std::mem::size_of::<TemplatePart>() <= 32);
         assert!(
-            std::mem::size_of::<Item>() <= 88,
+            std::mem::size_of::<Item>() <= 80,
             "{}",
             std::mem::size_of::<Item>()
         );
+        // A name is a `Str` (16 bytes), not a `String` (24).
+        assert!(std::mem::size_of::<Ident>() <= 24);
     }
 }

@@ -108,7 +108,7 @@ impl<'d> Builder<'d> {
             offset += part.len() + 1;
         }
         Ident {
-            name: text.to_owned(),
+            name: text.into(),
             span: Span::new(start, start + text.len()),
         }
     }
@@ -133,7 +133,7 @@ impl<'d> Builder<'d> {
         match inner.find(|p| p.as_rule() == Rule::string) {
             Some(p) => self.str_of(&p),
             None => StrLit {
-                value: String::new(),
+                value: Str::default(),
                 span: Span::default(),
             },
         }
@@ -157,7 +157,7 @@ impl<'d> Builder<'d> {
     /// Icelandic) or a day name, which the compiler validates.
     fn word(&self, p: &P) -> Ident {
         Ident {
-            name: p.as_str().to_owned(),
+            name: p.as_str().into(),
             span: Span::new(self.at(p), self.at(p) + p.as_str().len()),
         }
     }

@@ -59,7 +59,7 @@ pub fn ident(name: &str, start: usize, role: NameRole, diags: &mut Vec<Diag>) ->
         );
     }
     Ident {
-        name: name.to_owned(),
+        name: name.into(),
         span,
     }
 }
@@ -252,7 +252,7 @@ pub fn dotted(text: &str, start: usize, diags: &mut Vec<Diag>) -> Expr {
             .help(help),
         );
     }
-    reference(RefKind::Sys(name.to_owned()), span)
+    reference(RefKind::Sys(name.into()), span)
 }
 
 pub fn too_deep(span: Span) -> Diag {
@@ -287,7 +287,7 @@ pub fn reference(kind: RefKind, span: Span) -> Expr {
 
 pub fn empty_ident() -> Ident {
     Ident {
-        name: String::new(),
+        name: Str::default(),
         span: Span::default(),
     }
 }

@@ -12,6 +12,8 @@ pub mod format;
 pub mod keywords;
 mod leaf;
 mod template;
+mod text;
+pub use text::Str;
 
 use pest::Parser;
 

@@ -37,7 +37,7 @@ pub fn str_lit(raw: &str, start: usize) -> StrLit {
     let body = inner(raw);
     if !body.contains('\\') {
         return StrLit {
-            value: body.to_owned(),
+            value: body.into(),
             span,
         };
     }
@@ -49,7 +49,10 @@ pub fn str_lit(raw: &str, start: usize) -> StrLit {
         rest = &rest[i + 1 + used..];
     }
     value.push_str(rest);
-    StrLit { value, span }
+    StrLit {
+        value: value.into(),
+        span,
+    }
 }
 
 /// Splits a template literal (`raw` includes the quotes, `start` is its source offset) into
@@ -98,7 +101,7 @@ pub fn template(raw: &str, start: usize, diags: &mut Vec<Diag>) -> Template {
                     match reference(&body[i + 1..end - 1]) {
                         Some(kind) => {
                             if !text.is_empty() {
-                                parts.push(TemplatePart::Text(std::mem::take(&mut text)));
+                                parts.push(TemplatePart::Text(std::mem::take(&mut text).into()));
                             }
                             parts.push(TemplatePart::Ref(Ref {
                                 kind,
@@ -113,7 +116,7 @@ pub fn template(raw: &str, start: usize, diags: &mut Vec<Diag>) -> Template {
         }
     }
     if !text.is_empty() {
-        parts.push(TemplatePart::Text(text));
+        parts.push(TemplatePart::Text(text.into()));
     }
     // A template lives as long as the syntax tree: no spare room (most have one to three parts).
     parts.shrink_to_fit();
@@ -138,8 +141,8 @@ fn reference(inside: &str) -> Option<RefKind> {
             return None;
         }
         return match prefix {
-            "sys" => Some(RefKind::Sys(name.to_owned())),
-            "secret" => Some(RefKind::Secret(name.to_owned())),
+            "sys" => Some(RefKind::Sys(name.into())),
+            "secret" => Some(RefKind::Secret(name.into())),
             _ => None,
         };
     }
@@ -148,7 +151,7 @@ fn reference(inside: &str) -> Option<RefKind> {
     }
     Some(match inside {
         "status" => RefKind::Status,
-        name => RefKind::Attr(name.to_owned()),
+        name => RefKind::Attr(name.into()),
     })
 }
 

@@ -44,7 +44,7 @@ fn shape(e: &Expr) -> String {
         ExprKind::And(a, b) => format!("({} and {})", shape(a), shape(b)),
         ExprKind::Lit(Literal::Number(n)) => n.to_string(),
         ExprKind::Ref(r) => match &r.kind {
-            RefKind::Attr(a) => a.clone(),
+            RefKind::Attr(a) => a.to_string(),
             other => format!("{other:?}"),
         },
         ExprKind::Template(t) => format!("template{:?}", t.parts.len()),

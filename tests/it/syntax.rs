@@ -354,8 +354,8 @@ fn ask_forms() {
             StmtKind::Ask {
                 attr, kind, prompt, ..
             } => (
-                attr.name.clone(),
-                kind.as_ref().map(|k| k.name.clone()),
+                attr.name.to_string(),
+                kind.as_ref().map(|k| k.name.to_string()),
                 prompt.is_some(),
             ),
             other => panic!("not an ask: {other:?}"),

@@ -46,7 +46,7 @@ fn plain(t: &Template) -> String {
     t.parts
         .iter()
         .map(|p| match p {
-            TemplatePart::Text(s) => s.clone(),
+            TemplatePart::Text(s) => s.to_string(),
             TemplatePart::Ref(r) => format!("{{{:?}}}", r.kind),
         })
         .collect()

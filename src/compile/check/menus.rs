@@ -93,7 +93,7 @@ fn answer_keys(ctx: &Ctx<'_>, file: FileId, label: &ast::Text) -> Vec<(AnswerKey
         ast::Text::Plain(t) => vec![((None, key(t)), t.span)],
         ast::Text::Translated { texts, .. } => texts
             .iter()
-            .map(|(lang, t)| ((Some(lang.name.clone()), key(t)), t.span))
+            .map(|(lang, t)| ((Some(lang.name.to_string()), key(t)), t.span))
             .collect(),
     }
 }

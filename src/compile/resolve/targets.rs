@@ -55,7 +55,7 @@ impl Ctx<'_> {
                 "{}.{}",
                 self.flows[f as usize].ast.name.name, node.ast.name.name
             ),
-            None => node.ast.name.name.clone(),
+            None => node.ast.name.name.to_string(),
         }
     }
 

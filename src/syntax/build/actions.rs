@@ -497,7 +497,7 @@ impl Builder<'_> {
     /// A token kept as written (a date, a time of day), as a [`StrLit`].
     fn as_written(&self, p: &P) -> StrLit {
         StrLit {
-            value: p.as_str().to_owned(),
+            value: p.as_str().into(),
             span: Span::new(self.at(p), self.at(p) + p.as_str().len()),
         }
     }

@@ -186,7 +186,7 @@ impl Builder<'_> {
         for step in p.into_inner() {
             match step.as_rule() {
                 Rule::path_field => steps.push(PathStep::Field(step.as_str().to_owned())),
-                Rule::string => steps.push(PathStep::Field(self.str_of(&step).value)),
+                Rule::string => steps.push(PathStep::Field(self.str_of(&step).value.into())),
                 Rule::path_index => {
                     if let Some(i) = leaf::index(step.as_str(), self.at(&step), self.diags) {
                         steps.push(PathStep::Index(i));

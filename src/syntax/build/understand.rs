@@ -84,7 +84,7 @@ impl Builder<'_> {
             return null_expr(span);
         };
         let lhs = reference(RefKind::Sys("intent".into()), self.span(&kw));
-        let rhs = lit(Literal::String(name.as_str().to_string()), self.span(&name));
+        let rhs = lit(Literal::String(name.as_str().into()), self.span(&name));
         Expr {
             kind: ExprKind::Cmp {
                 op: leaf::cmp_op(op.as_str()),

@@ -220,7 +220,7 @@ impl<'a> Reader<'a> {
                 Some(b'[') => {
                     self.p += 1;
                     if self.peek() == Some(b'"') {
-                        steps.push(PathStep::Field(self.str_lit()?.value));
+                        steps.push(PathStep::Field(self.str_lit()?.value.into()));
                     } else {
                         let at = self.p;
                         if self.digits() == 0 {

@@ -305,7 +305,7 @@ pub(super) fn hours_rule(rule: &HoursRule) -> (usize, Part<'_>) {
         } => {
             let days = match last_day {
                 Some(last) => format!("{}-{}", first_day.name, last.name),
-                None => first_day.name.clone(),
+                None => first_day.name.to_string(),
             };
             (
                 span.start(),

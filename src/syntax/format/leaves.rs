@@ -73,7 +73,7 @@ pub fn template(t: &Template) -> String {
 pub(super) fn ref_name(kind: &RefKind) -> String {
     match kind {
         RefKind::Status => "status".to_string(),
-        RefKind::Attr(name) => name.clone(),
+        RefKind::Attr(name) => name.to_string(),
         RefKind::Sys(name) => format!("sys.{name}"),
         RefKind::Secret(name) => format!("secret.{name}"),
         RefKind::Item(steps) => path_string("item", steps),

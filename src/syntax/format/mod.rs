@@ -189,7 +189,7 @@ impl<'a> Printer<'a> {
                     self.line(1, q.span.start(), first_gap(n), plain(&q.value));
                 }
                 let answer = match &f.answer {
-                    FaqAnswer::Goto(node) => node.name.clone(),
+                    FaqAnswer::Goto(node) => node.name.to_string(),
                     FaqAnswer::Say(text) => inline_text(text),
                 };
                 self.close(
