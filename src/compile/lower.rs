@@ -279,7 +279,7 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
             attr, kind, prompt, ..
         } => ir::Stmt::Ask {
             attr: attr_id(ctx, &attr.name),
-            kind: ask_kind(kind.as_ref()),
+            kind: ask_kind(kind.as_deref()),
             prompt: prompt.as_ref().map(|p| text(ctx, p)),
         },
         ast::StmtKind::Set { attr, value, .. } => ir::Stmt::Set {
@@ -391,12 +391,12 @@ fn lower_stmt(ctx: &Ctx<'_>, scope: Option<ir::FlowId>, s: &ast::Stmt) -> ir::St
         ast::StmtKind::Media { kind, url, caption } => ir::Stmt::Media {
             kind: *kind,
             url: template(ctx, url),
-            caption: opt_text(ctx, caption.as_ref()).map(Box::new),
+            caption: opt_text(ctx, caption.as_deref()).map(Box::new),
         },
         ast::StmtKind::Transfer { kind, to, message } => ir::Stmt::Transfer {
             kind: *kind,
             to: template(ctx, to),
-            message: opt_text(ctx, message.as_ref()).map(Box::new),
+            message: opt_text(ctx, message.as_deref()).map(Box::new),
         },
         ast::StmtKind::Appointment(a) => ir::Stmt::Appointment(Box::new(ir::Appointment {
             slots_api: a.slots.as_ref().map_or(0, |(api, _)| api_id(ctx, api)),

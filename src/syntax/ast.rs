@@ -440,8 +440,10 @@ pub struct Stmt {
 /// What a statement in a node does.
 ///
 /// Every statement takes the room of the largest variant, and most statements are small
-/// (`say`, `ask`, `if`, `goto`): the large actions are boxed so a flow's statements stay
-/// small in memory (docs/performance.md, "Memory on hostile and large sources").
+/// (`say`, `ask`, `if`, `goto`): the large actions, and the parts most statements leave out
+/// or few statements have (an ask's kind and prompt, a caption, a set's value), are boxed so
+/// a flow's statements stay small in memory (docs/performance.md, "Memory on hostile and
+/// large sources").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum StmtKind {
     /// `say TEXT`: a message to the visitor.
@@ -453,10 +455,11 @@ pub enum StmtKind {
         /// `sensitive`: the value lives only for the turn it was given in and never shows.
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         sensitive: bool,
-        /// `as KIND` (`number`, `email`, ...); free text when absent.
-        kind: Option<Ident>,
+        /// `as KIND` (`number`, `email`, ...); free text when absent. Boxed, like the
+        /// prompt: most asks have neither, and every statement takes an ask's room.
+        kind: Option<Box<Ident>>,
         /// The question; the compiler supplies one per kind when absent.
-        prompt: Option<Text>,
+        prompt: Option<Box<Text>>,
     },
     /// `set ATTR [sensitive] = EXPR`
     Set {
@@ -466,7 +469,7 @@ pub enum StmtKind {
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         sensitive: bool,
         /// Its new value.
-        value: Expr,
+        value: Box<Expr>,
     },
     /// `call API`: send the API's request and save from its answer.
     Call(Ident),
@@ -477,7 +480,7 @@ pub enum StmtKind {
         /// The `ai` asked.
         ai: Ident,
         /// What it is asked, after the conversation so far.
-        prompt: Text,
+        prompt: Box<Text>,
         /// The attribute its answer is stored in.
         attr: Ident,
     },
@@ -492,7 +495,7 @@ pub enum StmtKind {
         /// The system attribute's name.
         name: Ident,
         /// Its new value.
-        value: Expr,
+        value: Box<Expr>,
     },
     /// `choose` / `buttons`
     Menu(Box<Menu>),
@@ -503,7 +506,7 @@ pub enum StmtKind {
     /// `otp { send ...; prompt ...; ok -> n; fail -> n }`: a one-time code check.
     Otp(Box<Otp>),
     /// `form { field ... }`: several questions asked together.
-    Form(Form),
+    Form(Box<Form>),
     /// `image "url" ["caption"]`, `audio`, `video`, `file`
     Media {
         /// Image, audio, video or file.
@@ -511,7 +514,7 @@ pub enum StmtKind {
         /// Where the media is.
         url: Template,
         /// Text shown with it.
-        caption: Option<Text>,
+        caption: Option<Box<Text>>,
     },
     /// `transfer department "Billing" ["message"]` / `transfer agent "a@b" ["message"]`
     Transfer {
@@ -520,7 +523,7 @@ pub enum StmtKind {
         /// Whom to hand over to.
         to: Template,
         /// Said to the visitor before the handover.
-        message: Option<Text>,
+        message: Option<Box<Text>>,
     },
     /// `appointment { slots call ...; book call ...; booked -> n; failed -> n }`
     Appointment(Box<Appointment>),
@@ -542,7 +545,7 @@ pub enum StmtKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Branch {
     /// `if` and `elif` arms, tried in order.
-    pub arms: Vec<BranchArm>,
+    pub arms: Box<[BranchArm]>,
     /// The `else` target, when written.
     pub otherwise: Option<Ident>,
     /// Span of the `else` keyword clause, when present.
@@ -1102,12 +1105,13 @@ mod tests {
     /// A flow holds many statements, expressions and templates: their size is most of a
     /// syntax tree's memory. Before issue 11 a statement took 336 bytes (the actions inline),
     /// then 152 with 64-bit span offsets (an expression 80, a template part 48, an item 104),
-    /// then 120 with names as `String` (an expression 64, a template part 40, an item 88).
+    /// then 120 with names as `String` (an expression 64, a template part 40, an item 88),
+    /// then 104 with an ask's kind and prompt, a set's value and a branch's arms inline.
     /// A new large variant belongs in a `Box`.
     #[test]
     fn the_numerous_types_stay_small() {
         assert!(
-            std::mem::size_of::<Stmt>() <= 104,
+            std::mem::size_of::<Stmt>() <= 72,
             "{}",
             std::mem::size_of::<Stmt>()
         );

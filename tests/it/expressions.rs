@@ -25,7 +25,7 @@ fn set_value(expr: &str) -> Expr {
     let StmtKind::Set { value, .. } = &n.body[0].kind else {
         panic!("set")
     };
-    value.clone()
+    (**value).clone()
 }
 
 /// An expression written back with every operator in parentheses, to show the tree's shape.

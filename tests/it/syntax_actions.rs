@@ -146,7 +146,7 @@ fn translation_sets_everywhere() {
         );
     }
     assert!(
-        matches!(&s[3].kind, StmtKind::Ask { prompt: Some(Text::Translated { .. }), kind: Some(k), .. } if k.name == "text")
+        matches!(&s[3].kind, StmtKind::Ask { prompt: Some(p), kind: Some(k), .. } if matches!(**p, Text::Translated { .. }) && k.name == "text")
     );
     assert!(matches!(
         menu(&s[4].kind),
@@ -165,18 +165,15 @@ fn translation_sets_everywhere() {
     ));
     assert!(matches!(
         &s[6].kind,
-        StmtKind::Form(Form {
-            title: Some(Text::Translated { .. }),
-            ..
-        })
+        StmtKind::Form(f) if matches!(f.title, Some(Text::Translated { .. }))
     ));
     assert!(matches!(
         &s[7].kind,
         StmtKind::Transfer {
-            message: Some(Text::Translated { .. }),
+            message: Some(m),
             kind: TransferKind::Agent,
             ..
-        }
+        } if matches!(**m, Text::Translated { .. })
     ));
     assert!(matches!(
         otp(&s[8].kind),

@@ -19,7 +19,7 @@ pub(super) fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
         match &stmt.kind {
             StmtKind::Say(t) => out.text(Some(t)),
             StmtKind::Ask { attr, prompt, .. } => {
-                out.text(prompt.as_ref());
+                out.text(prompt.as_deref());
                 out.set(attr);
                 facts.asks = true;
             }
@@ -128,11 +128,11 @@ pub(super) fn summarise(ctx: &Ctx<'_>, n: usize, g: &mut Graph) {
             }
             StmtKind::Media { url, caption, .. } => {
                 out.template(Some(url));
-                out.text(caption.as_ref());
+                out.text(caption.as_deref());
             }
             StmtKind::Transfer { to, message, .. } => {
                 out.template(Some(to));
-                out.text(message.as_ref());
+                out.text(message.as_deref());
                 // The conversation now waits for a human: no successor.
                 facts.asks = true;
             }

@@ -24,7 +24,7 @@ pub(super) fn node_fillers<'a>(
                 sensitive,
                 ..
             } => {
-                fixed(ctx, file, attr, kind_type(kind.as_ref()));
+                fixed(ctx, file, attr, kind_type(kind.as_deref()));
                 mark_sensitive(ctx, &attr.name, *sensitive);
             }
             ast::StmtKind::Set {

@@ -26,20 +26,21 @@ impl Builder<'_> {
                 let value = inner.find(|p| p.as_rule() == Rule::expr)?;
                 StmtKind::SetSys {
                     name,
-                    value: self.expr(value),
+                    value: Box::new(self.expr(value)),
                 }
             }
             Rule::menu => StmtKind::Menu(Box::new(self.menu(inner))),
             Rule::carousel => StmtKind::Carousel(Box::new(self.carousel(inner)?)),
             Rule::email => StmtKind::Email(Box::new(self.email(inner))),
             Rule::otp => StmtKind::Otp(Box::new(self.otp(inner))),
-            Rule::form => StmtKind::Form(self.form(inner)),
+            Rule::form => StmtKind::Form(Box::new(self.form(inner))),
             Rule::media => {
                 let kind = self.media_kind(&mut inner);
                 let url = self.next_template(&mut inner);
                 let caption = inner
                     .find(|p| matches!(p.as_rule(), Rule::string | Rule::text_set))
-                    .and_then(|p| self.text_of(p));
+                    .and_then(|p| self.text_of(p))
+                    .map(Box::new);
                 StmtKind::Media { kind, url, caption }
             }
             Rule::transfer => {
@@ -50,7 +51,8 @@ impl Builder<'_> {
                 let to = self.next_template(&mut inner);
                 let message = inner
                     .find(|p| matches!(p.as_rule(), Rule::string | Rule::text_set))
-                    .and_then(|p| self.text_of(p));
+                    .and_then(|p| self.text_of(p))
+                    .map(Box::new);
                 StmtKind::Transfer { kind, to, message }
             }
             Rule::appointment => StmtKind::Appointment(Box::new(self.appointment(inner))),

@@ -30,7 +30,7 @@ impl Builder<'_> {
                     p.as_rule() == Rule::expr
                 })?;
                 self.in_value = true;
-                let value = self.expr(value);
+                let value = Box::new(self.expr(value));
                 self.in_value = false;
                 StmtKind::Set {
                     attr,
@@ -42,7 +42,7 @@ impl Builder<'_> {
             Rule::reply_with => StmtKind::Reply(self.next_ident(&mut inner, NameRole::Api)),
             Rule::ask_ai => {
                 let ai = self.next_ident(&mut inner, NameRole::Api);
-                let prompt = self.next_text(&mut inner);
+                let prompt = Box::new(self.next_text(&mut inner));
                 let attr = self.next_ident(&mut inner, NameRole::Attribute);
                 StmtKind::AskAi { ai, prompt, attr }
             }
@@ -70,8 +70,8 @@ impl Builder<'_> {
         }
         StmtKind::Ask {
             attr: attr.unwrap_or(leaf::empty_ident()),
-            kind,
-            prompt,
+            kind: kind.map(Box::new),
+            prompt: prompt.map(Box::new),
             sensitive,
         }
     }
@@ -97,7 +97,7 @@ impl Builder<'_> {
             arms.push(BranchArm { cond, target, span });
         }
         Branch {
-            arms,
+            arms: arms.into_boxed_slice(),
             otherwise,
             otherwise_span,
         }

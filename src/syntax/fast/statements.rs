@@ -24,7 +24,7 @@ impl<'a> Reader<'a> {
                 self.in_value = false;
                 StmtKind::Set {
                     attr,
-                    value: value?,
+                    value: Box::new(value?),
                     sensitive,
                 }
             }
@@ -69,8 +69,8 @@ impl<'a> Reader<'a> {
         }
         Some(StmtKind::Ask {
             attr,
-            kind,
-            prompt: prompt.map(Text::Plain),
+            kind: kind.map(Box::new),
+            prompt: prompt.map(|p| Box::new(Text::Plain(p))),
             sensitive,
         })
     }
@@ -115,7 +115,7 @@ impl<'a> Reader<'a> {
             self.p = save;
         }
         Some(Branch {
-            arms,
+            arms: arms.into_boxed_slice(),
             otherwise,
             otherwise_span,
         })

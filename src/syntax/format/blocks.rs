@@ -531,7 +531,7 @@ mod tests {
             ok: Some(p.id("verified")),
             fail: Some(p.id("locked")),
         })));
-        let form = p.stmt(StmtKind::Form(Form {
+        let form = p.stmt(StmtKind::Form(Box::new(Form {
             title: Some(p.text("Book a call")),
             fields: vec![FormField {
                 attr: p.id("people"),
@@ -539,16 +539,16 @@ mod tests {
                 label: p.text("How many?"),
                 span: p.span(),
             }],
-        }));
+        })));
         let media = p.stmt(StmtKind::Media {
             kind: MediaKind::Image,
             url: p.tpl("https://x.test/m.png"),
-            caption: Some(p.text("Map")),
+            caption: Some(Box::new(p.text("Map"))),
         });
         let transfer = p.stmt(StmtKind::Transfer {
             kind: TransferKind::Department,
             to: p.tpl("Billing"),
-            message: Some(p.text("One moment")),
+            message: Some(Box::new(p.text("One moment"))),
         });
         let appointment = p.stmt(StmtKind::Appointment(Box::new(Appointment {
             slots: Some((
@@ -572,10 +572,10 @@ mod tests {
         let goal = p.stmt(StmtKind::Goal(p.lit("order_tracked")));
         let lang = p.stmt(StmtKind::SetSys {
             name: p.id("language"),
-            value: Expr {
+            value: Box::new(Expr {
                 kind: ExprKind::Lit(Literal::String("es".into())),
                 span: p.span(),
-            },
+            }),
         });
         let run = p.stmt(StmtKind::Run {
             flow: p.id("verify"),
@@ -681,7 +681,8 @@ mod tests {
                     },
                     target: p.id("ok"),
                     span: p.span(),
-                }],
+                }]
+                .into(),
                 otherwise: Some(p.id("bad")),
                 otherwise_span: Some(p.span()),
             }))],

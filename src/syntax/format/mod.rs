@@ -411,7 +411,7 @@ impl<'a> Printer<'a> {
                 if let Some(kind) = kind {
                     head.push_str(&format!(" as {}", kind.name));
                 }
-                return self.with_text(indent, at, gap, head, prompt.as_ref(), "");
+                return self.with_text(indent, at, gap, head, prompt.as_deref(), "");
             }
             StmtKind::Set {
                 attr,
@@ -441,11 +441,11 @@ impl<'a> Printer<'a> {
             StmtKind::Form(form) => return self.form(form, stmt.span, indent, gap),
             StmtKind::Media { kind, url, caption } => {
                 let head = format!("{} {}", kind.as_str(), template(url));
-                return self.with_text(indent, at, gap, head, caption.as_ref(), "");
+                return self.with_text(indent, at, gap, head, caption.as_deref(), "");
             }
             StmtKind::Transfer { kind, to, message } => {
                 let head = format!("transfer {} {}", blocks::transfer_kind(*kind), template(to));
-                return self.with_text(indent, at, gap, head, message.as_ref(), "");
+                return self.with_text(indent, at, gap, head, message.as_deref(), "");
             }
             StmtKind::Appointment(a) => return self.appointment(a, stmt.span, indent, gap),
             StmtKind::Goal(name) => format!("goal {}", plain(&name.value)),
