@@ -7,6 +7,7 @@
 //! Where a statement leads is [`ir::exits`]; [`notes`] says what it shows on its vertex.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 
 use crate::ir::{self, quote, show_template, OtpSend, Program, Stmt};
 
@@ -181,41 +182,51 @@ fn transfer_word(kind: crate::ir::TransferKind) -> &'static str {
 
 /// Writes the graph in the given format.
 pub fn render(graph: &Graph, format: Format) -> String {
+    let mut out = String::new();
+    // Writing into a `String` cannot fail.
+    let _ = write_to(graph, format, &mut out);
+    out
+}
+
+/// Writes the graph in `format` piece by piece, so the whole text of a large flow is never
+/// held at once (`chatflow graph` writes straight to stdout).
+pub fn write_to(graph: &Graph, format: Format, out: &mut impl fmt::Write) -> fmt::Result {
     match format {
-        Format::Mermaid => mermaid(graph),
-        Format::Dot => dot(graph),
+        Format::Mermaid => write_mermaid(graph, out),
+        Format::Dot => write_dot(graph, out),
     }
 }
 
 /// A Mermaid flowchart. Vertex ids are `n_NAME` so that no node name can clash with a Mermaid
 /// keyword such as `end`; closing nodes are drawn as stadiums.
 pub fn mermaid(graph: &Graph) -> String {
+    render(graph, Format::Mermaid)
+}
+
+fn write_mermaid(graph: &Graph, out: &mut impl fmt::Write) -> fmt::Result {
     let ids = mermaid_ids(graph);
-    let id = |name: &str| {
-        ids.get(name)
-            .cloned()
-            .unwrap_or_else(|| "n_unknown".to_string())
-    };
-    let mut out = String::from("flowchart TD\n");
-    out.push_str("  flow_start((start))\n");
+    let id = |name: &str| ids.get(name).map_or("n_unknown", String::as_str);
+    out.write_str("flowchart TD\n")?;
+    out.write_str("  flow_start((start))\n")?;
     for v in &graph.vertices {
         let label = mermaid_label(&vertex_label(v));
         let (open, close) = if v.closes { ("([", "])") } else { ("[", "]") };
-        out.push_str(&format!("  {}{open}\"{label}\"{close}\n", id(&v.name)));
+        writeln!(out, "  {}{open}\"{label}\"{close}", id(&v.name))?;
     }
-    out.push_str(&format!("  flow_start --> {}\n", id(&graph.start)));
+    writeln!(out, "  flow_start --> {}", id(&graph.start))?;
     for e in &graph.edges {
         match &e.label {
-            Some(label) => out.push_str(&format!(
-                "  {} -->|\"{}\"| {}\n",
+            Some(label) => writeln!(
+                out,
+                "  {} -->|\"{}\"| {}",
                 id(&e.from),
                 mermaid_label(label),
                 id(&e.to)
-            )),
-            None => out.push_str(&format!("  {} --> {}\n", id(&e.from), id(&e.to))),
+            )?,
+            None => writeln!(out, "  {} --> {}", id(&e.from), id(&e.to))?,
         }
     }
-    out
+    Ok(())
 }
 
 /// `n_NAME`; a sub-flow node `flow.node` becomes `n_flow__node`. Should two names meet on one
@@ -256,32 +267,31 @@ pub fn mermaid_label(text: &str) -> String {
 /// A Graphviz digraph. Every id is quoted, so node names never meet dot keywords; closing
 /// nodes get a double border.
 pub fn dot(graph: &Graph) -> String {
-    let mut out = format!("digraph {} {{\n", dot_string(&graph.title));
-    out.push_str("  node [shape=box];\n");
-    out.push_str("  \"(start)\" [shape=point];\n");
+    render(graph, Format::Dot)
+}
+
+fn write_dot(graph: &Graph, out: &mut impl fmt::Write) -> fmt::Result {
+    writeln!(out, "digraph {} {{", dot_string(&graph.title))?;
+    out.write_str("  node [shape=box];\n")?;
+    out.write_str("  \"(start)\" [shape=point];\n")?;
     for v in &graph.vertices {
         let extra = if v.closes { ", peripheries=2" } else { "" };
-        out.push_str(&format!(
-            "  {} [label={}{extra}];\n",
+        writeln!(
+            out,
+            "  {} [label={}{extra}];",
             dot_string(&v.name),
             dot_string(&vertex_label(v))
-        ));
+        )?;
     }
-    out.push_str(&format!("  \"(start)\" -> {};\n", dot_string(&graph.start)));
+    writeln!(out, "  \"(start)\" -> {};", dot_string(&graph.start))?;
     for e in &graph.edges {
-        let label = e
-            .label
-            .as_ref()
-            .map(|l| format!(" [label={}]", dot_string(l)))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "  {} -> {}{label};\n",
-            dot_string(&e.from),
-            dot_string(&e.to)
-        ));
+        write!(out, "  {} -> {}", dot_string(&e.from), dot_string(&e.to))?;
+        if let Some(l) = &e.label {
+            write!(out, " [label={}]", dot_string(l))?;
+        }
+        out.write_str(";\n")?;
     }
-    out.push_str("}\n");
-    out
+    out.write_str("}\n")
 }
 
 /// A dot double-quoted string: `"` and `\` escaped, line breaks as `\n`.

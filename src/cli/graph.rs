@@ -1,5 +1,6 @@
 //! `chatflow graph`: prints the flow as a Mermaid or Graphviz dot graph on stdout.
 
+use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
@@ -23,6 +24,21 @@ pub fn graph(file: &str, format: GraphFormat) -> ExitCode {
         GraphFormat::Mermaid => Format::Mermaid,
         GraphFormat::Dot => Format::Dot,
     };
-    out!("{}", graph::render(&graph::build(&program), format));
+    let graph = graph::build(&program);
+    drop(program);
+    let mut stdout = StdoutText(BufWriter::new(std::io::stdout().lock()));
+    // As `out!` does: when the reader has gone away there is nobody left to tell.
+    if graph::write_to(&graph, format, &mut stdout).is_err() || stdout.0.flush().is_err() {
+        std::process::exit(1);
+    }
     ExitCode::SUCCESS
+}
+
+/// Text written to stdout as it is made, so a large flow's graph is never held whole.
+struct StdoutText<W>(W);
+
+impl<W: Write> std::fmt::Write for StdoutText<W> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.write_all(s.as_bytes()).map_err(|_| std::fmt::Error)
+    }
 }
