@@ -157,6 +157,38 @@ fn writing_the_ir_holds_little_per_source_byte() {
     );
 }
 
+/// Counts what is written and keeps none of it, like a pipe that is read as it is filled.
+struct CountingSink(usize);
+
+impl std::fmt::Write for CountingSink {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+/// `chatflow graph` writes the text as it is made: it never holds the whole of it (dot keeps
+/// no table of ids, so all it holds is a line at a time).
+#[test]
+fn writing_a_graph_holds_less_than_its_text() {
+    let src = generated_flow(2_000);
+    let program = chatflow::compile::compile_str("g.flow", &src)
+        .program
+        .expect("the generated flow compiles");
+    let graph = chatflow::graph::build(&program);
+    let mut sink = CountingSink(0);
+    let (written, peak) = peak_heap(|| {
+        chatflow::graph::write_to(&graph, chatflow::graph::Format::Dot, &mut sink)
+    });
+    assert!(written.is_ok());
+    assert!(sink.0 > 100_000, "the graph has {} bytes of text", sink.0);
+    assert!(
+        peak < sink.0 / 20,
+        "writing a graph of {} bytes held {peak} bytes",
+        sink.0
+    );
+}
+
 /// Prints the figures for the 50,000-node flow of docs/performance.md (not a check).
 #[test]
 #[ignore = "a measurement: cargo test --release --test security memory::figures -- --ignored --nocapture"]
