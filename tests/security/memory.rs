@@ -177,9 +177,8 @@ fn writing_a_graph_holds_less_than_its_text() {
         .expect("the generated flow compiles");
     let graph = chatflow::graph::build(&program);
     let mut sink = CountingSink(0);
-    let (written, peak) = peak_heap(|| {
-        chatflow::graph::write_to(&graph, chatflow::graph::Format::Dot, &mut sink)
-    });
+    let (written, peak) =
+        peak_heap(|| chatflow::graph::write_to(&graph, chatflow::graph::Format::Dot, &mut sink));
     assert!(written.is_ok());
     assert!(sink.0 > 100_000, "the graph has {} bytes of text", sink.0);
     assert!(
