@@ -81,6 +81,15 @@ pub fn generated_flow(nodes: usize) -> String {
     s
 }
 
+/// The generated flow of `nodes` nodes and its compiled program.
+fn generated_program(nodes: usize) -> (String, chatflow::ir::Program) {
+    let src = generated_flow(nodes);
+    let program = chatflow::compile::compile_str("g.flow", &src)
+        .program
+        .expect("the generated flow compiles");
+    (src, program)
+}
+
 /// Heap held at the peak of `f` per byte of `src`.
 fn per_source_byte<T>(src: &str, f: impl FnOnce() -> T) -> f64 {
     let (_, peak) = peak_heap(f);
@@ -146,10 +155,7 @@ fn formatting_holds_little_per_source_byte() {
 /// `chatflow build` streams the IR: the JSON (13 times the source) is never held whole.
 #[test]
 fn writing_the_ir_holds_little_per_source_byte() {
-    let src = generated_flow(2_000);
-    let program = chatflow::compile::compile_str("g.flow", &src)
-        .program
-        .expect("the generated flow compiles");
+    let (src, program) = generated_program(2_000);
     let ratio = per_source_byte(&src, || program.write_json(std::io::sink()));
     assert!(
         ratio < 1.0,
@@ -171,10 +177,7 @@ impl std::fmt::Write for CountingSink {
 /// no table of ids, so all it holds is a line at a time).
 #[test]
 fn writing_a_graph_holds_less_than_its_text() {
-    let src = generated_flow(2_000);
-    let program = chatflow::compile::compile_str("g.flow", &src)
-        .program
-        .expect("the generated flow compiles");
+    let (_, program) = generated_program(2_000);
     let graph = chatflow::graph::build(&program);
     let mut sink = CountingSink(0);
     let (written, peak) =
