@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Value as Json_};
 use tokio_util::task::TaskTracker;
 
@@ -260,13 +261,22 @@ async fn open(
         .map_err(|e| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
         })??;
-    let body = json!({
-        "id": opened.id,
-        "token": opened.token,
-        "state": opened.answer.state,
-        "events": opened.answer.events,
-    });
+    let body = OpenedBody {
+        id: &opened.id,
+        token: &opened.token,
+        state: &opened.answer.state,
+        events: &opened.answer.events,
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// The answer to `POST /api/conversations`, in its documented key order.
+#[derive(Serialize)]
+struct OpenedBody<'a> {
+    id: &'a str,
+    token: &'a str,
+    state: &'a str,
+    events: &'a RawValue,
 }
 
 #[derive(Deserialize)]
@@ -311,7 +321,8 @@ async fn message(
         .map_err(|e| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
         })??;
-    Ok(Json(json!({"state": answer.state, "events": answer.events})).into_response())
+    // `{"state": ..., "events": [...]}`, the events as the turn serialized them.
+    Ok(Json(answer).into_response())
 }
 
 /// The client asks for the turn as server-sent events (`Accept: text/event-stream`).

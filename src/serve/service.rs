@@ -6,11 +6,14 @@
 //! transaction open), then commit session, turn and webhook outbox rows in one transaction.
 //! The answer is returned only after that commit.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{json, Value as Json};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use super::locks::Locks;
@@ -32,13 +35,15 @@ const MAX_RERUNS: usize = 50;
 /// What the visitor is told when the conversation expired (`--session-ttl`).
 pub const EXPIRED: &str = "This conversation was closed because it was idle for too long.";
 
-/// The answer to a turn: state after it and its events (as JSON values).
-#[derive(Debug, Clone)]
+/// The answer to a turn: state after it and its events. Serialized, it is the HTTP answer
+/// `{"state": ..., "events": [...]}`.
+#[derive(Debug, Clone, Serialize)]
 pub struct Answer {
     /// `waiting`, `closed`, `transferred` or `failed`.
-    pub state: String,
-    /// The turn's events as a JSON array.
-    pub events: Json,
+    pub state: Cow<'static, str>,
+    /// The turn's events as a JSON array, serialized once: the same text is stored, sent
+    /// to webhooks and embedded in the answer.
+    pub events: Box<RawValue>,
 }
 
 /// A new conversation.
@@ -159,9 +164,9 @@ impl Service {
         let token = random_hex(32)?;
         let now = now();
         let state = state_name(&session);
-        let outbox = self.outbox_for(&id, &now, None, &events, state, true);
-        let events_value = events_json(&events);
-        let commit = self.commit_for(&id, None, &events_value, &session, &now, outbox, &trace);
+        let events_json = events_json(&events);
+        let outbox = self.outbox_for(&id, &now, None, &events, &events_json, state, true);
+        let commit = self.commit_for(&id, None, &events_json, &session, &now, outbox, &trace);
         let conversation = Conversation {
             id: id.clone(),
             token_hash: token_hash(&token),
@@ -184,8 +189,8 @@ impl Service {
             id,
             token,
             answer: Answer {
-                state: state.to_string(),
-                events: events_value,
+                state: Cow::Borrowed(state),
+                events: events_json,
             },
         })
     }
@@ -335,20 +340,15 @@ impl Service {
             Caller::Channel(channel) => (Some(channel), None),
         };
         if let Some(turn) = first {
-            return Ok(Some(stored_answer(&turn.state, &turn.events)));
+            return Ok(Some(stored_answer(turn.state, &turn.events)));
         }
         if conversation.state == "closed" || conversation.state == "failed" {
             return Err(ServiceError::Conflict(conversation.state));
         }
         let (mut session, mut events) = self.restore(&conversation)?;
-        let text = &channels::answer_text(&self.engine, &session, channel, text);
+        let text = channels::answer_text(&self.engine, &session, channel, text);
         // An answer to a sensitive question is never stored (docs/language.md).
         let sensitive = self.engine.awaits_sensitive(&session);
-        let stored_text = if sensitive {
-            crate::runtime::MASK.to_string()
-        } else {
-            text.to_string()
-        };
         let now_time = Utc::now();
         let expired = self.expired(&conversation, now_time);
         if expired && channel.is_some() {
@@ -369,28 +369,34 @@ impl Service {
         } else if let Some(stream) = stream {
             let turn = self
                 .engine
-                .step_streamed(&mut session, text, stream.clone());
+                .step_streamed(&mut session, &text, stream.clone());
             events.extend(turn.await);
         } else {
-            events.extend(self.engine.step(&mut session, text).await);
+            events.extend(self.engine.step(&mut session, &text).await);
         }
         let (events, mut trace) = split_trace(Some(&conversation.node), events);
         trace.expired = expired;
         let at = now_time.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let stored_text = if sensitive {
+            crate::runtime::MASK.to_string()
+        } else {
+            text.into_owned()
+        };
         let message = Message {
             text: stored_text,
             message_id: message_id.map(str::to_string),
         };
         let state = state_name(&session);
-        let mut outbox = self.outbox_for(id, &at, Some(&message), &events, state, false);
+        let events_json = events_json(&events);
+        let mut outbox =
+            self.outbox_for(id, &at, Some(&message), &events, &events_json, state, false);
         if let Some(channel) = channel {
             outbox.extend(channel.replies(&events));
         }
-        let events_value = events_json(&events);
         let mut commit = self.commit_for(
             id,
             Some(message),
-            &events_value,
+            &events_json,
             &session,
             &at,
             outbox,
@@ -403,17 +409,15 @@ impl Service {
         match self.store.commit_turn(commit).await? {
             Committed::Stored { .. } if wake => self.wake_outbox(),
             Committed::Stored { .. } => {}
-            Committed::Duplicate(turn) => {
-                return Ok(Some(stored_answer(&turn.state, &turn.events)))
-            }
+            Committed::Duplicate(turn) => return Ok(Some(stored_answer(turn.state, &turn.events))),
             Committed::Gone => return Err(ServiceError::NotFound),
             Committed::Conflict => return Ok(None),
         }
         self.observe(&events, began);
         tracing::info!(conversation = %id, state, events = events.len(), "turn");
         Ok(Some(Answer {
-            state: state.to_string(),
-            events: events_value,
+            state: Cow::Borrowed(state),
+            events: events_json,
         }))
     }
 
@@ -462,50 +466,55 @@ impl Service {
         at: &str,
         message: Option<&Message>,
         events: &[Event],
+        events_json: &RawValue,
         state: &str,
         opening: bool,
     ) -> Vec<OutboxItem> {
         let Some(wanted) = &self.webhook_events else {
             return Vec::new();
         };
-        let mut out: Vec<(&str, Json)> = Vec::new();
+        let mut out: Vec<(&str, WebhookData)> = Vec::new();
         if opening {
-            out.push(("started", json!({})));
+            out.push(("started", WebhookData::Empty {}));
         }
         if let Some(m) = message {
-            out.push((
-                "message",
-                json!({"text": m.text, "message_id": m.message_id, "events": events_json(events)}),
-            ));
+            let data = WebhookData::Message {
+                text: &m.text,
+                message_id: m.message_id.as_deref(),
+                events: events_json,
+            };
+            out.push(("message", data));
         }
         for event in events {
             match event {
-                Event::Goal { name, count } => {
-                    out.push(("goal", json!({"name": name, "count": count})))
-                }
+                Event::Goal { name, count } => out.push((
+                    "goal",
+                    WebhookData::Goal {
+                        name,
+                        count: *count,
+                    },
+                )),
                 Event::Transfer { kind, to } => {
-                    out.push(("transferred", json!({"kind": kind, "to": to})))
+                    out.push(("transferred", WebhookData::Transferred { kind, to }))
                 }
-                Event::Closed => out.push(("closed", json!({}))),
+                Event::Closed => out.push(("closed", WebhookData::Empty {})),
                 _ => {}
             }
         }
         if state == "failed" {
-            out.push(("failed", json!({})));
+            out.push(("failed", WebhookData::Empty {}));
         }
         out.into_iter()
             .filter(|(name, _)| wanted.iter().any(|w| w == name))
-            .map(|(name, data)| {
-                OutboxItem::webhook(
-                    json!({
-                        "event": name,
-                        "conversation": id,
-                        "at": at,
-                        "flow_version": self.flow_version,
-                        "data": data,
-                    })
-                    .to_string(),
-                )
+            .filter_map(|(event, data)| {
+                let body = WebhookBody {
+                    event,
+                    conversation: id,
+                    at,
+                    flow_version: &self.flow_version,
+                    data,
+                };
+                serde_json::to_string(&body).ok().map(OutboxItem::webhook)
             })
             .collect()
     }
@@ -515,7 +524,7 @@ impl Service {
         &self,
         id: &str,
         message: Option<Message>,
-        events: &Json,
+        events: &RawValue,
         session: &Session,
         at: &str,
         outbox: Vec<OutboxItem>,
@@ -527,7 +536,7 @@ impl Service {
             conversation: id.to_string(),
             seq: 1,
             message,
-            events: events.to_string(),
+            events: events.get().to_string(),
             state: state_name(session).to_string(),
             node: resume::node_name(program, session),
             session: serde_json::to_string(&stored).unwrap_or_default(),
@@ -614,15 +623,61 @@ fn split_trace(waiting_in: Option<&str>, mut events: Vec<Event>) -> (Vec<Event>,
     (events, trace)
 }
 
-fn stored_answer(state: &str, events: &str) -> Answer {
+/// The answer stored with a turn, for a duplicate message. The text is read as a JSON
+/// value and written again, as it always was: the answer is compact JSON whatever the row
+/// holds, and `[]` when the row is not JSON. (Duplicates are rare; this is off the hot path.)
+fn stored_answer(state: String, events: &str) -> Answer {
+    let events = serde_json::from_str::<Json>(events)
+        .ok()
+        .and_then(|value| serde_json::value::to_raw_value(&value).ok())
+        .unwrap_or_else(no_events);
     Answer {
-        state: state.to_string(),
-        events: serde_json::from_str(events).unwrap_or(Json::Array(Vec::new())),
+        state: Cow::Owned(state),
+        events,
     }
 }
 
-fn events_json(events: &[Event]) -> Json {
-    serde_json::to_value(events).unwrap_or(Json::Array(Vec::new()))
+/// The events as the JSON array that clients, webhooks and the store get, written straight
+/// from the events (the same bytes as through a `serde_json::Value`; a test checks).
+fn events_json(events: &[Event]) -> Box<RawValue> {
+    serde_json::value::to_raw_value(events).unwrap_or_else(|_| no_events())
+}
+
+/// `[]`, for events that cannot be written or read.
+fn no_events() -> Box<RawValue> {
+    // `[]` is JSON, so the fallback is never taken; it keeps this free of panics.
+    RawValue::from_string("[]".to_string()).unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
+/// A webhook event's `data`, by event.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum WebhookData<'a> {
+    /// `{}`.
+    Empty {},
+    Message {
+        text: &'a str,
+        message_id: Option<&'a str>,
+        events: &'a RawValue,
+    },
+    Goal {
+        name: &'a str,
+        count: u32,
+    },
+    Transferred {
+        kind: &'a str,
+        to: &'a str,
+    },
+}
+
+/// A webhook's body (docs/http-api.md), in its documented key order.
+#[derive(Serialize)]
+struct WebhookBody<'a> {
+    event: &'a str,
+    conversation: &'a str,
+    at: &'a str,
+    flow_version: &'a str,
+    data: WebhookData<'a>,
 }
 
 fn type_name(ty: ValueType) -> &'static str {
@@ -682,7 +737,181 @@ pub type Shared = Arc<Service>;
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::runtime::{CardView, ChoiceView, FormFieldView};
+
+    /// One event of every kind, with text that needs escaping and options both set and not.
+    fn every_event() -> Vec<Event> {
+        let text = |s: &str| s.to_string();
+        let choice = ChoiceView {
+            label: text("Yes \"please\""),
+            kind: text("link"),
+            url: Some(text("https://example.com/?a=1&b=é")),
+            payload: None,
+        };
+        vec![
+            Event::Profile {
+                name: text("Bot"),
+                avatar: None,
+            },
+            Event::Say {
+                text: text("Hello\nworld \u{1F600} <b>"),
+            },
+            Event::Ask {
+                attr: text("email"),
+                kind: text("email"),
+            },
+            Event::Invalid {
+                attr: text("age"),
+                kind: text("number"),
+                answer: text("x\ty"),
+            },
+            Event::NodeEntered { node: text("a") },
+            Event::Returned { node: text("b") },
+            Event::Condition {
+                node: text("a"),
+                arm: 2,
+                result: true,
+                target: text("c"),
+            },
+            Event::Fallback { node: text("menu") },
+            Event::ApiCall {
+                api: text("lookup"),
+                method: text("GET"),
+                url: text("http://127.0.0.1:1/x?q=1"),
+                status: 0,
+                error: Some(text("timeout")),
+                latency_ms: u64::MAX,
+                attempts: 3,
+            },
+            Event::RuntimeError {
+                message: text("step limit"),
+            },
+            Event::Choices {
+                style: text("buttons"),
+                text: None,
+                options: vec![choice.clone()],
+            },
+            Event::Carousel {
+                cards: vec![CardView {
+                    title: text("Card"),
+                    subtitle: None,
+                    image: Some(text("https://example.com/a.png")),
+                    buttons: vec![choice],
+                }],
+            },
+            Event::Email {
+                to: text("a@example.com"),
+                subject: text("Hi"),
+                body: text("Body"),
+                delivered: false,
+                error: Some(text("no smtp")),
+            },
+            Event::Form {
+                title: Some(text("Details")),
+                fields: vec![FormFieldView {
+                    attr: text("name"),
+                    kind: text("text"),
+                    label: text("Name"),
+                }],
+            },
+            Event::Media {
+                kind: text("image"),
+                url: text("https://example.com/b.png"),
+                caption: None,
+            },
+            Event::Transfer {
+                kind: text("department"),
+                to: text("sales"),
+            },
+            Event::Forwarded { text: text("hi") },
+            Event::Goal {
+                name: text("signup"),
+                count: 2,
+            },
+            Event::Closed,
+        ]
+    }
+
+    #[test]
+    fn events_are_written_as_through_a_json_value() {
+        let events = every_event();
+        let value = serde_json::to_value(&events).unwrap();
+        assert_eq!(events_json(&events).get(), value.to_string());
+        let answer = Answer {
+            state: Cow::Borrowed("waiting"),
+            events: events_json(&events),
+        };
+        assert_eq!(
+            serde_json::to_string(&answer).unwrap(),
+            json!({"state": "waiting", "events": value}).to_string()
+        );
+    }
+
+    #[test]
+    fn a_stored_answer_is_compact_json_or_no_events() {
+        let answer = stored_answer("closed".into(), "[ {\"type\" : \"closed\"} ]");
+        assert_eq!(answer.events.get(), r#"[{"type":"closed"}]"#);
+        assert_eq!(answer.state, "closed");
+        assert_eq!(stored_answer("waiting".into(), "[{").events.get(), "[]");
+    }
+
+    #[test]
+    fn webhook_bodies_are_written_as_through_a_json_value() {
+        let events = every_event();
+        let raw = events_json(&events);
+        let value = serde_json::to_value(&events).unwrap();
+        let body = |data| WebhookBody {
+            event: "e",
+            conversation: "c1",
+            at: "2026-01-01T00:00:00.000Z",
+            flow_version: "v1",
+            data,
+        };
+        let expected = |data: Json| {
+            json!({"event": "e", "conversation": "c1", "at": "2026-01-01T00:00:00.000Z",
+                   "flow_version": "v1", "data": data})
+            .to_string()
+        };
+        let cases = [
+            (WebhookData::Empty {}, json!({})),
+            (
+                WebhookData::Message {
+                    text: "hi \"there\"",
+                    message_id: None,
+                    events: &raw,
+                },
+                json!({"text": "hi \"there\"", "message_id": null, "events": value}),
+            ),
+            (
+                WebhookData::Message {
+                    text: "",
+                    message_id: Some("m-1"),
+                    events: &raw,
+                },
+                json!({"text": "", "message_id": "m-1", "events": value}),
+            ),
+            (
+                WebhookData::Goal {
+                    name: "signup",
+                    count: 3,
+                },
+                json!({"name": "signup", "count": 3}),
+            ),
+            (
+                WebhookData::Transferred {
+                    kind: "agent",
+                    to: "ann",
+                },
+                json!({"kind": "agent", "to": "ann"}),
+            ),
+        ];
+        for (data, value) in cases {
+            assert_eq!(serde_json::to_string(&body(data)).unwrap(), expected(value));
+        }
+    }
 
     #[test]
     fn token_hash_is_sha256_in_lowercase_hex() {

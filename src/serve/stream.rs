@@ -118,8 +118,9 @@ fn streamed_event(item: &Streamed) -> SseEvent {
 }
 
 fn turn_event(answer: &Answer) -> SseEvent {
-    let data = json!({"state": answer.state, "events": answer.events});
-    SseEvent::default().event("turn").data(data.to_string())
+    // `{"state": ..., "events": [...]}`: compact, so on one `data:` line.
+    let data = serde_json::to_string(answer).unwrap_or_default();
+    SseEvent::default().event("turn").data(data)
 }
 
 fn error_event(e: &ApiError) -> SseEvent {

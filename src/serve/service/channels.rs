@@ -7,6 +7,7 @@
 //! after the conversation closed opens the next. The bot's replies, rendered for the
 //! channel, are written to the outbox in the turn's own transaction.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use serde_json::json;
@@ -46,15 +47,15 @@ impl ChannelTurn<'_> {
 
 /// The text the engine gets: on a channel, a form is asked one field at a time, so an
 /// answer while a form waits is that field's (`{"field": "text"}`).
-pub(super) fn answer_text(
+pub(super) fn answer_text<'t>(
     engine: &Engine,
     session: &Session,
     channel: Option<&ChannelTurn<'_>>,
-    text: &str,
-) -> String {
+    text: &'t str,
+) -> Cow<'t, str> {
     match (channel, engine.awaited_form_field(session)) {
-        (Some(_), Some(field)) => json!({ field: text }).to_string(),
-        _ => text.to_string(),
+        (Some(_), Some(field)) => Cow::Owned(json!({ field: text }).to_string()),
+        _ => Cow::Borrowed(text),
     }
 }
 
@@ -114,17 +115,17 @@ impl Service {
         let id = random_hex(16)?;
         let now = now();
         let state = state_name(&session);
-        let mut outbox = self.outbox_for(&id, &now, None, &events, state, true);
+        let events_json = super::events_json(&events);
+        let mut outbox = self.outbox_for(&id, &now, None, &events, &events_json, state, true);
         outbox.extend(turn.replies(&events));
         let message = Message {
             text: turn.text.clone(),
             message_id: Some(turn.message_id.clone()),
         };
-        let events_value = super::events_json(&events);
         let commit = self.commit_for(
             &id,
             Some(message),
-            &events_value,
+            &events_json,
             &session,
             &now,
             outbox,
