@@ -17,6 +17,7 @@
 //!   kept) and the turn begins with a `say` that tells the visitor so ([`RESTARTED`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -74,29 +75,70 @@ pub struct Anchor {
     pub occurrence: u32,
 }
 
-/// The stored form of `s`, which runs on `program`.
-pub fn store(program: &Program, s: &Session) -> StoredSession {
+/// A [`StoredSession`] borrowed from a live session, to be written as JSON without
+/// cloning the session's maps: the same fields in the same order with the same `serde`
+/// attributes, so it reads back as a [`StoredSession`] (a test checks).
+#[derive(Debug, Serialize)]
+pub struct StoredSessionRef<'a> {
+    at: AnchorRef<'a>,
+    attrs: BTreeMap<&'a str, &'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    sys: &'a HashMap<String, Value>,
+    state: &'a SessionState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wait: Option<&'a Wait>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    calls: Vec<AnchorRef<'a>>,
+    #[serde(skip_serializing_if = "no_goals")]
+    goals: &'a BTreeMap<String, u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fixed_now: Option<&'a str>,
+    #[serde(skip_serializing_if = "no_lines")]
+    transcript: &'a [Said],
+}
+
+/// An [`Anchor`] with the node's name borrowed from the program.
+#[derive(Debug, Serialize)]
+struct AnchorRef<'a> {
+    node: &'a str,
+    pc: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    after: Option<String>,
+    occurrence: u32,
+}
+
+fn no_goals(goals: &&BTreeMap<String, u32>) -> bool {
+    goals.is_empty()
+}
+
+fn no_lines(lines: &&[Said]) -> bool {
+    lines.is_empty()
+}
+
+/// The stored form of `s`, which runs on `program`, to be written as JSON.
+pub fn store<'a>(program: &'a Program, s: &'a Session) -> StoredSessionRef<'a> {
     let attrs = s
         .attrs
         .iter()
         .enumerate()
-        .filter_map(|(i, v)| Some((program.attrs.get(i)?.name.clone(), v.clone()?)))
+        .filter_map(|(i, v)| Some((program.attrs.get(i)?.name.as_str(), v.as_ref()?)))
         .collect();
-    StoredSession {
+    StoredSessionRef {
         at: anchor(program, s.node, s.pc),
         attrs,
         status: s.status,
-        sys: s.sys.clone(),
-        state: s.state.clone(),
-        wait: s.wait.clone(),
+        sys: &s.sys,
+        state: &s.state,
+        wait: s.wait.as_ref(),
         calls: s
             .calls
             .iter()
             .map(|&(node, pc)| anchor(program, node, pc))
             .collect(),
-        goals: s.goals.clone(),
-        fixed_now: s.fixed_now.clone(),
-        transcript: s.transcript.clone(),
+        goals: &s.goals,
+        fixed_now: s.fixed_now.as_deref(),
+        transcript: &s.transcript,
     }
 }
 
@@ -116,8 +158,10 @@ pub fn restore(
     stored: StoredSession,
     mut fresh: Session,
 ) -> Result<Session, Box<Session>> {
+    let mut attrs = stored.attrs;
     for (i, info) in program.attrs.iter().enumerate() {
-        fresh.attrs[i] = stored.attrs.get(&info.name).cloned();
+        // Attribute names are unique in a program, so each value is taken once.
+        fresh.attrs[i] = attrs.remove(&info.name);
     }
     fresh.status = stored.status;
     fresh.sys = stored.sys;
@@ -154,10 +198,10 @@ pub fn restore(
     }
 }
 
-fn anchor(program: &Program, node: NodeId, pc: u32) -> Anchor {
+fn anchor(program: &Program, node: NodeId, pc: u32) -> AnchorRef<'_> {
     let Some(n) = program.nodes.get(node as usize) else {
-        return Anchor {
-            node: String::new(),
+        return AnchorRef {
+            node: "",
             pc,
             after: None,
             occurrence: 0,
@@ -166,14 +210,17 @@ fn anchor(program: &Program, node: NodeId, pc: u32) -> Anchor {
     let before = pc.checked_sub(1).and_then(|i| n.stmts.get(i as usize));
     let after = before.map(|stmt| describe(program, stmt));
     let occurrence = match &after {
-        Some(d) => n.stmts[..pc as usize - 1]
-            .iter()
-            .filter(|s| &describe(program, s) == d)
-            .count() as u32,
+        Some(d) => {
+            let mut matches = Describes::new(program, d);
+            n.stmts[..pc as usize - 1]
+                .iter()
+                .filter(|s| matches.stmt(s))
+                .count() as u32
+        }
         None => 0,
     };
-    Anchor {
-        node: n.name.clone(),
+    AnchorRef {
+        node: &n.name,
         pc,
         after,
         occurrence,
@@ -187,68 +234,216 @@ fn find(program: &Program, a: &Anchor) -> Option<(NodeId, u32)> {
     let Some(after) = &a.after else {
         return (a.pc as usize <= node.stmts.len()).then_some((id as NodeId, a.pc));
     };
-    let matching: Vec<usize> = node
+    let mut matches = Describes::new(program, after);
+    let mut matching = node
         .stmts
         .iter()
         .enumerate()
-        .filter(|(_, s)| &describe(program, s) == after)
-        .map(|(i, _)| i)
-        .collect();
-    let index = matching
-        .get(a.occurrence as usize)
-        .or_else(|| matching.first())?;
-    Some((id as NodeId, *index as u32 + 1))
+        .filter(|(_, s)| matches.stmt(s))
+        .map(|(i, _)| i);
+    let first = matching.next()?;
+    let index = match a.occurrence {
+        0 => first,
+        n => matching.nth(n as usize - 1).unwrap_or(first),
+    };
+    Some((id as NodeId, index as u32 + 1))
+}
+
+/// Whether statements have a given description, written into one reused buffer rather
+/// than a new `String` per statement (anchors are made and found on every turn).
+struct Describes<'a> {
+    program: &'a Program,
+    wanted: &'a str,
+    buf: String,
+}
+
+impl<'a> Describes<'a> {
+    fn new(program: &'a Program, wanted: &'a str) -> Describes<'a> {
+        Describes {
+            program,
+            wanted,
+            buf: String::with_capacity(wanted.len()),
+        }
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) -> bool {
+        self.buf.clear();
+        describe_into(&mut self.buf, self.program, stmt);
+        self.buf == self.wanted
+    }
 }
 
 /// What a statement is, in words that survive recompiling: kinds and names, no indices.
 fn describe(program: &Program, stmt: &Stmt) -> String {
+    let mut out = String::new();
+    describe_into(&mut out, program, stmt);
+    out
+}
+
+/// [`describe`], written to `out`.
+fn describe_into(out: &mut String, program: &Program, stmt: &Stmt) {
     let attr = |id: u32| {
         program
             .attrs
             .get(id as usize)
             .map_or("?", |a| a.name.as_str())
     };
-    match stmt {
-        Stmt::Ask { attr: a, kind, .. } => format!("ask {} {kind:?}", attr(*a)),
-        Stmt::Menu(m) => format!("menu {}", m.save.map_or("", attr)),
-        Stmt::Carousel(_) => "carousel".into(),
-        Stmt::Otp(_) => "otp".into(),
+    let api = |id: u32| {
+        program
+            .apis
+            .get(id as usize)
+            .map_or("?", |a| a.name.as_str())
+    };
+    // Writing to a String cannot fail.
+    let _ = match stmt {
+        Stmt::Ask { attr: a, kind, .. } => write!(out, "ask {} {kind:?}", attr(*a)),
+        Stmt::Menu(m) => write!(out, "menu {}", m.save.map_or("", attr)),
+        Stmt::Carousel(_) => out.write_str("carousel"),
+        Stmt::Otp(_) => out.write_str("otp"),
         Stmt::Form(f) => {
-            let fields: Vec<&str> = f.fields.iter().map(|f| attr(f.attr)).collect();
-            format!("form {}", fields.join(","))
+            out.push_str("form ");
+            for (i, field) in f.fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(attr(field.attr));
+            }
+            Ok(())
         }
-        Stmt::Appointment(_) => "appointment".into(),
+        Stmt::Appointment(_) => out.write_str("appointment"),
         Stmt::Run { flow, .. } => {
             let name = program
                 .flows
                 .get(*flow as usize)
                 .map_or("?", |f| f.name.as_str());
-            format!("run {name}")
+            write!(out, "run {name}")
         }
-        Stmt::Say(_) => "say".into(),
-        Stmt::Set { attr: a, .. } => format!("set {}", attr(*a)),
-        Stmt::Call(api) => {
-            let name = program
-                .apis
-                .get(*api as usize)
-                .map_or("?", |a| a.name.as_str());
-            format!("call {name}")
+        Stmt::Say(_) => out.write_str("say"),
+        Stmt::Set { attr: a, .. } => write!(out, "set {}", attr(*a)),
+        Stmt::Call(id) => write!(out, "call {}", api(*id)),
+        Stmt::Reply(id) | Stmt::AskAi { api: id, .. } => write!(out, "ai {}", api(*id)),
+        Stmt::Branch(_) => out.write_str("branch"),
+        Stmt::Goto(_) => out.write_str("goto"),
+        Stmt::Close => out.write_str("close"),
+        Stmt::SetLanguage(_) => out.write_str("set sys.language"),
+        Stmt::Email(_) => out.write_str("email"),
+        Stmt::Media { .. } => out.write_str("media"),
+        Stmt::Transfer { .. } => out.write_str("transfer"),
+        Stmt::Goal(name) => write!(out, "goal {name}"),
+        Stmt::Return => out.write_str("return"),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::compile::compile_str;
+    use crate::ir::Number;
+    use crate::runtime::{Engine, EngineConfig, Speaker};
+
+    const FLOW: &str = r#"
+bot "T" { start main }
+
+flow details(reason) {
+  node ask_details {
+    say "For {reason}"
+    ask name as name "Name?"
+    ask email as email "Email?"
+  }
+}
+
+node main {
+  say "Hi"
+  say "Again"
+  run details("help")
+  ask age as number "Age?"
+}
+"#;
+
+    fn engine() -> Engine {
+        let compiled = compile_str("t.flow", FLOW);
+        assert!(
+            compiled.diagnostics.is_empty(),
+            "{:?}",
+            compiled.diagnostics
+        );
+        let program = compiled.program.unwrap();
+        Engine::new(Arc::new(program), EngineConfig::default()).unwrap()
+    }
+
+    fn node(program: &Program, name: &str) -> NodeId {
+        program.nodes.iter().position(|n| n.name == name).unwrap() as NodeId
+    }
+
+    fn attr(program: &Program, name: &str) -> usize {
+        program.attrs.iter().position(|a| a.name == name).unwrap()
+    }
+
+    /// A session in the sub-flow, waiting at its second `ask`, with every stored field set.
+    fn busy_session(engine: &Engine) -> Session {
+        let program = engine.program();
+        let mut s = engine.new_session();
+        s.sys.retain(|k, _| k == "channel");
+        s.node = node(program, "details.ask_details");
+        s.pc = 3;
+        // After the second `say` (occurrence 1), and after the `run`.
+        s.calls = vec![(node(program, "main"), 2), (node(program, "main"), 3)];
+        s.attrs[attr(program, "name")] = Some(Value::Text("Ann \"A\"".into()));
+        s.attrs[attr(program, "reason")] = Some(Value::Number(Number::Int(7)));
+        s.status = Some(404);
+        s.state = SessionState::Waiting;
+        s.wait = Some(Wait::Form {
+            missing: vec![1, 2],
+        });
+        s.goals.insert("signup".into(), 2);
+        s.fixed_now = Some("2026-01-02T03:04:05Z".into());
+        s.transcript = vec![Said {
+            by: Speaker::Visitor,
+            text: "hi".into(),
+        }];
+        s
+    }
+
+    #[test]
+    fn a_stored_session_reads_back_as_written_and_restores_the_same_session() {
+        let engine = engine();
+        let program = engine.program();
+        let mut quiet = engine.new_session();
+        quiet.sys.retain(|k, _| k == "channel");
+        for session in [busy_session(&engine), quiet] {
+            let json = serde_json::to_string(&store(program, &session)).unwrap();
+            let stored: StoredSession = serde_json::from_str(&json).unwrap();
+            // The owned form writes the same text: same fields, order and omissions.
+            assert_eq!(serde_json::to_string(&stored).unwrap(), json);
+            let restored = restore(program, stored, engine.new_session()).unwrap();
+            assert_eq!(restored, session, "{json}");
         }
-        Stmt::Reply(api) | Stmt::AskAi { api, .. } => {
-            let name = program
-                .apis
-                .get(*api as usize)
-                .map_or("?", |a| a.name.as_str());
-            format!("ai {name}")
-        }
-        Stmt::Branch(_) => "branch".into(),
-        Stmt::Goto(_) => "goto".into(),
-        Stmt::Close => "close".into(),
-        Stmt::SetLanguage(_) => "set sys.language".into(),
-        Stmt::Email(_) => "email".into(),
-        Stmt::Media { .. } => "media".into(),
-        Stmt::Transfer { .. } => "transfer".into(),
-        Stmt::Goal(name) => format!("goal {name}"),
-        Stmt::Return => "return".into(),
+    }
+
+    #[test]
+    fn a_row_stored_by_an_earlier_version_restores() {
+        let engine = engine();
+        let program = engine.program();
+        let row = r#"{"at":{"node":"details.ask_details","pc":3,"after":"ask email Email","occurrence":0},"attrs":{"gone":1,"name":"Ann"},"sys":{"channel":"web"},"state":"waiting","calls":[{"node":"main","pc":9,"after":"say","occurrence":5},{"node":"main","pc":3,"after":"run details","occurrence":0}],"goals":{"signup":1}}"#;
+        let stored: StoredSession = serde_json::from_str(row).unwrap();
+        let s = restore(program, stored, engine.new_session()).unwrap();
+        assert_eq!(
+            (s.node, s.pc, s.calls.clone()),
+            (
+                node(program, "details.ask_details"),
+                3,
+                // No sixth `say`: the first one.
+                vec![(node(program, "main"), 1), (node(program, "main"), 3)]
+            )
+        );
+        assert_eq!(
+            s.attrs[attr(program, "name")],
+            Some(Value::Text("Ann".into()))
+        );
+        assert_eq!(s.attrs[attr(program, "age")], None);
+        assert_eq!(s.goals.get("signup"), Some(&1));
+        assert_eq!(s.state, SessionState::Waiting);
     }
 }
