@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -229,6 +230,13 @@ fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_value(value).map_err(|e| ApiError::invalid(e.to_string()))
 }
 
+/// The request's own headers (the `HeaderMap` extractor would clone them) and its body;
+/// the rest of the request is dropped here.
+fn headers_and_body(request: Request) -> (HeaderMap, Body) {
+    let (Parts { headers, .. }, body) = request.into_parts();
+    (headers, body)
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     let Some(ct) = headers
         .get(header::CONTENT_TYPE)
@@ -255,11 +263,8 @@ struct OpenBody {
     attributes: serde_json::Map<String, Json_>,
 }
 
-async fn open(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
+async fn open(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let (headers, body) = headers_and_body(request);
     let body: OpenBody = json_body(&headers, body, true).await?;
     let req = OpenRequest {
         language: body.language,
@@ -302,9 +307,9 @@ struct MessageBody {
 async fn message(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    let (headers, body) = headers_and_body(request);
     let token = bearer(&headers).map(str::to_string);
     let body = match json_body::<MessageBody>(&headers, body, false)
         .await

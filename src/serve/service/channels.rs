@@ -53,9 +53,10 @@ pub(super) fn answer_text<'t>(
     channel: Option<&ChannelTurn<'_>>,
     text: &'t str,
 ) -> Cow<'t, str> {
-    match (channel, engine.awaited_form_field(session)) {
-        (Some(_), Some(field)) => Cow::Owned(json!({ field: text }).to_string()),
-        _ => Cow::Borrowed(text),
+    // A visitor's text is used as it is, without looking for a form.
+    match channel.and_then(|_| engine.awaited_form_field(session)) {
+        Some(field) => Cow::Owned(json!({ field: text }).to_string()),
+        None => Cow::Borrowed(text),
     }
 }
 
