@@ -17,7 +17,7 @@
 //!   kept) and the turn begins with a `say` that tells the visitor so ([`RESTARTED`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -151,7 +151,29 @@ pub fn node_name(program: &Program, s: &Session) -> String {
         .unwrap_or_default()
 }
 
-/// Restores `stored` onto `fresh` (a new session of `program`). `Err` carries the session
+/// A session of `program` at its start with nothing set: what [`restore`] needs. It is
+/// [`Engine::new_session`](crate::runtime::Engine::new_session) without the system
+/// attributes, which a restore replaces with the stored ones (so making them, a random
+/// visitor id among them, would be work thrown away on every turn; a test checks the two
+/// stay alike).
+pub fn blank(program: &Program) -> Session {
+    Session {
+        node: program.bot.start,
+        pc: 0,
+        attrs: vec![None; program.attrs.len()],
+        status: None,
+        sys: HashMap::new(),
+        state: SessionState::New,
+        wait: None,
+        calls: Vec::new(),
+        goals: BTreeMap::new(),
+        fixed_now: None,
+        transcript: Vec::new(),
+        turn: Default::default(),
+    }
+}
+
+/// Restores `stored` onto `fresh` (a new session of `program`, e.g. [`blank`]). `Err` carries the session
 /// put back to the start, when the place it was at no longer exists.
 pub fn restore(
     program: &Program,
@@ -210,13 +232,10 @@ fn anchor(program: &Program, node: NodeId, pc: u32) -> AnchorRef<'_> {
     let before = pc.checked_sub(1).and_then(|i| n.stmts.get(i as usize));
     let after = before.map(|stmt| describe(program, stmt));
     let occurrence = match &after {
-        Some(d) => {
-            let mut matches = Describes::new(program, d);
-            n.stmts[..pc as usize - 1]
-                .iter()
-                .filter(|s| matches.stmt(s))
-                .count() as u32
-        }
+        Some(d) => n.stmts[..pc as usize - 1]
+            .iter()
+            .filter(|s| describes(program, s, d))
+            .count() as u32,
         None => 0,
     };
     AnchorRef {
@@ -234,12 +253,11 @@ fn find(program: &Program, a: &Anchor) -> Option<(NodeId, u32)> {
     let Some(after) = &a.after else {
         return (a.pc as usize <= node.stmts.len()).then_some((id as NodeId, a.pc));
     };
-    let mut matches = Describes::new(program, after);
     let mut matching = node
         .stmts
         .iter()
         .enumerate()
-        .filter(|(_, s)| matches.stmt(s))
+        .filter(|(_, s)| describes(program, s, after))
         .map(|(i, _)| i);
     let first = matching.next()?;
     let index = match a.occurrence {
@@ -249,39 +267,36 @@ fn find(program: &Program, a: &Anchor) -> Option<(NodeId, u32)> {
     Some((id as NodeId, index as u32 + 1))
 }
 
-/// Whether statements have a given description, written into one reused buffer rather
-/// than a new `String` per statement (anchors are made and found on every turn).
-struct Describes<'a> {
-    program: &'a Program,
-    wanted: &'a str,
-    buf: String,
+/// Whether `stmt`'s description is `wanted`, compared as it is written: anchors are made and
+/// found on every turn, and this makes no `String` per statement.
+fn describes(program: &Program, stmt: &Stmt, wanted: &str) -> bool {
+    let mut same = SameAs { rest: wanted };
+    describe_into(&mut same, program, stmt).is_ok() && same.rest.is_empty()
 }
 
-impl<'a> Describes<'a> {
-    fn new(program: &'a Program, wanted: &'a str) -> Describes<'a> {
-        Describes {
-            program,
-            wanted,
-            buf: String::with_capacity(wanted.len()),
-        }
-    }
+/// A writer that fails as soon as what is written differs from the text it started with.
+struct SameAs<'a> {
+    rest: &'a str,
+}
 
-    fn stmt(&mut self, stmt: &Stmt) -> bool {
-        self.buf.clear();
-        describe_into(&mut self.buf, self.program, stmt);
-        self.buf == self.wanted
+impl fmt::Write for SameAs<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.rest = self.rest.strip_prefix(s).ok_or(fmt::Error)?;
+        Ok(())
     }
 }
 
 /// What a statement is, in words that survive recompiling: kinds and names, no indices.
 fn describe(program: &Program, stmt: &Stmt) -> String {
-    let mut out = String::new();
-    describe_into(&mut out, program, stmt);
+    // Room for most descriptions, so writing one piece by piece does not grow it.
+    let mut out = String::with_capacity(32);
+    // Writing to a String cannot fail.
+    let _ = describe_into(&mut out, program, stmt);
     out
 }
 
 /// [`describe`], written to `out`.
-fn describe_into(out: &mut String, program: &Program, stmt: &Stmt) {
+fn describe_into(out: &mut impl fmt::Write, program: &Program, stmt: &Stmt) -> fmt::Result {
     let attr = |id: u32| {
         program
             .attrs
@@ -294,19 +309,18 @@ fn describe_into(out: &mut String, program: &Program, stmt: &Stmt) {
             .get(id as usize)
             .map_or("?", |a| a.name.as_str())
     };
-    // Writing to a String cannot fail.
-    let _ = match stmt {
+    match stmt {
         Stmt::Ask { attr: a, kind, .. } => write!(out, "ask {} {kind:?}", attr(*a)),
         Stmt::Menu(m) => write!(out, "menu {}", m.save.map_or("", attr)),
         Stmt::Carousel(_) => out.write_str("carousel"),
         Stmt::Otp(_) => out.write_str("otp"),
         Stmt::Form(f) => {
-            out.push_str("form ");
+            out.write_str("form ")?;
             for (i, field) in f.fields.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.write_char(',')?;
                 }
-                out.push_str(attr(field.attr));
+                out.write_str(attr(field.attr))?;
             }
             Ok(())
         }
@@ -331,7 +345,7 @@ fn describe_into(out: &mut String, program: &Program, stmt: &Stmt) {
         Stmt::Transfer { .. } => out.write_str("transfer"),
         Stmt::Goal(name) => write!(out, "goal {name}"),
         Stmt::Return => out.write_str("return"),
-    };
+    }
 }
 
 #[cfg(test)]
@@ -419,6 +433,29 @@ node main {
             assert_eq!(serde_json::to_string(&stored).unwrap(), json);
             let restored = restore(program, stored, engine.new_session()).unwrap();
             assert_eq!(restored, session, "{json}");
+        }
+    }
+
+    #[test]
+    fn a_blank_session_is_a_new_one_without_system_attributes() {
+        let engine = engine();
+        let mut new = engine.new_session();
+        new.sys.clear();
+        assert_eq!(blank(engine.program()), new);
+    }
+
+    #[test]
+    fn a_description_matches_only_itself_whole() {
+        let engine = engine();
+        let program = engine.program();
+        for node in &program.nodes {
+            for stmt in &node.stmts {
+                let d = describe(program, stmt);
+                assert!(describes(program, stmt, &d), "{d}");
+                assert!(!describes(program, stmt, &format!("{d}x")), "{d}");
+                assert!(!describes(program, stmt, &d[..d.len() - 1]), "{d}");
+                assert!(!describes(program, stmt, ""), "{d}");
+            }
         }
     }
 

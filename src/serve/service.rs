@@ -433,7 +433,8 @@ impl Service {
     fn restore(&self, c: &Conversation) -> Result<(Session, Vec<Event>), ServiceError> {
         let stored: StoredSession =
             serde_json::from_str(&c.session).map_err(|e| ServiceError::Corrupt(e.to_string()))?;
-        match resume::restore(self.program(), stored, self.engine.new_session()) {
+        let program = self.program();
+        match resume::restore(program, stored, resume::blank(program)) {
             Ok(session) => Ok((session, Vec::new())),
             Err(fresh) => {
                 let fresh = *fresh;
