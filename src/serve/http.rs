@@ -244,14 +244,16 @@ fn is_json(headers: &HeaderMap) -> bool {
     else {
         return false;
     };
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = ct.split(';').next().unwrap_or("").trim().as_bytes();
+    // Media types are case-insensitive; compared without making a lowercase copy.
+    let starts = |prefix: &[u8]| {
+        essence.len() >= prefix.len() && essence[..prefix.len()].eq_ignore_ascii_case(prefix)
+    };
+    let ends = |suffix: &[u8]| {
+        essence.len() >= suffix.len()
+            && essence[essence.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
+    essence.eq_ignore_ascii_case(b"application/json") || (starts(b"application/") && ends(b"+json"))
 }
 
 #[derive(Deserialize)]
@@ -565,6 +567,23 @@ mod tests {
             message,
             "unknown field `extra`, expected `text` or `message_id`"
         );
+    }
+
+    #[test]
+    fn json_media_types_are_told_in_any_case() {
+        let with = |ct: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(ct));
+            is_json(&headers)
+        };
+        assert!(with("application/json"));
+        assert!(with("Application/JSON; charset=utf-8"));
+        assert!(with(" application/vnd.api+JSON "));
+        assert!(!with("text/json"));
+        assert!(!with("application/jsonx"));
+        assert!(!with("application+json"));
+        assert!(!with("application/"));
+        assert!(!is_json(&HeaderMap::new()));
     }
 
     #[test]
