@@ -21,6 +21,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::{Event as SseEvent, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
+use serde::Serialize;
 use serde_json::json;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::{JoinError, JoinHandle};
@@ -110,11 +111,35 @@ fn joined(done: Result<Result<Answer, ServiceError>, JoinError>) -> Result<Answe
 }
 
 fn streamed_event(item: &Streamed) -> SseEvent {
+    let (name, data) = streamed_data(item);
+    SseEvent::default().event(name).data(data)
+}
+
+/// The event's name and its data, `{"reply": N, "text": "..."}` or `{"reply": N}`, written
+/// straight from the item (one per piece of a reply, so no `serde_json::Value` first).
+fn streamed_data(item: &Streamed) -> (&'static str, String) {
+    #[derive(Serialize)]
+    struct Delta<'a> {
+        reply: u32,
+        text: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Retract {
+        reply: u32,
+    }
     let (name, data) = match item {
-        Streamed::Delta { reply, text } => ("delta", json!({"reply": reply, "text": text})),
-        Streamed::Retract { reply } => ("retract", json!({"reply": reply})),
+        Streamed::Delta { reply, text } => {
+            let delta = Delta {
+                reply: *reply,
+                text,
+            };
+            ("delta", serde_json::to_string(&delta))
+        }
+        Streamed::Retract { reply } => {
+            ("retract", serde_json::to_string(&Retract { reply: *reply }))
+        }
     };
-    SseEvent::default().event(name).data(data.to_string())
+    (name, data.unwrap_or_default())
 }
 
 fn turn_event(answer: &Answer) -> SseEvent {
@@ -127,4 +152,23 @@ fn error_event(e: &ApiError) -> SseEvent {
     let (status, code, message) = e.parts();
     let data = json!({"status": status.as_u16(), "error": {"code": code, "message": message}});
     SseEvent::default().event("error").data(data.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streamed_data_is_written_as_through_a_json_value() {
+        let text = "Hel\"lo\n\u{e9}";
+        let delta = Streamed::Delta {
+            reply: 2,
+            text: text.into(),
+        };
+        let want = json!({"reply": 2, "text": text}).to_string();
+        assert_eq!(streamed_data(&delta), ("delta", want));
+        let retract = Streamed::Retract { reply: 7 };
+        let want = json!({"reply": 7}).to_string();
+        assert_eq!(streamed_data(&retract), ("retract", want));
+    }
 }
