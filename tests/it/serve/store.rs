@@ -57,9 +57,15 @@ async fn writes_at_once_each_keep_or_undo_only_their_own_changes(ts: TestStore) 
             (format!("ghost{k}"), "[\"ghost\"]".to_string()),
         ] {
             let store = store.clone();
+            // A ghost's next sequence is 1: its turn row is inserted, then undone.
+            let seq = if conversation.starts_with("ghost") {
+                1
+            } else {
+                2
+            };
             tasks.push(tokio::spawn(async move {
                 let answer = store
-                    .commit_turn(turn(&conversation, 2, "m1", &events))
+                    .commit_turn(turn(&conversation, seq, "m1", &events))
                     .await;
                 (conversation, events, answer.unwrap())
             }));
@@ -101,6 +107,32 @@ async fn writes_at_once_each_keep_or_undo_only_their_own_changes(ts: TestStore) 
             "a turn of a missing conversation was kept: {ghost:?}"
         );
     }
+}
+
+on_both_stores!(a_lone_write_that_is_undone_leaves_nothing);
+async fn a_lone_write_that_is_undone_leaves_nothing(ts: TestStore) {
+    // One write at a time, so none shares its transaction: the SQLite store then runs it
+    // without a savepoint, and undoing it must still undo its inserted turn row. (Sequence
+    // 1 is the next one of a conversation with no turns, so the row is inserted before the
+    // conversation is found missing.)
+    let store = ts.open().await;
+    create(&store, "c").await;
+    for k in 0..3 {
+        let ghost = format!("ghost{k}");
+        let answer = store
+            .commit_turn(turn(&ghost, 1, "m1", "[\"ghost\"]"))
+            .await;
+        assert_eq!(answer.unwrap(), Committed::Gone);
+        assert!(
+            store.transcript(&ghost).await.unwrap().is_empty(),
+            "{ghost} kept a turn"
+        );
+    }
+    let answer = store.commit_turn(turn("c", 2, "m1", "[\"kept\"]")).await;
+    assert_eq!(answer.unwrap(), Committed::Stored { seq: 2 });
+    let turns = store.transcript("c").await.unwrap();
+    assert_eq!(turns.len(), 2, "opening and the kept turn");
+    assert_eq!(turns[1].events, "[\"kept\"]");
 }
 
 on_both_stores!(a_turn_that_started_before_another_was_stored_is_refused_whole);
