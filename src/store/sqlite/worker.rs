@@ -145,22 +145,24 @@ fn serve_jobs(conn: &Connection, mut queue: mpsc::UnboundedReceiver<Job>) {
         for read in reads.drain(..) {
             read(conn);
         }
-        if writes.len() == 1 {
-            if let Some(write) = writes.pop() {
-                write_alone(conn, write);
-            }
-        } else if !writes.is_empty() {
+        if !writes.is_empty() {
             write_group(conn, writes.drain(..));
         }
     }
 }
 
 /// Runs `writes` in one transaction, each in a savepoint, and answers each after the commit.
-fn write_group(conn: &Connection, writes: impl Iterator<Item = WriteJob>) {
+/// A write alone has the transaction to itself and no savepoint: it is undone by rolling the
+/// transaction back. Under a burst most groups are one write (the thread commits faster than
+/// turns arrive), and the savepoint's statements and its copy of every page the write
+/// changes were a measurable part of the thread's work.
+fn write_group(conn: &Connection, writes: impl ExactSizeIterator<Item = WriteJob>) {
+    let savepoints = writes.len() > 1;
     let mut answers: Vec<Answer> = Vec::new();
+    let mut undo_all = false;
     let mut failed = exec(conn, "BEGIN IMMEDIATE").err();
     for write in writes {
-        if failed.is_none() {
+        if failed.is_none() && savepoints {
             failed = exec(conn, "SAVEPOINT turn").err();
         }
         if failed.is_some() {
@@ -168,18 +170,23 @@ fn write_group(conn: &Connection, writes: impl Iterator<Item = WriteJob>) {
             continue;
         }
         let written = write(Some(conn));
-        let undone = if written.keep {
-            Ok(0)
+        if savepoints {
+            let undone = if written.keep {
+                Ok(0)
+            } else {
+                exec(conn, "ROLLBACK TO turn")
+            };
+            if let Err(e) = undone.and_then(|_| exec(conn, "RELEASE turn")) {
+                failed = Some(e);
+            }
         } else {
-            exec(conn, "ROLLBACK TO turn")
-        };
-        if let Err(e) = undone.and_then(|_| exec(conn, "RELEASE turn")) {
-            failed = Some(e);
+            undo_all = !written.keep;
         }
         answers.push(written.answer);
     }
+    let end = if undo_all { "ROLLBACK" } else { "COMMIT" };
     let committed = match failed {
-        None => exec(conn, "COMMIT").map(|_| ()).map_err(|e| e.to_string()),
+        None => exec(conn, end).map(|_| ()).map_err(|e| e.to_string()),
         Some(e) => Err(e.to_string()),
     };
     if committed.is_err() && !conn.is_autocommit() {
@@ -189,24 +196,6 @@ fn write_group(conn: &Connection, writes: impl Iterator<Item = WriteJob>) {
     for answer in answers {
         answer(committed.clone());
     }
-}
-
-/// Runs a write that has its transaction to itself: no savepoint is needed to undo it
-/// alone, which spares the savepoint's statements and the copies of every page it changes
-/// into the savepoint's journal. Under a burst most groups are one write: the thread
-/// commits faster than turns arrive.
-fn write_alone(conn: &Connection, write: WriteJob) {
-    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
-        (write(None).answer)(Err(e.to_string()));
-        return;
-    }
-    let written = write(Some(conn));
-    let end = if written.keep { "COMMIT" } else { "ROLLBACK" };
-    let committed = exec(conn, end).map(|_| ()).map_err(|e| e.to_string());
-    if committed.is_err() && !conn.is_autocommit() {
-        let _ = exec(conn, "ROLLBACK");
-    }
-    (written.answer)(committed);
 }
 
 /// Runs one statement from the connection's statement cache: these run for every turn, and
