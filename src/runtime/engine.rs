@@ -235,27 +235,11 @@ impl Engine {
     /// A conversation that has not started: every attribute unset.
     pub fn new_session(&self) -> Session {
         let config = &self.inner.config;
-        let mut sys = HashMap::new();
-        let mut text = |attr: SysAttr, value: String| {
-            sys.insert(attr.name().to_string(), Value::Text(value));
-        };
-        text(SysAttr::Channel, config.channel.clone());
-        text(SysAttr::Language, self.default_language());
-        text(SysAttr::VisitorId, format!("{:016x}", fastrand::u64(..)));
-        Session {
-            node: self.inner.program.bot.start,
-            pc: 0,
-            attrs: vec![None; self.inner.program.attrs.len()],
-            status: None,
-            sys,
-            state: SessionState::New,
-            wait: None,
-            calls: Vec::new(),
-            goals: Default::default(),
-            fixed_now: None,
-            transcript: Vec::new(),
-            turn: Default::default(),
-        }
+        let mut session = Session::at_start(&self.inner.program);
+        session.set_sys(SysAttr::Channel, config.channel.clone());
+        session.set_sys(SysAttr::Language, self.default_language());
+        session.set_sys(SysAttr::VisitorId, format!("{:016x}", fastrand::u64(..)));
+        session
     }
 
     /// Report the bot's profile, say the greeting and run the entry node until the bot waits

@@ -469,6 +469,25 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session of `program` at its start, with nothing set, not even system attributes:
+    /// [`Engine::new_session`] adds those; a restored session gets the stored ones.
+    pub fn at_start(program: &crate::ir::Program) -> Session {
+        Session {
+            node: program.bot.start,
+            pc: 0,
+            attrs: vec![None; program.attrs.len()],
+            status: None,
+            sys: HashMap::new(),
+            state: SessionState::New,
+            wait: None,
+            calls: Vec::new(),
+            goals: BTreeMap::new(),
+            fixed_now: None,
+            transcript: Vec::new(),
+            turn: TurnUsage::default(),
+        }
+    }
+
     /// Sets a system attribute the runtime keeps in the session.
     pub fn set_sys(&mut self, attr: SysAttr, text: String) {
         self.sys.insert(attr.name().to_string(), Value::Text(text));

@@ -151,30 +151,9 @@ pub fn node_name(program: &Program, s: &Session) -> String {
         .unwrap_or_default()
 }
 
-/// A session of `program` at its start with nothing set: what [`restore`] needs. It is
-/// [`Engine::new_session`](crate::runtime::Engine::new_session) without the system
-/// attributes, which a restore replaces with the stored ones (so making them, a random
-/// visitor id among them, would be work thrown away on every turn; a test checks the two
-/// stay alike).
-pub fn blank(program: &Program) -> Session {
-    Session {
-        node: program.bot.start,
-        pc: 0,
-        attrs: vec![None; program.attrs.len()],
-        status: None,
-        sys: HashMap::new(),
-        state: SessionState::New,
-        wait: None,
-        calls: Vec::new(),
-        goals: BTreeMap::new(),
-        fixed_now: None,
-        transcript: Vec::new(),
-        turn: Default::default(),
-    }
-}
-
-/// Restores `stored` onto `fresh` (a new session of `program`, e.g. [`blank`]). `Err` carries the session
-/// put back to the start, when the place it was at no longer exists.
+/// Restores `stored` onto `fresh` (a session of `program` at its start, e.g.
+/// [`Session::at_start`]). `Err` carries the session put back to the start, when the place
+/// it was at no longer exists.
 pub fn restore(
     program: &Program,
     stored: StoredSession,
@@ -441,7 +420,7 @@ node main {
         let engine = engine();
         let mut new = engine.new_session();
         new.sys.clear();
-        assert_eq!(blank(engine.program()), new);
+        assert_eq!(Session::at_start(engine.program()), new);
     }
 
     #[test]

@@ -433,8 +433,10 @@ impl Service {
     fn restore(&self, c: &Conversation) -> Result<(Session, Vec<Event>), ServiceError> {
         let stored: StoredSession =
             serde_json::from_str(&c.session).map_err(|e| ServiceError::Corrupt(e.to_string()))?;
+        // The stored system attributes replace a new session's, so none are made here (a
+        // random visitor id among them would be work thrown away on every turn).
         let program = self.program();
-        match resume::restore(program, stored, resume::blank(program)) {
+        match resume::restore(program, stored, Session::at_start(program)) {
             Ok(session) => Ok((session, Vec::new())),
             Err(fresh) => {
                 let fresh = *fresh;
