@@ -52,6 +52,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// How long the stub API takes to answer.
 const API_DELAY: Duration = Duration::from_millis(100);
 
+/// Connections the stub API has accepted: how many the server's pool opened in a burst.
+static STUB_CONNECTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// The load generator's HTTP/2 connections to the server.
 const CONNECTIONS: usize = 64;
 
@@ -149,6 +152,7 @@ async fn start_stub() -> u16 {
         port = listener.local_addr().expect("addr").port();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                STUB_CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let _ = stream.set_nodelay(true);
                 tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(
                     hyper_util::rt::TokioIo::new(stream),
@@ -505,8 +509,10 @@ async fn run(label: &str, flow_path: &std::path::Path, store: &str, n: usize) {
     print_sizes("after opening (1 turn)", store, id, n, empty).await;
     for round in 1..=BURSTS {
         let before = cpu_split(pid);
+        let accepted = STUB_CONNECTIONS.load(std::sync::atomic::Ordering::Relaxed);
         let (answered, wall, mut latencies) = load.burst(&conversations, round).await;
         let after = cpu_split(pid);
+        let opened = STUB_CONNECTIONS.load(std::sync::atomic::Ordering::Relaxed) - accepted;
         let [runtime, sqlite_thread, stub, client] =
             [0, 1, 2, 3].map(|i| after[i].saturating_sub(before[i]).as_secs_f64());
         let (p50, p99) = percentiles(&mut latencies);
@@ -514,7 +520,7 @@ async fn run(label: &str, flow_path: &std::path::Path, store: &str, n: usize) {
             "  burst {round} ({}): {answered}/{n} answered with the API's answer in {:.2} s \
              (p50 {p50:.0} ms, p99 {p99:.0} ms); CPU s: server {:.2} (runtime {runtime:.2}, \
              SQLite thread {sqlite_thread:.2}), stub API {stub:.2}, load generator {client:.2}; \
-             server peak RSS {:.0} MiB",
+             server peak RSS {:.0} MiB; {opened} new connections to the API",
             if round == 1 {
                 "cold API pool"
             } else {

@@ -63,7 +63,7 @@ pub enum LoadError {
     BadReference(String),
     /// The HTTP client could not be built (TLS setup).
     #[error("cannot set up the HTTP client: {0}")]
-    Http(#[from] reqwest::Error),
+    Http(#[from] rustls::Error),
 }
 
 /// What `chatflow call` shows for one API call.

@@ -1,8 +1,13 @@
-//! The API Connector: builds a request from an API's templates, sends it with reqwest (rustls),
-//! and reports what came back.
+//! The API Connector: builds a request from an API's templates, sends it with hyper's pooled
+//! client (rustls, set up as reqwest sets it up: the platform's verifier, ALPN `h2` and
+//! `http/1.1`), and reports what came back. hyper directly, not reqwest: a busy `serve` makes
+//! one call per turn, and reqwest's layers (request and URL conversions, header copies, boxed
+//! futures) were a quarter of a call's CPU (docs/performance.md).
 //!
 //! - URL: each inserted value is percent-encoded (everything but `A-Z a-z 0-9 - . _ ~`); the
-//!   literal URL text is kept as written.
+//!   literal URL text is kept as written. Credentials written in the URL (`user:pass@`) are
+//!   sent as `Authorization: Basic` (marked secret) and not in the request line. Every
+//!   request says `Accept: */*` unless the API sets `Accept`.
 //! - `json {}` bodies are built with serde_json, so inserted text is JSON-escaped. A string whose
 //!   template is exactly one `{attr}` (or `{status}`) holding a number or a boolean is sent as a
 //!   raw JSON number or boolean, so `{"age": "{age}"}` sends `{"age": 42}`.
@@ -46,8 +51,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use base64::Engine as _;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body as _, Bytes, Incoming};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::eval::{Inserted, Scope, OTP_CODE};
 use super::guard::{check_literal, is_blocked, redirect_target, strip_secrets, GuardedResolver};
@@ -68,13 +80,16 @@ pub(super) const URL_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 
 const MAX_REDIRECTS: usize = 5;
 
+/// hyper's pooled client over the guarded resolver, plain HTTP or TLS.
+type ApiClient = Client<HttpsConnector<TcpConnector<GuardedResolver>>, Full<Bytes>>;
+
 /// Sends API requests. Cheap to clone; the connection pool is shared.
 #[derive(Clone, Debug)]
 pub struct HttpConnector {
     /// For APIs not marked `internal`: public addresses only.
-    client: reqwest::Client,
+    client: ApiClient,
     /// For APIs marked `internal`: private addresses too, never metadata.
-    internal_client: reqwest::Client,
+    internal_client: ApiClient,
     redirect_base: Option<Arc<str>>,
     max_response_bytes: usize,
     secrets: Option<Arc<HashMap<String, String>>>,
@@ -96,10 +111,10 @@ pub(crate) trait StreamReader: Send {
 
 /// A request ready to send: secrets already inserted.
 pub(crate) struct Prepared {
-    method: reqwest::Method,
-    url: reqwest::Url,
+    method: hyper::Method,
+    url: url::Url,
     headers: HeaderMap,
-    body: Option<Vec<u8>>,
+    body: Option<Bytes>,
     /// A secret went into the body: it is dropped when a redirect leaves the origin.
     body_secret: bool,
     internal: bool,
@@ -149,30 +164,15 @@ pub(crate) struct Outcome {
 
 impl HttpConnector {
     /// A client with the configured limits (timeouts, response size), shared by every call.
-    pub fn new(config: &EngineConfig) -> Result<HttpConnector, reqwest::Error> {
-        // Redirects are followed hop by hop in `attempt`, never by reqwest, and no `Referer`
-        // is sent. No proxy: the guard must see the addresses that are really connected to.
-        let builder = |internal: Option<bool>| {
-            let b = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .referer(false)
-                .no_proxy();
-            match internal {
-                Some(internal) => b.dns_resolver(GuardedResolver { internal }),
-                None => b,
-            }
-        };
+    pub fn new(config: &EngineConfig) -> Result<HttpConnector, rustls::Error> {
         // Requests to the stub server (`redirect_base`) go to the harness's own loopback
         // server, which stays reachable.
         let stubbed = config.redirect_base.is_some();
-        let (public, internal) = if stubbed {
-            (builder(None).build()?, builder(None).build()?)
-        } else {
-            (builder(Some(false)).build()?, builder(Some(true)).build()?)
-        };
+        let tls = tls_config()?;
+        let client = |internal: bool| api_client(&tls, (!stubbed).then_some(internal));
         Ok(HttpConnector {
-            client: public,
-            internal_client: internal,
+            client: client(false),
+            internal_client: client(true),
             redirect_base: config
                 .redirect_base
                 .as_deref()
@@ -222,6 +222,15 @@ impl HttpConnector {
             Ok(h) => h,
             Err(code) => return Err((display_url, code)),
         };
+        let mut url = url;
+        if let Some(basic) = take_credentials(&mut url) {
+            if !headers.contains_key(AUTHORIZATION) {
+                headers.insert(AUTHORIZATION, basic);
+            }
+        }
+        if !headers.contains_key(ACCEPT) {
+            headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        }
         let declared = body;
         let (body, shown_body, body_secret) = match self.body(api, declared, scope) {
             Ok(Some((sent, shown, secret))) => (Some(sent), Some(shown), secret),
@@ -243,7 +252,7 @@ impl HttpConnector {
             method: method(api.method),
             url,
             headers,
-            body,
+            body: body.map(Bytes::from),
             body_secret,
             internal: api.internal,
             redirects: api.redirects,
@@ -291,8 +300,8 @@ impl HttpConnector {
     }
 
     /// The URL to send to: the built one, or the same path and query under `redirect_base`.
-    fn target_url(&self, api_name: &str, built: &str) -> Option<reqwest::Url> {
-        let url = reqwest::Url::parse(built).ok()?;
+    fn target_url(&self, api_name: &str, built: &str) -> Option<url::Url> {
+        let url = url::Url::parse(built).ok()?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             return None;
         }
@@ -300,7 +309,7 @@ impl HttpConnector {
             return Some(url);
         };
         let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
-        reqwest::Url::parse(&format!("{base}/{api_name}{}{query}", url.path())).ok()
+        url::Url::parse(&format!("{base}/{api_name}{}{query}", url.path())).ok()
     }
 
     /// The API's headers as sent, and as shown (secrets masked, names as written).
@@ -529,21 +538,22 @@ impl HttpConnector {
             &self.client
         };
         let origin = p.url.origin();
-        let (mut url, mut method) = (p.url.clone(), p.method.clone());
-        let (mut headers, mut body) = (p.headers.clone(), p.body.clone());
+        let mut url = std::borrow::Cow::Borrowed(&p.url);
+        let mut method = p.method.clone();
+        let mut headers = std::borrow::Cow::Borrowed(&p.headers);
+        let mut body = p.body.clone();
         let mut hops = 0;
-        let mut response = loop {
+        let response = loop {
             if self.redirect_base.is_none() {
                 check_literal(&url, p.internal)?;
             }
-            let mut request = client
-                .request(method.clone(), url.clone())
-                .headers(headers.clone());
-            if let Some(body) = &body {
-                request = request.body(body.clone());
-            }
-            let response = request.send().await.map_err(|e| classify(&e))?;
-            let Some(next) = redirect_target(&response, &url) else {
+            let uri: hyper::Uri = url.as_str().parse().map_err(|_| "bad_url")?;
+            let mut request = hyper::Request::new(Full::new(body.clone().unwrap_or_default()));
+            *request.method_mut() = method.clone();
+            *request.uri_mut() = uri;
+            *request.headers_mut() = headers.as_ref().clone();
+            let response = client.request(request).await.map_err(|e| classify(&e))?;
+            let Some(next) = redirect_target(response.status(), response.headers(), &url) else {
                 break response;
             };
             let leaves = next.as_ref().is_none_or(|n| n.origin() != origin);
@@ -553,37 +563,44 @@ impl HttpConnector {
                 _ => {}
             }
             hops += 1;
-            let Some(next) = next.filter(|_| hops <= MAX_REDIRECTS) else {
+            let Some(mut next) = next.filter(|_| hops <= MAX_REDIRECTS) else {
                 return Err("redirect");
             };
+            let headers = headers.to_mut();
             if leaves {
-                headers = strip_secrets(&headers);
+                *headers = strip_secrets(headers);
                 if p.body_secret {
                     body = None;
                 }
             }
             let status = response.status().as_u16();
-            if status == 303 || (matches!(status, 301 | 302) && method == reqwest::Method::POST) {
-                method = reqwest::Method::GET;
+            if status == 303 || (matches!(status, 301 | 302) && method == hyper::Method::POST) {
+                method = hyper::Method::GET;
                 body = None;
-                headers.remove(CONTENT_TYPE);
             }
             if body.is_none() {
                 headers.remove(CONTENT_TYPE);
             }
-            url = next;
+            if let Some(basic) = take_credentials(&mut next) {
+                headers.insert(AUTHORIZATION, basic);
+            }
+            url = std::borrow::Cow::Owned(next);
         };
         let status = response.status().as_u16();
         if response
-            .content_length()
+            .body()
+            .size_hint()
+            .exact()
             .is_some_and(|n| n > self.max_response_bytes as u64)
         {
             return Err("too_large");
         }
-        if let Some(reader) = reader.filter(|_| is_event_stream(&response)) {
+        let stream = is_event_stream(&response);
+        let mut answer = response.into_body();
+        if let Some(reader) = reader.filter(|_| stream) {
             reader.begin();
             let mut read = 0usize;
-            while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
+            while let Some(chunk) = next_chunk(&mut answer).await? {
                 read += chunk.len();
                 if read > self.max_response_bytes {
                     return Err("too_large");
@@ -594,7 +611,7 @@ impl HttpConnector {
             return Ok((status, Vec::new()));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
+        while let Some(chunk) = next_chunk(&mut answer).await? {
             if body.len() + chunk.len() > self.max_response_bytes {
                 return Err("too_large");
             }
@@ -604,8 +621,68 @@ impl HttpConnector {
     }
 }
 
+/// The rustls setup reqwest's default client has: the crypto provider installed for the
+/// process (else aws-lc-rs), TLS 1.2 and 1.3, the platform's certificate verifier.
+fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())?;
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(rustls::ALL_VERSIONS)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth())
+}
+
+/// A pooled client whose names go through [`GuardedResolver`] (`internal: None`: unguarded).
+/// Redirects are followed hop by hop in `attempt`; no proxy, so the guard sees the
+/// addresses really connected to.
+fn api_client(tls: &rustls::ClientConfig, internal: Option<bool>) -> ApiClient {
+    let mut tcp = TcpConnector::new_with_resolver(GuardedResolver { internal });
+    tcp.enforce_http(false);
+    tcp.set_nodelay(true);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls.clone())
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(tcp);
+    Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .timer(TokioTimer::new())
+        .build(connector)
+}
+
+/// The next piece of an answer's body (trailers skipped); `None` at its end.
+async fn next_chunk(body: &mut Incoming) -> Result<Option<Bytes>, &'static str> {
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.map_err(|_| "other")?.into_data() {
+            return Ok(Some(data));
+        }
+    }
+    Ok(None)
+}
+
+/// Credentials written in a URL (`user:pass@`), taken out of it as a `Basic` authorization
+/// (marked sensitive, so a redirect leaving the origin drops it), as reqwest sends them.
+fn take_credentials(url: &mut url::Url) -> Option<HeaderValue> {
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let user = decode(url.username());
+    let password = url.password().map(decode).unwrap_or_default();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
 /// A 2xx answer of type `text/event-stream`: a stream to read as it arrives.
-fn is_event_stream(response: &reqwest::Response) -> bool {
+fn is_event_stream(response: &hyper::Response<Incoming>) -> bool {
     let event_stream = response
         .headers()
         .get(CONTENT_TYPE)
@@ -615,34 +692,28 @@ fn is_event_stream(response: &reqwest::Response) -> bool {
     response.status().is_success() && event_stream
 }
 
-fn classify(e: &reqwest::Error) -> &'static str {
+fn classify(e: &hyper_util::client::legacy::Error) -> &'static str {
     if is_blocked(e) {
         "blocked"
-    } else if e.is_timeout() {
-        "timeout"
-    } else if e.is_redirect() {
-        "redirect"
     } else if e.is_connect() {
         "connect"
-    } else if e.is_builder() {
-        "bad_url"
     } else {
         "other"
     }
 }
 
-fn method(m: Method) -> reqwest::Method {
+fn method(m: Method) -> hyper::Method {
     match m {
-        Method::Get => reqwest::Method::GET,
-        Method::Post => reqwest::Method::POST,
-        Method::Put => reqwest::Method::PUT,
-        Method::Patch => reqwest::Method::PATCH,
-        Method::Delete => reqwest::Method::DELETE,
+        Method::Get => hyper::Method::GET,
+        Method::Post => hyper::Method::POST,
+        Method::Put => hyper::Method::PUT,
+        Method::Patch => hyper::Method::PATCH,
+        Method::Delete => hyper::Method::DELETE,
     }
 }
 
 /// Whether the path of a built URL has a `.` or `..` segment (in any percent-encoded
-/// spelling). URL parsing (WHATWG, as reqwest does it) would fold such a segment into its
+/// spelling). URL parsing (WHATWG, as the `url` crate does it) would fold such a segment into its
 /// neighbours, so `/users/{id}/orders` with `..` would reach `/orders`; and since it treats
 /// `%2E` as a dot too, no encoding keeps a dot-segment from climbing: the call is refused.
 fn has_dot_segment(url: &str) -> bool {

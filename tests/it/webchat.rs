@@ -356,7 +356,7 @@ async fn support_quick_reply_and_reload(c: &Client, dir: &Path) {
         "no sideways scrolling at a phone's width"
     );
     let png = c.screenshot().await.expect("screenshot");
-    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/webchat.png");
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("webchat.png");
     std::fs::write(&shot, png).expect("save the screenshot");
 }
 
@@ -564,7 +564,7 @@ async fn the_report_page_renders_the_report_numbers() {
             .expect("open the report");
         report_shows(&client, &json).await;
         let png = client.screenshot().await.expect("screenshot");
-        let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report.png");
+        let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report.png");
         std::fs::write(&shot, png).expect("save the screenshot");
     })
     .await;

@@ -112,6 +112,43 @@ async fn every_hop_is_checked_against_the_address_guard() {
     );
 }
 
+/// Credentials written in the URL (flow authors write them; a template may not fill the
+/// authority) go as a `Basic` authorization, never in the request line, and are dropped like
+/// any secret when a redirect leaves the origin. (reqwest did this for
+/// the connector once; the connector on hyper does it itself.)
+#[tokio::test]
+async fn credentials_in_the_url_go_as_basic_auth_and_stay_in_their_origin() {
+    let other = Server::json(200, r#"{"ok": true}"#).await;
+    let first = redirecting(307, format!("{}/steal", other.base())).await;
+    let src = format!(
+        "api login {{\n  live\n  internal\n  redirects any\n  get \"http://ann%20lee:pa55w0rd@{}/start\"\n  save ok = body.ok\n}}\nnode a {{\n  call login\n  say \"{{status}}\"\n  close\n}}\n",
+        first.addr
+    );
+    let engine = engine(&src, config());
+    let (_, events) = start(&engine).await;
+    assert_eq!(calls(&events)[0].1, 200, "{events:?}");
+    let sent = &first.requests()[0];
+    assert_eq!(sent.target, "/start");
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode("ann lee:pa55w0rd");
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Basic {basic}").as_str())
+    );
+    assert!(!sent.header("host").unwrap_or_default().contains('@'));
+    // What every call says it accepts, as before (reqwest's default).
+    assert_eq!(sent.header("accept"), Some("*/*"));
+    let text = other.requests()[0].text();
+    assert!(
+        other.requests()[0].header("authorization").is_none(),
+        "{text}"
+    );
+    assert!(
+        !text.contains("pa55w0rd") && !text.contains(&basic),
+        "{text}"
+    );
+}
+
 #[test]
 fn the_redirects_line_parses_formats_and_rejects_unknown_modes() {
     for mode in ["same_origin", "any", "none"] {
