@@ -26,5 +26,6 @@ mod syntax;
 mod syntax_actions;
 mod test_blocks;
 mod testing;
+mod tls_api;
 mod understanding;
 mod webchat;
