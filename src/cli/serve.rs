@@ -63,6 +63,10 @@ pub struct ServeArgs {
     /// [default: 1000].
     #[arg(long, value_name = "N", value_parser = super::max_steps)]
     pub max_steps: Option<u32>,
+    /// API calls in flight at once to one origin (scheme, host, port), all conversations
+    /// together; more wait for a free one within their timeout; 0 is no limit [default: 1024].
+    #[arg(long, value_name = "N")]
+    pub max_calls_per_origin: Option<usize>,
     /// Use the fixed one-time code `123456` instead of random ones (demos and tests).
     #[arg(long)]
     pub otp_code: bool,
@@ -82,6 +86,7 @@ struct Settings {
     admin_token_env: String,
     log_format: LogFormat,
     max_steps: u32,
+    max_calls_per_origin: usize,
     secrets: Option<String>,
 }
 
@@ -122,6 +127,10 @@ impl Settings {
                 .max_steps
                 .or_else(|| file.and_then(|f| f.max_steps))
                 .unwrap_or(1000),
+            max_calls_per_origin: args
+                .max_calls_per_origin
+                .or_else(|| file.and_then(|f| f.max_calls_per_origin))
+                .unwrap_or(chatflow::runtime::MAX_CALLS_PER_ORIGIN),
             secrets: args
                 .session
                 .secrets
@@ -189,6 +198,7 @@ pub async fn serve(file: &str, args: ServeArgs) -> ExitCode {
     });
     let engine_config = EngineConfig {
         max_steps: settings.max_steps,
+        max_calls_per_origin: settings.max_calls_per_origin,
         fixed_otp: args.otp_code,
         ..base
     };

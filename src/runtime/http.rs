@@ -96,6 +96,40 @@ pub struct HttpConnector {
     timeout_cap_ms: Option<u64>,
     backoff: Backoff,
     clock: Clock,
+    in_flight: Arc<InFlight>,
+}
+
+/// The calls in flight to each origin, bounded by [`EngineConfig::max_calls_per_origin`]: a
+/// burst of conversations calling one API waits for free calls instead of opening a
+/// connection each (a TCP handshake, a socket and buffers on both ends, a descriptor).
+#[derive(Debug, Default)]
+struct InFlight {
+    /// Calls allowed at once per origin; 0 is no limit.
+    per_origin: usize,
+    origins: std::sync::Mutex<rustc_hash::FxHashMap<url::Origin, Arc<tokio::sync::Semaphore>>>,
+}
+
+impl InFlight {
+    /// A place for one call to `origin`, held until the call's answer is read; `None` when
+    /// there is no limit.
+    async fn enter(&self, origin: &url::Origin) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        if self.per_origin == 0 {
+            return None;
+        }
+        let semaphore = {
+            let mut origins = self.origins.lock().unwrap_or_else(|p| p.into_inner());
+            match origins.get(origin) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = Arc::new(tokio::sync::Semaphore::new(self.per_origin));
+                    origins.insert(origin.clone(), s.clone());
+                    s
+                }
+            }
+        };
+        // The semaphore is never closed, so acquiring only fails if it were.
+        semaphore.acquire_owned().await.ok()
+    }
 }
 
 /// Reads an answer sent as server-sent events (`text/event-stream`, a model's streamed reply)
@@ -182,6 +216,10 @@ impl HttpConnector {
             timeout_cap_ms: config.timeout_cap_ms,
             backoff: config.backoff,
             clock: config.clock.clone(),
+            in_flight: Arc::new(InFlight {
+                per_origin: config.max_calls_per_origin,
+                ..InFlight::default()
+            }),
         })
     }
 
@@ -538,6 +576,8 @@ impl HttpConnector {
             &self.client
         };
         let origin = p.url.origin();
+        // Held until the answer is read: the connection is busy until then.
+        let _place = self.in_flight.enter(&origin).await;
         let mut url = std::borrow::Cow::Borrowed(&p.url);
         let mut method = p.method.clone();
         let mut headers = std::borrow::Cow::Borrowed(&p.headers);

@@ -318,7 +318,16 @@ pub struct EngineConfig {
     /// API calls allowed in one turn (50 by default); the next fails at once with
     /// `call_limit`.
     pub max_calls_per_turn: u32,
+    /// API calls in flight at once to one origin (scheme, host and port), all conversations
+    /// together ([`MAX_CALLS_PER_ORIGIN`] by default; 0 is no limit). A call past it waits for
+    /// one to end, within its attempt's timeout. Over HTTP/1.1 every call in flight holds a
+    /// connection, so this also bounds the connections (and descriptors) one API gets.
+    pub max_calls_per_origin: usize,
 }
+
+/// The default [`EngineConfig::max_calls_per_origin`]: Envoy's default connection limit per
+/// upstream cluster.
+pub const MAX_CALLS_PER_ORIGIN: usize = 1024;
 
 /// The most node entries per turn [`EngineConfig::max_steps`] may allow: a larger setting
 /// counts as this, so a loop without a wait always ends.
@@ -426,6 +435,7 @@ impl Default for EngineConfig {
             call_deadline: Duration::from_secs(30),
             turn_budget: Duration::from_secs(60),
             max_calls_per_turn: 50,
+            max_calls_per_origin: MAX_CALLS_PER_ORIGIN,
         }
     }
 }

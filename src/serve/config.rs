@@ -38,6 +38,7 @@ struct Raw {
     admin_token_env: Option<Spanned<String>>,
     log_format: Option<Spanned<String>>,
     max_steps: Option<Spanned<i64>>,
+    max_calls_per_origin: Option<Spanned<i64>>,
     #[serde(default)]
     channels: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<String>>>,
 }
@@ -62,6 +63,8 @@ pub struct ServeFile {
     pub log_format: Option<String>,
     /// `max_steps`.
     pub max_steps: Option<u32>,
+    /// `max_calls_per_origin` (0: no limit).
+    pub max_calls_per_origin: Option<usize>,
     /// The `[channels.NAME]` sections, in name order.
     pub channels: Vec<ChannelSection>,
 }
@@ -79,7 +82,7 @@ pub struct ChannelSection {
 }
 
 /// The config file's keys outside the channel sections, for "did you mean".
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 9] = [
     "addr",
     "store",
     "secrets",
@@ -87,6 +90,7 @@ const KEYS: [&str; 8] = [
     "admin_token_env",
     "log_format",
     "max_steps",
+    "max_calls_per_origin",
     "channels",
 ];
 
@@ -129,6 +133,7 @@ impl ServeFile {
             admin_token_env: raw.admin_token_env.map(Spanned::into_inner),
             log_format: None,
             max_steps: None,
+            max_calls_per_origin: None,
             channels: Vec::new(),
         };
         if let Some(ttl) = raw.session_ttl {
@@ -160,6 +165,15 @@ impl ServeFile {
                 _ => diags.push(
                     value_diag(&steps, "`max_steps` is out of range", "out of range")
                         .help(format!("a number of node entries from 1 to {cap}")),
+                ),
+            }
+        }
+        if let Some(calls) = raw.max_calls_per_origin {
+            match usize::try_from(*calls.get_ref()) {
+                Ok(n) => out.max_calls_per_origin = Some(n),
+                Err(_) => diags.push(
+                    value_diag(&calls, "`max_calls_per_origin` is negative", "negative")
+                        .help("a number of calls, or 0 for no limit"),
                 ),
             }
         }

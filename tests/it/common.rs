@@ -583,3 +583,25 @@ pub fn chatflow_with_input(args: &[&str], input: impl AsRef<[u8]>) -> std::proce
         .expect("stdin takes the input");
     child.wait_with_output().expect("the binary finishes")
 }
+
+/// A loopback API that holds each request 150 ms and counts how many it holds at once.
+pub async fn slow_counting_api() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let now = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (now2, most2) = (now.clone(), most.clone());
+    let app = axum::Router::new().fallback(move || {
+        let (now, most) = (now2.clone(), most2.clone());
+        async move {
+            let held = now.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(held, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            now.fetch_sub(1, Ordering::SeqCst);
+            "{}"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, most)
+}

@@ -811,3 +811,47 @@ async fn the_timeout_cap_shortens_long_timeouts() {
     assert_eq!(api_call(&events).2.as_deref(), Some("timeout"));
     assert_eq!(latency_ms(&events), 150);
 }
+
+/// Six conversations calling one API at once, with `limit` calls allowed per origin: the
+/// most the API held at once, and every call's status.
+async fn six_at_once(limit: usize) -> (usize, Vec<u16>) {
+    let (base, most) = slow_counting_api().await;
+    let mut b = B::new();
+    let api = b.http_api("slow", Method::Get, &format!("{base}/slow"));
+    let id = b.api(api);
+    b.add("main", vec![Stmt::Call(id), Stmt::Close]);
+    let config = EngineConfig {
+        max_calls_per_origin: limit,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(b.build(), config).unwrap();
+    let runs: Vec<_> = (0..6)
+        .map(|_| {
+            let engine = engine.clone();
+            tokio::spawn(async move {
+                let mut s = engine.new_session();
+                let events = engine.start(&mut s).await;
+                api_call(&events).1
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for run in runs {
+        statuses.push(run.await.unwrap());
+    }
+    (most.load(std::sync::atomic::Ordering::SeqCst), statuses)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_to_one_origin_wait_for_a_free_place_past_the_limit() {
+    let (most, statuses) = six_at_once(2).await;
+    assert_eq!(most, 2, "the API held more calls at once than the limit");
+    assert_eq!(
+        statuses, [200; 6],
+        "every call waited its turn and was answered"
+    );
+    // Without a limit the same six are all held at once: the count above is the limit's.
+    let (most, statuses) = six_at_once(0).await;
+    assert_eq!(most, 6);
+    assert_eq!(statuses, [200; 6]);
+}

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use crate::serve::support::{counter_flow, read, says, TempDir, TestStore};
+use serde_json::json;
 
 /// A running `chatflow serve` and its base URL.
 pub struct Process {
@@ -223,4 +224,50 @@ fn every_command_serve_too_turns_huge_pages_off() {
         Some(0),
         "serve runs without huge pages"
     );
+}
+
+/// `--max-calls-per-origin` and the config file's `max_calls_per_origin` reach the engine:
+/// conversations opened at once, each calling one slow API, are held by it that many at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_calls_in_flight_to_one_origin_follow_the_flag_and_the_config_file() {
+    let dir = TempDir::new("serve-calls");
+    let (base, most) = crate::common::slow_counting_api().await;
+    let flow = write_flow(
+        &dir,
+        "slow.flow",
+        &format!(
+            "bot \"Slow\" {{\n  start greet\n}}\n\napi slow {{\n  live\n  internal\n  get \"{base}/slow\"\n  timeout 10s\n}}\n\nnode greet {{\n  call slow\n  say \"{{status}}\"\n  close\n}}\n"
+        ),
+    );
+    let config = dir.path("serve.toml");
+    std::fs::write(&config, "max_calls_per_origin = 2\n").unwrap();
+    let config = config.display().to_string();
+    let runs: [(&str, &[&str], usize); 2] = [
+        ("a.db", &["--max-calls-per-origin", "1"], 1),
+        ("b.db", &["--config", &config], 2),
+    ];
+    for (db, args, limit) in runs {
+        most.store(0, std::sync::atomic::Ordering::SeqCst);
+        let p = Process::start(&flow, &dir.path(db), args, &[]);
+        let client = reqwest::Client::new();
+        let opens: Vec<_> = (0..5)
+            .map(|_| {
+                let request = client
+                    .post(p.url("/api/conversations"))
+                    .header("content-type", "application/json")
+                    .body(json!({}).to_string());
+                tokio::spawn(async move { read(request.send().await.unwrap()).await })
+            })
+            .collect();
+        for open in opens {
+            let (status, answer) = open.await.unwrap();
+            assert_eq!(status, 201, "{args:?}: {answer}");
+            assert_eq!(says(&answer), ["200"], "{args:?}: {answer}");
+        }
+        assert_eq!(
+            most.load(std::sync::atomic::Ordering::SeqCst),
+            limit,
+            "{args:?}"
+        );
+    }
 }
