@@ -830,7 +830,7 @@ fn a_bad_config_file_gets_diagnostics_at_its_place() {
         run("not-toml.toml", "store = \n", None),
         run(
             "values.toml",
-            "session_ttl = \"soon\"\nmax_steps = 0\n\n[channels.whatsap]\n",
+            "session_ttl = \"soon\"\nmax_steps = 0\nmax_calls_per_origin = -1\n\n[channels.whatsap]\n",
             None,
         ),
         run(
