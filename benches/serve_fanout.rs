@@ -16,8 +16,10 @@
 //! thread, the stub's threads, the load generator's), since on 2 cores they compete, and the
 //! stored size of one idle conversation just opened and after its messages.
 //!
-//! Sockets: the flow's API calls are HTTP/1.1, so 10,000 calls in flight hold 10,000
-//! connections from the server to the stub, and as many accepted by the stub. With the
+//! Sockets: the flow's API calls are HTTP/1.1, so 10,000 calls in flight would hold 10,000
+//! connections from the server to the stub, and as many accepted by the stub (`serve` lets at
+//! most 1,024 calls be in flight to one origin by default, `--max-calls-per-origin`; each burst
+//! prints how many connections the stub accepted). With the
 //! visitors on HTTP/1.1 too the server process would need 20,000 descriptors, this machine's
 //! hard limit. So the load generator speaks HTTP/2 (prior knowledge; `serve` accepts it on the
 //! same port), as a load balancer or a chat gateway in front of the workers would: 64
