@@ -3,9 +3,9 @@
 //! - **Addresses.** Every name is resolved by [`GuardedResolver`], which refuses the name when
 //!   any of its A/AAAA records is an address the API may not reach ([`crate::address`]). The
 //!   connection goes to the very addresses it returned (hyper's connector connects to the
-//!   resolver's answer), so there is no window for DNS rebinding. URLs whose host is an IP literal never
-//!   reach a resolver: [`check_literal`] judges them, on the first request and on every
-//!   redirect hop.
+//!   resolver's answer), so there is no window for DNS rebinding. URLs whose host is an IP
+//!   literal never reach a resolver: [`check_literal`] judges them, on the first request and
+//!   on every redirect hop.
 //! - **Redirects** are followed by the connector itself, hop by hop (see `http.rs`), never by
 //!   hyper: [`strip_secrets`] drops what carries a secret when the origin changes, and no
 //!   `Referer` is ever sent.

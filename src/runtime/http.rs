@@ -261,11 +261,7 @@ impl HttpConnector {
             Err(code) => return Err((display_url, code)),
         };
         let mut url = url;
-        if let Some(basic) = take_credentials(&mut url) {
-            if !headers.contains_key(AUTHORIZATION) {
-                headers.insert(AUTHORIZATION, basic);
-            }
-        }
+        move_credentials(&mut url, &mut headers);
         if !headers.contains_key(ACCEPT) {
             headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
         }
@@ -621,9 +617,7 @@ impl HttpConnector {
             if body.is_none() {
                 headers.remove(CONTENT_TYPE);
             }
-            if let Some(basic) = take_credentials(&mut next) {
-                headers.insert(AUTHORIZATION, basic);
-            }
+            move_credentials(&mut next, headers);
             url = std::borrow::Cow::Owned(next);
         };
         let status = response.status().as_u16();
@@ -704,17 +698,26 @@ async fn next_chunk(body: &mut Incoming) -> Result<Option<Bytes>, &'static str> 
     Ok(None)
 }
 
-/// Credentials written in a URL (`user:pass@`), taken out of it as a `Basic` authorization
-/// (marked sensitive, so a redirect leaving the origin drops it), as reqwest sends them.
-fn take_credentials(url: &mut url::Url) -> Option<HeaderValue> {
+/// Credentials written in a URL (`user:pass@`), taken out of it into a `Basic` authorization
+/// (marked sensitive, so a redirect leaving the origin drops it), as reqwest sends them; an
+/// `Authorization` header already there wins. For the request and for every redirect hop.
+fn move_credentials(url: &mut url::Url, headers: &mut HeaderMap) {
     if url.username().is_empty() && url.password().is_none() {
-        return None;
+        return;
     }
+    let basic = basic_authorization(url);
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    if let Some(basic) = basic.filter(|_| !headers.contains_key(AUTHORIZATION)) {
+        headers.insert(AUTHORIZATION, basic);
+    }
+}
+
+/// `Basic` with a URL's user and password, percent-decoded.
+fn basic_authorization(url: &url::Url) -> Option<HeaderValue> {
     let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
     let user = decode(url.username());
     let password = url.password().map(decode).unwrap_or_default();
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
     let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
     value.set_sensitive(true);
