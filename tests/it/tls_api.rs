@@ -23,32 +23,21 @@ struct TlsApi {
     seen: Arc<Mutex<Vec<String>>>,
 }
 
-/// Starts the API with a certificate for `127.0.0.1`; `alpn` is what it offers.
+/// Starts the API with a certificate for `127.0.0.1` (the test PostgreSQL cluster's kind, from
+/// a CA of its own made in `dir`); `alpn` is what it offers.
 async fn tls_api(dir: &Path, alpn: &[&[u8]]) -> TlsApi {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "chatflow test API CA");
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .unwrap()
-        .signed_by(&key, &ca)
-        .unwrap();
-    let ca_path = dir.join("api-ca.pem");
-    std::fs::write(&ca_path, ca.pem()).unwrap();
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let ca_path = crate::serve::pg::write_certificates(dir, None).unwrap();
+    let cert = CertificateDer::from_pem_file(dir.join("server.crt")).unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
 
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
-        )
+        .with_single_cert(vec![cert], key)
         .unwrap();
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));

@@ -30,7 +30,7 @@ macro_rules! on_both_stores {
 mod api;
 mod channels;
 mod durability;
-mod pg;
+pub mod pg;
 pub mod process;
 pub mod report;
 mod sensitive;

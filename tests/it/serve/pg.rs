@@ -35,9 +35,10 @@ pub struct Cluster {
 /// The host names in the server's certificate, besides `127.0.0.1`.
 pub const TLS_HOST: &str = "db.chatflow.test";
 
-/// A CA and a server certificate it signed, written into `dir` for the server (key readable
-/// by the cluster's user only, as PostgreSQL demands); the CA certificate's path.
-fn write_certificates(dir: &Path, owner: Option<(u32, u32)>) -> Result<PathBuf, String> {
+/// A CA and a server certificate it signed, written into `dir` as `ca.crt`, `server.crt` and
+/// `server.key` (the key readable by `owner`, or this user, only, as PostgreSQL demands); the
+/// CA certificate's path. The HTTPS test API (`tls_api.rs`) serves the same kind of pair.
+pub fn write_certificates(dir: &Path, owner: Option<(u32, u32)>) -> Result<PathBuf, String> {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
     use std::os::unix::fs::PermissionsExt;
     let fail = |e: rcgen::Error| format!("test certificates: {e}");
