@@ -18,7 +18,7 @@
 //!
 //! Sockets: the flow's API calls are HTTP/1.1, so 10,000 calls in flight would hold 10,000
 //! connections from the server to the stub, and as many accepted by the stub (`serve` lets at
-//! most 1,024 calls be in flight to one origin by default, `--max-calls-per-origin`; each burst
+//! most 2,048 calls be in flight to one origin by default, `--max-calls-per-origin`; each burst
 //! prints how many connections the stub accepted). With the
 //! visitors on HTTP/1.1 too the server process would need 20,000 descriptors, this machine's
 //! hard limit. So the load generator speaks HTTP/2 (prior knowledge; `serve` accepts it on the

@@ -64,7 +64,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = super::max_steps)]
     pub max_steps: Option<u32>,
     /// API calls in flight at once to one origin (scheme, host, port), all conversations
-    /// together; more wait for a free one within their timeout; 0 is no limit [default: 1024].
+    /// together; more wait for a free one within their timeout; 0 is no limit [default: 2048].
     #[arg(long, value_name = "N")]
     pub max_calls_per_origin: Option<usize>,
     /// Use the fixed one-time code `123456` instead of random ones (demos and tests).

@@ -325,9 +325,11 @@ pub struct EngineConfig {
     pub max_calls_per_origin: usize,
 }
 
-/// The default [`EngineConfig::max_calls_per_origin`]: Envoy's default connection limit per
-/// upstream cluster.
-pub const MAX_CALLS_PER_ORIGIN: usize = 1024;
+/// The default [`EngineConfig::max_calls_per_origin`]. Calls to one API can carry at most
+/// this many divided by its latency a second (20,480/s at 100 ms): 1,024, Envoy's default
+/// connection limit, bound the 10,000-conversation bench on a fast machine
+/// (docs/performance.md, round seven).
+pub const MAX_CALLS_PER_ORIGIN: usize = 2048;
 
 /// The most node entries per turn [`EngineConfig::max_steps`] may allow: a larger setting
 /// counts as this, so a loop without a wait always ends.
