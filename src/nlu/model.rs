@@ -81,6 +81,14 @@ const LARGE: usize = 1_000;
 const LARGE_MAX_ITERATIONS: u64 = 60;
 /// The gradient tolerance on a large set, per sample.
 const LARGE_GRADIENT_TOLERANCE_PER_SAMPLE: f64 = 1e-4;
+/// L-BFGS keeps this many past steps (argmin's and linfa's usual 10 on smaller sets). Each
+/// iteration walks them twice over vectors of features × classes numbers (2.2 million on
+/// CLINC150), which was most of the training time there; with 3, CLINC150 trains in a third
+/// less time, and on its validation split out-of-scope recall at 92 % in-scope accuracy went
+/// from 59 % to 65 % (docs/performance.md).
+const LARGE_MEMORY: usize = 3;
+/// L-BFGS memory on smaller sets.
+const MEMORY: usize = 10;
 /// A feature's weight is kept when it is farther than this from the feature's median. A
 /// message's score for a class then differs from the full model's by at most this times the
 /// sum of its feature values (√n for n features of value 1/√n: 0.08 for 60 features; in
@@ -118,15 +126,16 @@ impl Model {
         // and tens of thousands of features that is gigabytes, so the same loss is written
         // here over sparse rows and minimised by argmin's L-BFGS, as linfa does.
         let problem = Sparse::new(&model.features, samples, &used);
-        let (iterations, tolerance) = if large {
+        let (iterations, tolerance, memory) = if large {
             (
                 LARGE_MAX_ITERATIONS,
                 LARGE_GRADIENT_TOLERANCE_PER_SAMPLE * samples.len() as f64,
+                LARGE_MEMORY,
             )
         } else {
-            (MAX_ITERATIONS, GRADIENT_TOLERANCE)
+            (MAX_ITERATIONS, GRADIENT_TOLERANCE, MEMORY)
         };
-        let weights = problem.fit(iterations, tolerance)?;
+        let weights = problem.fit(iterations, tolerance, memory)?;
         let k = used.len();
         let bias_at = model.features.len() * k;
         model.keep(&weights[..bias_at], &used, CUT);
@@ -384,12 +393,12 @@ impl Sparse {
         (cost, gradient)
     }
 
-    /// Minimises the loss from zero weights, for at most `iterations` L-BFGS steps or until
-    /// the gradient's norm is below `tolerance`.
-    fn fit(self, iterations: u64, tolerance: f64) -> Result<Vec<f64>, TrainError> {
+    /// Minimises the loss from zero weights, for at most `iterations` L-BFGS steps (keeping
+    /// `memory` past steps) or until the gradient's norm is below `tolerance`.
+    fn fit(self, iterations: u64, tolerance: f64, memory: usize) -> Result<Vec<f64>, TrainError> {
         let fail = |e: argmin::core::Error| TrainError(e.to_string());
         let init = Array1::zeros((self.features + 1) * self.classes);
-        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+        let solver = LBFGS::new(MoreThuenteLineSearch::new(), memory)
             .with_tolerance_grad(tolerance)
             .map_err(fail)?;
         let result = Executor::new(self, solver)
